@@ -1,0 +1,169 @@
+"""Reading policy files: YAML in, a validated ``Policy`` out, or problems with file and line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from socialcredit.policy.checks import Path, cross_reference_problems
+from socialcredit.policy.model import Policy
+
+
+@dataclass(frozen=True)
+class PolicyProblem:
+    """One thing wrong with a policy file, located by line and by field path."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        at = f" at {self.path}" if self.path else ""
+        return f"{where}{at}: {self.message}"
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be used; ``problems`` says every reason found."""
+
+    def __init__(self, problems: list[PolicyProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """A validated policy with the text it came from and its content hash."""
+
+    policy: Policy
+    text: str
+    source: str
+    content_hash: str = field(default="")
+
+    @property
+    def label(self) -> str:
+        """``policy@version``."""
+        return self.policy.label()
+
+    @property
+    def short_hash(self) -> str:
+        """The first 12 hex digits of the content hash."""
+        return self.content_hash[:12]
+
+
+def content_hash(policy: Policy) -> str:
+    """SHA-256 of the policy's rules in canonical JSON: same rules, same hash, whatever the layout."""
+    canonical = json.dumps(policy.model_dump(mode="json", by_alias=True), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _line_map(node: yaml.Node, path: Path, out: dict[Path, int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[(*path, key)] = key_node.start_mark.line + 1
+            _line_map(value_node, (*path, key), out)
+            out[(*path, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_map(item, (*path, i), out)
+
+
+def _locate(lines: dict[Path, int], path: Path) -> int | None:
+    for cut in range(len(path), -1, -1):
+        if path[:cut] in lines:
+            return lines[path[:cut]]
+    return None
+
+
+def _dotted(path: Path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+_ALIASES = {"all_": "all", "any_": "any", "not_": "not", "on_list": "list"}
+
+
+def _clean_loc(loc: tuple[int | str, ...]) -> Path:
+    # pydantic inserts the name of the union member or tag into a location; drop those
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and part.startswith(("function-", "literal[")):
+            continue
+        out.append(_ALIASES.get(part, part) if isinstance(part, str) else part)
+    return tuple(out)
+
+
+def parse_policy(text: str, source: str = "<policy>") -> LoadedPolicy:
+    """Validate policy text; raise ``PolicyError`` listing every problem with line and field path."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data: Any = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        msg = f"not valid YAML: {exc.problem or exc}"
+        if exc.context:
+            msg += f" ({exc.context})"
+        raise PolicyError([PolicyProblem(source, line, "", msg)]) from None
+    except yaml.YAMLError as exc:
+        raise PolicyError([PolicyProblem(source, None, "", f"not valid YAML: {exc}")]) from None
+    if not isinstance(data, dict) or root is None:
+        raise PolicyError(
+            [PolicyProblem(source, 1, "", "a policy is a YAML mapping (policy:, version:, ...)")]
+        )
+    lines: dict[Path, int] = {}
+    _line_map(root, (), lines)
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path = _clean_loc(err["loc"])
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                message = "this field is required"
+            elif err["type"] == "extra_forbidden":
+                message = (
+                    "unknown field (check the spelling; `socialcredit policy schema` lists fields)"
+                )
+            elif "input" in err and not isinstance(err["input"], dict | list):
+                message += f" (got {err['input']!r})"
+            problems.append(PolicyProblem(source, _locate(lines, path), _dotted(path), message))
+        raise PolicyError(problems) from None
+    cross = cross_reference_problems(policy)
+    if cross:
+        raise PolicyError(
+            [PolicyProblem(source, _locate(lines, p), _dotted(p), m) for p, m in cross]
+        )
+    return LoadedPolicy(policy=policy, text=text, source=source, content_hash=content_hash(policy))
+
+
+def load_policy(path: str | FsPath) -> LoadedPolicy:
+    """Read and validate a policy file; raise ``PolicyError`` (never a traceback) when it is bad."""
+    p = FsPath(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError([PolicyProblem(str(p), None, "", "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError([PolicyProblem(str(p), None, "", f"cannot read: {exc}")]) from None
+    return parse_policy(text, str(p))
+
+
+def policy_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the policy language, for editors and other tools."""
+    schema = Policy.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "socialcredit policy"
+    return schema

@@ -1,0 +1,259 @@
+"""The policy language: what a published policy may say, as pydantic models.
+
+A policy is data. It names record types and what they are worth, the grade bands, the
+black and red lists (as declarative predicates), the sanctions and rewards the lists or
+grades trigger, and the due-process guarantees. Nothing here runs code from the policy.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from socialcredit.timeutil import TimeFormatError, parse_duration
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except TimeFormatError as exc:
+            raise ValueError(str(exc)) from None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("expected a duration such as 'P180D', '2 years' or '30d'")
+    return value
+
+
+def _duration_or_never(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() == "never":
+        return None
+    if value is None:
+        raise ValueError("expected a duration such as 'P2Y', or 'never' (say it explicitly)")
+    return _duration(value)
+
+
+Duration = Annotated[int, BeforeValidator(_duration), Field(ge=0)]
+"""Seconds; written in YAML as ISO 8601 ('P180D') or '180d' / '2 years'."""
+
+OptionalDuration = Annotated[int | None, BeforeValidator(_duration_or_never)]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
+
+Context = Literal[
+    "courts", "transit", "tax", "finance", "civic", "health", "commerce", "online", "education"
+]
+Category = Literal[
+    "judicial", "financial", "conduct", "expression", "association", "prosocial", "health"
+]
+Evidence = Literal["court_order", "official_record", "third_party_report", "self_reported"]
+SubjectKind = Literal["person", "organisation"]
+Service = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Meta(_Strict):
+    """Who publishes the policy and on what basis."""
+
+    title: str
+    description: str = ""
+    jurisdiction: str = ""
+    sources: list[str] = Field(default_factory=list)
+
+
+class PointsScore(_Strict):
+    """Score = base + the points of every active record (decayed where declared), clamped."""
+
+    form: Literal["points"] = "points"
+    base: float = 0
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PointsScore:
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+
+ScoreForm = PointsScore  # later forms join as a union discriminated by `form`
+
+
+class Grade(_Strict):
+    """One grade band: scores at or above ``at_least`` (down to the next band) get ``name``."""
+
+    name: str = Field(min_length=1, max_length=20)
+    at_least: float | None = None
+    description: str = ""
+
+
+class RecordType(_Strict):
+    """A kind of record a source may submit, and what it does to a subject's standing."""
+
+    description: str = ""
+    points: float = 0
+    expires_after: OptionalDuration = Field(
+        description="How long a record counts, from when it occurred; 'never' must be explicit."
+    )
+    decay: Literal["none", "linear"] = "none"
+    context: Context
+    category: Category
+    evidence: Evidence
+    subject_kinds: list[SubjectKind] = Field(default_factory=lambda: ["person", "organisation"])
+    resolvable: bool = Field(
+        False, description="Whether the subject can resolve it (e.g. by paying the debt)."
+    )
+
+    @model_validator(mode="after")
+    def _decay_needs_expiry(self) -> RecordType:
+        if self.decay == "linear" and self.expires_after is None:
+            raise ValueError("decay 'linear' needs a finite expires_after to decay over")
+        return self
+
+
+class RecordCondition(_Strict):
+    """Holds when the subject has at least ``at_least`` active records matching the filters."""
+
+    type: Name | None = None
+    types: list[Name] | None = None
+    category: Category | None = None
+    at_least: int = Field(1, ge=1)
+    unresolved: bool = Field(False, description="Count only records not (yet) resolved.")
+    within: Duration | None = Field(None, description="Count only records this recent.")
+
+    @model_validator(mode="after")
+    def _one_filter(self) -> RecordCondition:
+        given = [k for k in ("type", "types", "category") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'type', 'types' or 'category'")
+        return self
+
+    def type_names(self) -> list[str]:
+        """The record type names this condition names explicitly (empty for a category)."""
+        if self.type is not None:
+            return [self.type]
+        return list(self.types or [])
+
+
+class Predicate(_Strict):
+    """A declarative condition; exactly one key is set. Combine with all / any / not."""
+
+    all_: list[Predicate] | None = Field(None, alias="all", min_length=1)
+    any_: list[Predicate] | None = Field(None, alias="any", min_length=1)
+    not_: Predicate | None = Field(None, alias="not")
+    records: RecordCondition | None = None
+    score_below: float | None = None
+    score_at_least: float | None = None
+    grade_in: list[str] | None = Field(None, min_length=1)
+    on_list: str | None = Field(None, alias="list")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly_one(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            keys = [k for k in data if data[k] is not None]
+            if len(keys) != 1:
+                allowed = "all, any, not, records, score_below, score_at_least, grade_in, list"
+                raise ValueError(
+                    f"a condition has exactly one of: {allowed}; got {sorted(keys) or 'none'}"
+                )
+        return data
+
+    def walk(self) -> list[Predicate]:
+        """This predicate and every predicate nested in it, depth first."""
+        out: list[Predicate] = [self]
+        for child in (self.all_ or []) + (self.any_ or []) + ([self.not_] if self.not_ else []):
+            out.extend(child.walk())
+        return out
+
+    def uses_score(self) -> bool:
+        """Whether the condition depends on the score or grade (and so may change with decay)."""
+        return any(
+            p.score_below is not None or p.score_at_least is not None or p.grade_in is not None
+            for p in self.walk()
+        )
+
+
+class ListDef(_Strict):
+    """A black list (adverse) or red list (favourable) defined by a condition."""
+
+    kind: Literal["black", "red"]
+    description: str = ""
+    when: Predicate
+    delist_after_resolution: Duration = Field(
+        0, description="Delay between a record being resolved and the listing being lifted."
+    )
+    legal_basis: str = ""
+
+
+class FixedDuration(_Strict):
+    """The measure lasts a fixed period from when its trigger started."""
+
+    fixed: Duration
+
+
+class Reach(_Strict):
+    """Extends a measure to subjects who stand in ``relation`` to the subject it applies to."""
+
+    relation: Name
+
+
+class Sanction(_Strict):
+    """A measure at a service point: a denial (sanction) or a benefit (reward)."""
+
+    description: str = ""
+    when: Predicate
+    service: Service
+    effect: Literal["deny", "benefit"]
+    duration: Literal["while_triggered"] | FixedDuration = "while_triggered"
+    max_duration: Duration | None = Field(
+        None, description="Upper bound: the measure ends this long after it started."
+    )
+    reach: list[Reach] = Field(default_factory=list)
+    reason_code: str = Field("", max_length=40)
+    legal_basis: str = ""
+
+
+class RelationDef(_Strict):
+    """A relation between subjects that the ledger may record (e.g. child_of)."""
+
+    description: str = ""
+    from_kind: SubjectKind = "person"
+    to_kind: SubjectKind = "person"
+
+
+class DueProcess(_Strict):
+    """What the system promises the people it scores, and enforces on itself."""
+
+    notice_before_sanction: bool = True
+    appeal_window: Duration = Field(
+        description="How long after a record is known it can be disputed."
+    )
+    reinvestigation_deadline: Duration = Field(
+        description="A dispute not decided by then deletes the disputed record."
+    )
+    disputed_records_count: bool = Field(
+        description="Whether a record counts while its dispute is open."
+    )
+    human_review: bool = True
+
+
+class Policy(_Strict):
+    """A whole policy document."""
+
+    policy: Name = Field(description="The policy's identifier.")
+    version: str = Field(min_length=1, max_length=40)
+    meta: Meta
+    score: ScoreForm
+    grades: list[Grade] = Field(min_length=1)
+    record_types: dict[Name, RecordType] = Field(min_length=1)
+    relations: dict[Name, RelationDef] = Field(default_factory=dict)
+    lists: dict[Name, ListDef] = Field(default_factory=dict)
+    sanctions: dict[Name, Sanction] = Field(default_factory=dict)
+    due_process: DueProcess
+
+    def label(self) -> str:
+        """``policy@version``, the name decisions use for this policy."""
+        return f"{self.policy}@{self.version}"

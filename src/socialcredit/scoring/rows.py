@@ -1,0 +1,176 @@
+"""Ledger columns folded with their corrections into rows the evaluator reads.
+
+Each row is one version of one record: the record as first submitted, plus one row per
+rectification. Corrections become times: when the ledger learned of a resolution, a
+dispute, its decision, or the annulment or rectification that hides a version. Whether
+such a time has passed is decided at evaluation time, so the same rows answer "as of any
+time, with what was known at any time".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from socialcredit.ledger.columns import ANNUL, DISPUTE, RECTIFY, RESOLVE, UPHOLD, LedgerColumns
+from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.timeutil import NEVER
+
+I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Record versions as parallel arrays (see module docstring)."""
+
+    subject: I32
+    type_code: I32  # index into the policy's record types; -1 = type the policy does not know
+    occurred: I64
+    known: I64  # when the record counts from (the ledger learned of the original)
+    visible_from: I64  # knowledge time from which this version is the current one
+    hidden_from: I64  # knowledge time from which it is annulled or rectified away (NEVER)
+    resolved: I64  # when the ledger learned of its resolution (NEVER)
+    disputed: I64  # when an in-time dispute was filed (NEVER)
+    dispute_late: I64  # when a dispute was filed after the appeal window (NEVER)
+    decided: I64  # when the dispute was decided and the record upheld (NEVER)
+    amount: npt.NDArray[np.float64]
+    record: I64  # index of the original record in the ledger columns
+    rectification: I64  # index in cor_* of the rectification that made this version, or -1
+
+    def __len__(self) -> int:
+        return len(self.subject)
+
+    def with_changes(self, row: int, **times: int) -> Rows:
+        """A copy in which every version of row ``row``'s record has the given times."""
+        same = self.record == self.record[row]
+        changed = {}
+        for name, value in times.items():
+            arr = getattr(self, name).copy()
+            arr[same] = value
+            changed[name] = arr
+        return replace(self, **changed)
+
+
+@dataclass(frozen=True)
+class RelationRows:
+    """Relations between subjects, with the policy's relation codes."""
+
+    subject: I32
+    related: I32
+    type_code: I32  # index into policy relation names; -1 = not used by the policy
+    valid_from: I64
+    valid_until: I64
+    known: I64
+    hidden_from: I64
+    relation: I64  # index in the ledger columns' rel_* arrays
+
+
+def _codes(names: npt.NDArray[np.object_], mapping: dict[str, int]) -> I32:
+    return np.fromiter((mapping.get(n, -1) for n in names), dtype=np.int32, count=len(names))
+
+
+def _first_time(n: int, targets: I64, times: I64) -> I64:
+    out = np.full(n, NEVER, dtype=np.int64)
+    if len(targets):
+        np.minimum.at(out, targets, times)
+    return out
+
+
+def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, RelationRows]:
+    """Turn ledger columns into record versions and relations, applying every correction."""
+    n = len(columns.rec_seq)
+    order = np.argsort(columns.rec_seq, kind="stable")
+    sorted_seq = columns.rec_seq[order]
+    rel_order = np.argsort(columns.rel_seq, kind="stable")
+    rel_sorted = columns.rel_seq[rel_order]
+
+    def locate(seq_sorted: I64, ordering: I64, targets: I64) -> tuple[I64, npt.NDArray[np.bool_]]:
+        pos = np.searchsorted(seq_sorted, targets)
+        pos = np.minimum(pos, max(len(seq_sorted) - 1, 0))
+        found = (
+            seq_sorted[pos] == targets if len(seq_sorted) else np.zeros(len(targets), dtype=bool)
+        )
+        return ordering[pos] if len(seq_sorted) else pos, found
+
+    action = columns.cor_action
+    when = columns.cor_recorded_at
+    rec_target, on_record = locate(sorted_seq, order, columns.cor_target)
+    rel_target, on_relation = locate(rel_sorted, rel_order, columns.cor_target)
+
+    def times(kind: int) -> tuple[I64, I64]:
+        sel = (action == kind) & on_record
+        return rec_target[sel], when[sel]
+
+    known = columns.rec_recorded_at.astype(np.int64)
+    resolved = _first_time(n, *times(RESOLVE))
+    annulled = _first_time(n, *times(ANNUL))
+    d_targets, d_times = times(DISPUTE)
+    in_time = d_times <= known[d_targets] + policy.appeal_window
+    disputed = _first_time(n, d_targets[in_time], d_times[in_time])
+    dispute_late = _first_time(n, d_targets[~in_time], d_times[~in_time])
+    u_targets, u_times = times(UPHOLD)
+    after = u_times >= disputed[u_targets]
+    decided = _first_time(n, u_targets[after], u_times[after])
+
+    # Rectifications: each makes a new version; the previous one is hidden from then on.
+    r_sel = np.flatnonzero((action == RECTIFY) & on_record)
+    r_sel = r_sel[np.lexsort((columns.cor_seq[r_sel], when[r_sel], rec_target[r_sel]))]
+    r_rec = rec_target[r_sel]
+    r_time = when[r_sel]
+    first_rect = _first_time(n, r_rec, r_time)
+    same_next = np.zeros(len(r_sel), dtype=bool)
+    if len(r_sel) > 1:
+        same_next[:-1] = r_rec[:-1] == r_rec[1:]
+    next_time = np.full(len(r_sel), NEVER, dtype=np.int64)
+    next_time[:-1][same_next[:-1]] = r_time[1:][same_next[:-1]]
+
+    type_code = _codes(columns.rec_type, policy.type_code)
+    new_type = type_code[r_rec].copy()
+    cor_types = columns.cor_type[r_sel]
+    changed_type = np.array([bool(t) for t in cor_types], dtype=bool)
+    if changed_type.any():
+        new_type[changed_type] = _codes(cor_types[changed_type], policy.type_code)
+    new_occ = columns.cor_new_occurred_at[r_sel]
+    new_occ = np.where(new_occ >= 0, new_occ, columns.rec_occurred_at[r_rec])
+    new_amount = columns.cor_amount[r_sel]
+    new_amount = np.where(np.isnan(new_amount), columns.rec_amount[r_rec], new_amount)
+
+    def cat(a: npt.NDArray[np.generic], b: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+        return np.concatenate([a, b])
+
+    idx = np.arange(n, dtype=np.int64)
+    rows = Rows(
+        subject=cat(columns.rec_subject, columns.rec_subject[r_rec]).astype(np.int32),
+        type_code=cat(type_code, new_type).astype(np.int32),
+        occurred=cat(columns.rec_occurred_at, new_occ).astype(np.int64),
+        known=cat(known, known[r_rec]).astype(np.int64),
+        visible_from=cat(known, r_time).astype(np.int64),
+        hidden_from=cat(
+            np.minimum(annulled, first_rect), np.minimum(annulled[r_rec], next_time)
+        ).astype(np.int64),
+        resolved=cat(resolved, resolved[r_rec]).astype(np.int64),
+        disputed=cat(disputed, disputed[r_rec]).astype(np.int64),
+        dispute_late=cat(dispute_late, dispute_late[r_rec]).astype(np.int64),
+        decided=cat(decided, decided[r_rec]).astype(np.int64),
+        amount=cat(columns.rec_amount, new_amount).astype(np.float64),
+        record=cat(idx, r_rec).astype(np.int64),
+        rectification=cat(np.full(n, -1, dtype=np.int64), r_sel.astype(np.int64)).astype(np.int64),
+    )
+
+    m = len(columns.rel_seq)
+    a_sel = (action == ANNUL) & on_relation & ~on_record
+    rel_hidden = _first_time(m, rel_target[a_sel], when[a_sel])
+    relations = RelationRows(
+        subject=columns.rel_subject.astype(np.int32),
+        related=columns.rel_related.astype(np.int32),
+        type_code=_codes(columns.rel_type, {r: i for i, r in enumerate(policy.relation_names)}),
+        valid_from=columns.rel_valid_from.astype(np.int64),
+        valid_until=columns.rel_valid_until.astype(np.int64),
+        known=columns.rel_recorded_at.astype(np.int64),
+        hidden_from=rel_hidden,
+        relation=np.arange(m, dtype=np.int64),
+    )
+    return rows, relations
