@@ -112,9 +112,24 @@ def columns_from_entries(entries: list[dict[str, object]]) -> LedgerColumns:
         return subjects[key]
 
     seq_of: dict[tuple[str, str], int] = {}
-    rec: dict[str, list[object]] = {k: [] for k in ("seq", "sub", "type", "occ", "rec", "amt", "src", "id")}
+    rec: dict[str, list[object]] = {
+        k: [] for k in ("seq", "sub", "type", "occ", "rec", "amt", "src", "id")
+    }
     cor: dict[str, list[object]] = {
-        k: [] for k in ("seq", "target", "action", "occ", "rec", "type", "newocc", "amt", "src", "id", "why")
+        k: []
+        for k in (
+            "seq",
+            "target",
+            "action",
+            "occ",
+            "rec",
+            "type",
+            "newocc",
+            "amt",
+            "src",
+            "id",
+            "why",
+        )
     }
     rel: dict[str, list[object]] = {
         k: [] for k in ("seq", "sub", "related", "type", "from", "until", "rec", "src")

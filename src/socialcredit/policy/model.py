@@ -243,7 +243,11 @@ class DueProcess(_Strict):
 class Policy(_Strict):
     """A whole policy document."""
 
-    policy: Name = Field(description="The policy's identifier.")
+    policy: str = Field(
+        pattern=r"^[a-z][a-z0-9_-]*$",
+        max_length=80,
+        description="The policy's identifier: lower-case letters, digits, '-' and '_'.",
+    )
     version: str = Field(min_length=1, max_length=40)
     meta: Meta
     score: ScoreForm

@@ -1,0 +1,205 @@
+"""The demo: a synthetic nation under the seed policy, end to end through the real ledger."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import orjson
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from socialcredit.engine import Engine
+from socialcredit.explain import Explanation
+from socialcredit.ledger import Ledger
+from socialcredit.policy import load_policy
+from socialcredit.scoring.standing import BulkStandings
+from socialcredit.sim.population import PopulationSpec, generate
+from socialcredit.timeutil import DAY, to_date
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "policies"
+
+
+def default_policy() -> Path:
+    """The seed policy shipped in the repository's examples."""
+    return EXAMPLES / "china-scs.yaml"
+
+
+@dataclass
+class DemoReport:
+    """What the demo measured and the worked examples it chose."""
+
+    subjects: int
+    records: int
+    entries: int
+    policy: str
+    at: int
+    seconds: dict[str, float]
+    grades: list[tuple[str, int]]
+    lists: list[tuple[str, str, int]]
+    services: list[tuple[str, int, int]]  # service, denied, benefited
+    examples: list[tuple[str, Explanation]] = field(default_factory=list)
+
+
+def _pick_examples(engine: Engine, bulk: BulkStandings, at: int) -> list[tuple[str, str, str]]:
+    cp = engine.policy
+    picks: list[tuple[str, str, str]] = []
+    deny_air = [s.index for s in cp.sanctions if s.effect == "deny" and s.service == "air_travel"]
+    if deny_air:
+        hit = np.flatnonzero(bulk.measures[deny_air].any(axis=0))
+        if len(hit):
+            picks.append(("A banned debtor", bulk.subjects[int(hit[0])], "air_travel"))
+    red = [lst.index for lst in cp.lists if lst.kind == "red"]
+    if red:
+        hit = np.flatnonzero(bulk.lists[red].any(axis=0))
+        rewards = [s for s in cp.sanctions if s.effect == "benefit"]
+        if len(hit) and rewards:
+            picks.append(("A redlisted volunteer", bulk.subjects[int(hit[0])], rewards[0].service))
+    # someone whose rail ban has run out: a past misconduct record, no longer denied
+    cols = engine.ledger.columns()
+    rail = [s for s in cp.sanctions if s.effect == "deny" and s.service == "high_speed_rail"]
+    if "rail_serious_misconduct" in cp.type_code and rail:
+        old = (cols.rec_type == "rail_serious_misconduct") & (cols.rec_occurred_at < at - 200 * DAY)
+        denied = bulk.measures[[s.index for s in rail]].any(axis=0)
+        for subj in cols.rec_subject[old].tolist():
+            if not denied[subj]:
+                picks.append(
+                    ("Someone whose ban has expired", cols.subjects[subj], "high_speed_rail")
+                )
+                break
+    return picks
+
+
+def run_demo(
+    directory: Path, n_subjects: int, seed: int, policy_file: Path | None, progress: Progress
+) -> DemoReport:
+    """Generate, ingest, score and explain; returns the figures for ``print_report``."""
+    policy_path = policy_file or default_policy()
+    loaded = load_policy(policy_path)
+    spec = PopulationSpec(subjects=n_subjects, seed=seed)
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    data = directory / "population.jsonl"
+    seconds: dict[str, float] = {}
+
+    started = time.perf_counter()
+    task = progress.add_task("generating population", total=None)
+    count = 0
+    records = 0
+    with data.open("wb") as fh:
+        for entry in generate(spec):
+            fh.write(orjson.dumps(entry) + b"\n")
+            count += 1
+            records += "kind" not in entry
+            if count % 50_000 == 0:
+                progress.update(task, completed=count)
+    progress.update(task, completed=count, total=count)
+    seconds["generate"] = time.perf_counter() - started
+
+    ledger = Ledger.open(f"sqlite:///{directory / 'demo.db'}")
+    try:
+        ledger.upgrade()
+        ledger.activate_policy(
+            loaded.text,
+            loaded.policy.policy,
+            loaded.policy.version,
+            loaded.content_hash,
+            spec.end,
+            "demo",
+        )
+        started = time.perf_counter()
+        task = progress.add_task("ingesting into SQLite", total=count)
+        result = ledger.ingest_file(
+            str(data),
+            known_types=set(loaded.policy.record_types),
+            now=spec.end,
+            progress=lambda done: progress.update(task, completed=done),
+        )
+        progress.update(task, completed=count)
+        seconds["ingest"] = time.perf_counter() - started
+        if result.rejected:
+            raise RuntimeError(
+                f"the demo data had {result.rejected} rejected lines: {result.problems[:3]}"
+            )
+
+        started = time.perf_counter()
+        task = progress.add_task("scoring everyone", total=1)
+        engine = Engine.open(ledger, lambda: spec.end)
+        bulk = engine.recompute(spec.end)
+        progress.update(task, completed=1)
+        seconds["score"] = time.perf_counter() - started
+
+        cp = engine.policy
+        grades = [(g, int((bulk.grade == i).sum())) for i, g in enumerate(cp.grade_names)]
+        lists = [(lst.name, lst.kind, int(bulk.lists[lst.index].sum())) for lst in cp.lists]
+        services = []
+        for service in cp.services():
+            deny = [s.index for s in cp.sanctions if s.service == service and s.effect == "deny"]
+            give = [s.index for s in cp.sanctions if s.service == service and s.effect == "benefit"]
+            services.append(
+                (
+                    service,
+                    int(bulk.measures[deny].any(axis=0).sum()) if deny else 0,
+                    int(bulk.measures[give].any(axis=0).sum()) if give else 0,
+                )
+            )
+        started = time.perf_counter()
+        examples = [
+            (f"{title}: {subject}", engine.explain(subject, service, spec.end))
+            for title, subject, service in _pick_examples(engine, bulk, spec.end)
+        ]
+        seconds["explain"] = time.perf_counter() - started
+    finally:
+        ledger.close()
+    return DemoReport(
+        subjects=n_subjects,
+        records=records,
+        entries=count,
+        policy=loaded.label,
+        at=spec.end,
+        seconds=seconds,
+        grades=grades,
+        lists=lists,
+        services=services,
+        examples=examples,
+    )
+
+
+def print_report(report: DemoReport, console: Console) -> None:
+    """Print the demo's figures and worked examples."""
+    console.print(
+        f"\n[bold]{report.subjects:,} subjects, {report.records:,} records "
+        f"({report.entries:,} ledger entries) under {report.policy}, as of {to_date(report.at)}[/bold]"
+    )
+    console.print(
+        "time: "
+        + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+        + f" (total {sum(report.seconds.values()):.1f}s)"
+    )
+    t = Table(title="grade distribution")
+    t.add_column("grade")
+    t.add_column("subjects", justify="right")
+    t.add_column("share", justify="right")
+    for g, n in report.grades:
+        t.add_row(g, f"{n:,}", f"{n / max(report.subjects, 1):.1%}")
+    console.print(t)
+    t = Table(title="lists")
+    for col in ("list", "kind", "members"):
+        t.add_column(col)
+    for name, kind, n in report.lists:
+        t.add_row(name, kind, f"{n:,}")
+    console.print(t)
+    t = Table(title="measures by service")
+    for col in ("service", "denied", "benefit"):
+        t.add_column(col)
+    for service, d, b in report.services:
+        t.add_row(service, f"{d:,}", f"{b:,}")
+    console.print(t)
+    for title, ex in report.examples:
+        console.print(f"\n[bold]{title}[/bold] — {ex.decision.service}: {ex.decision.decision}")
+        console.print(ex.text, highlight=False)

@@ -1,0 +1,73 @@
+"""Decisions at a service point: allow or deny, with reason codes and nothing more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from socialcredit.scoring.standing import Measure, Standing
+from socialcredit.timeutil import NEVER, to_date, to_iso
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a ticket counter learns: allow/deny, reason codes, and when the ban ends."""
+
+    subject: str
+    service: str
+    at: int
+    decision: str  # allow | deny
+    reasons: list[str]
+    eligible_again_on: str | None  # ISO date; None when allowed or when no end is in sight
+    indefinite: bool
+    benefits: list[str]
+    policy_version: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``check --json`` contract."""
+        return {
+            "subject": self.subject,
+            "service": self.service,
+            "at": to_iso(self.at),
+            "decision": self.decision,
+            "reasons": self.reasons,
+            "eligible_again_on": self.eligible_again_on,
+            "indefinite": self.indefinite,
+            "benefits": self.benefits,
+            "policy_version": self.policy_version,
+        }
+
+
+def denials(standing: Standing, service: str) -> list[Measure]:
+    """The measures in force that deny ``service``."""
+    return [m for m in standing.measures if m.effect == "deny" and m.service == service]
+
+
+def eligible_again(measures: list[Measure]) -> int | None:
+    """When the last of ``measures`` ends if nothing else happens (NEVER if one has no end)."""
+    if not measures:
+        return None
+    return max(m.until if m.until is not None else NEVER for m in measures)
+
+
+def decide(standing: Standing, service: str) -> Decision:
+    """Allow unless a measure in force denies ``service``; a pure function of the standing."""
+    denied = denials(standing, service)
+    end = eligible_again(denied)
+    return Decision(
+        subject=standing.subject,
+        service=service,
+        at=standing.at,
+        decision="deny" if denied else "allow",
+        reasons=sorted({m.reason_code for m in denied}),
+        eligible_again_on=to_date(end) if end is not None else None,
+        indefinite=end is not None and end >= NEVER,
+        benefits=sorted(
+            {
+                m.reason_code
+                for m in standing.measures
+                if m.effect == "benefit" and m.service == service
+            }
+        ),
+        policy_version=standing.policy_version,
+    )

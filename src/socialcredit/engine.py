@@ -1,0 +1,112 @@
+"""The engine: a ledger and a policy, answering questions about subjects at any time.
+
+This is the library surface the CLI (and later the HTTP service) call. It does the I/O
+(reading the ledger, the clock) and hands plain data to the pure scoring functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from socialcredit.enforcement import Decision, decide
+from socialcredit.explain import Explanation, explain
+from socialcredit.ledger import Ledger
+from socialcredit.policy import (
+    CompiledPolicy,
+    LoadedPolicy,
+    compile_policy,
+    load_policy,
+    parse_policy,
+)
+from socialcredit.policy.loader import PolicyError, PolicyProblem
+from socialcredit.scoring.standing import (
+    BulkStandings,
+    Prepared,
+    Standing,
+    bulk_standings,
+    standing,
+)
+
+
+class NoPolicyError(LookupError):
+    """The ledger has no active policy and none was given."""
+
+
+class UnknownSubjectError(LookupError):
+    """The ledger has no entry about this subject."""
+
+
+def resolve_policy(ledger: Ledger, policy_file: str | None) -> tuple[LoadedPolicy, int | None]:
+    """The policy to use: ``policy_file`` if given, else the ledger's active one (with its version)."""
+    if policy_file:
+        return load_policy(policy_file), None
+    active = ledger.active_policy()
+    if active is None:
+        raise NoPolicyError(
+            "no active policy in this database: run `socialcredit policy activate FILE` "
+            "or pass --policy FILE"
+        )
+    try:
+        return parse_policy(active.body, f"<active policy v{active.version}>"), active.version
+    except PolicyError as exc:  # stored under an older schema; say so instead of failing obscurely
+        raise PolicyError(
+            [PolicyProblem(p.file, p.line, p.path, p.message) for p in exc.problems]
+        ) from None
+
+
+@dataclass
+class Engine:
+    """Scores, checks and explains subjects from ``ledger`` under ``policy``."""
+
+    ledger: Ledger
+    policy: CompiledPolicy
+    clock: Callable[[], int]
+    activated_version: int | None = None
+
+    @classmethod
+    def open(
+        cls, ledger: Ledger, clock: Callable[[], int], policy_file: str | None = None
+    ) -> Engine:
+        """An engine over ``ledger`` using ``policy_file`` or the ledger's active policy."""
+        loaded, version = resolve_policy(ledger, policy_file)
+        return cls(ledger, compile_policy(loaded), clock, version)
+
+    def _prepared(self, subject: str) -> tuple[Prepared, int]:
+        first = self.ledger.columns([subject])
+        related = [s for s in first.subjects if s != subject]
+        cols = self.ledger.columns([subject, *related]) if related else first
+        has_any = (
+            (cols.rec_subject == 0).any()
+            or (cols.rel_subject == 0).any()
+            or (cols.rel_related == 0).any()
+        )
+        if not has_any:
+            raise UnknownSubjectError(f"the ledger has no entry about subject {subject!r}")
+        return Prepared.build(cols, self.policy), 0
+
+    def standing(self, subject: str, at: int | None = None) -> Standing:
+        """The subject's score, grade, lists and measures at ``at`` (default: now)."""
+        prep, idx = self._prepared(subject)
+        return standing(prep, idx, self.clock() if at is None else at)
+
+    def check(self, subject: str, service: str, at: int | None = None) -> Decision:
+        """Allow or deny ``service`` for ``subject``; an unknown subject is allowed."""
+        t = self.clock() if at is None else at
+        try:
+            prep, idx = self._prepared(subject)
+        except UnknownSubjectError:
+            return Decision(
+                subject, service, t, "allow", [], None, False, [], self.policy.version_label
+            )
+        return decide(standing(prep, idx, t), service)
+
+    def explain(self, subject: str, service: str, at: int | None = None) -> Explanation:
+        """Why ``subject`` is allowed or denied ``service``, and what would change it."""
+        prep, idx = self._prepared(subject)
+        return explain(prep, idx, service, self.clock() if at is None else at)
+
+    def recompute(self, at: int | None = None) -> BulkStandings:
+        """Everyone's standing at ``at``, computed from the whole ledger in bulk."""
+        cols = self.ledger.columns()
+        return bulk_standings(Prepared.build(cols, self.policy), self.clock() if at is None else at)

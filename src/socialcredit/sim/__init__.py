@@ -1,0 +1,1 @@
+"""Simulation: synthetic populations and (later) policy simulation at national scale."""

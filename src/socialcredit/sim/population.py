@@ -1,0 +1,239 @@
+"""A seeded synthetic population and two years of records about it, for demos and benchmarks.
+
+The behaviour model is deliberately simple and every rate is stated here: each subject has
+a propensity for each record type (most people never get a court judgment; some volunteer
+every month), events arrive as a Poisson process, some debts are paid and some records are
+wrong and get disputed and annulled. Same seed, same population, byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from socialcredit.timeutil import DAY, parse_timestamp, to_iso
+
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How often one record type happens: the share of subjects prone to it and their rate."""
+
+    type: str
+    source: str
+    person_share: float
+    org_share: float
+    mean_events: float  # per prone subject over the whole period
+    resolved_share: float = 0.0  # of resolvable records, paid within the period
+    amount_median: float = 0.0  # CNY; 0 = no amount
+
+
+BEHAVIOURS: tuple[Behaviour, ...] = (
+    Behaviour("traffic_offence", "traffic-police", 0.65, 0.0, 4.0),
+    Behaviour("volunteering", "civic-volunteer-office", 0.40, 0.0, 15.0),
+    Behaviour("blood_donation", "blood-centre", 0.15, 0.0, 4.0),
+    Behaviour("charity_donation", "charity-federation", 0.30, 0.30, 5.0),
+    Behaviour("fare_evasion", "railway", 0.08, 0.0, 3.0),
+    Behaviour("tax_arrears", "tax-bureau", 0.05, 0.20, 1.5, 0.60, 8_000.0),
+    Behaviour("court_judgment_unfulfilled", "court", 0.02, 0.10, 1.2, 0.45, 60_000.0),
+    Behaviour("obstructing_enforcement", "court", 0.002, 0.01, 1.0),
+    Behaviour("consumption_order_breach", "court", 0.002, 0.0, 1.0),
+    Behaviour("rail_serious_misconduct", "railway", 0.006, 0.0, 1.0),
+    Behaviour("spreading_rumours_online", "cyberspace-admin", 0.004, 0.0, 1.5),
+)
+
+ERROR_RATE = 0.015  # share of adverse records that are about the wrong person
+DISPUTE_IF_WRONG = 0.6  # how often a wrongly recorded person notices and disputes in time
+DISPUTE_IF_RIGHT = 0.02  # how often a correctly recorded person disputes anyway
+ADVERSE = {
+    "traffic_offence",
+    "fare_evasion",
+    "tax_arrears",
+    "court_judgment_unfulfilled",
+    "obstructing_enforcement",
+    "consumption_order_breach",
+    "rail_serious_misconduct",
+    "spreading_rumours_online",
+}
+
+
+@dataclass(frozen=True)
+class PopulationSpec:
+    """What to generate; every field has a reproducible default."""
+
+    subjects: int = 100_000
+    org_share: float = 0.05
+    start: int = parse_timestamp("2024-11-01")
+    end: int = parse_timestamp("2026-11-01")
+    seed: int = 2026
+    child_share: float = 0.25  # persons recorded as child_of another person
+
+
+def subject_names(spec: PopulationSpec) -> tuple[list[str], npt.NDArray[np.bool_]]:
+    """Subject identifiers (P… persons, O… organisations) and which are organisations."""
+    n_org = int(spec.subjects * spec.org_share)
+    n_person = spec.subjects - n_org
+    names = [f"P{i:08d}" for i in range(n_person)] + [f"O{i:06d}" for i in range(n_org)]
+    is_org = np.zeros(spec.subjects, dtype=bool)
+    is_org[n_person:] = True
+    return names, is_org
+
+
+def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, object]]:
+    """Every ledger entry of the synthetic population, in the order the ledger learns them."""
+    rng = np.random.default_rng(spec.seed)
+    names, is_org = subject_names(spec)
+    n = spec.subjects
+    persons = np.flatnonzero(~is_org)
+    orgs = np.flatnonzero(is_org)
+    span = spec.end - spec.start
+
+    # Relations first: they are recorded before the period starts.
+    rel_from = spec.start - rng.integers(365, 20 * 365, size=n) * DAY
+    children = rng.choice(persons, size=int(len(persons) * spec.child_share), replace=False)
+    parents = rng.choice(persons, size=len(children))
+    keep = children != parents
+    for i, (c, p) in enumerate(zip(children[keep], parents[keep], strict=True)):
+        yield {
+            "kind": "relation",
+            "id": f"hh-{i}",
+            "source": "household-registry",
+            "subject": names[c],
+            "subject_kind": "person",
+            "relation": "child_of",
+            "related_subject": names[p],
+            "related_kind": "person",
+            "valid_from": to_iso(int(rel_from[c])),
+            "recorded_at": to_iso(int(rel_from[c])),
+        }
+    reps = rng.choice(persons, size=len(orgs))
+    for i, (o, r) in enumerate(zip(orgs, reps, strict=True)):
+        yield {
+            "kind": "relation",
+            "id": f"biz-{i}",
+            "source": "business-registry",
+            "subject": names[r],
+            "subject_kind": "person",
+            "relation": "legal_representative_of",
+            "related_subject": names[o],
+            "related_kind": "organisation",
+            "valid_from": to_iso(int(rel_from[o])),
+            "recorded_at": to_iso(int(rel_from[o])),
+        }
+
+    parts: dict[str, list[npt.NDArray[np.generic]]] = {
+        k: [] for k in ("subj", "beh", "occ", "rec", "amount", "seq")
+    }
+    fixes: dict[str, list[npt.NDArray[np.generic]]] = {k: [] for k in ("target", "action", "at")}
+    offset = 0
+    for bi, b in enumerate(BEHAVIOURS):
+        share = np.where(is_org, b.org_share, b.person_share)
+        prone = np.flatnonzero(rng.random(n) < share)
+        subj = np.repeat(prone, rng.poisson(b.mean_events, size=len(prone)))
+        m = len(subj)
+        occurred = spec.start + rng.integers(0, span, size=m)
+        recorded = np.minimum(occurred + rng.integers(0, 10 * DAY, size=m), spec.end)
+        amount = (
+            np.round(rng.lognormal(np.log(b.amount_median), 1.0, size=m), 2)
+            if b.amount_median
+            else np.full(m, np.nan)
+        )
+        wrong = (rng.random(m) < ERROR_RATE) if b.type in ADVERSE else np.zeros(m, dtype=bool)
+        subj = np.where(wrong, rng.integers(0, n, size=m), subj)
+        resolve_at = recorded + rng.integers(30 * DAY, 400 * DAY, size=m)
+        resolved = (rng.random(m) < b.resolved_share) & ~wrong & (resolve_at < spec.end)
+        dispute_p = np.where(wrong, DISPUTE_IF_WRONG, DISPUTE_IF_RIGHT if b.type in ADVERSE else 0)
+        dispute_at = recorded + rng.integers(1 * DAY, 6 * DAY, size=m)
+        disputed = (rng.random(m) < dispute_p) & (dispute_at < spec.end)
+        decided_at = dispute_at + rng.integers(5 * DAY, 40 * DAY, size=m)
+        decided = disputed & (decided_at < spec.end)
+        counter_base = sum(
+            len(p)
+            for p, bb in zip(parts["subj"], BEHAVIOURS, strict=False)
+            if bb.source == b.source
+        )
+        parts["subj"].append(subj)
+        parts["beh"].append(np.full(m, bi))
+        parts["occ"].append(occurred)
+        parts["rec"].append(recorded)
+        parts["amount"].append(amount)
+        parts["seq"].append(counter_base + np.arange(m))
+        idx = offset + np.arange(m)
+        for mask, action, when in (
+            (disputed, _DISPUTE, dispute_at),
+            (decided & wrong, _ANNUL, decided_at),
+            (decided & ~wrong, _UPHOLD, decided_at),
+            (resolved, _RESOLVE, resolve_at),
+        ):
+            fixes["target"].append(idx[mask])
+            fixes["action"].append(np.full(int(mask.sum()), action))
+            fixes["at"].append(when[mask])
+        offset += m
+
+    rec = {k: np.concatenate(v) for k, v in parts.items()}
+    fix = {k: np.concatenate(v) for k, v in fixes.items()}
+    n_rec = len(rec["subj"])
+    times = np.concatenate([rec["rec"], fix["at"]])
+    order = np.argsort(times, kind="stable")  # records precede their corrections
+    iso = _iso(times)
+    occ_iso = _iso(rec["occ"])
+    sources = [b.source for b in BEHAVIOURS]
+    types = [b.type for b in BEHAVIOURS]
+    beh = rec["beh"].tolist()
+    subj_l = rec["subj"].tolist()
+    seq_l = rec["seq"].tolist()
+    amount_l = rec["amount"].tolist()
+    target_l = fix["target"].tolist()
+    action_l = fix["action"].tolist()
+    org_l = is_org.tolist()
+    for i in order.tolist():
+        if i < n_rec:
+            src = sources[beh[i]]
+            s_i = subj_l[i]
+            entry: dict[str, object] = {
+                "id": f"{src}-{seq_l[i]}",
+                "source": src,
+                "subject": names[s_i],
+                "subject_kind": "organisation" if org_l[s_i] else "person",
+                "type": types[beh[i]],
+                "occurred_at": occ_iso[i],
+                "recorded_at": iso[i],
+            }
+            if amount_l[i] == amount_l[i]:  # not NaN
+                entry["amount"] = amount_l[i]
+            if src == "court":
+                entry["evidence"] = f"enforcement case {seq_l[i]}"
+            yield entry
+        else:
+            j = i - n_rec
+            t = target_l[j]
+            src = sources[beh[t]]
+            kind, why, reviewer = _ACTIONS[action_l[j]]
+            yield {
+                "kind": kind,
+                "id": f"{kind}-{src}-{seq_l[t]}",
+                "source": f"{src}-review" if reviewer else src,
+                "target_source": src,
+                "target_id": f"{src}-{seq_l[t]}",
+                "occurred_at": iso[i],
+                "recorded_at": iso[i],
+                "reason": why,
+            }
+
+
+_DISPUTE, _ANNUL, _UPHOLD, _RESOLVE = range(4)
+_ACTIONS = (
+    ("dispute", "the subject contests the record", False),
+    ("annul", "reinvestigation found the record concerns another person", True),
+    ("uphold", "reinvestigation confirmed the record", True),
+    ("resolve", "obligation performed", False),
+)
+
+
+def _iso(times: I64) -> list[str]:
+    text = np.datetime_as_string(times.astype("datetime64[s]"), unit="s")
+    return [t + "Z" for t in text.tolist()]
