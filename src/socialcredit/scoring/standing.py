@@ -314,8 +314,8 @@ def _breakdown(
     lines = []
     for j, r in enumerate(rid):
         st = int(status[j])
-        if rows.visible_from[r] > t:
-            continue  # a later version nobody knew of at t
+        if rows.visible_from[r] > t or rows.known[r] > t:
+            continue  # nobody knew of this version at t
         rec = int(rows.record[r])
         code = int(rows.type_code[r])
         life = int(policy.lifetime[code]) if code >= 0 else NEVER

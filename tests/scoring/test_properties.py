@@ -1,0 +1,235 @@
+"""Invariants of scoring, checked on random ledgers (hypothesis)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from socialcredit.ledger.columns import columns_from_entries
+from socialcredit.policy import CompiledPolicy
+from socialcredit.scoring import Prepared, Standing, bulk_standings, standing
+from socialcredit.timeutil import DAY, parse_timestamp
+
+T0 = parse_timestamp("2025-01-01")
+SUBJECTS = ["a", "b", "c", "d"]
+TYPES = ["debt", "fine", "misconduct", "volunteering"]
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Records, corrections and relations in a valid ledger order."""
+    entries: list[dict[str, Any]] = []
+    n = draw(st.integers(1, 12))
+    for i in range(n):
+        day = draw(st.integers(0, 600))
+        lag = draw(st.integers(0, 5))
+        entries.append(
+            {
+                "id": f"r{i}",
+                "source": "src",
+                "subject": draw(st.sampled_from(SUBJECTS)),
+                "type": draw(st.sampled_from(TYPES)),
+                "occurred_at": T0 + day * DAY,
+                "recorded_at": T0 + (day + lag) * DAY,
+            }
+        )
+    for j in range(draw(st.integers(0, 4))):
+        target = entries[draw(st.integers(0, n - 1))]
+        after = target["recorded_at"] + draw(st.integers(0, 200)) * DAY
+        kind = draw(st.sampled_from(["resolve", "dispute", "uphold", "annul"]))
+        entries.append(
+            {
+                "kind": kind,
+                "id": f"c{j}",
+                "source": "src",
+                "target_source": "src",
+                "target_id": target["id"],
+                "occurred_at": after,
+                "recorded_at": after,
+            }
+        )
+    if draw(st.booleans()):
+        kid, parent = draw(st.permutations(SUBJECTS))[:2]
+        entries.append(
+            {
+                "kind": "relation",
+                "id": "rel",
+                "source": "registry",
+                "subject": kid,
+                "relation": "child_of",
+                "related_subject": parent,
+                "valid_from": T0 - 10 * DAY,
+                "recorded_at": T0 - 10 * DAY,
+            }
+        )
+    return entries
+
+
+def everyone(policy: CompiledPolicy, entries: list[dict[str, Any]], t: int) -> dict[str, Standing]:
+    prep = Prepared.build(columns_from_entries(entries), policy)
+    return {name: standing(prep, i, t) for i, name in enumerate(prep.columns.subjects)}
+
+
+def summary(s: Standing) -> tuple[Any, ...]:
+    return (
+        round(s.score, 9),
+        s.grade,
+        sorted((m.name, m.since, m.until) for m in s.lists),
+        sorted((m.name, m.since, m.until, m.via_subject or "") for m in s.measures),
+    )
+
+
+days = st.integers(-5, 1300)
+
+
+@SETTINGS
+@given(entries=ledgers(), day=days)
+def test_expired_records_contribute_nothing(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int
+) -> None:
+    t = T0 + day * DAY
+    before = everyone(policy, entries, t)
+    for s in before.values():
+        assert all(line.contribution == 0 for line in s.breakdown if line.status == "expired")
+    lifetime = {name: int(policy.lifetime[i]) for i, name in enumerate(policy.type_names)}
+    expired = {
+        e["id"]
+        for e in entries
+        if "type" in e and "kind" not in e and e["occurred_at"] + lifetime[e["type"]] <= t
+    }
+    kept = [e for e in entries if e["id"] not in expired and e.get("target_id") not in expired]
+    after = everyone(policy, kept, t)
+    for name, s in after.items():
+        assert abs(s.score - before[name].score) < 1e-9
+
+
+@SETTINGS
+@given(entries=ledgers(), day=days, when=st.integers(0, 600), who=st.sampled_from(SUBJECTS))
+def test_a_positive_record_never_lowers_the_score(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int, when: int, who: str
+) -> None:
+    t = T0 + day * DAY
+    before = everyone(policy, entries, t)
+    extra = {
+        "id": "extra",
+        "source": "src",
+        "subject": who,
+        "type": "volunteering",
+        "occurred_at": T0 + when * DAY,
+    }
+    after = everyone(policy, [extra, *entries], t)
+    for name, s in before.items():
+        assert after[name].score >= s.score - 1e-9
+
+
+@SETTINGS
+@given(entries=ledgers(), day=days, seed=st.integers(0, 2**32 - 1))
+def test_scoring_is_deterministic_and_independent_of_record_order(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int, seed: int
+) -> None:
+    t = T0 + day * DAY
+    records = [e for e in entries if "kind" not in e]
+    others = [e for e in entries if "kind" in e]
+    shuffled = records[:]
+    random.Random(seed).shuffle(shuffled)
+    first = everyone(policy, entries, t)
+    again = everyone(policy, entries, t)
+    reordered = everyone(policy, shuffled + others, t)
+    for name, s in first.items():
+        assert s.to_json() == again[name].to_json()
+        assert summary(s) == summary(reordered[name])
+
+
+@SETTINGS
+@given(entries=ledgers(), day=days, later=ledgers())
+def test_standing_depends_only_on_what_was_known(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int, later: list[dict[str, Any]]
+) -> None:
+    t = T0 + day * DAY
+    before = everyone(policy, entries, t)
+    # entries the ledger learns after t: new records and corrections of existing ones
+    future: list[dict[str, Any]] = []
+    for e in later:
+        e = {**e, "id": "late-" + e["id"]}
+        if "target_id" in e:
+            e["target_id"] = "late-" + e["target_id"]
+        for key in ("recorded_at",):
+            if key in e:
+                e[key] = max(e[key], t + DAY)
+        if e.get("kind") == "relation":
+            e["recorded_at"] = t + DAY
+        future.append(e)
+    for i, e in enumerate(entries):
+        if "kind" not in e:
+            future.append(
+                {
+                    "kind": "annul" if i % 2 else "resolve",
+                    "id": f"late-fix-{i}",
+                    "source": "src",
+                    "target_source": "src",
+                    "target_id": e["id"],
+                    "occurred_at": max(t + DAY, e["recorded_at"]),
+                    "recorded_at": max(t + DAY, e["recorded_at"]),
+                }
+            )
+    after = everyone(policy, entries + future, t)
+    for name, s in before.items():
+        assert after[name].to_json() == s.to_json()
+
+
+@SETTINGS
+@given(entries=ledgers(), day=st.integers(0, 700))
+def test_resolving_the_listing_record_lifts_its_sanctions(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int
+) -> None:
+    t = T0 + day * DAY
+    # only what is known by t, so nothing new can list anyone during the delisting delay
+    entries = [e for e in entries if e.get("recorded_at", t) <= t]
+    before = everyone(policy, entries, t)
+    fixes = []
+    for name, s in before.items():
+        if any(m.name == "debtors" for m in s.lists):
+            for line in s.breakdown:
+                if line.type == "debt" and line.resolved_at is None:
+                    fixes.append(
+                        {
+                            "kind": "resolve",
+                            "id": f"pay-{line.id}",
+                            "source": "src",
+                            "target_source": "src",
+                            "target_id": line.id,
+                            "occurred_at": t,
+                            "recorded_at": t,
+                        }
+                    )
+    delay = policy.lists[policy.list_index("debtors")].delist_delay
+    after = everyone(policy, entries + fixes, t + delay)
+    for name, s in before.items():
+        if any(m.name == "debtors" for m in s.lists):
+            assert not any(m.name == "debtors" for m in after[name].lists)
+            caused = {"no_flights", "no_school"}
+            assert not any(m.name in caused and m.via_subject is None for m in after[name].measures)
+
+
+@SETTINGS
+@given(entries=ledgers(), day=days)
+def test_bulk_recompute_agrees_with_single_subject_scoring(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int
+) -> None:
+    t = T0 + day * DAY
+    prep = Prepared.build(columns_from_entries(entries), policy)
+    bulk = bulk_standings(prep, t)
+    for i in range(prep.columns.n_subjects):
+        s = standing(prep, i, t)
+        assert abs(bulk.score[i] - s.score) < 1e-9
+        assert policy.grade_names[bulk.grade[i]] == s.grade
+        assert {lst.name for lst in policy.lists if bulk.lists[lst.index, i]} == {
+            m.name for m in s.lists
+        }
+        assert {x.name for x in policy.sanctions if bulk.measures[x.index, i]} == {
+            m.name for m in s.measures
+        }
