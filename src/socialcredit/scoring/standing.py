@@ -371,7 +371,7 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
             # a fixed-period measure may outlast its trigger: look at anyone whose standing
             # changed within the longest period
             owners, when = row_breakpoints(
-                policy, prep.rows, np.arange(len(prep.rows), dtype=np.int64)
+                policy, prep.rows, np.arange(len(prep.rows), dtype=np.int64), t
             )
             recent = (when > t - max(fixed)) & (when <= t)
             candidates[prep.rows.subject[owners[recent]]] = True

@@ -41,17 +41,27 @@ class SubjectTimeline:
     score: npt.NDArray[np.float64]
 
 
-def row_breakpoints(policy: CompiledPolicy, rows: Rows, rid: I64) -> tuple[I64, I64]:
-    """Every instant at which one of rows ``rid`` may change a standing: (row, time) pairs."""
+def row_breakpoints(
+    policy: CompiledPolicy, rows: Rows, rid: I64, known_at: int = NEVER - 1
+) -> tuple[I64, I64]:
+    """Every instant at which one of rows ``rid`` may change a standing: (row, time) pairs.
+
+    Corrections the ledger learned after ``known_at`` are left out, as evaluation ignores them.
+    """
+
+    def seen(times: I64) -> I64:
+        return np.where(times <= known_at, times, NEVER)
+
     code = rows.type_code[rid]
     safe = np.where(code >= 0, code, 0)
     life = policy.lifetime[safe]
     occ = rows.occurred[rid]
     parts = [rows.known[rid], np.where(life >= NEVER, NEVER, occ + np.minimum(life, NEVER))]
     for delay in sorted({0, *(lst.delist_delay for lst in policy.lists)}):
-        parts.append(np.where(rows.resolved[rid] < NEVER, rows.resolved[rid] + delay, NEVER))
-    disputed = rows.disputed[rid]
-    parts += [disputed, rows.decided[rid]]
+        resolved = seen(rows.resolved[rid])
+        parts.append(np.where(resolved < NEVER, resolved + delay, NEVER))
+    disputed = seen(rows.disputed[rid])
+    parts += [disputed, seen(rows.decided[rid])]
     parts.append(np.where(disputed < NEVER, disputed + policy.reinvestigation_deadline, NEVER))
     for window in sorted(_windows(policy)):
         parts.append(occ + window)
@@ -95,7 +105,7 @@ def timelines(
         rid = by_subject[s]
         # knowledge is fixed at t: versions known later never show up, so their times are not breakpoints
         rid = rid[rows.visible_from[rid] <= t]
-        bps = np.unique(np.concatenate([[BEGINNING, t], row_breakpoints(policy, rows, rid)[1]]))
+        bps = np.unique(np.concatenate([[BEGINNING, t], row_breakpoints(policy, rows, rid, t)[1]]))
         n = len(bps)
         e_parts.append(bps.astype(np.int64))
         ridx_parts.append(np.tile(rid, n))
