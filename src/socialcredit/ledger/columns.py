@@ -11,6 +11,7 @@ All times are int64 epoch seconds (UTC). ``NEVER`` (see ``socialcredit.timeutil`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +29,7 @@ RESOLVE, ANNUL, DISPUTE, UPHOLD, RECTIFY = 0, 1, 2, 3, 4
 CORRECTION_ACTIONS = ("resolve", "annul", "dispute", "uphold", "rectify")
 
 
-def _empty(dtype: type) -> npt.NDArray[object]:  # type: ignore[type-var]
+def _empty(dtype: type) -> Any:
     return np.empty(0, dtype=dtype)
 
 
@@ -176,7 +177,7 @@ def columns_from_entries(entries: list[dict[str, object]]) -> LedgerColumns:
             cor["id"].append(eid)
             cor["why"].append(str(entry.get("reason") or ""))
 
-    def arr(values: list[object], dtype: type) -> npt.NDArray[object]:  # type: ignore[type-var]
+    def arr(values: list[object], dtype: type) -> Any:
         return np.array(values, dtype=dtype) if values else np.empty(0, dtype=dtype)
 
     return LedgerColumns(

@@ -101,7 +101,9 @@ class RecordType(_Strict):
     context: Context
     category: Category
     evidence: Evidence
-    subject_kinds: list[SubjectKind] = Field(default_factory=lambda: ["person", "organisation"])
+    subject_kinds: list[SubjectKind] = Field(
+        default_factory=lambda: list[SubjectKind](["person", "organisation"])
+    )
     resolvable: bool = Field(
         False, description="Whether the subject can resolve it (e.g. by paying the debt)."
     )

@@ -150,15 +150,18 @@ class _Context:
             result: Bools = counts >= cond.at_least
             return result
         if pred.score_below is not None:
-            return self.score < pred.score_below
+            below: Bools = self.score < pred.score_below
+            return below
         if pred.score_at_least is not None:
-            return self.score >= pred.score_at_least
+            above: Bools = self.score >= pred.score_at_least
+            return above
         if pred.grade_in is not None:
             wanted = [self.policy.grade_names.index(g) for g in pred.grade_in]
             return np.isin(self.grade, wanted)
         if pred.on_list is not None:
             assert self.lists is not None
-            return self.lists[self.policy.list_index(pred.on_list)].copy()
+            member: Bools = self.lists[self.policy.list_index(pred.on_list)].copy()
+            return member
         raise AssertionError("validated predicates always set one key")
 
 
