@@ -174,7 +174,12 @@ def explain(prep: Prepared, subject: int, service: str, t: int) -> Explanation:
             or (a.eligible_again_on or "") < (to_date(current) or "")
         )
     ]
-    best = min(better, key=lambda a: (a.eligible_again_on or "", preference[a.kind]), default=None)
+    # Prefer what the person can do themselves (pay, dispute) over an appeal, which only
+    # helps when the record is wrong; among those, the earliest date wins.
+    own = [a for a in better if a.kind != "appeal"]
+    best = min(
+        own or better, key=lambda a: (a.eligible_again_on or "", preference[a.kind]), default=None
+    )
     due = {
         "notice_before_sanction": policy.policy.due_process.notice_before_sanction,
         "appeal_window_days": policy.appeal_window // DAY,
