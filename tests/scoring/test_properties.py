@@ -191,7 +191,7 @@ def test_resolving_the_listing_record_lifts_its_sanctions(
     entries = [e for e in entries if e.get("recorded_at", t) <= t]
     before = everyone(policy, entries, t)
     fixes = []
-    for name, s in before.items():
+    for s in before.values():
         if any(m.name == "debtors" for m in s.lists):
             for line in s.breakdown:
                 if line.type == "debt" and line.resolved_at is None:
