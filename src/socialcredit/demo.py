@@ -60,7 +60,7 @@ def _pick_examples(engine: Engine, bulk: BulkStandings, at: int) -> list[tuple[s
         if len(hit) and rewards:
             picks.append(("A redlisted volunteer", bulk.subjects[int(hit[0])], rewards[0].service))
     # someone whose rail ban has run out: a past misconduct record, no longer denied
-    cols = engine.ledger.columns()
+    cols = engine.ledger.columns(with_ids=False)
     rail = [s for s in cp.sanctions if s.effect == "deny" and s.service == "high_speed_rail"]
     if "rail_serious_misconduct" in cp.type_code and rail:
         old = (cols.rec_type == "rail_serious_misconduct") & (cols.rec_occurred_at < at - 200 * DAY)

@@ -108,5 +108,5 @@ class Engine:
 
     def recompute(self, at: int | None = None) -> BulkStandings:
         """Everyone's standing at ``at``, computed from the whole ledger in bulk."""
-        cols = self.ledger.columns()
+        cols = self.ledger.columns(with_ids=False)
         return bulk_standings(Prepared.build(cols, self.policy), self.clock() if at is None else at)

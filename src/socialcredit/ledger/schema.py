@@ -1,0 +1,86 @@
+"""The ledger's tables (SQLAlchemy Core). Migrations in ``migrations/`` create exactly these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# Entry kinds as stored. Corrections are 2 + their index in columns.CORRECTION_ACTIONS.
+RECORD, RELATION = 0, 1
+KIND_NAMES = ("record", "relation", "resolve", "annul", "dispute", "uphold", "rectify")
+KIND_CODES = {name: code for code, name in enumerate(KIND_NAMES)}
+CORRECTION_BASE = 2
+
+subjects = Table(
+    "subjects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("kind", SmallInteger, nullable=False),  # index into columns.SUBJECT_KINDS
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("source", Text, nullable=False),
+    Column("entry_id", Text, nullable=False),
+    Column("kind", SmallInteger, nullable=False),
+    Column("subject_id", Integer, nullable=False),
+    Column("type", Text),  # record type, relation name, or rectified type
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    Column("amount", Float),
+    Column("evidence", Text),
+    Column("target_seq", BigInteger),
+    Column("related_subject_id", Integer),
+    Column("valid_until", BigInteger),
+    Column("details", Text),  # JSON: reason, corrected values
+    Column("batch_id", Integer),
+    UniqueConstraint("source", "entry_id", name="uq_entries_source_entry_id"),
+)
+Index("ix_entries_subject_id", entries.c.subject_id)
+Index(
+    "ix_entries_target_seq",
+    entries.c.target_seq,
+    sqlite_where=entries.c.target_seq.isnot(None),
+    postgresql_where=entries.c.target_seq.isnot(None),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=True),
+    Column("policy_id", Text, nullable=False),
+    Column("declared_version", Text, nullable=False),
+    Column("content_hash", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("activated_at", BigInteger, nullable=False),
+    Column("activated_by", Text),
+)
+
+ingest_batches = Table(
+    "ingest_batches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("origin", Text, nullable=False),  # file name or "-"
+    Column("started_at", BigInteger, nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+)

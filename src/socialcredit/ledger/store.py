@@ -1,0 +1,602 @@
+"""The append-only ledger over SQLAlchemy Core: SQLite by default, PostgreSQL in production.
+
+History is never updated or deleted here: ingestion only inserts, idempotently on
+(source, id); corrections are new entries that point at what they change.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, insert, select, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from socialcredit.ledger.columns import SUBJECT_KINDS, LedgerColumns
+from socialcredit.ledger.ingest import detect_format, read_lines
+from socialcredit.ledger.prepare import (
+    IngestProblem,
+    PreparedChunk,
+    _prepared_in_subprocess,
+    _target_problem,
+    prepare_chunks,
+)
+from socialcredit.ledger.schema import (
+    CORRECTION_BASE,
+    KIND_CODES,
+    KIND_NAMES,
+    RECORD,
+    RELATION,
+    ingest_batches,
+    policies,
+)
+from socialcredit.timeutil import NEVER, to_iso
+
+DEFAULT_URL = "sqlite:///socialcredit.db"
+PARALLEL_FROM_BYTES = 4 * 1024 * 1024
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_ANNUL = KIND_CODES["annul"]
+
+
+class LedgerError(RuntimeError):
+    """The database cannot be opened or is not a ledger; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """A policy as activated in this ledger."""
+
+    version: int
+    policy_id: str
+    declared_version: str
+    content_hash: str
+    activated_at: int
+    activated_by: str | None
+    body: str
+
+
+@dataclass
+class IngestResult:
+    """What one ingestion did: every line is accepted, a duplicate, or rejected."""
+
+    lines: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    problems: list[IngestProblem] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Counts and every problem, for ``ingest --json``."""
+        return {
+            "lines": self.lines,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "problems": [p.__dict__ for p in self.problems],
+        }
+
+
+def normalise_url(url: str | None) -> str:
+    """A SQLAlchemy URL from a URL, a file path, or ``SOCIALCREDIT_DB`` / the default."""
+    url = url or os.environ.get("SOCIALCREDIT_DB") or DEFAULT_URL
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA page_size=16384")  # only takes effect on a new, empty database
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA wal_autocheckpoint=0")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA cache_size=-262144")  # 256 MiB: indexes stay in memory while ingesting
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.close()
+
+
+class Ledger:
+    """An append-only store of records, relations, corrections and policy versions."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.url = engine.url.render_as_string(hide_password=True)
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self._subject_ids: dict[str, int] = {}  # names this process has written or read
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Ledger:
+        """Open the ledger at ``url`` (a SQLAlchemy URL or a SQLite path); nothing is created yet."""
+        full = normalise_url(url)
+        try:
+            engine = create_engine(full)
+        except (ArgumentError, ImportError) as exc:
+            raise LedgerError(f"cannot use database URL {full!r}: {exc}") from None
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        return cls(engine)
+
+    def close(self) -> None:
+        """Release connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def upgrade(self) -> None:
+        """Create the schema or migrate it to the newest version (idempotent)."""
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        try:
+            with self.engine.begin() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise LedgerError(f"cannot open the database {self.url}: {exc.orig}") from None
+
+    def _check(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1 FROM entries LIMIT 1"))
+        except OperationalError as exc:
+            raise LedgerError(
+                f"{self.url} is not an initialised ledger ({exc.orig}); run `socialcredit init`"
+            ) from None
+
+    # ------------------------------------------------------------------ policies
+
+    def activate_policy(
+        self,
+        body: str,
+        policy_id: str,
+        declared_version: str,
+        content_hash: str,
+        activated_at: int,
+        activated_by: str | None = None,
+    ) -> PolicyVersion:
+        """Make a policy the active one; activating the active policy again changes nothing."""
+        current = self.active_policy()
+        if current is not None and current.content_hash == content_hash:
+            return current
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(policies).values(
+                    policy_id=policy_id,
+                    declared_version=declared_version,
+                    content_hash=content_hash,
+                    body=body,
+                    activated_at=activated_at,
+                    activated_by=activated_by,
+                )
+            )
+        active = self.active_policy()
+        assert active is not None
+        return active
+
+    def policy_history(self) -> list[PolicyVersion]:
+        """Every activated policy, oldest first."""
+        self._check()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(policies).order_by(policies.c.version)).all()
+        return [PolicyVersion(**row._mapping) for row in rows]
+
+    def active_policy(self) -> PolicyVersion | None:
+        """The most recently activated policy, if any."""
+        self._check()
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(policies).order_by(policies.c.version.desc()).limit(1)
+            ).first()
+        return PolicyVersion(**row._mapping) if row else None
+
+    # ------------------------------------------------------------------ ingestion
+
+    def ingest_file(
+        self,
+        name: str,
+        fmt: str | None = None,
+        known_types: Collection[str] | None = None,
+        now: int = 0,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestResult:
+        """Ingest a JSON Lines or CSV file (``-`` = stdin); see ``ingest``.
+
+        Large files are decoded and validated in a second process while this one writes, so
+        parsing and storage overlap on two cores.
+        """
+        detect_format(name, fmt)
+        parallel = "fork" in multiprocessing.get_all_start_methods()
+        if parallel and name != "-" and os.path.getsize(name) > PARALLEL_FROM_BYTES:
+            return self._ingest_prepared(
+                _prepared_in_subprocess(name, fmt, known_types, now), name, now, progress
+            )
+        return self.ingest(read_lines(name, fmt), name, known_types, now, progress)
+
+    def ingest_entries(
+        self,
+        objects: Iterable[dict[str, Any]],
+        origin: str = "<api>",
+        known_types: Collection[str] | None = None,
+        now: int = 0,
+    ) -> IngestResult:
+        """Ingest decoded entries (dicts in the file format), numbered from 1."""
+        return self.ingest(
+            ((i, obj, None) for i, obj in enumerate(objects, start=1)), origin, known_types, now
+        )
+
+    def ingest(
+        self,
+        lines: Iterable[tuple[int, Any, str | None]],
+        origin: str,
+        known_types: Collection[str] | None,
+        now: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestResult:
+        """Validate and append decoded lines; bad lines are reported, good ones kept.
+
+        Each chunk of lines is one transaction, so an interruption loses at most the chunk in
+        flight, and running the same input again completes it (ingestion is idempotent).
+        """
+        return self._ingest_prepared(
+            prepare_chunks(lines, origin, known_types, now), origin, now, progress
+        )
+
+    def _ingest_prepared(
+        self,
+        chunks: Iterable[PreparedChunk],
+        origin: str,
+        now: int,
+        progress: Callable[[int], None] | None,
+    ) -> IngestResult:
+        self._check()
+        result = IngestResult()
+        with self.engine.connect() as conn:
+            batch_id = self._new_batch(conn, origin, now)
+            for chunk in chunks:
+                result.lines += chunk.lines
+                result.problems.extend(chunk.problems)
+                self._write_chunk(conn, chunk, batch_id, origin, result)
+                if progress:
+                    progress(result.lines)
+            result.problems.sort(key=lambda p: p.line)
+            result.rejected = len(result.problems)
+            conn.execute(
+                ingest_batches.update()
+                .where(ingest_batches.c.id == batch_id)
+                .values(
+                    lines=result.lines,
+                    accepted=result.accepted,
+                    duplicates=result.duplicates,
+                    rejected=result.rejected,
+                )
+            )
+            conn.commit()
+        return result
+
+    def _new_batch(self, conn: Connection, origin: str, now: int) -> int:
+        res = conn.execute(
+            insert(ingest_batches)
+            .values(origin=origin, started_at=now, lines=0, accepted=0, duplicates=0, rejected=0)
+            .returning(ingest_batches.c.id)
+        )
+        batch_id = int(res.scalar_one())
+        conn.commit()
+        return batch_id
+
+    def _p(self, n: int) -> str:
+        mark = "?" if self.is_sqlite else "%s"
+        return ",".join([mark] * n)
+
+    def _write_chunk(
+        self,
+        conn: Connection,
+        chunk: PreparedChunk,
+        batch_id: int,
+        origin: str,
+        result: IngestResult,
+    ) -> None:
+        p = "?" if self.is_sqlite else "%s"
+        ids = self._subject_ids
+        if chunk.subjects:
+            conn.exec_driver_sql(
+                f"INSERT INTO subjects (name, kind) VALUES ({p}, {p}) ON CONFLICT (name) DO NOTHING",
+                chunk.subjects,
+            )
+            names = [n for n, _ in chunk.subjects]
+            for i in range(0, len(names), 900):
+                part = names[i : i + 900]
+                found = conn.exec_driver_sql(
+                    f"SELECT name, id FROM subjects WHERE name IN ({self._p(len(part))})",
+                    tuple(part),
+                ).all()
+                ids.update(found)  # type: ignore[arg-type]
+        if chunk.rows:
+            get = ids.get
+            rows = [
+                (r[0], r[1], r[2], ids[r[3]], r[4], r[5], r[6], r[7], r[8], get(r[9]), r[10])
+                for r in chunk.rows
+            ]
+            rows.sort(key=_by_subject)  # keeps the subject index pages warm
+            inserted = conn.exec_driver_sql(
+                "INSERT INTO entries (source, entry_id, kind, subject_id, type, occurred_at, "
+                "recorded_at, amount, evidence, related_subject_id, valid_until, batch_id) "
+                f"VALUES ({self._p(11)}, {batch_id}) ON CONFLICT (source, entry_id) DO NOTHING",
+                rows,
+            ).rowcount
+            result.accepted += inserted
+            result.duplicates += len(rows) - inserted
+        if chunk.corrections:
+            rows = []
+            lookup = (
+                f"SELECT seq, subject_id, kind FROM entries WHERE source = {p} AND entry_id = {p}"
+            )
+            for number, kind, target_source, target_id, values in chunk.corrections:
+                target = conn.exec_driver_sql(lookup, (target_source, target_id)).first()
+                problem = _target_problem(target, kind, target_source, target_id)
+                if problem:
+                    result.problems.append(IngestProblem(origin, number, "target_id", problem))
+                    continue
+                assert target is not None
+                rows.append((*values, int(target[1]), int(target[0])))
+            if rows:
+                inserted = conn.exec_driver_sql(
+                    "INSERT INTO entries (source, entry_id, kind, type, occurred_at, recorded_at, "
+                    f"amount, details, subject_id, target_seq, batch_id) VALUES ({self._p(10)}, "
+                    f"{batch_id}) ON CONFLICT (source, entry_id) DO NOTHING",
+                    rows,
+                ).rowcount
+                result.accepted += inserted
+                result.duplicates += len(rows) - inserted
+        conn.commit()
+
+    # ------------------------------------------------------------------ reading
+
+    def count_entries(self) -> int:
+        """How many entries the ledger holds."""
+        self._check()
+        with self.engine.connect() as conn:
+            return int(conn.exec_driver_sql("SELECT COUNT(*) FROM entries").scalar_one())
+
+    def subject_names(self) -> list[str]:
+        """Every subject the ledger has heard of, in the order it first heard of them."""
+        self._check()
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.exec_driver_sql("SELECT name FROM subjects ORDER BY id")]
+
+    def columns(
+        self, subjects: Sequence[str] | None = None, with_ids: bool = True
+    ) -> LedgerColumns:
+        """Everything about ``subjects`` (None = everyone) in the column form scoring reads.
+
+        For named subjects: their records, the corrections of those records, and the relations
+        in which they are the subject; related subjects are appended to ``subjects``.
+        ``with_ids=False`` leaves sources and entry ids out (bulk scoring does not need them).
+        """
+        self._check()
+        with self.engine.connect() as conn:
+            if subjects is None:
+                subj_rows = conn.exec_driver_sql("SELECT id, name, kind FROM subjects").all()
+                where, params = "", ()
+            else:
+                names = list(dict.fromkeys(subjects))
+                subj_rows = (
+                    conn.exec_driver_sql(
+                        f"SELECT id, name, kind FROM subjects WHERE name IN ({self._p(len(names))})",
+                        tuple(names),
+                    ).all()
+                    if names
+                    else []
+                )
+                found = {r[1]: r for r in subj_rows}
+                ordered: list[tuple[int, str, int]] = []
+                for i, n in enumerate(names):
+                    ordered.append(found.get(n) or (-1 - i, n, 0))  # unknown: no rows
+                subj_rows = ordered
+                known = [r[0] for r in ordered if r[0] >= 0]
+                if not known:
+                    return LedgerColumns(
+                        subjects=names, subject_kind=np.zeros(len(names), dtype=np.int8)
+                    )
+                where = f" AND subject_id IN ({self._p(len(known))})"
+                params = tuple(known)
+            id_cols = ", source, entry_id" if with_ids else ""
+            recs = conn.exec_driver_sql(
+                "SELECT seq, subject_id, type, occurred_at, recorded_at, amount"
+                f"{id_cols} FROM entries WHERE kind = 0{where} ORDER BY seq",
+                params,
+            ).all()
+            rels = conn.exec_driver_sql(
+                "SELECT seq, subject_id, related_subject_id, type, occurred_at, valid_until, "
+                f"recorded_at, source FROM entries WHERE kind = 1{where} ORDER BY seq",
+                params,
+            ).all()
+            cors = conn.exec_driver_sql(
+                "SELECT seq, target_seq, kind, occurred_at, recorded_at, type, amount, details, "
+                f"source, entry_id FROM entries WHERE kind >= {CORRECTION_BASE}{where} ORDER BY seq",
+                params,
+            ).all()
+            if subjects is not None:
+                have = {r[0] for r in subj_rows}
+                extra = sorted({int(r[2]) for r in rels} - have)
+                if extra:
+                    subj_rows = list(subj_rows) + list(
+                        conn.exec_driver_sql(
+                            f"SELECT id, name, kind FROM subjects WHERE id IN ({self._p(len(extra))})",
+                            tuple(extra),
+                        ).all()
+                    )
+        return _to_columns(subj_rows, recs, rels, cors, with_ids)
+
+    def iter_entries(self) -> Iterator[dict[str, Any]]:
+        """Every entry in ledger order, in the ingestion format (export → ingest round-trips)."""
+        self._check()
+        with self.engine.connect() as conn:
+            names = dict(conn.exec_driver_sql("SELECT id, name FROM subjects").all())
+            kinds = dict(conn.exec_driver_sql("SELECT id, kind FROM subjects").all())
+            targets: dict[int, tuple[str, str]] = {}
+            result = conn.execution_options(stream_results=True, yield_per=10_000).exec_driver_sql(
+                "SELECT seq, source, entry_id, kind, subject_id, type, occurred_at, recorded_at, "
+                "amount, evidence, target_seq, related_subject_id, valid_until, details "
+                "FROM entries ORDER BY seq"
+            )
+            for row in result:
+                (
+                    seq,
+                    source,
+                    eid,
+                    kind,
+                    sid,
+                    typ,
+                    occ,
+                    rec,
+                    amount,
+                    evidence,
+                    target,
+                    rel,
+                    until,
+                    details,
+                ) = row
+                out: dict[str, Any] = {"kind": KIND_NAMES[kind], "id": eid, "source": source}
+                if kind == RECORD:
+                    targets[seq] = (source, eid)
+                    out.update(
+                        subject=names[sid],
+                        subject_kind=SUBJECT_KINDS[kinds[sid]],
+                        type=typ,
+                        occurred_at=to_iso(occ),
+                        recorded_at=to_iso(rec),
+                    )
+                    if amount is not None:
+                        out["amount"] = amount
+                    if evidence is not None:
+                        out["evidence"] = evidence
+                elif kind == RELATION:
+                    targets[seq] = (source, eid)
+                    out.update(
+                        subject=names[sid],
+                        subject_kind=SUBJECT_KINDS[kinds[sid]],
+                        relation=typ,
+                        related_subject=names[rel],
+                        related_kind=SUBJECT_KINDS[kinds[rel]],
+                        valid_from=to_iso(occ),
+                        recorded_at=to_iso(rec),
+                    )
+                    if until is not None:
+                        out["valid_until"] = to_iso(until)
+                else:
+                    tsrc, tid = targets[target]
+                    out.update(
+                        target_source=tsrc,
+                        target_id=tid,
+                        occurred_at=to_iso(occ),
+                        recorded_at=to_iso(rec),
+                    )
+                    extra = orjson.loads(details) if details else {}
+                    if "reason" in extra:
+                        out["reason"] = extra["reason"]
+                    if typ is not None:
+                        out["type"] = typ
+                    if amount is not None:
+                        out["amount"] = amount
+                    if "corrected_occurred_at" in extra:
+                        out["corrected_occurred_at"] = to_iso(extra["corrected_occurred_at"])
+                yield out
+
+
+def _by_subject(row: tuple[Any, ...]) -> Any:
+    return row[3]
+
+
+def _to_columns(
+    subj_rows: Sequence[Any],
+    recs: Sequence[Any],
+    rels: Sequence[Any],
+    cors: Sequence[Any],
+    with_ids: bool,
+) -> LedgerColumns:
+    sid = np.array([r[0] for r in subj_rows], dtype=np.int64)
+    names = [r[1] for r in subj_rows]
+    kinds = np.array([r[2] for r in subj_rows], dtype=np.int8)
+    # map ledger subject ids to positions
+    positive = sid[sid >= 0]
+    lookup = np.full(int(positive.max()) + 1 if len(positive) else 1, -1, dtype=np.int32)
+    lookup[positive] = np.flatnonzero(sid >= 0).astype(np.int32)
+
+    def col(rows: Sequence[Any], i: int, dtype: Any) -> Any:
+        if not rows:
+            return np.empty(0, dtype=dtype)
+        if dtype is object:
+            out = np.empty(len(rows), dtype=object)
+            out[:] = [r[i] for r in rows]
+            return out
+        return np.fromiter((r[i] for r in rows), dtype=dtype, count=len(rows))
+
+    def nullable(rows: Sequence[Any], i: int, dtype: Any, null: Any) -> Any:
+        if not rows:
+            return np.empty(0, dtype=dtype)
+        return np.fromiter(
+            (null if r[i] is None else r[i] for r in rows), dtype=dtype, count=len(rows)
+        )
+
+    n = len(recs)
+    details = [orjson.loads(r[7]) if r[7] else {} for r in cors]
+    empty_text = np.full(n, "", dtype=object)
+    return LedgerColumns(
+        subjects=names,
+        subject_kind=kinds,
+        rec_seq=col(recs, 0, np.int64),
+        rec_subject=lookup[col(recs, 1, np.int64)] if n else np.empty(0, dtype=np.int32),
+        rec_type=col(recs, 2, object),
+        rec_occurred_at=col(recs, 3, np.int64),
+        rec_recorded_at=col(recs, 4, np.int64),
+        rec_amount=nullable(recs, 5, np.float64, np.nan),
+        rec_source=col(recs, 6, object) if with_ids else empty_text,
+        rec_id=col(recs, 7, object) if with_ids else empty_text,
+        cor_seq=col(cors, 0, np.int64),
+        cor_target=col(cors, 1, np.int64),
+        cor_action=(col(cors, 2, np.int64) - CORRECTION_BASE).astype(np.int8),
+        cor_occurred_at=col(cors, 3, np.int64),
+        cor_recorded_at=col(cors, 4, np.int64),
+        cor_type=nullable(cors, 5, object, ""),
+        cor_new_occurred_at=np.array(
+            [d.get("corrected_occurred_at", -1) for d in details], dtype=np.int64
+        ),
+        cor_amount=nullable(cors, 6, np.float64, np.nan),
+        cor_source=col(cors, 8, object),
+        cor_id=col(cors, 9, object),
+        cor_reason=np.array([d.get("reason", "") for d in details], dtype=object),
+        rel_seq=col(rels, 0, np.int64),
+        rel_subject=lookup[col(rels, 1, np.int64)] if rels else np.empty(0, dtype=np.int32),
+        rel_related=lookup[col(rels, 2, np.int64)] if rels else np.empty(0, dtype=np.int32),
+        rel_type=col(rels, 3, object),
+        rel_valid_from=col(rels, 4, np.int64),
+        rel_valid_until=nullable(rels, 5, np.int64, NEVER),
+        rel_recorded_at=col(rels, 6, np.int64),
+        rel_source=col(rels, 7, object),
+    )
+
+
+__all__ = [
+    "IngestProblem",
+    "IngestResult",
+    "Ledger",
+    "LedgerError",
+    "PolicyVersion",
+]
