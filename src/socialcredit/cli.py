@@ -49,8 +49,8 @@ app = typer.Typer(
 policy_app = typer.Typer(help="Read, check and activate policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class CliError(Exception):
