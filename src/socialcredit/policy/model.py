@@ -20,9 +20,10 @@ def _duration(value: Any) -> Any:
             return parse_duration(value)
         except TimeFormatError as exc:
             raise ValueError(str(exc)) from None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("expected a duration such as 'P180D', '2 years' or '30d'")
-    return value
+    # a bare number is ambiguous (days? seconds?), so durations are always written with a unit
+    raise ValueError(
+        f"{value!r} is not a duration; write it with a unit, e.g. 'P180D', '2 years' or '30d'"
+    )
 
 
 def _duration_or_never(value: Any) -> Any:

@@ -1,0 +1,365 @@
+"""The append-only ledger on SQLite and PostgreSQL: ingestion, idempotency, reading back."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from socialcredit.ledger import Ledger, LedgerColumns
+from socialcredit.ledger import prepare as prepare_module
+from socialcredit.ledger import store as store_module
+from socialcredit.timeutil import parse_timestamp
+
+NOW = parse_timestamp("2026-01-01")
+
+ENTRIES: list[dict[str, Any]] = [
+    {
+        "id": "1",
+        "source": "court",
+        "subject": "alice",
+        "type": "debt",
+        "occurred_at": "2025-01-01",
+        "recorded_at": "2025-01-03",
+        "amount": 5000,
+        "evidence": "case 7",
+    },
+    {
+        "id": "2",
+        "source": "rail",
+        "subject": "bob",
+        "type": "fine",
+        "occurred_at": "2025-02-01T10:00:00Z",
+    },
+    {
+        "kind": "relation",
+        "id": "r1",
+        "source": "registry",
+        "subject": "kid",
+        "relation": "child_of",
+        "related_subject": "alice",
+        "valid_from": "2010-01-01",
+        "recorded_at": "2010-01-02",
+    },
+    {
+        "kind": "resolve",
+        "id": "p1",
+        "source": "court",
+        "target_source": "court",
+        "target_id": "1",
+        "occurred_at": "2025-06-01",
+        "reason": "paid",
+    },
+    {
+        "kind": "rectify",
+        "id": "x1",
+        "source": "rail",
+        "target_source": "rail",
+        "target_id": "2",
+        "occurred_at": "2025-03-01",
+        "type": "warning",
+    },
+    {
+        "kind": "annul",
+        "id": "a1",
+        "source": "registry",
+        "target_source": "registry",
+        "target_id": "r1",
+        "occurred_at": "2025-04-01",
+    },
+]
+
+
+def write_jsonl(path: Path, entries: list[Any]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in entries))
+    return path
+
+
+def test_upgrade_is_idempotent(ledger: Ledger) -> None:
+    ledger.upgrade()
+    ledger.upgrade()
+    assert ledger.count_entries() == 0
+
+
+def test_ingest_and_read_back(ledger: Ledger, tmp_path: Path) -> None:
+    result = ledger.ingest_file(str(write_jsonl(tmp_path / "e.jsonl", ENTRIES)), now=NOW)
+    assert (result.lines, result.accepted, result.duplicates, result.rejected) == (6, 6, 0, 0)
+    cols = ledger.columns()
+    assert sorted(cols.subjects) == ["alice", "bob", "kid"]
+    alice = cols.subjects.index("alice")
+    i = list(cols.rec_id).index("1")
+    assert cols.rec_subject[i] == alice
+    assert cols.rec_occurred_at[i] == parse_timestamp("2025-01-01")
+    assert cols.rec_recorded_at[i] == parse_timestamp("2025-01-03")
+    assert cols.rec_amount[i] == 5000
+    j = list(cols.rec_id).index("2")
+    assert cols.rec_recorded_at[j] == NOW  # no recorded_at: the ledger's clock
+    assert sorted(cols.cor_id) == ["a1", "p1", "x1"]
+    k = list(cols.cor_id).index("x1")
+    assert cols.cor_type[k] == "warning" and cols.cor_target[k] == cols.rec_seq[j]
+    assert cols.cor_reason[list(cols.cor_id).index("p1")] == "paid"
+    assert cols.cor_target[list(cols.cor_id).index("a1")] == cols.rel_seq[0]
+    assert cols.subjects[cols.rel_subject[0]] == "kid"
+    assert cols.subjects[cols.rel_related[0]] == "alice"
+
+
+def test_reingesting_changes_nothing(ledger: Ledger, tmp_path: Path) -> None:
+    path = str(write_jsonl(tmp_path / "e.jsonl", ENTRIES))
+    ledger.ingest_file(path, now=NOW)
+    again = ledger.ingest_file(path, now=NOW + 100)
+    assert (again.accepted, again.duplicates, again.rejected) == (0, 6, 0)
+    assert ledger.count_entries() == 6
+
+
+def test_bad_lines_are_reported_and_good_lines_kept(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                orjson.dumps(ENTRIES[0]).decode(),  # line 1: good
+                "{not json",  # line 2
+                orjson.dumps({**ENTRIES[1], "occurred_at": "yesterday"}).decode(),  # line 3
+                orjson.dumps({**ENTRIES[1], "id": "9", "subject_kind": "robot"}).decode(),  # 4
+                orjson.dumps(
+                    {
+                        "kind": "resolve",
+                        "id": "q",
+                        "source": "court",
+                        "target_source": "court",
+                        "target_id": "nope",
+                        "occurred_at": "2025-01-01",
+                    }
+                ).decode(),  # 5
+                orjson.dumps({**ENTRIES[1], "id": "10", "ocurred_at": "2025-01-01"}).decode(),  # 6
+                orjson.dumps(
+                    {
+                        **ENTRIES[1],
+                        "id": "11",
+                        "occurred_at": "2025-03-01",
+                        "recorded_at": "2025-02-01",
+                    }
+                ).decode(),  # 7
+                orjson.dumps({**ENTRIES[1], "id": "12"}).decode(),  # line 8: good
+            ]
+        )
+        + "\n"
+    )
+    result = ledger.ingest_file(str(path), now=NOW)
+    assert (result.lines, result.accepted, result.rejected) == (8, 2, 6)
+    by_line = {p.line: p for p in result.problems}
+    assert sorted(by_line) == [2, 3, 4, 5, 6, 7]
+    assert "not valid JSON" in by_line[2].message
+    assert by_line[3].field == "occurred_at" and "yesterday" in by_line[3].message
+    assert by_line[4].field == "subject_kind"
+    assert by_line[5].field == "target_id" and "court/nope" in by_line[5].message
+    assert by_line[6].field == "ocurred_at" and "occurred_at" in by_line[6].message
+    assert by_line[7].field == "occurred_at" and "after recorded_at" in by_line[7].message
+    assert str(by_line[2]).startswith(f"{path}:2")
+    assert ledger.count_entries() == 2
+
+
+def test_known_types_reject_typos(ledger: Ledger) -> None:
+    bad = {**ENTRIES[1], "type": "fien"}
+    result = ledger.ingest_entries([ENTRIES[0], bad], known_types={"debt", "fine"}, now=NOW)
+    (problem,) = result.problems
+    assert (
+        problem.line == 2 and problem.field == "type" and "did you mean 'fine'" in problem.message
+    )
+
+
+def test_only_records_can_be_resolved(ledger: Ledger) -> None:
+    result = ledger.ingest_entries(
+        [
+            ENTRIES[2],
+            {
+                "kind": "resolve",
+                "id": "z",
+                "source": "x",
+                "target_source": "registry",
+                "target_id": "r1",
+                "occurred_at": "2025-01-01",
+            },
+        ],
+        now=NOW,
+    )
+    (problem,) = result.problems
+    assert "relation entry" in problem.message
+
+
+def test_csv(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "kind,id,source,subject,type,occurred_at,amount,target_source,target_id\n"
+        "record,1,court,alice,debt,2025-01-01,100.5,,\n"
+        "record,2,court,bob,debt,2025-01-02,,,\n"
+        "resolve,3,court,,,2025-02-01,,court,1\n"
+        "record,4,court,carol,debt,not-a-date,,,\n"
+        "record,5,court\n"
+    )
+    result = ledger.ingest_file(str(path), now=NOW)
+    assert (result.accepted, result.rejected) == (3, 2)
+    assert [(p.line, p.field) for p in result.problems] == [(5, "occurred_at"), (6, "")]
+    cols = ledger.columns()
+    assert cols.rec_amount[list(cols.rec_id).index("1")] == 100.5
+    assert np.isnan(cols.rec_amount[list(cols.rec_id).index("2")])
+
+
+def _same(a: LedgerColumns, b: LedgerColumns) -> None:
+    def view(c: LedgerColumns) -> dict[str, Any]:
+        names = c.subjects
+        recs = sorted(
+            zip(
+                c.rec_source,
+                c.rec_id,
+                [names[i] for i in c.rec_subject],
+                c.rec_type,
+                c.rec_occurred_at.tolist(),
+                c.rec_recorded_at.tolist(),
+                np.nan_to_num(c.rec_amount, nan=-1).tolist(),
+                strict=True,
+            )
+        )
+        cors = sorted(
+            zip(
+                c.cor_source,
+                c.cor_id,
+                c.cor_action.tolist(),
+                c.cor_occurred_at.tolist(),
+                c.cor_recorded_at.tolist(),
+                c.cor_type,
+                c.cor_reason,
+                strict=True,
+            )
+        )
+        rels = sorted(
+            zip(
+                c.rel_source,
+                [names[i] for i in c.rel_subject],
+                [names[i] for i in c.rel_related],
+                c.rel_type,
+                c.rel_valid_from.tolist(),
+                c.rel_valid_until.tolist(),
+                strict=True,
+            )
+        )
+        return {"recs": recs, "cors": cors, "rels": rels}
+
+    assert view(a) == view(b)
+
+
+def test_export_then_ingest_round_trips(
+    ledger: Ledger, sqlite_ledger: Ledger, tmp_path: Path
+) -> None:
+    ledger.ingest_entries(ENTRIES, now=NOW)
+    exported = list(ledger.iter_entries())
+    fresh = Ledger.open(str(tmp_path / "copy.db"))
+    fresh.upgrade()
+    result = fresh.ingest_entries(exported, now=NOW + 999)
+    assert result.accepted == len(ENTRIES)
+    _same(ledger.columns(), fresh.columns())
+    fresh.close()
+
+
+def test_one_subject_equals_the_bulk_filtered(ledger: Ledger) -> None:
+    ledger.ingest_entries(ENTRIES, now=NOW)
+    bulk = ledger.columns()
+    for name in ("alice", "bob", "kid", "nobody"):
+        one = ledger.columns([name])
+        assert one.subjects[0] == name
+        idx = bulk.subjects.index(name) if name in bulk.subjects else -1
+        mine = bulk.rec_subject == idx
+        assert sorted(one.rec_id) == sorted(bulk.rec_id[mine])
+        seqs = set(bulk.rec_seq[mine]) | set(bulk.rel_seq[bulk.rel_subject == idx])
+        assert sorted(one.cor_id) == sorted(bulk.cor_id[np.isin(bulk.cor_target, list(seqs))])
+        assert sorted(one.rel_seq) == sorted(bulk.rel_seq[bulk.rel_subject == idx])
+    kid = ledger.columns(["kid"])
+    assert kid.subjects == ["kid", "alice"]  # the related subject comes along
+
+
+def test_policies_are_versioned(ledger: Ledger) -> None:
+    assert ledger.active_policy() is None
+    v1 = ledger.activate_policy("a: 1", "p", "1", "h1", NOW, "me")
+    same = ledger.activate_policy("a: 1", "p", "1", "h1", NOW + 5, "me")
+    v2 = ledger.activate_policy("a: 2", "p", "2", "h2", NOW + 10, None)
+    assert v1.version == same.version and v2.version == v1.version + 1
+    active = ledger.active_policy()
+    assert active is not None and active.body == "a: 2" and active.content_hash == "h2"
+    assert [p.declared_version for p in ledger.policy_history()] == ["1", "2"]
+
+
+def test_large_files_are_parsed_in_a_subprocess_with_the_same_result(
+    sqlite_ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entries = [
+        {
+            "id": str(i),
+            "source": "s",
+            "subject": f"p{i % 37}",
+            "type": "fine",
+            "occurred_at": "2025-01-01",
+        }
+        for i in range(3000)
+    ] + ["garbage"]
+    path = str(write_jsonl(tmp_path / "big.jsonl", entries))
+    monkeypatch.setattr(store_module, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(prepare_module, "CHUNK", 700)
+    result = sqlite_ledger.ingest_file(path, now=NOW)
+    assert (result.lines, result.accepted, result.rejected) == (3001, 3000, 1)
+    assert result.problems[0].line == 3001
+    assert sqlite_ledger.count_entries() == 3000
+    assert len(sqlite_ledger.subject_names()) == 37
+
+
+entry_strategy = st.fixed_dictionaries(
+    {
+        "id": st.integers(0, 30).map(str),
+        "source": st.sampled_from(["court", "rail"]),
+        "subject": st.sampled_from(["a", "b", "c", "d"]),
+        "type": st.sampled_from(["debt", "fine"]),
+        "occurred_at": st.integers(parse_timestamp("2020-01-01"), NOW).map(int),
+        "amount": st.none() | st.floats(-1e6, 1e6, allow_nan=False),
+    }
+)
+line_strategy = st.one_of(
+    entry_strategy, entry_strategy.map(lambda e: {**e, "occurred_at": "bad"}), st.just("junk")
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(line_strategy, max_size=40))
+def test_every_line_is_accounted_for_and_accepted_entries_read_back(lines: list[Any]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        ledger = Ledger.open(str(Path(tmp) / "l.db"))
+        ledger.upgrade()
+        path = write_jsonl(Path(tmp) / "in.jsonl", lines)
+        result = ledger.ingest_file(str(path), now=NOW)
+        assert result.accepted + result.duplicates + result.rejected == result.lines == len(lines)
+        first: dict[tuple[str, str], dict[str, Any]] = {}
+        for line in lines:
+            if isinstance(line, dict) and line["occurred_at"] != "bad":
+                first.setdefault((line["source"], line["id"]), line)
+        assert result.accepted == len(first)
+        cols = ledger.columns()
+        stored = {
+            (s, i): (cols.subjects[sub], t, occ, None if np.isnan(a) else a)
+            for s, i, sub, t, occ, a in zip(
+                cols.rec_source,
+                cols.rec_id,
+                cols.rec_subject,
+                cols.rec_type,
+                cols.rec_occurred_at,
+                cols.rec_amount,
+                strict=True,
+            )
+        }
+        expected = {
+            k: (e["subject"], e["type"], e["occurred_at"], e["amount"]) for k, e in first.items()
+        }
+        assert stored == expected
+        ledger.close()
