@@ -36,7 +36,7 @@ from socialcredit.export import (
     write_entries,
     write_table,
 )
-from socialcredit.ledger import Ledger
+from socialcredit.ledger import FileFormatError, Ledger, LedgerError
 from socialcredit.policy import PolicyError, load_policy, policy_json_schema
 from socialcredit.timeutil import TimeFormatError, parse_timestamp, to_date, to_iso
 
@@ -585,20 +585,41 @@ def demo(
     print_report(report, out)
 
 
-def main() -> None:
-    """Entry point: run the CLI, turning known errors into a message and an exit code."""
+def run(args: list[str] | None = None) -> int:
+    """Run the CLI with ``args``; return the exit code. Known errors print one message."""
     try:
-        app()
+        # without standalone mode, typer returns the code of a typer.Exit instead of exiting
+        code = app(args, standalone_mode=False)
+        return code if isinstance(code, int) else 0
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors: typer prints them itself
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            err.print(f"[red]error[/red] {exc.format_message()}", highlight=False)
+        return int(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        return 1
     except PolicyError as exc:
         for p in exc.problems:
             err.print(f"[red]error[/red] {p}", highlight=False)
-        sys.exit(2)
+        return 2
     except (
         NoPolicyError,
         UnknownSubjectError,
         TimeFormatError,
         ExportFormatError,
+        FileFormatError,
+        LedgerError,
         CliError,
     ) as exc:
         err.print(f"[red]error[/red] {exc.args[0] if exc.args else exc}", highlight=False)
-        sys.exit(getattr(exc, "code", 2))
+        return int(getattr(exc, "code", 2))
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run())

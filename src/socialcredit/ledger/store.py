@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from socialcredit.ledger.columns import SUBJECT_KINDS, LedgerColumns
-from socialcredit.ledger.ingest import detect_format, read_lines
+from socialcredit.ledger.ingest import FileFormatError, detect_format, read_lines
 from socialcredit.ledger.prepare import (
     IngestProblem,
     PreparedChunk,
@@ -222,6 +222,8 @@ class Ledger:
         parsing and storage overlap on two cores.
         """
         detect_format(name, fmt)
+        if name != "-" and not os.path.isfile(name):
+            raise FileFormatError(f"cannot read {name!r}: no such file")
         parallel = "fork" in multiprocessing.get_all_start_methods()
         if parallel and name != "-" and os.path.getsize(name) > PARALLEL_FROM_BYTES:
             return self._ingest_prepared(
