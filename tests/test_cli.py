@@ -109,7 +109,7 @@ def test_check_json_contract_and_least_privilege(
 
 def test_time_travel(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     # before the court's record was known, the debtor could fly
-    code, out, _ = call(
+    _, out, _ = call(
         capsys, "check", "debtor", "air_travel", "--db", db, "--at", "2026-01-11", "--json"
     )
     assert json.loads(out)["decision"] == "allow"
@@ -137,7 +137,7 @@ def test_explain_names_record_list_and_remedy(db: str, capsys: pytest.CaptureFix
 
 
 def test_subjects_and_exports(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = call(
+    _, out, _ = call(
         capsys,
         "subjects",
         "--list",
@@ -150,7 +150,7 @@ def test_subjects_and_exports(db: str, tmp_path: Path, capsys: pytest.CaptureFix
     )
     data = json.loads(out)
     assert [s["subject"] for s in data["subjects"]] == ["debtor"]
-    code, out, _ = call(
+    _, out, _ = call(
         capsys, "subjects", "--denied", "private_school", "--db", db, "--at", "2026-06-01", "--json"
     )
     assert sorted(s["subject"] for s in json.loads(out)["subjects"]) == ["child", "debtor"]
@@ -246,5 +246,5 @@ def test_readme_cli_tour_uses_real_commands(capsys: pytest.CaptureFixture[str]) 
     )
     assert len(commands) >= 10
     for command in commands:
-        code, out, _ = call(capsys, *command.split(), "--help")
+        code, _, _ = call(capsys, *command.split(), "--help")
         assert code == 0, command

@@ -296,10 +296,10 @@ def policy_history(db: DbOption = None, as_json: JsonOption = False) -> None:
     for r in rows:
         t.add_row(
             str(r["version"]),
-            r["policy"],
-            r["sha256"][:12],
-            r["activated_at"] or "",
-            r["activated_by"] or "",
+            str(r["policy"]),
+            str(r["sha256"])[:12],
+            str(r["activated_at"] or ""),
+            str(r["activated_by"] or ""),
         )
     out.print(t)
 

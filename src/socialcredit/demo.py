@@ -64,7 +64,7 @@ def _pick_examples(engine: Engine, bulk: BulkStandings, at: int) -> list[tuple[s
     rail = [s for s in cp.sanctions if s.effect == "deny" and s.service == "high_speed_rail"]
     if "rail_serious_misconduct" in cp.type_code and rail:
         old = (cols.rec_type == "rail_serious_misconduct") & (cols.rec_occurred_at < at - 200 * DAY)
-        denied = bulk.measures[[s.index for s in rail]].any(axis=0)
+        denied = np.asarray(bulk.measures[[s.index for s in rail]].any(axis=0), dtype=bool)
         for subj in cols.rec_subject[old].tolist():
             if not denied[subj]:
                 picks.append(

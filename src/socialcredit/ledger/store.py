@@ -328,7 +328,7 @@ class Ledger:
                     f"SELECT name, id FROM subjects WHERE name IN ({self._p(len(part))})",
                     tuple(part),
                 ).all()
-                ids.update(found)  # type: ignore[arg-type]
+                ids.update((str(n), int(i)) for n, i in found)
         if chunk.rows:
             get = ids.get
             rows = [
@@ -393,12 +393,17 @@ class Ledger:
         """
         self._check()
         with self.engine.connect() as conn:
+            subj_rows: list[tuple[int, str, int]]
+            params: tuple[int, ...] = ()
             if subjects is None:
-                subj_rows = conn.exec_driver_sql("SELECT id, name, kind FROM subjects").all()
-                where, params = "", ()
+                subj_rows = [
+                    (int(r[0]), str(r[1]), int(r[2]))
+                    for r in conn.exec_driver_sql("SELECT id, name, kind FROM subjects")
+                ]
+                where = ""
             else:
                 names = list(dict.fromkeys(subjects))
-                subj_rows = (
+                rows = (
                     conn.exec_driver_sql(
                         f"SELECT id, name, kind FROM subjects WHERE name IN ({self._p(len(names))})",
                         tuple(names),
@@ -406,7 +411,7 @@ class Ledger:
                     if names
                     else []
                 )
-                found = {r[1]: r for r in subj_rows}
+                found = {str(r[1]): (int(r[0]), str(r[1]), int(r[2])) for r in rows}
                 ordered: list[tuple[int, str, int]] = []
                 for i, n in enumerate(names):
                     ordered.append(found.get(n) or (-1 - i, n, 0))  # unknown: no rows
@@ -438,20 +443,24 @@ class Ledger:
                 have = {r[0] for r in subj_rows}
                 extra = sorted({int(r[2]) for r in rels} - have)
                 if extra:
-                    subj_rows = list(subj_rows) + list(
-                        conn.exec_driver_sql(
+                    subj_rows = subj_rows + [
+                        (int(r[0]), str(r[1]), int(r[2]))
+                        for r in conn.exec_driver_sql(
                             f"SELECT id, name, kind FROM subjects WHERE id IN ({self._p(len(extra))})",
                             tuple(extra),
-                        ).all()
-                    )
+                        )
+                    ]
         return _to_columns(subj_rows, recs, rels, cors, with_ids)
 
     def iter_entries(self) -> Iterator[dict[str, Any]]:
         """Every entry in ledger order, in the ingestion format (export → ingest round-trips)."""
         self._check()
         with self.engine.connect() as conn:
-            names = dict(conn.exec_driver_sql("SELECT id, name FROM subjects").all())
-            kinds = dict(conn.exec_driver_sql("SELECT id, kind FROM subjects").all())
+            names: dict[int, str] = {}
+            kinds: dict[int, int] = {}
+            for sid, name, kind in conn.exec_driver_sql("SELECT id, name, kind FROM subjects"):
+                names[int(sid)] = str(name)
+                kinds[int(sid)] = int(kind)
             targets: dict[int, tuple[str, str]] = {}
             result = conn.execution_options(stream_results=True, yield_per=10_000).exec_driver_sql(
                 "SELECT seq, source, entry_id, kind, subject_id, type, occurred_at, recorded_at, "
