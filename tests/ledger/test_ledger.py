@@ -363,3 +363,67 @@ def test_every_line_is_accounted_for_and_accepted_entries_read_back(lines: list[
         }
         assert stored == expected
         ledger.close()
+
+
+def test_within_a_file_the_first_of_two_lines_with_one_id_wins(ledger: Ledger) -> None:
+    first = {**ENTRIES[1], "subject": "zed"}
+    second = {**ENTRIES[1], "subject": "amy"}  # sorts before zed, same (source, id)
+    result = ledger.ingest_entries([first, second], now=NOW)
+    assert (result.accepted, result.duplicates) == (1, 1)
+    cols = ledger.columns()
+    assert [cols.subjects[i] for i in cols.rec_subject] == ["zed"]
+
+
+fast_fields = st.fixed_dictionaries(
+    {
+        "id": st.sampled_from(["1", "", 7]),
+        "source": st.sampled_from(["court", "", None]),
+        "subject": st.sampled_from(["a", "x" * 501]),
+        "type": st.sampled_from(["debt", "fine", "nope"]),
+        "occurred_at": st.sampled_from(
+            ["2025-01-01", "2025-01-01T10:00:00+08:00", "bad", 5, "2030-01-01"]
+        ),
+    },
+    optional={
+        "kind": st.sampled_from(["record", "relation", None]),
+        "subject_kind": st.sampled_from(["person", "organisation", "organization", "robot", ""]),
+        "recorded_at": st.sampled_from(["2025-06-01", "2024-01-01", "", None, "2031-01-01"]),
+        "amount": st.sampled_from([None, 3, 2.5, float("inf"), "4", True]),
+        "evidence": st.sampled_from([None, "", "case 1"]),
+        "extra": st.sampled_from(["x", None]),
+    },
+)
+
+
+@given(obj=fast_fields, known=st.sampled_from([None, {"debt", "fine"}]))
+def test_fast_path_agrees_with_the_validator(obj: dict[str, Any], known: set[str] | None) -> None:
+    from socialcredit.ledger.entries import EntryError, validate_entry
+    from socialcredit.ledger.prepare import fast_record
+
+    fast = fast_record(obj, known, NOW)
+    try:
+        e = validate_entry(obj, known, NOW)
+    except EntryError:
+        assert fast is None
+        return
+    if fast is not None:
+        row, kind = fast
+        assert kind == e.subject_kind
+        assert row == (
+            e.source,
+            e.entry_id,
+            e.kind,
+            e.subject,
+            e.type,
+            e.occurred_at,
+            e.recorded_at,
+            e.amount,
+            e.evidence,
+        )
+
+
+def test_fast_path_takes_plain_records() -> None:
+    from socialcredit.ledger.prepare import fast_record
+
+    assert fast_record(ENTRIES[0], None, NOW) is not None
+    assert fast_record(ENTRIES[2], None, NOW) is None  # relations go the general way

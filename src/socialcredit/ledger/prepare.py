@@ -6,12 +6,15 @@ This part is pure Python and CPU-bound, so for large files it runs in a second p
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
+import pickle
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from socialcredit.ledger.entries import EntryError, validate_entry
+from socialcredit.ledger.entries import MAX_CLOCK_SKEW, EntryError, validate_entry
 from socialcredit.ledger.ingest import read_lines
 from socialcredit.ledger.schema import KIND_CODES, KIND_NAMES, RECORD, RELATION
 
@@ -43,9 +46,11 @@ class PreparedChunk:
     """Validated entries of up to ``CHUNK`` lines, grouped the way the writer inserts them."""
 
     lines: int = 0
+    duplicates: int = 0  # repeats of an earlier line of the same chunk
     problems: list[IngestProblem] = field(default_factory=list)
     subjects: list[tuple[str, int]] = field(default_factory=list)  # first seen in this ingest
-    rows: list[Row] = field(default_factory=list)  # records and relations
+    rows: list[Row] = field(default_factory=list)  # records
+    relations: list[Row] = field(default_factory=list)
     # (line, kind, target_source, target_id, values without subject and target)
     corrections: list[tuple[int, int, str, str, Row]] = field(default_factory=list)
 
@@ -59,37 +64,62 @@ def prepare_chunks(
     """Validate lines into chunks; every line ends up as a row or a problem."""
     seen: set[str] = set()
     chunk = PreparedChunk()
+    # Rows are reordered for the database's sake, so a (source, id) repeated within a chunk
+    # is settled here: the first line wins, as it does across chunks.
+    keys: set[tuple[str, str]] = set()
     for number, obj, error in lines:
         chunk.lines += 1
         if error is not None:
             chunk.problems.append(IngestProblem(origin, number, "", error))
+            continue
+        fast = fast_record(obj, known_types, now)
+        if fast is not None:
+            row, kind = fast
+            key = (row[0], row[1])
+            if key in keys:
+                chunk.duplicates += 1
+            else:
+                keys.add(key)
+                name = row[3]
+                if name not in seen:
+                    seen.add(name)
+                    chunk.subjects.append((name, kind))
+                chunk.rows.append(row)
+            if chunk.lines >= CHUNK:
+                yield _finish(chunk)
+                chunk = PreparedChunk()
+                keys = set()
             continue
         try:
             e = validate_entry(obj, known_types, now)
         except EntryError as exc:
             chunk.problems.append(IngestProblem(origin, number, exc.field, exc.reason))
             continue
-        if e.kind == RECORD or e.kind == RELATION:
+        if (e.source, e.entry_id) in keys:
+            chunk.duplicates += 1
+        elif e.kind == RECORD or e.kind == RELATION:
+            keys.add((e.source, e.entry_id))
             for name, kind in ((e.subject, e.subject_kind), (e.related_subject, e.related_kind)):
                 if name is not None and name not in seen:
                     seen.add(name)
                     chunk.subjects.append((name, kind))
-            chunk.rows.append(
-                (
-                    e.source,
-                    e.entry_id,
-                    e.kind,
-                    e.subject,
-                    e.type,
-                    e.occurred_at,
-                    e.recorded_at,
-                    e.amount,
-                    e.evidence,
-                    e.related_subject,
-                    e.valid_until,
-                )
+            row = (
+                e.source,
+                e.entry_id,
+                e.kind,
+                e.subject,
+                e.type,
+                e.occurred_at,
+                e.recorded_at,
+                e.amount,
+                e.evidence,
             )
+            if e.kind == RECORD:
+                chunk.rows.append(row)
+            else:
+                chunk.relations.append((*row, e.related_subject, e.valid_until))
         else:
+            keys.add((e.source, e.entry_id))
             assert e.target_source is not None and e.target_id is not None
             values = (
                 e.source,
@@ -105,16 +135,96 @@ def prepare_chunks(
         if chunk.lines >= CHUNK:
             yield _finish(chunk)
             chunk = PreparedChunk()
+            keys = set()
     if chunk.lines:
         yield _finish(chunk)
+
+
+_RECORD_KEYS = frozenset(
+    {"kind", "id", "source", "subject", "subject_kind", "type", "occurred_at", "recorded_at"}
+    | {"amount", "evidence"}
+)
+_KINDS = {"person": 0, "organisation": 1}
+
+
+def _epoch(text: str) -> int:
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp())
+
+
+def fast_record(obj: Any, known_types: Collection[str] | None, now: int) -> tuple[Row, int] | None:
+    """The row for a plain, valid record, or None to leave the line to ``validate_entry``.
+
+    The common case of bulk ingestion, without the general validator's bookkeeping. It
+    accepts only what ``validate_entry`` accepts with the same result (a test checks this);
+    anything unusual or wrong returns None so the general path can say precisely what.
+    """
+    if type(obj) is not dict or not obj.keys() <= _RECORD_KEYS:
+        return None
+    kind = obj.get("kind")
+    if kind is not None and kind != "record":
+        return None
+    source = obj.get("source")
+    entry_id = obj.get("id")
+    subject = obj.get("subject")
+    type_name = obj.get("type")
+    if not (
+        type(source) is str
+        and type(entry_id) is str
+        and type(subject) is str
+        and type(type_name) is str
+        and source
+        and entry_id
+        and subject
+        and type_name
+        and len(source) <= 500
+        and len(entry_id) <= 500
+        and len(subject) <= 500
+        and len(type_name) <= 500
+    ):
+        return None
+    if known_types is not None and type_name not in known_types:
+        return None
+    subject_kind = _KINDS.get(obj.get("subject_kind") or "person")
+    occurred_text = obj.get("occurred_at")
+    recorded_text = obj.get("recorded_at")
+    amount = obj.get("amount")
+    evidence = obj.get("evidence")
+    if (
+        subject_kind is None
+        or type(occurred_text) is not str
+        or not (recorded_text is None or type(recorded_text) is str)
+        or not (amount is None or type(amount) is int or type(amount) is float)
+        or not (evidence is None or (type(evidence) is str and 0 < len(evidence) <= 500))
+    ):
+        return None
+    try:
+        occurred = _epoch(occurred_text)
+        recorded = _epoch(recorded_text) if recorded_text else now
+    except ValueError:
+        return None
+    if occurred > recorded or recorded > now + MAX_CLOCK_SKEW:
+        return None
+    if amount is not None:
+        if not math.isfinite(amount):
+            return None
+        amount = float(amount)
+    row = (source, entry_id, RECORD, subject, type_name, occurred, recorded, amount, evidence)
+    return row, subject_kind
 
 
 def _finish(chunk: PreparedChunk) -> PreparedChunk:
     # new subjects in name order get ids in that order, and rows in subject order then keep
     # the subject index's pages warm while inserting
     chunk.subjects.sort()
-    chunk.rows.sort(key=lambda r: r[3])
+    chunk.rows.sort(key=_subject_of)
     return chunk
+
+
+def _subject_of(row: Row) -> Any:
+    return row[3]
 
 
 def _target_problem(target: Any, kind: int, source: str, entry_id: str) -> str | None:
@@ -132,13 +242,17 @@ def _target_problem(target: Any, kind: int, source: str, entry_id: str) -> str |
 
 
 def _produce(name: str, fmt: str | None, known_types: list[str] | None, now: int, out: Any) -> None:
+    # Chunks are pickled here, in the main thread, and written straight to the pipe: a
+    # multiprocessing.Queue would pickle in a feeder thread that competes for the GIL.
     try:
         types = set(known_types) if known_types is not None else None
         for chunk in prepare_chunks(read_lines(name, fmt), name, types, now):
-            out.put(chunk)
-        out.put(None)
+            out.send_bytes(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
+        out.send_bytes(pickle.dumps(None))
     except BaseException as exc:  # reported by the parent
-        out.put(f"{type(exc).__name__}: {exc}")
+        out.send_bytes(pickle.dumps(f"{type(exc).__name__}: {exc}"))
+    finally:
+        out.close()
 
 
 class IngestWorkerError(RuntimeError):
@@ -152,13 +266,17 @@ def _prepared_in_subprocess(
     # fork: the child needs nothing but this module and the file, and unlike spawn it does
     # not re-run the caller's main script
     ctx = mp.get_context("fork")
-    queue = ctx.Queue(maxsize=4)
+    receiver, sender = ctx.Pipe(duplex=False)
     types = sorted(known_types) if known_types is not None else None
-    worker = ctx.Process(target=_produce, args=(name, fmt, types, now, queue), daemon=True)
+    worker = ctx.Process(target=_produce, args=(name, fmt, types, now, sender), daemon=True)
     worker.start()
+    sender.close()
     try:
         while True:
-            item = queue.get()
+            try:
+                item = pickle.loads(receiver.recv_bytes())
+            except EOFError:
+                raise IngestWorkerError(f"the process reading {name} ended unexpectedly") from None
             if item is None:
                 break
             if isinstance(item, str):
