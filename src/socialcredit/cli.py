@@ -451,14 +451,8 @@ def explain(
     with _ledger(db) as ledger:
         engine = _engine(ledger, policy)
         t = _at(at)
-        if service:
-            services = [service]
-        else:
-            st = engine.standing(subject, t)
-            services = sorted({m.service for m in st.measures}) or []
-        explanations = [engine.explain(subject, s, t) for s in services]
-        if not explanations:
-            st = engine.standing(subject, t)
+        explanations = engine.explain_services(subject, [service] if service else None, t)
+        st = explanations[0].standing if explanations else engine.standing(subject, t)
     if as_json:
         _print_json(
             [e.to_json() for e in explanations] if not service else explanations[0].to_json()

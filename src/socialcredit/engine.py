@@ -73,15 +73,9 @@ class Engine:
         return cls(ledger, compile_policy(loaded), clock, version)
 
     def _prepared(self, subject: str) -> tuple[Prepared, int]:
-        first = self.ledger.columns([subject])
-        related = [s for s in first.subjects if s != subject]
-        cols = self.ledger.columns([subject, *related]) if related else first
-        has_any = (
-            (cols.rec_subject == 0).any()
-            or (cols.rel_subject == 0).any()
-            or (cols.rel_related == 0).any()
-        )
-        if not has_any:
+        cols = self.ledger.columns([subject], follow_relations=True)
+        has_any = (cols.rec_subject == 0).any() or (cols.rel_subject == 0).any()
+        if not has_any and not self.ledger.has_subject(subject):
             raise UnknownSubjectError(f"the ledger has no entry about subject {subject!r}")
         return Prepared.build(cols, self.policy), 0
 
@@ -102,9 +96,21 @@ class Engine:
         return decide(standing(prep, idx, t), service)
 
     def explain(self, subject: str, service: str, at: int | None = None) -> Explanation:
-        """Why ``subject`` is allowed or denied ``service``, and what would change it."""
+        """Why ``subject`` is allowed or denied ``service``, and what would change it.
+
+        The explanation carries the subject's full standing (``.standing``) too.
+        """
+        return self.explain_services(subject, [service], at)[0]
+
+    def explain_services(
+        self, subject: str, services: list[str] | None = None, at: int | None = None
+    ) -> list[Explanation]:
+        """Explanations for several services (default: every service with a measure in force)."""
+        t = self.clock() if at is None else at
         prep, idx = self._prepared(subject)
-        return explain(prep, idx, service, self.clock() if at is None else at)
+        st = standing(prep, idx, t)
+        wanted = services if services is not None else sorted({m.service for m in st.measures})
+        return [explain(prep, idx, s, t, st) for s in wanted]
 
     def recompute(self, at: int | None = None) -> BulkStandings:
         """Everyone's standing at ``at``, computed from the whole ledger in bulk."""

@@ -12,7 +12,14 @@ from typing import Any
 
 from socialcredit.enforcement import Decision, decide, denials, eligible_again
 from socialcredit.policy.compiled import CompiledPolicy
-from socialcredit.scoring.standing import Measure, Prepared, RecordLine, Standing, standing
+from socialcredit.scoring.standing import (
+    Measure,
+    Prepared,
+    RecordLine,
+    Standing,
+    measures_for_service,
+    standing,
+)
 from socialcredit.timeutil import DAY, NEVER, to_date
 
 
@@ -53,6 +60,7 @@ class Explanation:
     actions: list[Action]
     best_action: Action | None
     text: str
+    standing: Standing
     due_process: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -110,10 +118,16 @@ def _describe(kind: str, line: RecordLine, policy: CompiledPolicy) -> str:
     return f"have record {ref} annulled on appeal (if it is wrong)"
 
 
-def explain(prep: Prepared, subject: int, service: str, t: int) -> Explanation:
-    """Why ``subject`` is allowed or denied ``service`` at ``t``, and what would change it."""
+def explain(
+    prep: Prepared, subject: int, service: str, t: int, st: Standing | None = None
+) -> Explanation:
+    """Why ``subject`` is allowed or denied ``service`` at ``t``, and what would change it.
+
+    ``st``: the subject's standing at ``t`` if already computed from the same ``prep``.
+    """
     policy = prep.policy
-    st = standing(prep, subject, t)
+    if st is None:
+        st = standing(prep, subject, t)
     decision = decide(st, service)
     denied = denials(st, service)
     reasons = []
@@ -148,8 +162,8 @@ def explain(prep: Prepared, subject: int, service: str, t: int) -> Explanation:
                 changed = rows.with_changes(row, disputed=t)
             else:
                 changed = rows.with_changes(row, hidden_from=t)
-            after = standing(prep.with_rows(changed), subject, t)
-            end = eligible_again(denials(after, service))
+            after = measures_for_service(prep.with_rows(changed), subject, service, t)
+            end = eligible_again([m for m in after if m.effect == "deny"])
             when = t if end is None else end
             actions.append(
                 Action(
@@ -188,7 +202,7 @@ def explain(prep: Prepared, subject: int, service: str, t: int) -> Explanation:
         "human_review": policy.policy.due_process.human_review,
     }
     text = _plain_text(st, decision, reasons, best, due)
-    return Explanation(decision, reasons, actions, best, text, due)
+    return Explanation(decision, reasons, actions, best, text, st, due)
 
 
 def _plain_text(

@@ -113,6 +113,7 @@ class Ledger:
         self.engine = engine
         self.url = engine.url.render_as_string(hide_password=True)
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self._checked = False  # the schema exists (checked once, as it is never dropped)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -150,6 +151,8 @@ class Ledger:
             raise LedgerError(f"cannot open the database {self.url}: {exc.orig}") from None
 
     def _check(self) -> None:
+        if self._checked:
+            return
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1 FROM entries LIMIT 1"))
@@ -157,6 +160,7 @@ class Ledger:
             raise LedgerError(
                 f"{self.url} is not an initialised ledger ({exc.orig}); run `socialcredit init`"
             ) from None
+        self._checked = True
 
     # ------------------------------------------------------------------ policies
 
@@ -377,6 +381,14 @@ class Ledger:
         with self.engine.connect() as conn:
             return int(conn.exec_driver_sql("SELECT COUNT(*) FROM entries").scalar_one())
 
+    def has_subject(self, name: str) -> bool:
+        """Whether any entry ever named ``name`` (as subject or related subject)."""
+        self._check()
+        p = "?" if self.is_sqlite else "%s"
+        with self.engine.connect() as conn:
+            found = conn.exec_driver_sql(f"SELECT 1 FROM subjects WHERE name = {p}", (name,))
+            return found.first() is not None
+
     def subject_names(self) -> list[str]:
         """Every subject the ledger has heard of, in the order it first heard of them."""
         self._check()
@@ -384,74 +396,104 @@ class Ledger:
             return [r[0] for r in conn.exec_driver_sql("SELECT name FROM subjects ORDER BY id")]
 
     def columns(
-        self, subjects: Sequence[str] | None = None, with_ids: bool = True
+        self,
+        subjects: Sequence[str] | None = None,
+        with_ids: bool = True,
+        follow_relations: bool = False,
     ) -> LedgerColumns:
         """Everything about ``subjects`` (None = everyone) in the column form scoring reads.
 
         For named subjects: their records, the corrections of those records, and the relations
-        in which they are the subject; related subjects are appended to ``subjects``.
-        ``with_ids=False`` leaves sources and entry ids out (bulk scoring does not need them).
+        in which they are the subject; related subjects are appended to ``subjects``, and with
+        ``follow_relations`` their records and corrections come too (what a measure that
+        reaches through a relation needs). ``with_ids=False`` leaves sources and entry ids
+        out of records (bulk scoring does not need them).
         """
         self._check()
+        if subjects is not None:
+            return self._subject_columns(list(dict.fromkeys(subjects)), follow_relations)
         with self.engine.connect() as conn:
-            subj_rows: list[tuple[int, str, int]]
-            params: tuple[int, ...] = ()
-            if subjects is None:
-                subj_rows = [
-                    (int(r[0]), str(r[1]), int(r[2]))
-                    for r in conn.exec_driver_sql("SELECT id, name, kind FROM subjects")
-                ]
-                where = ""
-            else:
-                names = list(dict.fromkeys(subjects))
-                rows = (
-                    conn.exec_driver_sql(
-                        f"SELECT id, name, kind FROM subjects WHERE name IN ({self._p(len(names))})",
-                        tuple(names),
-                    ).all()
-                    if names
-                    else []
-                )
-                found = {str(r[1]): (int(r[0]), str(r[1]), int(r[2])) for r in rows}
-                ordered: list[tuple[int, str, int]] = []
-                for i, n in enumerate(names):
-                    ordered.append(found.get(n) or (-1 - i, n, 0))  # unknown: no rows
-                subj_rows = ordered
-                known = [r[0] for r in ordered if r[0] >= 0]
-                if not known:
-                    return LedgerColumns(
-                        subjects=names, subject_kind=np.zeros(len(names), dtype=np.int8)
-                    )
-                where = f" AND subject_id IN ({self._p(len(known))})"
-                params = tuple(known)
+            subj_rows = [
+                (int(r[0]), str(r[1]), int(r[2]))
+                for r in conn.exec_driver_sql("SELECT id, name, kind FROM subjects")
+            ]
             id_cols = ", source, entry_id" if with_ids else ""
             recs = conn.exec_driver_sql(
                 "SELECT seq, subject_id, type, occurred_at, recorded_at, amount"
-                f"{id_cols} FROM entries WHERE kind = 0{where} ORDER BY seq",
-                params,
+                f"{id_cols} FROM entries WHERE kind = 0 ORDER BY seq"
             ).all()
             rels = conn.exec_driver_sql(
                 "SELECT seq, subject_id, related_subject_id, type, occurred_at, valid_until, "
-                f"recorded_at, source FROM entries WHERE kind = 1{where} ORDER BY seq",
-                params,
+                "recorded_at, source FROM entries WHERE kind = 1 ORDER BY seq"
             ).all()
             cors = conn.exec_driver_sql(
                 "SELECT seq, target_seq, kind, occurred_at, recorded_at, type, amount, details, "
-                f"source, entry_id FROM entries WHERE kind >= {CORRECTION_BASE}{where} ORDER BY seq",
-                params,
+                f"source, entry_id FROM entries WHERE kind >= {CORRECTION_BASE} ORDER BY seq"
             ).all()
-            if subjects is not None:
-                have = {r[0] for r in subj_rows}
-                extra = sorted({int(r[2]) for r in rels} - have)
-                if extra:
-                    subj_rows = subj_rows + [
-                        (int(r[0]), str(r[1]), int(r[2]))
-                        for r in conn.exec_driver_sql(
-                            f"SELECT id, name, kind FROM subjects WHERE id IN ({self._p(len(extra))})",
-                            tuple(extra),
-                        )
-                    ]
         return _to_columns(subj_rows, recs, rels, cors, with_ids)
+
+    def _subject_columns(self, names: list[str], follow_relations: bool) -> LedgerColumns:
+        p = "?" if self.is_sqlite else "%s"
+        recs: list[tuple[Any, ...]] = []
+        rels: list[tuple[Any, ...]] = []
+        cors: list[tuple[Any, ...]] = []
+        with self.engine.connect() as conn:
+
+            def lookup(column: str, values: Sequence[Any]) -> list[tuple[int, str, int]]:
+                if not values:
+                    return []
+                found = conn.exec_driver_sql(
+                    f"SELECT id, name, kind FROM subjects WHERE {column} IN ({self._p(len(values))})",
+                    tuple(values),
+                )
+                return [(int(r[0]), str(r[1]), int(r[2])) for r in found]
+
+            def load(ids: list[int], keep_relations: bool) -> None:
+                if not ids:
+                    return
+                rows = conn.exec_driver_sql(
+                    "SELECT seq, kind, subject_id, type, occurred_at, recorded_at, amount, source, "
+                    "entry_id, target_seq, related_subject_id, valid_until, details FROM entries "
+                    f"WHERE subject_id IN ({self._p(len(ids))}) ORDER BY seq",
+                    tuple(ids),
+                )
+                for (
+                    seq,
+                    kind,
+                    sid,
+                    typ,
+                    occ,
+                    rec,
+                    amount,
+                    src,
+                    eid,
+                    target,
+                    rel,
+                    until,
+                    det,
+                ) in rows:
+                    if kind == RECORD:
+                        recs.append((seq, sid, typ, occ, rec, amount, src, eid))
+                    elif kind == RELATION:
+                        if keep_relations:
+                            rels.append((seq, sid, rel, typ, occ, until, rec, src))
+                    else:
+                        cors.append((seq, target, kind, occ, rec, typ, amount, det, src, eid))
+
+            del p
+            found = {r[1]: r for r in lookup("name", names)}
+            subj_rows = [found.get(n) or (-1 - i, n, 0) for i, n in enumerate(names)]
+            known = [r[0] for r in subj_rows if r[0] >= 0]
+            load(known, keep_relations=True)
+            extra = sorted({int(r[2]) for r in rels} - set(known))
+            if extra:
+                subj_rows += lookup("id", extra)
+                if follow_relations:
+                    load(extra, keep_relations=False)
+        if follow_relations:
+            recs.sort()
+            cors.sort()
+        return _to_columns(subj_rows, recs, rels, cors, True)
 
     def iter_entries(self) -> Iterator[dict[str, Any]]:
         """Every entry in ledger order, in the ingestion format (export → ingest round-trips)."""

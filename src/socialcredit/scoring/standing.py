@@ -7,6 +7,7 @@ two agree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -240,8 +241,35 @@ def standing(prep: Prepared, subject: int, t: int) -> Standing:
             )
         )
 
+    measures = _measures(prep, subject, t, tls, rel_idx, policy.sanctions)
+
+    kind_code = int(prep.columns.subject_kind[subject]) if len(prep.columns.subject_kind) else 0
+    return Standing(
+        subject=prep.columns.subjects[subject],
+        kind=SUBJECT_KINDS[kind_code],
+        at=t,
+        policy_version=policy.version_label,
+        policy_hash=policy.loaded.content_hash,
+        score=float(ev.score[0]),
+        grade=policy.grade_names[int(ev.grade[0])],
+        lists=memberships,
+        measures=measures,
+        breakdown=breakdown,
+        base=policy.base,
+    )
+
+
+def _measures(
+    prep: Prepared,
+    subject: int,
+    t: int,
+    tls: dict[int, Any],
+    rel_idx: npt.NDArray[np.intp],
+    sanctions: Sequence[CompiledSanction],
+) -> list[Measure]:
+    policy = prep.policy
     measures: list[Measure] = []
-    for sanction in policy.sanctions:
+    for sanction in sanctions:
         own = _own_measure(prep, tls, subject, sanction, t)
         if own is not None:
             measures.append(_measure(sanction, own))
@@ -265,21 +293,19 @@ def standing(prep: Prepared, subject: int, t: int) -> Standing:
                     via_subject=prep.columns.subjects[other],
                 )
             )
+    return measures
 
-    kind_code = int(prep.columns.subject_kind[subject]) if len(prep.columns.subject_kind) else 0
-    return Standing(
-        subject=prep.columns.subjects[subject],
-        kind=SUBJECT_KINDS[kind_code],
-        at=t,
-        policy_version=policy.version_label,
-        policy_hash=policy.loaded.content_hash,
-        score=float(ev.score[0]),
-        grade=policy.grade_names[int(ev.grade[0])],
-        lists=memberships,
-        measures=measures,
-        breakdown=breakdown,
-        base=policy.base,
-    )
+
+def measures_for_service(prep: Prepared, subject: int, service: str, t: int) -> list[Measure]:
+    """The measures in force at ``t`` on ``service`` only: what a decision needs, and less work
+    than a full ``standing``."""
+    sanctions = [s for s in prep.policy.sanctions if s.service == service]
+    rel_idx = np.flatnonzero(_relations_at(prep, t) & (prep.relations.subject == subject))
+    if not any(s.reach for s in sanctions):
+        rel_idx = rel_idx[:0]
+    related = sorted({int(prep.relations.related[i]) for i in rel_idx})
+    tls = timelines(prep.policy, prep.rows, [subject, *related], t)
+    return _measures(prep, subject, t, tls, rel_idx, sanctions)
 
 
 def _measure(
