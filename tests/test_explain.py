@@ -69,3 +69,19 @@ def test_child_is_told_the_ban_comes_through_a_relation(policy: CompiledPolicy) 
     assert ex.reasons[0].via_subject == "bob" and ex.reasons[0].via_relation == "child_of"
     assert ex.best_action is not None and ex.best_action.subject == "bob"
     assert "child of bob" in ex.text
+
+
+def test_an_ended_ban_is_explained(policy: CompiledPolicy) -> None:
+    misconduct = {
+        "id": "m",
+        "source": "rail",
+        "subject": "dan",
+        "type": "misconduct",
+        "occurred_at": T0,
+    }
+    ex = explain(_prep(policy, [misconduct]), 0, "rail", T0 + 60 * DAY)
+    assert ex.decision.decision == "allow"
+    (ended,) = ex.past
+    # the fixed 30-day ban of TEST_POLICY, from the day the record was known
+    assert (ended.since, ended.until) == (T0, T0 + 30 * DAY)
+    assert f"until {to_date(T0 + 30 * DAY)}; it has ended" in ex.text

@@ -564,7 +564,7 @@ def demo(
     directory: Annotated[
         Path, typer.Option("--dir", help="Where to build the demo database.")
     ] = Path("demo-data"),
-    n_subjects: Annotated[int, typer.Option("--subjects", help="Population size.")] = 100_000,
+    n_subjects: Annotated[int, typer.Option("--subjects", help="Population size.")] = 107_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 2026,
     policy: Annotated[
         Path | None,

@@ -16,8 +16,9 @@ from rich.table import Table
 from socialcredit.engine import Engine
 from socialcredit.explain import Explanation
 from socialcredit.ledger import Ledger
+from socialcredit.ledger.columns import LedgerColumns
 from socialcredit.policy import load_policy
-from socialcredit.scoring.standing import BulkStandings
+from socialcredit.scoring.standing import BulkStandings, Prepared, bulk_standings
 from socialcredit.sim.population import PopulationSpec, generate
 from socialcredit.timeutil import DAY, to_date
 
@@ -33,7 +34,8 @@ def default_policy() -> Path:
 class DemoReport:
     """What the demo measured and the worked examples it chose."""
 
-    subjects: int
+    population: int
+    subjects: int  # those with at least one ledger entry
     records: int
     entries: int
     policy: str
@@ -45,7 +47,9 @@ class DemoReport:
     examples: list[tuple[str, Explanation]] = field(default_factory=list)
 
 
-def _pick_examples(engine: Engine, bulk: BulkStandings, at: int) -> list[tuple[str, str, str]]:
+def _pick_examples(
+    engine: Engine, bulk: BulkStandings, cols: LedgerColumns, at: int
+) -> list[tuple[str, str, str]]:
     cp = engine.policy
     picks: list[tuple[str, str, str]] = []
     deny_air = [s.index for s in cp.sanctions if s.effect == "deny" and s.service == "air_travel"]
@@ -60,7 +64,6 @@ def _pick_examples(engine: Engine, bulk: BulkStandings, at: int) -> list[tuple[s
         if len(hit) and rewards:
             picks.append(("A redlisted volunteer", bulk.subjects[int(hit[0])], rewards[0].service))
     # someone whose rail ban has run out: a past misconduct record, no longer denied
-    cols = engine.ledger.columns(with_ids=False)
     rail = [s for s in cp.sanctions if s.effect == "deny" and s.service == "high_speed_rail"]
     if "rail_serious_misconduct" in cp.type_code and rail:
         old = (cols.rec_type == "rail_serious_misconduct") & (cols.rec_occurred_at < at - 200 * DAY)
@@ -130,7 +133,8 @@ def run_demo(
         started = time.perf_counter()
         task = progress.add_task("scoring everyone", total=1)
         engine = Engine.open(ledger, lambda: spec.end)
-        bulk = engine.recompute(spec.end)
+        cols = ledger.columns(with_ids=False)
+        bulk = bulk_standings(Prepared.build(cols, engine.policy), spec.end)
         progress.update(task, completed=1)
         seconds["score"] = time.perf_counter() - started
 
@@ -151,13 +155,14 @@ def run_demo(
         started = time.perf_counter()
         examples = [
             (f"{title}: {subject}", engine.explain(subject, service, spec.end))
-            for title, subject, service in _pick_examples(engine, bulk, spec.end)
+            for title, subject, service in _pick_examples(engine, bulk, cols, spec.end)
         ]
         seconds["explain"] = time.perf_counter() - started
     finally:
         ledger.close()
     return DemoReport(
-        subjects=n_subjects,
+        population=n_subjects,
+        subjects=len(bulk.subjects),
         records=records,
         entries=count,
         policy=loaded.label,
@@ -173,7 +178,8 @@ def run_demo(
 def print_report(report: DemoReport, console: Console) -> None:
     """Print the demo's figures and worked examples."""
     console.print(
-        f"\n[bold]{report.subjects:,} subjects, {report.records:,} records "
+        f"\n[bold]{report.subjects:,} subjects in the ledger (of a synthetic population of "
+        f"{report.population:,}), {report.records:,} records "
         f"({report.entries:,} ledger entries) under {report.policy}, as of {to_date(report.at)}[/bold]"
     )
     console.print(

@@ -18,6 +18,7 @@ from socialcredit.scoring.standing import (
     RecordLine,
     Standing,
     measures_for_service,
+    past_measures,
     standing,
 )
 from socialcredit.timeutil import DAY, NEVER, to_date
@@ -61,6 +62,7 @@ class Explanation:
     best_action: Action | None
     text: str
     standing: Standing
+    past: list[Measure] = field(default_factory=list)  # measures on this service that ended
     due_process: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -70,6 +72,15 @@ class Explanation:
             "reasons": [asdict(r) for r in self.reasons],
             "actions": [asdict(a) for a in self.actions],
             "best_action": asdict(self.best_action) if self.best_action else None,
+            "ended": [
+                {
+                    "measure": m.name,
+                    "reason_code": m.reason_code,
+                    "since": to_date(m.since),
+                    "until": to_date(m.until),
+                }
+                for m in self.past
+            ],
             "due_process": self.due_process,
             "text": self.text,
         }
@@ -201,8 +212,9 @@ def explain(
         "disputed_records_count": policy.disputed_records_count,
         "human_review": policy.policy.due_process.human_review,
     }
-    text = _plain_text(st, decision, reasons, best, due)
-    return Explanation(decision, reasons, actions, best, text, st, due)
+    past = past_measures(prep, subject, service, t)
+    text = _plain_text(st, decision, reasons, best, due, past)
+    return Explanation(decision, reasons, actions, best, text, st, past, due)
 
 
 def _plain_text(
@@ -211,12 +223,19 @@ def _plain_text(
     reasons: list[Reason],
     best: Action | None,
     due: dict[str, Any],
+    past: list[Measure],
 ) -> str:
     service = decision.service.replace("_", " ")
     lines = [
         f"Under policy {st.policy_version}, on {to_date(st.at)}, your score is "
         f"{st.score:g} (grade {st.grade})."
     ]
+    for m in past:
+        lines.append(
+            f"Earlier, measure {m.name} (reason code {m.reason_code}) refused you {service} "
+            f"from {to_date(m.since) or 'before the records shown'} until {to_date(m.until)}; "
+            "it has ended."
+        )
     if decision.decision == "allow":
         lines.append(f"You may use {service}: no measure in force denies it.")
         if decision.benefits:

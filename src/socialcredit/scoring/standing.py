@@ -308,6 +308,23 @@ def measures_for_service(prep: Prepared, subject: int, service: str, t: int) -> 
     return _measures(prep, subject, t, tls, rel_idx, sanctions)
 
 
+def past_measures(prep: Prepared, subject: int, service: str, t: int) -> list[Measure]:
+    """Measures on ``service`` that applied to the subject before ``t`` and have ended."""
+    tls = timelines(prep.policy, prep.rows, [subject], t)
+    out = []
+    for sanction in prep.policy.sanctions:
+        if sanction.service != service:
+            continue
+        refine = sanction.uses_score and prep.policy.any_decay
+        trig = intervals(
+            prep.policy, prep.rows, tls[subject], ("trigger", sanction.index), t, refine
+        )
+        for start, end in measure_intervals(trig, sanction.fixed, sanction.max_duration):
+            if end <= t:
+                out.append(_measure(sanction, (start, end)))
+    return out
+
+
 def _measure(
     sanction: CompiledSanction,
     period: tuple[int, int],
