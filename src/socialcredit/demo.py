@@ -54,7 +54,8 @@ def _pick_examples(
     picks: list[tuple[str, str, str]] = []
     deny_air = [s.index for s in cp.sanctions if s.effect == "deny" and s.service == "air_travel"]
     if deny_air:
-        hit = np.flatnonzero(bulk.measures[deny_air].any(axis=0))
+        people = cols.subject_kind == 0
+        hit = np.flatnonzero(bulk.measures[deny_air].any(axis=0) & people)
         if len(hit):
             picks.append(("A banned debtor", bulk.subjects[int(hit[0])], "air_travel"))
     red = [lst.index for lst in cp.lists if lst.kind == "red"]

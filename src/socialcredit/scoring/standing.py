@@ -308,12 +308,14 @@ def measures_for_service(prep: Prepared, subject: int, service: str, t: int) -> 
     return _measures(prep, subject, t, tls, rel_idx, sanctions)
 
 
-def past_measures(prep: Prepared, subject: int, service: str, t: int) -> list[Measure]:
-    """Measures on ``service`` that applied to the subject before ``t`` and have ended."""
+def past_measures(
+    prep: Prepared, subject: int, service: str, t: int, effect: str = "deny"
+) -> list[Measure]:
+    """Measures (by default denials) on ``service`` that applied before ``t`` and have ended."""
     tls = timelines(prep.policy, prep.rows, [subject], t)
     out = []
     for sanction in prep.policy.sanctions:
-        if sanction.service != service:
+        if sanction.service != service or sanction.effect != effect:
             continue
         refine = sanction.uses_score and prep.policy.any_decay
         trig = intervals(
