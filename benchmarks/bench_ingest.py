@@ -1,7 +1,7 @@
 """Ingestion throughput into SQLite, parsing and validation included (target >= 100,000/s).
 
-Baseline in the same run: a bare ``executemany`` of the same number of rows into a table
-with a unique key, with the same SQLite settings, rows already in memory (no parsing).
+Baseline in the same run: a bare ``executemany`` of the same records, already parsed into
+rows in memory, into the same schema with the same SQLite settings: the storage limit.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import sqlite3
 import statistics
 import sys
 import time
+
+import orjson
 
 from _common import SPEC, fresh_db, machine, population_file
 from socialcredit.ledger import Ledger
@@ -33,27 +35,41 @@ def run_ingest(path: str) -> tuple[float, int]:
     return seconds, result.lines
 
 
-def run_baseline(n: int) -> float:
+def baseline_rows(path: str) -> list[tuple[object, ...]]:
+    """The records of the file as ready-made rows (parsed beforehand, not timed)."""
+    ids: dict[str, int] = {}
+    rows = []
+    with open(path, "rb") as fh:
+        for line in fh:
+            e = orjson.loads(line)
+            if "kind" in e:
+                continue
+            sid = ids.setdefault(e["subject"], len(ids) + 1)
+            rows.append(
+                (e["source"], e["id"], 0, sid, e["type"], 0, 0, e.get("amount"), e.get("evidence"))
+            )
+    return rows
+
+
+def run_baseline(rows: list[tuple[object, ...]]) -> float:
+    """Bare executemany of the same records into the same schema and settings, no parsing."""
     db = fresh_db("baseline.db")
+    with Ledger.open(str(db)) as ledger:
+        ledger.upgrade()
     conn = sqlite3.connect(db, isolation_level=None)
     for pragma in (
-        "page_size=16384",
         "journal_mode=WAL",
         "synchronous=NORMAL",
         "cache_size=-262144",
+        "wal_autocheckpoint=0",
     ):
         conn.execute(f"PRAGMA {pragma}")
-    conn.execute(
-        "CREATE TABLE t (seq INTEGER PRIMARY KEY, source TEXT, entry_id TEXT, subject_id INTEGER, "
-        "type TEXT, occurred_at INTEGER, recorded_at INTEGER, UNIQUE (source, entry_id))"
-    )
-    rows = [("court", f"court-{i}", i % 100_000, "traffic_offence", i, i + 60) for i in range(n)]
     start = time.perf_counter()
-    for i in range(0, n, 50_000):
+    for i in range(0, len(rows), 50_000):
         conn.execute("BEGIN")
         conn.executemany(
-            "INSERT INTO t (source, entry_id, subject_id, type, occurred_at, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO entries (source, entry_id, kind, subject_id, type, occurred_at, recorded_at, "
+            "amount, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             rows[i : i + 50_000],
         )
         conn.execute("COMMIT")
@@ -71,9 +87,11 @@ def main() -> None:
     print(
         f"ingest (median of 3): {lines:,} entries in {median:.2f}s = {lines / median:,.0f} entries/s"
     )
-    base = statistics.median(run_baseline(1_000_000) for _ in range(3))
+    rows = baseline_rows(path)
+    base = statistics.median(run_baseline(rows) for _ in range(3))
     print(
-        f"baseline bare executemany (median of 3): 1,000,000 rows in {base:.2f}s = {1e6 / base:,.0f} rows/s"
+        f"baseline, bare executemany of the same {len(rows):,} records into the same schema "
+        f"(median of 3): {base:.2f}s = {len(rows) / base:,.0f} rows/s"
     )
     sys.stdout.flush()
 
