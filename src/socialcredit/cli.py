@@ -486,7 +486,8 @@ def subjects(
     """List subjects with their grade and lists, filtered by grade, list or denied service."""
     with _ledger(db) as ledger:
         engine = _engine(ledger, policy)
-        bulk = engine.recompute(_at(at))
+        with err.status("scoring everyone…"):
+            bulk = engine.recompute(_at(at))
     cp = engine.policy
     mask = np.ones(len(bulk.subjects), dtype=bool)
     if grade is not None:
@@ -551,7 +552,8 @@ def export(
         if what == "records":
             count = write_entries(ledger.iter_entries(), output, kind)
         elif what == "standings":
-            table = standings_table(_engine(ledger, policy).recompute(_at(at)))
+            with err.status("scoring everyone…"):
+                table = standings_table(_engine(ledger, policy).recompute(_at(at)))
             write_table(table, output, kind)
             count = table.num_rows
         else:

@@ -157,3 +157,31 @@ def test_carrot_rewards_only_rewards() -> None:
     assert all(rt.points >= 0 for rt in p.record_types.values())
     assert all(s.effect == "benefit" for s in p.sanctions.values())
     assert all(lst.kind == "red" for lst in p.lists.values())
+
+
+def test_the_reference_documents_every_field() -> None:
+    from socialcredit.policy.model import (
+        DueProcess,
+        Grade,
+        ListDef,
+        PointsScore,
+        Predicate,
+        RecordCondition,
+        RecordType,
+        Sanction,
+    )
+
+    reference = (EXAMPLES[0].parents[2] / "docs" / "policy-reference.md").read_text()
+    for model in (
+        PointsScore,
+        Grade,
+        RecordType,
+        RecordCondition,
+        Predicate,
+        ListDef,
+        Sanction,
+        DueProcess,
+    ):
+        for name, info in model.model_fields.items():
+            documented = info.alias or name
+            assert f"`{documented}" in reference, f"{model.__name__}.{documented} is not documented"
