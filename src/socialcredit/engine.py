@@ -26,6 +26,7 @@ from socialcredit.scoring.standing import (
     Standing,
     bulk_standings,
     standing,
+    standing_and_timelines,
 )
 
 
@@ -108,9 +109,10 @@ class Engine:
         """Explanations for several services (default: every service with a measure in force)."""
         t = self.clock() if at is None else at
         prep, idx = self._prepared(subject)
-        st = standing(prep, idx, t)
+        computed = standing_and_timelines(prep, idx, t)
+        st = computed[0]
         wanted = services if services is not None else sorted({m.service for m in st.measures})
-        return [explain(prep, idx, s, t, st) for s in wanted]
+        return [explain(prep, idx, s, t, computed) for s in wanted]
 
     def recompute(self, at: int | None = None) -> BulkStandings:
         """Everyone's standing at ``at``, computed from the whole ledger in bulk."""

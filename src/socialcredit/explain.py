@@ -17,10 +17,12 @@ from socialcredit.scoring.standing import (
     Prepared,
     RecordLine,
     Standing,
-    measures_for_service,
+    counterfactual_ends,
     past_measures,
     standing,
+    standing_and_timelines,
 )
+from socialcredit.scoring.timeline import SubjectTimeline
 from socialcredit.timeutil import DAY, NEVER, to_date
 
 
@@ -130,15 +132,18 @@ def _describe(kind: str, line: RecordLine, policy: CompiledPolicy) -> str:
 
 
 def explain(
-    prep: Prepared, subject: int, service: str, t: int, st: Standing | None = None
+    prep: Prepared,
+    subject: int,
+    service: str,
+    t: int,
+    computed: tuple[Standing, dict[int, SubjectTimeline]] | None = None,
 ) -> Explanation:
     """Why ``subject`` is allowed or denied ``service`` at ``t``, and what would change it.
 
-    ``st``: the subject's standing at ``t`` if already computed from the same ``prep``.
+    ``computed``: ``standing_and_timelines`` of the subject at ``t`` from the same ``prep``.
     """
     policy = prep.policy
-    if st is None:
-        st = standing(prep, subject, t)
+    st, tls = computed if computed is not None else standing_and_timelines(prep, subject, t)
     decision = decide(st, service)
     denied = denials(st, service)
     reasons = []
@@ -159,34 +164,28 @@ def explain(
                 legal_basis=m.legal_basis,
             )
         )
-    actions: list[Action] = []
+    candidates: list[tuple[str, int, RecordLine]] = []
     seen: set[tuple[str, int]] = set()
     for m in denied:
         for kind, row, line in _candidates(prep, st, m, t):
-            if (kind, row) in seen:
-                continue
-            seen.add((kind, row))
-            rows = prep.rows
-            if kind == "resolve":
-                changed = rows.with_changes(row, resolved=t)
-            elif kind == "dispute":
-                changed = rows.with_changes(row, disputed=t)
-            else:
-                changed = rows.with_changes(row, hidden_from=t)
-            after = measures_for_service(prep.with_rows(changed), subject, service, t)
-            end = eligible_again([m for m in after if m.effect == "deny"])
-            when = t if end is None else end
-            actions.append(
-                Action(
-                    kind=kind,
-                    record=f"{line.source}/{line.id}",
-                    record_type=line.type,
-                    subject=str(prep.columns.subjects[int(rows.subject[row])]),
-                    description=_describe(kind, line, policy),
-                    eligible_again_on=to_date(when),
-                    indefinite=when >= NEVER,
-                )
+            if (kind, row) not in seen:
+                seen.add((kind, row))
+                candidates.append((kind, row, line))
+    ends = counterfactual_ends(prep, subject, service, t, [(k, r) for k, r, _ in candidates])
+    actions: list[Action] = []
+    for (kind, row, line), end in zip(candidates, ends, strict=True):
+        when = t if end is None else end
+        actions.append(
+            Action(
+                kind=kind,
+                record=f"{line.source}/{line.id}",
+                record_type=line.type,
+                subject=str(prep.columns.subjects[int(prep.rows.subject[row])]),
+                description=_describe(kind, line, policy),
+                eligible_again_on=to_date(when),
+                indefinite=when >= NEVER,
             )
+        )
     current = eligible_again(denied)
     preference = {"resolve": 0, "dispute": 1, "appeal": 2}
     better = [
@@ -212,7 +211,7 @@ def explain(
         "disputed_records_count": policy.disputed_records_count,
         "human_review": policy.policy.due_process.human_review,
     }
-    past = past_measures(prep, subject, service, t)
+    past = past_measures(prep, subject, service, t, tls=tls)
     text = _plain_text(st, decision, reasons, best, due, past)
     return Explanation(decision, reasons, actions, best, text, st, past, due)
 

@@ -233,3 +233,23 @@ def test_bulk_recompute_agrees_with_single_subject_scoring(
         assert {x.name for x in policy.sanctions if bulk.measures[x.index, i]} == {
             m.name for m in s.measures
         }
+
+
+@SETTINGS
+@given(entries=ledgers(), day=days, service=st.sampled_from(["air_travel", "rail", "luxury_hotel"]))
+def test_batched_counterfactuals_agree_with_one_at_a_time(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int, service: str
+) -> None:
+    from socialcredit.enforcement import eligible_again
+    from socialcredit.scoring.standing import counterfactual_ends, measures_for_service
+
+    t = T0 + day * DAY
+    prep = Prepared.build(columns_from_entries(entries), policy)
+    fields = {"resolve": "resolved", "dispute": "disputed", "appeal": "hidden_from"}
+    for subject in range(prep.columns.n_subjects):
+        changes = [(kind, row) for row in range(len(prep.rows)) for kind in fields]
+        batched = counterfactual_ends(prep, subject, service, t, changes)
+        for (kind, row), end in zip(changes, batched, strict=True):
+            changed = prep.with_rows(prep.rows.with_changes(row, **{fields[kind]: t}))
+            one = measures_for_service(changed, subject, service, t)
+            assert end == eligible_again([m for m in one if m.effect == "deny"])

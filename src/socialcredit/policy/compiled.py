@@ -6,7 +6,8 @@ live scorer, the bulk recompute and (later) the simulator all evaluate the same 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -72,6 +73,8 @@ class CompiledPolicy:
     reinvestigation_deadline: int
     disputed_records_count: bool
     any_decay: bool
+    # derived lookup tables, filled on first use (evaluation asks for the same ones often)
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def policy(self) -> Policy:

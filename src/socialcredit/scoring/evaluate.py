@@ -118,9 +118,12 @@ class _Context:
         key = (*names, f"category:{category}")
         mask = self._type_masks.get(key)
         if mask is None:
-            table = np.zeros(len(self.policy.type_names) + 1, dtype=bool)
-            for i, name in enumerate(self.policy.type_names):
-                table[i] = name in names or self.policy.category[i] == category
+            table = self.policy.cache.get(("type_table", key))
+            if table is None:
+                table = np.zeros(len(self.policy.type_names) + 1, dtype=bool)
+                for i, name in enumerate(self.policy.type_names):
+                    table[i] = name in names or self.policy.category[i] == category
+                self.policy.cache[("type_table", key)] = table
             mask = table[self.code]
             self._type_masks[key] = mask
         return mask

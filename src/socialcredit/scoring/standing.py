@@ -8,7 +8,7 @@ two agree.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from socialcredit.scoring.evaluate import (
 from socialcredit.scoring.rows import RelationRows, Rows, fold
 from socialcredit.scoring.timeline import (
     BEGINNING,
+    SubjectTimeline,
     interval_at,
     intervals,
     measure_intervals,
@@ -169,6 +170,9 @@ class Prepared:
         return Prepared(self.policy, self.columns, rows, self.relations)
 
 
+_ROW_FIELDS = [f.name for f in fields(Rows)]
+
+
 def _relations_at(prep: Prepared, t: int) -> npt.NDArray[np.bool_]:
     r = prep.relations
     return (
@@ -194,6 +198,13 @@ def standing(prep: Prepared, subject: int, t: int) -> Standing:
 
     Records known after ``t`` are ignored; "until" dates assume nothing else happens.
     """
+    return standing_and_timelines(prep, subject, t)[0]
+
+
+def standing_and_timelines(
+    prep: Prepared, subject: int, t: int
+) -> tuple[Standing, dict[int, SubjectTimeline]]:
+    """``standing`` and the timelines it was computed from (subject and related subjects)."""
     policy = prep.policy
     rel_ok = _relations_at(prep, t)
     rel_idx = np.flatnonzero(rel_ok & (prep.relations.subject == subject))
@@ -256,7 +267,7 @@ def standing(prep: Prepared, subject: int, t: int) -> Standing:
         measures=measures,
         breakdown=breakdown,
         base=policy.base,
-    )
+    ), tls
 
 
 def _measures(
@@ -308,11 +319,81 @@ def measures_for_service(prep: Prepared, subject: int, service: str, t: int) -> 
     return _measures(prep, subject, t, tls, rel_idx, sanctions)
 
 
+_CHANGE_FIELDS = {"resolve": "resolved", "dispute": "disputed", "appeal": "hidden_from"}
+
+
+def counterfactual_ends(
+    prep: Prepared, subject: int, service: str, t: int, changes: list[tuple[str, int]]
+) -> list[int | None]:
+    """For each single change (resolve, dispute or annul-on-appeal of one record row, made at
+    ``t``), when the last denial of ``service`` would end (None: nothing would deny it).
+
+    All scenarios are evaluated in one batch: each gets its own copy of the subject and its
+    related subjects as pseudo-subjects, so the timelines of every scenario come from one
+    vectorised evaluation.
+    """
+    if not changes:
+        return []
+    policy, rows, rels = prep.policy, prep.rows, prep.relations
+    sanctions = [s for s in policy.sanctions if s.service == service]
+    rel_idx = np.flatnonzero(_relations_at(prep, t) & (rels.subject == subject))
+    if not any(s.reach for s in sanctions):
+        rel_idx = rel_idx[:0]
+    involved = [subject, *sorted({int(rels.related[i]) for i in rel_idx})]
+    local = np.full(max(prep.columns.n_subjects, 1), -1, dtype=np.int64)
+    local[involved] = np.arange(len(involved))
+    base = np.flatnonzero(np.isin(rows.subject, involved)).astype(np.int64)
+    n_inv, k = len(involved), len(changes)
+    take = np.tile(base, k)
+    scenario = np.repeat(np.arange(k, dtype=np.int64), len(base))
+    values = {name: getattr(rows, name)[take].copy() for name in _ROW_FIELDS}
+    values["subject"] = (scenario * n_inv + local[rows.subject[take]]).astype(np.int32)
+    for j, (kind, row) in enumerate(changes):
+        hit = (scenario == j) & (rows.record[take] == rows.record[row])
+        values[_CHANGE_FIELDS[kind]][hit] = t
+    batch_rows = Rows(**values)
+    rel_take = np.tile(rel_idx, k)
+    rel_scenario = np.repeat(np.arange(k, dtype=np.int64), len(rel_idx))
+    batch_rels = RelationRows(
+        subject=(rel_scenario * n_inv).astype(np.int32),
+        related=(rel_scenario * n_inv + local[rels.related[rel_take]]).astype(np.int32),
+        type_code=rels.type_code[rel_take],
+        valid_from=rels.valid_from[rel_take],
+        valid_until=rels.valid_until[rel_take],
+        known=rels.known[rel_take],
+        hidden_from=rels.hidden_from[rel_take],
+        relation=rels.relation[rel_take],
+    )
+    names = [prep.columns.subjects[s] for s in involved] * k
+    columns = LedgerColumns(subjects=names, subject_kind=np.zeros(len(names), dtype=np.int8))
+    batch = Prepared(policy, columns, batch_rows, batch_rels)
+    tls = timelines(policy, batch_rows, list(range(n_inv * k)), t)
+    ends: list[int | None] = []
+    for j in range(k):
+        mine = np.flatnonzero(batch_rels.subject == j * n_inv)
+        denied = [
+            m for m in _measures(batch, j * n_inv, t, tls, mine, sanctions) if m.effect == "deny"
+        ]
+        ends.append(
+            max(m.until if m.until is not None else NEVER for m in denied) if denied else None
+        )
+    return ends
+
+
 def past_measures(
-    prep: Prepared, subject: int, service: str, t: int, effect: str = "deny"
+    prep: Prepared,
+    subject: int,
+    service: str,
+    t: int,
+    effect: str = "deny",
+    tls: dict[int, SubjectTimeline] | None = None,
 ) -> list[Measure]:
-    """Measures (by default denials) on ``service`` that applied before ``t`` and have ended."""
-    tls = timelines(prep.policy, prep.rows, [subject], t)
+    """Measures (by default denials) on ``service`` that applied before ``t`` and have ended.
+
+    ``tls``: timelines at ``t`` already computed for the subject (from ``standing_and_timelines``).
+    """
+    if tls is None or subject not in tls:
+        tls = timelines(prep.policy, prep.rows, [subject], t)
     out = []
     for sanction in prep.policy.sanctions:
         if sanction.service != service or sanction.effect != effect:
