@@ -427,3 +427,30 @@ def test_fast_path_takes_plain_records() -> None:
 
     assert fast_record(ENTRIES[0], None, NOW) is not None
     assert fast_record(ENTRIES[2], None, NOW) is None  # relations go the general way
+
+
+def test_the_engine_answers_the_same_on_either_database(ledger: Ledger) -> None:
+    from socialcredit.engine import Engine
+    from socialcredit.policy import parse_policy
+
+    from ..conftest import TEST_POLICY
+
+    loaded = parse_policy(TEST_POLICY)
+    ledger.activate_policy(
+        loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, NOW
+    )
+    ledger.ingest_entries(
+        [
+            ENTRIES[0],  # alice's debt, recorded 2025-01-03
+            ENTRIES[2],  # kid child_of alice
+            {**ENTRIES[2], "id": "r2"},  # the same relation again, from another id
+        ],
+        now=parse_timestamp("2025-03-01"),
+    )
+    engine = Engine.open(ledger, lambda: parse_timestamp("2025-03-01"))
+    st = engine.standing("alice")
+    assert st.score == 900 and [m.name for m in st.lists] == ["debtors"]
+    assert engine.check("kid", "air_travel").decision == "deny"  # through child_of
+    assert engine.check("kid", "private_school").decision == "allow"
+    bulk = engine.recompute()
+    assert bulk.score[bulk.subjects.index("alice")] == 900

@@ -433,7 +433,6 @@ class Ledger:
         return _to_columns(subj_rows, recs, rels, cors, with_ids)
 
     def _subject_columns(self, names: list[str], follow_relations: bool) -> LedgerColumns:
-        p = "?" if self.is_sqlite else "%s"
         recs: list[tuple[Any, ...]] = []
         rels: list[tuple[Any, ...]] = []
         cors: list[tuple[Any, ...]] = []
@@ -480,7 +479,6 @@ class Ledger:
                     else:
                         cors.append((seq, target, kind, occ, rec, typ, amount, det, src, eid))
 
-            del p
             found = {r[1]: r for r in lookup("name", names)}
             subj_rows = [found.get(n) or (-1 - i, n, 0) for i, n in enumerate(names)]
             known = [r[0] for r in subj_rows if r[0] >= 0]
