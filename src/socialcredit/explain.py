@@ -95,14 +95,10 @@ def _records_behind(policy: CompiledPolicy, st: Standing, measure: Measure) -> l
 
 
 def _candidates(
-    prep: Prepared, st_subject: Standing, measure: Measure, t: int
+    prep: Prepared, owner: Standing, measure: Measure, t: int
 ) -> list[tuple[str, int, RecordLine]]:
+    """Actions on the records behind ``measure``, which belong to ``owner``."""
     policy = prep.policy
-    if measure.via_subject is not None:
-        idx = prep.columns.subjects.index(measure.via_subject)
-        owner = standing(prep, idx, t)
-    else:
-        owner = st_subject
     lines = _records_behind(policy, owner, measure) or [
         line for line in owner.breakdown if line.status == "counts" and line.contribution < 0
     ]
@@ -147,10 +143,16 @@ def explain(
     decision = decide(st, service)
     denied = denials(st, service)
     reasons = []
+    owners: dict[str, Standing] = {st.subject: st}  # the subject, and whom its bans come through
+
+    def owner_of(m: Measure) -> Standing:
+        name = m.via_subject or st.subject
+        if name not in owners:
+            owners[name] = standing(prep, prep.columns.subjects.index(name), t)
+        return owners[name]
+
     for m in denied:
-        owner = st
-        if m.via_subject is not None:
-            owner = standing(prep, prep.columns.subjects.index(m.via_subject), t)
+        owner = owner_of(m)
         reasons.append(
             Reason(
                 measure=m.name,
@@ -167,7 +169,7 @@ def explain(
     candidates: list[tuple[str, int, RecordLine]] = []
     seen: set[tuple[str, int]] = set()
     for m in denied:
-        for kind, row, line in _candidates(prep, st, m, t):
+        for kind, row, line in _candidates(prep, owner_of(m), m, t):
             if (kind, row) not in seen:
                 seen.add((kind, row))
                 candidates.append((kind, row, line))
