@@ -248,3 +248,14 @@ def test_readme_cli_tour_uses_real_commands(capsys: pytest.CaptureFixture[str]) 
     for command in commands:
         code, _, _ = call(capsys, *command.split(), "--help")
         assert code == 0, command
+
+
+def test_readme_library_example_runs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    code = readme.split("## As a library", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "['dishonest_judgment_debtors']" in out and "You are refused air travel" in out

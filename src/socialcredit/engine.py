@@ -19,7 +19,6 @@ from socialcredit.policy import (
     load_policy,
     parse_policy,
 )
-from socialcredit.policy.loader import PolicyError, PolicyProblem
 from socialcredit.scoring.standing import (
     BulkStandings,
     Prepared,
@@ -48,12 +47,9 @@ def resolve_policy(ledger: Ledger, policy_file: str | None) -> tuple[LoadedPolic
             "no active policy in this database: run `socialcredit policy activate FILE` "
             "or pass --policy FILE"
         )
-    try:
-        return parse_policy(active.body, f"<active policy v{active.version}>"), active.version
-    except PolicyError as exc:  # stored under an older schema; say so instead of failing obscurely
-        raise PolicyError(
-            [PolicyProblem(p.file, p.line, p.path, p.message) for p in exc.problems]
-        ) from None
+    # a policy stored under an older language version fails here with a PolicyError that
+    # names the stored version, like any invalid file
+    return parse_policy(active.body, f"<active policy v{active.version}>"), active.version
 
 
 @dataclass

@@ -278,9 +278,4 @@ def _plain_text(
     return "\n".join(lines)
 
 
-def services_in_force(st: Standing) -> list[str]:
-    """Services on which some measure is in force for the subject, sorted."""
-    return sorted({m.service for m in st.measures})
-
-
-__all__ = ["Action", "Explanation", "Reason", "explain", "services_in_force"]
+__all__ = ["Action", "Explanation", "Reason", "explain"]
