@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.policy.model import Predicate
+from socialcredit.scoring.forms import FORMS
 from socialcredit.scoring.rows import Rows
 from socialcredit.timeutil import NEVER
 
@@ -107,9 +108,9 @@ class _Context:
             span = np.maximum(lifetime[decays], 1).astype(np.float64)
             age = (e[decays] - occurred[decays]).astype(np.float64)
             factor[decays] = np.clip(1.0 - age / span, 0.0, 1.0)
-        self.contribution = np.where(self.active, policy.points[safe_code] * factor, 0.0)
-        raw = policy.base + np.bincount(gidx, weights=self.contribution, minlength=self.n_groups)
-        self.score = np.clip(raw, policy.score_min, policy.score_max)
+        weight = np.where(self.active, factor, 0.0)
+        form = FORMS[policy.policy.score.form]
+        self.contribution, self.score = form(policy, safe_code, weight, gidx, self.n_groups)
         self.grade = policy.grade_of(self.score)
         self.lists: Bools | None = None
         self._type_masks: dict[tuple[str, ...], Bools] = {}
