@@ -61,7 +61,7 @@ def demo_db() -> Path:
             loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, SPEC.end
         )
         result = ledger.ingest_file(
-            str(source), known_types=set(loaded.policy.record_types), now=SPEC.end
+            str(source), known_types=loaded.policy.subject_kinds_by_type(), now=SPEC.end
         )
         assert result.rejected == 0, result.problems[:3]
     return path

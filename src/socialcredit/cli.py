@@ -327,7 +327,7 @@ def ingest(
         if active is not None:
             from socialcredit.policy import parse_policy
 
-            known = set(parse_policy(active.body).policy.record_types)
+            known = parse_policy(active.body).policy.subject_kinds_by_type()
         with _progress() as progress:
             task = progress.add_task(f"ingesting {file}", total=None)
 

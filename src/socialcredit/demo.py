@@ -120,7 +120,7 @@ def run_demo(
         task = progress.add_task("ingesting into SQLite", total=count)
         result = ledger.ingest_file(
             str(data),
-            known_types=set(loaded.policy.record_types),
+            known_types=loaded.policy.subject_kinds_by_type(),
             now=spec.end,
             progress=lambda done: progress.update(task, completed=done),
         )

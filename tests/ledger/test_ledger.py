@@ -173,6 +173,15 @@ def test_known_types_reject_typos(ledger: Ledger) -> None:
     )
 
 
+def test_record_types_apply_to_the_subject_kinds_the_policy_names(ledger: Ledger) -> None:
+    kinds = {"debt": ["person", "organisation"], "fine": ["person"]}
+    company_fine = {**ENTRIES[1], "subject": "acme", "subject_kind": "organisation"}
+    result = ledger.ingest_entries([ENTRIES[0], company_fine], known_types=kinds, now=NOW)
+    (problem,) = result.problems
+    assert problem.line == 2 and problem.field == "subject_kind"
+    assert "applies to person subjects only, not to an organisation" in problem.message
+
+
 def test_only_records_can_be_resolved(ledger: Ledger) -> None:
     result = ledger.ingest_entries(
         [
@@ -395,7 +404,12 @@ fast_fields = st.fixed_dictionaries(
 )
 
 
-@given(obj=fast_fields, known=st.sampled_from([None, {"debt", "fine"}]))
+@given(
+    obj=fast_fields,
+    known=st.sampled_from(
+        [None, {"debt", "fine"}, {"debt": ["person"], "fine": ["person", "organisation"]}]
+    ),
+)
 def test_fast_path_agrees_with_the_validator(obj: dict[str, Any], known: set[str] | None) -> None:
     from socialcredit.ledger.entries import EntryError, validate_entry
     from socialcredit.ledger.prepare import fast_record

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -148,10 +148,24 @@ def _known_type(name: str, known_types: Collection[str] | None, field: str) -> N
         raise EntryError(field, f"unknown record type {name!r} for the active policy{hint}")
 
 
+def _kind_allowed(name: str, kind: int, known_types: Collection[str] | None) -> None:
+    if isinstance(known_types, Mapping):
+        allowed = known_types[name]
+        kind_name = ("person", "organisation")[kind]
+        if kind_name not in allowed:
+            article = "an" if kind_name == "organisation" else "a"
+            raise EntryError(
+                "subject_kind",
+                f"record type {name!r} applies to {' and '.join(allowed)} subjects only, "
+                f"not to {article} {kind_name}",
+            )
+
+
 def validate_entry(obj: Any, known_types: Collection[str] | None, now: int) -> Entry:
     """Check one decoded entry; raise ``EntryError`` naming the field at fault.
 
-    ``known_types``: record types the active policy declares (None = accept any).
+    ``known_types``: record types the active policy declares (None = accept any); a mapping
+    from type to the subject kinds it applies to also checks ``subject_kind``.
     ``now``: the ledger's clock, the default ``recorded_at``.
     """
     if type(obj) is not dict:
@@ -181,6 +195,8 @@ def validate_entry(obj: Any, known_types: Collection[str] | None, now: int) -> E
         type_name = _text(obj, "type")
         assert type_name is not None
         _known_type(type_name, known_types, "type")
+        subject_kind = _kind_of(obj, "subject_kind")
+        _kind_allowed(type_name, subject_kind, known_types)
         occurred = _time(obj, "occurred_at")
         assert occurred is not None
         if occurred > recorded:
@@ -192,7 +208,7 @@ def validate_entry(obj: Any, known_types: Collection[str] | None, now: int) -> E
             source,
             entry_id,
             _text(obj, "subject"),
-            _kind_of(obj, "subject_kind"),
+            subject_kind,
             type_name,
             occurred,
             recorded,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import pickle
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +18,7 @@ from socialcredit.ledger.entries import MAX_CLOCK_SKEW, EntryError, validate_ent
 from socialcredit.ledger.ingest import read_lines
 from socialcredit.ledger.schema import KIND_CODES, KIND_NAMES, RECORD, RELATION
 
-CHUNK = 50_000
+CHUNK = 200_000
 _ANNUL = KIND_CODES["annul"]
 
 
@@ -145,6 +145,7 @@ _RECORD_KEYS = frozenset(
     | {"amount", "evidence"}
 )
 _KINDS = {"person": 0, "organisation": 1}
+_KIND_NAMES = ("person", "organisation")
 
 
 def _epoch(text: str) -> int:
@@ -188,6 +189,12 @@ def fast_record(obj: Any, known_types: Collection[str] | None, now: int) -> tupl
     if known_types is not None and type_name not in known_types:
         return None
     subject_kind = _KINDS.get(obj.get("subject_kind") or "person")
+    if (
+        subject_kind is not None
+        and isinstance(known_types, Mapping)
+        and _KIND_NAMES[subject_kind] not in known_types[type_name]
+    ):
+        return None
     occurred_text = obj.get("occurred_at")
     recorded_text = obj.get("recorded_at")
     amount = obj.get("amount")
@@ -245,7 +252,7 @@ def _produce(name: str, fmt: str | None, known_types: list[str] | None, now: int
     # Chunks are pickled here, in the main thread, and written straight to the pipe: a
     # multiprocessing.Queue would pickle in a feeder thread that competes for the GIL.
     try:
-        types = set(known_types) if known_types is not None else None
+        types = known_types
         for chunk in prepare_chunks(read_lines(name, fmt), name, types, now):
             out.send_bytes(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
         out.send_bytes(pickle.dumps(None))
@@ -267,7 +274,7 @@ def _prepared_in_subprocess(
     # not re-run the caller's main script
     ctx = mp.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
-    types = sorted(known_types) if known_types is not None else None
+    types = known_types
     worker = ctx.Process(target=_produce, args=(name, fmt, types, now, sender), daemon=True)
     worker.start()
     sender.close()

@@ -264,3 +264,7 @@ class Policy(_Strict):
     def label(self) -> str:
         """``policy@version``, the name decisions use for this policy."""
         return f"{self.policy}@{self.version}"
+
+    def subject_kinds_by_type(self) -> dict[str, list[str]]:
+        """Each record type and the subject kinds it may be about (what ingestion checks)."""
+        return {name: list(rt.subject_kinds) for name, rt in self.record_types.items()}
