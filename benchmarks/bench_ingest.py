@@ -13,8 +13,11 @@ import time
 
 import orjson
 
-from _common import SPEC, fresh_db, machine, population_file
+from _common import POLICY, SPEC, fresh_db, machine, population_file
 from socialcredit.ledger import Ledger
+from socialcredit.policy import load_policy
+
+KINDS = load_policy(POLICY).policy.subject_kinds_by_type()
 
 
 def run_ingest(path: str) -> tuple[float, int]:
@@ -22,7 +25,8 @@ def run_ingest(path: str) -> tuple[float, int]:
     with Ledger.open(str(db)) as ledger:
         ledger.upgrade()
         start = time.perf_counter()
-        result = ledger.ingest_file(path, now=SPEC.end)
+        # as the CLI does: check types and subject kinds against the active policy
+        result = ledger.ingest_file(path, known_types=KINDS, now=SPEC.end)
         seconds = time.perf_counter() - start
         assert result.rejected == 0 and result.accepted == result.lines
         with ledger.engine.connect() as conn:  # what the deferred checkpoint costs

@@ -414,7 +414,7 @@ def test_fast_path_agrees_with_the_validator(obj: dict[str, Any], known: set[str
     from socialcredit.ledger.entries import EntryError, validate_entry
     from socialcredit.ledger.prepare import fast_record
 
-    fast = fast_record(obj, known, NOW)
+    fast = fast_record(obj, known, NOW, known if isinstance(known, dict) else None)
     try:
         e = validate_entry(obj, known, NOW)
     except EntryError:
@@ -468,3 +468,39 @@ def test_the_engine_answers_the_same_on_either_database(ledger: Ledger) -> None:
     assert engine.check("kid", "private_school").decision == "allow"
     bulk = engine.recompute()
     assert bulk.score[bulk.subjects.index("alice")] == 900
+
+
+def test_a_correction_cannot_point_at_a_later_line(ledger: Ledger) -> None:
+    resolve = {**ENTRIES[3], "target_id": "later"}
+    record = {**ENTRIES[0], "id": "later"}
+    result = ledger.ingest_entries([resolve, record], now=NOW)
+    assert (result.accepted, result.rejected) == (1, 1)
+    problem = result.problems[0]
+    assert (problem.line, problem.field) == (1, "target_id")
+    assert "earlier line" in problem.message
+    # once the record is in, the same correction applies
+    again = ledger.ingest_entries([resolve], now=NOW)
+    assert (again.accepted, again.rejected) == (1, 0)
+
+
+def test_subject_names_by_kind_and_export_by_kind(ledger: Ledger) -> None:
+    company = {**ENTRIES[1], "id": "c1", "subject": "acme", "subject_kind": "organisation"}
+    ledger.ingest_entries([*ENTRIES, company], now=NOW)
+    assert set(ledger.subject_names()) == {"alice", "bob", "kid", "acme"}
+    assert ledger.subject_names("organisation") == ["acme"]
+    assert set(ledger.subject_names("person")) == {"alice", "bob", "kid"}
+    corrections = list(ledger.iter_entries(kinds=["resolve", "annul"]))
+    assert [(e["kind"], e["target_id"]) for e in corrections] == [("resolve", "1"), ("annul", "r1")]
+    # within one chunk, records are stored grouped by subject (the order need not be the input's)
+    assert sorted(e["id"] for e in ledger.iter_entries(kinds=["record"])) == ["1", "2", "c1"]
+    with pytest.raises(ValueError, match="robot"):
+        ledger.subject_names("robot")
+
+
+def test_unknown_subjects_are_listed_without_rows(ledger: Ledger) -> None:
+    ledger.ingest_entries(ENTRIES, now=NOW)
+    cols = ledger.columns(["nobody", "kid"])
+    assert cols.subjects == ["nobody", "kid", "alice"]  # the related subject comes last
+    assert len(cols.rec_seq) == 0 and len(cols.rel_seq) == 1
+    assert cols.subjects[cols.rel_related[0]] == "alice"
+    assert list(cols.cor_id) == ["a1"]  # the relation's annulment

@@ -324,6 +324,13 @@ class Ledger:
         result: IngestResult,
     ) -> None:
         p = "?" if self.is_sqlite else "%s"
+        # entries up to here were in the ledger before this chunk: a correction whose target
+        # is not an earlier line of the chunk must point at one of them, not at a later line
+        before = 0
+        if chunk.corrections:
+            before = int(
+                conn.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM entries").scalar_one()
+            )
         if chunk.subjects:
             conn.exec_driver_sql(
                 f"INSERT INTO subjects (name, kind) VALUES ({p}, {p}) ON CONFLICT (name) DO NOTHING",
@@ -354,8 +361,10 @@ class Ledger:
             lookup = (
                 f"SELECT seq, subject_id, kind FROM entries WHERE source = {p} AND entry_id = {p}"
             )
-            for number, kind, target_source, target_id, values in chunk.corrections:
+            for number, kind, target_source, target_id, values, earlier in chunk.corrections:
                 target = conn.exec_driver_sql(lookup, (target_source, target_id)).first()
+                if target is not None and not earlier and int(target[0]) > before:
+                    target = None  # only a later line of this input: not there yet
                 problem = _target_problem(target, kind, target_source, target_id)
                 if problem:
                     result.problems.append(IngestProblem(origin, number, "target_id", problem))
@@ -389,11 +398,19 @@ class Ledger:
             found = conn.exec_driver_sql(f"SELECT 1 FROM subjects WHERE name = {p}", (name,))
             return found.first() is not None
 
-    def subject_names(self) -> list[str]:
-        """Every subject the ledger has heard of, in the order it first heard of them."""
+    def subject_names(self, kind: str | None = None) -> list[str]:
+        """Every subject the ledger has heard of, in the order it first heard of them.
+
+        ``kind``: only persons or only organisations (one of ``SUBJECT_KINDS``).
+        """
         self._check()
+        sql = "SELECT name FROM subjects"
+        if kind is not None:
+            if kind not in SUBJECT_KINDS:
+                raise ValueError(f"kind must be one of {', '.join(SUBJECT_KINDS)}, not {kind!r}")
+            sql += f" WHERE kind = {SUBJECT_KINDS.index(kind)}"
         with self.engine.connect() as conn:
-            return [r[0] for r in conn.exec_driver_sql("SELECT name FROM subjects ORDER BY id")]
+            return [r[0] for r in conn.exec_driver_sql(sql + " ORDER BY id")]
 
     def columns(
         self,
@@ -493,15 +510,27 @@ class Ledger:
             cors.sort()
         return _to_columns(subj_rows, recs, rels, cors, True)
 
-    def iter_entries(self) -> Iterator[dict[str, Any]]:
-        """Every entry in ledger order, in the ingestion format (export → ingest round-trips)."""
+    def iter_entries(self, kinds: Collection[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Every entry in ledger order, in the ingestion format (export → ingest round-trips).
+
+        ``kinds``: only entries of these kinds (``record``, ``relation``, ``resolve``, …);
+        None = all. Corrections still name their targets by source and id.
+        """
         self._check()
+        wanted = None
+        if kinds is not None:
+            unknown = set(kinds) - set(KIND_NAMES)
+            if unknown:
+                raise ValueError(
+                    f"unknown entry kinds {sorted(unknown)}; expected {', '.join(KIND_NAMES)}"
+                )
+            wanted = {KIND_CODES[k] for k in kinds}
         with self.engine.connect() as conn:
             names: dict[int, str] = {}
-            kinds: dict[int, int] = {}
+            kind_of: dict[int, int] = {}
             for sid, name, kind in conn.exec_driver_sql("SELECT id, name, kind FROM subjects"):
                 names[int(sid)] = str(name)
-                kinds[int(sid)] = int(kind)
+                kind_of[int(sid)] = int(kind)
             targets: dict[int, tuple[str, str]] = {}
             result = conn.execution_options(stream_results=True, yield_per=10_000).exec_driver_sql(
                 "SELECT seq, source, entry_id, kind, subject_id, type, occurred_at, recorded_at, "
@@ -525,12 +554,15 @@ class Ledger:
                     until,
                     details,
                 ) = row
+                if kind in (RECORD, RELATION):
+                    targets[seq] = (source, eid)
+                if wanted is not None and kind not in wanted:
+                    continue
                 out: dict[str, Any] = {"kind": KIND_NAMES[kind], "id": eid, "source": source}
                 if kind == RECORD:
-                    targets[seq] = (source, eid)
                     out.update(
                         subject=names[sid],
-                        subject_kind=SUBJECT_KINDS[kinds[sid]],
+                        subject_kind=SUBJECT_KINDS[kind_of[sid]],
                         type=typ,
                         occurred_at=to_iso(occ),
                         recorded_at=to_iso(rec),
@@ -540,13 +572,12 @@ class Ledger:
                     if evidence is not None:
                         out["evidence"] = evidence
                 elif kind == RELATION:
-                    targets[seq] = (source, eid)
                     out.update(
                         subject=names[sid],
-                        subject_kind=SUBJECT_KINDS[kinds[sid]],
+                        subject_kind=SUBJECT_KINDS[kind_of[sid]],
                         relation=typ,
                         related_subject=names[rel],
-                        related_kind=SUBJECT_KINDS[kinds[rel]],
+                        related_kind=SUBJECT_KINDS[kind_of[rel]],
                         valid_from=to_iso(occ),
                         recorded_at=to_iso(rec),
                     )
