@@ -64,17 +64,46 @@ def content_hash(policy: Policy) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _line_map(node: yaml.Node, path: Path, out: dict[Path, int]) -> None:
+class _AliasError(ValueError):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _line_map(
+    node: yaml.Node, path: Path, out: dict[Path, int], seen: set[int] | None = None
+) -> None:
+    # An alias reuses a node: refuse it, as policies need none and nested aliases blow up
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        raise _AliasError(node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        seen.add(id(node))
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value
             out[(*path, key)] = key_node.start_mark.line + 1
-            _line_map(value_node, (*path, key), out)
+            _line_map(value_node, (*path, key), out, seen)
             out[(*path, key)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _line_map(item, (*path, i), out)
+            _line_map(item, (*path, i), out, seen)
 
 
 def _locate(lines: dict[Path, int], path: Path) -> int | None:
@@ -98,7 +127,7 @@ def _clean_loc(loc: tuple[int | str, ...]) -> Path:
     # pydantic inserts the name of the union member or tag into a location; drop those
     out: list[str | int] = []
     for part in loc:
-        if isinstance(part, str) and part.startswith(("function-", "literal[")):
+        if isinstance(part, str) and part.startswith(("function-", "literal[", "<")):
             continue
         out.append(_ALIASES.get(part, part) if isinstance(part, str) else part)
     return tuple(out)
@@ -106,9 +135,16 @@ def _clean_loc(loc: tuple[int | str, ...]) -> Path:
 
 def parse_policy(text: str, source: str = "<policy>") -> LoadedPolicy:
     """Validate policy text; raise ``PolicyError`` listing every problem with line and field path."""
+    lines: dict[Path, int] = {}
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.safe_load(text)
+        if root is not None:
+            _line_map(root, (), lines)
+        data: Any = yaml.load(text, Loader=_UniqueKeyLoader)
+    except _AliasError as exc:
+        raise PolicyError(
+            [PolicyProblem(source, exc.line, "", "YAML anchors and aliases are not allowed here")]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
@@ -122,8 +158,6 @@ def parse_policy(text: str, source: str = "<policy>") -> LoadedPolicy:
         raise PolicyError(
             [PolicyProblem(source, 1, "", "a policy is a YAML mapping (policy:, version:, ...)")]
         )
-    lines: dict[Path, int] = {}
-    _line_map(root, (), lines)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:

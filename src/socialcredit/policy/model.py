@@ -9,17 +9,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
-from socialcredit.timeutil import TimeFormatError, parse_duration
+from socialcredit.timeutil import YEAR, TimeFormatError, parse_duration
+
+MAX_DURATION = 1000 * YEAR  # beyond any rule's horizon, and far inside int64
 
 
 def _duration(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except TimeFormatError as exc:
             raise ValueError(str(exc)) from None
+        if seconds > MAX_DURATION:
+            raise ValueError(f"{value!r} is longer than 1000 years; write 'never' for no end")
+        return seconds
     # a bare number is ambiguous (days? seconds?), so durations are always written with a unit
     raise ValueError(
         f"{value!r} is not a duration; write it with a unit, e.g. 'P180D', '2 years' or '30d'"
@@ -52,7 +65,9 @@ Service = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
 
 
 class Meta(_Strict):
@@ -197,6 +212,19 @@ class FixedDuration(_Strict):
     fixed: Duration
 
 
+def _duration_rule_tag(value: Any) -> str:
+    return "<fixed>" if isinstance(value, dict | FixedDuration) else "<while>"
+
+
+# A tagged union, so that a bad `{fixed: ...}` is reported once, at its own path, rather than
+# also as "not 'while_triggered'".
+DurationRule = Annotated[
+    Annotated[Literal["while_triggered"], Tag("<while>")]
+    | Annotated[FixedDuration, Tag("<fixed>")],
+    Discriminator(_duration_rule_tag),
+]
+
+
 class Reach(_Strict):
     """Extends a measure to subjects who stand in ``relation`` to the subject it applies to."""
 
@@ -210,7 +238,7 @@ class Sanction(_Strict):
     when: Predicate
     service: Service
     effect: Literal["deny", "benefit"]
-    duration: Literal["while_triggered"] | FixedDuration = "while_triggered"
+    duration: DurationRule = "while_triggered"
     max_duration: Duration | None = Field(
         None, description="Upper bound: the measure ends this long after it started."
     )
