@@ -504,3 +504,56 @@ def test_unknown_subjects_are_listed_without_rows(ledger: Ledger) -> None:
     assert len(cols.rec_seq) == 0 and len(cols.rel_seq) == 1
     assert cols.subjects[cols.rel_related[0]] == "alice"
     assert list(cols.cor_id) == ["a1"]  # the relation's annulment
+
+
+def test_two_parsing_processes_agree_with_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks shared out between two processes: same counts, problems and stored entries."""
+    lines: list[Any] = []
+    for i in range(2000):
+        lines.append(
+            {
+                "id": str(i % 1700),  # ids 0..299 come twice: the first line wins
+                "source": "s",
+                "subject": f"p{i % 41}",
+                "type": "fine",
+                "occurred_at": "2025-01-01",
+                "amount": i / 7,
+            }
+        )
+        if i % 250 == 3:  # a correction of a record in an earlier block, or just before
+            lines.append(
+                {
+                    **ENTRIES[3],
+                    "id": f"c{i}",
+                    "target_source": "s",
+                    "target_id": str((i - 3) % 1700),
+                }
+            )
+        if i % 500 == 7:  # its target only comes later: rejected
+            lines.append(
+                {**ENTRIES[3], "id": f"late{i}", "target_source": "s", "target_id": "1699"}
+            )
+        if i % 333 == 0:
+            lines.append("garbage")
+    path = tmp_path / "big.jsonl"
+    write_jsonl(path, lines)
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\n\n", 5))  # blank lines too
+
+    def run(parallel: bool) -> tuple[Any, ...]:
+        ledger = Ledger.open(str(tmp_path / f"l{parallel}.db"))
+        ledger.upgrade()
+        monkeypatch.setattr(store_module, "PARALLEL_FROM_BYTES", 0 if parallel else 10**12)
+        monkeypatch.setattr(prepare_module, "CHUNK", 300)
+        result = ledger.ingest_file(str(path), now=NOW)
+        stored = sorted(orjson.dumps(e, option=orjson.OPT_SORT_KEYS) for e in ledger.iter_entries())
+        ledger.close()
+        return result.lines, result.accepted, result.duplicates, result.problems, stored
+
+    one, two = run(False), run(True)
+    assert one == two
+    lines_, accepted, duplicates, problems, _ = two
+    assert accepted + duplicates + len(problems) == lines_
+    assert duplicates == 300
+    assert sum("earlier line" in p.message for p in problems) == 4

@@ -61,6 +61,13 @@ Index(
     postgresql_where=entries.c.target_seq.isnot(None),
 )
 
+Index(
+    "ix_entries_related_subject_id",
+    entries.c.related_subject_id,
+    sqlite_where=entries.c.related_subject_id.isnot(None),
+    postgresql_where=entries.c.related_subject_id.isnot(None),
+)
+
 policies = Table(
     "policies",
     metadata,

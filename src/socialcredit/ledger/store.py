@@ -6,14 +6,15 @@ History is never updated or deleted here: ingestion only inserts, idempotently o
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 from alembic import command
 from alembic.config import Config
@@ -30,8 +31,13 @@ from socialcredit.ledger.prepare import (
     _target_problem,
     prepare_chunks,
 )
+from socialcredit.ledger.reading import (
+    bulk_to_columns,
+    fetch_transposed,
+    rows_to_columns,
+    sqlite_record_columns,
+)
 from socialcredit.ledger.schema import (
-    CORRECTION_BASE,
     KIND_CODES,
     KIND_NAMES,
     RECORD,
@@ -45,6 +51,45 @@ DEFAULT_URL = "sqlite:///socialcredit.db"
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _ANNUL = KIND_CODES["annul"]
+
+
+Clock = Callable[[], int]
+
+
+def _now(now: int | Clock) -> int:
+    return int(now()) if callable(now) else int(now)
+
+
+def _parts(name: str, fmt: str | None) -> int:
+    """How many processes parse a large file: two for JSON Lines on a multi-core machine
+    (parsing costs more than writing), one for CSV (read as one text stream)."""
+    return 2 if detect_format(name, fmt) == "jsonl" and (os.cpu_count() or 1) > 1 else 1
+
+
+class _Checkpointer:
+    """SQLite WAL checkpoints on a background thread and its own connection, one at a time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pool = ThreadPoolExecutor(1)
+        self.pending: Future[None] | None = None
+
+    def start(self) -> None:
+        """Copy what is committed so far into the database file, unless a copy is running."""
+        if self.pending is None or self.pending.done():
+            if self.pending is not None:
+                self.pending.result()
+            self.pending = self.pool.submit(self._run)
+
+    def _run(self) -> None:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def finish(self) -> None:
+        """Wait for the running copy and stop the thread."""
+        self.pool.shutdown(wait=True)
+        if self.pending is not None:
+            self.pending.result()
 
 
 class LedgerError(RuntimeError):
@@ -215,21 +260,26 @@ class Ledger:
         name: str,
         fmt: str | None = None,
         known_types: Collection[str] | None = None,
-        now: int = 0,
+        now: int | Clock = 0,
         progress: Callable[[int], None] | None = None,
     ) -> IngestResult:
-        """Ingest a JSON Lines or CSV file (``-`` = stdin); see ``ingest``.
+        """Ingest a JSON Lines or CSV file (``-`` = stdin, which needs ``fmt``); see ``ingest``.
 
-        Large files are decoded and validated in a second process while this one writes, so
-        parsing and storage overlap on two cores.
+        Large JSON Lines files are decoded and validated in two child processes while this
+        one writes, so parsing and storage overlap on two cores; the result is the same as
+        in one process (a test checks this).
         """
+        now = _now(now)
         detect_format(name, fmt)
         if name != "-" and not os.path.isfile(name):
             raise FileFormatError(f"cannot read {name!r}: no such file")
         parallel = "fork" in multiprocessing.get_all_start_methods()
         if parallel and name != "-" and os.path.getsize(name) > PARALLEL_FROM_BYTES:
             return self._ingest_prepared(
-                _prepared_in_subprocess(name, fmt, known_types, now), name, now, progress
+                _prepared_in_subprocess(name, fmt, known_types, now, _parts(name, fmt)),
+                name,
+                now,
+                progress,
             )
         return self.ingest(read_lines(name, fmt), name, known_types, now, progress)
 
@@ -238,11 +288,16 @@ class Ledger:
         objects: Iterable[dict[str, Any]],
         origin: str = "<api>",
         known_types: Collection[str] | None = None,
-        now: int = 0,
+        now: int | Clock = 0,
+        progress: Callable[[int], None] | None = None,
     ) -> IngestResult:
-        """Ingest decoded entries (dicts in the file format), numbered from 1."""
+        """Ingest decoded entries (dicts in the file format), numbered from 1; see ``ingest``."""
         return self.ingest(
-            ((i, obj, None) for i, obj in enumerate(objects, start=1)), origin, known_types, now
+            ((i, obj, None) for i, obj in enumerate(objects, start=1)),
+            origin,
+            known_types,
+            now,
+            progress,
         )
 
     def ingest(
@@ -250,14 +305,26 @@ class Ledger:
         lines: Iterable[tuple[int, Any, str | None]],
         origin: str,
         known_types: Collection[str] | None,
-        now: int,
+        now: int | Clock,
         progress: Callable[[int], None] | None = None,
     ) -> IngestResult:
-        """Validate and append decoded lines; bad lines are reported, good ones kept.
+        """Validate and append decoded lines ``(line number, object or None, error or None)``.
+
+        Every line ends up accepted, a duplicate (its source and id are already stored, or
+        came on an earlier line: the first one wins) or rejected with an ``IngestProblem``
+        naming the line, the field and the reason; good lines are kept whatever happens to
+        bad ones. ``known_types``: record types the active policy declares (a mapping of
+        type to subject kinds also checks the kind), None = any. ``now``: the ledger's clock
+        in epoch seconds, or a callable read once; it is the default ``recorded_at``.
+        ``progress`` is called with the number of lines done after each chunk.
 
         Each chunk of lines is one transaction, so an interruption loses at most the chunk in
         flight, and running the same input again completes it (ingestion is idempotent).
+        Within a chunk, entries are stored grouped by subject (faster to index), so ledger
+        order follows the input only from chunk to chunk; a correction always comes after
+        what it corrects.
         """
+        now = _now(now)
         return self._ingest_prepared(
             prepare_chunks(lines, origin, known_types, now), origin, now, progress
         )
@@ -269,21 +336,45 @@ class Ledger:
         now: int,
         progress: Callable[[int], None] | None,
     ) -> IngestResult:
+        # Chunks are large lists of tuples without reference cycles: pausing the cycle
+        # collector saves it from rescanning them again and again while they are written.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._ingest_chunks(chunks, origin, now, progress)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _ingest_chunks(
+        self,
+        chunks: Iterable[PreparedChunk],
+        origin: str,
+        now: int,
+        progress: Callable[[int], None] | None,
+    ) -> IngestResult:
         self._check()
         result = IngestResult()
+        checkpoints = _Checkpointer(self.engine) if self.is_sqlite else None
         with self.engine.connect() as conn:
-            if self.is_sqlite:
-                # Checkpoint once SQLite is idle again rather than between every chunk; the
-                # data is committed (in the write-ahead log) either way.
+            if checkpoints:
+                # The writer never stops to checkpoint: another connection copies committed
+                # pages from the write-ahead log into the database file meanwhile.
                 conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
             batch_id = self._new_batch(conn, origin, now)
-            for chunk in chunks:
-                result.lines += chunk.lines
-                result.duplicates += chunk.duplicates
-                result.problems.extend(chunk.problems)
-                self._write_chunk(conn, chunk, batch_id, origin, result)
-                if progress:
-                    progress(result.lines)
+            try:
+                for chunk in chunks:
+                    result.lines += chunk.lines
+                    result.duplicates += chunk.duplicates
+                    result.problems.extend(chunk.problems)
+                    self._write_chunk(conn, chunk, batch_id, origin, result)
+                    if checkpoints:
+                        checkpoints.start()
+                    if progress:
+                        progress(result.lines)
+            finally:
+                if checkpoints:
+                    checkpoints.finish()
             result.problems.sort(key=lambda p: p.line)
             result.rejected = len(result.problems)
             conn.execute(
@@ -297,8 +388,9 @@ class Ledger:
                 )
             )
             conn.commit()
-            if self.is_sqlite:
+            if checkpoints:
                 conn.exec_driver_sql("PRAGMA wal_autocheckpoint=1000")
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")  # the rest
         return result
 
     def _new_batch(self, conn: Connection, origin: str, now: int) -> int:
@@ -361,8 +453,10 @@ class Ledger:
             lookup = (
                 f"SELECT seq, subject_id, kind FROM entries WHERE source = {p} AND entry_id = {p}"
             )
+            cursor = conn.connection.cursor()  # plain DBAPI: one point query per correction
             for number, kind, target_source, target_id, values, earlier in chunk.corrections:
-                target = conn.exec_driver_sql(lookup, (target_source, target_id)).first()
+                cursor.execute(lookup, (target_source, target_id))
+                target = cursor.fetchone()
                 if target is not None and not earlier and int(target[0]) > before:
                     target = None  # only a later line of this input: not there yet
                 problem = _target_problem(target, kind, target_source, target_id)
@@ -371,6 +465,7 @@ class Ledger:
                     continue
                 assert target is not None
                 rows.append((*values, int(target[1]), int(target[0])))
+            cursor.close()
             if rows:
                 inserted = conn.exec_driver_sql(
                     "INSERT INTO entries (source, entry_id, kind, type, occurred_at, recorded_at, "
@@ -429,25 +524,66 @@ class Ledger:
         self._check()
         if subjects is not None:
             return self._subject_columns(list(dict.fromkeys(subjects)), follow_relations)
+        return self._bulk_columns(with_ids)
+
+    def _bulk_columns(self, with_ids: bool) -> LedgerColumns:
+        # The fast path for everyone: plain DBAPI cursors (no SQLAlchemy row objects), rows
+        # turned into columns with zip (in C), NULLs replaced in SQL so that every column
+        # converts to NumPy in one call, and the cycle collector paused while a million
+        # tuples are created (they hold no cycles). Records are read on this thread while a
+        # second connection reads subjects, relations and corrections; the drivers release
+        # the GIL while the database works. Both read the entries up to one seq: as entries
+        # are only ever appended, that is one consistent state of the ledger.
+        inf = "9e999" if self.is_sqlite else "'Infinity'::float8"
+        ids = ", source, entry_id" if with_ids else ""
+        fetched: dict[str, list[Any]] = {}
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            with self.engine.connect() as conn:
+                cursor = conn.connection.cursor()
+                try:
+                    cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM entries")
+                    (upto,) = cursor.fetchone() or (0,)
+                    others = {
+                        "subjects": "SELECT id, name, kind FROM subjects",
+                        "relations": "SELECT seq, subject_id, related_subject_id, occurred_at, "
+                        f"COALESCE(valid_until, {NEVER}), recorded_at, type, source FROM entries "
+                        # "+seq": sort the few rows the partial index finds, not scan in order
+                        f"WHERE related_subject_id IS NOT NULL AND seq <= {upto} ORDER BY +seq",
+                        "corrections": "SELECT seq, target_seq, kind, occurred_at, recorded_at, "
+                        f"COALESCE(amount, {inf}), COALESCE(type, ''), details, source, entry_id "
+                        f"FROM entries WHERE target_seq IS NOT NULL AND seq <= {upto} "
+                        "ORDER BY +seq",
+                    }
+                    with ThreadPoolExecutor(1) as pool:
+                        rest = pool.submit(self._fetch_columns, others)
+                        fast = None
+                        if self.is_sqlite:
+                            fast = sqlite_record_columns(cursor, with_ids, 0, upto)
+                        if fast is None:
+                            fast = fetch_transposed(
+                                cursor,
+                                "SELECT seq, subject_id, occurred_at, recorded_at, "
+                                f"COALESCE(amount, {inf}), type{ids} FROM entries "
+                                f"WHERE kind = {RECORD} AND seq <= {upto} ORDER BY seq",
+                            )
+                        fetched["records"] = fast
+                        fetched.update(rest.result())
+                finally:
+                    cursor.close()
+        finally:
+            if collecting:
+                gc.enable()
+        return bulk_to_columns(fetched, with_ids)
+
+    def _fetch_columns(self, queries: dict[str, str]) -> dict[str, list[Any]]:
         with self.engine.connect() as conn:
-            subj_rows = [
-                (int(r[0]), str(r[1]), int(r[2]))
-                for r in conn.exec_driver_sql("SELECT id, name, kind FROM subjects")
-            ]
-            id_cols = ", source, entry_id" if with_ids else ""
-            recs = conn.exec_driver_sql(
-                "SELECT seq, subject_id, type, occurred_at, recorded_at, amount"
-                f"{id_cols} FROM entries WHERE kind = 0 ORDER BY seq"
-            ).all()
-            rels = conn.exec_driver_sql(
-                "SELECT seq, subject_id, related_subject_id, type, occurred_at, valid_until, "
-                "recorded_at, source FROM entries WHERE kind = 1 ORDER BY seq"
-            ).all()
-            cors = conn.exec_driver_sql(
-                "SELECT seq, target_seq, kind, occurred_at, recorded_at, type, amount, details, "
-                f"source, entry_id FROM entries WHERE kind >= {CORRECTION_BASE} ORDER BY seq"
-            ).all()
-        return _to_columns(subj_rows, recs, rels, cors, with_ids)
+            cursor = conn.connection.cursor()
+            try:
+                return {name: fetch_transposed(cursor, sql) for name, sql in queries.items()}
+            finally:
+                cursor.close()
 
     def _subject_columns(self, names: list[str], follow_relations: bool) -> LedgerColumns:
         recs: list[tuple[Any, ...]] = []
@@ -508,7 +644,7 @@ class Ledger:
         if follow_relations:
             recs.sort()
             cors.sort()
-        return _to_columns(subj_rows, recs, rels, cors, True)
+        return rows_to_columns(subj_rows, recs, rels, cors, True)
 
     def iter_entries(self, kinds: Collection[str] | None = None) -> Iterator[dict[str, Any]]:
         """Every entry in ledger order, in the ingestion format (export → ingest round-trips).
@@ -601,75 +737,6 @@ class Ledger:
                     if "corrected_occurred_at" in extra:
                         out["corrected_occurred_at"] = to_iso(extra["corrected_occurred_at"])
                 yield out
-
-
-def _to_columns(
-    subj_rows: Sequence[Any],
-    recs: Sequence[Any],
-    rels: Sequence[Any],
-    cors: Sequence[Any],
-    with_ids: bool,
-) -> LedgerColumns:
-    sid = np.array([r[0] for r in subj_rows], dtype=np.int64)
-    names = [r[1] for r in subj_rows]
-    kinds = np.array([r[2] for r in subj_rows], dtype=np.int8)
-    # map ledger subject ids to positions
-    positive = sid[sid >= 0]
-    lookup = np.full(int(positive.max()) + 1 if len(positive) else 1, -1, dtype=np.int32)
-    lookup[positive] = np.flatnonzero(sid >= 0).astype(np.int32)
-
-    def col(rows: Sequence[Any], i: int, dtype: Any) -> Any:
-        if not rows:
-            return np.empty(0, dtype=dtype)
-        if dtype is object:
-            out = np.empty(len(rows), dtype=object)
-            out[:] = [r[i] for r in rows]
-            return out
-        return np.fromiter((r[i] for r in rows), dtype=dtype, count=len(rows))
-
-    def nullable(rows: Sequence[Any], i: int, dtype: Any, null: Any) -> Any:
-        if not rows:
-            return np.empty(0, dtype=dtype)
-        return np.fromiter(
-            (null if r[i] is None else r[i] for r in rows), dtype=dtype, count=len(rows)
-        )
-
-    n = len(recs)
-    details = [orjson.loads(r[7]) if r[7] else {} for r in cors]
-    empty_text = np.full(n, "", dtype=object)
-    return LedgerColumns(
-        subjects=names,
-        subject_kind=kinds,
-        rec_seq=col(recs, 0, np.int64),
-        rec_subject=lookup[col(recs, 1, np.int64)] if n else np.empty(0, dtype=np.int32),
-        rec_type=col(recs, 2, object),
-        rec_occurred_at=col(recs, 3, np.int64),
-        rec_recorded_at=col(recs, 4, np.int64),
-        rec_amount=nullable(recs, 5, np.float64, np.nan),
-        rec_source=col(recs, 6, object) if with_ids else empty_text,
-        rec_id=col(recs, 7, object) if with_ids else empty_text,
-        cor_seq=col(cors, 0, np.int64),
-        cor_target=col(cors, 1, np.int64),
-        cor_action=(col(cors, 2, np.int64) - CORRECTION_BASE).astype(np.int8),
-        cor_occurred_at=col(cors, 3, np.int64),
-        cor_recorded_at=col(cors, 4, np.int64),
-        cor_type=nullable(cors, 5, object, ""),
-        cor_new_occurred_at=np.array(
-            [d.get("corrected_occurred_at", -1) for d in details], dtype=np.int64
-        ),
-        cor_amount=nullable(cors, 6, np.float64, np.nan),
-        cor_source=col(cors, 8, object),
-        cor_id=col(cors, 9, object),
-        cor_reason=np.array([d.get("reason", "") for d in details], dtype=object),
-        rel_seq=col(rels, 0, np.int64),
-        rel_subject=lookup[col(rels, 1, np.int64)] if rels else np.empty(0, dtype=np.int32),
-        rel_related=lookup[col(rels, 2, np.int64)] if rels else np.empty(0, dtype=np.int32),
-        rel_type=col(rels, 3, object),
-        rel_valid_from=col(rels, 4, np.int64),
-        rel_valid_until=nullable(rels, 5, np.int64, NEVER),
-        rel_recorded_at=col(rels, 6, np.int64),
-        rel_source=col(rels, 7, object),
-    )
 
 
 __all__ = [
