@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,8 +38,13 @@ Line = tuple[int, Any, str | None]  # line number, decoded object (or None), err
 
 
 def _jsonl(stream: IO[bytes]) -> Iterator[Line]:
+    return decode_jsonl(enumerate(stream, start=1))
+
+
+def decode_jsonl(numbered: Iterable[tuple[int, bytes]]) -> Iterator[Line]:
+    """Decode numbered JSON Lines; blank lines are skipped, bad ones carry their error."""
     loads = orjson.loads
-    for number, raw in enumerate(stream, start=1):
+    for number, raw in numbered:
         if not raw.strip():
             continue
         try:

@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from socialcredit.ledger.entries import MAX_CLOCK_SKEW, EntryError, validate_entry
-from socialcredit.ledger.ingest import read_lines
+from socialcredit.ledger.ingest import decode_jsonl, read_lines
 from socialcredit.ledger.schema import KIND_CODES, KIND_NAMES, RECORD, RELATION
 
 CHUNK = 100_000
@@ -350,14 +348,7 @@ def _own_blocks(name: str, part: int, parts: int) -> Iterator[list[tuple[int, by
 
 
 def _decode(block: list[tuple[int, bytes]]) -> Iterator[tuple[int, Any, str | None]]:
-    loads = orjson.loads
-    for number, raw in block:
-        if not raw.strip():
-            continue
-        try:
-            yield number, loads(raw), None
-        except orjson.JSONDecodeError as exc:
-            yield number, None, f"not valid JSON: {exc}"
+    return decode_jsonl(block)
 
 
 class IngestWorkerError(RuntimeError):
