@@ -6,9 +6,9 @@ CLI and the services are thin shells over these.
 
 from typing import TYPE_CHECKING, Any
 
+from socialcredit.columns import LedgerColumns, columns_from_entries
 from socialcredit.enforcement import Decision, decide
 from socialcredit.explain import Explanation, explain
-from socialcredit.ledger.columns import LedgerColumns, columns_from_entries
 from socialcredit.policy import (
     CompiledPolicy,
     LoadedPolicy,

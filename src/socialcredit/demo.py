@@ -13,12 +13,12 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from socialcredit.columns import LedgerColumns
 from socialcredit.engine import Engine
 from socialcredit.explain import Explanation
 from socialcredit.ledger import Ledger
-from socialcredit.ledger.columns import LedgerColumns
 from socialcredit.policy import load_policy
-from socialcredit.scoring.standing import BulkStandings, Prepared, bulk_standings
+from socialcredit.scoring import BulkStandings, Prepared, bulk_standings
 from socialcredit.sim.population import PopulationSpec, generate
 from socialcredit.timeutil import DAY, to_date
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from socialcredit.scoring.standing import Measure, Standing
+from socialcredit.scoring.results import Measure, Standing
 from socialcredit.timeutil import NEVER, to_date, to_iso
 
 

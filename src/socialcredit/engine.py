@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from socialcredit.enforcement import Decision, decide
+from socialcredit.errors import NotFoundError, SocialCreditError
 from socialcredit.explain import Explanation, explain
 from socialcredit.ledger import Ledger
 from socialcredit.policy import (
@@ -19,21 +20,15 @@ from socialcredit.policy import (
     load_policy,
     parse_policy,
 )
-from socialcredit.scoring.standing import (
-    BulkStandings,
-    Prepared,
-    Standing,
-    bulk_standings,
-    standing,
-    standing_and_timelines,
-)
+from socialcredit.scoring import BulkStandings, Prepared, Standing, bulk_standings, standing
+from socialcredit.scoring.standing import standing_and_timelines
 
 
-class NoPolicyError(LookupError):
+class NoPolicyError(SocialCreditError, LookupError):
     """The ledger has no active policy and none was given."""
 
 
-class UnknownSubjectError(LookupError):
+class UnknownSubjectError(NotFoundError, LookupError):
     """The ledger has no entry about this subject."""
 
 

@@ -12,16 +12,9 @@ from typing import Any
 
 from socialcredit.enforcement import Decision, decide, denials, eligible_again
 from socialcredit.policy.compiled import CompiledPolicy
-from socialcredit.scoring.standing import (
-    Measure,
-    Prepared,
-    RecordLine,
-    Standing,
-    counterfactual_ends,
-    past_measures,
-    standing,
-    standing_and_timelines,
-)
+from socialcredit.scoring import Measure, Prepared, RecordLine, Standing, standing
+from socialcredit.scoring.counterfactual import counterfactual_ends
+from socialcredit.scoring.standing import past_measures, standing_and_timelines
 from socialcredit.scoring.timeline import SubjectTimeline
 from socialcredit.timeutil import DAY, NEVER, to_date
 

@@ -11,12 +11,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from socialcredit.scoring.standing import BulkStandings
+from socialcredit.errors import SocialCreditError
+from socialcredit.scoring.bulk import BulkStandings
 
 FORMATS = ("csv", "parquet", "jsonl")
 
 
-class ExportFormatError(ValueError):
+class ExportFormatError(SocialCreditError, ValueError):
     """The output format cannot be told from the file name or option."""
 
 

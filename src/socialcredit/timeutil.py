@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+from socialcredit.errors import SocialCreditError
+
 DAY = 86_400
 YEAR = 365 * DAY
 MONTH = 30 * DAY
@@ -18,7 +20,7 @@ WEEK = 7 * DAY
 NEVER = 2**62  # "no end": far beyond any real date, still an int64
 
 
-class TimeFormatError(ValueError):
+class TimeFormatError(SocialCreditError, ValueError):
     """A timestamp or duration string that cannot be read; the message says what is expected."""
 
 

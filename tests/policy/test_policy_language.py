@@ -608,6 +608,7 @@ def test_the_reference_documents_every_field() -> None:
         RecordCondition,
         RelationDef,
         Sanction,
+        ServiceDef,
     )
 
     reference = (ROOT / "docs" / "policy-reference.md").read_text(encoding="utf-8")
@@ -622,6 +623,7 @@ def test_the_reference_documents_every_field() -> None:
         Predicate,
         ListDef,
         Sanction,
+        ServiceDef,
         FixedDuration,
         Reach,
         DueProcess,

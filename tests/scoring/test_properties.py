@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from socialcredit.ledger.columns import columns_from_entries
+from socialcredit.columns import columns_from_entries
 from socialcredit.policy import CompiledPolicy
 from socialcredit.scoring import Prepared, Standing, bulk_standings, standing
 from socialcredit.timeutil import DAY, parse_timestamp
@@ -241,7 +241,8 @@ def test_batched_counterfactuals_agree_with_one_at_a_time(
     policy: CompiledPolicy, entries: list[dict[str, Any]], day: int, service: str
 ) -> None:
     from socialcredit.enforcement import eligible_again
-    from socialcredit.scoring.standing import counterfactual_ends, measures_for_service
+    from socialcredit.scoring.counterfactual import counterfactual_ends
+    from socialcredit.scoring.standing import measures_for_service
 
     t = T0 + day * DAY
     prep = Prepared.build(columns_from_entries(entries), policy)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from socialcredit.columns import columns_from_entries
 from socialcredit.enforcement import decide
-from socialcredit.ledger.columns import columns_from_entries
 from socialcredit.policy import CompiledPolicy
 from socialcredit.scoring import Prepared, bulk_standings, standing
 from socialcredit.timeutil import DAY, parse_timestamp

@@ -1,6 +1,6 @@
 """The ledger: append-only storage of records, relations, corrections and policy versions."""
 
-from socialcredit.ledger.columns import LedgerColumns, columns_from_entries
+from socialcredit.columns import LedgerColumns, columns_from_entries
 from socialcredit.ledger.entries import Entry, EntryError, validate_entry
 from socialcredit.ledger.ingest import FileFormatError, read_lines
 from socialcredit.ledger.store import (

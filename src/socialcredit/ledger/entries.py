@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from socialcredit.ledger.schema import KIND_CODES, RECORD, RELATION
+from socialcredit.columns import KIND_CODES, RECORD, RELATION
 
 SUBJECT_KIND_CODES = {"person": 0, "organisation": 1, "organization": 1}
 _CORRECTION_FIELDS = {"target_source", "target_id", "occurred_at", "recorded_at", "reason"}

@@ -11,10 +11,12 @@ from typing import IO, Any
 
 import orjson
 
+from socialcredit.errors import SocialCreditError
+
 FORMATS = ("jsonl", "csv")
 
 
-class FileFormatError(ValueError):
+class FileFormatError(SocialCreditError, ValueError):
     """The file's format cannot be told or read."""
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from socialcredit.columns import KIND_CODES, KIND_NAMES, RECORD, RELATION
 from socialcredit.ledger.entries import MAX_CLOCK_SKEW, EntryError, validate_entry
 from socialcredit.ledger.ingest import decode_jsonl, read_lines
-from socialcredit.ledger.schema import KIND_CODES, KIND_NAMES, RECORD, RELATION
 
 CHUNK = 100_000
 _ANNUL = KIND_CODES["annul"]

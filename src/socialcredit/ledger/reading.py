@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from socialcredit.ledger.columns import LedgerColumns
-from socialcredit.ledger.schema import CORRECTION_BASE, RECORD
+from socialcredit.columns import CORRECTION_BASE, RECORD, LedgerColumns
 from socialcredit.timeutil import NEVER
 
 _SEP = "\x1e"  # joins text values in the SQLite fast path; a value containing it is detected

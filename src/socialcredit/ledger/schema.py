@@ -17,11 +17,6 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-# Entry kinds as stored. Corrections are 2 + their index in columns.CORRECTION_ACTIONS.
-RECORD, RELATION = 0, 1
-KIND_NAMES = ("record", "relation", "resolve", "annul", "dispute", "uphold", "rectify")
-KIND_CODES = {name: code for code, name in enumerate(KIND_NAMES)}
-CORRECTION_BASE = 2
 
 subjects = Table(
     "subjects",

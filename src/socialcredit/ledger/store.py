@@ -16,13 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, event, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from socialcredit.ledger.columns import SUBJECT_KINDS, LedgerColumns
+from socialcredit.columns import (
+    KIND_CODES,
+    KIND_NAMES,
+    RECORD,
+    RELATION,
+    SUBJECT_KINDS,
+    LedgerColumns,
+)
+from socialcredit.errors import StorageError
 from socialcredit.ledger.ingest import FileFormatError, detect_format, read_lines
 from socialcredit.ledger.prepare import (
     IngestProblem,
@@ -37,14 +43,7 @@ from socialcredit.ledger.reading import (
     rows_to_columns,
     sqlite_record_columns,
 )
-from socialcredit.ledger.schema import (
-    KIND_CODES,
-    KIND_NAMES,
-    RECORD,
-    RELATION,
-    ingest_batches,
-    policies,
-)
+from socialcredit.ledger.schema import ingest_batches, policies
 from socialcredit.timeutil import NEVER, to_iso
 
 DEFAULT_URL = "sqlite:///socialcredit.db"
@@ -92,7 +91,7 @@ class _Checkpointer:
             self.pending.result()
 
 
-class LedgerError(RuntimeError):
+class LedgerError(StorageError, RuntimeError):
     """The database cannot be opened or is not a ledger; the message says what to do."""
 
 
@@ -186,6 +185,9 @@ class Ledger:
 
     def upgrade(self) -> None:
         """Create the schema or migrate it to the newest version (idempotent)."""
+        from alembic import command  # only migrating needs alembic
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         try:

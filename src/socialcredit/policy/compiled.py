@@ -100,8 +100,29 @@ class CompiledPolicy:
         return np.searchsorted(-floors, -score, side="left").astype(np.int64)
 
     def services(self) -> list[str]:
-        """Every service that some sanction or reward applies to, sorted."""
-        return sorted({s.service for s in self.sanctions})
+        """Every service the policy knows: named by a measure or declared, sorted."""
+        return sorted({s.service for s in self.sanctions} | set(self.policy.services))
+
+    def service_name(self, service: str) -> str:
+        """The service's display name (policy-declared), falling back to its id."""
+        declared = self.policy.services.get(service)
+        if declared is not None and declared.display_name:
+            return declared.display_name
+        return service.replace("_", " ")
+
+    def service_action(self, service: str) -> str:
+        """What a person does at ``service``, to complete "You cannot …" / "You may …"."""
+        declared = self.policy.services.get(service)
+        if declared is not None and declared.action:
+            return declared.action
+        return f"use {self.service_name(service)}"
+
+    def list_name(self, name: str) -> str:
+        """The list's display name (policy-declared), falling back to its id."""
+        declared = self.policy.lists.get(name)
+        if declared is not None and declared.display_name:
+            return declared.display_name
+        return name.replace("_", " ")
 
 
 def _lists_named(pred: Predicate) -> tuple[str, ...]:

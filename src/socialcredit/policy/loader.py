@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from socialcredit.errors import SocialCreditError
 from socialcredit.policy.checks import Path, cross_reference_problems
 from socialcredit.policy.model import Policy
 
@@ -30,7 +31,7 @@ class PolicyProblem:
         return f"{where}{at}: {self.message}"
 
 
-class PolicyError(ValueError):
+class PolicyError(SocialCreditError, ValueError):
     """A policy that cannot be used; ``problems`` says every reason found."""
 
     def __init__(self, problems: list[PolicyProblem]) -> None:

@@ -198,6 +198,9 @@ class ListDef(_Strict):
     """A black list (adverse) or red list (favourable) defined by a condition."""
 
     kind: Literal["black", "red"]
+    display_name: str = Field(
+        "", max_length=120, description="How people are told the list's name; default: its id."
+    )
     description: str = ""
     when: Predicate
     delist_after_resolution: Duration = Field(
@@ -247,6 +250,21 @@ class Sanction(_Strict):
     legal_basis: str = ""
 
 
+class ServiceDef(_Strict):
+    """A service point that measures apply to, as people are told about it."""
+
+    display_name: str = Field(
+        "", max_length=120, description="e.g. 'high-speed rail tickets'; default: the id."
+    )
+    action: str = Field(
+        "",
+        max_length=160,
+        description="What a person does there, completing 'You cannot …' / 'You may …', "
+        "e.g. 'buy high-speed rail tickets'; default: 'use' + the display name.",
+    )
+    description: str = ""
+
+
 class RelationDef(_Strict):
     """A relation between subjects that the ledger may record (e.g. child_of)."""
 
@@ -284,6 +302,11 @@ class Policy(_Strict):
     score: ScoreForm
     grades: list[Grade] = Field(min_length=1)
     record_types: dict[Name, RecordType] = Field(min_length=1)
+    services: dict[Name, ServiceDef] = Field(
+        default_factory=dict,
+        description="Service points, with the names people are told (optional; when given, "
+        "every measure's service must be declared here).",
+    )
     relations: dict[Name, RelationDef] = Field(default_factory=dict)
     lists: dict[Name, ListDef] = Field(default_factory=dict)
     sanctions: dict[Name, Sanction] = Field(default_factory=dict)

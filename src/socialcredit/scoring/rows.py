@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.ledger.columns import ANNUL, DISPUTE, RECTIFY, RESOLVE, UPHOLD, LedgerColumns
+from socialcredit.columns import ANNUL, DISPUTE, RECTIFY, RESOLVE, UPHOLD, LedgerColumns
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.timeutil import NEVER
 

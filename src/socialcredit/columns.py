@@ -1,7 +1,7 @@
 """The column form of ledger contents that scoring reads: plain NumPy arrays, no storage.
 
 This is the contract between storage (``socialcredit.ledger``) and the pure core
-(``socialcredit.scoring``). Bulk loads and per-subject loads return the same shape, so one
+(``socialcredit.scoring``); it imports no storage library. Bulk loads and per-subject loads return the same shape, so one
 scoring implementation serves a single person and a whole nation.
 
 All times are int64 epoch seconds (UTC). ``NEVER`` (see ``socialcredit.timeutil``) marks
@@ -27,6 +27,13 @@ SUBJECT_KINDS = ("person", "organisation")
 # Correction actions, as stored in ``LedgerColumns.cor_action``.
 RESOLVE, ANNUL, DISPUTE, UPHOLD, RECTIFY = 0, 1, 2, 3, 4
 CORRECTION_ACTIONS = ("resolve", "annul", "dispute", "uphold", "rectify")
+
+# Entry kinds as the ledger stores them. Corrections are CORRECTION_BASE + their index in
+# CORRECTION_ACTIONS.
+RECORD, RELATION = 0, 1
+KIND_NAMES = ("record", "relation", *CORRECTION_ACTIONS)
+KIND_CODES = {name: code for code, name in enumerate(KIND_NAMES)}
+CORRECTION_BASE = 2
 
 
 def _empty(dtype: type) -> Any:

@@ -1,0 +1,50 @@
+"""The ``socialcredit`` command: a thin shell over the library.
+
+Each command parses its options, calls the engine, and prints a Rich table or, with
+``--json``, the documented JSON contract. Errors in the input become one clear message and
+a non-zero exit code (see ``socialcredit.errors``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+# importing the command modules registers their commands on ``app``
+from socialcredit.cli import export, ingest, policy, read, setup  # noqa: F401
+from socialcredit.cli.common import app, err
+from socialcredit.errors import SocialCreditError
+from socialcredit.policy import PolicyError
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run the CLI with ``args``; return the exit code. Known errors print one message."""
+    try:
+        # without standalone mode, typer returns the code of a typer.Exit instead of exiting
+        code = app(args, standalone_mode=False)
+        return code if isinstance(code, int) else 0
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors: typer prints them itself
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            err.print(f"[red]error[/red] {exc.format_message()}", highlight=False)
+        return int(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        return 1
+    except PolicyError as exc:
+        for p in exc.problems:
+            err.print(f"[red]error[/red] {p}", highlight=False)
+        return exc.exit_code
+    except SocialCreditError as exc:
+        err.print(f"[red]error[/red] {exc.message}", highlight=False)
+        return exc.exit_code
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run())
