@@ -22,7 +22,7 @@ from socialcredit.scoring import BulkStandings, Prepared, bulk_standings
 from socialcredit.sim.population import PopulationSpec, generate
 from socialcredit.timeutil import DAY, to_date
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "policies"
+EXAMPLES = Path(__file__).resolve().parent / "examples" / "policies"
 
 
 def default_policy() -> Path:

@@ -1,0 +1,20 @@
+"""The example policies shipped with the package (also reachable as ``examples/policies`` in a
+checkout): ``china-scs.yaml`` (the seed system), ``fair-transit.yaml`` and ``carrot-rewards.yaml``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+POLICIES = Path(__file__).resolve().parent / "policies"
+
+
+def example_policy(name: str) -> Path:
+    """The path of the shipped example policy ``name`` (with or without ``.yaml``)."""
+    stem = name.removesuffix(".yaml")
+    return POLICIES / f"{stem}.yaml"
+
+
+def example_policies() -> list[Path]:
+    """Every shipped example policy, sorted by name."""
+    return sorted(POLICIES.glob("*.yaml"))
