@@ -22,6 +22,8 @@ class Decision:
     indefinite: bool
     benefits: list[str]
     policy_version: str
+    policy_hash: str = ""
+    known: bool = True  # False: the ledger has no entry about this subject
 
     def to_json(self) -> dict[str, Any]:
         """The ``check --json`` contract."""
@@ -35,6 +37,8 @@ class Decision:
             "indefinite": self.indefinite,
             "benefits": self.benefits,
             "policy_version": self.policy_version,
+            "policy_hash": self.policy_hash,
+            "known": self.known,
         }
 
 
@@ -70,4 +74,5 @@ def decide(standing: Standing, service: str) -> Decision:
             }
         ),
         policy_version=standing.policy_version,
+        policy_hash=standing.policy_hash,
     )

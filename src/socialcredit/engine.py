@@ -83,7 +83,17 @@ class Engine:
             prep, idx = self._prepared(subject)
         except UnknownSubjectError:
             return Decision(
-                subject, service, t, "allow", [], None, False, [], self.policy.version_label
+                subject,
+                service,
+                t,
+                "allow",
+                [],
+                None,
+                False,
+                [],
+                self.policy.version_label,
+                self.policy.loaded.content_hash,
+                known=False,
             )
         return decide(standing(prep, idx, t), service)
 

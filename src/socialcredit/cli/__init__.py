@@ -12,7 +12,7 @@ import sys
 import typer
 
 # importing the command modules registers their commands on ``app``
-from socialcredit.cli import export, ingest, policy, read, setup  # noqa: F401
+from socialcredit.cli import export, ingest, policy, read, setup, subjects  # noqa: F401
 from socialcredit.cli.common import app, err
 from socialcredit.errors import SocialCreditError
 from socialcredit.policy import PolicyError
