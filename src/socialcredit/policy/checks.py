@@ -1,12 +1,22 @@
-"""Checks that need the whole policy: names that must refer to something declared."""
+"""Checks that need the whole policy: names that must refer to something declared.
+
+They read the policy as parsed from YAML (plain mappings and lists), not the validated model,
+so that they run even when other parts of the file are invalid: one run of ``policy
+validate`` then reports every independent problem. A part that cannot be read (a section
+that is not a mapping, a condition with two keys, a value of the wrong type) is skipped
+here; field validation reports it.
+"""
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
+from typing import Any
 
-from socialcredit.policy.model import Policy, Predicate
+from socialcredit.timeutil import TimeFormatError, parse_duration
 
 Path = tuple[str | int, ...]
+Problems = list[tuple[Path, str]]
 
 
 def _hint(name: str, known: list[str]) -> str:
@@ -15,100 +25,183 @@ def _hint(name: str, known: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else f" (declared: {listing})"
 
 
-def _predicate_problems(
-    policy: Policy, pred: Predicate, path: Path, *, allow_lists: bool
-) -> list[tuple[Path, str]]:
-    problems: list[tuple[Path, str]] = []
-    types = list(policy.record_types)
-    grades = [g.name for g in policy.grades]
-    if pred.records is not None:
-        for i, name in enumerate(pred.records.type_names()):
-            if name not in policy.record_types:
-                sub: Path = ("type",) if pred.records.type is not None else ("types", i)
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _seconds(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_duration(value)
+    except TimeFormatError:
+        return None
+
+
+class _Declared:
+    """The names a policy declares; ``None`` where a section cannot be read."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.types = self._keys(data, "record_types", required=True)
+        self.lists = self._keys(data, "lists")
+        self.relations = self._keys(data, "relations")
+        services = self._keys(data, "services")
+        # without a services section (or with an empty one), any service id may be used
+        self.services = services or None
+        grades = data.get("grades")
+        self.grades: list[str] | None = None
+        if isinstance(grades, list) and all(
+            isinstance(g, Mapping) and isinstance(g.get("name"), str) for g in grades
+        ):
+            self.grades = [str(g["name"]) for g in grades]
+
+    @staticmethod
+    def _keys(data: Mapping[str, Any], section: str, required: bool = False) -> list[str] | None:
+        if section not in data:
+            return None if required else []
+        value = data[section]
+        return [str(k) for k in value] if isinstance(value, Mapping) else None
+
+
+def _condition_problems(
+    declared: _Declared, pred: Any, path: Path, *, allow_lists: bool
+) -> Problems:
+    if not isinstance(pred, Mapping):
+        return []
+    given = [(k, v) for k, v in pred.items() if v is not None]
+    if len(given) != 1:
+        return []  # "exactly one key" is a field-validation problem
+    key, value = given[0]
+    problems: Problems = []
+    if key == "records" and isinstance(value, Mapping) and declared.types is not None:
+        named: list[tuple[Path, Any]] = []
+        if value.get("type") is not None:
+            named.append((("type",), value["type"]))
+        if isinstance(value.get("types"), list):
+            named += [(("types", i), n) for i, n in enumerate(value["types"])]
+        for sub, name in named:
+            if isinstance(name, str) and name not in declared.types:
                 problems.append(
-                    ((*path, "records", *sub), f"unknown record type {name!r}{_hint(name, types)}")
+                    (
+                        (*path, "records", *sub),
+                        f"unknown record type {name!r}{_hint(name, declared.types)}",
+                    )
                 )
-    if pred.grade_in is not None:
-        for i, g in enumerate(pred.grade_in):
-            if g not in grades:
-                problems.append(((*path, "grade_in", i), f"unknown grade {g!r}{_hint(g, grades)}"))
-    if pred.on_list is not None:
+    elif key == "grade_in" and isinstance(value, list) and declared.grades is not None:
+        for i, grade in enumerate(value):
+            if isinstance(grade, str) and grade not in declared.grades:
+                problems.append(
+                    ((*path, "grade_in", i), f"unknown grade {grade!r}{_hint(grade, declared.grades)}")
+                )
+    elif key == "list" and isinstance(value, str):
         if not allow_lists:
             problems.append(
                 ((*path, "list"), "a list cannot be defined by another list; use its condition")
             )
-        elif pred.on_list not in policy.lists:
+        elif declared.lists is not None and value not in declared.lists:
             problems.append(
-                (
-                    (*path, "list"),
-                    f"unknown list {pred.on_list!r}{_hint(pred.on_list, list(policy.lists))}",
-                )
+                ((*path, "list"), f"unknown list {value!r}{_hint(value, declared.lists)}")
             )
-    for key, children in (("all", pred.all_), ("any", pred.any_)):
-        for i, child in enumerate(children or []):
-            problems += _predicate_problems(policy, child, (*path, key, i), allow_lists=allow_lists)
-    if pred.not_ is not None:
-        problems += _predicate_problems(policy, pred.not_, (*path, "not"), allow_lists=allow_lists)
+    elif key in ("all", "any") and isinstance(value, list):
+        for i, child in enumerate(value):
+            problems += _condition_problems(
+                declared, child, (*path, key, i), allow_lists=allow_lists
+            )
+    elif key == "not":
+        problems += _condition_problems(declared, value, (*path, "not"), allow_lists=allow_lists)
     return problems
 
 
-def cross_reference_problems(policy: Policy) -> list[tuple[Path, str]]:
-    """Every reference in ``policy`` to an undeclared name, or a malformed band order.
-
-    Returns (path, message) pairs; an empty list means the policy is consistent.
-    """
-    problems: list[tuple[Path, str]] = []
-    grades = policy.grades
-    for i, grade in enumerate(grades):
-        last = i == len(grades) - 1
-        if last and grade.at_least is not None:
+def _grade_problems(grades: Any) -> Problems:
+    if not isinstance(grades, list):
+        return []
+    problems: Problems = []
+    bands = [g if isinstance(g, Mapping) else {} for g in grades]
+    for i, grade in enumerate(bands):
+        last = i == len(bands) - 1
+        floor = grade.get("at_least")
+        if last and floor is not None:
             problems.append(
                 (
                     ("grades", i, "at_least"),
                     "the last grade band takes every lower score, so it has no at_least",
                 )
             )
-        if not last and grade.at_least is None:
+        if not last and floor is None and isinstance(grades[i], Mapping):
             problems.append((("grades", i, "at_least"), "every band but the last needs at_least"))
         if i and not last:
-            prev = grades[i - 1].at_least
-            if prev is not None and grade.at_least is not None and grade.at_least >= prev:
+            prev, here = _number(bands[i - 1].get("at_least")), _number(floor)
+            if prev is not None and here is not None and here >= prev:
                 problems.append(
                     (
                         ("grades", i, "at_least"),
-                        f"bands go from highest to lowest: {grade.at_least} is not below {prev}",
+                        f"bands go from highest to lowest: {floor} is not below "
+                        f"{bands[i - 1].get('at_least')}",
                     )
                 )
-    names = [g.name for g in grades]
+    names = [g.get("name") for g in bands]
     for i, name in enumerate(names):
-        if name in names[:i]:
+        if isinstance(name, str) and name in names[:i]:
             problems.append((("grades", i, "name"), f"grade {name!r} is declared twice"))
-    for name, lst in policy.lists.items():
-        problems += _predicate_problems(
-            policy, lst.when, ("lists", name, "when"), allow_lists=False
-        )
-    for name, sanction in policy.sanctions.items():
-        problems += _predicate_problems(
-            policy, sanction.when, ("sanctions", name, "when"), allow_lists=True
-        )
-        for i, reach in enumerate(sanction.reach):
-            if reach.relation not in policy.relations:
+    return problems
+
+
+def _sanction_problems(declared: _Declared, name: str, sanction: Mapping[str, Any]) -> Problems:
+    problems = _condition_problems(
+        declared, sanction.get("when"), ("sanctions", name, "when"), allow_lists=True
+    )
+    service = sanction.get("service")
+    if declared.services is not None and isinstance(service, str):
+        if service not in declared.services:
+            problems.append(
+                (
+                    ("sanctions", name, "service"),
+                    f"undeclared service {service!r}{_hint(service, declared.services)}; "
+                    "every service is declared under services once that section is given",
+                )
+            )
+    reach = sanction.get("reach")
+    if isinstance(reach, list) and declared.relations is not None:
+        for i, item in enumerate(reach):
+            relation = item.get("relation") if isinstance(item, Mapping) else None
+            if isinstance(relation, str) and relation not in declared.relations:
                 problems.append(
                     (
                         ("sanctions", name, "reach", i, "relation"),
-                        f"unknown relation {reach.relation!r}"
-                        f"{_hint(reach.relation, list(policy.relations))}; declare it under relations",
+                        f"unknown relation {relation!r}"
+                        f"{_hint(relation, declared.relations)}; declare it under relations",
                     )
                 )
-        if (
-            sanction.max_duration is not None
-            and sanction.duration != "while_triggered"
-            and sanction.max_duration < sanction.duration.fixed
-        ):
-            problems.append(
-                (
-                    ("sanctions", name, "max_duration"),
-                    "max_duration is shorter than the fixed duration",
+    duration = sanction.get("duration")
+    fixed = _seconds(duration.get("fixed")) if isinstance(duration, Mapping) else None
+    bound = _seconds(sanction.get("max_duration"))
+    if fixed is not None and bound is not None and bound < fixed:
+        problems.append(
+            (("sanctions", name, "max_duration"), "max_duration is shorter than the fixed duration")
+        )
+    return problems
+
+
+def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
+    """Every reference to an undeclared name, a malformed band order, or an inconsistent bound.
+
+    ``data`` is the policy as parsed from YAML (it need not be valid). Returns (path, message)
+    pairs, paths as written in the file; an empty list means none of these problems was found.
+    """
+    declared = _Declared(data)
+    problems = _grade_problems(data.get("grades"))
+    lists = data.get("lists")
+    if isinstance(lists, Mapping):
+        for name, lst in lists.items():
+            if isinstance(lst, Mapping):
+                problems += _condition_problems(
+                    declared, lst.get("when"), ("lists", str(name), "when"), allow_lists=False
                 )
-            )
+    sanctions = data.get("sanctions")
+    if isinstance(sanctions, Mapping):
+        for name, sanction in sanctions.items():
+            if isinstance(sanction, Mapping):
+                problems += _sanction_problems(declared, str(name), sanction)
     return problems

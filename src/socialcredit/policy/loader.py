@@ -134,8 +134,23 @@ def _clean_loc(loc: tuple[int | str, ...]) -> Path:
     return tuple(out)
 
 
+def _message(err: Any) -> str:
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "missing":
+        return "this field is required"
+    if err["type"] == "extra_forbidden":
+        return "unknown field (check the spelling; `socialcredit policy schema` lists fields)"
+    if "input" in err and not isinstance(err["input"], dict | list):
+        message += f" (got {err['input']!r})"
+    return message
+
+
 def parse_policy(text: str, source: str = "<policy>") -> LoadedPolicy:
-    """Validate policy text; raise ``PolicyError`` listing every problem with line and field path."""
+    """Validate policy text; raise ``PolicyError`` listing every problem with line and field path.
+
+    Every independent problem is reported in one run, in line order: field problems (types,
+    durations, unknown fields) and reference problems (undeclared names) together.
+    """
     lines: dict[Path, int] = {}
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -159,28 +174,23 @@ def parse_policy(text: str, source: str = "<policy>") -> LoadedPolicy:
         raise PolicyError(
             [PolicyProblem(source, 1, "", "a policy is a YAML mapping (policy:, version:, ...)")]
         )
+    found: list[tuple[Path, str]] = []
+    policy: Policy | None = None
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            path = _clean_loc(err["loc"])
-            message = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                message = "this field is required"
-            elif err["type"] == "extra_forbidden":
-                message = (
-                    "unknown field (check the spelling; `socialcredit policy schema` lists fields)"
-                )
-            elif "input" in err and not isinstance(err["input"], dict | list):
-                message += f" (got {err['input']!r})"
-            problems.append(PolicyProblem(source, _locate(lines, path), _dotted(path), message))
-        raise PolicyError(problems) from None
-    cross = cross_reference_problems(policy)
-    if cross:
-        raise PolicyError(
-            [PolicyProblem(source, _locate(lines, p), _dotted(p), m) for p, m in cross]
-        )
+        found = [(_clean_loc(err["loc"]), _message(err)) for err in exc.errors()]
+    # reference checks read the raw data, so they run on whatever parts validated too: every
+    # independent problem is reported in one run; one already reported at or above a path is
+    # not reported again below it
+    invalid = [path for path, _ in found if path]
+    for path, message in cross_reference_problems(data):
+        if not any(path[: len(bad)] == bad for bad in invalid):
+            found.append((path, message))
+    if found or policy is None:
+        problems = [PolicyProblem(source, _locate(lines, p), _dotted(p), m) for p, m in found]
+        problems.sort(key=lambda p: (p.line is None, p.line or 0))
+        raise PolicyError(problems)
     return LoadedPolicy(policy=policy, text=text, source=source, content_hash=content_hash(policy))
 
 
