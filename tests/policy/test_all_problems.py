@@ -130,9 +130,7 @@ def test_the_error_text_lists_every_problem_in_line_order() -> None:
 @given(st.sets(st.sampled_from(sorted(MUTATIONS)), min_size=2))
 def test_any_combination_reports_the_union(names: set[str]) -> None:
     found = _found(_apply(sorted(names)))
-    assert sorted((line, path) for line, path, _ in found) == sorted(
-        MUTATIONS[n][2] for n in names
-    )
+    assert sorted((line, path) for line, path, _ in found) == sorted(MUTATIONS[n][2] for n in names)
 
 
 def test_a_record_type_with_a_bad_field_is_still_declared() -> None:

@@ -93,7 +93,10 @@ def _condition_problems(
         for i, grade in enumerate(value):
             if isinstance(grade, str) and grade not in declared.grades:
                 problems.append(
-                    ((*path, "grade_in", i), f"unknown grade {grade!r}{_hint(grade, declared.grades)}")
+                    (
+                        (*path, "grade_in", i),
+                        f"unknown grade {grade!r}{_hint(grade, declared.grades)}",
+                    )
                 )
     elif key == "list" and isinstance(value, str):
         if not allow_lists:
@@ -153,15 +156,18 @@ def _sanction_problems(declared: _Declared, name: str, sanction: Mapping[str, An
         declared, sanction.get("when"), ("sanctions", name, "when"), allow_lists=True
     )
     service = sanction.get("service")
-    if declared.services is not None and isinstance(service, str):
-        if service not in declared.services:
-            problems.append(
-                (
-                    ("sanctions", name, "service"),
-                    f"undeclared service {service!r}{_hint(service, declared.services)}; "
-                    "every service is declared under services once that section is given",
-                )
+    if (
+        declared.services is not None
+        and isinstance(service, str)
+        and service not in declared.services
+    ):
+        problems.append(
+            (
+                ("sanctions", name, "service"),
+                f"undeclared service {service!r}{_hint(service, declared.services)}; "
+                "every service is declared under services once that section is given",
             )
+        )
     reach = sanction.get("reach")
     if isinstance(reach, list) and declared.relations is not None:
         for i, item in enumerate(reach):

@@ -206,9 +206,32 @@ def load_policy(path: str | FsPath) -> LoadedPolicy:
     return parse_policy(text, str(p))
 
 
+def _names_as_keys(node: Any) -> None:
+    # pydantic writes a mapping keyed by names as patternProperties, which lets any other key
+    # through; a policy's keys must match the pattern, so it belongs in propertyNames
+    if isinstance(node, dict):
+        pattern = node.get("patternProperties")
+        if isinstance(pattern, dict) and len(pattern) == 1 and "propertyNames" in node:
+            ((regex, item),) = pattern.items()
+            del node["patternProperties"]
+            node["propertyNames"] = {**node["propertyNames"], "pattern": regex}
+            node["additionalProperties"] = item
+        for value in node.values():
+            _names_as_keys(value)
+    elif isinstance(node, list):
+        for value in node:
+            _names_as_keys(value)
+
+
 def policy_json_schema() -> dict[str, Any]:
-    """The JSON Schema of the policy language, for editors and other tools."""
+    """The JSON Schema (Draft 2020-12) of the policy language, for editors and other tools.
+
+    It accepts the policy files ``parse_policy`` accepts as far as their shape goes (fields,
+    types, vocabularies, name patterns, durations written as strings); what needs the whole
+    policy (declared names, grade order) is checked by ``parse_policy`` alone.
+    """
     schema = Policy.model_json_schema(by_alias=True)
+    _names_as_keys(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "socialcredit policy"
     return schema

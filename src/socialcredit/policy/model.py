@@ -16,6 +16,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -47,10 +48,55 @@ def _duration_or_never(value: Any) -> Any:
     return _duration(value)
 
 
-Duration = Annotated[int, BeforeValidator(_duration), Field(ge=0)]
+def _either_case(word: str) -> str:
+    # JSON Schema patterns (ECMA-262) have no case-insensitive flag
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+_ISO = (
+    rf"{_either_case('p')}(?=[^\s]*\d)(?:\d+{_either_case('y')})?(?:\d+{_either_case('m')})?"
+    rf"(?:\d+{_either_case('w')})?(?:\d+{_either_case('d')})?(?:{_either_case('t')}"
+    rf"(?:\d+{_either_case('h')})?(?:\d+{_either_case('m')})?(?:\d+{_either_case('s')})?)?"
+)
+_UNITS = "|".join(
+    f"{_either_case(short)}(?:{_either_case(rest)}{_either_case(plural)}?)?"
+    for short, rest, plural in (("y", "ear", "s"), ("mo", "nth", "s"), ("w", "eek", "s"),
+                                ("d", "ay", "s"), ("h", "our", "s"))
+)  # fmt: skip
+DURATION_PATTERN = rf"^\s*(?:{_ISO}|\d+\s*(?:{_UNITS}))\s*$"
+"""What ``parse_duration`` reads, as a JSON Schema (ECMA-262) pattern: ISO 8601 or '180d'."""
+DURATION_OR_NEVER_PATTERN = rf"^\s*(?:{_ISO}|\d+\s*(?:{_UNITS})|{_either_case('never')})\s*$"
+
+_DURATION_HELP = (
+    "A duration with a unit: ISO 8601 ('P180D', 'P2Y', 'P1Y6M', 'PT12H') or a number and a "
+    "unit ('180d', '3 years', '6 months', '2w'); never a bare number."
+)
+Duration = Annotated[
+    int,
+    BeforeValidator(_duration),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": DURATION_PATTERN,
+            "description": _DURATION_HELP,
+            "examples": ["P180D", "P2Y", "30d", "2 years"],
+        }
+    ),
+]
 """Seconds; written in YAML as ISO 8601 ('P180D') or '180d' / '2 years'."""
 
-OptionalDuration = Annotated[int | None, BeforeValidator(_duration_or_never)]
+OptionalDuration = Annotated[
+    int | None,
+    BeforeValidator(_duration_or_never),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": DURATION_OR_NEVER_PATTERN,
+            "description": _DURATION_HELP + " 'never' means no end.",
+            "examples": ["P2Y", "180d", "never"],
+        }
+    ),
+]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
 
 Context = Literal[
@@ -65,9 +111,27 @@ Service = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class _Strict(BaseModel):
+    # strict: a number or a yes/no is written as one, never as a string ('5', 'yes'), so that
+    # the JSON Schema (`policy schema`) accepts exactly the types validation accepts
     model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
+        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False, strict=True
     )
+
+
+def _exactly_one_of(keys: tuple[str, ...]) -> dict[str, Any]:
+    """JSON Schema for "exactly one of ``keys`` is given and not null" (the others absent or null)."""
+    return {
+        "oneOf": [
+            {
+                "required": [key],
+                "properties": {
+                    other: {"not": {"type": "null"}} if other == key else {"type": "null"}
+                    for other in keys
+                },
+            }
+            for key in keys
+        ]
+    }
 
 
 class Meta(_Strict):
@@ -134,10 +198,12 @@ class RecordType(_Strict):
 class RecordCondition(_Strict):
     """Holds when the subject has at least ``at_least`` active records matching the filters."""
 
+    model_config = ConfigDict(json_schema_extra=_exactly_one_of(("type", "types", "category")))
+
     type: Name | None = None
     types: list[Name] | None = None
     category: Category | None = None
-    at_least: int = Field(1, ge=1)
+    at_least: int = Field(1, ge=1, strict=False)  # 2.0 is a count, as in JSON Schema
     unresolved: bool = Field(False, description="Count only records not (yet) resolved.")
     within: Duration | None = Field(None, description="Count only records this recent.")
 
@@ -157,6 +223,12 @@ class RecordCondition(_Strict):
 
 class Predicate(_Strict):
     """A declarative condition; exactly one key is set. Combine with all / any / not."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_exactly_one_of(
+            ("all", "any", "not", "records", "score_below", "score_at_least", "grade_in", "list")
+        )
+    )
 
     all_: list[Predicate] | None = Field(None, alias="all", min_length=1)
     any_: list[Predicate] | None = Field(None, alias="any", min_length=1)
@@ -204,7 +276,9 @@ class ListDef(_Strict):
     description: str = ""
     when: Predicate
     delist_after_resolution: Duration = Field(
-        0, description="Delay between a record being resolved and the listing being lifted."
+        0,
+        description="Delay between a record being resolved and the listing being lifted.",
+        json_schema_extra={"default": "P0D"},
     )
     legal_basis: str = ""
 
