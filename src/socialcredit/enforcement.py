@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.results import Measure, Standing
+from socialcredit.scoring.standing import measures_for_service
 from socialcredit.timeutil import NEVER, to_date, to_iso
 
 
@@ -75,4 +77,25 @@ def decide(standing: Standing, service: str) -> Decision:
         ),
         policy_version=standing.policy_version,
         policy_hash=standing.policy_hash,
+    )
+
+
+def check(prep: Prepared, subject: int, service: str, t: int) -> Decision:
+    """The decision on ``service`` for subject index ``subject`` at ``t``: equal to
+    ``decide(standing(prep, subject, t), service)`` (a property test checks it), but it
+    evaluates only the measures on ``service`` — a check's work, not a full standing."""
+    measures = measures_for_service(prep, subject, service, t)
+    denied = [m for m in measures if m.effect == "deny"]
+    end = eligible_again(denied)
+    return Decision(
+        subject=prep.columns.subjects[subject],
+        service=service,
+        at=t,
+        decision="deny" if denied else "allow",
+        reasons=sorted({m.reason_code for m in denied}),
+        eligible_again_on=to_date(end) if end is not None else None,
+        indefinite=end is not None and end >= NEVER,
+        benefits=sorted({m.reason_code for m in measures if m.effect == "benefit"}),
+        policy_version=prep.policy.version_label,
+        policy_hash=prep.policy.loaded.content_hash,
     )

@@ -1,8 +1,9 @@
 """Explanations: why a subject is allowed or denied a service, until when, and what would end it.
 
 Everything here is derived from a ``Standing`` and the same pure scoring functions: the
-counterfactuals re-score the subject with one action applied (a record resolved, disputed or
-annulled on appeal) and report when the service would be open again.
+counterfactuals re-score the subject with sets of actions applied (records resolved,
+disputed or annulled on appeal) and report the smallest set that opens the service sooner.
+The plain text (``explain_text``) is for the person: every sentence is true of them.
 """
 
 from __future__ import annotations
@@ -10,41 +11,85 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from socialcredit.columns import SUBJECT_KINDS
 from socialcredit.enforcement import Decision, decide, denials, eligible_again
+from socialcredit.explain_text import plain_text, step_description
 from socialcredit.policy.compiled import CompiledPolicy
-from socialcredit.scoring import Measure, Prepared, RecordLine, Standing, standing
-from socialcredit.scoring.counterfactual import counterfactual_ends
-from socialcredit.scoring.standing import past_measures, standing_and_timelines
+from socialcredit.scoring import Measure, Prepared, RecordLine, Standing
+from socialcredit.scoring.counterfactual import OWN_KINDS, Change, SetEnd, smallest_sets
+from socialcredit.scoring.standing import ended_measures, record_lines, standing_and_timelines
 from socialcredit.scoring.timeline import SubjectTimeline
 from socialcredit.timeutil import DAY, NEVER, to_date
 
 
 @dataclass(frozen=True)
-class Action:
-    """One thing that could be done now, and when the service would open if it were."""
+class Step:
+    """One thing that could be done now about one record."""
 
     kind: str  # resolve | dispute | appeal
     record: str  # source/id
     record_type: str
-    subject: str
+    subject: str  # whom the record is about
     description: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """A set of steps taken now, and when the service would open if they were all taken."""
+
+    steps: list[Step]
     eligible_again_on: str | None
     indefinite: bool
+
+    @property
+    def kind(self) -> str:
+        """The steps' kinds joined by "+" ("resolve", "resolve+resolve", …)."""
+        return "+".join(s.kind for s in self.steps)
+
+    @property
+    def record(self) -> str:
+        """The steps' records joined by " + "."""
+        return " + ".join(s.record for s in self.steps)
+
+    @property
+    def subject(self) -> str:
+        """Whom the records are about (joined by " + " when they differ)."""
+        return " + ".join(dict.fromkeys(s.subject for s in self.steps))
+
+    @property
+    def description(self) -> str:
+        """The steps in words, joined by "; and "."""
+        return "; and ".join(s.description for s in self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        """``kind``/``record`` (a single step's, or joined), ``steps``, the date it gives."""
+        return {
+            "kind": self.kind,
+            "record": self.record,
+            "subject": self.subject,
+            "steps": [asdict(s) for s in self.steps],
+            "description": self.description,
+            "eligible_again_on": self.eligible_again_on,
+            "indefinite": self.indefinite,
+        }
 
 
 @dataclass(frozen=True)
 class Reason:
-    """One measure behind a denial: record → list → measure."""
+    """One measure behind a denial: records → list or condition → measure."""
 
     measure: str
     reason_code: str
-    lists: list[str]
-    records: list[str]
+    lists: list[str]  # lists that hold for whom the measure comes from
+    records: list[str]  # source/id of the records behind it
+    conditions: list[dict[str, Any]]  # every part of the trigger that holds (see Condition)
     since: str | None
     until: str | None
     via_relation: str | None
     via_subject: str | None
+    via_kind: str | None  # person | organisation: whom the measure comes through
     legal_basis: str
+    trigger_ended: str | None  # a fixed-term measure whose trigger has ended: when it did
 
 
 @dataclass(frozen=True)
@@ -57,16 +102,17 @@ class Explanation:
     best_action: Action | None
     text: str
     standing: Standing
-    past: list[Measure] = field(default_factory=list)  # measures on this service that ended
+    ended: list[Measure] = field(default_factory=list)  # measures on this service that ended
     due_process: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """``explain --json``: the decision, reasons, counterfactuals and the plain text."""
+        """``explain --json``: the decision (with policy version and hash), reasons,
+        counterfactual sets of actions, ended measures, due process and the plain text."""
         out = self.decision.to_json()
         out["explanation"] = {
             "reasons": [asdict(r) for r in self.reasons],
-            "actions": [asdict(a) for a in self.actions],
-            "best_action": asdict(self.best_action) if self.best_action else None,
+            "actions": [a.to_json() for a in self.actions],
+            "best_action": self.best_action.to_json() if self.best_action else None,
             "ended": [
                 {
                     "measure": m.name,
@@ -74,7 +120,7 @@ class Explanation:
                     "since": to_date(m.since),
                     "until": to_date(m.until),
                 }
-                for m in self.past
+                for m in self.ended
             ],
             "due_process": self.due_process,
             "text": self.text,
@@ -82,42 +128,36 @@ class Explanation:
         return out
 
 
-def _records_behind(policy: CompiledPolicy, st: Standing, measure: Measure) -> list[RecordLine]:
-    refs = {r for m in st.lists if m.name in measure.lists for r in m.records}
-    return [line for line in st.breakdown if f"{line.source}/{line.id}" in refs]
+def records_behind(lines: list[RecordLine], measure: Measure) -> list[RecordLine]:
+    """The current version of each record behind ``measure`` (once each, in order); for a
+    condition on the grade or score, every record that lowers the score now."""
+    current = {
+        f"{line.source}/{line.id}": line for line in lines if line.status != "annulled or rectified"
+    }
+    refs = list(measure.records)
+    if any(c.grade_or_score for c in measure.conditions) or not refs:
+        refs += [
+            f"{line.source}/{line.id}"
+            for line in lines
+            if line.status == "counts" and line.contribution < 0
+        ]
+    return [current[r] for r in dict.fromkeys(refs) if r in current]
 
 
-def _candidates(
-    prep: Prepared, owner: Standing, measure: Measure, t: int
-) -> list[tuple[str, int, RecordLine]]:
-    """Actions on the records behind ``measure``, which belong to ``owner``."""
-    policy = prep.policy
-    lines = _records_behind(policy, owner, measure) or [
-        line for line in owner.breakdown if line.status == "counts" and line.contribution < 0
+def _steps_for(policy: CompiledPolicy, line: RecordLine, subject: str, t: int) -> list[Step]:
+    code = policy.type_code.get(line.type, -1)
+    kinds = []
+    if code >= 0 and policy.resolvable[code] and line.resolved_at is None:
+        kinds.append("resolve")
+    window_open = line.recorded_at + policy.appeal_window >= t
+    undisputed = line.disputed_at is None and line.dispute_late_at is None
+    if not policy.disputed_records_count and window_open and undisputed:
+        kinds.append("dispute")
+    kinds.append("appeal")
+    return [
+        Step(k, f"{line.source}/{line.id}", line.type, subject, step_description(k, line, policy))
+        for k in kinds
     ]
-    out: list[tuple[str, int, RecordLine]] = []
-    for line in lines:
-        code = policy.type_code.get(line.type, -1)
-        if code >= 0 and policy.resolvable[code] and line.resolved_at is None:
-            out.append(("resolve", line.row, line))
-        window_open = line.recorded_at + policy.appeal_window >= t
-        if not policy.disputed_records_count and window_open and line.disputed_at is None:
-            out.append(("dispute", line.row, line))
-        out.append(("appeal", line.row, line))
-    return out
-
-
-def _describe(kind: str, line: RecordLine, policy: CompiledPolicy) -> str:
-    ref = f"{line.source}/{line.id} ({line.type}, {to_date(line.occurred_at)})"
-    if kind == "resolve":
-        return f"resolve record {ref}, e.g. by performing the obligation it records"
-    if kind == "dispute":
-        days = policy.reinvestigation_deadline // DAY
-        return (
-            f"dispute record {ref}: it stops counting while the dispute is open, and is deleted "
-            f"if not decided within {days} days"
-        )
-    return f"have record {ref} annulled on appeal (if it is wrong)"
 
 
 def explain(
@@ -130,145 +170,108 @@ def explain(
     """Why ``subject`` is allowed or denied ``service`` at ``t``, and what would change it.
 
     ``computed``: ``standing_and_timelines`` of the subject at ``t`` from the same ``prep``.
+    Reasons name only the lists and conditions that hold for whom each measure comes from;
+    the actions are every single step with the date it gives, and the smallest sets of steps
+    that give an earlier date. The best action is the smallest set giving the earliest date
+    among the steps the person can take themselves (resolve, dispute), else among appeals.
     """
     policy = prep.policy
     st, tls = computed if computed is not None else standing_and_timelines(prep, subject, t)
     decision = decide(st, service)
     denied = denials(st, service)
-    reasons = []
-    owners: dict[str, Standing] = {st.subject: st}  # the subject, and whom its bans come through
+    lines_of: dict[str, list[RecordLine]] = {st.subject: st.breakdown}
 
-    def owner_of(m: Measure) -> Standing:
+    def lines_for(m: Measure) -> list[RecordLine]:
         name = m.via_subject or st.subject
-        if name not in owners:
-            owners[name] = standing(prep, prep.columns.subjects.index(name), t)
-        return owners[name]
+        if name not in lines_of:
+            lines_of[name] = record_lines(prep, prep.columns.subjects.index(name), t)
+        return lines_of[name]
 
+    reasons = [_reason(prep, m) for m in denied]
+    # steps per record behind the denials, in order, once each
+    by_record: dict[tuple[str, str], tuple[RecordLine, list[Step]]] = {}
     for m in denied:
-        owner = owner_of(m)
-        reasons.append(
-            Reason(
-                measure=m.name,
-                reason_code=m.reason_code,
-                lists=m.lists,
-                records=[f"{r.source}/{r.id}" for r in _records_behind(policy, owner, m)],
-                since=to_date(m.since),
-                until=to_date(m.until),
-                via_relation=m.via_relation,
-                via_subject=m.via_subject,
-                legal_basis=m.legal_basis,
-            )
-        )
-    candidates: list[tuple[str, int, RecordLine]] = []
-    seen: set[tuple[str, int]] = set()
-    for m in denied:
-        for kind, row, line in _candidates(prep, owner_of(m), m, t):
-            if (kind, row) not in seen:
-                seen.add((kind, row))
-                candidates.append((kind, row, line))
-    ends = counterfactual_ends(prep, subject, service, t, [(k, r) for k, r, _ in candidates])
-    actions: list[Action] = []
-    for (kind, row, line), end in zip(candidates, ends, strict=True):
-        when = t if end is None else end
-        actions.append(
-            Action(
-                kind=kind,
-                record=f"{line.source}/{line.id}",
-                record_type=line.type,
-                subject=str(prep.columns.subjects[int(prep.rows.subject[row])]),
-                description=_describe(kind, line, policy),
-                eligible_again_on=to_date(when),
-                indefinite=when >= NEVER,
-            )
-        )
+        owner = m.via_subject or st.subject
+        for line in records_behind(lines_for(m), m):
+            key = (owner, f"{line.source}/{line.id}")
+            if key not in by_record:
+                by_record[key] = (line, _steps_for(policy, line, owner, t))
+    step_of: dict[Change, Step] = {}
+    own: list[list[Change]] = []
+    appeals: list[Change] = []
+    for line, steps in by_record.values():
+        own.append([])
+        for s in steps:
+            change = (s.kind, line.row)
+            step_of[change] = s
+            (own[-1] if s.kind in OWN_KINDS else appeals).append(change)
     current = eligible_again(denied)
-    preference = {"resolve": 0, "dispute": 1, "appeal": 2}
-    better = [
-        a
-        for a in actions
-        if not a.indefinite
-        and (
-            current is None
-            or current >= NEVER
-            or (a.eligible_again_on or "") < (to_date(current) or "")
+    current_end = NEVER if current is None else current
+    singles: list[SetEnd] = []
+    frontier: list[SetEnd] = []
+    if denied and step_of:
+        singles, frontier = smallest_sets(
+            prep, subject, service, t, own, current_end, extra=appeals
         )
-    ]
-    # Prefer what the person can do themselves (pay, dispute) over an appeal, which only
-    # helps when the record is wrong; among those, the earliest date wins.
-    own = [a for a in better if a.kind != "appeal"]
-    best = min(
-        own or better, key=lambda a: (a.eligible_again_on or "", preference[a.kind]), default=None
-    )
-    due = {
+        if not frontier and appeals:
+            appeal_singles = [s for s in singles if s.changes[0][0] == "appeal"]
+            best_single = min((s.end for s in appeal_singles), default=NEVER)
+            if best_single < current_end:
+                frontier = [next(s for s in appeal_singles if s.end == best_single)]
+            elif len(appeals) > 1:
+                _, frontier = smallest_sets(
+                    prep, subject, service, t, [[a] for a in appeals], current_end
+                )
+
+    def action(x: SetEnd) -> Action:
+        return Action([step_of[c] for c in x.changes], to_date(x.end), x.end >= NEVER)
+
+    actions = [action(x) for x in singles] + [action(x) for x in frontier if len(x.changes) > 1]
+    # the frontier's dates fall as sets grow: its last set is the smallest giving the earliest
+    best = action(frontier[-1]) if frontier else None
+    due: dict[str, Any] = {
         "notice_before_sanction": policy.policy.due_process.notice_before_sanction,
         "appeal_window_days": policy.appeal_window // DAY,
         "reinvestigation_deadline_days": policy.reinvestigation_deadline // DAY,
         "disputed_records_count": policy.disputed_records_count,
         "human_review": policy.policy.due_process.human_review,
+        "records": [
+            {
+                "record": ref,
+                "subject": owner,
+                "dispute_window_closes": to_date(line.recorded_at + policy.appeal_window),
+                "disputed_at": to_date(line.disputed_at),
+                "late_dispute_at": to_date(line.dispute_late_at),
+            }
+            for (owner, ref), (line, _) in by_record.items()
+        ],
     }
-    past = past_measures(prep, subject, service, t, tls=tls)
-    text = _plain_text(st, decision, reasons, best, due, past)
-    return Explanation(decision, reasons, actions, best, text, st, past, due)
+    ended = ended_measures(prep, subject, service, t, tls=tls)
+    behind = [(owner, line) for (owner, _), (line, _) in by_record.items()]
+    text = plain_text(policy, st, decision, reasons, behind, best, ended, t)
+    return Explanation(decision, reasons, actions, best, text, st, ended, due)
 
 
-def _plain_text(
-    st: Standing,
-    decision: Decision,
-    reasons: list[Reason],
-    best: Action | None,
-    due: dict[str, Any],
-    past: list[Measure],
-) -> str:
-    service = decision.service.replace("_", " ")
-    lines = [
-        f"Under policy {st.policy_version}, on {to_date(st.at)}, your score is "
-        f"{st.score:g} (grade {st.grade})."
-    ]
-    for m in past:
-        lines.append(
-            f"Earlier, measure {m.name} (reason code {m.reason_code}) refused you {service} "
-            f"from {to_date(m.since) or 'before the records shown'} until {to_date(m.until)}; "
-            "it has ended."
-        )
-    if decision.decision == "allow":
-        lines.append(f"You may use {service}: no measure in force denies it.")
-        if decision.benefits:
-            lines.append(f"You receive these benefits there: {', '.join(decision.benefits)}.")
-        return "\n".join(lines)
-    lines.append(f"You are refused {service}.")
-    for r in reasons:
-        via = (
-            f" because you are recorded as {r.via_relation.replace('_', ' ')} {r.via_subject}, who is"
-            if r.via_subject and r.via_relation
-            else " because you are"
-        )
-        listed = (
-            f" on the list {', '.join(r.lists)}"
-            if r.lists
-            else " in the grade or score range it names"
-        )
-        records = f", on the strength of record(s) {', '.join(r.records)}" if r.records else ""
-        lines.append(
-            f"- Measure {r.measure} (reason code {r.reason_code}) applies{via}{listed}{records}, "
-            f"since {r.since or 'before the records shown'}."
-            + (f" Legal basis: {r.legal_basis}." if r.legal_basis else "")
-        )
-    if decision.indefinite:
-        lines.append("If nothing changes, this has no end date.")
-    elif decision.eligible_again_on:
-        lines.append(
-            f"If nothing changes, you may use {service} again on {decision.eligible_again_on}."
-        )
-    if best is not None:
-        lines.append(
-            f"Sooner: {best.description}; you could then use {service} again on {best.eligible_again_on}."
-        )
-    lines.append(
-        f"You may dispute a record within {due['appeal_window_days']} days of it being recorded; "
-        f"a dispute must be decided within {due['reinvestigation_deadline_days']} days."
-        + ("" if due["disputed_records_count"] else " A disputed record does not count meanwhile.")
+def _reason(prep: Prepared, m: Measure) -> Reason:
+    via_kind = None
+    if m.via_subject is not None:
+        idx = prep.columns.subjects.index(m.via_subject)
+        code = int(prep.columns.subject_kind[idx]) if len(prep.columns.subject_kind) else 0
+        via_kind = SUBJECT_KINDS[code]
+    return Reason(
+        measure=m.name,
+        reason_code=m.reason_code,
+        lists=m.lists,
+        records=m.records,
+        conditions=[{**asdict(c), "ended": to_date(c.ended)} for c in m.conditions],
+        since=to_date(m.since),
+        until=to_date(m.until),
+        via_relation=m.via_relation,
+        via_subject=m.via_subject,
+        via_kind=via_kind,
+        legal_basis=m.legal_basis,
+        trigger_ended=to_date(m.trigger_ended),
     )
-    return "\n".join(lines)
 
 
-__all__ = ["Action", "Explanation", "Reason", "explain"]
+__all__ = ["Action", "Explanation", "Reason", "Step", "explain", "records_behind"]

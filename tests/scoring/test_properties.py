@@ -249,8 +249,33 @@ def test_batched_counterfactuals_agree_with_one_at_a_time(
     fields = {"resolve": "resolved", "dispute": "disputed", "appeal": "hidden_from"}
     for subject in range(prep.columns.n_subjects):
         changes = [(kind, row) for row in range(len(prep.rows)) for kind in fields]
-        batched = counterfactual_ends(prep, subject, service, t, changes)
-        for (kind, row), end in zip(changes, batched, strict=True):
-            changed = prep.with_rows(prep.rows.with_changes(row, **{fields[kind]: t}))
-            one = measures_for_service(changed, subject, service, t)
+        # every single change, and sets of two changes on different records
+        scenarios = [[c] for c in changes] + [
+            [a, b] for a in changes for b in changes if a[1] < b[1] and (a[1] + b[1]) % 3 == 0
+        ]
+        batched = counterfactual_ends(prep, subject, service, t, scenarios)
+        for scenario, end in zip(scenarios, batched, strict=True):
+            rows = prep.rows
+            for kind, row in scenario:
+                rows = rows.with_changes(row, **{fields[kind]: t})
+            one = measures_for_service(prep.with_rows(rows), subject, service, t)
             assert end == eligible_again([m for m in one if m.effect == "deny"])
+
+
+@SETTINGS
+@given(
+    entries=ledgers(),
+    day=days,
+    service=st.sampled_from(
+        ["air_travel", "private_school", "rail", "luxury_hotel", "bike_rental"]
+    ),
+)
+def test_check_decides_as_the_full_standing(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int, service: str
+) -> None:
+    from socialcredit.enforcement import check, decide
+
+    t = T0 + day * DAY
+    prep = Prepared.build(columns_from_entries(entries), policy)
+    for subject in range(prep.columns.n_subjects):
+        assert check(prep, subject, service, t) == decide(standing(prep, subject, t), service)

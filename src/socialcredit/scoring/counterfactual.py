@@ -1,8 +1,15 @@
-"""Counterfactuals: when a denial would end if one action on one record were taken now."""
+"""Counterfactuals: when a denial would end if some actions on records were taken now.
+
+``counterfactual_ends`` evaluates scenarios (each a set of changes) in one batch;
+``smallest_sets`` searches sets of actions in increasing size for the smallest that ends a
+denial sooner.
+"""
 
 from __future__ import annotations
 
-from dataclasses import fields
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -19,17 +26,21 @@ _ROW_FIELDS = [f.name for f in fields(Rows)]
 _CHANGE_FIELDS = {"resolve": "resolved", "dispute": "disputed", "appeal": "hidden_from"}
 
 
+Change = tuple[str, int]  # (resolve | dispute | appeal, row of the record)
+
+
 def counterfactual_ends(
-    prep: Prepared, subject: int, service: str, t: int, changes: list[tuple[str, int]]
+    prep: Prepared, subject: int, service: str, t: int, scenarios: Sequence[Sequence[Change]]
 ) -> list[int | None]:
-    """For each single change (resolve, dispute or annul-on-appeal of one record row, made at
-    ``t``), when the last denial of ``service`` would end (None: nothing would deny it).
+    """For each scenario (a set of changes, each a resolve, dispute or annul-on-appeal of one
+    record row, made at ``t``), when the last denial of ``service`` would end (None: nothing
+    would deny it; NEVER: no end).
 
     All scenarios are evaluated in one batch: each gets its own copy of the subject and its
     related subjects as pseudo-subjects, so the timelines of every scenario come from one
     vectorised evaluation.
     """
-    if not changes:
+    if not scenarios:
         return []
     policy, rows, rels = prep.policy, prep.rows, prep.relations
     sanctions = [s for s in policy.sanctions if s.service == service]
@@ -40,14 +51,16 @@ def counterfactual_ends(
     local = np.full(max(prep.columns.n_subjects, 1), -1, dtype=np.int64)
     local[involved] = np.arange(len(involved))
     base = np.flatnonzero(np.isin(rows.subject, involved)).astype(np.int64)
-    n_inv, k = len(involved), len(changes)
+    n_inv, k = len(involved), len(scenarios)
     take = np.tile(base, k)
     scenario = np.repeat(np.arange(k, dtype=np.int64), len(base))
     values = {name: getattr(rows, name)[take].copy() for name in _ROW_FIELDS}
     values["subject"] = (scenario * n_inv + local[rows.subject[take]]).astype(np.int32)
-    for j, (kind, row) in enumerate(changes):
-        hit = (scenario == j) & (rows.record[take] == rows.record[row])
-        values[_CHANGE_FIELDS[kind]][hit] = t
+    take_record = rows.record[take]
+    for j, changes in enumerate(scenarios):
+        for kind, row in changes:
+            hit = (scenario == j) & (take_record == rows.record[row])
+            values[_CHANGE_FIELDS[kind]][hit] = t
     batch_rows = Rows(**values)
     rel_take = np.tile(rel_idx, k)
     rel_scenario = np.repeat(np.arange(k, dtype=np.int64), len(rel_idx))
@@ -75,3 +88,79 @@ def counterfactual_ends(
             max(m.until if m.until is not None else NEVER for m in denied) if denied else None
         )
     return ends
+
+
+OWN_KINDS = ("resolve", "dispute")  # what the person can do themselves
+
+
+@dataclass(frozen=True)
+class SetEnd:
+    """A set of changes and when the denial would end if they were made now (NEVER: no end;
+    ``t``: at once)."""
+
+    changes: tuple[Change, ...]
+    end: int
+
+
+def smallest_sets(
+    prep: Prepared,
+    subject: int,
+    service: str,
+    t: int,
+    steps: Sequence[Sequence[Change]],
+    current: int,
+    max_size: int = 3,
+    max_records: int = 6,
+    max_scenarios: int = 64,
+    extra: Sequence[Change] = (),
+) -> tuple[list[SetEnd], list[SetEnd]]:
+    """Single changes and the smallest sets of changes that end the denial of ``service``
+    sooner than ``current``.
+
+    ``steps[i]``: the changes possible on record ``i`` (at most one of them is taken per set).
+    Returns (every single change with its end, the sets on the frontier): a set of size k is
+    on the frontier when it gives the earliest end among sets of size k and that end is
+    earlier than every smaller set's and than ``current``. The search is bounded: at most
+    ``max_size`` changes on the first ``max_records`` records, at most ``max_scenarios``
+    scenarios per size, evaluated in one batch per size. ``extra``: single changes to
+    evaluate in the first batch too (returned with the singles, never in a set). It stops growing sets when doing
+    every change at once ends no sooner than the best smaller set (more actions never make a
+    denial last longer under the policy language: every condition counts adverse records or
+    a score they lower).
+    """
+    steps = [list(s) for s in steps[:max_records] if s]
+    singles = [(c,) for s in steps for c in s]
+    everything = tuple(c for s in steps for c in s)
+    extras = [(c,) for c in extra]
+    first = [*singles, *extras, everything] if len(steps) > 1 else [*singles, *extras]
+    ends = _ends(prep, subject, service, t, first)
+    single_ends = [SetEnd(c, e) for c, e in zip(singles + extras, ends, strict=False)]
+    frontier: list[SetEnd] = []
+    best = min([current, *(e for e in ends[: len(singles)])])
+    improving = [x for x in single_ends[: len(singles)] if x.end < current and x.end == best]
+    if improving:
+        frontier.append(improving[0])
+    if len(steps) < 2 or ends[-1] >= best:
+        return single_ends, frontier
+    for size in range(2, min(max_size, len(steps)) + 1):
+        sets = [
+            combo
+            for records in itertools.combinations(range(len(steps)), size)
+            for combo in itertools.product(*(steps[i] for i in records))
+        ][:max_scenarios]
+        size_ends = _ends(prep, subject, service, t, sets)
+        if not size_ends:
+            break
+        lowest = min(size_ends)
+        if lowest < best:
+            frontier.append(SetEnd(sets[size_ends.index(lowest)], lowest))
+            best = lowest
+        if ends[-1] >= best:
+            break
+    return single_ends, frontier
+
+
+def _ends(
+    prep: Prepared, subject: int, service: str, t: int, sets: Sequence[Sequence[Change]]
+) -> list[int]:
+    return [t if e is None else e for e in counterfactual_ends(prep, subject, service, t, sets)]

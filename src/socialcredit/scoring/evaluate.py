@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from socialcredit.policy.compiled import CompiledPolicy
-from socialcredit.policy.model import Predicate
+from socialcredit.policy.model import Predicate, RecordCondition
 from socialcredit.scoring.forms import FORMS
 from socialcredit.scoring.rows import Rows
 from socialcredit.timeutil import NEVER
@@ -51,7 +51,9 @@ class Evaluation:
     unresolved: Bools  # per entry: not resolved (ignoring list delays)
 
 
-class _Context:
+class EvaluationContext:
+    """Per-entry state of one evaluation: status, activity, the groups' lists."""
+
     def __init__(
         self,
         policy: CompiledPolicy,
@@ -129,6 +131,17 @@ class _Context:
             self._type_masks[key] = mask
         return mask
 
+    def matching(self, cond: RecordCondition, delist_delay: int) -> Bools:
+        """Per entry: the row is an active record that ``cond`` counts."""
+        mask = self.active & self.type_mask(tuple(cond.type_names()), cond.category)
+        if cond.unresolved:
+            lifted = np.where(self.resolved_at < NEVER, self.resolved_at + delist_delay, NEVER)
+            mask &= self.e < lifted
+        if cond.within is not None:
+            mask &= self.e - self.occurred < cond.within
+        result: Bools = mask
+        return result
+
     def holds(self, pred: Predicate, delist_delay: int) -> Bools:
         if pred.all_ is not None:
             out = np.ones(self.n_groups, dtype=bool)
@@ -143,15 +156,9 @@ class _Context:
         if pred.not_ is not None:
             return ~self.holds(pred.not_, delist_delay)
         if pred.records is not None:
-            cond = pred.records
-            mask = self.active & self.type_mask(tuple(cond.type_names()), cond.category)
-            if cond.unresolved:
-                lifted = np.where(self.resolved_at < NEVER, self.resolved_at + delist_delay, NEVER)
-                mask &= self.e < lifted
-            if cond.within is not None:
-                mask &= self.e - self.occurred < cond.within
+            mask = self.matching(pred.records, delist_delay)
             counts = np.bincount(self.gidx[mask], minlength=self.n_groups)
-            result: Bools = counts >= cond.at_least
+            result: Bools = counts >= pred.records.at_least
             return result
         if pred.score_below is not None:
             below: Bools = self.score < pred.score_below
@@ -181,7 +188,20 @@ def evaluate(
 
     Pure: the result depends only on the arguments.
     """
-    ctx = _Context(policy, rows, ridx, gidx, e_group, k_group)
+    return evaluate_in_context(policy, rows, ridx, gidx, e_group, k_group)[0]
+
+
+def evaluate_in_context(
+    policy: CompiledPolicy,
+    rows: Rows,
+    ridx: I64,
+    gidx: I64,
+    e_group: I64,
+    k_group: I64,
+) -> tuple[Evaluation, EvaluationContext]:
+    """``evaluate``, and the per-entry state it was computed from (to ask which parts of a
+    condition hold, see ``scoring.reasons``)."""
+    ctx = EvaluationContext(policy, rows, ridx, gidx, e_group, k_group)
     lists = np.zeros((len(policy.lists), ctx.n_groups), dtype=bool)
     for lst in policy.lists:
         lists[lst.index] = ctx.holds(lst.when, lst.delist_delay)
@@ -198,7 +218,7 @@ def evaluate(
         status=ctx.status,
         contribution=ctx.contribution,
         unresolved=ctx.resolved_at > ctx.e,
-    )
+    ), ctx
 
 
 def evaluate_subjects_at(

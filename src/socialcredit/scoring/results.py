@@ -26,6 +26,7 @@ class RecordLine:
     disputed_at: int | None
     rectified: bool
     amount: float | None
+    dispute_late_at: int | None = None  # a dispute filed after the appeal window: no effect
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,34 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """One part of a measure's trigger that holds for whom the measure comes from.
+
+    kind: ``list`` (name: the list id), ``records`` (name: record type ids, comma-separated),
+    ``category`` (name: a record category), ``score_below`` / ``score_at_least`` (name: the
+    threshold), ``grade_in`` (name: grades, comma-separated), ``not`` (a negated condition).
+    ``records``: source/id of the records that make it hold (for a list: the records behind
+    the listing). ``ended``: for a fixed-term measure that outlives its trigger, when this
+    part stopped holding; None while it holds.
+    """
+
+    kind: str
+    name: str
+    records: list[str]
+    ended: int | None = None
+    grade_or_score: bool = False  # a list that holds by grade or score, not by records
+
+
+@dataclass(frozen=True)
 class Measure:
-    """A sanction or reward in force for the subject."""
+    """A sanction or reward in force for the subject.
+
+    ``lists``: the lists named in its trigger that hold for whom it comes from (the subject,
+    or ``via_subject``) — at ``at``, or, for a fixed-term measure whose trigger has ended
+    (``trigger_ended``), when the trigger last held. ``conditions``: every part of the trigger
+    that holds, with the records behind it. Only ``standing`` fills these; the decision path
+    (``measures_for_service(..., reasons=False)``) leaves them empty.
+    """
 
     name: str
     service: str
@@ -54,6 +81,13 @@ class Measure:
     via_subject: str | None = None
     legal_basis: str = ""
     description: str = ""
+    conditions: list[Condition] = field(default_factory=list)
+    trigger_ended: int | None = None
+
+    @property
+    def records(self) -> list[str]:
+        """Source/id of every record behind the measure, in order, once each."""
+        return list(dict.fromkeys(r for c in self.conditions for r in c.records))
 
 
 @dataclass(frozen=True)
@@ -74,8 +108,8 @@ class Standing:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def sanctions(self) -> list[Measure]:
-        """Measures that deny a service."""
+    def denials(self) -> list[Measure]:
+        """Measures that deny a service (``to_json()["sanctions"]`` lists every measure)."""
         return [m for m in self.measures if m.effect == "deny"]
 
     @property
@@ -102,16 +136,33 @@ class Standing:
             "grade": self.grade,
             "lists": [m.name for m in self.lists],
             "memberships": [times(asdict(m), ("since", "until")) for m in self.lists],
-            "sanctions": [times(asdict(m), ("since", "until")) for m in self.measures],
+            "sanctions": [_measure_json(m) for m in self.measures],
             "breakdown": {
                 "base": self.base,
                 "records": [
                     times(
                         {k: v for k, v in asdict(line).items() if k != "row"},
-                        ("occurred_at", "recorded_at", "expires_at", "resolved_at", "disputed_at"),
+                        (
+                            "occurred_at",
+                            "recorded_at",
+                            "expires_at",
+                            "resolved_at",
+                            "disputed_at",
+                            "dispute_late_at",
+                        ),
                     )
                     for line in self.breakdown
                 ],
             },
             "notes": self.notes,
         }
+
+
+def _measure_json(m: Measure) -> dict[str, Any]:
+    out = asdict(m)
+    for key in ("since", "until", "trigger_ended"):
+        out[key] = to_iso(out[key])
+    for c in out["conditions"]:
+        c["ended"] = to_iso(c["ended"])
+    out["records"] = m.records
+    return out

@@ -1,0 +1,228 @@
+"""The plain-English text of an explanation: what the person reads.
+
+Services and lists appear by their display names (``CompiledPolicy.service_action``,
+``list_name``); record types and relations in words; ids only for records (source/id) and
+reason codes, in parentheses. Every sentence is about what holds for the person (or for
+whom a measure comes through, named as such).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from socialcredit.enforcement import Decision
+from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.scoring import Measure, RecordLine, Standing
+from socialcredit.timeutil import DAY, to_date
+
+if TYPE_CHECKING:
+    from socialcredit.explain import Action, Reason
+
+
+def words(ident: str) -> str:
+    """An id in words: ``court_judgment_unfulfilled`` → ``court judgment unfulfilled``."""
+    return ident.replace("_", " ")
+
+
+def plural(n: int, singular: str, many: str | None = None) -> str:
+    """``1 record``, ``2 records``."""
+    return f"{n} {singular if n == 1 else (many or singular + 's')}"
+
+
+def record_text(line: RecordLine) -> str:
+    """``court/j1 (court judgment unfulfilled, 2026-01-10)``, as the record now stands."""
+    notes = [words(line.type), to_date(line.occurred_at) or ""]
+    if line.rectified:
+        notes.append("as corrected")
+    return f"{line.source}/{line.id} ({', '.join(notes)})"
+
+
+def step_description(kind: str, line: RecordLine, policy: CompiledPolicy) -> str:
+    """One step in words."""
+    ref = record_text(line)
+    if kind == "resolve":
+        return f"resolve record {ref}, e.g. by performing the obligation it records"
+    if kind == "dispute":
+        days = policy.reinvestigation_deadline // DAY
+        return (
+            f"dispute record {ref}: it stops counting while the dispute is open, and is deleted "
+            f"if not decided within {days} days"
+        )
+    return f"have record {ref} annulled on appeal, if it is wrong"
+
+
+def _records_phrase(refs: list[str], lines: dict[str, RecordLine]) -> str:
+    known = [lines[r] for r in refs if r in lines]
+    if not known:
+        return ""
+    texts = [record_text(line) for line in known]
+    joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+    return f", because of record {joined}" if len(texts) == 1 else f", because of records {joined}"
+
+
+def _condition_phrase(
+    policy: CompiledPolicy, c: dict[str, Any], who: str, possessive: str, past: bool
+) -> str:
+    be = ("were" if who == "you" else "was") if past else ("are" if who == "you" else "is")
+    have = "had" if past else ("have" if who == "you" else "has")
+    is_ = "was" if past else "is"
+    kind, name = c["kind"], c["name"]
+    if kind == "list":
+        return f"{who} {be} on the list {policy.list_name(name)}"
+    if kind == "records":
+        n = max(len(c["records"]), 1)
+        types = " or ".join(words(x) for x in name.split(","))
+        return f"{who} {have} {plural(n, 'record')} of type {types}"
+    if kind == "category":
+        n = max(len(c["records"]), 1)
+        return f"{who} {have} {plural(n, words(name) + ' record')}"
+    if kind == "grade_in":
+        grades = " or ".join(name.split(","))
+        return f"{possessive} grade {is_} {grades}"
+    if kind == "score_below":
+        return f"{possessive} score {is_} below {name}"
+    if kind == "score_at_least":
+        return f"{possessive} score {is_} at least {name}"
+    return f"a negated condition of the policy {'held' if past else 'holds'} for {who}"
+
+
+def _reason_sentence(
+    policy: CompiledPolicy, st: Standing, r: Reason, lines: dict[str, RecordLine]
+) -> list[str]:
+    past = r.trigger_ended is not None
+    if r.via_subject and r.via_relation:
+        who, possessive = r.via_subject, f"{r.via_subject}'s"
+        lead = f"You are recorded as {words(r.via_relation)} {r.via_subject}; "
+    else:
+        who, possessive, lead = "you", "your", ""
+    parts = [
+        _condition_phrase(policy, c, who, possessive, past) + _records_phrase(c["records"], lines)
+        for c in r.conditions
+    ]
+    if not parts:  # conditions are only absent for measures computed without them
+        parts = [f"a measure of the policy applies to {who}"]
+    said = "; and ".join(parts)
+    if past:
+        ended = [
+            f"that listing ({policy.list_name(c['name'])}) ended on {c['ended']}"
+            for c in r.conditions
+            if c["kind"] == "list" and c["ended"]
+        ] or [f"that stopped holding on {r.trigger_ended}"]
+        body = (
+            f"{lead}a fixed-term measure started because {said}; "
+            f"{'; '.join(ended)}, but the measure runs from {r.since or 'before the records shown'} "
+            f"until {r.until or 'no set date'} regardless (reason code {r.reason_code})."
+        )
+    else:
+        body = (
+            f"{lead}{said}. This applies {'to you ' if lead else ''}since "
+            f"{r.since or 'before the records shown'} (reason code {r.reason_code})."
+        )
+    body += f" Legal basis: {r.legal_basis}." if r.legal_basis else ""
+    return ["- " + body[0].upper() + body[1:]]
+
+
+def _resolution_notes(
+    policy: CompiledPolicy, reasons: list[Reason], lines: dict[str, RecordLine], t: int
+) -> list[str]:
+    out = []
+    for r in reasons:
+        for c in r.conditions:
+            if c["kind"] != "list":
+                continue
+            lst = policy.lists[policy.list_index(c["name"])]
+            for ref in c["records"]:
+                line = lines.get(ref)
+                if line is None or line.resolved_at is None or not lst.delist_delay:
+                    continue
+                lifts = line.resolved_at + lst.delist_delay
+                if lifts > t:
+                    out.append(
+                        f"Record {ref} was resolved on {to_date(line.resolved_at)}; under the "
+                        f"policy's {lst.delist_delay // DAY}-day delisting delay it counts for "
+                        f"the list {policy.list_name(lst.name)} until {to_date(lifts)}."
+                    )
+    return list(dict.fromkeys(out))
+
+
+def _dispute_notes(
+    policy: CompiledPolicy, behind: list[tuple[str, RecordLine]], t: int
+) -> list[str]:
+    out = []
+    deadline = policy.reinvestigation_deadline
+    for _, line in behind:
+        ref = f"{line.source}/{line.id}"
+        closes = line.recorded_at + policy.appeal_window
+        if line.disputed_at is not None:
+            out.append(
+                f"Record {ref} has been disputed since {to_date(line.disputed_at)}; the dispute "
+                f"must be decided by {to_date(line.disputed_at + deadline)}."
+            )
+        elif line.dispute_late_at is not None:
+            out.append(
+                f"Record {ref} was disputed on {to_date(line.dispute_late_at)}, after its "
+                f"dispute window closed on {to_date(closes)}: that dispute had no effect."
+            )
+        elif closes >= t:
+            out.append(f"Record {ref} may be disputed until {to_date(closes)}.")
+        else:
+            out.append(f"The window to dispute record {ref} closed on {to_date(closes)}.")
+    if out:
+        counts = (
+            "the record keeps counting meanwhile"
+            if policy.disputed_records_count
+            else "the record does not count meanwhile"
+        )
+        out.append(f"A dispute must be decided within {plural(deadline // DAY, 'day')}; {counts}.")
+    return out
+
+
+def plain_text(
+    policy: CompiledPolicy,
+    st: Standing,
+    decision: Decision,
+    reasons: list[Reason],
+    behind: list[tuple[str, RecordLine]],
+    best: Action | None,
+    ended: list[Measure],
+    t: int,
+) -> str:
+    """The explanation in plain English (see the module docstring)."""
+    act = policy.service_action(decision.service)
+    lines = [
+        f"Under policy {st.policy_version}, on {to_date(st.at)}, your score is "
+        f"{st.score:g} (grade {st.grade})."
+    ]
+    for m in ended:
+        lines.append(
+            f"From {to_date(m.since) or 'before the records shown'} until {to_date(m.until)} "
+            f"you could not {act} (reason code {m.reason_code}); that has ended."
+        )
+    if decision.decision == "allow":
+        lines.append(f"You may {act}: no measure in force stops you.")
+        if decision.benefits:
+            n = len(decision.benefits)
+            lines.append(
+                f"You receive {'a benefit' if n == 1 else 'benefits'} there "
+                f"(reason {'code' if n == 1 else 'codes'} {', '.join(decision.benefits)})."
+            )
+        return "\n".join(lines)
+    lines.append(f"You cannot {act}.")
+    record_of: dict[str, RecordLine] = {}
+    for _, line in behind:
+        record_of.setdefault(f"{line.source}/{line.id}", line)
+    for r in reasons:
+        lines.extend(_reason_sentence(policy, st, r, record_of))
+    lines.extend(_resolution_notes(policy, reasons, record_of, t))
+    if decision.indefinite:
+        lines.append("If nothing changes, this has no end date.")
+    elif decision.eligible_again_on:
+        lines.append(f"If nothing changes, you may {act} again on {decision.eligible_again_on}.")
+    if best is not None:
+        for_whom = "" if best.subject == st.subject else f" (records about {best.subject})"
+        lines.append(
+            f"Sooner{for_whom}: {best.description}. You could then {act} again on "
+            f"{best.eligible_again_on}."
+        )
+    lines.extend(_dispute_notes(policy, behind, t))
+    return "\n".join(lines)

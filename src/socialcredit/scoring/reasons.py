@@ -1,0 +1,86 @@
+"""Which parts of a measure's or list's condition hold for a subject, and the records behind them.
+
+A condition such as ``any: [list: debtors, records: {type: consumption_order_breach}]`` may
+hold through either branch; a person must only be told about the branch that holds for
+them. ``held`` walks the condition over one evaluated group and returns the parts that hold,
+each with the record versions (row indices) that make it hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from socialcredit.policy.model import Predicate
+from socialcredit.scoring.evaluate import EvaluationContext
+
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Held:
+    """One part of a condition that holds: its kind, its name, and the rows behind it.
+
+    kind: ``list`` (name: the list), ``records`` (name: record types, comma-separated),
+    ``category`` (name: the record category), ``score_below`` / ``score_at_least`` (name:
+    the threshold), ``grade_in`` (name: the grades, comma-separated), ``not`` (name: empty).
+    """
+
+    kind: str
+    name: str
+    rows: tuple[int, ...]
+    parts: tuple[Held, ...] = ()  # for a list: the parts of its own condition that hold
+
+
+def held(
+    ctx: EvaluationContext,
+    ridx: I64,
+    pred: Predicate,
+    group: int,
+    delist_delay: int = 0,
+) -> list[Held]:
+    """The parts of ``pred`` that hold for ``group`` of the evaluation ``ctx`` (empty if it
+    does not hold). ``ridx``: the row index of each entry of the evaluation."""
+    if not bool(ctx.holds(pred, delist_delay)[group]):
+        return []
+    return _walk(ctx, ridx, pred, group, delist_delay)
+
+
+def _walk(
+    ctx: EvaluationContext,
+    ridx: I64,
+    pred: Predicate,
+    group: int,
+    delay: int,
+) -> list[Held]:
+    if pred.all_ is not None:
+        return [h for child in pred.all_ for h in _walk(ctx, ridx, child, group, delay)]
+    if pred.any_ is not None:
+        return [
+            h
+            for child in pred.any_
+            if bool(ctx.holds(child, delay)[group])
+            for h in _walk(ctx, ridx, child, group, delay)
+        ]
+    if pred.not_ is not None:
+        return [Held("not", "", ())]
+    if pred.records is not None:
+        cond = pred.records
+        mask = ctx.matching(cond, delay) & (ctx.gidx == group)
+        rows = tuple(int(r) for r in ridx[mask])
+        if cond.category is not None:
+            return [Held("category", cond.category, rows)]
+        return [Held("records", ",".join(cond.type_names()), rows)]
+    if pred.score_below is not None:
+        return [Held("score_below", f"{pred.score_below:g}", ())]
+    if pred.score_at_least is not None:
+        return [Held("score_at_least", f"{pred.score_at_least:g}", ())]
+    if pred.grade_in is not None:
+        return [Held("grade_in", ",".join(pred.grade_in), ())]
+    assert pred.on_list is not None
+    lst = ctx.policy.lists[ctx.policy.list_index(pred.on_list)]
+    inner = _walk(ctx, ridx, lst.when, group, lst.delist_delay)
+    rows_behind = tuple(dict.fromkeys(r for h in inner for r in h.rows))
+    return [Held("list", lst.name, rows_behind, tuple(inner))]

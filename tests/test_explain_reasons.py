@@ -1,0 +1,127 @@
+"""What a person reads: reasons true of them, in plain English (issue 5, items 2, 5 and 13).
+
+Dates are worked out by hand from REASONS_POLICY (tests/scoring/test_reasons.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from socialcredit.explain import explain
+from socialcredit.policy import CompiledPolicy
+from socialcredit.timeutil import DAY, to_date
+from tests.scoring.test_reasons import T0, prep_of, reasons_policy, rec
+
+__all__ = ["reasons_policy"]  # the fixture
+
+REP = {
+    "kind": "relation",
+    "id": "rel",
+    "source": "registry",
+    "subject": "li",
+    "relation": "legal_representative_of",
+    "related_subject": "acme",
+    "related_kind": "organisation",
+    "valid_from": T0 - DAY,
+}
+
+
+def no_ids_in_sentences(text: str) -> None:
+    """No snake_case id outside record references (source/id) and reason codes."""
+    for line in text.splitlines():
+        line = re.sub(r"\(reason codes? [^)]*\)", "", line)
+        line = re.sub(r"\S+/\S+", "", line)
+        assert not re.search(r"[A-Za-z]+_[A-Za-z]+", line), line
+        assert "record(s)" not in line
+
+
+def test_consumption_order_alone_names_no_list(reasons_policy: CompiledPolicy) -> None:
+    prep = prep_of(reasons_policy, [rec("c1", "ann", "consumption_order", 0)])
+    ex = explain(prep, 0, "air_travel", T0 + 10 * DAY)
+    (reason,) = ex.reasons
+    assert reason.lists == [] and reason.records == ["src/c1"]
+    assert "list" not in ex.text
+    assert "You cannot buy air tickets." in ex.text
+    assert (
+        "- You have 1 record of type consumption order, because of record "
+        f"src/c1 (consumption order, {to_date(T0)})." in ex.text
+    )
+    no_ids_in_sentences(ex.text)
+
+
+def test_representative_is_told_it_is_the_company_that_is_listed(
+    reasons_policy: CompiledPolicy,
+) -> None:
+    prep = prep_of(reasons_policy, [rec("d1", "acme", "debt", 0, subject_kind="organisation"), REP])
+    li = prep.columns.subjects.index("li")
+    ex = explain(prep, li, "air_travel", T0 + 40 * DAY)
+    (reason,) = ex.reasons
+    assert (reason.via_subject, reason.via_kind, reason.lists) == (
+        "acme",
+        "organisation",
+        ["debtors"],
+    )
+    assert "You are on" not in ex.text and "you are on" not in ex.text
+    assert (
+        "- You are recorded as legal representative of acme; acme is on the list Dishonest "
+        f"debtors, because of record src/d1 (debt, {to_date(T0)})." in ex.text
+    )
+    # the remedy is acme's: resolve its debt; lifted 3 days later (day 43)
+    assert ex.best_action is not None and ex.best_action.subject == "acme"
+    assert ex.best_action.eligible_again_on == to_date(T0 + 43 * DAY)
+    assert f"Sooner (records about acme): resolve record src/d1 (debt, {to_date(T0)})" in ex.text
+    no_ids_in_sentences(ex.text)
+
+
+def test_a_fixed_ban_after_its_listing_ended(reasons_policy: CompiledPolicy) -> None:
+    # brawl on day 0: listed until day 100; the 150-day ban runs to day 150
+    prep = prep_of(reasons_policy, [rec("b1", "dora", "brawl", 0)])
+    t = T0 + 120 * DAY
+    ex = explain(prep, 0, "rail", t)
+    assert ex.decision.decision == "deny"
+    assert ex.decision.eligible_again_on == to_date(T0 + 150 * DAY)
+    (reason,) = ex.reasons
+    assert reason.records == ["src/b1"] and reason.trigger_ended == to_date(T0 + 100 * DAY)
+    assert "You are on" not in ex.text
+    assert (
+        "- A fixed-term measure started because you were on the list Brawlers on trains, "
+        f"because of record src/b1 (brawl, {to_date(T0)}); that listing (Brawlers on trains) "
+        f"ended on {to_date(T0 + 100 * DAY)}" in ex.text
+    )
+    # a brawl is not resolvable and its dispute window closed on day 30: only an annulment
+    # lifts the ban, and it lifts it at once (the record never counted)
+    assert [a.kind for a in ex.actions] == ["appeal"]
+    assert ex.best_action is not None and ex.best_action.eligible_again_on == to_date(t)
+    assert f"The window to dispute record src/b1 closed on {to_date(T0 + 30 * DAY)}." in ex.text
+    no_ids_in_sentences(ex.text)
+
+
+def test_resolving_does_not_end_a_fixed_ban_but_an_annulment_does(
+    reasons_policy: CompiledPolicy,
+) -> None:
+    # debt on day 0 lists her; no_loans runs 200 days from day 0 whatever happens to the list
+    prep = prep_of(reasons_policy, [rec("d1", "fay", "debt", 0)])
+    t = T0 + 40 * DAY
+    ex = explain(prep, 0, "loans", t)
+    by_kind = {a.kind: a.eligible_again_on for a in ex.actions}
+    assert by_kind == {"resolve": to_date(T0 + 200 * DAY), "appeal": to_date(t)}
+    assert ex.best_action is not None and ex.best_action.kind == "appeal"
+
+
+def test_allowed_in_plain_english(reasons_policy: CompiledPolicy) -> None:
+    prep = prep_of(reasons_policy, [rec("c1", "gus", "consumption_order", 0)])
+    ex = explain(prep, 0, "rail", T0 + 10 * DAY)
+    assert "You may buy rail tickets: no measure in force stops you." in ex.text
+    no_ids_in_sentences(ex.text)
+
+
+def test_json_carries_hash_reasons_and_action_sets(reasons_policy: CompiledPolicy) -> None:
+    prep = prep_of(reasons_policy, [rec("d1", "hal", "debt", 0)])
+    data: dict[str, Any] = explain(prep, 0, "air_travel", T0 + 40 * DAY).to_json()
+    assert data["policy_version"] == "reasons@1"
+    assert data["policy_hash"] == reasons_policy.loaded.content_hash
+    e = data["explanation"]
+    assert e["reasons"][0]["lists"] == ["debtors"]
+    assert e["reasons"][0]["conditions"][0]["records"] == ["src/d1"]
+    assert e["best_action"]["steps"][0]["kind"] == "resolve"
+    assert {"ended", "due_process", "text", "actions"} <= set(e)
