@@ -14,11 +14,11 @@ import time
 import orjson
 
 from _common import POLICY, SPEC, fresh_db, machine, population_file
-from socialcredit.ledger import Ledger
-from socialcredit.ledger.prepare import CHUNK
+from socialcredit.ledger import IngestRules, Ledger
+from socialcredit.ledger.parsing import CHUNK
 from socialcredit.policy import load_policy
 
-KINDS = load_policy(POLICY).policy.subject_kinds_by_type()
+RULES = IngestRules.from_policy(load_policy(POLICY).policy)
 
 
 def run_ingest(path: str) -> tuple[float, float, int, int]:
@@ -27,8 +27,8 @@ def run_ingest(path: str) -> tuple[float, float, int, int]:
     with Ledger.open(str(db)) as ledger:
         ledger.upgrade()
         start = time.perf_counter()
-        # as the CLI does: check types and subject kinds against the active policy
-        result = ledger.ingest_file(path, known_types=KINDS, now=SPEC.end)
+        # as the CLI does: check types, relations and subject kinds against the policy
+        result = ledger.ingest_file(path, rules=RULES, now=SPEC.end)
         seconds = time.perf_counter() - start
         assert result.rejected == 0 and result.accepted == result.lines
         with ledger.engine.connect() as conn:  # what the deferred checkpoint costs

@@ -10,6 +10,7 @@ All times are int64 epoch seconds (UTC). ``NEVER`` (see ``socialcredit.timeutil`
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,50 @@ RECORD, RELATION = 0, 1
 KIND_NAMES = ("record", "relation", *CORRECTION_ACTIONS)
 KIND_CODES = {name: code for code, name in enumerate(KIND_NAMES)}
 CORRECTION_BASE = 2
+
+
+COLUMN_DTYPES: dict[str, Any] = {
+    "rec_seq": np.int64,
+    "rec_subject": np.int32,
+    "rec_type": np.object_,
+    "rec_occurred_at": np.int64,
+    "rec_recorded_at": np.int64,
+    "rec_amount": np.float64,
+    "rec_source": np.object_,
+    "rec_id": np.object_,
+    "cor_seq": np.int64,
+    "cor_target": np.int64,
+    "cor_action": np.int8,
+    "cor_occurred_at": np.int64,
+    "cor_recorded_at": np.int64,
+    "cor_type": np.object_,
+    "cor_new_occurred_at": np.int64,
+    "cor_amount": np.float64,
+    "cor_source": np.object_,
+    "cor_id": np.object_,
+    "cor_reason": np.object_,
+    "rel_seq": np.int64,
+    "rel_subject": np.int32,
+    "rel_related": np.int32,
+    "rel_type": np.object_,
+    "rel_valid_from": np.int64,
+    "rel_valid_until": np.int64,
+    "rel_recorded_at": np.int64,
+    "rel_source": np.object_,
+}
+"""Every column of ``LedgerColumns`` (besides the subjects) and its NumPy dtype."""
+
+_OPTIONAL_TEXT = frozenset({"rec_source", "rec_id"})  # bulk scoring reads records without ids
+
+
+def _as_column(values: Any, dtype: Any) -> Any:
+    if isinstance(values, np.ndarray):
+        return values if values.dtype == dtype else values.astype(dtype)
+    if dtype is np.object_:
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+    return np.array(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
 
 
 def _empty(dtype: type) -> Any:
@@ -87,6 +132,51 @@ class LedgerColumns:
     rel_recorded_at: I64 = field(default_factory=lambda: _empty(np.int64))
     rel_source: Obj = field(default_factory=lambda: _empty(np.object_))
 
+    @classmethod
+    def from_named(
+        cls,
+        subjects: Sequence[str],
+        subject_kind: Any,
+        columns: Mapping[str, Any],
+    ) -> LedgerColumns:
+        """Columns from named sequences or arrays: the one place ``LedgerColumns`` is built.
+
+        ``columns`` maps field names (``rec_seq``, ``cor_action``, …, see ``COLUMN_DTYPES``)
+        to values in any form NumPy takes (lists, tuples, arrays); each becomes an array of
+        its field's dtype (arrays already of that dtype are used as they are). A group whose
+        columns are all missing is empty; ``rec_source`` and ``rec_id`` alone may be left out
+        of a non-empty group, and are then empty strings. Raises ``ValueError`` naming the
+        column when a column is unknown or the columns of one group differ in length.
+        """
+        unknown = set(columns) - set(COLUMN_DTYPES)
+        if unknown:
+            raise ValueError(f"unknown ledger columns: {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for prefix in ("rec_", "cor_", "rel_"):
+            group = [name for name in COLUMN_DTYPES if name.startswith(prefix)]
+            given = {
+                name: _as_column(columns[name], COLUMN_DTYPES[name])
+                for name in group
+                if name in columns
+            }
+            lengths = {len(v) for v in given.values()}
+            if len(lengths) > 1:
+                detail = ", ".join(f"{name}={len(v)}" for name, v in given.items())
+                raise ValueError(f"{prefix}* columns differ in length: {detail}")
+            n = lengths.pop() if lengths else 0
+            for name in group:
+                if name in given:
+                    values[name] = given[name]
+                elif n == 0 or name in _OPTIONAL_TEXT:
+                    values[name] = _as_column([""] * n if n else (), COLUMN_DTYPES[name])
+                else:
+                    raise ValueError(f"column {name} is missing ({prefix}* columns have {n} rows)")
+        names = list(subjects)
+        kinds = _as_column(subject_kind, np.int8)
+        if len(kinds) != len(names):
+            raise ValueError(f"{len(names)} subjects but {len(kinds)} subject kinds")
+        return cls(subjects=names, subject_kind=kinds, **values)
+
     @property
     def n_subjects(self) -> int:
         """How many subjects the columns describe."""
@@ -119,102 +209,62 @@ def columns_from_entries(entries: list[dict[str, object]]) -> LedgerColumns:
             kinds.append(SUBJECT_KINDS.index(str(kind or "person")))
         return subjects[key]
 
+    named: dict[str, list[Any]] = {name: [] for name in COLUMN_DTYPES}
     seq_of: dict[tuple[str, str], int] = {}
-    rec: dict[str, list[object]] = {
-        k: [] for k in ("seq", "sub", "type", "occ", "rec", "amt", "src", "id")
-    }
-    cor: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "seq",
-            "target",
-            "action",
-            "occ",
-            "rec",
-            "type",
-            "newocc",
-            "amt",
-            "src",
-            "id",
-            "why",
-        )
-    }
-    rel: dict[str, list[object]] = {
-        k: [] for k in ("seq", "sub", "related", "type", "from", "until", "rec", "src")
-    }
     for seq, entry in enumerate(entries, start=1):
-        kind = str(entry.get("kind", "record"))
+        kind = str(entry.get("kind") or "record")
         source, eid = str(entry["source"]), str(entry["id"])
         seq_of[(source, eid)] = seq
         if kind == "record":
             occ = ts(entry["occurred_at"])
-            rec["seq"].append(seq)
-            rec["sub"].append(subject(entry["subject"], entry.get("subject_kind")))
-            rec["type"].append(str(entry["type"]))
-            rec["occ"].append(occ)
-            rec["rec"].append(ts(entry.get("recorded_at", occ)))
             amount = entry.get("amount")
-            rec["amt"].append(float(amount) if amount is not None else np.nan)  # type: ignore[arg-type]
-            rec["src"].append(source)
-            rec["id"].append(eid)
+            add(
+                named,
+                rec_seq=seq,
+                rec_subject=subject(entry["subject"], entry.get("subject_kind")),
+                rec_type=str(entry["type"]),
+                rec_occurred_at=occ,
+                rec_recorded_at=ts(entry.get("recorded_at", occ)),
+                rec_amount=float(amount) if amount is not None else np.nan,  # type: ignore[arg-type]
+                rec_source=source,
+                rec_id=eid,
+            )
         elif kind == "relation":
             start = ts(entry["valid_from"])
             until = entry.get("valid_until")
-            rel["seq"].append(seq)
-            rel["sub"].append(subject(entry["subject"], entry.get("subject_kind")))
-            rel["related"].append(subject(entry["related_subject"], entry.get("related_kind")))
-            rel["type"].append(str(entry["relation"]))
-            rel["from"].append(start)
-            rel["until"].append(ts(until) if until is not None else NEVER)
-            rel["rec"].append(ts(entry.get("recorded_at", start)))
-            rel["src"].append(source)
+            add(
+                named,
+                rel_seq=seq,
+                rel_subject=subject(entry["subject"], entry.get("subject_kind")),
+                rel_related=subject(entry["related_subject"], entry.get("related_kind")),
+                rel_type=str(entry["relation"]),
+                rel_valid_from=start,
+                rel_valid_until=ts(until) if until is not None else NEVER,
+                rel_recorded_at=ts(entry.get("recorded_at", start)),
+                rel_source=source,
+            )
         else:
             occ = ts(entry["occurred_at"])
-            cor["seq"].append(seq)
-            cor["target"].append(seq_of[(str(entry["target_source"]), str(entry["target_id"]))])
-            cor["action"].append(CORRECTION_ACTIONS.index(kind))
-            cor["occ"].append(occ)
-            cor["rec"].append(ts(entry.get("recorded_at", occ)))
-            cor["type"].append(str(entry.get("type") or ""))
             new_occ = entry.get("corrected_occurred_at")
-            cor["newocc"].append(ts(new_occ) if new_occ is not None else -1)
             amount = entry.get("amount")
-            cor["amt"].append(float(amount) if amount is not None else np.nan)  # type: ignore[arg-type]
-            cor["src"].append(source)
-            cor["id"].append(eid)
-            cor["why"].append(str(entry.get("reason") or ""))
+            add(
+                named,
+                cor_seq=seq,
+                cor_target=seq_of[(str(entry["target_source"]), str(entry["target_id"]))],
+                cor_action=CORRECTION_ACTIONS.index(kind),
+                cor_occurred_at=occ,
+                cor_recorded_at=ts(entry.get("recorded_at", occ)),
+                cor_type=str(entry.get("type") or ""),
+                cor_new_occurred_at=ts(new_occ) if new_occ is not None else -1,
+                cor_amount=float(amount) if amount is not None else np.nan,  # type: ignore[arg-type]
+                cor_source=source,
+                cor_id=eid,
+                cor_reason=str(entry.get("reason") or ""),
+            )
+    return LedgerColumns.from_named(list(subjects), kinds, named)
 
-    def arr(values: list[object], dtype: type) -> Any:
-        return np.array(values, dtype=dtype) if values else np.empty(0, dtype=dtype)
 
-    return LedgerColumns(
-        subjects=list(subjects),
-        subject_kind=np.array(kinds, dtype=np.int8),
-        rec_seq=arr(rec["seq"], np.int64),
-        rec_subject=arr(rec["sub"], np.int32),
-        rec_type=arr(rec["type"], np.object_),
-        rec_occurred_at=arr(rec["occ"], np.int64),
-        rec_recorded_at=arr(rec["rec"], np.int64),
-        rec_amount=arr(rec["amt"], np.float64),
-        rec_source=arr(rec["src"], np.object_),
-        rec_id=arr(rec["id"], np.object_),
-        cor_seq=arr(cor["seq"], np.int64),
-        cor_target=arr(cor["target"], np.int64),
-        cor_action=arr(cor["action"], np.int8),
-        cor_occurred_at=arr(cor["occ"], np.int64),
-        cor_recorded_at=arr(cor["rec"], np.int64),
-        cor_type=arr(cor["type"], np.object_),
-        cor_new_occurred_at=arr(cor["newocc"], np.int64),
-        cor_amount=arr(cor["amt"], np.float64),
-        cor_source=arr(cor["src"], np.object_),
-        cor_id=arr(cor["id"], np.object_),
-        cor_reason=arr(cor["why"], np.object_),
-        rel_seq=arr(rel["seq"], np.int64),
-        rel_subject=arr(rel["sub"], np.int32),
-        rel_related=arr(rel["related"], np.int32),
-        rel_type=arr(rel["type"], np.object_),
-        rel_valid_from=arr(rel["from"], np.int64),
-        rel_valid_until=arr(rel["until"], np.int64),
-        rel_recorded_at=arr(rel["rec"], np.int64),
-        rel_source=arr(rel["src"], np.object_),
-    )
+def add(named: dict[str, list[Any]], **values: Any) -> None:
+    """Append one row's values to the named columns (a helper for builders of columns)."""
+    for name, value in values.items():
+        named[name].append(value)

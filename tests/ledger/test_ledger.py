@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from socialcredit.ledger import Ledger, LedgerColumns
-from socialcredit.ledger import prepare as prepare_module
+from socialcredit.ledger import IngestRules, Ledger, LedgerColumns
+from socialcredit.ledger import parsing as prepare_module
 from socialcredit.ledger import store as store_module
 from socialcredit.timeutil import parse_timestamp
 
@@ -336,8 +336,20 @@ entry_strategy = st.fixed_dictionaries(
     }
 )
 line_strategy = st.one_of(
-    entry_strategy, entry_strategy.map(lambda e: {**e, "occurred_at": "bad"}), st.just("junk")
+    entry_strategy,
+    entry_strategy.map(lambda e: {**e, "occurred_at": "bad"}),
+    st.just("junk"),
+    st.just(None),  # a blank line
 )
+
+
+def _write_lines(path: Path, lines: list[Any]) -> Path:
+    path.write_bytes(b"".join(b"\n" if e is None else orjson.dumps(e) + b"\n" for e in lines))
+    return path
+
+
+def _content(line: dict[str, Any]) -> tuple[Any, ...]:
+    return (line["subject"], line["type"], line["occurred_at"], line["amount"])
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -346,14 +358,34 @@ def test_every_line_is_accounted_for_and_accepted_entries_read_back(lines: list[
     with tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger.open(str(Path(tmp) / "l.db"))
         ledger.upgrade()
-        path = write_jsonl(Path(tmp) / "in.jsonl", lines)
+        path = _write_lines(Path(tmp) / "in.jsonl", lines)
         result = ledger.ingest_file(str(path), now=NOW)
-        assert result.accepted + result.duplicates + result.rejected == result.lines == len(lines)
+        assert (
+            result.accepted
+            + result.duplicates
+            + result.conflicts
+            + result.rejected
+            + result.skipped
+            == result.lines
+            == len(lines)
+        )
         first: dict[tuple[str, str], dict[str, Any]] = {}
-        for line in lines:
+        conflicting = []
+        repeats = 0
+        for number, line in enumerate(lines, start=1):
             if isinstance(line, dict) and line["occurred_at"] != "bad":
-                first.setdefault((line["source"], line["id"]), line)
+                key = (line["source"], line["id"])
+                if key not in first:
+                    first[key] = line
+                elif _content(first[key]) != _content(line):
+                    conflicting.append(number)
+                else:
+                    repeats += 1
+        assert result.skipped == lines.count(None)
         assert result.accepted == len(first)
+        assert result.duplicates == repeats
+        assert [c.line for c in result.conflict_lines] == conflicting
+        assert result.conflicts == len(conflicting)
         cols = ledger.columns()
         stored = {
             (s, i): (cols.subjects[sub], t, occ, None if np.isnan(a) else a)
@@ -367,18 +399,24 @@ def test_every_line_is_accounted_for_and_accepted_entries_read_back(lines: list[
                 strict=True,
             )
         }
-        expected = {
-            k: (e["subject"], e["type"], e["occurred_at"], e["amount"]) for k, e in first.items()
-        }
-        assert stored == expected
+        assert stored == {k: _content(e) for k, e in first.items()}
+        # again: what was accepted is now a duplicate, conflicts stay conflicts
+        again = ledger.ingest_file(str(path), now=NOW + 50)
+        assert (again.accepted, again.conflicts) == (0, len(conflicting))
+        assert again.duplicates == len(first) + repeats
         ledger.close()
 
 
 def test_within_a_file_the_first_of_two_lines_with_one_id_wins(ledger: Ledger) -> None:
     first = {**ENTRIES[1], "subject": "zed"}
     second = {**ENTRIES[1], "subject": "amy"}  # sorts before zed, same (source, id)
-    result = ledger.ingest_entries([first, second], now=NOW)
-    assert (result.accepted, result.duplicates) == (1, 1)
+    result = ledger.ingest_entries([first, second, first], now=NOW)
+    assert (result.accepted, result.duplicates, result.conflicts) == (1, 1, 1)
+    assert [c.line for c in result.conflict_lines] == [2]
+    assert (
+        "first given on line 1 with different content (subject 'amy' here, 'zed' in the ledger)"
+        in (result.conflict_lines[0].message)
+    )
     cols = ledger.columns()
     assert [cols.subjects[i] for i in cols.rec_subject] == ["zed"]
 
@@ -412,32 +450,34 @@ fast_fields = st.fixed_dictionaries(
 )
 def test_fast_path_agrees_with_the_validator(obj: dict[str, Any], known: set[str] | None) -> None:
     from socialcredit.ledger.entries import EntryError, validate_entry
-    from socialcredit.ledger.prepare import fast_record
+    from socialcredit.ledger.parsing import fast_record
 
-    fast = fast_record(obj, known, NOW, known if isinstance(known, dict) else None)
+    rules = IngestRules.for_record_types(known) if known is not None else None
+    fast = fast_record(obj, rules.record_types if rules else None, NOW, 7)
     try:
-        e = validate_entry(obj, known, NOW)
+        e = validate_entry(obj, rules, NOW)
     except EntryError:
         assert fast is None
         return
     if fast is not None:
-        row, kind = fast
-        assert kind == e.subject_kind
-        assert row == (
+        gives_recorded = obj.get("recorded_at") not in (None, "")
+        assert fast == (
             e.source,
             e.entry_id,
             e.kind,
             e.subject,
             e.type,
             e.occurred_at,
-            e.recorded_at,
+            e.recorded_at if gives_recorded else None,  # None: the writer stores `now`
             e.amount,
             e.evidence,
+            7,
         )
+        assert gives_recorded or e.recorded_at == NOW
 
 
 def test_fast_path_takes_plain_records() -> None:
-    from socialcredit.ledger.prepare import fast_record
+    from socialcredit.ledger.parsing import fast_record
 
     assert fast_record(ENTRIES[0], None, NOW) is not None
     assert fast_record(ENTRIES[2], None, NOW) is None  # relations go the general way
@@ -451,7 +491,11 @@ def test_the_engine_answers_the_same_on_either_database(ledger: Ledger) -> None:
 
     loaded = parse_policy(TEST_POLICY)
     ledger.activate_policy(
-        loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, NOW
+        loaded.text,
+        loaded.policy.policy,
+        loaded.policy.version,
+        loaded.content_hash,
+        parse_timestamp("2024-01-01"),
     )
     ledger.ingest_entries(
         [
@@ -509,17 +553,22 @@ def test_unknown_subjects_are_listed_without_rows(ledger: Ledger) -> None:
 def test_two_parsing_processes_agree_with_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Blocks shared out between two processes: same counts, problems and stored entries."""
-    lines: list[Any] = []
+    """Blocks shared out between two processes, with the same rules: same counts, problems,
+    conflicts, notices and stored entries."""
+    lines: list[Any] = [
+        {**ENTRIES[1], "id": "org", "subject": "acme", "subject_kind": "organisation"}
+    ]
     for i in range(2000):
+        j = i % 1700  # ids 0..299 come twice: the first line wins
         lines.append(
             {
-                "id": str(i % 1700),  # ids 0..299 come twice: the first line wins
+                "id": str(j),
                 "source": "s",
-                "subject": f"p{i % 41}",
+                "subject": f"p{j % 41}",
                 "type": "fine",
                 "occurred_at": "2025-01-01",
-                "amount": i / 7,
+                "recorded_at": "2025-01-02",
+                "amount": (j if i % 3 else i) / 7,  # a third of the repeats differ
             }
         )
         if i % 250 == 3:  # a correction of a record in an earlier block, or just before
@@ -537,23 +586,62 @@ def test_two_parsing_processes_agree_with_one(
             )
         if i % 333 == 0:
             lines.append("garbage")
+        if i % 400 == 5:  # a relation to a subject the ledger knows as an organisation
+            lines.append(
+                {**ENTRIES[2], "id": f"r{i}", "subject": f"p{i % 41}", "related_subject": "acme"}
+            )
+        if i % 400 == 6:  # a relation the policy does not declare
+            lines.append({**ENTRIES[2], "id": f"q{i}", "relation": "cousin_of"})
+        if i % 600 == 11:  # a dispute long after the appeal window
+            lines.append(
+                {
+                    "kind": "dispute",
+                    "id": f"d{i}",
+                    "source": "s",
+                    "target_source": "s",
+                    "target_id": str(j),
+                    "occurred_at": "2025-06-01",
+                    "recorded_at": "2025-06-01",
+                }
+            )
     path = tmp_path / "big.jsonl"
     write_jsonl(path, lines)
     path.write_bytes(path.read_bytes().replace(b"\n", b"\n\n", 5))  # blank lines too
+    rules = IngestRules.for_record_types(
+        {"fine": ["person", "organisation"]},
+        relations={"child_of": ("person", "person")},
+        appeal_window=30 * 86400,
+    )
 
-    def run(parallel: bool) -> tuple[Any, ...]:
+    def run(parallel: bool) -> tuple[dict[str, Any], list[bytes]]:
         ledger = Ledger.open(str(tmp_path / f"l{parallel}.db"))
         ledger.upgrade()
         monkeypatch.setattr(store_module, "PARALLEL_FROM_BYTES", 0 if parallel else 10**12)
         monkeypatch.setattr(prepare_module, "CHUNK", 300)
-        result = ledger.ingest_file(str(path), now=NOW)
+        result = ledger.ingest_file(str(path), rules=rules, now=NOW)
         stored = sorted(orjson.dumps(e, option=orjson.OPT_SORT_KEYS) for e in ledger.iter_entries())
         ledger.close()
-        return result.lines, result.accepted, result.duplicates, result.problems, stored
+        return result.to_json(), stored
 
     one, two = run(False), run(True)
     assert one == two
-    lines_, accepted, duplicates, problems, _ = two
-    assert accepted + duplicates + len(problems) == lines_
-    assert duplicates == 300
-    assert sum("earlier line" in p.message for p in problems) == 4
+    got = two[0]
+    assert got["lines"] == len(lines) + 5
+    assert (
+        got["accepted"] + got["duplicates"] + got["conflicts"] + got["rejected"] + got["skipped"]
+        == got["lines"]
+    )
+    assert (got["skipped"], got["duplicates"], got["conflicts"]) == (5, 200, 100)
+    problems = got["problems"]
+    assert sum("earlier line" in p["message"] for p in problems) == 4
+    assert (
+        sum("ledger knows the related subject as an organisation" in p["message"] for p in problems)
+        == 5
+    )
+    assert sum("unknown relation 'cousin_of'" in p["message"] for p in problems) == 5
+    assert sum(p["field"] == "" for p in problems) == 7  # the garbage lines
+    assert got["rejected"] == 4 + 5 + 5 + 7
+    assert got["no_effect"] == 4 and all(
+        "after the appeal window closed on 2025-02-01T00:00:00Z" in n["message"]
+        for n in got["no_effect_lines"]
+    )

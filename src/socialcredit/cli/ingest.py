@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from socialcredit.cli.common import (
+    CliError,
     DbOption,
     JsonOption,
     app,
@@ -18,28 +19,70 @@ from socialcredit.cli.common import (
     progress_bar,
 )
 
+if TYPE_CHECKING:
+    from socialcredit.ledger import IngestProblem, IngestResult
+
+SHOWN = 50  # problems, conflicts and notices printed per kind (all of them with --json)
+
+
+def _delimiter(value: str) -> str:
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    return named.get(value.lower(), value)
+
 
 @app.command()
 def ingest(
     file: Annotated[str, typer.Argument(help="A .jsonl or .csv file, or - for standard input.")],
     db: DbOption = None,
     fmt: Annotated[
-        str | None, typer.Option("--format", help="jsonl or csv [default: from the file name].")
+        str | None,
+        typer.Option("--format", help="jsonl or csv.", show_default="from the file name"),
+    ] = None,
+    delimiter: Annotated[
+        str,
+        typer.Option(
+            "--delimiter",
+            help="CSV cell delimiter: one character such as ';', or 'tab'.",
+        ),
+    ] = ",",
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            "--date-format",
+            help="How CSV date fields are written, as a strftime pattern such as %d/%m/%Y "
+            "(times are then UTC, midnight unless the pattern has a time).",
+            show_default="ISO 8601",
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add records, corrections and relations to the ledger (idempotent on source and id).
 
-    Bad lines are reported with their line number and reason; good lines are kept. The exit
-    code is 1 when any line was rejected.
+    Every line is accounted for: accepted, duplicate (the same source, id and content are
+    already stored), conflict (the same source and id with different content: the ledger
+    keeps its entry and reports what differs), rejected (with line number, field and
+    reason), or skipped (blank). Under an active policy, record types, relations and
+    subject kinds must be as it declares; accepted disputes that change nothing (after the
+    appeal window, or of a record already disputed) are listed as notices. CSV fields are
+    trimmed of surrounding spaces (the report says which lines), and a byte order mark is
+    ignored.
+
+    Exit code: 0 when every line was accepted, a duplicate or skipped; 1 when any line was
+    rejected or conflicted (the good lines are kept); 2 when the file cannot be read.
     """
+    from socialcredit.ledger import CsvOptions, FileFormatError, IngestRules
+
+    try:
+        csv_options = CsvOptions(_delimiter(delimiter), date_format)
+    except FileFormatError as exc:
+        raise CliError(str(exc)) from None
     with open_ledger(db, create=True) as ledger:
         active = ledger.active_policy()
-        known = None
+        rules = None
         if active is not None:
             from socialcredit.policy import parse_policy
 
-            known = parse_policy(active.body).policy.subject_kinds_by_type()
+            rules = IngestRules.from_policy(parse_policy(active.body).policy)
         with progress_bar() as progress:
             task = progress.add_task(f"ingesting {file}", total=None)
 
@@ -47,18 +90,45 @@ def ingest(
                 progress.update(task, completed=done)
 
             result = ledger.ingest_file(
-                file, fmt=fmt, known_types=known, now=now(), progress=advance
+                file,
+                fmt=fmt,
+                rules=rules,
+                now=now(),
+                progress=advance,
+                csv_options=csv_options,
             )
     if as_json:
         print_json(result.to_json())
     else:
-        out.print(
-            f"accepted {result.accepted:,}, duplicates {result.duplicates:,}, "
-            f"rejected {result.rejected:,}"
-        )
-        for problem in result.problems[:50]:
-            err.print(f"[red]rejected[/red] {problem}", highlight=False)
-        if len(result.problems) > 50:
-            err.print(f"… and {len(result.problems) - 50} more (use --json for all)")
-    if result.rejected:
+        _report(result)
+    if result.rejected or result.conflicts:
         raise typer.Exit(1)
+
+
+def _report(result: IngestResult) -> None:
+    out.print(
+        f"accepted {result.accepted:,}, duplicates {result.duplicates:,}, "
+        f"conflicts {result.conflicts:,}, rejected {result.rejected:,}, "
+        f"skipped (blank) {result.skipped:,}",
+        highlight=False,
+    )
+    _lines("[red]rejected[/red]", result.problems)
+    _lines("[red]conflict[/red]", result.conflict_lines)
+    _lines("[yellow]no effect[/yellow]", result.no_effect_lines)
+    if result.trimmed_lines:
+        shown = ", ".join(str(n) for n in result.trimmed_lines[:10])
+        more = f" and {result.trimmed - 10:,} more" if result.trimmed > 10 else ""
+        err.print(
+            f"[yellow]notice[/yellow] trimmed surrounding spaces from fields on "
+            f"{result.trimmed:,} line{'s' if result.trimmed != 1 else ''} ({shown}{more})",
+            highlight=False,
+        )
+
+
+def _lines(label: str, found: list[IngestProblem]) -> None:
+    from rich.markup import escape
+
+    for problem in found[:SHOWN]:
+        err.print(f"{label} {escape(str(problem))}", highlight=False)
+    if len(found) > SHOWN:
+        err.print(f"… and {len(found) - SHOWN:,} more (use --json for all)", highlight=False)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
 
-from socialcredit.columns import KIND_CODES, RECORD, RELATION
+from socialcredit.columns import KIND_CODES, RECORD, RELATION, SUBJECT_KINDS
+from socialcredit.ledger.rules import IngestRules
 
 SUBJECT_KIND_CODES = {"person": 0, "organisation": 1, "organization": 1}
 _CORRECTION_FIELDS = {"target_source", "target_id", "occurred_at", "recorded_at", "reason"}
@@ -137,36 +138,81 @@ def _kind_of(obj: dict[str, Any], field: str) -> int:
     return code
 
 
-def _known_type(name: str, known_types: Collection[str] | None, field: str) -> None:
-    if known_types is not None and name not in known_types:
-        close = difflib.get_close_matches(name, list(known_types), n=1)
-        hint = (
-            f"; did you mean {close[0]!r}?"
-            if close
-            else f"; known: {', '.join(sorted(known_types))}"
-        )
+def _did_you_mean(name: str, known: Collection[str]) -> str:
+    trimmed = name.strip()
+    if trimmed != name and trimmed in known:
+        return f"; did you mean {trimmed!r} (without the surrounding spaces)?"
+    close = difflib.get_close_matches(trimmed, list(known), n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; known: {', '.join(sorted(known))}" if known else ""
+
+
+def _known_type(name: str, rules: IngestRules | None, field: str) -> None:
+    if rules is not None and name not in rules.record_types:
+        hint = _did_you_mean(name, rules.record_types)
         raise EntryError(field, f"unknown record type {name!r} for the active policy{hint}")
 
 
-def _kind_allowed(name: str, kind: int, known_types: Collection[str] | None) -> None:
-    if isinstance(known_types, Mapping):
-        allowed = known_types[name]
-        kind_name = ("person", "organisation")[kind]
-        if kind_name not in allowed:
-            article = "an" if kind_name == "organisation" else "a"
+def _kind_allowed(name: str, kind: int, rules: IngestRules | None) -> None:
+    if rules is not None and kind not in rules.record_types[name]:
+        kind_name = SUBJECT_KINDS[kind]
+        article = "an" if kind_name == "organisation" else "a"
+        raise EntryError(
+            "subject_kind",
+            f"record type {name!r} applies to {' and '.join(rules.kind_names(name))} "
+            f"subjects only, not to {article} {kind_name}",
+        )
+
+
+def relation_kind_problem(
+    relation: str, which: str, kind: int, declared: int, stored: bool = False
+) -> str:
+    """Why a relation's subject (``which`` = "subject" or "related subject") of kind
+    ``kind`` does not fit the declared kind; ``stored``: the kind is the ledger's."""
+    whose = "the ledger knows the " if stored else "the "
+    side = "from" if which == "subject" else "to"
+    return (
+        f"relation {relation!r} is declared {side} {_a(SUBJECT_KINDS[declared])}; "
+        f"{whose}{which} as {_a(SUBJECT_KINDS[kind])}"
+    )
+
+
+def _a(kind_name: str) -> str:
+    return ("an " if kind_name[0] in "aeiou" else "a ") + kind_name
+
+
+def _relation_allowed(
+    name: str, subject_kind: int, related_kind: int, rules: IngestRules | None
+) -> None:
+    if rules is None:
+        return
+    declared = rules.relations.get(name)
+    if declared is None:
+        if not rules.relations:
             raise EntryError(
-                "subject_kind",
-                f"record type {name!r} applies to {' and '.join(allowed)} subjects only, "
-                f"not to {article} {kind_name}",
+                "relation", f"unknown relation {name!r}: the active policy declares no relations"
             )
+        hint = _did_you_mean(name, rules.relations)
+        raise EntryError("relation", f"unknown relation {name!r} for the active policy{hint}")
+    if subject_kind != declared[0]:
+        raise EntryError(
+            "subject_kind", relation_kind_problem(name, "subject", subject_kind, declared[0])
+        )
+    if related_kind != declared[1]:
+        raise EntryError(
+            "related_kind",
+            relation_kind_problem(name, "related subject", related_kind, declared[1]),
+        )
 
 
-def validate_entry(obj: Any, known_types: Collection[str] | None, now: int) -> Entry:
+def validate_entry(obj: Any, rules: IngestRules | None, now: int) -> Entry:
     """Check one decoded entry; raise ``EntryError`` naming the field at fault.
 
-    ``known_types``: record types the active policy declares (None = accept any); a mapping
-    from type to the subject kinds it applies to also checks ``subject_kind``.
-    ``now``: the ledger's clock, the default ``recorded_at``.
+    ``rules``: what the active policy declares (None = accept any record type and relation):
+    record types and the subject kinds they apply to, relations and the kinds of their two
+    subjects as given on the line (the kinds the ledger already stores for known subjects
+    are checked when writing). ``now``: the ledger's clock, the default ``recorded_at``.
     """
     if type(obj) is not dict:
         raise EntryError(
@@ -194,9 +240,9 @@ def validate_entry(obj: Any, known_types: Collection[str] | None, now: int) -> E
     if kind == RECORD:
         type_name = _text(obj, "type")
         assert type_name is not None
-        _known_type(type_name, known_types, "type")
+        _known_type(type_name, rules, "type")
         subject_kind = _kind_of(obj, "subject_kind")
-        _kind_allowed(type_name, subject_kind, known_types)
+        _kind_allowed(type_name, subject_kind, rules)
         occurred = _time(obj, "occurred_at")
         assert occurred is not None
         if occurred > recorded:
@@ -231,13 +277,18 @@ def validate_entry(obj: Any, known_types: Collection[str] | None, now: int) -> E
         related = _text(obj, "related_subject")
         if subject == related:
             raise EntryError("related_subject", "a subject cannot be related to itself")
+        relation = _text(obj, "relation")
+        assert relation is not None
+        subject_kind = _kind_of(obj, "subject_kind")
+        related_kind = _kind_of(obj, "related_kind")
+        _relation_allowed(relation, subject_kind, related_kind, rules)
         return Entry(
             kind,
             source,
             entry_id,
             subject,
-            _kind_of(obj, "subject_kind"),
-            _text(obj, "relation"),
+            subject_kind,
+            relation,
             start,
             recorded,
             None,
@@ -245,7 +296,7 @@ def validate_entry(obj: Any, known_types: Collection[str] | None, now: int) -> E
             None,
             None,
             related,
-            _kind_of(obj, "related_kind"),
+            related_kind,
             until,
             None,
         )
@@ -262,7 +313,7 @@ def validate_entry(obj: Any, known_types: Collection[str] | None, now: int) -> E
     if kind_name == "rectify":
         new_type = _text(obj, "type", required=False)
         if new_type is not None:
-            _known_type(new_type, known_types, "type")
+            _known_type(new_type, rules, "type")
         corrected = _time(obj, "corrected_occurred_at", required=False)
         amount = _number(obj, "amount")
         if new_type is None and corrected is None and amount is None:

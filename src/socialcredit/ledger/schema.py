@@ -13,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -46,6 +47,7 @@ entries = Table(
     Column("valid_until", BigInteger),
     Column("details", Text),  # JSON: reason, corrected values
     Column("batch_id", Integer),
+    Column("line", Integer),  # line of the batch's input the entry came from
     UniqueConstraint("source", "entry_id", name="uq_entries_source_entry_id"),
 )
 Index("ix_entries_subject_id", entries.c.subject_id)
@@ -85,4 +87,6 @@ ingest_batches = Table(
     Column("accepted", Integer, nullable=False),
     Column("duplicates", Integer, nullable=False),
     Column("rejected", Integer, nullable=False),
+    Column("conflicts", Integer, nullable=False, server_default=text("0")),
+    Column("skipped", Integer, nullable=False, server_default=text("0")),
 )

@@ -1,0 +1,329 @@
+"""Reading the ledger into ``LedgerColumns``: everyone (the bulk fast paths) or some subjects.
+
+Used by ``Ledger.columns``. Query results become columns through
+``LedgerColumns.from_named``, the one place columns are built.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import orjson
+from sqlalchemy.engine import Engine
+
+from socialcredit.columns import CORRECTION_BASE, RECORD, RELATION, LedgerColumns
+from socialcredit.ledger.database import placeholders
+from socialcredit.timeutil import NEVER
+
+log = logging.getLogger("socialcredit.ledger")
+
+_SEP = "\x1e"  # joins text values in the SQLite fast path; a value containing it is detected
+
+
+def fetch_transposed(cursor: Any, sql: str) -> list[Any]:
+    """The columns of a query's result, as tuples (as many empty ones if no rows)."""
+    cursor.execute(sql)
+    rows = cursor.fetchall()
+    if not rows:
+        return [()] * len(cursor.description or ())
+    return list(zip(*rows, strict=True))
+
+
+def sqlite_record_columns(cursor: Any, with_ids: bool, after: int, upto: int) -> list[Any] | None:
+    """Record columns as arrays, each built in one piece: SQLite joins a column's values into
+    one string (group_concat, in C) and NumPy or ``str.split`` cut it up again, which avoids
+    a Python tuple per row. Amounts come with the seq of their record (NULLs are skipped)
+    and as ``quote()`` text, which SQLite writes so that it reads back as the same float.
+    Returns None when a text value contains the separator, so the caller falls back to rows.
+    """
+    texts = ["type", *(("source", "entry_id") if with_ids else ())]
+    cursor.execute(
+        "SELECT count(*), group_concat(seq), group_concat(subject_id), group_concat(occurred_at), "
+        "group_concat(recorded_at), group_concat(CASE WHEN amount IS NOT NULL THEN seq END), "
+        "group_concat(quote(amount)) FILTER (WHERE amount IS NOT NULL), "
+        + ", ".join(f"group_concat({t}, char(30))" for t in texts)
+        + f" FROM entries WHERE kind = {RECORD} AND seq > {after} AND seq <= {upto}"
+    )
+    count, *joined = cursor.fetchone()
+    if not count:
+        empty = [np.empty(0, dtype=np.int64) for _ in range(4)]
+        return [*empty, np.empty(0), *(np.empty(0, dtype=object) for _ in texts)]
+
+    def numbers(text: str) -> Any:
+        return np.array(text.split(","), dtype=np.int64) if count < 1000 else parse_ints(text)
+
+    seq, subject, occurred, recorded = (numbers(t) for t in joined[:4])
+    amount_seq, amount_text = joined[4:6]
+    strings = []
+    for joined_text in joined[6:]:
+        parts = joined_text.split(_SEP)
+        if len(parts) != count:
+            return None
+        column = np.empty(count, dtype=object)
+        column[:] = parts
+        strings.append(column)
+    if len(seq) != count:
+        return None
+    order = None
+    if count > 1 and not bool(np.all(seq[1:] > seq[:-1])):
+        order = np.argsort(seq, kind="stable")  # a table scan is in seq order; just in case
+    if order is not None:
+        seq, subject, occurred, recorded = (a[order] for a in (seq, subject, occurred, recorded))
+        strings = [s[order] for s in strings]
+    amount = np.full(count, np.nan)
+    if amount_seq:
+        values = np.array(amount_text.split(","), dtype=np.float64)
+        at = np.array(amount_seq.split(","), dtype=np.int64)
+        if len(values) != len(at):
+            return None
+        amount[np.searchsorted(seq, at)] = values
+    return [seq, subject, occurred, recorded, amount, *strings]
+
+
+def parse_ints(text: str) -> Any:
+    # np.fromstring with a separator parses in C (only its binary mode is deprecated)
+    return np.fromstring(text, dtype=np.int64, sep=",")
+
+
+def bulk_to_columns(fetched: dict[str, list[Any]], with_ids: bool) -> LedgerColumns:
+    """Columns from ``load_everyone``'s transposed query results (or ready arrays)."""
+
+    def floats(values: Any) -> Any:
+        if isinstance(values, np.ndarray):
+            return values
+        out = np.array(values, dtype=np.float64) if values else np.empty(0, dtype=np.float64)
+        out[np.isinf(out)] = np.nan  # NULL came as infinity; stored amounts are finite
+        return out
+
+    sid, names, kinds = fetched["subjects"]
+    lookup = _position_lookup(np.asarray(sid, dtype=np.int64) if sid else np.empty(0, np.int64))
+    recs = fetched["records"]
+    rels = fetched["relations"]
+    cors = fetched["corrections"]
+    details = [orjson.loads(d) if d else {} for d in cors[7]]
+    named: dict[str, Any] = {
+        "rec_seq": recs[0],
+        "rec_subject": lookup[np.asarray(recs[1], dtype=np.int64)],
+        "rec_occurred_at": recs[2],
+        "rec_recorded_at": recs[3],
+        "rec_amount": floats(recs[4]),
+        "rec_type": recs[5],
+        "cor_seq": cors[0],
+        "cor_target": cors[1],
+        "cor_action": np.asarray(cors[2], dtype=np.int64) - CORRECTION_BASE,
+        "cor_occurred_at": cors[3],
+        "cor_recorded_at": cors[4],
+        "cor_amount": floats(cors[5]),
+        "cor_type": cors[6],
+        "cor_new_occurred_at": [d.get("corrected_occurred_at", -1) for d in details],
+        "cor_reason": [d.get("reason", "") for d in details],
+        "cor_source": cors[8],
+        "cor_id": cors[9],
+        "rel_seq": rels[0],
+        "rel_subject": lookup[np.asarray(rels[1], dtype=np.int64)],
+        "rel_related": lookup[np.asarray(rels[2], dtype=np.int64)],
+        "rel_valid_from": rels[3],
+        "rel_valid_until": rels[4],
+        "rel_recorded_at": rels[5],
+        "rel_type": rels[6],
+        "rel_source": rels[7],
+    }
+    if with_ids:
+        named["rec_source"] = recs[6]
+        named["rec_id"] = recs[7]
+    return LedgerColumns.from_named(list(names), kinds, named)
+
+
+def _position_lookup(ids: Any) -> Any:
+    """An array mapping ledger subject ids (>= 0) to their positions in ``ids``."""
+    known = ids >= 0
+    positive = ids[known]
+    lookup = np.full(int(positive.max()) + 1 if len(positive) else 1, -1, dtype=np.int32)
+    lookup[positive] = np.flatnonzero(known).astype(np.int32)
+    return lookup
+
+
+def rows_to_columns(
+    subj_rows: Sequence[Any],
+    recs: Sequence[Any],
+    rels: Sequence[Any],
+    cors: Sequence[Any],
+    with_ids: bool,
+) -> LedgerColumns:
+    """Columns from rows (``load_subjects``); subject rows are (id, name, kind),
+    ids below 0 stand for names the ledger does not know (listed, without rows)."""
+    lookup = _position_lookup(np.array([r[0] for r in subj_rows], dtype=np.int64))
+
+    def col(rows: Sequence[Any], i: int, null: Any = None) -> list[Any]:
+        if null is None:
+            return [r[i] for r in rows]
+        return [null if r[i] is None else r[i] for r in rows]
+
+    def subject_positions(rows: Sequence[Any], i: int) -> Any:
+        return lookup[np.array(col(rows, i), dtype=np.int64)] if rows else ()
+
+    details = [orjson.loads(r[7]) if r[7] else {} for r in cors]
+    named: dict[str, Any] = {
+        "rec_seq": col(recs, 0),
+        "rec_subject": subject_positions(recs, 1),
+        "rec_type": col(recs, 2),
+        "rec_occurred_at": col(recs, 3),
+        "rec_recorded_at": col(recs, 4),
+        "rec_amount": col(recs, 5, np.nan),
+        "cor_seq": col(cors, 0),
+        "cor_target": col(cors, 1),
+        "cor_action": [k - CORRECTION_BASE for k in col(cors, 2)],
+        "cor_occurred_at": col(cors, 3),
+        "cor_recorded_at": col(cors, 4),
+        "cor_type": col(cors, 5, ""),
+        "cor_new_occurred_at": [d.get("corrected_occurred_at", -1) for d in details],
+        "cor_amount": col(cors, 6, np.nan),
+        "cor_source": col(cors, 8),
+        "cor_id": col(cors, 9),
+        "cor_reason": [d.get("reason", "") for d in details],
+        "rel_seq": col(rels, 0),
+        "rel_subject": subject_positions(rels, 1),
+        "rel_related": subject_positions(rels, 2),
+        "rel_type": col(rels, 3),
+        "rel_valid_from": col(rels, 4),
+        "rel_valid_until": col(rels, 5, NEVER),
+        "rel_recorded_at": col(rels, 6),
+        "rel_source": col(rels, 7),
+    }
+    if with_ids:
+        named["rec_source"] = col(recs, 6)
+        named["rec_id"] = col(recs, 7)
+    return LedgerColumns.from_named([r[1] for r in subj_rows], [r[2] for r in subj_rows], named)
+
+
+def load_everyone(engine: Engine, with_ids: bool) -> LedgerColumns:
+    """Every subject, record, correction and relation (see ``Ledger.columns``)."""
+    is_sqlite = engine.dialect.name == "sqlite"
+    # The fast path for everyone: plain DBAPI cursors (no SQLAlchemy row objects), rows
+    # turned into columns with zip (in C), NULLs replaced in SQL so that every column
+    # converts to NumPy in one call, and the cycle collector paused while a million
+    # tuples are created (they hold no cycles). Records are read on this thread while a
+    # second connection reads subjects, relations and corrections; the drivers release
+    # the GIL while the database works. Both read the entries up to one seq: as entries
+    # are only ever appended, that is one consistent state of the ledger.
+    inf = "9e999" if is_sqlite else "'Infinity'::float8"
+    ids = ", source, entry_id" if with_ids else ""
+    fetched: dict[str, list[Any]] = {}
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with engine.connect() as conn:
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM entries")
+                (upto,) = cursor.fetchone() or (0,)
+                others = {
+                    "subjects": "SELECT id, name, kind FROM subjects",
+                    "relations": "SELECT seq, subject_id, related_subject_id, occurred_at, "
+                    f"COALESCE(valid_until, {NEVER}), recorded_at, type, source FROM entries "
+                    # "+seq": sort the few rows the partial index finds, not scan in order
+                    f"WHERE related_subject_id IS NOT NULL AND seq <= {upto} ORDER BY +seq",
+                    "corrections": "SELECT seq, target_seq, kind, occurred_at, recorded_at, "
+                    f"COALESCE(amount, {inf}), COALESCE(type, ''), details, source, entry_id "
+                    f"FROM entries WHERE target_seq IS NOT NULL AND seq <= {upto} "
+                    "ORDER BY +seq",
+                }
+                with ThreadPoolExecutor(1) as pool:
+                    rest = pool.submit(_fetch_columns, engine, others)
+                    fast = None
+                    if is_sqlite:
+                        fast = sqlite_record_columns(cursor, with_ids, 0, upto)
+                    if fast is None:
+                        log.debug("reading records row by row (a text value holds the separator)")
+                        fast = fetch_transposed(
+                            cursor,
+                            "SELECT seq, subject_id, occurred_at, recorded_at, "
+                            f"COALESCE(amount, {inf}), type{ids} FROM entries "
+                            f"WHERE kind = {RECORD} AND seq <= {upto} ORDER BY seq",
+                        )
+                    fetched["records"] = fast
+                    fetched.update(rest.result())
+            finally:
+                cursor.close()
+    finally:
+        if collecting:
+            gc.enable()
+    return bulk_to_columns(fetched, with_ids)
+
+
+def _fetch_columns(engine: Engine, queries: dict[str, str]) -> dict[str, list[Any]]:
+    with engine.connect() as conn:
+        cursor = conn.connection.cursor()
+        try:
+            return {name: fetch_transposed(cursor, sql) for name, sql in queries.items()}
+        finally:
+            cursor.close()
+
+
+def load_subjects(engine: Engine, names: list[str], follow_relations: bool) -> LedgerColumns:
+    """What scoring needs about the named subjects (see ``Ledger.columns``)."""
+    is_sqlite = engine.dialect.name == "sqlite"
+    recs: list[tuple[Any, ...]] = []
+    rels: list[tuple[Any, ...]] = []
+    cors: list[tuple[Any, ...]] = []
+    with engine.connect() as conn:
+
+        def lookup(column: str, values: Sequence[Any]) -> list[tuple[int, str, int]]:
+            if not values:
+                return []
+            found = conn.exec_driver_sql(
+                f"SELECT id, name, kind FROM subjects WHERE {column} IN ({placeholders(is_sqlite, len(values))})",
+                tuple(values),
+            )
+            return [(int(r[0]), str(r[1]), int(r[2])) for r in found]
+
+        def load(ids: list[int], keep_relations: bool) -> None:
+            if not ids:
+                return
+            rows = conn.exec_driver_sql(
+                "SELECT seq, kind, subject_id, type, occurred_at, recorded_at, amount, source, "
+                "entry_id, target_seq, related_subject_id, valid_until, details FROM entries "
+                f"WHERE subject_id IN ({placeholders(is_sqlite, len(ids))}) ORDER BY seq",
+                tuple(ids),
+            )
+            for (
+                seq,
+                kind,
+                sid,
+                typ,
+                occ,
+                rec,
+                amount,
+                src,
+                eid,
+                target,
+                rel,
+                until,
+                det,
+            ) in rows:
+                if kind == RECORD:
+                    recs.append((seq, sid, typ, occ, rec, amount, src, eid))
+                elif kind == RELATION:
+                    if keep_relations:
+                        rels.append((seq, sid, rel, typ, occ, until, rec, src))
+                else:
+                    cors.append((seq, target, kind, occ, rec, typ, amount, det, src, eid))
+
+        found = {r[1]: r for r in lookup("name", names)}
+        subj_rows = [found.get(n) or (-1 - i, n, 0) for i, n in enumerate(names)]
+        known = [r[0] for r in subj_rows if r[0] >= 0]
+        load(known, keep_relations=True)
+        extra = sorted({int(r[2]) for r in rels} - set(known))
+        if extra:
+            subj_rows += lookup("id", extra)
+            if follow_relations:
+                load(extra, keep_relations=False)
+    if follow_relations:
+        recs.sort()
+        cors.sort()
+    return rows_to_columns(subj_rows, recs, rels, cors, True)

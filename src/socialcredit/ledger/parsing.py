@@ -1,0 +1,416 @@
+"""Turning decoded lines into chunks ready to write: validation, grouping, problems.
+
+This part is pure Python and CPU-bound, so for large files it runs in child processes
+(``socialcredit.ledger.workers``) while the parent writes to the database. It has nothing
+to do with scoring's ``Prepared``: it parses ingestion input.
+
+Row layouts (what the writer inserts, one tuple per entry; ``recorded`` is None when the
+line gave no ``recorded_at``: the writer then stores the ingest time):
+
+- record: ``(source, id, kind, subject, type, occurred, recorded, amount, evidence, line)``
+- relation: ``(source, id, kind, subject, relation, valid_from, recorded, None, None,
+  related_subject, valid_until, line)``
+- correction values: ``(source, id, kind, type, occurred, recorded, amount, details)``
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from socialcredit.columns import KIND_CODES, KIND_NAMES, RECORD, RELATION
+from socialcredit.ledger.entries import MAX_CLOCK_SKEW, EntryError, validate_entry
+from socialcredit.ledger.files import BLANK, TRIMMED, FieldError
+from socialcredit.ledger.rules import IngestRules
+from socialcredit.timeutil import to_iso
+
+CHUNK = 100_000
+_ANNUL = KIND_CODES["annul"]
+
+
+@dataclass(frozen=True)
+class IngestProblem:
+    """A line worth telling about: where, which field (or ""), what.
+
+    Used for rejected lines, conflicts and entries accepted without effect; the list it is
+    in says which.
+    """
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    @property
+    def reason(self) -> str:
+        """What is wrong or worth knowing (the same as ``message``)."""
+        return self.message
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
+
+
+Row = tuple[Any, ...]
+
+
+@dataclass
+class PreparedChunk:
+    """Validated entries of up to ``CHUNK`` lines, grouped the way the writer inserts them."""
+
+    lines: int = 0
+    problems: list[IngestProblem] = field(default_factory=list)  # rejected lines
+    subjects: list[tuple[str, int]] = field(default_factory=list)  # first seen in this ingest
+    rows: list[Row] = field(default_factory=list)  # records
+    relations: list[Row] = field(default_factory=list)
+    # (line, kind, target_source, target_id, values without subject and target, whether
+    # the target is an earlier line of this chunk: if not, it must be in the ledger already)
+    corrections: list[tuple[int, int, str, str, Row, bool]] = field(default_factory=list)
+    # lines repeating the (source, id) of an earlier line of the chunk (records, relations
+    # and corrections as repeats, see the module docstring): the writer compares each with
+    # what is stored, which is that earlier line unless it repeated the ledger itself
+    repeats: list[Row] = field(default_factory=list)
+    skipped: int = 0  # blank lines
+    trimmed: list[int] = field(default_factory=list)  # lines whose fields had spaces trimmed
+
+
+def prepare_chunks(
+    lines: Iterable[tuple[int, Any, str | None]],
+    origin: str,
+    rules: IngestRules | None,
+    now: int,
+    seen: set[str] | None = None,
+) -> Iterator[PreparedChunk]:
+    """Validate lines into chunks; every line ends up as a row, a problem, a repeat of an
+    earlier line's (source, id), or a skipped blank line.
+
+    ``seen``: subject names already listed in earlier chunks (updated here).
+    """
+    if seen is None:
+        seen = set()
+    chunk = PreparedChunk()
+    # Rows are reordered for the database's sake, so a (source, id) repeated within a chunk
+    # is set aside here: the first line wins, as it does across chunks.
+    keys: set[tuple[str, str]] = set()
+    types = rules.record_types if rules is not None else None
+    for number, obj, error in lines:
+        chunk.lines += 1
+        if error is not None:
+            if error is TRIMMED:
+                chunk.trimmed.append(number)
+            elif error is BLANK:
+                chunk.skipped += 1
+                continue
+            else:
+                where = error.field if isinstance(error, FieldError) else ""
+                chunk.problems.append(IngestProblem(origin, number, where, str(error)))
+                continue
+        row = fast_record(obj, types, now, number)
+        if row is not None:
+            key = (row[0], row[1])
+            if key in keys:
+                chunk.repeats.append(row)
+            else:
+                keys.add(key)
+                name = row[3]
+                if name not in seen:
+                    seen.add(name)
+                    chunk.subjects.append((name, _kind_of(obj)))
+                chunk.rows.append(row)
+            if chunk.lines >= CHUNK:
+                yield _finish(chunk)
+                chunk = PreparedChunk()
+                keys = set()
+            continue
+        try:
+            e = validate_entry(obj, rules, now)
+        except EntryError as exc:
+            chunk.problems.append(IngestProblem(origin, number, exc.field, exc.reason))
+            continue
+        recorded = e.recorded_at if _gives(obj, "recorded_at") else None
+        key = (e.source, e.entry_id)
+        if e.kind == RECORD or e.kind == RELATION:
+            row = (
+                e.source,
+                e.entry_id,
+                e.kind,
+                e.subject,
+                e.type,
+                e.occurred_at,
+                recorded,
+                e.amount,
+                e.evidence,
+            )
+            if e.kind == RECORD:
+                row = (*row, number)
+            else:
+                row = (*row, e.related_subject, e.valid_until, number)
+            if key in keys:
+                chunk.repeats.append(row)
+            else:
+                keys.add(key)
+                for name, kind in (
+                    (e.subject, e.subject_kind),
+                    (e.related_subject, e.related_kind),
+                ):
+                    if name is not None and name not in seen:
+                        seen.add(name)
+                        chunk.subjects.append((name, kind))
+                (chunk.rows if e.kind == RECORD else chunk.relations).append(row)
+        else:
+            assert e.target_source is not None and e.target_id is not None
+            values = (
+                e.source,
+                e.entry_id,
+                e.kind,
+                e.type,
+                e.occurred_at,
+                recorded,
+                e.amount,
+                e.details,
+            )
+            if key in keys:
+                chunk.repeats.append((*values, e.target_source, e.target_id, number))
+            else:
+                earlier = (e.target_source, e.target_id) in keys
+                keys.add(key)
+                chunk.corrections.append(
+                    (number, e.kind, e.target_source, e.target_id, values, earlier)
+                )
+        if chunk.lines >= CHUNK:
+            yield _finish(chunk)
+            chunk = PreparedChunk()
+            keys = set()
+    if chunk.lines:
+        yield _finish(chunk)
+
+
+def _gives(obj: Any, name: str) -> bool:
+    value = obj.get(name)
+    return value is not None and value != ""
+
+
+def _kind_of(obj: dict[str, Any]) -> int:
+    return _KINDS[obj.get("subject_kind") or "person"]
+
+
+# ---------------------------------------------------------------------- same content
+
+# What "the same content" means: the fields an entry stores, compared after parsing (so
+# "2025-01-01" and "2025-01-01T00:00:00Z" are the same time, 5000 and 5000.0 the same
+# amount). recorded_at is compared only when the repeating line gives one: without it
+# the ledger would use the ingest time, which differs from run to run and says nothing
+# about the entry. Subject kinds belong to subjects, not entries, and are not compared.
+
+
+def content_of(row: Row) -> dict[str, Any]:
+    """The comparable content of a parsed row (a record, relation or correction row as
+    laid out in this module's docstring; corrections with target source and id and the
+    line number appended, as in ``PreparedChunk.repeats``)."""
+    kind = row[2]
+    if kind == RECORD:
+        return {
+            "kind": kind,
+            "subject": row[3],
+            "type": row[4],
+            "occurred_at": row[5],
+            "recorded_at": row[6],
+            "amount": row[7],
+            "evidence": row[8],
+        }
+    if kind == RELATION:
+        return {
+            "kind": kind,
+            "subject": row[3],
+            "relation": row[4],
+            "valid_from": row[5],
+            "recorded_at": row[6],
+            "related_subject": row[9],
+            "valid_until": row[10],
+        }
+    return {
+        "kind": kind,
+        "target": f"{row[8]}/{row[9]}",
+        "type": row[3],
+        "occurred_at": row[4],
+        "recorded_at": row[5],
+        "amount": row[6],
+        "details": row[7],
+    }
+
+
+_TIMES = {"occurred_at", "recorded_at", "valid_from", "valid_until"}
+
+
+def content_differences(
+    new: dict[str, Any], first: dict[str, Any], now: int, where: str = "there"
+) -> list[str]:
+    """What differs between a repeating line's content and the first one's (empty: the
+    same content). ``first``'s recorded_at None means the ingest time ``now``."""
+    out = []
+    for name in new.keys() | first.keys():
+        value, kept = new.get(name), first.get(name)
+        if name == "recorded_at":
+            if value is None:
+                continue
+            kept = now if kept is None else kept
+        if value != kept:
+            out.append(f"{name} {_show(name, value)} here, {_show(name, kept)} {where}")
+    return sorted(out)
+
+
+def _show(name: str, value: Any) -> str:
+    if value is None:
+        return "none"
+    if name == "kind":
+        return KIND_NAMES[int(value)]
+    if name in _TIMES:
+        return to_iso(int(value)) or "none"
+    if name == "details":
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def conflict_message(source: str, entry_id: str, differences: list[str], first: str) -> str:
+    """The report of a conflicting repeat of ``source``/``entry_id``; ``first`` says where
+    the kept entry was given (e.g. "on line 3")."""
+    return (
+        f"{source}/{entry_id} was first given {first} with different content "
+        f"({'; '.join(differences)}); the ledger keeps the first and ignores this line"
+    )
+
+
+# ---------------------------------------------------------------------- fast path
+
+_RECORD_KEYS = frozenset(
+    {"kind", "id", "source", "subject", "subject_kind", "type", "occurred_at", "recorded_at"}
+    | {"amount", "evidence"}
+)
+_KINDS = {"person": 0, "organisation": 1}
+
+
+def _epoch(text: str) -> int:
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp())
+
+
+def fast_record(
+    obj: Any,
+    types: Any,
+    now: int,
+    line: int = 0,
+) -> Row | None:
+    """The row for a plain, valid record, or None to leave the line to ``validate_entry``.
+
+    The common case of bulk ingestion, without the general validator's bookkeeping. It
+    accepts only what ``validate_entry`` accepts with the same result (a test checks this);
+    anything unusual or wrong returns None so the general path can say precisely what.
+    ``types``: the rules' ``record_types`` (type name to subject kind codes), or None to
+    accept any type. ``line`` ends the row (see the module docstring for the layout).
+    """
+    if type(obj) is not dict or not obj.keys() <= _RECORD_KEYS:
+        return None
+    kind = obj.get("kind")
+    if kind is not None and kind != "record":
+        return None
+    source = obj.get("source")
+    entry_id = obj.get("id")
+    subject = obj.get("subject")
+    type_name = obj.get("type")
+    if not (
+        type(source) is str
+        and type(entry_id) is str
+        and type(subject) is str
+        and type(type_name) is str
+        and source
+        and entry_id
+        and subject
+        and type_name
+        and len(source) <= 500
+        and len(entry_id) <= 500
+        and len(subject) <= 500
+        and len(type_name) <= 500
+    ):
+        return None
+    subject_kind = _KINDS.get(obj.get("subject_kind") or "person")
+    if subject_kind is None:
+        return None
+    if types is not None:
+        allowed = types.get(type_name)
+        if allowed is None or subject_kind not in allowed:
+            return None
+    occurred_text = obj.get("occurred_at")
+    recorded_text = obj.get("recorded_at")
+    amount = obj.get("amount")
+    evidence = obj.get("evidence")
+    if (
+        type(occurred_text) is not str
+        or not (recorded_text is None or type(recorded_text) is str)
+        or not (amount is None or type(amount) is int or type(amount) is float)
+        or not (evidence is None or (type(evidence) is str and 0 < len(evidence) <= 500))
+    ):
+        return None
+    try:
+        occurred = _epoch(occurred_text)
+        recorded = _epoch(recorded_text) if recorded_text else None
+    except ValueError:
+        return None
+    if recorded is None:
+        if occurred > now:
+            return None
+    elif occurred > recorded or recorded > now + MAX_CLOCK_SKEW:
+        return None
+    if amount is not None:
+        if not math.isfinite(amount):
+            return None
+        amount = float(amount)
+    return (
+        source,
+        entry_id,
+        RECORD,
+        subject,
+        type_name,
+        occurred,
+        recorded,
+        amount,
+        evidence,
+        line,
+    )
+
+
+def _finish(chunk: PreparedChunk) -> PreparedChunk:
+    # new subjects in name order get ids in that order, and rows in subject order then keep
+    # the subject index's pages warm while inserting
+    chunk.subjects.sort()
+    chunk.rows.sort(key=_subject_of)
+    return chunk
+
+
+def _subject_of(row: Row) -> Any:
+    return row[3]
+
+
+def target_problem(target: Any, kind: int, source: str, entry_id: str) -> str | None:
+    """Why a correction cannot apply to ``target`` (a (seq, subject_id, kind, …) row or None)."""
+    if target is None:
+        return (
+            f"no entry {source}/{entry_id} in the ledger or on an earlier line to "
+            f"{KIND_NAMES[kind]}"
+        )
+    target_kind = int(target[2])
+    if target_kind == RECORD or (target_kind == RELATION and kind == _ANNUL):
+        return None
+    what = KIND_NAMES[kind]
+    return (
+        f"{source}/{entry_id} is a {KIND_NAMES[target_kind]} entry; only records can be "
+        f"{what}d" + ("" if kind == _ANNUL else " (relations can be annulled)")
+    )

@@ -1,0 +1,97 @@
+"""Policy versions in the ledger: which policy bodies were activated, when and by whom.
+
+A (policy id, declared version) pair names one body forever: activating a different body
+under a pair already used is refused, so a version label in a decision always means the
+same rules. The same body may be activated again later (e.g. going back to an earlier
+version); each activation is a new row of the history.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine
+
+from socialcredit.errors import ConflictError
+from socialcredit.ledger.schema import policies
+from socialcredit.timeutil import to_iso
+
+log = logging.getLogger("socialcredit.ledger")
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """A policy as activated in this ledger."""
+
+    version: int
+    policy_id: str
+    declared_version: str
+    content_hash: str
+    activated_at: int
+    activated_by: str | None
+    body: str
+
+
+class PolicyVersionConflict(ConflictError):
+    """A different policy body under a (policy id, declared version) already activated."""
+
+
+def history(engine: Engine) -> list[PolicyVersion]:
+    """Every activation, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(policies).order_by(policies.c.version)).all()
+    return [PolicyVersion(**row._mapping) for row in rows]
+
+
+def active(engine: Engine) -> PolicyVersion | None:
+    """The most recent activation, if any."""
+    with engine.connect() as conn:
+        row = conn.execute(select(policies).order_by(policies.c.version.desc()).limit(1)).first()
+    return PolicyVersion(**row._mapping) if row else None
+
+
+def activate(
+    engine: Engine,
+    body: str,
+    policy_id: str,
+    declared_version: str,
+    content_hash: str,
+    activated_at: int,
+    activated_by: str | None,
+) -> PolicyVersion:
+    """Record an activation (see ``Ledger.activate_policy``)."""
+    with engine.begin() as conn:
+        latest = conn.execute(select(policies).order_by(policies.c.version.desc()).limit(1)).first()
+        if latest is not None and latest.content_hash == content_hash:
+            return PolicyVersion(**latest._mapping)
+        first = conn.execute(
+            select(policies.c.content_hash, policies.c.activated_at)
+            .where(policies.c.policy_id == policy_id)
+            .where(policies.c.declared_version == declared_version)
+            .where(policies.c.content_hash != content_hash)
+            .order_by(policies.c.version)
+            .limit(1)
+        ).first()
+        if first is not None:
+            raise PolicyVersionConflict(
+                f"policy {policy_id!r} version {declared_version!r} was first activated on "
+                f"{to_iso(int(first.activated_at))} with a different body (content hash "
+                f"{first.content_hash[:12]}…); a changed policy needs a new `version:` in its "
+                f"file (this body declares {declared_version!r} again)"
+            )
+        conn.execute(
+            insert(policies).values(
+                policy_id=policy_id,
+                declared_version=declared_version,
+                content_hash=content_hash,
+                body=body,
+                activated_at=activated_at,
+                activated_by=activated_by,
+            )
+        )
+    log.info("activated policy %s@%s (%s)", policy_id, declared_version, content_hash[:12])
+    found = active(engine)
+    assert found is not None
+    return found

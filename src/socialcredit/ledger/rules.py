@@ -1,0 +1,82 @@
+"""What the active policy lets ingestion accept: record types, relations, the appeal window.
+
+One ``IngestRules`` object is derived from a policy and handed to ingestion (also to the
+processes that parse large files), so every check comes from the same declaration.
+Without rules (None) ingestion checks only the entry format, as for a ledger that has no
+active policy yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from socialcredit.columns import SUBJECT_KINDS
+
+if TYPE_CHECKING:
+    from socialcredit.policy.model import Policy
+
+
+@dataclass(frozen=True)
+class IngestRules:
+    """Ingestion checks derived from one policy.
+
+    ``record_types``: each declared record type and the subject kinds (codes into
+    ``SUBJECT_KINDS``) it may be about. ``relations``: each declared relation and the kinds
+    (codes) of its subject and related subject. ``appeal_window``: seconds after a record is
+    recorded within which a dispute of it has an effect (None = not reported).
+    """
+
+    record_types: Mapping[str, frozenset[int]]
+    relations: Mapping[str, tuple[int, int]]
+    appeal_window: int | None = None
+
+    @classmethod
+    def from_policy(cls, policy: Policy) -> IngestRules:
+        """The rules a policy declares: its record types, relations and appeal window."""
+        return cls(
+            record_types={
+                name: frozenset(SUBJECT_KINDS.index(k) for k in rt.subject_kinds)
+                for name, rt in policy.record_types.items()
+            },
+            relations={
+                name: (SUBJECT_KINDS.index(rel.from_kind), SUBJECT_KINDS.index(rel.to_kind))
+                for name, rel in policy.relations.items()
+            },
+            appeal_window=policy.due_process.appeal_window,
+        )
+
+    @classmethod
+    def for_record_types(
+        cls,
+        types: Collection[str] | Mapping[str, Collection[str]],
+        relations: Mapping[str, tuple[str, str]] | None = None,
+        appeal_window: int | None = None,
+    ) -> IngestRules:
+        """Rules from plain names (for tests and callers without a policy object).
+
+        ``types``: record type names, or a mapping of type name to subject kind names (a
+        plain collection allows every kind). ``relations``: relation name to (from kind,
+        to kind) names; None declares no relation.
+        """
+        every = frozenset(range(len(SUBJECT_KINDS)))
+        if isinstance(types, Mapping):
+            record_types = {
+                name: frozenset(SUBJECT_KINDS.index(k) for k in kinds)
+                for name, kinds in types.items()
+            }
+        else:
+            record_types = dict.fromkeys(types, every)
+        return cls(
+            record_types=record_types,
+            relations={
+                name: (SUBJECT_KINDS.index(a), SUBJECT_KINDS.index(b))
+                for name, (a, b) in (relations or {}).items()
+            },
+            appeal_window=appeal_window,
+        )
+
+    def kind_names(self, record_type: str) -> list[str]:
+        """The subject kinds a record type may be about, by name, in declaration order."""
+        return [k for i, k in enumerate(SUBJECT_KINDS) if i in self.record_types[record_type]]

@@ -1,0 +1,181 @@
+"""Parsing large files in child processes while the parent writes (see ``parse_in_children``).
+
+Chunks travel through pipes in ``marshal`` form; the children use the same ``IngestRules``
+as the parent (they are forked with them), so every line gets the outcome it would get in
+one process.
+"""
+
+from __future__ import annotations
+
+import gc
+import marshal
+import multiprocessing as mp
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from socialcredit.ledger import parsing
+from socialcredit.ledger.files import CsvOptions, decode_jsonl, detect_format, read_lines
+from socialcredit.ledger.parsing import IngestProblem, PreparedChunk, prepare_chunks
+from socialcredit.ledger.rules import IngestRules
+
+
+class IngestWorkerError(RuntimeError):
+    """The process reading the file failed."""
+
+
+def parts_for(name: str, fmt: str | None) -> int:
+    """How many processes parse a large file: two for JSON Lines on a multi-core machine
+    (parsing costs more than writing), one for CSV (read as one text stream)."""
+    return 2 if detect_format(name, fmt) == "jsonl" and (os.cpu_count() or 1) > 1 else 1
+
+
+def _to_wire(chunk: PreparedChunk) -> bytes:
+    # marshal, not pickle: the rows are plain tuples of str/int/float/None, which marshal
+    # writes about ten times faster than pickle (no memo of every object)
+    def plain(problems: list[IngestProblem]) -> list[tuple[str, int, str, str]]:
+        return [(p.file, p.line, p.field, p.message) for p in problems]
+
+    return marshal.dumps(
+        (
+            chunk.lines,
+            plain(chunk.problems),
+            chunk.subjects,
+            chunk.rows,
+            chunk.relations,
+            chunk.corrections,
+            chunk.repeats,
+            chunk.skipped,
+            chunk.trimmed,
+        ),
+        2,  # version 2 keeps no table of shared objects, which makes it twice as fast here
+    )
+
+
+def _from_wire(data: bytes) -> PreparedChunk:
+    (
+        lines,
+        problems,
+        subjects,
+        rows,
+        relations,
+        corrections,
+        repeats,
+        skipped,
+        trimmed,
+    ) = marshal.loads(data)
+    return PreparedChunk(
+        lines,
+        [IngestProblem(*p) for p in problems],
+        subjects,
+        rows,
+        relations,
+        corrections,
+        repeats,
+        skipped,
+        trimmed,
+    )
+
+
+def _produce(
+    name: str,
+    fmt: str | None,
+    csv_options: CsvOptions | None,
+    rules: IngestRules | None,
+    now: int,
+    out: Any,
+    part: int,
+    parts: int,
+) -> None:
+    # Chunks are serialised here, in the main thread, and written straight to the pipe: a
+    # multiprocessing.Queue would pickle in a feeder thread that competes for the GIL.
+    # This forked process only builds short-lived tuples and exits: the cycle collector
+    # would only rescan them.
+    gc.disable()
+    try:
+        if parts == 1:
+            lines = read_lines(name, fmt, csv_options)
+            for chunk in prepare_chunks(lines, name, rules, now):
+                out.send_bytes(b"C" + _to_wire(chunk))
+        else:
+            # JSON Lines split between processes: block b (CHUNK physical lines) is this
+            # process's when b % parts == part; exactly one chunk is sent per own block
+            seen: set[str] = set()
+            for block in _own_blocks(name, part, parts):
+                chunks = list(prepare_chunks(decode_jsonl(block), name, rules, now, seen))
+                assert len(chunks) <= 1
+                out.send_bytes(b"C" + _to_wire(chunks[0] if chunks else PreparedChunk()))
+        out.send_bytes(b"E")
+    except BaseException as exc:  # reported by the parent
+        out.send_bytes(b"X" + f"{type(exc).__name__}: {exc}".encode())
+    finally:
+        out.close()
+
+
+def _own_blocks(name: str, part: int, parts: int) -> Iterator[list[tuple[int, bytes]]]:
+    """The numbered raw lines of every ``part``-th block of ``CHUNK`` lines of a file."""
+    size = parsing.CHUNK
+    with open(name, "rb") as stream:
+        block: list[tuple[int, bytes]] = []
+        for number, raw in enumerate(stream, start=1):
+            index = (number - 1) // size
+            if index % parts == part:
+                block.append((number, raw))
+                if number % size == 0:
+                    yield block
+                    block = []
+        if block:
+            yield block
+
+
+def parse_in_children(
+    name: str,
+    fmt: str | None,
+    csv_options: CsvOptions | None,
+    rules: IngestRules | None,
+    now: int,
+    parts: int = 1,
+) -> Iterator[PreparedChunk]:
+    """``prepare_chunks`` over a file, computed in child processes, yielded here in order.
+
+    With ``parts`` > 1 (JSON Lines only) the file's blocks of ``CHUNK`` lines are shared
+    out in turn between that many processes, and taken back in turn, so the chunks arrive
+    in file order and every line gets the outcome it would get with one process.
+    """
+    # fork: the child needs nothing but this module and the file, and unlike spawn it does
+    # not re-run the caller's main script
+    ctx = mp.get_context("fork")
+    receivers = []
+    workers = []
+    for part in range(parts):
+        receiver, sender = ctx.Pipe(duplex=False)
+        worker = ctx.Process(
+            target=_produce,
+            args=(name, fmt, csv_options, rules, now, sender, part, parts),
+            daemon=True,
+        )
+        worker.start()
+        sender.close()
+        receivers.append(receiver)
+        workers.append(worker)
+    try:
+        turn = 0
+        while True:
+            try:
+                item = receivers[turn % parts].recv_bytes()
+            except EOFError:
+                raise IngestWorkerError(f"the process reading {name} ended unexpectedly") from None
+            turn += 1
+            tag, body = item[:1], item[1:]
+            if tag == b"E":
+                break  # the block due next does not exist, so no later one does
+            if tag == b"X":
+                raise IngestWorkerError(f"reading {name} failed: {body.decode()}")
+            yield _from_wire(body)
+        for worker in workers:
+            worker.join()
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()

@@ -1,0 +1,502 @@
+"""Writing prepared chunks into the ledger: inserts, repeats, corrections, checkpoints.
+
+Every line of an input ends up in exactly one of: accepted, duplicate (its source and id
+are stored with the same content), conflict (stored with different content; the stored
+entry is kept), rejected (with the line, field and reason) or skipped (blank). Accepted
+disputes that change nothing (filed after the appeal window, or of a record already
+disputed) are also reported, as notices.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection, Engine
+
+from socialcredit.columns import KIND_CODES, RECORD, RELATION
+from socialcredit.ledger.entries import relation_kind_problem
+from socialcredit.ledger.parsing import (
+    IngestProblem,
+    PreparedChunk,
+    Row,
+    conflict_message,
+    content_differences,
+    content_of,
+    target_problem,
+)
+from socialcredit.ledger.rules import IngestRules
+from socialcredit.ledger.schema import ingest_batches
+from socialcredit.timeutil import to_iso
+
+log = logging.getLogger("socialcredit.ledger")
+_DISPUTE = KIND_CODES["dispute"]
+
+
+@dataclass
+class IngestResult:
+    """What one ingestion did with every line of its input.
+
+    ``lines == accepted + duplicates + conflicts + rejected + skipped``. ``problems``: the
+    rejected lines; ``conflict_lines``: repeats of a stored (source, id) with different
+    content (the ledger keeps what it has); ``no_effect_lines``: accepted disputes that
+    change nothing; ``trimmed_lines``: CSV lines whose fields had surrounding spaces
+    (trimmed, then read as usual).
+    """
+
+    lines: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    problems: list[IngestProblem] = field(default_factory=list)
+    conflict_lines: list[IngestProblem] = field(default_factory=list)
+    no_effect_lines: list[IngestProblem] = field(default_factory=list)
+    trimmed_lines: list[int] = field(default_factory=list)
+
+    @property
+    def no_effect(self) -> int:
+        """How many accepted entries change nothing (see ``no_effect_lines``)."""
+        return len(self.no_effect_lines)
+
+    @property
+    def trimmed(self) -> int:
+        """How many lines had spaces trimmed from their fields."""
+        return len(self.trimmed_lines)
+
+    def to_json(self) -> dict[str, Any]:
+        """Counts, every problem, conflict and notice, for ``ingest --json``."""
+        return {
+            "lines": self.lines,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
+            "rejected": self.rejected,
+            "skipped": self.skipped,
+            "no_effect": self.no_effect,
+            "trimmed": self.trimmed,
+            "problems": [p.__dict__ for p in self.problems],
+            "conflict_lines": [p.__dict__ for p in self.conflict_lines],
+            "no_effect_lines": [p.__dict__ for p in self.no_effect_lines],
+            "trimmed_lines": self.trimmed_lines,
+        }
+
+
+class Checkpointer:
+    """SQLite WAL checkpoints on a background thread and its own connection, one at a time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pool = ThreadPoolExecutor(1)
+        self.pending: Future[None] | None = None
+
+    def start(self) -> None:
+        """Copy what is committed so far into the database file, unless a copy is running."""
+        if self.pending is None or self.pending.done():
+            if self.pending is not None:
+                self.pending.result()
+            self.pending = self.pool.submit(self._run)
+
+    def _run(self) -> None:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def finish(self) -> None:
+        """Wait for the running copy and stop the thread."""
+        self.pool.shutdown(wait=True)
+        if self.pending is not None:
+            self.pending.result()
+
+
+def write_chunks(
+    engine: Engine,
+    chunks: Iterable[PreparedChunk],
+    origin: str,
+    now: int,
+    rules: IngestRules | None,
+    progress: Callable[[int], None] | None,
+) -> IngestResult:
+    """Write prepared chunks, one transaction each, as one ingest batch; see ``Ledger.ingest``."""
+    # Chunks are large lists of tuples without reference cycles: pausing the cycle
+    # collector saves it from rescanning them again and again while they are written.
+    collecting = gc.isenabled()
+    gc.disable()
+    started = time.perf_counter()
+    try:
+        result = _Writer(engine, origin, now, rules).run(chunks, progress)
+    finally:
+        if collecting:
+            gc.enable()
+    log.info(
+        "ingested %s: %d lines in %.2fs: %d accepted, %d duplicates, %d conflicts, "
+        "%d rejected, %d skipped, %d without effect",
+        origin,
+        result.lines,
+        time.perf_counter() - started,
+        result.accepted,
+        result.duplicates,
+        result.conflicts,
+        result.rejected,
+        result.skipped,
+        result.no_effect,
+    )
+    return result
+
+
+class _Writer:
+    def __init__(self, engine: Engine, origin: str, now: int, rules: IngestRules | None) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self.p = "?" if self.is_sqlite else "%s"
+        self.origin = origin
+        self.now = now
+        self.rules = rules
+        self.result = IngestResult()
+        self.batch_id = 0
+
+    def run(
+        self, chunks: Iterable[PreparedChunk], progress: Callable[[int], None] | None
+    ) -> IngestResult:
+        result = self.result
+        checkpoints = Checkpointer(self.engine) if self.is_sqlite else None
+        with self.engine.connect() as conn:
+            if checkpoints:
+                # The writer never stops to checkpoint: another connection copies committed
+                # pages from the write-ahead log into the database file meanwhile.
+                conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            self.batch_id = self._new_batch(conn)
+            try:
+                for chunk in chunks:
+                    result.lines += chunk.lines
+                    result.skipped += chunk.skipped
+                    result.problems.extend(chunk.problems)
+                    result.trimmed_lines.extend(chunk.trimmed)
+                    self._write_chunk(conn, chunk)
+                    if checkpoints:
+                        checkpoints.start()
+                    if progress:
+                        progress(result.lines)
+            finally:
+                if checkpoints:
+                    checkpoints.finish()
+            for found in (result.problems, result.conflict_lines, result.no_effect_lines):
+                found.sort(key=lambda p: p.line)
+            result.trimmed_lines.sort()
+            result.rejected = len(result.problems)
+            result.conflicts = len(result.conflict_lines)
+            conn.execute(
+                ingest_batches.update()
+                .where(ingest_batches.c.id == self.batch_id)
+                .values(
+                    lines=result.lines,
+                    accepted=result.accepted,
+                    duplicates=result.duplicates,
+                    rejected=result.rejected,
+                    conflicts=result.conflicts,
+                    skipped=result.skipped,
+                )
+            )
+            conn.commit()
+        return result
+
+    def _new_batch(self, conn: Connection) -> int:
+        res = conn.execute(
+            insert(ingest_batches)
+            .values(
+                origin=self.origin,
+                started_at=self.now,
+                lines=0,
+                accepted=0,
+                duplicates=0,
+                rejected=0,
+            )
+            .returning(ingest_batches.c.id)
+        )
+        batch_id = int(res.scalar_one())
+        conn.commit()
+        return batch_id
+
+    def _write_chunk(self, conn: Connection, chunk: PreparedChunk) -> None:
+        p = self.p
+        # entries up to here were in the ledger before this chunk: a correction whose target
+        # is not an earlier line of the chunk must point at one of them, not at a later line
+        before = 0
+        if chunk.corrections:
+            before = int(
+                conn.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM entries").scalar_one()
+            )
+        if chunk.subjects:
+            conn.exec_driver_sql(
+                f"INSERT INTO subjects (name, kind) VALUES ({p}, {p}) ON CONFLICT (name) DO NOTHING",
+                chunk.subjects,
+            )
+        relations = chunk.relations
+        if relations and self.rules is not None:
+            relations = self._stored_kinds_fit(conn, relations)
+        subject = f"(SELECT id FROM subjects WHERE name = {p})"
+        columns = (
+            "INSERT INTO entries (source, entry_id, kind, subject_id, type, occurred_at, "
+            "recorded_at, amount, evidence, {extra}batch_id, line) VALUES ({p}, {p}, {p}, "
+            "{subject}, {p}, {p}, COALESCE({p}, {now}), {p}, {p}, {extra_values}{batch}, {p}) "
+            "ON CONFLICT (source, entry_id) DO NOTHING"
+        )
+        # Subject names become ids inside the database (one indexed lookup per row, in C),
+        # so this process does no per-row work beyond handing the rows over.
+        for rows, extra, extra_values in (
+            (chunk.rows, "", ""),
+            (relations, "related_subject_id, valid_until, ", f"{subject}, {p}, "),
+        ):
+            if not rows:
+                continue
+            sql = columns.format(
+                p=p,
+                subject=subject,
+                extra=extra,
+                extra_values=extra_values,
+                batch=self.batch_id,
+                now=self.now,
+            )
+            inserted = conn.exec_driver_sql(sql, rows).rowcount
+            self.result.accepted += inserted
+            if inserted < len(rows):
+                self._settle_repeats(conn, rows)
+        if chunk.corrections:
+            self._write_corrections(conn, chunk, before)
+        if chunk.repeats:
+            self._settle_repeats(conn, chunk.repeats)
+        conn.commit()
+
+    def _stored_kinds_fit(self, conn: Connection, relations: list[Row]) -> list[Row]:
+        """The relations whose subjects the ledger knows as the declared kinds; the others
+        become problems (the line's own kinds were checked when parsing)."""
+        assert self.rules is not None
+        names = sorted({r[3] for r in relations} | {r[9] for r in relations})
+        kinds: dict[str, int] = {}
+        for start in range(0, len(names), 500):
+            part = names[start : start + 500]
+            found = conn.exec_driver_sql(
+                f"SELECT name, kind FROM subjects WHERE name IN ({','.join([self.p] * len(part))})",
+                tuple(part),
+            )
+            kinds.update((str(n), int(k)) for n, k in found)
+        kept = []
+        for row in relations:
+            declared = self.rules.relations.get(row[4])
+            if declared is None:  # only declared relations get here
+                kept.append(row)
+                continue
+            for which, name, want in (
+                ("subject", row[3], declared[0]),
+                ("related subject", row[9], declared[1]),
+            ):
+                have = kinds.get(name, want)
+                if have != want:
+                    self.result.problems.append(
+                        IngestProblem(
+                            self.origin,
+                            row[-1],
+                            "subject" if which == "subject" else "related_subject",
+                            f"{name!r}: "
+                            + relation_kind_problem(row[4], which, have, want, stored=True),
+                        )
+                    )
+                    break
+            else:
+                kept.append(row)
+        return kept
+
+    def _write_corrections(self, conn: Connection, chunk: PreparedChunk, before: int) -> None:
+        p = self.p
+        rows: list[Row] = []
+        notes: dict[tuple[str, str], IngestProblem] = {}
+        window = self.rules.appeal_window if self.rules is not None else None
+        disputed: dict[int, tuple[int, str, str]] = {}  # target seq -> earliest in-time dispute
+        lookup = (
+            "SELECT seq, subject_id, kind, recorded_at FROM entries "
+            f"WHERE source = {p} AND entry_id = {p}"
+        )
+        cursor = conn.connection.cursor()  # plain DBAPI: one point query per correction
+        try:
+            for number, kind, target_source, target_id, values, earlier in chunk.corrections:
+                cursor.execute(lookup, (target_source, target_id))
+                target = cursor.fetchone()
+                if target is not None and not earlier and int(target[0]) > before:
+                    target = None  # only a later line of this input: not there yet
+                problem = target_problem(target, kind, target_source, target_id)
+                if problem:
+                    self.result.problems.append(
+                        IngestProblem(self.origin, number, "target_id", problem)
+                    )
+                    continue
+                assert target is not None
+                if kind == _DISPUTE and window is not None and int(target[2]) == RECORD:
+                    note = self._dispute_note(
+                        cursor, values, target, window, disputed, f"{target_source}/{target_id}"
+                    )
+                    if note is not None:
+                        notes[(values[0], values[1])] = IngestProblem(
+                            self.origin, number, "recorded_at", note
+                        )
+                rows.append((*values, int(target[1]), int(target[0]), number))
+        finally:
+            cursor.close()
+        if not rows:
+            return
+        inserted = conn.exec_driver_sql(
+            "INSERT INTO entries (source, entry_id, kind, type, occurred_at, recorded_at, "
+            f"amount, details, subject_id, target_seq, batch_id, line) VALUES ({p}, {p}, {p}, "
+            f"{p}, {p}, COALESCE({p}, {self.now}), {p}, {p}, {p}, {p}, {self.batch_id}, {p}) "
+            "ON CONFLICT (source, entry_id) DO NOTHING",
+            rows,
+        ).rowcount
+        self.result.accepted += inserted
+        if inserted < len(rows):
+            # as repeats: values, then the target's source and id, then the line
+            by_key = {(c[4][0], c[4][1]): (c[2], c[3]) for c in chunk.corrections}
+            repeated = [(*r[:8], *by_key[(r[0], r[1])], r[-1]) for r in rows]
+            kept = self._settle_repeats(conn, repeated)
+            notes = {key: note for key, note in notes.items() if key in kept}
+        self.result.no_effect_lines.extend(notes.values())
+
+    def _dispute_note(
+        self,
+        cursor: Any,
+        values: Row,
+        target: Any,
+        window: int,
+        disputed: dict[int, tuple[int, str, str]],
+        target_name: str,
+    ) -> str | None:
+        """Why a dispute changes nothing, or None. The rule is the scoring rule
+        (``scoring.rows.fold``): a dispute counts iff it was recorded no later than the
+        target record's recorded_at plus the appeal window, and only the first such one."""
+        recorded = self.now if values[5] is None else int(values[5])
+        target_seq, target_recorded = int(target[0]), int(target[3])
+        closes = target_recorded + window
+        if recorded > closes:
+            return (
+                f"the dispute of {target_name} is recorded on {to_iso(recorded)}, after the "
+                f"appeal window closed on {to_iso(closes)}: it is kept in the ledger but has "
+                "no effect on the record"
+            )
+        earliest = disputed.get(target_seq)
+        cursor.execute(
+            "SELECT recorded_at, source, entry_id FROM entries WHERE target_seq = "
+            f"{self.p} AND kind = {_DISPUTE} AND recorded_at <= {self.p} "
+            "ORDER BY recorded_at, seq LIMIT 1",
+            (target_seq, closes),
+        )
+        stored = cursor.fetchone()
+        if stored is not None and (earliest is None or int(stored[0]) <= earliest[0]):
+            earliest = (int(stored[0]), str(stored[1]), str(stored[2]))
+        if earliest is not None and earliest[0] <= recorded and earliest[1:] != values[:2]:
+            return (
+                f"{target_name} is already disputed (by {earliest[1]}/{earliest[2]}, recorded "
+                f"on {to_iso(earliest[0])}): another dispute is kept in the ledger but has no "
+                "effect"
+            )
+        if earliest is None or recorded < earliest[0]:
+            disputed[target_seq] = (recorded, str(values[0]), str(values[1]))
+        return None
+
+    def _settle_repeats(self, conn: Connection, rows: list[Row]) -> set[tuple[str, str]]:
+        """Sort rows the insert left out, and repeats within a chunk, into duplicates and
+        conflicts (compared with what is stored); returns the keys of the rows among
+        ``rows`` that were stored by this very line."""
+        log.debug("%s: %d rows repeat stored entries; comparing content", self.origin, len(rows))
+        p = self.p
+        sql = (
+            "SELECT e.kind, s.name, e.type, e.occurred_at, e.recorded_at, e.amount, e.evidence, "
+            "r.name, e.valid_until, e.details, t.source, t.entry_id, e.batch_id, e.line "
+            "FROM entries e JOIN subjects s ON s.id = e.subject_id "
+            "LEFT JOIN subjects r ON r.id = e.related_subject_id "
+            "LEFT JOIN entries t ON t.seq = e.target_seq "
+            f"WHERE e.source = {p} AND e.entry_id = {p}"
+        )
+        stored_here: set[tuple[str, str]] = set()
+        cursor = conn.connection.cursor()
+        try:
+            for row in rows:
+                cursor.execute(sql, (row[0], row[1]))
+                stored = cursor.fetchone()
+                if stored is None:  # a repeat of an earlier line of the chunk, rejected
+                    self.result.problems.append(
+                        IngestProblem(
+                            self.origin,
+                            row[-1],
+                            "id",
+                            f"{row[0]}/{row[1]} repeats an earlier line of this input that "
+                            "was rejected; this line is not stored either",
+                        )
+                    )
+                    continue
+                batch, line = stored[12], stored[13]
+                if batch == self.batch_id and line == row[-1]:
+                    stored_here.add((row[0], row[1]))
+                    continue
+                differences = content_differences(
+                    content_of(row), _stored_content(stored), self.now, "in the ledger"
+                )
+                if not differences:
+                    self.result.duplicates += 1
+                    continue
+                first = (
+                    f"on line {line}"
+                    if batch == self.batch_id
+                    else f"in an earlier ingest (batch {batch}, line {line})"
+                    if line is not None
+                    else "in an earlier ingest"
+                )
+                self.result.conflict_lines.append(
+                    IngestProblem(
+                        self.origin,
+                        row[-1],
+                        "",
+                        conflict_message(row[0], row[1], differences, first),
+                    )
+                )
+        finally:
+            cursor.close()
+        return stored_here
+
+
+def _stored_content(stored: Any) -> dict[str, Any]:
+    """The comparable content (as ``parsing.content_of``) of a stored entry's row."""
+    kind, subject, typ, occurred, recorded, amount, evidence, related, until, details = stored[:10]
+    kind = int(kind)
+    if kind == RECORD:
+        return {
+            "kind": kind,
+            "subject": subject,
+            "type": typ,
+            "occurred_at": occurred,
+            "recorded_at": recorded,
+            "amount": amount,
+            "evidence": evidence,
+        }
+    if kind == RELATION:
+        return {
+            "kind": kind,
+            "subject": subject,
+            "relation": typ,
+            "valid_from": occurred,
+            "recorded_at": recorded,
+            "related_subject": related,
+            "valid_until": until,
+        }
+    return {
+        "kind": kind,
+        "target": f"{stored[10]}/{stored[11]}",
+        "type": typ,
+        "occurred_at": occurred,
+        "recorded_at": recorded,
+        "amount": amount,
+        "details": details,
+    }

@@ -1,0 +1,365 @@
+"""Ingestion under the active policy's rules, repeats, spreadsheets and policy versions."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from socialcredit.errors import ConflictError
+from socialcredit.ledger import (
+    CsvOptions,
+    IngestRules,
+    Ledger,
+    LedgerColumns,
+    PolicyVersionConflict,
+)
+from socialcredit.policy import compile_policy, parse_policy
+from socialcredit.scoring.rows import fold
+from socialcredit.timeutil import DAY, NEVER, parse_timestamp
+
+from ..conftest import TEST_POLICY
+
+NOW = parse_timestamp("2026-01-01")
+RULES = IngestRules.from_policy(parse_policy(TEST_POLICY).policy)
+
+DEBT = {
+    "id": "1",
+    "source": "court",
+    "subject": "alice",
+    "type": "debt",
+    "occurred_at": "2025-01-01",
+    "recorded_at": "2025-01-03",
+    "amount": 5000,
+}
+ACME = {
+    "id": "2",
+    "source": "rail",
+    "subject": "acme",
+    "subject_kind": "organisation",
+    "type": "fine",
+    "occurred_at": "2025-02-01",
+}
+
+
+def relation(rid: str, subject: str, related: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "relation",
+        "id": rid,
+        "source": "registry",
+        "subject": subject,
+        "relation": "child_of",
+        "related_subject": related,
+        "valid_from": "2010-01-01",
+        **extra,
+    }
+
+
+def dispute(did: str, recorded_at: str | None, target: str = "1") -> dict[str, Any]:
+    entry = {
+        "kind": "dispute",
+        "id": did,
+        "source": "court",
+        "target_source": "court",
+        "target_id": target,
+        "occurred_at": "2025-01-04",
+    }
+    if recorded_at is not None:
+        entry["recorded_at"] = recorded_at
+    return entry
+
+
+# ---------------------------------------------------------------- item 3: relations
+
+
+def test_relations_obey_their_declaration(ledger: Ledger) -> None:
+    # TEST_POLICY declares child_of from a person to a person (the defaults)
+    result = ledger.ingest_entries(
+        [
+            DEBT,
+            ACME,
+            relation("r1", "kid", "alice"),  # fine
+            relation("r2", "kim", "acme", related_kind="organisation"),  # says so itself
+            relation("r3", "kim", "acme"),  # the ledger knows acme as an organisation
+            {**relation("r4", "kim", "alice"), "relation": "child_off"},  # a typo
+            {**relation("r5", "kim", "alice"), "relation": "cousin_of"},  # not declared
+            relation("r6", "acme", "alice", subject_kind="organisation"),
+        ],
+        rules=RULES,
+        now=NOW,
+    )
+    assert result.accepted == 3
+    got = {p.line: (p.field, p.message) for p in result.problems}
+    assert sorted(got) == [4, 5, 6, 7, 8]
+    assert got[4] == (
+        "related_kind",
+        "relation 'child_of' is declared to a person; the related subject as an organisation",
+    )
+    assert got[5][0] == "related_subject"
+    assert "the ledger knows the related subject as an organisation" in got[5][1]
+    assert got[6] == (
+        "relation",
+        "unknown relation 'child_off' for the active policy; did you mean 'child_of'?",
+    )
+    assert got[7][0] == "relation" and "unknown relation 'cousin_of'" in got[7][1]
+    assert got[8][0] == "subject_kind" and "declared from a person" in got[8][1]
+    cols = ledger.columns()
+    assert [cols.subjects[i] for i in cols.rel_subject] == ["kid"]
+
+
+def test_without_a_policy_relations_are_not_checked(ledger: Ledger) -> None:
+    result = ledger.ingest_entries(
+        [ACME, {**relation("r1", "kim", "acme"), "relation": "cousin_of"}], now=NOW
+    )
+    assert (result.accepted, result.rejected) == (2, 0)
+
+
+def test_a_policy_without_relations_rejects_every_relation(ledger: Ledger) -> None:
+    rules = IngestRules.for_record_types({"debt"})
+    result = ledger.ingest_entries([DEBT, relation("r1", "kid", "alice")], rules=rules, now=NOW)
+    assert result.problems[0].message == (
+        "unknown relation 'child_of': the active policy declares no relations"
+    )
+
+
+# ---------------------------------------------------------------- item 6: late disputes
+
+
+def test_disputes_without_effect_are_accepted_and_reported(ledger: Ledger) -> None:
+    # the debt is recorded 2025-01-03T00:00Z; the window (P30D) closes 2025-02-02T00:00Z
+    result = ledger.ingest_entries(
+        [
+            DEBT,
+            dispute("d1", "2025-02-02T00:00:01Z"),  # one second late
+            dispute("d2", "2025-02-02T00:00:00Z"),  # exactly at the close: in time
+            dispute("d3", "2025-02-01T00:00:00Z"),  # in time, but d2 came first... no: later
+            dispute("d4", None),  # recorded when ingested (2026-01-01): late
+        ],
+        rules=RULES,
+        now=NOW,
+    )
+    assert (result.accepted, result.rejected, result.conflicts) == (5, 0, 0)
+    notes = {n.line: n.message for n in result.no_effect_lines}
+    assert sorted(notes) == [2, 5]
+    assert notes[2] == (
+        "the dispute of court/1 is recorded on 2025-02-02T00:00:01Z, after the appeal window "
+        "closed on 2025-02-02T00:00:00Z: it is kept in the ledger but has no effect on the record"
+    )
+    assert "recorded on 2026-01-01T00:00:00Z" in notes[5]
+    # scoring agrees: the first in-time dispute is d3's time, d1 and d4 are late
+    cols = ledger.columns()
+    rows, _ = fold(cols, compile_policy(parse_policy(TEST_POLICY)))
+    assert rows.disputed[0] == parse_timestamp("2025-02-01")
+    assert rows.dispute_late[0] == parse_timestamp("2025-02-02T00:00:01Z")
+    assert result.to_json()["no_effect"] == 2
+
+
+def test_a_second_dispute_of_a_disputed_record_is_reported(ledger: Ledger) -> None:
+    ledger.ingest_entries([DEBT, dispute("d1", "2025-01-10")], rules=RULES, now=NOW)
+    again = ledger.ingest_entries(
+        [dispute("d1", "2025-01-10"), dispute("d2", "2025-01-20")], rules=RULES, now=NOW
+    )
+    assert (again.accepted, again.duplicates) == (1, 1)
+    assert [(n.line, n.message) for n in again.no_effect_lines] == [
+        (
+            2,
+            "court/1 is already disputed (by court/d1, recorded on 2025-01-10T00:00:00Z): "
+            "another dispute is kept in the ledger but has no effect",
+        )
+    ]
+    # re-ingesting the late one is a duplicate, not a new notice
+    third = ledger.ingest_entries([dispute("d2", "2025-01-20")], rules=RULES, now=NOW)
+    assert (third.duplicates, third.no_effect) == (1, 0)
+
+
+# ---------------------------------------------------------------- item 7: conflicts
+
+
+def test_a_repeat_with_other_content_is_a_conflict(ledger: Ledger) -> None:
+    bob = {
+        "id": "b",
+        "source": "rail",
+        "subject": "bob",
+        "type": "fine",
+        "occurred_at": "2025-02-01",
+    }
+    first = ledger.ingest_entries([DEBT, bob], now=NOW)
+    assert first.accepted == 2
+    result = ledger.ingest_entries(
+        [
+            {**DEBT, "amount": 6000},  # conflict
+            {**DEBT, "occurred_at": "2025-01-01T00:00:00+00:00", "amount": 5000.0},  # same
+            bob,  # no recorded_at: the ingest time is no content, so a duplicate
+            {**bob, "recorded_at": "2025-02-03"},  # bob's is 2026-01-01 (when first ingested)
+        ],
+        now=NOW + 10 * DAY,
+    )
+    assert (result.accepted, result.duplicates, result.conflicts, result.rejected) == (0, 2, 2, 0)
+    assert [(c.line, c.message) for c in result.conflict_lines] == [
+        (
+            1,
+            "court/1 was first given in an earlier ingest (batch 1, line 1) with different "
+            "content (amount 6000 here, 5000 in the ledger); the ledger keeps the first and "
+            "ignores this line",
+        ),
+        (
+            4,
+            "rail/b was first given in an earlier ingest (batch 1, line 2) with different "
+            "content (recorded_at 2025-02-03T00:00:00Z here, 2026-01-01T00:00:00Z in the "
+            "ledger); the ledger keeps the first and ignores this line",
+        ),
+    ]
+    cols = ledger.columns()
+    assert list(cols.rec_amount) == [5000.0, pytest.approx(np.nan, nan_ok=True)]
+    json = result.to_json()
+    assert json["conflicts"] == 2 and json["conflict_lines"][0]["line"] == 1
+
+
+def test_conflicting_corrections_and_relations(ledger: Ledger) -> None:
+    resolve = {
+        "kind": "resolve",
+        "id": "p1",
+        "source": "court",
+        "target_source": "court",
+        "target_id": "1",
+        "occurred_at": "2025-06-01",
+        "reason": "paid",
+    }
+    ledger.ingest_entries([DEBT, resolve, relation("r1", "kid", "alice")], now=NOW)
+    result = ledger.ingest_entries(
+        [
+            {**resolve, "reason": "paid in part"},
+            resolve,
+            relation("r1", "kid", "bob"),
+            relation("r1", "kid", "alice"),
+        ],
+        now=NOW,
+    )
+    assert (result.duplicates, result.conflicts) == (2, 2)
+    assert [c.line for c in result.conflict_lines] == [1, 3]
+    assert "related_subject 'bob' here, 'alice' in the ledger" in result.conflict_lines[1].message
+    assert '"paid in part"' in result.conflict_lines[0].message
+
+
+def test_blank_lines_are_skipped_and_counted(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        '\n{"id":"1","source":"s","subject":"a","type":"t","occurred_at":"2025-01-01"}\n  \n\n'
+    )
+    result = ledger.ingest_file(str(path), now=NOW)
+    assert (result.lines, result.accepted, result.skipped) == (4, 1, 3)
+    assert result.to_json()["skipped"] == 3
+
+
+# ---------------------------------------------------------------- item 10: spreadsheets
+
+
+def test_spreadsheet_csv(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(
+        "\ufeffid;source;subject;type;occurred_at;amount\n"
+        "1;court; alice ;debt ;03/02/2025;5000\n"
+        "2;court;bob;debt;13/02/2025;\n"
+        "3;court;carl;debt;2025-02-13;\n"
+        "\n".encode()
+    )
+    result = ledger.ingest_file(
+        str(path),
+        rules=RULES,
+        now=NOW,
+        csv_options=CsvOptions(delimiter=";", date_format="%d/%m/%Y"),
+    )
+    assert (result.accepted, result.rejected, result.skipped) == (2, 1, 1)
+    assert result.trimmed_lines == [2]
+    assert (result.problems[0].line, result.problems[0].field) == (4, "occurred_at")
+    assert result.problems[0].message == "'2025-02-13' does not match --date-format %d/%m/%Y"
+    cols = ledger.columns()
+    assert cols.subjects == ["alice", "bob"]  # trimmed, and no BOM in the first header
+    assert list(cols.rec_occurred_at) == [
+        parse_timestamp("2025-02-03"),
+        parse_timestamp("2025-02-13"),
+    ]
+
+
+def test_unknown_type_with_spaces_suggests_the_trimmed_name(ledger: Ledger) -> None:
+    result = ledger.ingest_entries([{**DEBT, "type": "debt "}], rules=RULES, now=NOW)
+    assert result.problems[0].message == (
+        "unknown record type 'debt ' for the active policy; did you mean 'debt' "
+        "(without the surrounding spaces)?"
+    )
+
+
+def test_csv_options_are_checked() -> None:
+    from socialcredit.ledger import FileFormatError
+
+    with pytest.raises(FileFormatError, match="one character"):
+        CsvOptions(delimiter=";;")
+    with pytest.raises(FileFormatError, match="no strftime field"):
+        CsvOptions(date_format="dd/mm/yyyy")
+
+
+# ---------------------------------------------------------------- item 1: policy versions
+
+
+def test_a_different_body_under_a_used_version_is_refused(ledger: Ledger) -> None:
+    ledger.activate_policy("a: 1", "p", "1", "h1", NOW, "me")
+    with pytest.raises(PolicyVersionConflict) as caught:
+        ledger.activate_policy("a: 2", "p", "1", "h2", NOW + DAY, "me")
+    assert isinstance(caught.value, ConflictError) and caught.value.exit_code == 2
+    assert caught.value.message == (
+        "policy 'p' version '1' was first activated on 2026-01-01T00:00:00Z with a different "
+        "body (content hash h1…); a changed policy needs a new `version:` in its file (this "
+        "body declares '1' again)"
+    )
+    assert len(ledger.policy_history()) == 1
+
+
+def test_an_earlier_body_may_be_activated_again(ledger: Ledger) -> None:
+    ledger.activate_policy("a: 1", "p", "1", "h1", NOW)
+    ledger.activate_policy("a: 2", "p", "2", "h2", NOW + DAY)
+    back = ledger.activate_policy("a: 1", "p", "1", "h1", NOW + 2 * DAY)
+    assert back.activated_at == NOW + 2 * DAY
+    history = ledger.policy_history()
+    assert [(p.declared_version, p.activated_at) for p in history] == [
+        ("1", NOW),
+        ("2", NOW + DAY),
+        ("1", NOW + 2 * DAY),
+    ]
+
+
+# ---------------------------------------------------------------- item 17: columns, logging
+
+
+def test_columns_are_built_from_named_columns_and_checked() -> None:
+    cols = LedgerColumns.from_named(
+        ["a"],
+        [0],
+        {
+            "rec_seq": [1],
+            "rec_subject": [0],
+            "rec_type": ["debt"],
+            "rec_occurred_at": [5],
+            "rec_recorded_at": [6],
+            "rec_amount": [np.nan],
+        },
+    )
+    assert cols.rec_seq.dtype == np.int64 and cols.rec_subject.dtype == np.int32
+    assert list(cols.rec_source) == [""] and len(cols.cor_seq) == 0
+    assert cols.rel_valid_until.dtype == np.int64 and NEVER > 0
+    with pytest.raises(ValueError, match="rec_\\* columns differ in length"):
+        LedgerColumns.from_named(["a"], [0], {"rec_seq": [1, 2], "rec_subject": [0]})
+    with pytest.raises(ValueError, match="unknown ledger columns: rec_nope"):
+        LedgerColumns.from_named(["a"], [0], {"rec_nope": [1]})
+
+
+def test_ingestion_logs_a_summary(ledger: Ledger, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="socialcredit.ledger"):
+        ledger.ingest_entries([DEBT, DEBT], origin="x.jsonl", now=NOW)
+    summary = [r.getMessage() for r in caplog.records if r.name == "socialcredit.ledger"]
+    assert any(
+        m.startswith("ingested x.jsonl: 2 lines in ") and "1 accepted, 1 duplicates" in m
+        for m in summary
+    )
