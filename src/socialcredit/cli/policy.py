@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from socialcredit.cli.common import (
     DbOption,
@@ -19,13 +18,24 @@ from socialcredit.cli.common import (
     print_json,
 )
 from socialcredit.cli.setup import activate
-from socialcredit.policy import PolicyError, load_policy, policy_json_schema
-from socialcredit.timeutil import to_iso
+from socialcredit.timeutil import DAY, YEAR, to_iso
+
+if TYPE_CHECKING:
+    from socialcredit.policy import CompiledPolicy
+    from socialcredit.policy.model import Predicate
+
+# command modules import what only they need inside each command (start-up time)
 
 
 @policy_app.command("schema")
 def policy_schema() -> None:
-    """Print the policy language's JSON Schema (for editors' autocompletion)."""
+    """Print the policy language's JSON Schema, Draft 2020-12 (for editors and CI checks).
+
+    It accepts every policy `policy validate` accepts, as far as shape goes; declared names
+    and grade order only `policy validate` checks.
+    """
+    from socialcredit.policy import policy_json_schema
+
     print_json(policy_json_schema())
 
 
@@ -34,7 +44,15 @@ def policy_validate(
     files: Annotated[list[Path], typer.Argument(help="Policy files to check.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Check policy files; print every problem with file, line and field."""
+    """Check policy files; print every problem with file, line and field.
+
+    Exit code 0 when every file is valid; 2 when any file is invalid or cannot be read, as
+    for every command given an unusable policy (`policy activate`, `--policy FILE`).
+    """
+    from rich.markup import escape
+
+    from socialcredit.policy import PolicyError, load_policy
+
     results = []
     failed = False
     for path in files:
@@ -49,7 +67,10 @@ def policy_validate(
                 }
             )
             if not as_json:
-                out.print(f"[green]ok[/green] {path}: {loaded.label} (sha256 {loaded.short_hash})")
+                out.print(
+                    f"[green]ok[/green] {path}: {loaded.label} (sha256 {loaded.content_hash})",
+                    highlight=False,
+                )
         except PolicyError as exc:
             failed = True
             results.append(
@@ -63,11 +84,11 @@ def policy_validate(
             )
             if not as_json:
                 for p in exc.problems:
-                    err.print(f"[red]error[/red] {p}", highlight=False)
+                    err.print(f"[red]error[/red] {escape(str(p))}", highlight=False)
     if as_json:
         print_json(results)
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(PolicyError.exit_code)
 
 
 @policy_app.command("activate")
@@ -76,7 +97,10 @@ def policy_activate(
     db: DbOption = None,
     by: Annotated[str | None, typer.Option("--by", help="Who activates it (recorded).")] = None,
 ) -> None:
-    """Store a policy in the database as the active version (decisions name it)."""
+    """Store a policy in the database as the active version (decisions name it).
+
+    Exit code 2 when the policy is invalid or cannot be read (as for `policy validate`).
+    """
     with open_ledger(db, create=True) as ledger:
         activate(ledger, file, by)
 
@@ -84,60 +108,151 @@ def policy_activate(
 @policy_app.command("show")
 def policy_show(
     file: Annotated[
-        Path | None, typer.Argument(help="A policy file [default: the active one].")
+        Path | None, typer.Argument(help="A policy file.", show_default="the active policy")
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Summarise a policy: record types, lists and the measures they trigger."""
-    with open_ledger(db) as ledger:
-        engine = open_engine(ledger, str(file) if file else None)
-    p = engine.policy.policy
+    """Summarise a policy: record types, lists, services and the measures they trigger.
+
+    Identifiers are never shortened: in a narrow terminal or a pipe, tables wrap their text
+    at spaces, or print one block per row.
+    """
+    from socialcredit.policy import compile_policy, load_policy
+
+    activated: int | None = None
+    if file is not None:
+        cp = compile_policy(load_policy(file))
+    else:
+        with open_ledger(db) as ledger:
+            engine = open_engine(ledger, None)
+            cp, activated = engine.policy, engine.activated_version
     if as_json:
-        data = p.model_dump(mode="json", by_alias=True, exclude_none=True)
-        data["content_hash"] = engine.policy.loaded.content_hash
-        data["activated_version"] = engine.activated_version
+        data = cp.policy.model_dump(mode="json", by_alias=True, exclude_none=True)
+        data["content_hash"] = cp.loaded.content_hash
+        data["activated_version"] = activated
         print_json(data)
         return
-    out.print(
-        f"[bold]{p.meta.title}[/bold] — {p.label()} (sha256 {engine.policy.loaded.short_hash})"
-    )
+    show_policy(cp, activated)
+
+
+def _span(seconds: int | None) -> str:
+    if seconds is None:
+        return "never"
+    for unit, size in (("year", YEAR), ("day", DAY), ("hour", 3600)):
+        if seconds % size == 0 and seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def _condition(pred: Predicate) -> str:
+    if pred.on_list is not None:
+        return f"on list {pred.on_list}"
+    if pred.grade_in is not None:
+        return "grade " + " or ".join(pred.grade_in)
+    if pred.score_below is not None:
+        return f"score below {pred.score_below:g}"
+    if pred.score_at_least is not None:
+        return f"score at least {pred.score_at_least:g}"
+    if pred.records is not None:
+        r = pred.records
+        what = r.category or " or ".join(r.type_names())
+        noun = "record" if r.at_least == 1 else "records"
+        text = f"{r.at_least} {'unresolved ' if r.unresolved else ''}{what} {noun}"
+        return text + (f" within {_span(r.within)}" if r.within is not None else "")
+    if pred.not_ is not None:
+        return f"not ({_condition(pred.not_)})"
+    parts = [_condition(p) for p in (pred.all_ or pred.any_ or [])]
+    joined = (" and " if pred.all_ else " or ").join(parts)
+    return f"({joined})" if len(parts) > 1 else joined
+
+
+def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
+    """Print ``cp`` as a header and tables, identifiers whole at any terminal width."""
+    from rich.text import Text
+
+    from socialcredit.cli.tables import print_table
+
+    p = cp.policy
+    out.print(Text(f"{p.meta.title} — {p.label()}", style="bold"))
+    out.print(f"sha256 {cp.loaded.content_hash}", highlight=False)
+    if activated is not None:
+        out.print(f"active: ledger policy version {activated}", highlight=False)
     if p.meta.description:
-        out.print(p.meta.description.strip())
+        out.print(Text(p.meta.description.strip()))
     grades = ", ".join(
         f"{g.name} ≥ {g.at_least:g}" if g.at_least is not None else f"{g.name} below"
         for g in p.grades
     )
-    out.print(f"score: base {p.score.base:g}; grades: {grades}")
-    t = Table(title="record types")
-    for col in ("type", "points", "expires", "context", "category", "evidence"):
-        t.add_column(col)
-    for name, rt in p.record_types.items():
-        days = f"{rt.expires_after // 86400} days" if rt.expires_after is not None else "never"
-        t.add_row(
-            name,
-            f"{rt.points:+g}",
-            days + (" (decays)" if rt.decay == "linear" else ""),
-            rt.context,
-            rt.category,
-            rt.evidence,
+    bounds = "".join(
+        f"; {word} {value:g}" for word, value in (("min", p.score.min), ("max", p.score.max))
+        if value is not None
+    )  # fmt: skip
+    out.print(Text(f"score: base {p.score.base:g}{bounds}; grades: {grades}"))
+    print_table(
+        out,
+        "record types",
+        ("type", "points", "counts for", "context, category, evidence"),
+        [
+            (
+                name,
+                f"{rt.points:+g}",
+                _span(rt.expires_after)
+                + (" (decays)" if rt.decay == "linear" else "")
+                + (" (resolvable)" if rt.resolvable else ""),
+                f"{rt.context}, {rt.category}, {rt.evidence}"
+                + ("" if len(rt.subject_kinds) == 2 else f"; {', '.join(rt.subject_kinds)} only"),
+            )
+            for name, rt in p.record_types.items()
+        ],
+    )
+    if p.relations:
+        print_table(
+            out,
+            "relations",
+            ("relation", "from → to", "description"),
+            [
+                (name, f"{r.from_kind} → {r.to_kind}", r.description.strip())
+                for name, r in p.relations.items()
+            ],
         )
-    out.print(t)
-    t = Table(title="lists")
-    for col in ("list", "kind", "description"):
-        t.add_column(col)
+    list_rows = []
     for name, lst in p.lists.items():
-        t.add_row(name, lst.kind, lst.description.strip())
-    out.print(t)
-    t = Table(title="sanctions and rewards")
-    for col in ("measure", "service", "effect", "duration", "reach", "code"):
-        t.add_column(col)
-    for s in engine.policy.sanctions:
-        dur = "while triggered" if s.fixed is None else f"{s.fixed // 86400} days"
+        lines = [f"told as: {cp.list_name(name)}", f"on it while: {_condition(lst.when)}"]
+        if lst.delist_after_resolution:
+            lines.append(f"lifted {_span(lst.delist_after_resolution)} after a resolution")
+        if lst.description.strip():
+            lines.append(" ".join(lst.description.split()))
+        list_rows.append((name, lst.kind, "\n".join(lines)))
+    print_table(out, "lists", ("list", "kind", "what"), list_rows)
+    print_table(
+        out,
+        "services",
+        ("service", "told as", "action"),
+        [(s, cp.service_name(s), cp.service_action(s)) for s in cp.services()],
+    )
+    rows = []
+    for s in cp.sanctions:
+        duration = "while triggered" if s.fixed is None else f"for {_span(s.fixed)}"
         if s.max_duration is not None:
-            dur += f" (max {s.max_duration // 86400} days)"
-        t.add_row(s.name, s.service, s.effect, dur, ", ".join(s.reach) or "-", s.reason_code)
-    out.print(t)
+            duration += f", at most {_span(s.max_duration)}"
+        lines = [f"{s.effect} {duration}", f"when {_condition(s.when)}"]
+        if s.reach:
+            lines.append(f"reaches {', '.join(s.reach)}")
+        lines.append(f"code {s.reason_code}")
+        rows.append((s.name, s.service, "\n".join(lines)))
+    print_table(out, "sanctions and rewards", ("measure", "service", "what"), rows, whole=(0, 1))
+    dp = p.due_process
+    yes = {True: "yes", False: "no"}
+    out.print(
+        Text(
+            f"due process: notice before a measure: {yes[dp.notice_before_sanction]}; "
+            f"appeal window {_span(dp.appeal_window)}; disputes decided within "
+            f"{_span(dp.reinvestigation_deadline)} or the record is deleted; disputed records "
+            f"count: {yes[dp.disputed_records_count]}; human review: {yes[dp.human_review]}"
+        )
+    )
 
 
 @policy_app.command("history")
@@ -157,15 +272,21 @@ def policy_history(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(rows)
         return
-    t = Table(title="policy versions")
-    for col in ("version", "policy", "sha256", "activated_at", "activated_by"):
-        t.add_column(col)
-    for r in rows:
-        t.add_row(
-            str(r["version"]),
-            str(r["policy"]),
-            str(r["sha256"])[:12],
-            str(r["activated_at"] or ""),
-            str(r["activated_by"] or ""),
-        )
-    out.print(t)
+    from socialcredit.cli.tables import print_table
+
+    print_table(
+        out,
+        "policy versions",
+        ("version", "policy", "sha256", "activated_at", "activated_by"),
+        [
+            (
+                str(r["version"]),
+                str(r["policy"]),
+                str(r["sha256"]),
+                str(r["activated_at"] or ""),
+                str(r["activated_by"] or ""),
+            )
+            for r in rows
+        ],
+        whole=(0, 1, 2, 3),
+    )

@@ -1,0 +1,79 @@
+"""Tables that never cut an identifier, in a terminal of any width or in a pipe.
+
+Each column is at least as wide as its longest word, and identifier columns as wide as their
+longest value, so Rich only ever wraps text at spaces. When the console is too narrow for
+that, the rows are printed one block each instead (``name`` then ``field: value`` lines),
+whole, for the terminal to wrap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# Rich's default box: one vertical rule per column plus one, and one space each side of a cell
+_RULES_AND_PADDING = 3
+
+
+def _widths(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], whole: Collection[int]
+) -> tuple[list[int], list[int]]:
+    from rich.cells import cell_len
+
+    natural: list[int] = []
+    least: list[int] = []
+    for i, header in enumerate(headers):
+        values = [line for row in rows for line in row[i].splitlines()]
+        natural.append(max(cell_len(x) for x in [header, *values]))
+        pieces = values if i in whole else [w for v in values for w in v.split()]
+        least.append(max([1] + [cell_len(x) for x in pieces + header.split()]))
+    return natural, least
+
+
+def print_table(
+    console: Console,
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    whole: Collection[int] = (0,),
+) -> None:
+    """Print ``rows`` under ``headers``: identifier columns (``whole``) are never broken.
+
+    Cells are plain text (no Rich markup is interpreted); a cell may hold several lines. Other
+    columns wrap at spaces only. If the console cannot fit that, each row is printed as a
+    block of ``header: value`` lines (a cell's lines joined by "; ").
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    natural, least = _widths(headers, rows, whole)
+    overhead = _RULES_AND_PADDING * len(headers) + 1
+    room = console.width - overhead
+    if sum(least) > room:
+        console.print(Text(title, style="bold"))
+        for row in rows:
+            console.print(Text(f"  {row[0]}"), soft_wrap=True)
+            for header, cell in zip(headers[1:], row[1:], strict=True):
+                lines = [" ".join(line.split()) for line in cell.splitlines() if line.strip()]
+                if lines:
+                    console.print(Text(f"      {header}: {'; '.join(lines)}"), soft_wrap=True)
+        return
+    widths = list(least)
+    spare = room - sum(widths)
+    wants = [n - w for n, w in zip(natural, widths, strict=True)]
+    total = sum(wants)
+    if total <= spare:
+        widths = list(natural)
+    elif total:
+        for i, want in enumerate(wants):
+            widths[i] += want * spare // total
+    table = Table(title=title)
+    for header, width in zip(headers, widths, strict=True):
+        table.add_column(header, width=width, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    console.print(table)

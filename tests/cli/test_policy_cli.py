@@ -1,0 +1,154 @@
+"""``policy validate|activate|show``: the same exit code for the same problem, identifiers whole.
+
+``policy show`` is run in a subprocess, its output a pipe, with COLUMNS set: what a person
+sees with ``socialcredit policy show | cat`` or in an 80-column terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from socialcredit.cli import run
+from socialcredit.policy import load_policy
+from tests.policy.test_policy_language import BASE, EXAMPLES, edit
+
+
+def _call(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = run(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _show(path: Path | str, columns: int) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "socialcredit", "policy", "show", str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": str(columns)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _identifiers(path: Path) -> set[str]:
+    """Every name and code a policy file declares, as written in it."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    names = {data["policy"]}
+    for section in ("record_types", "relations", "lists", "sanctions", "services"):
+        names |= set(data.get(section) or {})
+    for sanction in (data.get("sanctions") or {}).values():
+        names.add(sanction["service"])
+        if sanction.get("reason_code"):
+            names.add(sanction["reason_code"])
+    return names
+
+
+# --- exit codes ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bad(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.yaml"
+    path.write_text(edit("expires_after: P180D", "expires_after: 180"))
+    return path
+
+
+def test_validate_and_activate_give_2_for_an_invalid_policy(
+    bad: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _call(capsys, "policy", "validate", str(bad))
+    assert code == 2
+    assert f"{bad}:26 at record_types.misconduct.expires_after" in err
+    code, _, err2 = _call(capsys, "policy", "activate", str(bad), "--db", str(tmp_path / "p.db"))
+    assert code == 2 and err2 == err
+
+
+def test_validate_and_activate_give_2_for_a_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = str(tmp_path / "nope.yaml")
+    db = str(tmp_path / "p.db")
+    for args in (["policy", "validate", missing], ["policy", "activate", missing, "--db", db]):
+        code, _, err = _call(capsys, *args)
+        assert code == 2 and "no such file" in err
+
+
+def test_validate_reports_every_file_and_fails_if_any_fails(
+    bad: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = str(EXAMPLES[0])
+    code, out, err = _call(capsys, "policy", "validate", good, str(bad))
+    assert code == 2
+    assert f"ok {good}" in out and load_policy(good).content_hash in out
+    assert str(bad) in err
+    code, out, _ = _call(capsys, "policy", "validate", "--json", good, str(bad))
+    assert code == 2
+    assert [r["valid"] for r in json.loads(out)] == [True, False]
+
+
+def test_valid_files_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _call(capsys, "policy", "validate", *map(str, EXAMPLES))[0] == 0
+
+
+def test_validate_help_names_its_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _call(capsys, "policy", "validate", "--help")
+    assert code == 0 and "2 when any file is invalid" in " ".join(out.split())
+
+
+def test_policy_markup_is_printed_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a problem message quoting "[bold]" must not be eaten by the terminal renderer
+    path = tmp_path / "markup.yaml"
+    path.write_text(edit("policy: base", "policy: '[bold]x'"))
+    _, _, err = _call(capsys, "policy", "validate", str(path))
+    assert "'[bold]x'" in err
+
+
+# --- policy show ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("columns", [80, 200])
+def test_show_never_truncates_identifiers(path: Path, columns: int) -> None:
+    shown = _show(path, columns)
+    assert "…" not in shown
+    missing = {n for n in _identifiers(path) if n not in shown}
+    assert missing == set()
+    assert f"sha256 {load_policy(path).content_hash}" in shown
+    assert all(len(line) <= columns for line in shown.splitlines() if line.startswith(("┃", "│")))
+
+
+def test_show_keeps_long_names_whole_in_a_narrow_terminal(tmp_path: Path) -> None:
+    long_list = "a_list_whose_name_is_much_longer_than_any_column_of_a_narrow_terminal_can_hold"
+    long_type = "misconduct_recorded_by_the_conductor_of_a_regional_train_service_at_night"
+    text = BASE.replace("troublemakers", long_list).replace("misconduct", long_type)
+    path = tmp_path / "long.yaml"
+    path.write_text(text)
+    load_policy(path)
+    for columns in (40, 80):
+        shown = _show(path, columns)
+        assert long_list in shown and long_type in shown and "…" not in shown
+
+
+def test_show_of_the_active_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "p.db")
+    china = next(p for p in EXAMPLES if p.name == "china-scs.yaml")
+    assert _call(capsys, "policy", "activate", str(china), "--db", db)[0] == 0
+    code, out, _ = _call(capsys, "policy", "show", "--db", db)
+    assert code == 0
+    assert load_policy(china).content_hash in out and "ledger policy version 1" in out
+    words = out.split()
+    assert {"high_speed_rail", "dishonest_judgment_debtors", "SPC-DEBTOR-FAMILY"} <= set(words)
+    code, out, _ = _call(capsys, "policy", "show", "--db", db, "--json")
+    data = json.loads(out)
+    assert data["content_hash"] == load_policy(china).content_hash
+    assert data["activated_version"] == 1
