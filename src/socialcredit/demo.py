@@ -15,19 +15,49 @@ from rich.table import Table
 
 from socialcredit.columns import LedgerColumns
 from socialcredit.engine import Engine
+from socialcredit.errors import SocialCreditError
+from socialcredit.examples import example_policy
 from socialcredit.explain import Explanation
-from socialcredit.ledger import Ledger
+from socialcredit.ledger import IngestRules, Ledger
 from socialcredit.policy import load_policy
 from socialcredit.scoring import BulkStandings, Prepared, bulk_standings
-from socialcredit.sim.population import PopulationSpec, generate
+from socialcredit.sim.population import BEHAVIOURS, PopulationSpec, generate
 from socialcredit.timeutil import DAY, to_date
 
-EXAMPLES = Path(__file__).resolve().parent / "examples" / "policies"
+# what a demo directory holds; anything else in it means it is not ours to delete
+DEMO_FILES = {"population.jsonl", "demo.db", "demo.db-wal", "demo.db-shm", "demo.db-journal"}
+
+
+class DemoError(SocialCreditError):
+    """The demo cannot be built where it was asked to be."""
 
 
 def default_policy() -> Path:
-    """The seed policy shipped in the repository's examples."""
-    return EXAMPLES / "china-scs.yaml"
+    """The seed policy, china-scs.yaml, as shipped inside the package."""
+    return example_policy("china-scs")
+
+
+def prepare_directory(directory: Path) -> None:
+    """Create ``directory``, or empty it if it holds only an earlier demo's files.
+
+    Refuses (``DemoError``) a path that is a file or a directory holding anything else, so
+    ``--dir .`` never deletes someone's work.
+    """
+    if directory.exists():
+        if not directory.is_dir():
+            raise DemoError(f"--dir {directory}: exists and is not a directory")
+        others = sorted(p.name for p in directory.iterdir() if p.name not in DEMO_FILES)
+        if others:
+            raise DemoError(
+                f"--dir {directory}: holds files the demo did not make "
+                f"({', '.join(others[:3])}{', …' if len(others) > 3 else ''}); "
+                "choose an empty or new directory"
+            )
+        shutil.rmtree(directory)
+    try:
+        directory.mkdir(parents=True)
+    except OSError as exc:
+        raise DemoError(f"--dir {directory}: cannot create it ({exc.strerror})") from None
 
 
 @dataclass
@@ -81,13 +111,23 @@ def _pick_examples(
 def run_demo(
     directory: Path, n_subjects: int, seed: int, policy_file: Path | None, progress: Progress
 ) -> DemoReport:
-    """Generate, ingest, score and explain; returns the figures for ``print_report``."""
+    """Generate, ingest, score and explain; returns the figures for ``print_report``.
+
+    The policy is activated at the start of the simulated period (it is the rule the synthetic
+    nation lived under throughout), so time travel into the period evaluates under it.
+    """
+    if n_subjects < 1:
+        raise DemoError(f"--subjects {n_subjects}: the population needs at least one subject")
     policy_path = policy_file or default_policy()
     loaded = load_policy(policy_path)
+    missing = sorted({b.type for b in BEHAVIOURS} - set(loaded.policy.record_types))
+    if missing:
+        raise DemoError(
+            f"{policy_path}: the demo population has records of types this policy does not "
+            f"declare ({', '.join(missing)}); use a policy with china-scs.yaml's record types"
+        )
     spec = PopulationSpec(subjects=n_subjects, seed=seed)
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
+    prepare_directory(directory)
     data = directory / "population.jsonl"
     seconds: dict[str, float] = {}
 
@@ -113,22 +153,24 @@ def run_demo(
             loaded.policy.policy,
             loaded.policy.version,
             loaded.content_hash,
-            spec.end,
+            spec.start,
             "demo",
         )
         started = time.perf_counter()
         task = progress.add_task("ingesting into SQLite", total=count)
         result = ledger.ingest_file(
             str(data),
-            known_types=loaded.policy.subject_kinds_by_type(),
+            rules=IngestRules.from_policy(loaded.policy),
             now=spec.end,
             progress=lambda done: progress.update(task, completed=done),
         )
         progress.update(task, completed=count)
         seconds["ingest"] = time.perf_counter() - started
         if result.rejected:
-            raise RuntimeError(
-                f"the demo data had {result.rejected} rejected lines: {result.problems[:3]}"
+            first = "; ".join(f"line {p.line}: {p.message}" for p in result.problems[:3])
+            raise DemoError(
+                f"{policy_path}: {result.rejected:,} lines of the demo population were "
+                f"rejected under this policy ({first})"
             )
 
         started = time.perf_counter()

@@ -1,86 +1,178 @@
-"""The engine: a ledger and a policy, answering questions about subjects at any time.
+"""The engine: a ledger and its policy history, answering questions about subjects at any time.
 
 This is the library surface the CLI (and later the HTTP service) call. It does the I/O
 (reading the ledger, the clock) and hands plain data to the pure scoring functions.
+
+Every answer is evaluated under the policy that was in force at the time asked about: the
+ledger keeps every activation with its time, and a question about ``at`` uses the latest
+activation at or before ``at`` (or, when the engine was opened with a policy file, that file
+for every time). Answers name that policy's label and content hash.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import bisect
+import difflib
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from socialcredit.enforcement import Decision, decide
-from socialcredit.errors import NotFoundError, SocialCreditError
-from socialcredit.explain import Explanation, explain
-from socialcredit.ledger import Ledger
-from socialcredit.policy import (
-    CompiledPolicy,
-    LoadedPolicy,
-    compile_policy,
-    load_policy,
-    parse_policy,
-)
-from socialcredit.scoring import BulkStandings, Prepared, Standing, bulk_standings, standing
-from socialcredit.scoring.standing import standing_and_timelines
+from socialcredit.enforcement import Decision
+from socialcredit.enforcement import check as check_service
+from socialcredit.errors import NotFoundError, SocialCreditError, UnknownServiceError
+from socialcredit.ledger import Ledger, PolicyVersion
+from socialcredit.policy import CompiledPolicy, compile_policy, load_policy, parse_policy
+from socialcredit.scoring.prepared import Prepared
+from socialcredit.scoring.results import Standing
+from socialcredit.scoring.standing import standing
+from socialcredit.timeutil import to_iso
+
+if TYPE_CHECKING:
+    from socialcredit.explain import Explanation
+    from socialcredit.scoring.bulk import BulkStandings
 
 
 class NoPolicyError(SocialCreditError, LookupError):
     """The ledger has no active policy and none was given."""
 
 
+class PolicyNotInForceError(NoPolicyError):
+    """No policy had been activated yet at the time asked about."""
+
+
 class UnknownSubjectError(NotFoundError, LookupError):
     """The ledger has no entry about this subject."""
 
 
-def resolve_policy(ledger: Ledger, policy_file: str | None) -> tuple[LoadedPolicy, int | None]:
-    """The policy to use: ``policy_file`` if given, else the ledger's active one (with its version)."""
-    if policy_file:
-        return load_policy(policy_file), None
-    active = ledger.active_policy()
-    if active is None:
-        raise NoPolicyError(
-            "no active policy in this database: run `socialcredit policy activate FILE` "
-            "or pass --policy FILE"
-        )
-    # a policy stored under an older language version fails here with a PolicyError that
-    # names the stored version, like any invalid file
-    return parse_policy(active.body, f"<active policy v{active.version}>"), active.version
+def _label(pv: PolicyVersion) -> str:
+    return f"{pv.policy_id}@{pv.declared_version}"
 
 
-@dataclass
+def require_service(policy: CompiledPolicy, service: str) -> None:
+    """Raise ``UnknownServiceError`` unless ``policy`` knows ``service`` (see ``services()``).
+
+    A decision about a service the rules never mention would be an "allow" by default: a
+    typo at a service point must not open it.
+    """
+    known = policy.services()
+    if service in known:
+        return
+    close = difflib.get_close_matches(service, known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"its services are {', '.join(known)}"
+    raise UnknownServiceError(
+        f"unknown service {service!r}: policy {policy.version_label} does not name it ({hint})"
+    )
+
+
 class Engine:
-    """Scores, checks and explains subjects from ``ledger`` under ``policy``."""
+    """Scores, checks and explains subjects from ``ledger`` under the policy in force.
 
-    ledger: Ledger
-    policy: CompiledPolicy
-    clock: Callable[[], int]
-    activated_version: int | None = None
+    ``clock`` gives "now" in epoch seconds for calls without ``at``. Build one with
+    ``Engine.open``; the policy history is read once, when the engine is opened.
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        clock: Callable[[], int],
+        history: Sequence[PolicyVersion] = (),
+        policy: CompiledPolicy | None = None,
+    ) -> None:
+        """An engine over ``history`` (activations), or over ``policy`` for every time."""
+        if policy is None and not history:
+            raise NoPolicyError(
+                "no active policy in this database: run `socialcredit policy activate FILE` "
+                "or pass --policy FILE"
+            )
+        self.ledger = ledger
+        self.clock = clock
+        self.fixed_policy = policy
+        self.history = sorted(history, key=lambda pv: (pv.activated_at, pv.version))
+        self._starts = [pv.activated_at for pv in self.history]
+        self._compiled: dict[str, CompiledPolicy] = {}
 
     @classmethod
     def open(
         cls, ledger: Ledger, clock: Callable[[], int], policy_file: str | None = None
     ) -> Engine:
-        """An engine over ``ledger`` using ``policy_file`` or the ledger's active policy."""
-        loaded, version = resolve_policy(ledger, policy_file)
-        return cls(ledger, compile_policy(loaded), clock, version)
+        """An engine over ``ledger``: under ``policy_file`` if given, else its policy history."""
+        if policy_file:
+            return cls(ledger, clock, policy=compile_policy(load_policy(policy_file)))
+        return cls(ledger, clock, history=ledger.policy_history())
 
-    def _prepared(self, subject: str) -> tuple[Prepared, int]:
+    # ------------------------------------------------------------------ policies
+
+    def policy_version_at(self, t: int) -> PolicyVersion | None:
+        """The activation in force at ``t`` (None when a policy file was given).
+
+        Raises ``PolicyNotInForceError`` when ``t`` is before the first activation.
+        """
+        if self.fixed_policy is not None:
+            return None
+        i = bisect.bisect_right(self._starts, t)
+        if i == 0:
+            first = self.history[0]
+            raise PolicyNotInForceError(
+                f"no policy was in force at {to_iso(t)}: the first, {_label(first)} "
+                f"(sha256 {first.content_hash[:12]}), was activated on "
+                f"{to_iso(first.activated_at)}; ask about a time from then on, or pass "
+                "--policy FILE to evaluate under a policy of your choice"
+            )
+        return self.history[i - 1]
+
+    def policy_at(self, t: int) -> CompiledPolicy:
+        """The compiled policy in force at ``t`` (compiled on first use, cached by content)."""
+        pv = self.policy_version_at(t)
+        if pv is None:
+            assert self.fixed_policy is not None
+            return self.fixed_policy
+        compiled = self._compiled.get(pv.content_hash)
+        if compiled is None:
+            # a policy stored under an older language version fails here with a PolicyError
+            # that names the stored version, like any invalid file
+            source = f"<policy v{pv.version} activated {to_iso(pv.activated_at)}>"
+            compiled = compile_policy(parse_policy(pv.body, source))
+            self._compiled[pv.content_hash] = compiled
+        return compiled
+
+    @property
+    def policy(self) -> CompiledPolicy:
+        """The policy in force now (by ``clock``)."""
+        return self.policy_at(self.clock())
+
+    @property
+    def activated_version(self) -> int | None:
+        """The ledger's version number of the policy in force now (None for a policy file)."""
+        pv = self.policy_version_at(self.clock())
+        return pv.version if pv is not None else None
+
+    # ------------------------------------------------------------------ reads
+
+    def _at(self, at: int | None) -> int:
+        return self.clock() if at is None else at
+
+    def _prepared(self, subject: str, policy: CompiledPolicy) -> Prepared:
         cols = self.ledger.columns([subject], follow_relations=True)
         has_any = (cols.rec_subject == 0).any() or (cols.rel_subject == 0).any()
         if not has_any and not self.ledger.has_subject(subject):
             raise UnknownSubjectError(f"the ledger has no entry about subject {subject!r}")
-        return Prepared.build(cols, self.policy), 0
+        return Prepared.build(cols, policy)
 
     def standing(self, subject: str, at: int | None = None) -> Standing:
         """The subject's score, grade, lists and measures at ``at`` (default: now)."""
-        prep, idx = self._prepared(subject)
-        return standing(prep, idx, self.clock() if at is None else at)
+        t = self._at(at)
+        return standing(self._prepared(subject, self.policy_at(t)), 0, t)
 
     def check(self, subject: str, service: str, at: int | None = None) -> Decision:
-        """Allow or deny ``service`` for ``subject``; an unknown subject is allowed."""
-        t = self.clock() if at is None else at
+        """Allow or deny ``service`` for ``subject`` at ``at`` (default: now).
+
+        An unknown service raises ``UnknownServiceError`` (whatever the subject); a subject
+        the ledger has never seen is allowed, with ``known=False``.
+        """
+        t = self._at(at)
+        policy = self.policy_at(t)
+        require_service(policy, service)
         try:
-            prep, idx = self._prepared(subject)
+            prep = self._prepared(subject, policy)
         except UnknownSubjectError:
             return Decision(
                 subject,
@@ -91,31 +183,47 @@ class Engine:
                 None,
                 False,
                 [],
-                self.policy.version_label,
-                self.policy.loaded.content_hash,
+                policy.version_label,
+                policy.loaded.content_hash,
                 known=False,
             )
-        return decide(standing(prep, idx, t), service)
+        # only the measures on this service are evaluated (equal to the full standing's
+        # decision: a property test in the enforcement tests checks it)
+        return check_service(prep, 0, service, t)
 
     def explain(self, subject: str, service: str, at: int | None = None) -> Explanation:
         """Why ``subject`` is allowed or denied ``service``, and what would change it.
 
-        The explanation carries the subject's full standing (``.standing``) too.
+        The explanation carries the subject's full standing (``.standing``) too. An unknown
+        service raises ``UnknownServiceError``; an unknown subject ``UnknownSubjectError``.
         """
         return self.explain_services(subject, [service], at)[0]
 
     def explain_services(
         self, subject: str, services: list[str] | None = None, at: int | None = None
     ) -> list[Explanation]:
-        """Explanations for several services (default: every service with a measure in force)."""
-        t = self.clock() if at is None else at
-        prep, idx = self._prepared(subject)
-        computed = standing_and_timelines(prep, idx, t)
+        """Explanations for several services (default: every service with a measure in force).
+
+        Every named service is checked against the policy in force before the subject is read.
+        """
+        from socialcredit.explain import explain
+        from socialcredit.scoring.standing import standing_and_timelines
+
+        t = self._at(at)
+        policy = self.policy_at(t)
+        for s in services or []:
+            require_service(policy, s)
+        prep = self._prepared(subject, policy)
+        computed = standing_and_timelines(prep, 0, t)
         st = computed[0]
         wanted = services if services is not None else sorted({m.service for m in st.measures})
-        return [explain(prep, idx, s, t, computed) for s in wanted]
+        return [explain(prep, 0, s, t, computed) for s in wanted]
 
     def recompute(self, at: int | None = None) -> BulkStandings:
-        """Everyone's standing at ``at``, computed from the whole ledger in bulk."""
+        """Everyone's standing at ``at``, in bulk, under the policy then in force (``.policy``)."""
+        from socialcredit.scoring.bulk import bulk_standings
+
+        t = self._at(at)
+        policy = self.policy_at(t)
         cols = self.ledger.columns(with_ids=False)
-        return bulk_standings(Prepared.build(cols, self.policy), self.clock() if at is None else at)
+        return bulk_standings(Prepared.build(cols, policy), t)

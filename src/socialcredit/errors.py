@@ -43,4 +43,14 @@ class StorageError(SocialCreditError):
     http_status = 503
 
 
-__all__ = ["ConflictError", "NotFoundError", "SocialCreditError", "StorageError"]
+class UnknownServiceError(NotFoundError, LookupError):
+    """A service the policy in force does not know (no measure names it, none is declared)."""
+
+
+__all__ = [
+    "ConflictError",
+    "NotFoundError",
+    "SocialCreditError",
+    "StorageError",
+    "UnknownServiceError",
+]

@@ -10,12 +10,12 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 # importing the command modules registers their commands on ``app``
 from socialcredit.cli import export, ingest, policy, read, setup, subjects  # noqa: F401
 from socialcredit.cli.common import app, err
 from socialcredit.errors import SocialCreditError
-from socialcredit.policy import PolicyError
 
 
 def run(args: list[str] | None = None) -> int:
@@ -36,12 +36,11 @@ def run(args: list[str] | None = None) -> int:
     except typer.Abort:
         err.print("aborted")
         return 1
-    except PolicyError as exc:
-        for p in exc.problems:
-            err.print(f"[red]error[/red] {p}", highlight=False)
-        return exc.exit_code
     except SocialCreditError as exc:
-        err.print(f"[red]error[/red] {exc.message}", highlight=False)
+        # a PolicyError carries every problem found, each with its file, line and field
+        problems = getattr(exc, "problems", None) or [exc.message]
+        for p in problems:
+            err.print(f"[red]error[/red] {escape(str(p))}", highlight=False)
         return exc.exit_code
 
 

@@ -7,35 +7,77 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from socialcredit.engine import Engine
 from socialcredit.errors import SocialCreditError
-from socialcredit.ledger import Ledger
 from socialcredit.timeutil import parse_timestamp
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from socialcredit.engine import Engine
+    from socialcredit.ledger import Ledger
+
+# Imports are kept light here and in every command module: each command imports what only
+# it needs inside its function, so that `socialcredit check` does not pay for Parquet export
+# or progress bars (start-up time is measured in benchmarks/bench_startup.py).
+
+
+def version() -> str:
+    """socialcredit's version: the installed distribution's, else the package's own."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("socialcredit")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        from socialcredit import __version__
+
+        return __version__
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"socialcredit {version()}", highlight=False)
+        raise typer.Exit(0)
+
 
 app = typer.Typer(
     help="An open, accountable social credit engine: policies as data, explained decisions.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 policy_app = typer.Typer(help="Read, check and activate policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print socialcredit's version and exit.",
+            callback=_show_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """An open, accountable social credit engine: policies as data, explained decisions.
+
+    Exit codes: 0 success; 1 the command ran and found problems (rejected or conflicting
+    input lines, a policy that fails validation); 2 the input or request cannot be used
+    (bad option, file, date, policy or name; no database or no policy in force).
+    """
 
 
 class CliError(SocialCreditError):
@@ -56,26 +98,39 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         envvar="SOCIALCREDIT_DB",
-        help="Database: a SQLAlchemy URL or a SQLite file path [default: socialcredit.db].",
+        help="Database: a SQLAlchemy URL or a SQLite file path.",
+        show_default="socialcredit.db",
     ),
 ]
 AtOption = Annotated[
     str | None,
-    typer.Option("--at", help="Evaluate as of this date or time (ISO 8601) [default: now]."),
+    typer.Option(
+        "--at",
+        help="Evaluate as of this date or time (ISO 8601), under the policy in force then.",
+        show_default="now",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 PolicyOption = Annotated[
     str | None,
-    typer.Option("--policy", help="Use this policy file instead of the active one."),
+    typer.Option(
+        "--policy",
+        help="Use this policy file instead of the policy in force (at --at).",
+        show_default="the policy in force",
+    ),
 ]
 
 
 def parse_at(value: str | None) -> int | None:
+    """``--at``: epoch seconds, or None for now."""
     return parse_timestamp(value) if value else None
 
 
 @contextmanager
 def open_ledger(db: str | None, create: bool = False) -> Iterator[Ledger]:
+    """The ledger at ``db`` (created or upgraded with ``create``), closed afterwards."""
+    from socialcredit.ledger import Ledger
+
     ledger = Ledger.open(db)
     try:
         if create:
@@ -86,14 +141,39 @@ def open_ledger(db: str | None, create: bool = False) -> Iterator[Ledger]:
 
 
 def open_engine(ledger: Ledger, policy: str | None) -> Engine:
+    """An engine over ``ledger``: under ``policy`` (a file) or the policies in force."""
+    from socialcredit.engine import Engine
+
     return Engine.open(ledger, now, policy)
 
 
 def print_json(data: Any) -> None:
+    """``data`` as indented JSON on stdout (not through Rich: no wrapping, no markup)."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+def table(*columns: str, title: str | None = None) -> Table:
+    """A Rich table whose cells wrap (never truncate): identifiers stay whole in pipes and
+    narrow terminals."""
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in columns:
+        t.add_column(col, overflow="fold")
+    return t
+
+
 def progress_bar() -> Progress:
+    """A progress bar on stderr, shown only on a terminal."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),

@@ -1,11 +1,14 @@
-"""Reading one subject: ``score``, ``check``, ``explain``."""
+"""Reading one subject: ``score``, ``check``, ``explain``.
+
+Each answer is evaluated under the policy in force at ``--at`` (or ``--policy FILE``) and
+names that policy's label and the start of its content hash.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from socialcredit.cli.common import (
     AtOption,
@@ -18,13 +21,20 @@ from socialcredit.cli.common import (
     out,
     parse_at,
     print_json,
+    table,
 )
 from socialcredit.timeutil import to_date
+
+SubjectArgument = Annotated[str, typer.Argument(help="The subject's identifier.")]
+
+
+def _under(label: str, content_hash: str) -> str:
+    return f"{label} (sha256 {content_hash[:12]})"
 
 
 @app.command()
 def score(
-    subject: Annotated[str, typer.Argument(help="The subject's identifier.")],
+    subject: SubjectArgument,
     db: DbOption = None,
     at: AtOption = None,
     policy: PolicyOption = None,
@@ -37,17 +47,21 @@ def score(
         print_json(st.to_json())
         return
     out.print(
-        f"[bold]{st.subject}[/bold] ({st.kind}) on {to_date(st.at)} under {st.policy_version}: "
-        f"score [bold]{st.score:g}[/bold], grade [bold]{st.grade}[/bold]"
+        f"[bold]{st.subject}[/bold] ({st.kind}) on {to_date(st.at)} under "
+        f"{_under(st.policy_version, st.policy_hash)}: "
+        f"score [bold]{st.score:g}[/bold], grade [bold]{st.grade}[/bold]",
+        highlight=False,
     )
     for m in st.lists:
         out.print(
-            f"  on {m.kind} list [bold]{m.name}[/bold] since {to_date(m.since)} until {to_date(m.until) or 'no end in sight'}"
+            f"  on {m.kind} list [bold]{m.name}[/bold] since {to_date(m.since)} "
+            f"until {to_date(m.until) or 'no end in sight'}",
+            highlight=False,
         )
     if st.measures:
-        t = Table(title="measures in force")
-        for col in ("measure", "service", "effect", "since", "until", "via"):
-            t.add_column(col)
+        t = table(
+            "measure", "service", "effect", "since", "until", "via", title="measures in force"
+        )
         for ms in st.measures:
             via = f"{ms.via_relation} {ms.via_subject}" if ms.via_subject else ""
             t.add_row(
@@ -59,9 +73,16 @@ def score(
                 via,
             )
         out.print(t)
-    t = Table(title=f"breakdown (base {st.base:g})")
-    for col in ("record", "type", "occurred", "points", "counts", "status", "expires"):
-        t.add_column(col)
+    t = table(
+        "record",
+        "type",
+        "occurred",
+        "points",
+        "counts",
+        "status",
+        "expires",
+        title=f"breakdown (base {st.base:g})",
+    )
     for line in st.breakdown:
         t.add_row(
             f"{line.source}/{line.id}",
@@ -77,14 +98,18 @@ def score(
 
 @app.command()
 def check(
-    subject: Annotated[str, typer.Argument(help="The subject's identifier.")],
+    subject: SubjectArgument,
     service: Annotated[str, typer.Argument(help="The service asked for, e.g. air_travel.")],
     db: DbOption = None,
     at: AtOption = None,
     policy: PolicyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """What a service point learns: allow or deny and a reason code, nothing more."""
+    """What a service point learns: allow or deny and a reason code, nothing more.
+
+    A service the policy does not know is an error (exit 2); a subject the ledger has
+    never seen is allowed, and the answer says so ("known": false).
+    """
     with open_ledger(db) as ledger:
         decision = open_engine(ledger, policy).check(subject, service, parse_at(at))
     if as_json:
@@ -99,15 +124,22 @@ def check(
             if decision.indefinite
             else f"; eligible again on {decision.eligible_again_on}"
         )
-    out.print(line)
+    if not decision.known:
+        line += " (no entries about this subject)"
+    line += f" under {_under(decision.policy_version, decision.policy_hash)}"
+    out.print(line, highlight=False)
 
 
 @app.command()
 def explain(
-    subject: Annotated[str, typer.Argument(help="The subject's identifier.")],
+    subject: SubjectArgument,
     service: Annotated[
         str | None,
-        typer.Option("--service", help="Explain this service [default: every one with a measure]."),
+        typer.Option(
+            "--service",
+            help="Explain this service.",
+            show_default="every service with a measure in force",
+        ),
     ] = None,
     db: DbOption = None,
     at: AtOption = None,
@@ -127,9 +159,15 @@ def explain(
         return
     if not explanations:
         out.print(
-            f"{subject}: score {st.score:g}, grade {st.grade}; no measure is in force under {st.policy_version}."
+            f"{subject}: score {st.score:g}, grade {st.grade}; no measure is in force under "
+            f"{_under(st.policy_version, st.policy_hash)}.",
+            highlight=False,
         )
     for e in explanations:
         out.print(f"[bold]{subject} — {e.decision.service}[/bold]")
         out.print(e.text, highlight=False)
+        out.print(
+            f"(policy {e.standing.policy_version}, sha256 {e.standing.policy_hash[:12]})",
+            highlight=False,
+        )
         out.print()

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from socialcredit.cli.common import (
+    CliError,
     DbOption,
     app,
     now,
@@ -57,7 +58,11 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 2026,
     policy: Annotated[
         Path | None,
-        typer.Option("--policy", help="Policy file [default: examples/policies/china-scs.yaml]."),
+        typer.Option(
+            "--policy",
+            help="Policy file.",
+            show_default="china-scs.yaml, shipped with the package",
+        ),
     ] = None,
 ) -> None:
     """Build a demo database from a synthetic population and show what the policy does to it."""
@@ -66,3 +71,28 @@ def demo(
     with progress_bar() as progress:
         report = run_demo(directory, n_subjects, seed, policy, progress)
     print_report(report, out)
+
+
+@app.command()
+def examples(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Example names, e.g. china-scs.", show_default="every example"),
+    ] = None,
+) -> None:
+    """Print the paths of the example policies shipped with the package, one a line.
+
+    For use in a shell: ``socialcredit policy validate $(socialcredit examples)``.
+    """
+    from socialcredit.examples import example_policies, example_policy
+
+    if not names:
+        paths = example_policies()
+    else:
+        paths = [example_policy(n) for n in names]
+        missing = [n for n, p in zip(names, paths, strict=True) if not p.is_file()]
+        if missing:
+            known = ", ".join(p.stem for p in example_policies())
+            raise CliError(f"no example policy named {missing[0]!r}; the examples are {known}")
+    for path in paths:
+        print(path)

@@ -1,0 +1,195 @@
+"""``score``, ``check`` and ``explain``: JSON contracts, time travel under the policy then in
+force, no fail-open on unknown services, unknown subjects said to be unknown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from socialcredit.policy import load_policy
+from socialcredit.timeutil import parse_timestamp
+from tests.cli.conftest import CHINA, activate, call
+from tests.conftest import TEST_POLICY
+
+CHINA_HASH = load_policy(CHINA).content_hash
+
+
+def test_score_json_contract(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = call(capsys, "score", "debtor", "--db", db, "--at", "2026-06-01", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert {
+        "subject",
+        "at",
+        "policy_version",
+        "policy_hash",
+        "score",
+        "grade",
+        "lists",
+        "sanctions",
+        "breakdown",
+    } <= set(data)
+    assert data["policy_version"] == "china-scs@2026.1"
+    assert data["policy_hash"] == CHINA_HASH
+    # 1000 - 50 (illustrative points) = 950, below the A band (960): grade B
+    assert data["score"] == 950 and data["grade"] == "B"
+    assert data["lists"] == ["dishonest_judgment_debtors"]
+    air = next(s for s in data["sanctions"] if s["service"] == "air_travel")
+    assert {"name", "service", "effect", "since", "until"} <= set(air)
+    assert air["effect"] == "deny" and air["since"] == "2026-01-12T00:00:00Z"
+
+
+def test_check_json_contract_and_least_privilege(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = call(
+        capsys, "check", "debtor", "air_travel", "--db", db, "--at", "2026-06-01", "--json"
+    )
+    data = json.loads(out)
+    assert code == 0
+    assert data["decision"] == "deny" and data["reasons"] == ["SPC-DEBTOR"]
+    # the record expires after P10Y = 10 x 365 days from 2026-01-10; 2028, 2032 are leap years
+    assert data["eligible_again_on"] == "2036-01-08"
+    assert data["policy_version"] == "china-scs@2026.1" and data["policy_hash"] == CHINA_HASH
+    assert data["known"] is True
+    assert "breakdown" not in data and "score" not in data  # the counter learns no more
+    code, out, _ = call(
+        capsys, "check", "child", "private_school", "--db", db, "--at", "2026-06-01", "--json"
+    )
+    assert json.loads(out)["decision"] == "deny"
+
+
+def test_time_travel(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # before the court's record was known, the debtor could fly
+    _, out, _ = call(
+        capsys, "check", "debtor", "air_travel", "--db", db, "--at", "2026-01-11", "--json"
+    )
+    assert json.loads(out)["decision"] == "allow"
+
+
+def test_explain_names_record_list_and_remedy(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = call(
+        capsys,
+        "explain",
+        "debtor",
+        "--service",
+        "air_travel",
+        "--db",
+        db,
+        "--at",
+        "2026-06-01",
+        "--json",
+    )
+    data = json.loads(out)
+    assert data["policy_hash"] == CHINA_HASH
+    best = data["explanation"]["best_action"]
+    assert best["kind"] == "resolve" and best["record"] == "court/j1"
+    assert best["eligible_again_on"] == "2026-06-04"  # lifted 3 days after payment
+    code, out, _ = call(capsys, "explain", "debtor", "--db", db, "--at", "2026-06-01")
+    assert code == 0 and "court/j1" in out and "air_travel" in out
+    assert CHINA_HASH[:12] in out
+
+
+# ---------------------------------------------------------------- item 4: no fail-open
+
+
+def test_a_misspelt_service_is_an_error_not_an_allow(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for args in (
+        ["check", "debtor", "air_travl"],
+        ["check", "stranger", "air_travl"],  # checked before the subject
+        ["explain", "debtor", "--service", "air_travl"],
+    ):
+        code, out, err = call(capsys, *args, "--db", db, "--at", "2026-06-01")
+        assert code == 2, args
+        assert out == ""
+        assert "unknown service 'air_travl'" in err and "did you mean 'air_travel'" in err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_an_unknown_subject_is_allowed_and_said_to_be_unknown(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = call(capsys, "check", "stranger", "air_travel", "--db", db, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["decision"] == "allow" and data["known"] is False
+    code, out, _ = call(capsys, "check", "stranger", "air_travel", "--db", db)
+    assert code == 0 and out.startswith("ALLOW stranger air_travel")
+    assert "no entries about this subject" in out
+    code, out, _ = call(capsys, "check", "debtor", "air_travel", "--db", db)
+    assert "no entries" not in out
+
+
+# ---------------------------------------------------- item 1: the policy in force at --at
+
+V2 = TEST_POLICY.replace('version: "1"', 'version: "2"').replace("points: -100", "points: -200")
+
+
+@pytest.fixture
+def two_versions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """test-policy v1 in force from 2026-01-01, v2 (a debt costs 200, not 100) from 2026-06-01."""
+    v1, v2 = tmp_path / "v1.yaml", tmp_path / "v2.yaml"
+    v1.write_text(TEST_POLICY)
+    v2.write_text(V2)
+    db = str(tmp_path / "two.db")
+    activate(db, str(v1), parse_timestamp("2026-01-01"))
+    activate(db, str(v2), parse_timestamp("2026-06-01"))
+    data = tmp_path / "debt.jsonl"
+    data.write_text(
+        '{"id": "d1", "source": "court", "subject": "wang", "type": "debt", '
+        '"occurred_at": "2026-02-01", "recorded_at": "2026-02-01"}\n'
+    )
+    assert call(capsys, "ingest", str(data), "--db", db)[0] == 0
+    return db
+
+
+def test_at_evaluates_under_the_policy_then_in_force(
+    two_versions: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = two_versions
+    v1_hash = load_policy(tmp_path / "v1.yaml").content_hash
+    v2_hash = load_policy(tmp_path / "v2.yaml").content_hash
+    _, out, _ = call(capsys, "score", "wang", "--db", db, "--at", "2026-03-01", "--json")
+    data = json.loads(out)
+    # v1: 1000 - 100 = 900 (grade B)
+    assert data["score"] == 900 and data["grade"] == "B"
+    assert (data["policy_version"], data["policy_hash"]) == ("test-policy@1", v1_hash)
+    _, out, _ = call(capsys, "score", "wang", "--db", db, "--at", "2026-07-01", "--json")
+    data = json.loads(out)
+    # v2: 1000 - 200 = 800 (grade C)
+    assert data["score"] == 800 and data["grade"] == "C"
+    assert (data["policy_version"], data["policy_hash"]) == ("test-policy@2", v2_hash)
+    # the text names the version and the start of its hash
+    _, out, _ = call(capsys, "score", "wang", "--db", db, "--at", "2026-03-01")
+    assert "test-policy@1" in out and v1_hash[:12] in out
+    _, out, _ = call(capsys, "check", "wang", "luxury_hotel", "--db", db, "--at", "2026-03-01")
+    assert out.startswith("ALLOW") and "test-policy@1" in out
+    _, out, _ = call(capsys, "check", "wang", "luxury_hotel", "--db", db, "--at", "2026-07-01")
+    assert out.startswith("DENY") and "test-policy@2" in out
+
+
+def test_at_before_the_first_policy_says_when_it_starts(
+    two_versions: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = call(capsys, "score", "wang", "--db", two_versions, "--at", "2025-12-01")
+    assert code == 2 and out == ""
+    assert "no policy was in force at 2025-12-01" in err
+    assert "test-policy@1" in err and "activated on 2026-01-01" in err
+    assert len(err.strip().splitlines()) == 1
+    # with a policy file, any date works
+    code, out, _ = call(
+        capsys,
+        "score",
+        "wang",
+        "--db",
+        two_versions,
+        "--at",
+        "2025-12-01",
+        "--policy",
+        str(tmp_path / "v2.yaml"),
+        "--json",
+    )
+    assert code == 0 and json.loads(out)["policy_version"] == "test-policy@2"

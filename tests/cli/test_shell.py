@@ -1,0 +1,210 @@
+"""The shell around the commands: --version, -h, defaults in --help, whole identifiers in
+pipes and narrow terminals, the documented exit codes, one line for every bad input."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from importlib.metadata import version as dist_version
+from pathlib import Path
+
+import orjson
+import pytest
+
+import socialcredit
+from socialcredit.cli import run
+from tests.cli.conftest import ROOT, call
+
+LONG_ID = "court-enforcement-bureau-shanghai-2026/judgment-000000000000000012345678"
+
+
+def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = call(capsys, "--version")
+    assert code == 0 and out.strip() == f"socialcredit {socialcredit.__version__}"
+    # one source of truth: the installed metadata says the same, and pyproject reads it
+    assert dist_version("socialcredit") == socialcredit.__version__
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in pyproject
+    assert 'version = { attr = "socialcredit.__version__" }' in pyproject
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["score"], ["check"], ["demo"], ["policy"], ["policy", "show"], ["ingest"]]
+)
+def test_h_is_help_everywhere(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, short, _ = call(capsys, *command, "-h")
+    assert code == 0 and "Usage:" in short
+    code, long, _ = call(capsys, *command, "--help")
+    assert short == long
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["score"], ["--db", "socialcredit.db", "--at", "now", "--policy", "the policy in force"]),
+        (["check"], ["socialcredit.db"]),
+        (["explain"], ["every service with a measure in force"]),
+        (["subjects"], ["--limit", "socialcredit.db"]),
+        (["demo"], ["107000", "2026", "demo-data", "china-scs.yaml"]),
+    ],
+)
+def test_help_shows_every_default(
+    command: list[str],
+    expected: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # one option per line, nothing wrapped
+    code, out, _ = call(capsys, *command, "--help")
+    assert code == 0
+    defaults = re.findall(r"\[default: ([^\]]+)\]", out)
+    for word in expected:
+        assert word in out
+    if command != ["explain"]:
+        assert any("socialcredit.db" in d for d in defaults) or command == ["demo"]
+    # every option that takes a value and has a default shows it
+    for line in out.splitlines():
+        if re.search(r"--(db|at|limit|subjects|seed|dir)\b", line):
+            assert "[default:" in line, line
+
+
+def _ledger_with_long_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    from tests.cli.conftest import CHINA, IN_FORCE_FROM, activate
+
+    db = str(tmp_path / "long.db")
+    activate(db, CHINA, IN_FORCE_FROM)
+    source, entry_id = LONG_ID.split("/")
+    data = tmp_path / "long.jsonl"
+    data.write_bytes(
+        orjson.dumps(
+            {
+                "id": entry_id,
+                "source": source,
+                "subject": "debtor",
+                "type": "court_judgment_unfulfilled",
+                "occurred_at": "2026-01-10",
+                "recorded_at": "2026-01-12",
+            }
+        )
+        + b"\n"
+    )
+    assert call(capsys, "ingest", str(data), "--db", db)[0] == 0
+    return db
+
+
+def test_tables_never_truncate_identifiers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = _ledger_with_long_ids(tmp_path, capsys)
+    # a pipe (not a terminal) in an 80-column environment, as `score debtor | cat` is
+    env = {**os.environ, "COLUMNS": "80"}
+    result = subprocess.run(
+        [sys.executable, "-m", "socialcredit", "score", "debtor", "--db", db, "--at", "2026-06-01"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "…" not in result.stdout
+    # the id may wrap inside its cell, but every character is there, in order
+    cells = "".join(
+        part.strip()
+        for line in result.stdout.splitlines()
+        if line.startswith("│")
+        for part in line.split("│")[1:2]
+    )
+    assert LONG_ID in cells
+
+
+# Exit codes as the README documents them: a representative command for each.
+def test_exit_codes_are_as_documented(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("### Exit codes", 1)[1].split("\n#", 1)[0]
+    documented = {int(m) for m in re.findall(r"^\| `(\d)` \|", table, re.M)}
+    assert documented == {0, 1, 2}
+    bad_lines = tmp_path / "bad.jsonl"
+    bad_lines.write_text('{"id": "x", "source": "s", "subject": "a", "type": "no_such_type"}\n')
+    bad_policy = tmp_path / "bad.yaml"
+    bad_policy.write_text("policy: x\nversion: 1\n")
+    cases = [
+        (0, ["check", "debtor", "air_travel", "--db", db]),
+        (0, ["policy", "validate", str(ROOT / "examples" / "policies" / "china-scs.yaml")]),
+        (1, ["ingest", str(bad_lines), "--db", db]),
+        (2, ["check", "debtor", "air_travl", "--db", db]),
+        (2, ["score", "nobody", "--db", db]),
+        (2, ["score", "debtor", "--at", "yesterday-ish", "--db", db]),
+        (2, ["score", "debtor", "--no-such-option"]),
+        (2, ["policy", "validate", str(bad_policy)]),
+        (2, ["policy", "activate", str(bad_policy), "--db", db]),
+        (2, ["score", "x", "--db", str(tmp_path / "never-initialised.db")]),
+    ]
+    for expected, args in cases:
+        assert call(capsys, *args)[0] == expected, args
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["score", "nobody"], "no entry about subject 'nobody'"),
+        (["score", "debtor", "--at", "last tuesday"], "not a timestamp"),
+        (["score", "debtor", "--policy", "missing.yaml"], "missing.yaml"),
+        (["check", "debtor", "air_travl"], "did you mean 'air_travel'"),
+        (["explain", "debtor", "--service", "nope"], "unknown service 'nope'"),
+        (["export", "standings", "-o", "x.xlsx"], "cannot tell the format"),
+        (["ingest", "missing.jsonl"], "cannot read 'missing.jsonl'"),
+        (["subjects", "--grade", "Z"], "unknown grade 'Z'"),
+        (["init", "--policy", "missing.yaml"], "missing.yaml"),
+    ],
+)
+def test_errors_are_one_clear_line(
+    db: str, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, _, err = call(capsys, *args, "--db", db)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--subjects", "0"], "at least one subject"),
+        (["--policy", "FAIR"], "does not declare"),
+    ],
+)
+def test_demo_refuses_bad_input_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    fair = str(ROOT / "examples" / "policies" / "fair-transit.yaml")
+    args = [fair if a == "FAIR" else a for a in args]
+    code, _, err = call(capsys, "demo", "--dir", str(tmp_path / "d"), *args)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_demo_never_deletes_a_directory_it_did_not_make(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keep = tmp_path / "work" / "thesis.tex"
+    keep.parent.mkdir()
+    keep.write_text("three years")
+    code, _, err = call(capsys, "demo", "--dir", str(keep.parent), "--subjects", "10")
+    assert code == 2 and "thesis.tex" in err
+    assert keep.read_text() == "three years"
+
+
+def test_no_active_policy_is_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(tmp_path / "empty.db")
+    assert call(capsys, "init", "--db", path)[0] == 0
+    code, _, err = call(capsys, "score", "x", "--db", path)
+    assert code == 2 and "no active policy" in err
+    code, _, err = call(capsys, "score", "x", "--db", str(tmp_path / "never-initialised.db"))
+    assert code == 2 and "socialcredit init" in err
+
+
+def test_run_returns_usage_errors_as_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["no-such-command"]) == 2
+    assert "No such command" in capsys.readouterr().err
