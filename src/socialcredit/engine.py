@@ -20,7 +20,14 @@ from socialcredit.enforcement import Decision
 from socialcredit.enforcement import check as check_service
 from socialcredit.errors import NotFoundError, SocialCreditError, UnknownServiceError
 from socialcredit.ledger import Ledger, PolicyVersion
-from socialcredit.policy import CompiledPolicy, compile_policy, load_policy, parse_policy
+from socialcredit.policy import (
+    CompiledPolicy,
+    LoadedPolicy,
+    compile_policy,
+    content_hash,
+    load_policy,
+    parse_policy,
+)
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.results import Standing
 from socialcredit.scoring.standing import standing
@@ -45,6 +52,33 @@ class UnknownSubjectError(NotFoundError, LookupError):
 
 def _label(pv: PolicyVersion) -> str:
     return f"{pv.policy_id}@{pv.declared_version}"
+
+
+def parse_stored(pv: PolicyVersion) -> LoadedPolicy:
+    """The policy of activation ``pv``, parsed from the body the ledger stores.
+
+    The body was validated when it was activated, so it is read on a fast path (libyaml when
+    available, no line map) and accepted only if its content hash is the one recorded at
+    activation; anything else goes through ``parse_policy`` and its full error report (a
+    body stored under an older language version fails there, naming its version).
+    """
+    import yaml
+    from pydantic import ValidationError
+
+    from socialcredit.policy.checks import cross_reference_problems
+    from socialcredit.policy.model import Policy
+
+    source = f"<policy v{pv.version} activated {to_iso(pv.activated_at)}>"
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(pv.body, Loader=loader)
+        if isinstance(data, dict) and not cross_reference_problems(data):
+            policy = Policy.model_validate(data)
+            if content_hash(policy) == pv.content_hash:
+                return LoadedPolicy(policy, pv.body, source, pv.content_hash)
+    except (yaml.YAMLError, ValidationError):
+        pass
+    return parse_policy(pv.body, source)
 
 
 def require_service(policy: CompiledPolicy, service: str) -> None:
@@ -127,10 +161,7 @@ class Engine:
             return self.fixed_policy
         compiled = self._compiled.get(pv.content_hash)
         if compiled is None:
-            # a policy stored under an older language version fails here with a PolicyError
-            # that names the stored version, like any invalid file
-            source = f"<policy v{pv.version} activated {to_iso(pv.activated_at)}>"
-            compiled = compile_policy(parse_policy(pv.body, source))
+            compiled = compile_policy(parse_stored(pv))
             self._compiled[pv.content_hash] = compiled
         return compiled
 

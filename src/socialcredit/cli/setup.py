@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,8 +16,10 @@ from socialcredit.cli.common import (
     out,
     progress_bar,
 )
-from socialcredit.ledger import Ledger
-from socialcredit.policy import load_policy
+
+if TYPE_CHECKING:
+    from socialcredit.ledger import Ledger
+    from socialcredit.policy import LoadedPolicy
 
 
 @app.command()
@@ -27,15 +29,25 @@ def init(
         Path | None, typer.Option("--policy", help="Also activate this policy file.")
     ] = None,
 ) -> None:
-    """Create or upgrade the database; optionally activate a policy."""
+    """Create or upgrade the database; optionally activate a policy (in force from now)."""
+    from socialcredit.policy import load_policy
+
+    # an unreadable or invalid policy stops here, before a database is created
+    loaded = load_policy(policy) if policy is not None else None
     with open_ledger(db, create=True) as ledger:
         out.print(f"database ready: {ledger.url}")
-        if policy is not None:
-            activate(ledger, policy, None)
+        if loaded is not None:
+            _activate(ledger, loaded, None)
 
 
 def activate(ledger: Ledger, path: Path, by: str | None) -> None:
-    loaded = load_policy(path)
+    """Activate the policy file at ``path`` in ``ledger``, in force from now, and say so."""
+    from socialcredit.policy import load_policy
+
+    _activate(ledger, load_policy(path), by)
+
+
+def _activate(ledger: Ledger, loaded: LoadedPolicy, by: str | None) -> None:
     pv = ledger.activate_policy(
         loaded.text,
         loaded.policy.policy,

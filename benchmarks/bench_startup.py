@@ -1,0 +1,83 @@
+"""Start-up time of the CLI: `socialcredit check SUBJECT SERVICE` on the demo database, as a
+ticket counter's script would run it (one process per question). Target: under 0.4 s wall.
+
+Like hyperfine: each command runs a few times to warm the disk cache, then N times in fresh
+subprocesses; the median and 90th percentile of the wall time are reported. The floor (an
+empty interpreter) and the import cost of each heavy dependency are measured the same way,
+so the figures say what limits them.
+
+    .venv/bin/python benchmarks/bench_startup.py [--db demo-data/demo.db] [--runs 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _common import machine
+
+BIN = Path(sys.executable).parent
+
+
+def wall_times(args: list[str], runs: int, warmup: int = 3) -> list[float]:
+    """Seconds each of ``runs`` fresh runs of ``args`` takes (after ``warmup`` untimed ones)."""
+    times = []
+    for i in range(warmup + runs):
+        start = time.perf_counter()
+        result = subprocess.run(args, capture_output=True, check=False)
+        elapsed = time.perf_counter() - start
+        if result.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(args)} failed: {result.stderr.decode()[-500:]}")
+        if i >= warmup:
+            times.append(elapsed)
+    return times
+
+
+def summary(times: list[float]) -> str:
+    ordered = sorted(times)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    return (
+        f"median {statistics.median(ordered) * 1000:6.0f} ms   p90 {p90 * 1000:6.0f} ms   "
+        f"min {ordered[0] * 1000:6.0f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="a demo database (default: benchmarks/.data/demo.db)")
+    parser.add_argument("--subject", default="P00000010", help="a subject of the demo")
+    parser.add_argument("--service", default="air_travel")
+    parser.add_argument("--runs", type=int, default=30)
+    ns = parser.parse_args()
+    if ns.db is None:
+        from _common import demo_db
+
+        ns.db = str(demo_db())
+    print(f"machine: {machine()}")
+    print(f"database: {ns.db}; {ns.runs} runs each, after 3 warm-up runs\n")
+    python = str(BIN / "python")
+    cli = str(BIN / "socialcredit")
+    check = [cli, "check", ns.subject, ns.service, "--db", ns.db]
+    rows = [
+        ("python -c pass (interpreter floor)", [python, "-c", "pass"]),
+        ("import numpy", [python, "-c", "import numpy"]),
+        ("import sqlalchemy", [python, "-c", "import sqlalchemy"]),
+        ("import pydantic + the policy model", [python, "-c", "import socialcredit.policy"]),
+        ("import typer + rich", [python, "-c", "import typer, rich.console"]),
+        ("import socialcredit.scoring (pure core)", [python, "-c", "import socialcredit.scoring"]),
+        ("import the whole CLI", [python, "-c", "import socialcredit.cli"]),
+        ("socialcredit --version", [cli, "--version"]),
+        (f"socialcredit check {ns.subject} {ns.service}", check),
+        (f"socialcredit check {ns.subject} {ns.service} --json", [*check, "--json"]),
+    ]
+    width = max(len(name) for name, _ in rows)
+    for name, args in rows:
+        print(f"{name:<{width}}   {summary(wall_times(args, ns.runs))}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

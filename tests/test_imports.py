@@ -1,0 +1,65 @@
+"""The pure core imports without storage or export libraries (issue 5, item 14).
+
+Each case runs in a fresh interpreter, so what it finds in ``sys.modules`` is what the import
+itself loaded: the simulator's workers and the service's hot path import only these.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+STORAGE = {"sqlalchemy", "alembic", "pyarrow", "psycopg"}
+
+
+def loaded_after(statement: str) -> set[str]:
+    code = f"import sys, json; {statement}; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return {name.split(".")[0] for name in json.loads(result.stdout)} | set(
+        json.loads(result.stdout)
+    )
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "socialcredit.scoring",
+        "socialcredit.policy",
+        "socialcredit.explain",
+        "socialcredit.enforcement",
+        "socialcredit.columns",
+    ],
+)
+def test_the_pure_core_imports_no_storage(module: str) -> None:
+    assert loaded_after(f"import {module}") & STORAGE == set()
+
+
+def test_the_package_itself_imports_nothing_heavy() -> None:
+    # the top-level names are imported on first use
+    loaded = loaded_after("import socialcredit")
+    assert loaded & (STORAGE | {"numpy", "pydantic", "yaml"}) == set()
+    loaded = loaded_after("from socialcredit import Prepared, standing, compile_policy")
+    assert loaded & STORAGE == set()
+
+
+def test_a_policy_alone_does_not_load_scoring() -> None:
+    assert "socialcredit.scoring" not in loaded_after("import socialcredit.policy")
+
+
+def test_the_cli_starts_without_storage_or_export() -> None:
+    # `socialcredit --help`, `--version` or `policy validate` need no database and no Parquet;
+    # a command that reads the ledger imports the storage layer when it runs
+    loaded = loaded_after("import socialcredit.cli")
+    assert loaded & STORAGE == set()
+    assert "rich.progress" not in loaded
+
+
+def test_the_engine_imports_storage_but_not_export() -> None:
+    loaded = loaded_after("import socialcredit.engine")
+    assert "sqlalchemy" in loaded
+    assert loaded & {"alembic", "pyarrow"} == set()
