@@ -19,7 +19,6 @@ from socialcredit.cli.common import (
     out,
     parse_at,
 )
-from socialcredit.export import format_for, standings_table, write_entries, write_table
 
 
 @app.command()
@@ -34,6 +33,9 @@ def export(
     fmt: Annotated[str | None, typer.Option("--format", help="csv, parquet or jsonl.")] = None,
 ) -> None:
     """Export the ledger's entries or everyone's current standing."""
+    # pyarrow is imported here, not when the CLI starts (start-up time of other commands)
+    from socialcredit.export import format_for, standings_table, write_entries, write_table
+
     kind = format_for(output, fmt)
     with open_ledger(db) as ledger:
         if what == "records":
