@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-from socialcredit.ledger import Ledger
+from socialcredit.ledger import IngestRules, Ledger
 from socialcredit.policy import load_policy
 from socialcredit.sim.population import PopulationSpec, generate
 
@@ -61,7 +61,7 @@ def demo_db() -> Path:
             loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, SPEC.end
         )
         result = ledger.ingest_file(
-            str(source), known_types=loaded.policy.subject_kinds_by_type(), now=SPEC.end
+            str(source), rules=IngestRules.from_policy(loaded.policy), now=SPEC.end
         )
         assert result.rejected == 0, result.problems[:3]
     return path

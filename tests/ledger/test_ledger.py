@@ -166,7 +166,9 @@ def test_bad_lines_are_reported_and_good_lines_kept(ledger: Ledger, tmp_path: Pa
 
 def test_known_types_reject_typos(ledger: Ledger) -> None:
     bad = {**ENTRIES[1], "type": "fien"}
-    result = ledger.ingest_entries([ENTRIES[0], bad], known_types={"debt", "fine"}, now=NOW)
+    result = ledger.ingest_entries(
+        [ENTRIES[0], bad], rules=IngestRules.for_record_types({"debt", "fine"}), now=NOW
+    )
     (problem,) = result.problems
     assert (
         problem.line == 2 and problem.field == "type" and "did you mean 'fine'" in problem.message
@@ -176,7 +178,9 @@ def test_known_types_reject_typos(ledger: Ledger) -> None:
 def test_record_types_apply_to_the_subject_kinds_the_policy_names(ledger: Ledger) -> None:
     kinds = {"debt": ["person", "organisation"], "fine": ["person"]}
     company_fine = {**ENTRIES[1], "subject": "acme", "subject_kind": "organisation"}
-    result = ledger.ingest_entries([ENTRIES[0], company_fine], known_types=kinds, now=NOW)
+    result = ledger.ingest_entries(
+        [ENTRIES[0], company_fine], rules=IngestRules.for_record_types(kinds), now=NOW
+    )
     (problem,) = result.problems
     assert problem.line == 2 and problem.field == "subject_kind"
     assert "applies to person subjects only, not to an organisation" in problem.message

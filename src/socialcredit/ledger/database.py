@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from socialcredit.errors import StorageError
 
@@ -73,7 +73,7 @@ def upgrade(engine: Engine, shown_url: str) -> None:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
             after = MigrationContext.configure(conn).get_current_revision()
-    except OperationalError as exc:
+    except DatabaseError as exc:  # incl. OperationalError; also a file that is no database
         raise LedgerError(f"cannot open the database {shown_url}: {exc.orig}") from None
     if before != after:
         log.info("migrated %s from schema %s to %s", shown_url, before or "(none)", after)
@@ -86,7 +86,7 @@ def check_schema(engine: Engine, shown_url: str) -> None:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1 FROM entries LIMIT 1"))
-    except OperationalError as exc:
+    except DatabaseError as exc:  # incl. OperationalError; also a file that is no database
         raise LedgerError(
             f"{shown_url} is not an initialised ledger ({exc.orig}); run `socialcredit init`"
         ) from None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -35,19 +35,10 @@ PARALLEL_FROM_BYTES = 4 * 1024 * 1024
 log = logging.getLogger("socialcredit.ledger")
 
 Clock = Callable[[], int]
-KnownTypes = Collection[str] | Mapping[str, Collection[str]]
 
 
 def _now(now: int | Clock) -> int:
     return int(now()) if callable(now) else int(now)
-
-
-def _rules(rules: IngestRules | None, known_types: KnownTypes | None) -> IngestRules | None:
-    if rules is not None and known_types is not None:
-        raise TypeError("give rules or known_types, not both")
-    if known_types is not None:
-        return IngestRules.for_record_types(known_types)
-    return rules
 
 
 class Ledger:
@@ -134,18 +125,15 @@ class Ledger:
         now: int | Clock = 0,
         progress: Callable[[int], None] | None = None,
         csv_options: CsvOptions | None = None,
-        known_types: KnownTypes | None = None,
     ) -> IngestResult:
         """Ingest a JSON Lines or CSV file (``-`` = stdin, which needs ``fmt``); see ``ingest``.
 
         ``csv_options``: the delimiter and date format of a CSV file. Large JSON Lines files
         are decoded and validated in two child processes (with the same ``rules``) while
         this one writes, so parsing and storage overlap on two cores; the result is the same
-        as in one process (a test checks this). ``known_types`` is the older form of
-        ``rules`` (record types only).
+        as in one process (a test checks this).
         """
         now = _now(now)
-        rules = _rules(rules, known_types)
         detect_format(name, fmt)
         if name != "-" and not os.path.isfile(name):
             raise FileFormatError(f"cannot read {name!r}: no such file")
@@ -164,13 +152,12 @@ class Ledger:
         rules: IngestRules | None = None,
         now: int | Clock = 0,
         progress: Callable[[int], None] | None = None,
-        known_types: KnownTypes | None = None,
     ) -> IngestResult:
         """Ingest decoded entries (dicts in the file format), numbered from 1; see ``ingest``."""
         return self.ingest(
             ((i, obj, None) for i, obj in enumerate(objects, start=1)),
             origin,
-            _rules(rules, known_types),
+            rules,
             now,
             progress,
         )

@@ -1,0 +1,133 @@
+"""``socialcredit ingest`` end to end: conflicts, notices, relations, spreadsheets, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from .conftest import ENTRIES, call
+
+
+def _jsonl(path: Path, entries: list[Any]) -> str:
+    path.write_bytes(b"".join(b"\n" if e is None else orjson.dumps(e) + b"\n" for e in entries))
+    return str(path)
+
+
+def test_a_conflict_is_reported_with_its_line_and_exit_1(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _jsonl(tmp_path / "again.jsonl", [ENTRIES[0], None, {**ENTRIES[0], "amount": 90000}])
+    code, out, err = call(capsys, "ingest", data, "--db", db)
+    assert code == 1
+    assert "accepted 0, duplicates 1, conflicts 1, rejected 0, skipped (blank) 1" in out
+    assert f"conflict {data}:3: court/j1 was first given in an earlier ingest" in err
+    assert "(amount 90000 here, 80000 in the ledger)" in err
+
+
+def test_same_content_again_is_a_duplicate_and_exit_0(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _jsonl(tmp_path / "again.jsonl", ENTRIES)  # v1 has no recorded_at: still the same
+    code, out, _ = call(capsys, "ingest", data, "--db", db, "--json")
+    assert code == 0
+    got = json.loads(out)
+    assert (got["duplicates"], got["conflicts"], got["accepted"]) == (3, 0, 0)
+
+
+def test_a_late_dispute_is_a_notice_not_a_rejection(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # j1 is recorded 2026-01-12; china-scs's appeal window is 7 days: it closes 2026-01-19
+    late = {
+        "kind": "dispute",
+        "id": "d1",
+        "source": "court",
+        "target_source": "court",
+        "target_id": "j1",
+        "occurred_at": "2026-02-01",
+        "recorded_at": "2026-02-01",
+    }
+    data = _jsonl(tmp_path / "dispute.jsonl", [late])
+    code, out, err = call(capsys, "ingest", data, "--db", db)
+    assert code == 0
+    assert "accepted 1," in out
+    assert (
+        f"no effect {data}:1: recorded_at: the dispute of court/j1 is recorded on "
+        "2026-02-01T00:00:00Z, after the appeal window closed on 2026-01-19T00:00:00Z" in err
+    )
+    assert "rejected " not in err
+    code, out, _ = call(capsys, "ingest", data, "--db", db, "--json")
+    got = json.loads(out)
+    assert (code, got["duplicates"], got["no_effect"], got["no_effect_lines"]) == (0, 1, 0, [])
+
+
+def test_relations_must_fit_the_policy(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    acme = {
+        "id": "o1",
+        "source": "tax",
+        "subject": "acme",
+        "subject_kind": "organisation",
+        "type": "tax_arrears",
+        "occurred_at": "2026-01-10",
+    }
+    child = {**ENTRIES[2], "id": "h2", "subject": "kim", "related_subject": "acme"}
+    cousin = {**ENTRIES[2], "id": "h3", "subject": "kim", "relation": "cousin_of"}
+    data = _jsonl(tmp_path / "rel.jsonl", [acme, child, cousin])
+    code, out, _ = call(capsys, "ingest", data, "--db", db, "--json")
+    got = json.loads(out)
+    assert code == 1
+    lines = {p["line"]: p for p in got["problems"]}
+    assert sorted(lines) == [2, 3]
+    assert lines[2]["field"] == "related_subject"
+    assert "the ledger knows the related subject as an organisation" in lines[2]["message"]
+    assert lines[3]["field"] == "relation"
+    assert "unknown relation 'cousin_of' for the active policy" in lines[3]["message"]
+
+
+def test_a_spreadsheet_csv(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_bytes(
+        "\ufeffid;source;subject;type;occurred_at;recorded_at\n"
+        "s1;rail;ann;court_judgment_unfulfilled ;10/02/2026;11/02/2026\n"
+        "s2;rail;bo;court_judgment_unfulfilled;12/02/2026;12/02/2026\n".encode()
+    )
+    code, out, err = call(
+        capsys, "ingest", str(sheet), "--db", db, "--delimiter", ";", "--date-format", "%d/%m/%Y"
+    )
+    assert code == 0, err
+    assert "accepted 2," in out
+    assert "notice trimmed surrounding spaces from fields on 1 line (2)" in err
+    code, out, _ = call(capsys, "score", "ann", "--db", db, "--at", "2026-03-01", "--json")
+    assert code == 0 and json.loads(out)["subject"] == "ann"
+
+
+def test_a_trailing_space_in_jsonl_gets_a_suggestion(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entry = {**ENTRIES[0], "id": "j9", "type": "court_judgment_unfulfilled "}
+    code, _, err = call(capsys, "ingest", _jsonl(tmp_path / "t.jsonl", [entry]), "--db", db)
+    assert code == 1
+    assert "did you mean 'court_judgment_unfulfilled' (without the surrounding spaces)?" in err
+
+
+def test_bad_csv_options_are_usage_errors(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("id\n")
+    code, _, err = call(capsys, "ingest", str(sheet), "--db", db, "--delimiter", ";;")
+    assert code == 2 and "one character" in err
+
+
+def test_help_documents_outcomes_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = call(capsys, "ingest", "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    assert "1 when any line was rejected or conflicted" in text
+    assert "--delimiter" in text and "--date-format" in text
