@@ -159,6 +159,7 @@ def test_exit_codes_are_as_documented(
         (["ingest", "missing.jsonl"], "cannot read 'missing.jsonl'"),
         (["subjects", "--grade", "Z"], "unknown grade 'Z'"),
         (["init", "--policy", "missing.yaml"], "missing.yaml"),
+        (["export", "standings", "-o", "/nonexistent/dir/s.csv"], "/nonexistent/dir/s.csv"),
     ],
 )
 def test_errors_are_one_clear_line(
@@ -194,6 +195,17 @@ def test_demo_never_deletes_a_directory_it_did_not_make(
     code, _, err = call(capsys, "demo", "--dir", str(keep.parent), "--subjects", "10")
     assert code == 2 and "thesis.tex" in err
     assert keep.read_text() == "three years"
+
+
+def test_a_file_that_is_no_database_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database, just words\n" * 100)
+    for args in (["score", "x"], ["init"], ["policy", "history"]):
+        code, _, err = call(capsys, *args, "--db", str(text))
+        assert code == 2 and "not a database" in err and "Traceback" not in err, args
+        assert len(err.strip().splitlines()) == 1
 
 
 def test_no_active_policy_is_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,6 +42,10 @@ def run(args: list[str] | None = None) -> int:
         for p in problems:
             err.print(f"[red]error[/red] {escape(str(p))}", highlight=False)
         return exc.exit_code
+    except OSError as exc:
+        # a file or directory named on the command line that cannot be read or written
+        err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+        return 2
 
 
 def main() -> None:
