@@ -50,7 +50,8 @@ def counterfactual_ends(
     involved = [subject, *sorted({int(rels.related[i]) for i in rel_idx})]
     local = np.full(max(prep.columns.n_subjects, 1), -1, dtype=np.int64)
     local[involved] = np.arange(len(involved))
-    base = np.flatnonzero(np.isin(rows.subject, involved)).astype(np.int64)
+    in_scope = rows.subject == subject if len(involved) == 1 else np.isin(rows.subject, involved)
+    base = np.flatnonzero(in_scope).astype(np.int64)
     n_inv, k = len(involved), len(scenarios)
     take = np.tile(base, k)
     scenario = np.repeat(np.arange(k, dtype=np.int64), len(base))
@@ -122,42 +123,51 @@ def smallest_sets(
     on the frontier when it gives the earliest end among sets of size k and that end is
     earlier than every smaller set's and than ``current``. The search is bounded: at most
     ``max_size`` changes on the first ``max_records`` records, at most ``max_scenarios``
-    scenarios per size, evaluated in one batch per size. ``extra``: single changes to
-    evaluate in the first batch too (returned with the singles, never in a set). It stops growing sets when doing
-    every change at once ends no sooner than the best smaller set (more actions never make a
-    denial last longer under the policy language: every condition counts adverse records or
-    a score they lower).
+    scenarios per size. Singles, pairs and the probe below go in one batch; larger sets in
+    one batch per size. ``extra``: single changes to evaluate in the first batch too
+    (returned with the singles, never in a set). Sets of three or more are tried only while
+    doing every change at once ends sooner than the best smaller set (more actions never
+    make a denial last longer under the policy language: every condition counts adverse
+    records or a score they lower).
     """
     steps = [list(s) for s in steps[:max_records] if s]
     singles = [(c,) for s in steps for c in s]
-    everything = tuple(c for s in steps for c in s)
     extras = [(c,) for c in extra]
-    first = [*singles, *extras, everything] if len(steps) > 1 else [*singles, *extras]
+    by_size = {size: _sets(steps, size, max_scenarios) for size in (2,)}
+    everything = [tuple(c for s in steps for c in s)] if len(steps) > 2 else []
+    first = [*singles, *extras, *by_size[2], *everything]
     ends = _ends(prep, subject, service, t, first)
     single_ends = [SetEnd(c, e) for c, e in zip(singles + extras, ends, strict=False)]
+    size_ends = {1: ends[: len(singles)]}
+    size_ends[2] = ends[len(singles) + len(extras) : len(singles) + len(extras) + len(by_size[2])]
+    by_size[1] = singles
+    probe = ends[-1] if everything else None
     frontier: list[SetEnd] = []
-    best = min([current, *(e for e in ends[: len(singles)])])
-    improving = [x for x in single_ends[: len(singles)] if x.end < current and x.end == best]
-    if improving:
-        frontier.append(improving[0])
-    if len(steps) < 2 or ends[-1] >= best:
-        return single_ends, frontier
-    for size in range(2, min(max_size, len(steps)) + 1):
-        sets = [
-            combo
-            for records in itertools.combinations(range(len(steps)), size)
-            for combo in itertools.product(*(steps[i] for i in records))
-        ][:max_scenarios]
-        size_ends = _ends(prep, subject, service, t, sets)
-        if not size_ends:
+    best = current
+    for size in range(1, min(max_size, len(steps)) + 1):
+        if size not in size_ends:
+            if probe is None or probe >= best:
+                break
+            by_size[size] = _sets(steps, size, max_scenarios)
+            size_ends[size] = _ends(prep, subject, service, t, by_size[size])
+        if not size_ends[size]:
             break
-        lowest = min(size_ends)
+        lowest = min(size_ends[size])
         if lowest < best:
-            frontier.append(SetEnd(sets[size_ends.index(lowest)], lowest))
+            frontier.append(SetEnd(by_size[size][size_ends[size].index(lowest)], lowest))
             best = lowest
-        if ends[-1] >= best:
-            break
     return single_ends, frontier
+
+
+def _sets(steps: list[list[Change]], size: int, limit: int) -> list[tuple[Change, ...]]:
+    """Sets of ``size`` changes on different records (at most ``limit``)."""
+    out: list[tuple[Change, ...]] = []
+    for records in itertools.combinations(range(len(steps)), size):
+        for combo in itertools.product(*(steps[i] for i in records)):
+            out.append(combo)
+            if len(out) >= limit:
+                return out
+    return out
 
 
 def _ends(

@@ -40,12 +40,33 @@ def held(
     pred: Predicate,
     group: int,
     delist_delay: int = 0,
+    memo: dict[tuple[str, int, int], list[Held]] | None = None,
 ) -> list[Held]:
     """The parts of ``pred`` that hold for ``group`` of the evaluation ``ctx`` (empty if it
-    does not hold). ``ridx``: the row index of each entry of the evaluation."""
-    if not bool(ctx.holds(pred, delist_delay)[group]):
-        return []
-    return _walk(ctx, ridx, pred, group, delist_delay)
+    does not hold). ``ridx``: the row index of each entry of the evaluation. ``memo``: answers
+    already given for this ``ctx`` (measures often share one condition)."""
+    key = (_key(ctx, pred), group, delist_delay)
+    if memo is not None and key in memo:
+        return memo[key]
+    out = (
+        _walk(ctx, ridx, pred, group, delist_delay)
+        if bool(ctx.holds(pred, delist_delay)[group])
+        else []
+    )
+    if memo is not None:
+        memo[key] = out
+    return out
+
+
+def _key(ctx: EvaluationContext, pred: Predicate) -> str:
+    """A canonical text of ``pred``, cached on the policy (equal conditions, equal keys)."""
+    cache = ctx.policy.cache
+    key = cache.get(("predicate_key", id(pred)))
+    if key is None:
+        key = pred.model_dump_json(by_alias=True, exclude_none=True)
+        cache[("predicate_key", id(pred))] = key
+    result: str = key
+    return result
 
 
 def _walk(

@@ -18,7 +18,7 @@ from socialcredit.columns import SUBJECT_KINDS
 from socialcredit.policy.compiled import CompiledSanction
 from socialcredit.scoring.evaluate import STATUS_NAMES, evaluate_in_context
 from socialcredit.scoring.prepared import Prepared
-from socialcredit.scoring.reasons import held
+from socialcredit.scoring.reasons import Held, held
 from socialcredit.scoring.results import Condition, Measure, Membership, RecordLine, Standing
 from socialcredit.scoring.timeline import (
     BEGINNING,
@@ -129,12 +129,13 @@ def standing_and_timelines(
     def refs(row_ids: tuple[int, ...]) -> list[str]:
         return [_ref(prep, r) for r in row_ids]
 
+    memo: dict[tuple[str, int, int], list[Held]] = {}
     memberships = []
     for lst in policy.lists:
         if not tl.lists[lst.index, now]:
             continue
         period = _list_period(prep, tl, lst.index, t, t)
-        behind = held(ctx, ridx, lst.when, 0, lst.delist_delay)
+        behind = held(ctx, ridx, lst.when, 0, lst.delist_delay, memo)
         memberships.append(
             Membership(
                 lst.name,
@@ -150,7 +151,7 @@ def standing_and_timelines(
     for f, (g, ended) in zip(found, asked, strict=True):
         instant = keys[g][1]
         conditions = []
-        for h in held(ctx, ridx, f.sanction.when, g, 0):
+        for h in held(ctx, ridx, f.sanction.when, g, 0, memo):
             list_ended = None
             if h.kind == "list" and ended is not None:
                 period = _list_period(prep, tls[f.owner], policy.list_index(h.name), instant, t)

@@ -57,13 +57,14 @@ def row_breakpoints(
     life = policy.lifetime[safe]
     occ = rows.occurred[rid]
     parts = [rows.known[rid], np.where(life >= NEVER, NEVER, occ + np.minimum(life, NEVER))]
-    for delay in sorted({0, *(lst.delist_delay for lst in policy.lists)}):
+    delays, windows = _offsets(policy)
+    for delay in delays:
         resolved = seen(rows.resolved[rid])
         parts.append(np.where(resolved < NEVER, resolved + delay, NEVER))
     disputed = seen(rows.disputed[rid])
     parts += [disputed, seen(rows.decided[rid])]
     parts.append(np.where(disputed < NEVER, disputed + policy.reinvestigation_deadline, NEVER))
-    for window in sorted(_windows(policy)):
+    for window in windows:
         parts.append(occ + window)
     times = np.concatenate(parts)
     owners = np.tile(rid, len(parts))
@@ -71,14 +72,22 @@ def row_breakpoints(
     return owners[keep], times[keep]
 
 
-def _windows(policy: CompiledPolicy) -> set[int]:
-    preds = [lst.when for lst in policy.lists] + [s.when for s in policy.sanctions]
-    return {
-        p.records.within
-        for pred in preds
-        for p in pred.walk()
-        if p.records is not None and p.records.within is not None
-    }
+def _offsets(policy: CompiledPolicy) -> tuple[list[int], list[int]]:
+    """The policy's delisting delays (with 0) and ``within`` windows, sorted (cached)."""
+    cached = policy.cache.get("breakpoint_offsets")
+    if cached is None:
+        preds = [lst.when for lst in policy.lists] + [s.when for s in policy.sanctions]
+        windows = {
+            p.records.within
+            for pred in preds
+            for p in pred.walk()
+            if p.records is not None and p.records.within is not None
+        }
+        delays = {0, *(lst.delist_delay for lst in policy.lists)}
+        cached = (sorted(delays), sorted(windows))
+        policy.cache["breakpoint_offsets"] = cached
+    result: tuple[list[int], list[int]] = cached
+    return result
 
 
 def _rows_of(rows: Rows, subjects: Sequence[int]) -> dict[int, I64]:
@@ -94,38 +103,44 @@ def _rows_of(rows: Rows, subjects: Sequence[int]) -> dict[int, I64]:
 def timelines(
     policy: CompiledPolicy, rows: Rows, subjects: Sequence[int], t: int
 ) -> dict[int, SubjectTimeline]:
-    """Evaluate each subject at every breakpoint of its records, past and projected, knowing what was known at ``t``."""
-    by_subject = _rows_of(rows, subjects)
-    ridx_parts: list[I64] = []
-    gidx_parts: list[I64] = []
-    e_parts: list[I64] = []
-    spans: list[tuple[int, int, int]] = []  # subject, first group, n groups
-    g0 = 0
-    for s in subjects:
-        rid = by_subject[s]
-        # knowledge is fixed at t: versions known later never show up, so their times are not breakpoints
-        rid = rid[rows.visible_from[rid] <= t]
-        bps = np.unique(np.concatenate([[BEGINNING, t], row_breakpoints(policy, rows, rid, t)[1]]))
-        n = len(bps)
-        e_parts.append(bps.astype(np.int64))
-        ridx_parts.append(np.tile(rid, n))
-        gidx_parts.append(np.repeat(np.arange(g0, g0 + n, dtype=np.int64), len(rid)))
-        spans.append((s, g0, n))
-        g0 += n
-    if not spans:
+    """Evaluate each subject at every breakpoint of its records, past and projected, knowing
+    what was known at ``t``. One vectorised pass for all subjects (the counterfactuals ask for
+    many pseudo-subjects at once)."""
+    subjects = list(dict.fromkeys(subjects))
+    if not subjects:
         return {}
-    e = np.concatenate(e_parts)
-    ev = evaluate(
-        policy,
-        rows,
-        np.concatenate(ridx_parts).astype(np.int64),
-        np.concatenate(gidx_parts).astype(np.int64),
-        e,
-        np.full(len(e), t, dtype=np.int64),
+    subj = np.asarray(subjects, dtype=np.int64)
+    n_sub = len(subj)
+    top = max(int(subj.max()), int(rows.subject.max()) if len(rows) else 0)
+    lookup = np.full(top + 1, -1, dtype=np.int64)
+    lookup[subj] = np.arange(n_sub)
+    local = lookup[rows.subject]
+    # knowledge is fixed at t: versions known later never show up, so their times are not breakpoints
+    rid = np.flatnonzero((local >= 0) & (rows.visible_from <= t)).astype(np.int64)
+    rid = rid[np.argsort(local[rid], kind="stable")]
+    row_count = np.bincount(local[rid], minlength=n_sub).astype(np.int64)
+    row_start = np.cumsum(row_count) - row_count
+    owners, times = row_breakpoints(policy, rows, rid, t)
+    every = np.arange(n_sub, dtype=np.int64)
+    all_loc = np.concatenate([local[owners], every, every])
+    all_t = np.concatenate(
+        [times, np.full(n_sub, BEGINNING, dtype=np.int64), np.full(n_sub, t, dtype=np.int64)]
     )
+    order = np.lexsort((all_t, all_loc))
+    loc_sorted, t_sorted = all_loc[order], all_t[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (loc_sorted[1:] != loc_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])
+    group_loc, e = loc_sorted[first], t_sorted[first].astype(np.int64)
+    counts = row_count[group_loc]
+    gidx = np.repeat(np.arange(len(e), dtype=np.int64), counts)
+    offsets = np.cumsum(counts) - counts
+    ridx = rid[row_start[group_loc][gidx] + np.arange(len(gidx), dtype=np.int64) - offsets[gidx]]
+    ev = evaluate(policy, rows, ridx, gidx, e, np.full(len(e), t, dtype=np.int64))
+    lo = np.searchsorted(group_loc, every, side="left")
+    hi = np.searchsorted(group_loc, every, side="right")
     out = {}
-    for s, first, n in spans:
-        sl = slice(first, first + n)
+    for s, a, b in zip(subjects, lo.tolist(), hi.tolist(), strict=True):
+        sl = slice(a, b)
         out[s] = SubjectTimeline(s, e[sl], ev.lists[:, sl], ev.triggers[:, sl], ev.score[sl])
     return out
 
