@@ -130,11 +130,11 @@ def smallest_sets(
     make a denial last longer under the policy language: every condition counts adverse
     records or a score they lower).
     """
-    steps = [list(s) for s in steps[:max_records] if s]
-    singles = [(c,) for s in steps for c in s]
-    extras = [(c,) for c in extra]
-    by_size = {size: _sets(steps, size, max_scenarios) for size in (2,)}
-    everything = [tuple(c for s in steps for c in s)] if len(steps) > 2 else []
+    per_record: list[list[Change]] = [list(s) for s in steps[:max_records] if s]
+    singles: list[tuple[Change, ...]] = [(c,) for s in per_record for c in s]
+    extras: list[tuple[Change, ...]] = [(c,) for c in extra]
+    by_size = {2: _sets(per_record, 2, max_scenarios)}
+    everything = [tuple(c for s in per_record for c in s)] if len(per_record) > 2 else []
     first = [*singles, *extras, *by_size[2], *everything]
     ends = _ends(prep, subject, service, t, first)
     single_ends = [SetEnd(c, e) for c, e in zip(singles + extras, ends, strict=False)]
@@ -144,11 +144,11 @@ def smallest_sets(
     probe = ends[-1] if everything else None
     frontier: list[SetEnd] = []
     best = current
-    for size in range(1, min(max_size, len(steps)) + 1):
+    for size in range(1, min(max_size, len(per_record)) + 1):
         if size not in size_ends:
             if probe is None or probe >= best:
                 break
-            by_size[size] = _sets(steps, size, max_scenarios)
+            by_size[size] = _sets(per_record, size, max_scenarios)
             size_ends[size] = _ends(prep, subject, service, t, by_size[size])
         if not size_ends[size]:
             break
