@@ -231,7 +231,7 @@ def print_report(report: DemoReport, console: Console) -> None:
         + f" (total {sum(report.seconds.values()):.1f}s)"
     )
     t = Table(title="grade distribution")
-    t.add_column("grade")
+    t.add_column("grade", overflow="fold")
     t.add_column("subjects", justify="right")
     t.add_column("share", justify="right")
     for g, n in report.grades:
@@ -239,13 +239,13 @@ def print_report(report: DemoReport, console: Console) -> None:
     console.print(t)
     t = Table(title="lists")
     for col in ("list", "kind", "members"):
-        t.add_column(col)
+        t.add_column(col, overflow="fold")
     for name, kind, n in report.lists:
         t.add_row(name, kind, f"{n:,}")
     console.print(t)
     t = Table(title="measures by service")
     for col in ("service", "denied", "benefit"):
-        t.add_column(col)
+        t.add_column(col, overflow="fold")
     for service, d, b in report.services:
         t.add_row(service, f"{d:,}", f"{b:,}")
     console.print(t)
