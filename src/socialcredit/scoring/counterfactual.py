@@ -78,7 +78,7 @@ def counterfactual_ends(
     names = [prep.columns.subjects[s] for s in involved] * k
     columns = LedgerColumns(subjects=names, subject_kind=np.zeros(len(names), dtype=np.int8))
     batch = Prepared(policy, columns, batch_rows, batch_rels)
-    tls = timelines(policy, batch_rows, list(range(n_inv * k)), t)
+    tls = timelines(policy, batch_rows, list(range(n_inv * k)), t, [s.index for s in sanctions])
     ends: list[int | None] = []
     for j in range(k):
         mine = np.flatnonzero(batch_rels.subject == j * n_inv)

@@ -9,6 +9,7 @@ several groups without being copied.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -183,12 +184,15 @@ def evaluate(
     gidx: I64,
     e_group: I64,
     k_group: I64,
+    sanctions: Sequence[int] | None = None,
 ) -> Evaluation:
     """Score, grade, list memberships and sanction triggers for every group.
 
+    ``sanctions``: evaluate only these sanctions' triggers and the lists they name (every
+    other trigger and list is left False) — what a decision on one service needs.
     Pure: the result depends only on the arguments.
     """
-    return evaluate_in_context(policy, rows, ridx, gidx, e_group, k_group)[0]
+    return evaluate_in_context(policy, rows, ridx, gidx, e_group, k_group, sanctions)[0]
 
 
 def evaluate_in_context(
@@ -198,16 +202,20 @@ def evaluate_in_context(
     gidx: I64,
     e_group: I64,
     k_group: I64,
+    sanctions: Sequence[int] | None = None,
 ) -> tuple[Evaluation, EvaluationContext]:
     """``evaluate``, and the per-entry state it was computed from (to ask which parts of a
     condition hold, see ``scoring.reasons``)."""
     ctx = EvaluationContext(policy, rows, ridx, gidx, e_group, k_group)
+    chosen = policy.sanctions if sanctions is None else [policy.sanctions[i] for i in sanctions]
+    named = None if sanctions is None else {n for s in chosen for n in s.lists}
     lists = np.zeros((len(policy.lists), ctx.n_groups), dtype=bool)
     for lst in policy.lists:
-        lists[lst.index] = ctx.holds(lst.when, lst.delist_delay)
+        if named is None or lst.name in named:
+            lists[lst.index] = ctx.holds(lst.when, lst.delist_delay)
     ctx.lists = lists
     triggers = np.zeros((len(policy.sanctions), ctx.n_groups), dtype=bool)
-    for s in policy.sanctions:
+    for s in chosen:
         triggers[s.index] = ctx.holds(s.when, 0)
     return Evaluation(
         n_groups=ctx.n_groups,

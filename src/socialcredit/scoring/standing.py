@@ -16,7 +16,8 @@ import numpy.typing as npt
 
 from socialcredit.columns import SUBJECT_KINDS
 from socialcredit.policy.compiled import CompiledSanction
-from socialcredit.scoring.evaluate import STATUS_NAMES, evaluate_in_context
+from socialcredit.policy.model import Predicate
+from socialcredit.scoring.evaluate import STATUS_NAMES, EvaluationContext, evaluate_in_context
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.reasons import Held, held
 from socialcredit.scoring.results import Condition, Measure, Membership, RecordLine, Standing
@@ -28,6 +29,7 @@ from socialcredit.scoring.timeline import (
     intervals,
     measure_intervals,
     timelines,
+    timelines_in_context,
 )
 from socialcredit.timeutil import NEVER
 
@@ -94,48 +96,70 @@ def standing_and_timelines(
     rel_ok = relations_at(prep, t)
     rel_idx = np.flatnonzero(rel_ok & (prep.relations.subject == subject))
     related = sorted({int(prep.relations.related[i]) for i in rel_idx})
-    tls = timelines(policy, rows, [subject, *related], t)
+    tls, te = timelines_in_context(policy, rows, [subject, *related], t)
+    assert te is not None
     tl = tls[subject]
     now = int(np.searchsorted(tl.times, t, side="right") - 1)
     found = _find(prep, subject, t, tls, rel_idx, policy.sanctions)
 
-    # One evaluation answers the score and breakdown (group 0: the subject at t) and which
-    # part of each measure's trigger holds (a group per owner and instant).
-    groups: dict[tuple[int, int], int] = {(subject, t): 0}
-    asked: list[tuple[int, int | None]] = []  # per measure: group, when its trigger ended
+    # The timelines' evaluation answers the score and breakdown (the subject at t, always a
+    # breakpoint) and, where the instant is a breakpoint, which part of each measure's
+    # trigger holds; other instants (a trigger start located inside a segment) are
+    # evaluated together in one more evaluation.
+    here = te.group(tl, t)
+    assert here is not None
+    at_t = te.context.gidx == here
+    rid = te.ridx[at_t]
+    ev = te.evaluation
+    breakdown = _breakdown(prep, rid, ev.status[at_t], ev.contribution[at_t], t)
+    score, grade = float(ev.score[here]), int(ev.grade[here])
+    asked: list[tuple[tuple[int, int], int | None]] = []  # per measure: (owner, instant), end
     for f in found:
         instant, ended = _trigger_instant(f, t)
-        asked.append((groups.setdefault((f.owner, instant), len(groups)), ended))
-    owner_rows: dict[int, I64] = {}
-    for owner, _ in groups:
-        if owner not in owner_rows:
-            owner_rows[owner] = np.flatnonzero(rows.subject == owner).astype(np.int64)
-    ridx = np.concatenate([owner_rows[o] for o, _ in groups]).astype(np.int64)
-    gidx = np.concatenate(
-        [np.full(len(owner_rows[o]), g, dtype=np.int64) for g, (o, _) in enumerate(groups)]
-    )
-    ev, ctx = evaluate_in_context(
-        policy,
-        rows,
-        ridx,
-        gidx,
-        np.array([e for _, e in groups], dtype=np.int64),
-        np.full(len(groups), t, dtype=np.int64),
-    )
-    rid = owner_rows[subject]
-    n0 = len(rid)
-    breakdown = _breakdown(prep, rid, ev.status[:n0], ev.contribution[:n0], t)
+        asked.append(((f.owner, instant), ended))
+    where: dict[tuple[int, int], tuple[EvaluationContext, I64, int]] = {}
+    missing: list[tuple[int, int]] = []
+    for key, _ in asked:
+        if key in where or key in missing:
+            continue
+        g = te.group(tls[key[0]], key[1])
+        if g is None:
+            missing.append(key)
+        else:
+            where[key] = (te.context, te.ridx, g)
+    if missing:
+        parts = [np.flatnonzero(rows.subject == o).astype(np.int64) for o, _ in missing]
+        m_ridx = np.concatenate(parts).astype(np.int64)
+        m_gidx = np.concatenate(
+            [np.full(len(p), g, dtype=np.int64) for g, p in enumerate(parts)]
+        ).astype(np.int64)
+        _, m_ctx = evaluate_in_context(
+            policy,
+            rows,
+            m_ridx,
+            m_gidx,
+            np.array([e for _, e in missing], dtype=np.int64),
+            np.full(len(missing), t, dtype=np.int64),
+        )
+        for g, key in enumerate(missing):
+            where[key] = (m_ctx, m_ridx, g)
 
     def refs(row_ids: tuple[int, ...]) -> list[str]:
         return [_ref(prep, r) for r in row_ids]
 
-    memo: dict[tuple[str, int, int], list[Held]] = {}
+    memos: dict[int, dict[tuple[str, int, int], list[Held]]] = {}
+
+    def held_at(key: tuple[int, int], pred: Predicate, delay: int) -> list[Held]:
+        ctx, ridx, g = where[key]
+        return held(ctx, ridx, pred, g, delay, memos.setdefault(id(ctx), {}))
+
+    where[(subject, t)] = (te.context, te.ridx, here)
     memberships = []
     for lst in policy.lists:
         if not tl.lists[lst.index, now]:
             continue
         period = _list_period(prep, tl, lst.index, t, t)
-        behind = held(ctx, ridx, lst.when, 0, lst.delist_delay, memo)
+        behind = held_at((subject, t), lst.when, lst.delist_delay)
         memberships.append(
             Membership(
                 lst.name,
@@ -146,12 +170,11 @@ def standing_and_timelines(
             )
         )
 
-    keys = list(groups)
     measures = []
-    for f, (g, ended) in zip(found, asked, strict=True):
-        instant = keys[g][1]
+    for f, (key, ended) in zip(found, asked, strict=True):
+        instant = key[1]
         conditions = []
-        for h in held(ctx, ridx, f.sanction.when, g, 0, memo):
+        for h in held_at(key, f.sanction.when, 0):
             list_ended = None
             if h.kind == "list" and ended is not None:
                 period = _list_period(prep, tls[f.owner], policy.list_index(h.name), instant, t)
@@ -174,8 +197,8 @@ def standing_and_timelines(
         at=t,
         policy_version=policy.version_label,
         policy_hash=policy.loaded.content_hash,
-        score=float(ev.score[0]),
-        grade=policy.grade_names[int(ev.grade[0])],
+        score=score,
+        grade=policy.grade_names[grade],
         lists=memberships,
         measures=measures,
         breakdown=breakdown,
@@ -268,7 +291,7 @@ def measures_for_service(prep: Prepared, subject: int, service: str, t: int) -> 
     if not any(s.reach for s in sanctions):
         rel_idx = rel_idx[:0]
     related = sorted({int(prep.relations.related[i]) for i in rel_idx})
-    tls = timelines(prep.policy, prep.rows, [subject, *related], t)
+    tls = timelines(prep.policy, prep.rows, [subject, *related], t, [s.index for s in sanctions])
     return measures_of(prep, subject, t, tls, rel_idx, sanctions)
 
 

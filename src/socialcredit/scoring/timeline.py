@@ -18,7 +18,12 @@ import numpy as np
 import numpy.typing as npt
 
 from socialcredit.policy.compiled import CompiledPolicy
-from socialcredit.scoring.evaluate import evaluate
+from socialcredit.scoring.evaluate import (
+    Evaluation,
+    EvaluationContext,
+    evaluate,
+    evaluate_in_context,
+)
 from socialcredit.scoring.rows import Rows
 from socialcredit.timeutil import NEVER
 
@@ -39,6 +44,24 @@ class SubjectTimeline:
     lists: npt.NDArray[np.bool_]  # [n_lists, n_times]
     triggers: npt.NDArray[np.bool_]  # [n_sanctions, n_times]
     score: npt.NDArray[np.float64]
+    first_group: int = 0  # index of times[0]'s group in the evaluation that made it
+
+
+@dataclass(frozen=True)
+class TimelineEvaluation:
+    """The one evaluation behind a set of timelines: to ask, at a subject's breakpoint, which
+    records count and which parts of a condition hold (``scoring.reasons``)."""
+
+    evaluation: Evaluation
+    context: EvaluationContext
+    ridx: I64  # row of each entry
+
+    def group(self, timeline: SubjectTimeline, instant: int) -> int | None:
+        """The group evaluating ``timeline``'s subject at ``instant``, if it is a breakpoint."""
+        i = int(np.searchsorted(timeline.times, instant))
+        if i < len(timeline.times) and int(timeline.times[i]) == instant:
+            return timeline.first_group + i
+        return None
 
 
 def row_breakpoints(
@@ -101,14 +124,30 @@ def _rows_of(rows: Rows, subjects: Sequence[int]) -> dict[int, I64]:
 
 
 def timelines(
-    policy: CompiledPolicy, rows: Rows, subjects: Sequence[int], t: int
+    policy: CompiledPolicy,
+    rows: Rows,
+    subjects: Sequence[int],
+    t: int,
+    sanctions: Sequence[int] | None = None,
 ) -> dict[int, SubjectTimeline]:
     """Evaluate each subject at every breakpoint of its records, past and projected, knowing
     what was known at ``t``. One vectorised pass for all subjects (the counterfactuals ask for
-    many pseudo-subjects at once)."""
+    many pseudo-subjects at once). ``sanctions``: only these triggers and the lists they name
+    are evaluated (see ``evaluate``)."""
+    return timelines_in_context(policy, rows, subjects, t, sanctions)[0]
+
+
+def timelines_in_context(
+    policy: CompiledPolicy,
+    rows: Rows,
+    subjects: Sequence[int],
+    t: int,
+    sanctions: Sequence[int] | None = None,
+) -> tuple[dict[int, SubjectTimeline], TimelineEvaluation | None]:
+    """``timelines``, and the evaluation they come from (None when no subject is asked)."""
     subjects = list(dict.fromkeys(subjects))
     if not subjects:
-        return {}
+        return {}, None
     subj = np.asarray(subjects, dtype=np.int64)
     n_sub = len(subj)
     top = max(int(subj.max()), int(rows.subject.max()) if len(rows) else 0)
@@ -135,14 +174,16 @@ def timelines(
     gidx = np.repeat(np.arange(len(e), dtype=np.int64), counts)
     offsets = np.cumsum(counts) - counts
     ridx = rid[row_start[group_loc][gidx] + np.arange(len(gidx), dtype=np.int64) - offsets[gidx]]
-    ev = evaluate(policy, rows, ridx, gidx, e, np.full(len(e), t, dtype=np.int64))
+    ev, ctx = evaluate_in_context(
+        policy, rows, ridx, gidx, e, np.full(len(e), t, dtype=np.int64), sanctions
+    )
     lo = np.searchsorted(group_loc, every, side="left")
     hi = np.searchsorted(group_loc, every, side="right")
     out = {}
     for s, a, b in zip(subjects, lo.tolist(), hi.tolist(), strict=True):
         sl = slice(a, b)
-        out[s] = SubjectTimeline(s, e[sl], ev.lists[:, sl], ev.triggers[:, sl], ev.score[sl])
-    return out
+        out[s] = SubjectTimeline(s, e[sl], ev.lists[:, sl], ev.triggers[:, sl], ev.score[sl], a)
+    return out, TimelineEvaluation(ev, ctx, ridx)
 
 
 def _refine(
