@@ -123,6 +123,9 @@ def test_bad_csv_options_are_usage_errors(
     sheet.write_text("id\n")
     code, _, err = call(capsys, "ingest", str(sheet), "--db", db, "--delimiter", ";;")
     assert code == 2 and "one character" in err
+    data = _jsonl(tmp_path / "x.jsonl", ENTRIES)
+    code, _, err = call(capsys, "ingest", data, "--db", db, "--date-format", "%d/%m/%Y")
+    assert code == 2 and "apply to CSV files only" in err
 
 
 def test_help_documents_outcomes_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:

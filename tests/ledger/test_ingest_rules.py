@@ -108,6 +108,28 @@ def test_relations_obey_their_declaration(ledger: Ledger) -> None:
     assert got[8][0] == "subject_kind" and "declared from a person" in got[8][1]
     cols = ledger.columns()
     assert [cols.subjects[i] for i in cols.rel_subject] == ["kid"]
+    # kim is named only by rejected lines: the ledger has not heard of kim
+    assert not ledger.has_subject("kim")
+    assert sorted(ledger.subject_names()) == ["acme", "alice", "kid"]
+    later = ledger.ingest_entries([{**DEBT, "id": "k", "subject": "kim"}], rules=RULES, now=NOW)
+    assert later.accepted == 1 and ledger.has_subject("kim")
+
+
+def test_a_subject_named_first_by_a_rejected_relation_is_stored_with_a_later_line(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from socialcredit.ledger import parsing
+
+    monkeypatch.setattr(parsing, "CHUNK", 2)  # the record about kim comes in a later chunk
+    result = ledger.ingest_entries(
+        [ACME, relation("r3", "kim", "acme"), DEBT, {**DEBT, "id": "k", "subject": "kim"}],
+        rules=RULES,
+        now=NOW,
+    )
+    assert (result.accepted, result.rejected) == (3, 1)
+    assert ledger.has_subject("kim")
+    cols = ledger.columns(["kim"])
+    assert list(cols.rec_id) == ["k"]
 
 
 def test_without_a_policy_relations_are_not_checked(ledger: Ledger) -> None:

@@ -71,11 +71,17 @@ def ingest(
     rejected or conflicted (the good lines are kept); 2 when the file cannot be read.
     """
     from socialcredit.ledger import CsvOptions, FileFormatError, IngestRules
+    from socialcredit.ledger.files import detect_format
 
     try:
         csv_options = CsvOptions(_delimiter(delimiter), date_format)
+        is_csv = detect_format(file, fmt) == "csv"
     except FileFormatError as exc:
         raise CliError(str(exc)) from None
+    if not is_csv and (csv_options != CsvOptions()):
+        raise CliError(
+            f"--delimiter and --date-format apply to CSV files only; {file} is JSON Lines"
+        )
     with open_ledger(db, create=True) as ledger:
         active = ledger.active_policy()
         rules = None

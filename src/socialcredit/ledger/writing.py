@@ -160,6 +160,7 @@ class _Writer:
         self.rules = rules
         self.result = IngestResult()
         self.batch_id = 0
+        self.withheld: dict[str, int] = {}  # subjects only rejected lines named, so far
 
     def run(
         self, chunks: Iterable[PreparedChunk], progress: Callable[[int], None] | None
@@ -232,14 +233,25 @@ class _Writer:
             before = int(
                 conn.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM entries").scalar_one()
             )
-        if chunk.subjects:
-            conn.exec_driver_sql(
-                f"INSERT INTO subjects (name, kind) VALUES ({p}, {p}) ON CONFLICT (name) DO NOTHING",
-                chunk.subjects,
-            )
+        subjects = chunk.subjects
         relations = chunk.relations
         if relations and self.rules is not None:
-            relations = self._stored_kinds_fit(conn, relations)
+            # before subjects are added: a subject only a rejected relation names is not
+            # stored (the ledger would claim to know of it); it waits in ``withheld`` for a
+            # later line that is stored
+            pending = {**dict(subjects), **self.withheld}  # withheld ones were seen first
+            relations = self._stored_kinds_fit(conn, relations, pending)
+        if self.withheld or len(relations) < len(chunk.relations):
+            used = {r[3] for r in chunk.rows} | {r[3] for r in relations}
+            used |= {r[9] for r in relations}
+            new = {**dict(subjects), **self.withheld}
+            subjects = sorted((name, kind) for name, kind in new.items() if name in used)
+            self.withheld = {name: kind for name, kind in new.items() if name not in used}
+        if subjects:
+            conn.exec_driver_sql(
+                f"INSERT INTO subjects (name, kind) VALUES ({p}, {p}) ON CONFLICT (name) DO NOTHING",
+                subjects,
+            )
         subject = f"(SELECT id FROM subjects WHERE name = {p})"
         columns = (
             "INSERT INTO entries (source, entry_id, kind, subject_id, type, occurred_at, "
@@ -273,8 +285,11 @@ class _Writer:
             self._settle_repeats(conn, chunk.repeats)
         conn.commit()
 
-    def _stored_kinds_fit(self, conn: Connection, relations: list[Row]) -> list[Row]:
-        """The relations whose subjects the ledger knows as the declared kinds; the others
+    def _stored_kinds_fit(
+        self, conn: Connection, relations: list[Row], pending: dict[str, int]
+    ) -> list[Row]:
+        """The relations whose subjects the ledger knows (or will know, from ``pending``:
+        names first seen in this input, with their kinds) as the declared kinds; the others
         become problems (the line's own kinds were checked when parsing)."""
         assert self.rules is not None
         names = sorted({r[3] for r in relations} | {r[9] for r in relations})
@@ -286,6 +301,8 @@ class _Writer:
                 tuple(part),
             )
             kinds.update((str(n), int(k)) for n, k in found)
+        for name, kind in pending.items():
+            kinds.setdefault(name, kind)
         kept = []
         for row in relations:
             declared = self.rules.relations.get(row[4])
