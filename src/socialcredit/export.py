@@ -1,91 +1,307 @@
-"""Writing records and standings to CSV, Parquet or JSON Lines for other tools."""
+"""Writing ledger entries and everyone's standing as Parquet, JSON Lines or CSV for other tools.
+
+Types are kept as far as each format can: in Parquet, times are UTC timestamps (whole
+seconds, stored with a millisecond unit: Parquet has none coarser) and lists and services are
+``list<string>`` columns; in JSON Lines, times are ISO 8601 text
+(``2026-06-01T00:00:00Z``) and lists are arrays; CSV has no list type, so a list is written
+as its items joined by ``;`` (an empty list as an empty field). Output goes to a file or, given
+``-``, to standard output. This module imports pyarrow; nothing in the core does.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import io
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
+import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from socialcredit.columns import SUBJECT_KINDS
 from socialcredit.errors import SocialCreditError
 from socialcredit.scoring.bulk import BulkStandings
 
 FORMATS = ("csv", "parquet", "jsonl")
+STDOUT = "-"
+BATCH = 20_000
+
+TIMESTAMP = pa.timestamp("s", tz="UTC")
+STRINGS = pa.list_(pa.string())
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+STANDINGS_SCHEMA = pa.schema(
+    [
+        ("subject", pa.string()),
+        ("kind", pa.string()),
+        ("as_of", TIMESTAMP),
+        ("score", pa.float64()),
+        ("grade", pa.string()),
+        ("lists", STRINGS),
+        ("denied_services", STRINGS),
+        ("benefit_services", STRINGS),
+        ("reason_codes", STRINGS),
+        ("reasons", STRINGS),
+        ("policy_version", pa.string()),
+        ("policy_hash", pa.string()),
+    ]
+)
+"""One row per subject; see ``standings_table`` for what each column holds."""
+
+RECORDS_SCHEMA = pa.schema(
+    [
+        ("kind", pa.string()),
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("subject", pa.string()),
+        ("subject_kind", pa.string()),
+        ("type", pa.string()),
+        ("occurred_at", TIMESTAMP),
+        ("recorded_at", TIMESTAMP),
+        ("amount", pa.float64()),
+        ("evidence", pa.string()),
+        ("relation", pa.string()),
+        ("related_subject", pa.string()),
+        ("related_kind", pa.string()),
+        ("valid_from", TIMESTAMP),
+        ("valid_until", TIMESTAMP),
+        ("target_source", pa.string()),
+        ("target_id", pa.string()),
+        ("reason", pa.string()),
+        ("corrected_occurred_at", TIMESTAMP),
+    ]
+)
+"""Ledger entries in the ingestion format's field names, one column per field of any kind."""
+
+Progress = Callable[[int], None]
+"""Called with the number of rows just written."""
 
 
-class ExportFormatError(SocialCreditError, ValueError):
-    """The output format cannot be told from the file name or option."""
+class ExportError(SocialCreditError, ValueError):
+    """An export that cannot be written as asked (format, destination)."""
 
 
-def format_for(path: Path, fmt: str | None) -> str:
-    """The format named by ``fmt`` or by the file's extension."""
-    chosen = (fmt or path.suffix.lstrip(".")).lower()
+ExportFormatError = ExportError  # the name earlier versions raised
+
+
+def format_for(path: str | Path, fmt: str | None) -> str:
+    """The format named by ``fmt``, else by the file's extension; JSON Lines for ``-``."""
+    if fmt is None and str(path) == STDOUT:
+        return "jsonl"
+    chosen = (fmt or Path(path).suffix.lstrip(".")).lower()
     chosen = {"ndjson": "jsonl", "pq": "parquet"}.get(chosen, chosen)
     if chosen not in FORMATS:
-        raise ExportFormatError(
+        raise ExportError(
             f"cannot tell the format of {str(path)!r}: use a .csv, .parquet or .jsonl name, "
             "or --format csv|parquet|jsonl"
         )
     return chosen
 
 
+def check_destination(path: str | Path, fmt: str) -> None:
+    """Refuse Parquet to a terminal (binary); raise ``ExportError`` saying what to do."""
+    if str(path) == STDOUT and fmt == "parquet" and sys.stdout.isatty():
+        raise ExportError(
+            "refusing to write Parquet (binary) to a terminal: redirect it "
+            "(-o - --format parquet > file.parquet), give a file name, or use --format jsonl"
+        )
+
+
 def standings_table(bulk: BulkStandings) -> pa.Table:
-    """One row per subject: score, grade, lists and services denied or benefited."""
+    """One row per subject, everyone in ``bulk``, with typed columns (``STANDINGS_SCHEMA``).
+
+    ``as_of``: the time of the standings; ``kind``: person or organisation; ``lists``: the
+    lists the subject is on; ``denied_services`` / ``benefit_services``: services with a
+    denial / a benefit in force (own or through a relation), sorted; ``reason_codes``: the
+    reason codes of the denials, sorted; ``reasons``: why each measure is in force (a list,
+    a condition, or ``relation subject`` for one that comes through a relation), in measure
+    order, once each; ``policy_version`` and ``policy_hash``: the policy that was applied
+    (the one in force at ``as_of``, or the file given).
+    """
     policy = bulk.policy
-    grades = [policy.grade_names[g] for g in bulk.grade.tolist()]
-    lists = [[] for _ in bulk.subjects]  # type: list[list[str]]
+    n = len(bulk.subjects)
+    lists: list[list[str]] = [[] for _ in range(n)]
     for lst in policy.lists:
         for i in bulk.lists[lst.index].nonzero()[0].tolist():
             lists[i].append(lst.name)
-    denied = [set() for _ in bulk.subjects]  # type: list[set[str]]
-    benefits = [set() for _ in bulk.subjects]  # type: list[set[str]]
+    denied: list[set[str]] = [set() for _ in range(n)]
+    benefits: list[set[str]] = [set() for _ in range(n)]
+    codes: list[set[str]] = [set() for _ in range(n)]
     for s in policy.sanctions:
+        hits = bulk.measures[s.index].nonzero()[0].tolist()
         target = denied if s.effect == "deny" else benefits
-        for i in bulk.measures[s.index].nonzero()[0].tolist():
+        for i in hits:
             target[i].add(s.service)
-    return pa.table(
-        {
-            "subject": bulk.subjects,
-            "score": bulk.score,
-            "grade": grades,
-            "lists": [";".join(x) for x in lists],
-            "denied_services": [";".join(sorted(x)) for x in denied],
-            "benefit_services": [";".join(sorted(x)) for x in benefits],
-            "policy_version": [policy.version_label] * len(bulk.subjects),
-        }
-    )
+            if s.effect == "deny":
+                codes[i].add(s.reason_code)
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    anyone: list[int] = np.flatnonzero(bulk.measures.any(axis=0)).tolist() if n else []
+    for i, found in zip(anyone, bulk.reasons(anyone), strict=True):
+        reasons[i] = list(dict.fromkeys(r.reason for r in found))
+    grade_names = policy.grade_names
+    columns: dict[str, Any] = {
+        "subject": bulk.subjects,
+        "kind": [SUBJECT_KINDS[k] for k in bulk.kind.tolist()] if len(bulk.kind) else [None] * n,
+        "as_of": pa.array([bulk.at] * n, type=pa.int64()).cast(TIMESTAMP),
+        "score": bulk.score,
+        "grade": [grade_names[g] for g in bulk.grade.tolist()],
+        "lists": lists,
+        "denied_services": [sorted(x) for x in denied],
+        "benefit_services": [sorted(x) for x in benefits],
+        "reason_codes": [sorted(x) for x in codes],
+        "reasons": reasons,
+        "policy_version": [policy.version_label] * n,
+        "policy_hash": [policy.loaded.content_hash] * n,
+    }
+    return pa.table(columns, schema=STANDINGS_SCHEMA)
 
 
-def write_table(table: pa.Table, path: Path, fmt: str) -> None:
-    """Write ``table`` to ``path`` as ``fmt``."""
-    if fmt == "parquet":
-        pq.write_table(table, path)
-    elif fmt == "csv":
-        pacsv.write_csv(table, path)
+def _for_text(batch: pa.RecordBatch, lists_as: str) -> pa.RecordBatch:
+    """Times as ISO 8601 text; for CSV (``lists_as="joined"``) lists joined by ';'."""
+    arrays = []
+    for column, field in zip(batch.columns, batch.schema, strict=True):
+        if pa.types.is_timestamp(field.type):
+            column = pc.strftime(column, format=ISO)
+        elif pa.types.is_list(field.type) and lists_as == "joined":
+            column = pa.array(
+                [";".join(x) if x is not None else None for x in column.to_pylist()], pa.string()
+            )
+        arrays.append(column)
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+class _KeepOpen(io.RawIOBase):
+    """Standard output's bytes for a writer that closes what it is given (pyarrow's do)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.raw.write(data)
+        return len(data)
+
+    def close(self) -> None:
+        self.raw.flush()
+        super().close()
+
+
+@contextmanager
+def _open(path: str | Path) -> Iterator[IO[bytes]]:
+    if str(path) == STDOUT:
+        with _KeepOpen(sys.stdout.buffer) as out:
+            yield cast(IO[bytes], out)
     else:
-        with path.open("wb") as fh:
-            for row in table.to_pylist():
-                fh.write(orjson.dumps(row) + b"\n")
+        with Path(path).open("wb") as fh:
+            yield fh
 
 
-def write_entries(entries: Iterable[dict[str, Any]], path: Path, fmt: str) -> int:
-    """Write ledger entries (ingestion format) to ``path``; returns how many were written."""
-    if fmt == "jsonl":
-        count = 0
-        with path.open("wb") as fh:
-            for entry in entries:
-                fh.write(orjson.dumps(entry) + b"\n")
-                count += 1
-        return count
-    rows = list(entries)
-    columns: dict[str, list[Any]] = {}
-    for row in rows:
-        for key in row:
-            columns.setdefault(key, [])
-    table = pa.table({k: [row.get(k) for row in rows] for k in columns})
-    write_table(table, path, fmt)
-    return len(rows)
+def write_batches(
+    batches: Iterable[pa.RecordBatch],
+    schema: pa.Schema,
+    path: str | Path,
+    fmt: str,
+    progress: Progress | None = None,
+) -> int:
+    """Write ``batches`` (of ``schema``) to ``path`` (or ``-``) as ``fmt``; returns the row count."""
+    check_destination(path, fmt)
+    count = 0
+    with _open(path) as sink:
+        if fmt == "parquet":
+            with pq.ParquetWriter(sink, schema) as pw:
+                for batch in batches:
+                    pw.write_batch(batch)
+                    count += batch.num_rows
+                    if progress:
+                        progress(batch.num_rows)
+        elif fmt == "csv":
+            writer: pacsv.CSVWriter | None = None
+            for batch in batches:
+                text = _for_text(batch, "joined")
+                if writer is None:
+                    writer = pacsv.CSVWriter(sink, text.schema)
+                writer.write_batch(text)
+                count += batch.num_rows
+                if progress:
+                    progress(batch.num_rows)
+            if writer is None:  # no rows: still a header
+                empty = _for_text(pa.RecordBatch.from_pylist([], schema=schema), "joined")
+                writer = pacsv.CSVWriter(sink, empty.schema)
+            writer.close()
+        else:
+            for batch in batches:
+                for row in _for_text(batch, "arrays").to_pylist():
+                    sink.write(orjson.dumps(row) + b"\n")
+                count += batch.num_rows
+                if progress:
+                    progress(batch.num_rows)
+    return count
+
+
+def write_table(
+    table: pa.Table, path: str | Path, fmt: str, progress: Progress | None = None
+) -> int:
+    """Write ``table`` to ``path`` (or ``-``) as ``fmt``; returns the row count."""
+    return write_batches(table.to_batches(BATCH), table.schema, path, fmt, progress)
+
+
+def _entry_batches(entries: Iterable[dict[str, Any]]) -> Iterator[pa.RecordBatch]:
+    names = set(RECORDS_SCHEMA.names)
+    chunk: list[dict[str, Any]] = []
+
+    def flush() -> pa.RecordBatch:
+        arrays = []
+        for field in RECORDS_SCHEMA:
+            values = [e.get(field.name) for e in chunk]
+            if pa.types.is_timestamp(field.type):
+                arrays.append(pa.array(values, pa.string()).cast(field.type))
+            else:
+                arrays.append(pa.array(values, field.type))
+        return pa.RecordBatch.from_arrays(arrays, schema=RECORDS_SCHEMA)
+
+    for entry in entries:
+        extra = set(entry) - names
+        if extra:
+            raise ExportError(f"entry fields {sorted(extra)} have no export column (a bug)")
+        chunk.append(entry)
+        if len(chunk) == BATCH:
+            yield flush()
+            chunk = []
+    if chunk:
+        yield flush()
+
+
+def write_entries(
+    entries: Iterable[dict[str, Any]],
+    path: str | Path,
+    fmt: str,
+    progress: Progress | None = None,
+) -> int:
+    """Write ledger entries (ingestion format) to ``path`` (or ``-``); returns how many.
+
+    JSON Lines is the ingestion format itself (export → ingest round-trips, only the fields
+    each entry has). Parquet and CSV have one column per field of ``RECORDS_SCHEMA`` (empty
+    where an entry has no such field), times typed in Parquet.
+    """
+    if fmt != "jsonl":
+        return write_batches(_entry_batches(entries), RECORDS_SCHEMA, path, fmt, progress)
+    check_destination(path, fmt)
+    count = 0
+    with _open(path) as sink:
+        for entry in entries:
+            sink.write(orjson.dumps(entry) + b"\n")
+            count += 1
+            if progress and count % BATCH == 0:
+                progress(BATCH)
+        if progress:
+            progress(count % BATCH)
+    return count

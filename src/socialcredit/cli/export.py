@@ -1,9 +1,8 @@
-"""``export``: the ledger or everyone's standing as CSV, Parquet or JSON Lines."""
+"""``export``: the ledger's entries or everyone's standing as Parquet, JSON Lines or CSV."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,33 +17,97 @@ from socialcredit.cli.common import (
     open_ledger,
     out,
     parse_at,
+    progress_bar,
 )
+
+if TYPE_CHECKING:
+    from socialcredit.engine import Engine
+    from socialcredit.ledger import Ledger
+
+WHAT = ("records", "standings")
 
 
 @app.command()
 def export(
-    what: Annotated[str, typer.Argument(help="records (the ledger) or standings (everyone now).")],
+    what: Annotated[
+        str,
+        typer.Argument(
+            help="records (every ledger entry) or standings (everyone's standing at --at)."
+        ),
+    ],
     output: Annotated[
-        Path, typer.Option("--out", "-o", help="Output file (.csv, .parquet, .jsonl).")
+        str,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output file (.parquet, .jsonl, .csv), or - for standard output.",
+        ),
     ],
     db: DbOption = None,
     at: AtOption = None,
     policy: PolicyOption = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="csv, parquet or jsonl.")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="parquet, jsonl or csv.",
+            show_default="from the file name; jsonl for -",
+        ),
+    ] = None,
 ) -> None:
-    """Export the ledger's entries or everyone's current standing."""
-    # pyarrow is imported here, not when the CLI starts (start-up time of other commands)
-    from socialcredit.export import format_for, standings_table, write_entries, write_table
+    """Export the ledger's entries, or everyone's standing under the policy then in force.
 
+    standings: one row per subject with subject, kind, as_of, score, grade, lists,
+    denied_services, benefit_services, reason_codes (of the denials), reasons (a list, a
+    condition, or the relation a measure comes through, e.g. "child_of P123"),
+    policy_version and policy_hash. In Parquet, as_of is a UTC timestamp (timestamp[ms,
+    UTC]: Parquet has no seconds unit) and the five list columns are list<string>; in JSON Lines, times are ISO 8601 and lists are arrays;
+    CSV has no list type, so a list is its items joined by ';'.
+
+    records: the ledger's entries in the ingestion format (JSON Lines round-trips through
+    `ingest`); in Parquet, times are UTC timestamps. The time and policy options apply to
+    standings only.
+
+    -o - writes to standard output (JSON Lines unless --format says otherwise); Parquet is
+    written there only with --format parquet and never to a terminal. A progress bar shows
+    on stderr when stderr is a terminal.
+    """
+    from socialcredit.export import check_destination, format_for
+
+    if what not in WHAT:
+        raise CliError(f"cannot export {what!r}: choose records or standings")
     kind = format_for(output, fmt)
+    check_destination(output, kind)
+    t = parse_at(at)
     with open_ledger(db) as ledger:
         if what == "records":
-            count = write_entries(ledger.iter_entries(), output, kind)
-        elif what == "standings":
-            with err.status("scoring everyone…"):
-                table = standings_table(open_engine(ledger, policy).recompute(parse_at(at)))
-            write_table(table, output, kind)
-            count = table.num_rows
+            count = _records(ledger, output, kind)
+            label = ""
         else:
-            raise CliError(f"cannot export {what!r}: choose records or standings")
-    out.print(f"wrote {count:,} rows to {output} ({kind})")
+            count, label = _standings(open_engine(ledger, policy), t, output, kind)
+    where = "standard output" if output == "-" else output
+    summary = f"wrote {count:,} {what} to {where} ({kind}){label}"
+    (err if output == "-" else out).print(summary, highlight=False)
+
+
+def _records(ledger: Ledger, output: str, kind: str) -> int:
+    from socialcredit.export import write_entries
+
+    with progress_bar() as progress:
+        task = progress.add_task("exporting entries", total=None)
+        return write_entries(
+            ledger.iter_entries(), output, kind, lambda n: progress.advance(task, n)
+        )
+
+
+def _standings(engine: Engine, t: int | None, output: str, kind: str) -> tuple[int, str]:
+    from socialcredit.export import standings_table, write_table
+
+    with err.status("scoring everyone…"):
+        bulk = engine.recompute(t)
+        table = standings_table(bulk)
+    with progress_bar() as progress:
+        task = progress.add_task("writing standings", total=table.num_rows)
+        count = write_table(table, output, kind, lambda n: progress.advance(task, n))
+    cp = bulk.policy
+    return count, f" under {cp.version_label} (sha256 {cp.loaded.content_hash[:12]})"

@@ -18,11 +18,10 @@ from socialcredit.cli.common import (
     print_json,
 )
 from socialcredit.cli.setup import activate
-from socialcredit.timeutil import DAY, YEAR, to_iso
+from socialcredit.timeutil import to_iso
 
 if TYPE_CHECKING:
     from socialcredit.policy import CompiledPolicy
-    from socialcredit.policy.model import Predicate
 
 # command modules import what only they need inside each command (start-up time)
 
@@ -136,43 +135,13 @@ def policy_show(
     show_policy(cp, activated)
 
 
-def _span(seconds: int | None) -> str:
-    if seconds is None:
-        return "never"
-    for unit, size in (("year", YEAR), ("day", DAY), ("hour", 3600)):
-        if seconds % size == 0 and seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return f"{seconds} seconds"
-
-
-def _condition(pred: Predicate) -> str:
-    if pred.on_list is not None:
-        return f"on list {pred.on_list}"
-    if pred.grade_in is not None:
-        return "grade " + " or ".join(pred.grade_in)
-    if pred.score_below is not None:
-        return f"score below {pred.score_below:g}"
-    if pred.score_at_least is not None:
-        return f"score at least {pred.score_at_least:g}"
-    if pred.records is not None:
-        r = pred.records
-        what = r.category or " or ".join(r.type_names())
-        noun = "record" if r.at_least == 1 else "records"
-        text = f"{r.at_least} {'unresolved ' if r.unresolved else ''}{what} {noun}"
-        return text + (f" within {_span(r.within)}" if r.within is not None else "")
-    if pred.not_ is not None:
-        return f"not ({_condition(pred.not_)})"
-    parts = [_condition(p) for p in (pred.all_ or pred.any_ or [])]
-    joined = (" and " if pred.all_ else " or ").join(parts)
-    return f"({joined})" if len(parts) > 1 else joined
-
-
 def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
     """Print ``cp`` as a header and tables, identifiers whole at any terminal width."""
     from rich.text import Text
 
     from socialcredit.cli.tables import print_table
+    from socialcredit.policy.describe import condition_text as _condition
+    from socialcredit.policy.describe import span_text as _span
 
     p = cp.policy
     out.print(Text(f"{p.meta.title} — {p.label()}", style="bold"))

@@ -1,12 +1,12 @@
-"""``subjects``: everyone's standing, filtered by grade, list or denied service."""
+"""``subjects``: everyone's standing, filtered by grade, list, denied service or kind."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import difflib
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
-from rich.table import Table
 
 from socialcredit.cli.common import (
     AtOption,
@@ -22,7 +22,52 @@ from socialcredit.cli.common import (
     parse_at,
     print_json,
 )
-from socialcredit.timeutil import to_iso
+
+if TYPE_CHECKING:
+    from socialcredit.policy import CompiledPolicy
+
+
+class Kind(StrEnum):
+    """The subject kinds ``--kind`` accepts."""
+
+    person = "person"
+    organisation = "organisation"
+
+
+def _unknown(what: str, name: str, known: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = (
+        f"did you mean {close[0]!r}?" if close else f"the policy's {what}s are {', '.join(known)}"
+    )
+    return f"unknown {what} {name!r} ({hint})"
+
+
+def filter_problems(
+    cp: CompiledPolicy, grade: str | None, on_list: str | None, denied: str | None
+) -> list[str]:
+    """Every problem with the filters under policy ``cp``; empty when all can be applied."""
+    from socialcredit.engine import require_service
+    from socialcredit.errors import UnknownServiceError
+
+    problems = []
+    if grade is not None and grade not in cp.grade_names:
+        problems.append(_unknown("grade", grade, cp.grade_names))
+    names = [lst.name for lst in cp.lists]
+    if on_list is not None and on_list not in names:
+        problems.append(_unknown("list", on_list, names))
+    if denied is not None:
+        try:
+            require_service(cp, denied)
+        except UnknownServiceError as exc:
+            problems.append(exc.message)
+        else:
+            if not any(s.service == denied and s.effect == "deny" for s in cp.sanctions):
+                deniable = sorted({s.service for s in cp.sanctions if s.effect == "deny"})
+                problems.append(
+                    f"no measure of {cp.version_label} denies {denied!r}; the services it "
+                    f"denies are {', '.join(deniable) or 'none'}"
+                )
+    return problems
 
 
 @app.command()
@@ -37,41 +82,77 @@ def subjects(
     denied: Annotated[
         str | None, typer.Option("--denied", help="Only subjects denied this service.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many rows.")] = 50,
+    kind: Annotated[
+        Kind | None, typer.Option("--kind", help="Only persons or only organisations.")
+    ] = None,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, help="Skip this many matching subjects.")
+    ] = 0,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="At most this many rows; 0 for all.")
+    ] = 50,
     as_json: JsonOption = False,
 ) -> None:
-    """List subjects with their grade and lists, filtered by grade, list or denied service."""
+    """List subjects with their grade, lists and why a measure is in force for them.
+
+    Filters combine (all must hold). They are checked against the policy in force at the
+    time asked about before anyone is scored: an unknown grade, list or service is an error
+    at once, with a did-you-mean. The reason column names, for each measure in force (only
+    the denials of the service given to --denied, if any), the list behind it, the condition
+    that holds, or the relation it comes through (e.g. "child_of P123"). Subjects are in
+    ledger order; an offset and a limit page through them.
+    """
+    from socialcredit.columns import SUBJECT_KINDS
+    from socialcredit.timeutil import to_iso
+
     with open_ledger(db) as ledger:
         engine = open_engine(ledger, policy)
+        t = engine.clock() if at is None else parse_at(at)
+        assert t is not None
+        cp = engine.policy_at(t)
+        problems = filter_problems(cp, grade, on_list, denied)
+        if problems:
+            raise CliError("\n".join(problems))
         with err.status("scoring everyone…"):
-            bulk = engine.recompute(parse_at(at))
-    cp = engine.policy
+            bulk = engine.recompute(t)
+    import numpy as np
+
+    cp = bulk.policy
     mask = np.ones(len(bulk.subjects), dtype=bool)
     if grade is not None:
-        if grade not in cp.grade_names:
-            raise CliError(
-                f"unknown grade {grade!r}; the policy's grades are {', '.join(cp.grade_names)}"
-            )
         mask &= bulk.grade == cp.grade_names.index(grade)
     if on_list is not None:
-        names = [lst.name for lst in cp.lists]
-        if on_list not in names:
-            raise CliError(f"unknown list {on_list!r}; the policy's lists are {', '.join(names)}")
         mask &= bulk.lists[cp.list_index(on_list)]
+    deny = None
     if denied is not None:
         deny = [s.index for s in cp.sanctions if s.effect == "deny" and s.service == denied]
-        if not deny:
-            raise CliError(f"no measure denies {denied!r}; services: {', '.join(cp.services())}")
         mask &= bulk.measures[deny].any(axis=0)
+    if kind is not None:
+        mask &= bulk.kind == SUBJECT_KINDS.index(kind.value)
     idx = np.flatnonzero(mask)
-    rows = []
-    for i in idx[:limit].tolist():
+    page = idx[offset : offset + limit] if limit else idx[offset:]
+    rows: list[dict[str, Any]] = []
+    for i, found in zip(page.tolist(), bulk.reasons(page.tolist(), deny), strict=True):
         rows.append(
             {
                 "subject": bulk.subjects[i],
+                "kind": bulk.kind_name(i),
                 "score": float(bulk.score[i]),
                 "grade": cp.grade_names[int(bulk.grade[i])],
                 "lists": [lst.name for lst in cp.lists if bulk.lists[lst.index, i]],
+                "reasons": list(dict.fromkeys(m.reason for m in found)),
+                "measures": [
+                    {
+                        "measure": m.sanction.name,
+                        "service": m.sanction.service,
+                        "effect": m.sanction.effect,
+                        "reason_code": m.sanction.reason_code,
+                        "reason": m.reason,
+                        "via_relation": m.via_relation,
+                        "via_subject": m.via_subject,
+                    }
+                    for m in found
+                ],
             }
         )
     if as_json:
@@ -79,14 +160,36 @@ def subjects(
             {
                 "at": to_iso(bulk.at),
                 "policy_version": cp.version_label,
+                "policy_hash": cp.loaded.content_hash,
                 "matching": len(idx),
+                "offset": offset,
+                "limit": limit,
                 "subjects": rows,
             }
         )
         return
-    t = Table(title=f"{len(idx):,} matching subjects (showing {len(rows)})")
-    for col in ("subject", "score", "grade", "lists"):
-        t.add_column(col)
-    for r in rows:
-        t.add_row(r["subject"], f"{r['score']:g}", r["grade"], ", ".join(r["lists"]))
-    out.print(t)
+    from socialcredit.cli.tables import print_table
+
+    out.print(
+        f"as of {to_iso(bulk.at)} under {cp.version_label} (sha256 {cp.loaded.content_hash})",
+        highlight=False,
+        markup=False,
+    )
+    shown = f"{offset + 1}-{offset + len(rows)}" if rows else "none"
+    print_table(
+        out,
+        f"{len(idx):,} matching subjects (showing {shown})",
+        ("subject", "kind", "score", "grade", "lists", "reason"),
+        [
+            (
+                r["subject"],
+                r["kind"],
+                f"{r['score']:g}",
+                r["grade"],
+                ", ".join(r["lists"]),
+                "; ".join(r["reasons"]),
+            )
+            for r in rows
+        ],
+        whole=(0, 3),
+    )

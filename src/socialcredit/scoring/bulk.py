@@ -1,19 +1,63 @@
-"""Everyone's standing at once: score, grade, lists and measures as arrays (vectorised)."""
+"""Everyone's standing at once: score, grade, lists and measures as arrays (vectorised).
+
+Besides which measures are in force for whom, it keeps why, in a form that costs nothing
+to build for a nation: each subject's own measures (their own trigger), and each measure
+that reaches a subject through a relation, with the relation and the related subject.
+``reasons`` turns that into words for the few rows a command prints or exports.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.columns import SUBJECT_KINDS
+from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction
+from socialcredit.policy.describe import condition_text
 from socialcredit.scoring.evaluate import evaluate_subjects_at
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.standing import own_measure, relations_at
 from socialcredit.scoring.timeline import row_breakpoints, timelines
 
 I64 = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+
+
+def _none() -> I64:
+    return np.empty(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Inherited:
+    """Measures that reach subjects through relations, one entry per (measure, relation row).
+
+    Entry ``j``: measure ``sanction[j]`` reaches subject ``subject[j]`` because that subject
+    stands in relation ``relation[j]`` (index into ``policy.relation_names``) to
+    ``related[j]``, on whom the measure is in force.
+    """
+
+    sanction: I64 = field(default_factory=_none)
+    subject: I64 = field(default_factory=_none)
+    relation: I64 = field(default_factory=_none)
+    related: I64 = field(default_factory=_none)
+
+
+@dataclass(frozen=True)
+class MeasureReason:
+    """One measure in force for a subject and why, in words.
+
+    ``reason``: the lists of its trigger the subject is on (comma-separated), or the
+    condition that holds, or, for a measure that comes through a relation, the relation and
+    the related subject (``child_of P123``).
+    """
+
+    sanction: CompiledSanction
+    reason: str
+    via_relation: str | None = None
+    via_subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -25,8 +69,59 @@ class BulkStandings:
     subjects: list[str]
     score: npt.NDArray[np.float64]
     grade: I64
-    lists: npt.NDArray[np.bool_]  # [n_lists, n_subjects]
-    measures: npt.NDArray[np.bool_]  # [n_sanctions, n_subjects], own and through relations
+    lists: Mask  # [n_lists, n_subjects]
+    measures: Mask  # [n_sanctions, n_subjects], own and through relations
+    kind: npt.NDArray[np.int8] = field(default_factory=lambda: np.empty(0, dtype=np.int8))
+    own: Mask | None = None  # [n_sanctions, n_subjects]: in force through the subject's own trigger
+    triggers: Mask | None = None  # [n_sanctions, n_subjects]: the trigger holds at ``at``
+    inherited: Inherited = field(default_factory=Inherited)
+
+    def kind_name(self, i: int) -> str:
+        """``person`` or ``organisation`` for subject index ``i``."""
+        return SUBJECT_KINDS[int(self.kind[i])]
+
+    def reasons(
+        self, indices: Sequence[int], sanctions: Sequence[int] | None = None
+    ) -> list[list[MeasureReason]]:
+        """For each subject index in ``indices``, every measure in force and why.
+
+        ``sanctions``: only these measures (indices into ``policy.sanctions``); default all.
+        In declaration order of the measures, own measures before inherited ones.
+        """
+        policy = self.policy
+        wanted = range(len(policy.sanctions)) if sanctions is None else sanctions
+        idx = np.asarray(indices, dtype=np.int64)
+        out: list[list[MeasureReason]] = [[] for _ in range(len(idx))]
+        own = self.own if self.own is not None else self.measures
+        for k in wanted:
+            s = policy.sanctions[k]
+            for pos in np.flatnonzero(own[k, idx]).tolist():
+                out[pos].append(MeasureReason(s, self._own_reason(s, int(idx[pos]))))
+        inh = self.inherited
+        if len(inh.sanction) and len(idx):
+            where = {int(i): pos for pos, i in enumerate(idx.tolist())}
+            hit = np.isin(inh.subject, idx) & np.isin(inh.sanction, np.asarray(list(wanted)))
+            for j in np.flatnonzero(hit).tolist():
+                s = policy.sanctions[int(inh.sanction[j])]
+                relation = policy.relation_names[int(inh.relation[j])]
+                related = self.subjects[int(inh.related[j])]
+                out[where[int(inh.subject[j])]].append(
+                    MeasureReason(s, f"{relation} {related}", relation, related)
+                )
+        return out
+
+    def _own_reason(self, s: CompiledSanction, i: int) -> str:
+        policy = self.policy
+        on = [n for n in dict.fromkeys(s.lists) if self.lists[policy.list_index(n), i]]
+        holds = self.triggers is None or bool(self.triggers[s.index, i])
+        if holds and on:
+            return ", ".join(on)
+        if holds and s.when.grade_in is not None:
+            return f"grade {policy.grade_names[int(self.grade[i])]}"
+        text = condition_text(s.when, lists=not holds)
+        if not on and text.startswith("on list "):
+            text = text.removeprefix("on list ")
+        return text if holds else f"{text} (ended; a fixed-term measure)"
 
 
 def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
@@ -58,12 +153,40 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
                     own[s.index, c] = True
     measures = own.copy()
     rel_ok = relations_at(prep, t)
+    parts: list[tuple[I64, I64, I64, I64]] = []
     for s in policy.sanctions:
         for rel in s.reach:
             code = policy.relation_names.index(rel)
             sel = rel_ok & (prep.relations.type_code == code)
             subj = prep.relations.subject[sel]
-            measures[s.index, subj[own[s.index, prep.relations.related[sel]]]] = True
+            related = prep.relations.related[sel]
+            through = own[s.index, related]
+            measures[s.index, subj[through]] = True
+            if through.any():
+                m = int(through.sum())
+                parts.append(
+                    (
+                        np.full(m, s.index, dtype=np.int64),
+                        subj[through].astype(np.int64),
+                        np.full(m, code, dtype=np.int64),
+                        related[through].astype(np.int64),
+                    )
+                )
+    inherited = (
+        Inherited(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+        if parts
+        else Inherited()
+    )
     return BulkStandings(
-        t, policy, list(prep.columns.subjects), ev.score, ev.grade, ev.lists, measures
+        t,
+        policy,
+        list(prep.columns.subjects),
+        ev.score,
+        ev.grade,
+        ev.lists,
+        measures,
+        kind=prep.columns.subject_kind,
+        own=own,
+        triggers=ev.triggers,
+        inherited=inherited,
     )

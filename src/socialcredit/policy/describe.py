@@ -1,0 +1,48 @@
+"""Short plain descriptions of durations and conditions, for tables and reason columns."""
+
+from __future__ import annotations
+
+from socialcredit.policy.model import Predicate
+from socialcredit.timeutil import DAY, YEAR
+
+
+def span_text(seconds: int | None) -> str:
+    """``10 years``, ``180 days``, ``1 day``, ``12 hours``; ``never`` for None."""
+    if seconds is None:
+        return "never"
+    for unit, size in (("year", YEAR), ("day", DAY), ("hour", 3600)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def condition_text(pred: Predicate, *, lists: bool = True) -> str:
+    """The condition in words, e.g. ``on list debtors``, ``grade C or D``,
+    ``3 fare_evasion records within 1 year``.
+
+    With ``lists=False`` the ``list:`` branches of an ``any`` are left out (for a subject
+    known to be on none of them: the condition then holds through another branch).
+    """
+    if pred.on_list is not None:
+        return f"on list {pred.on_list}"
+    if pred.grade_in is not None:
+        return "grade " + " or ".join(pred.grade_in)
+    if pred.score_below is not None:
+        return f"score below {pred.score_below:g}"
+    if pred.score_at_least is not None:
+        return f"score at least {pred.score_at_least:g}"
+    if pred.records is not None:
+        r = pred.records
+        what = r.category or " or ".join(r.type_names())
+        noun = "record" if r.at_least == 1 else "records"
+        text = f"{r.at_least} {'unresolved ' if r.unresolved else ''}{what} {noun}"
+        return text + (f" within {span_text(r.within)}" if r.within is not None else "")
+    if pred.not_ is not None:
+        return f"not ({condition_text(pred.not_)})"
+    children = pred.all_ or pred.any_ or []
+    if pred.any_ is not None and not lists:
+        children = [c for c in children if c.on_list is None] or children
+    parts = [condition_text(c, lists=lists) for c in children]
+    joined = (" and " if pred.all_ is not None else " or ").join(parts)
+    return f"({joined})" if len(parts) > 1 else joined

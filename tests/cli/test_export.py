@@ -1,0 +1,216 @@
+"""``export``: typed columns read back with pyarrow and JSON, against hand-computed standings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import pty
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from socialcredit.policy import load_policy
+from tests.cli.conftest import CHINA, activate, call
+from tests.cli.standings_ledger import AT, AT_ISO, CHINA_HASH, ENTRIES, EXPECTED, build
+from tests.policy.test_policy_language import edit
+
+# Parquet's coarsest time unit is the millisecond: times are written as timestamp[s, UTC] and
+# read back as timestamp[ms, UTC], the values whole seconds
+PARQUET_TIME = pa.timestamp("ms", tz="UTC")
+LIST_COLUMNS = ("lists", "denied_services", "benefit_services", "reason_codes", "reasons")
+
+
+@pytest.fixture
+def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    return build(tmp_path, capsys)
+
+
+def _export(capsys: pytest.CaptureFixture[str], db: str, *args: str) -> tuple[int, str, str]:
+    return call(capsys, "export", *args, "--db", db)
+
+
+def _cli(*args: str, stdout: Any = subprocess.PIPE) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "socialcredit", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        check=False,
+    )
+
+
+def _by_subject(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r.pop("subject"): r for r in rows}
+
+
+def test_parquet_standings_are_typed(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.parquet"
+    code, out, _ = _export(capsys, db, "standings", "-o", str(path), "--at", AT)
+    assert code == 0 and "wrote 6 standings" in out and CHINA_HASH[:12] in out
+    table = pq.read_table(path)
+    schema = table.schema
+    assert schema.field("as_of").type == PARQUET_TIME
+    assert schema.field("score").type == pa.float64()
+    for name in LIST_COLUMNS:
+        assert schema.field(name).type == pa.list_(pa.string()), name
+    for name in ("subject", "kind", "grade", "policy_version", "policy_hash"):
+        assert schema.field(name).type == pa.string(), name
+    rows = _by_subject(table.to_pylist())
+    assert set(rows) == set(EXPECTED)
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    for subject, row in rows.items():
+        assert row.pop("as_of") == at
+        assert row.pop("policy_version") == "china-scs@2026.1"
+        assert row.pop("policy_hash") == CHINA_HASH
+        assert row == EXPECTED[subject], subject
+
+
+def test_jsonl_standings_have_arrays_and_iso_times(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.jsonl"
+    assert _export(capsys, db, "standings", "-o", str(path), "--at", AT)[0] == 0
+    rows = _by_subject([json.loads(line) for line in path.read_text().splitlines()])
+    for subject, row in rows.items():
+        assert row.pop("as_of") == AT_ISO
+        assert (row.pop("policy_version"), row.pop("policy_hash")) == (
+            "china-scs@2026.1",
+            CHINA_HASH,
+        )
+        assert row == EXPECTED[subject], subject
+
+
+def test_csv_standings_join_lists_with_semicolons(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.csv"
+    assert _export(capsys, db, "standings", "-o", str(path), "--at", AT)[0] == 0
+    rows = _by_subject(list(csv.DictReader(path.open(newline=""))))
+    for subject, row in rows.items():
+        want = EXPECTED[subject]
+        assert row["as_of"] == AT_ISO
+        assert float(row["score"]) == want["score"] and row["kind"] == want["kind"]
+        for name in LIST_COLUMNS:
+            assert row[name] == ";".join(want[name]), (subject, name)
+
+
+def test_the_help_says_how_csv_writes_lists(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = call(capsys, "export", "--help")
+    text = " ".join(out.split())
+    assert code == 0 and "joined by ';'" in text and "list<string>" in text
+
+
+def test_standings_to_stdout_as_json_lines(db: str) -> None:
+    result = _cli("export", "standings", "-o", "-", "--db", db, "--at", AT)
+    assert result.returncode == 0, result.stderr
+    rows = _by_subject([json.loads(line) for line in result.stdout.decode().splitlines()])
+    assert set(rows) == set(EXPECTED)
+    assert rows["child"]["reasons"] == ["child_of debtor"]
+    # the summary goes to stderr, so that stdout is only data
+    assert b"wrote 6 standings to standard output" in result.stderr
+
+
+def test_standings_to_stdout_as_csv_and_parquet(db: str) -> None:
+    result = _cli("export", "standings", "-o", "-", "--format", "csv", "--db", db, "--at", AT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().splitlines()[0].startswith('"subject","kind","as_of"')
+    result = _cli("export", "standings", "-o", "-", "--format", "parquet", "--db", db, "--at", AT)
+    assert result.returncode == 0, result.stderr
+    table = pq.read_table(io.BytesIO(result.stdout))
+    assert table.num_rows == 6 and table.schema.field("lists").type == pa.list_(pa.string())
+
+
+def test_parquet_is_never_written_to_a_terminal(db: str) -> None:
+    leader, follower = pty.openpty()
+    try:
+        result = _cli(
+            "export", "standings", "-o", "-", "--format", "parquet", "--db", db, stdout=follower
+        )
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert result.returncode == 2
+    assert b"refusing to write Parquet (binary) to a terminal" in result.stderr
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(db: str, tmp_path: Path) -> None:
+    result = _cli("export", "standings", "-o", str(tmp_path / "s.parquet"), "--db", db)
+    assert result.returncode == 0 and result.stderr == b""
+
+
+def test_exports_name_the_policy_in_force_at_the_time(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    newer = tmp_path / "newer.yaml"
+    newer.write_text(edit('version: "2026.1"', 'version: "2026.2"', Path(CHINA).read_text()))
+    activate(db, str(newer), int(datetime(2026, 7, 1, tzinfo=UTC).timestamp()))
+    newer_hash = load_policy(newer).content_hash
+    for at, label, digest in (
+        (AT, "china-scs@2026.1", CHINA_HASH),
+        ("2026-08-01", "china-scs@2026.2", newer_hash),
+    ):
+        path = tmp_path / f"s-{at}.jsonl"
+        assert _export(capsys, db, "standings", "-o", str(path), "--at", at)[0] == 0
+        row = json.loads(path.read_text().splitlines()[0])
+        assert (row["policy_version"], row["policy_hash"]) == (label, digest)
+
+
+def test_records_parquet_has_typed_times_and_matches_the_json_lines(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jsonl, parquet = tmp_path / "r.jsonl", tmp_path / "r.parquet"
+    assert _export(capsys, db, "records", "-o", str(jsonl))[0] == 0
+    assert _export(capsys, db, "records", "-o", str(parquet))[0] == 0
+    entries = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert len(entries) == len(ENTRIES)
+    table = pq.read_table(parquet)
+    for name in ("occurred_at", "recorded_at", "valid_from", "valid_until"):
+        assert table.schema.field(name).type == PARQUET_TIME, name
+    for entry, row in zip(entries, table.to_pylist(), strict=True):
+        present = {k: v for k, v in row.items() if v is not None}
+        as_text = {
+            k: v.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(v, datetime) else v
+            for k, v in present.items()
+        }
+        assert as_text == entry
+    j1 = next(row for row in table.to_pylist() if row["id"] == "j1")
+    assert j1["occurred_at"] == datetime(2026, 1, 10, tzinfo=UTC)
+
+
+def test_records_to_stdout_round_trip_through_ingest(db: str, tmp_path: Path) -> None:
+    result = _cli("export", "records", "-o", "-", "--db", db)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode().splitlines()
+    # in ledger order, which need not be the order of the file they came from
+    assert sorted(json.loads(line)["id"] for line in lines) == sorted(e["id"] for e in ENTRIES)
+    again = tmp_path / "again.jsonl"
+    again.write_bytes(result.stdout)
+    fresh = str(tmp_path / "fresh.db")
+    activate(fresh, CHINA, int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()))
+    ingested = _cli("ingest", str(again), "--db", fresh)
+    assert ingested.returncode == 0, ingested.stderr
+    assert f"accepted {len(ENTRIES)}".encode() in ingested.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["standings", "-o", "x.xlsx"], "cannot tell the format"),
+        (["everyone", "-o", "x.csv"], "choose records or standings"),
+        (["standings", "-o", "-", "--format", "xml"], "cannot tell the format"),
+    ],
+)
+def test_bad_exports_are_one_line_and_exit_2(
+    db: str, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, _, err = _export(capsys, db, *args)
+    assert code == 2 and message in err
