@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from socialcredit.columns import DISPUTE
 from socialcredit.errors import ConflictError
 from socialcredit.ledger import (
     CsvOptions,
@@ -385,3 +390,108 @@ def test_ingestion_logs_a_summary(ledger: Ledger, caplog: pytest.LogCaptureFixtu
         m.startswith("ingested x.jsonl: 2 lines in ") and "1 accepted, 1 duplicates" in m
         for m in summary
     )
+
+
+# ---------------------------------------------------------------- properties
+
+_TIMES = ["2025-01-03", "2025-01-20", "2025-02-02", "2025-02-02T00:00:01Z", "2025-03-01"]
+_SUBJECTS = {"a": "person", "b": "person", "acme": "organisation"}
+
+record_lines = st.fixed_dictionaries(
+    {
+        "id": st.sampled_from("0123"),
+        "source": st.just("s"),
+        "subject": st.sampled_from(sorted(_SUBJECTS)),
+        "type": st.just("debt"),
+        "occurred_at": st.just("2025-01-01"),
+        "recorded_at": st.sampled_from(_TIMES[:3]),
+    }
+).map(lambda e: {**e, "subject_kind": _SUBJECTS[e["subject"]]})
+relation_lines = st.fixed_dictionaries(
+    {
+        "kind": st.just("relation"),
+        "id": st.sampled_from(["r0", "r1", "r2"]),
+        "source": st.just("s"),
+        "subject": st.sampled_from(sorted(_SUBJECTS)),
+        "relation": st.sampled_from(["child_of", "cousin_of"]),
+        "related_subject": st.sampled_from(sorted(_SUBJECTS)),
+        "valid_from": st.just("2010-01-01"),
+    },
+    optional={"related_kind": st.sampled_from(["person", "organisation"])},
+)
+dispute_lines = st.fixed_dictionaries(
+    {
+        "kind": st.just("dispute"),
+        "id": st.sampled_from(["d0", "d1", "d2", "d3"]),
+        "source": st.just("s"),
+        "target_source": st.just("s"),
+        "target_id": st.sampled_from("0123"),
+        "occurred_at": st.just("2025-01-01"),
+        "recorded_at": st.sampled_from(_TIMES),
+    }
+)
+mixed_lines = st.lists(
+    st.one_of(record_lines, relation_lines, dispute_lines, st.none()), max_size=30
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches=st.lists(mixed_lines, min_size=1, max_size=2))
+def test_every_line_is_accounted_for_and_notices_follow_the_scoring_rule(
+    batches: list[list[Any]],
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        ledger = Ledger.open(str(Path(tmp) / "l.db"))
+        ledger.upgrade()
+        noted: set[str] = set()
+        for lines in batches:
+            path = Path(tmp) / "in.jsonl"
+            path.write_bytes(
+                b"".join(b"\n" if e is None else orjson.dumps(e) + b"\n" for e in lines)
+            )
+            result = ledger.ingest_file(str(path), rules=RULES, now=NOW)
+            assert result.lines == len(lines)
+            assert (
+                result.accepted
+                + result.duplicates
+                + result.conflicts
+                + result.rejected
+                + result.skipped
+                == result.lines
+            )
+            assert result.skipped == lines.count(None)
+            for note in result.no_effect_lines:
+                noted.add(lines[note.line - 1]["id"])
+        cols = ledger.columns()
+        # every relation stored fits the declaration, as stored
+        for s, r, t in zip(cols.rel_subject, cols.rel_related, cols.rel_type, strict=True):
+            assert t == "child_of"
+            assert cols.subject_kind[s] == 0 and cols.subject_kind[r] == 0
+        # the scoring rule: a dispute counts iff recorded by the target's recorded_at plus
+        # the appeal window; only the earliest such one matters
+        window = RULES.appeal_window
+        assert window == 30 * DAY
+        seq_to_record = {int(q): i for i, q in enumerate(cols.rec_seq)}
+        in_time: dict[int, int] = {}
+        late = set()
+        for action, target, rec, cid in zip(
+            cols.cor_action, cols.cor_target, cols.cor_recorded_at, cols.cor_id, strict=True
+        ):
+            if action != DISPUTE:
+                continue
+            known = cols.rec_recorded_at[seq_to_record[int(target)]]
+            if rec > known + window:
+                late.add(cid)
+                assert cid in noted  # every late dispute is reported
+            else:
+                in_time[int(target)] = min(in_time.get(int(target), rec), int(rec))
+        for action, target, rec, cid in zip(
+            cols.cor_action, cols.cor_target, cols.cor_recorded_at, cols.cor_id, strict=True
+        ):
+            if action == DISPUTE and cid in noted and cid not in late:
+                # reported as a second dispute: an in-time one at or before it exists
+                assert in_time[int(target)] <= rec
+        rows, _ = fold(cols, compile_policy(parse_policy(TEST_POLICY)))
+        for i, q in enumerate(cols.rec_seq):
+            assert rows.disputed[i] == in_time.get(int(q), NEVER)
+        ledger.close()
