@@ -268,7 +268,7 @@ def test_conflicting_corrections_and_relations(ledger: Ledger) -> None:
     assert (result.duplicates, result.conflicts) == (2, 2)
     assert [c.line for c in result.conflict_lines] == [1, 3]
     assert "related_subject 'bob' here, 'alice' in the ledger" in result.conflict_lines[1].message
-    assert '"paid in part"' in result.conflict_lines[0].message
+    assert "(reason 'paid in part' here, 'paid' in the ledger)" in result.conflict_lines[0].message
 
 
 def test_blank_lines_are_skipped_and_counted(ledger: Ledger, tmp_path: Path) -> None:

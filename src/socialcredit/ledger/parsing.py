@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from socialcredit.columns import KIND_CODES, KIND_NAMES, RECORD, RELATION
 from socialcredit.ledger.entries import MAX_CLOCK_SKEW, EntryError, validate_entry
 from socialcredit.ledger.files import BLANK, TRIMMED, FieldError
@@ -240,11 +242,21 @@ def content_of(row: Row) -> dict[str, Any]:
         "occurred_at": row[4],
         "recorded_at": row[5],
         "amount": row[6],
-        "details": row[7],
+        **details_content(row[7]),
     }
 
 
-_TIMES = {"occurred_at", "recorded_at", "valid_from", "valid_until"}
+def details_content(details: str | None) -> dict[str, Any]:
+    """A correction's stored details (JSON) as comparable fields: its reason and corrected
+    time (None when absent)."""
+    extra = orjson.loads(details) if details else {}
+    return {
+        "reason": extra.get("reason"),
+        "corrected_occurred_at": extra.get("corrected_occurred_at"),
+    }
+
+
+_TIMES = {"occurred_at", "recorded_at", "valid_from", "valid_until", "corrected_occurred_at"}
 
 
 def content_differences(
@@ -271,8 +283,6 @@ def _show(name: str, value: Any) -> str:
         return KIND_NAMES[int(value)]
     if name in _TIMES:
         return to_iso(int(value)) or "none"
-    if name == "details":
-        return str(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return repr(value) if isinstance(value, str) else str(value)

@@ -29,6 +29,7 @@ from socialcredit.ledger.parsing import (
     conflict_message,
     content_differences,
     content_of,
+    details_content,
     target_problem,
 )
 from socialcredit.ledger.rules import IngestRules
@@ -515,5 +516,5 @@ def _stored_content(stored: Any) -> dict[str, Any]:
         "occurred_at": occurred,
         "recorded_at": recorded,
         "amount": amount,
-        "details": details,
+        **details_content(details),
     }
