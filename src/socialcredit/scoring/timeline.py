@@ -233,21 +233,25 @@ def intervals(
     refine: bool,
 ) -> list[Interval]:
     """The maximal periods during which a list (``("list", i)``) or trigger (``("trigger", i)``) holds."""
-    states = timeline.lists[which[1]] if which[0] == "list" else timeline.triggers[which[1]]
-    times = timeline.times
+    row = timeline.lists[which[1]] if which[0] == "list" else timeline.triggers[which[1]]
+    if not row.any():
+        return []
+    states: list[bool] = row.tolist()  # plain Python values: a timeline has few instants
+    times: list[int] = timeline.times.tolist()
     rid: I64 | None = None
     result: list[Interval] = []
     start: int | None = None
+    prev = False
     for i, state in enumerate(states):
-        prev = bool(states[i - 1]) if i else False
-        if bool(state) == prev:
+        if state == prev:
             continue
-        when = int(times[i])
+        prev = state
+        when = times[i]
         if refine and i > 0 and times[i - 1] > BEGINNING:
             if rid is None:
                 rid = _rows_of(rows, [timeline.subject])[timeline.subject]
                 rid = rid[rows.visible_from[rid] <= t]
-            when = _refine(policy, rows, rid, t, int(times[i - 1]), when, bool(state), which)
+            when = _refine(policy, rows, rid, t, times[i - 1], when, state, which)
         if state:
             start = when
         else:
