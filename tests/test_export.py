@@ -115,7 +115,9 @@ def test_bulk_reasons_agree_with_single_subject_standing(
     prep = Prepared.build(columns_from_entries(entries), policy)
     bulk = bulk_standings(prep, t)
     everyone = list(range(prep.columns.n_subjects))
+    texts = bulk.reason_texts()
     for i, found in zip(everyone, bulk.reasons(everyone), strict=True):
+        assert texts[i] == list(dict.fromkeys(m.reason for m in found))
         s = standing(prep, i, t)
         assert sorted(
             (m.sanction.name, m.via_relation or "", m.via_subject or "") for m in found

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,6 +27,7 @@ import pyarrow.parquet as pq
 
 from socialcredit.columns import SUBJECT_KINDS
 from socialcredit.errors import SocialCreditError
+from socialcredit.policy.compiled import CompiledSanction
 from socialcredit.scoring.bulk import BulkStandings
 
 FORMATS = ("csv", "parquet", "jsonl")
@@ -126,40 +128,70 @@ def standings_table(bulk: BulkStandings) -> pa.Table:
     """
     policy = bulk.policy
     n = len(bulk.subjects)
-    lists: list[list[str]] = [[] for _ in range(n)]
-    for lst in policy.lists:
-        for i in bulk.lists[lst.index].nonzero()[0].tolist():
-            lists[i].append(lst.name)
-    denied: list[set[str]] = [set() for _ in range(n)]
-    benefits: list[set[str]] = [set() for _ in range(n)]
-    codes: list[set[str]] = [set() for _ in range(n)]
-    for s in policy.sanctions:
-        hits = bulk.measures[s.index].nonzero()[0].tolist()
-        target = denied if s.effect == "deny" else benefits
-        for i in hits:
-            target[i].add(s.service)
-            if s.effect == "deny":
-                codes[i].add(s.reason_code)
-    reasons: list[list[str]] = [[] for _ in range(n)]
-    anyone: list[int] = np.flatnonzero(bulk.measures.any(axis=0)).tolist() if n else []
-    for i, found in zip(anyone, bulk.reasons(anyone), strict=True):
-        reasons[i] = list(dict.fromkeys(r.reason for r in found))
-    grade_names = policy.grade_names
+    list_names = [lst.name for lst in policy.lists]
+    list_rows, list_codes = _pairs(bulk.lists, range(len(list_names)))
+    services = sorted({s.service for s in policy.sanctions})
+    denials = [s for s in policy.sanctions if s.effect == "deny"]
+    benefits = [s for s in policy.sanctions if s.effect == "benefit"]
+    codes = sorted({s.reason_code for s in denials})
+
+    def by(measures: list[CompiledSanction], label: str, vocabulary: list[str]) -> pa.Array:
+        labels = [getattr(s, label) for s in measures]
+        pairs = _pairs(bulk.measures, [s.index for s in measures], labels, vocabulary)
+        return _list_column(n, *pairs, vocabulary)
+
     columns: dict[str, Any] = {
         "subject": bulk.subjects,
-        "kind": [SUBJECT_KINDS[k] for k in bulk.kind.tolist()] if len(bulk.kind) else [None] * n,
-        "as_of": pa.array([bulk.at] * n, type=pa.int64()).cast(TIMESTAMP),
+        "kind": _labels(SUBJECT_KINDS, bulk.kind) if len(bulk.kind) else [None] * n,
+        "as_of": pa.array(np.full(n, bulk.at, dtype=np.int64)).cast(TIMESTAMP),
         "score": bulk.score,
-        "grade": [grade_names[g] for g in bulk.grade.tolist()],
-        "lists": lists,
-        "denied_services": [sorted(x) for x in denied],
-        "benefit_services": [sorted(x) for x in benefits],
-        "reason_codes": [sorted(x) for x in codes],
-        "reasons": reasons,
-        "policy_version": [policy.version_label] * n,
-        "policy_hash": [policy.loaded.content_hash] * n,
+        "grade": _labels(policy.grade_names, bulk.grade),
+        "lists": _list_column(n, list_rows, list_codes, list_names),
+        "denied_services": by(denials, "service", services),
+        "benefit_services": by(benefits, "service", services),
+        "reason_codes": by(denials, "reason_code", codes),
+        "reasons": pa.array(bulk.reason_texts(), STRINGS),
+        "policy_version": pa.array(np.full(n, policy.version_label, dtype=object), pa.string()),
+        "policy_hash": pa.array(np.full(n, policy.loaded.content_hash, dtype=object)),
     }
     return pa.table(columns, schema=STANDINGS_SCHEMA)
+
+
+def _labels(names: Sequence[str], codes: npt.NDArray[Any]) -> pa.Array:
+    return pa.array(np.asarray(names, dtype=object)[codes], pa.string())
+
+
+def _pairs(
+    matrix: npt.NDArray[np.bool_],
+    rows_of: Sequence[int],
+    labels: Sequence[str] | None = None,
+    vocabulary: Sequence[str] | None = None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(subject, code) for every True in the rows ``rows_of`` of ``matrix``; the code of row
+    ``rows_of[j]`` is ``j``, or the position of ``labels[j]`` in ``vocabulary``."""
+    subjects, codes = [], []
+    for j, row in enumerate(rows_of):
+        hit = np.flatnonzero(matrix[row])
+        code = j if labels is None or vocabulary is None else vocabulary.index(labels[j])
+        subjects.append(hit)
+        codes.append(np.full(len(hit), code, dtype=np.int64))
+    if not subjects:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    return np.concatenate(subjects).astype(np.int64), np.concatenate(codes)
+
+
+def _list_column(
+    n: int, subjects: npt.NDArray[np.int64], codes: npt.NDArray[np.int64], labels: Sequence[str]
+) -> pa.Array:
+    """A list<string> column of ``n`` rows: row ``i`` holds ``labels[c]`` for each pair
+    (i, c), once each, in the order of ``labels``."""
+    width = max(len(labels), 1)
+    key = np.unique(subjects * width + codes)
+    rows, values = key // width, key % width
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
+    items = pa.array(np.asarray(labels, dtype=object)[values], pa.string())
+    return pa.ListArray.from_arrays(pa.array(offsets), items, type=STRINGS)
 
 
 def _for_text(batch: pa.RecordBatch, lists_as: str) -> pa.RecordBatch:

@@ -95,8 +95,9 @@ class BulkStandings:
         own = self.own if self.own is not None else self.measures
         for k in wanted:
             s = policy.sanctions[k]
-            for pos in np.flatnonzero(own[k, idx]).tolist():
-                out[pos].append(MeasureReason(s, self._own_reason(s, int(idx[pos]))))
+            pos = np.flatnonzero(own[k, idx])
+            for p, text in zip(pos.tolist(), self.own_reasons(k, idx[pos]), strict=True):
+                out[p].append(MeasureReason(s, text))
         inh = self.inherited
         if len(inh.sanction) and len(idx):
             where = {int(i): pos for pos, i in enumerate(idx.tolist())}
@@ -110,14 +111,56 @@ class BulkStandings:
                 )
         return out
 
-    def _own_reason(self, s: CompiledSanction, i: int) -> str:
+    def reason_texts(self) -> list[list[str]]:
+        """For every subject, the reasons of the measures in force (as in ``reasons``), once each.
+
+        Built a measure at a time over everyone, for exports of a whole population.
+        """
+        out: list[list[str]] = [[] for _ in self.subjects]
+        own = self.own if self.own is not None else self.measures
+        for k in range(len(self.policy.sanctions)):
+            rows = np.flatnonzero(own[k])
+            for i, text in zip(rows.tolist(), self.own_reasons(k, rows), strict=True):
+                if text not in out[i]:
+                    out[i].append(text)
+        inh = self.inherited
+        names = self.policy.relation_names
+        for i, rel, related in zip(
+            inh.subject.tolist(), inh.relation.tolist(), inh.related.tolist(), strict=True
+        ):
+            text = f"{names[rel]} {self.subjects[related]}"
+            if text not in out[i]:
+                out[i].append(text)
+        return out
+
+    def own_reasons(self, k: int, rows: I64) -> list[str]:
+        """Why measure ``k`` is in force through their own trigger, for subjects ``rows``.
+
+        The lists of its trigger the subject is on; else (a trigger on the grade) the grade,
+        or the condition; "(ended; a fixed-term measure)" when the trigger no longer holds.
+        Computed once per distinct combination of those facts, so it is cheap for everyone.
+        """
         policy = self.policy
-        on = [n for n in dict.fromkeys(s.lists) if self.lists[policy.list_index(n), i]]
-        holds = self.triggers is None or bool(self.triggers[s.index, i])
+        s = policy.sanctions[k]
+        named = list(dict.fromkeys(s.lists))
+        key = np.zeros(len(rows), dtype=np.int64)
+        for bit, name in enumerate(named):
+            key |= self.lists[policy.list_index(name), rows].astype(np.int64) << bit
+        holds = self.triggers[k, rows] if self.triggers is not None else np.ones(len(rows), bool)
+        key |= holds.astype(np.int64) << len(named)
+        key |= self.grade[rows].astype(np.int64) << (len(named) + 1)
+        distinct, inverse = np.unique(key, return_inverse=True)
+        texts = [self._own_reason(s, named, int(code)) for code in distinct.tolist()]
+        return [texts[j] for j in inverse.reshape(-1).tolist()]
+
+    def _own_reason(self, s: CompiledSanction, named: list[str], code: int) -> str:
+        on = [name for bit, name in enumerate(named) if code >> bit & 1]
+        holds = bool(code >> len(named) & 1)
+        grade = code >> (len(named) + 1)
         if holds and on:
             return ", ".join(on)
         if holds and s.when.grade_in is not None:
-            return f"grade {policy.grade_names[int(self.grade[i])]}"
+            return f"grade {self.policy.grade_names[grade]}"
         text = condition_text(s.when, lists=not holds)
         if not on and text.startswith("on list "):
             text = text.removeprefix("on list ")
