@@ -46,6 +46,26 @@ def summary(times: list[float]) -> str:
     )
 
 
+def import_breakdown(args: list[str], runs: int = 5) -> list[tuple[str, float]]:
+    """Median import time (self, in ms) by top-level package, from ``-X importtime``."""
+    per_run: list[dict[str, float]] = []
+    for _ in range(runs):
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", *args], capture_output=True, text=True, check=False
+        )
+        totals: dict[str, float] = {}
+        for line in result.stderr.splitlines():
+            if not line.startswith("import time:") or "self [us]" in line:
+                continue
+            self_us, _cumulative, name = line.removeprefix("import time:").split("|")
+            top = name.strip().split(".")[0]
+            totals[top] = totals.get(top, 0.0) + int(self_us) / 1000
+        per_run.append(totals)
+    names = {n for totals in per_run for n in totals}
+    medians = {n: statistics.median(t.get(n, 0.0) for t in per_run) for n in names}
+    return sorted(medians.items(), key=lambda kv: -kv[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="a demo database (default: benchmarks/.data/demo.db)")
@@ -77,6 +97,11 @@ def main() -> None:
     width = max(len(name) for name, _ in rows)
     for name, args in rows:
         print(f"{name:<{width}}   {summary(wall_times(args, ns.runs))}", flush=True)
+    print("\nimports of `check`, by top-level package (median self time of 5 runs, ms):")
+    breakdown = import_breakdown(["-m", "socialcredit", *check[1:]])
+    total = sum(ms for _, ms in breakdown)
+    shown = [f"{name} {ms:.0f}" for name, ms in breakdown[:10]]
+    print(f"  total {total:.0f}: " + ", ".join(shown))
 
 
 if __name__ == "__main__":
