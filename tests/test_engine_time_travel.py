@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from socialcredit.engine import Engine, NoPolicyError, PolicyNotInForceError
-from socialcredit.ledger import Ledger
+from socialcredit.ledger import Ledger, PolicyVersion
 from socialcredit.policy import parse_policy
 from socialcredit.timeutil import parse_timestamp
 from tests.conftest import TEST_POLICY
@@ -175,3 +177,28 @@ def test_no_activation_at_all_is_the_no_policy_error(tmp_path: Path) -> None:
         assert "no active policy" in info.value.message
     finally:
         ledger.close()
+
+
+# ------------------------------------------------------------ the choice, as a property
+
+
+@given(
+    starts=st.lists(st.integers(0, 50), min_size=1, max_size=8),
+    t=st.integers(-5, 60),
+)
+def test_the_policy_in_force_is_the_latest_activation_at_or_before_t(
+    starts: list[int], t: int
+) -> None:
+    # version numbers in activation order; times may repeat or go backwards (a library
+    # caller may record any time): the latest time wins, then the latest version
+    history = [
+        PolicyVersion(i + 1, "p", str(i), f"h{i}", s, None, "") for i, s in enumerate(starts)
+    ]
+    engine = Engine(None, lambda: t, history=history)  # type: ignore[arg-type]
+    candidates = [pv for pv in history if pv.activated_at <= t]
+    if not candidates:
+        with pytest.raises(PolicyNotInForceError):
+            engine.policy_version_at(t)
+        return
+    expected = max(candidates, key=lambda pv: (pv.activated_at, pv.version))
+    assert engine.policy_version_at(t) == expected
