@@ -125,3 +125,35 @@ def test_json_carries_hash_reasons_and_action_sets(reasons_policy: CompiledPolic
     assert e["reasons"][0]["conditions"][0]["records"] == ["src/d1"]
     assert e["best_action"]["steps"][0]["kind"] == "resolve"
     assert {"ended", "due_process", "text", "actions"} <= set(e)
+
+
+def test_china_debtor_in_plain_english() -> None:
+    from pathlib import Path
+
+    from socialcredit.policy import compile_policy, load_policy
+
+    china = compile_policy(
+        load_policy(Path(__file__).resolve().parents[1] / "examples/policies/china-scs.yaml")
+    )
+    entries = [
+        {
+            "id": "j1",
+            "source": "court",
+            "subject": "wang",
+            "type": "court_judgment_unfulfilled",
+            "occurred_at": T0,
+            "recorded_at": T0 + 2 * DAY,
+        },
+    ]
+    ex = explain(prep_of(china, entries), 0, "high_speed_rail", T0 + 40 * DAY)
+    assert "You cannot buy high-speed rail tickets." in ex.text
+    assert "You are refused" not in ex.text
+    # the policy's display name already says "list": not "the list list of …"
+    assert "- You are on the list of dishonest judgment debtors, because of record court/j1" in (
+        ex.text
+    )
+    no_ids_in_sentences(ex.text)
+    allowed = explain(prep_of(china, entries), 0, "bike_rental", T0 + 40 * DAY)
+    assert "You may rent public bikes without a deposit: no measure in force stops you." in (
+        allowed.text
+    )

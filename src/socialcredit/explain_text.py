@@ -29,6 +29,12 @@ def plural(n: int, singular: str, many: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (many or singular + 's')}"
 
 
+def on_list(policy: CompiledPolicy, name: str) -> str:
+    """``the list Brawlers``, or ``the railway list of …`` when the display name says "list"."""
+    shown = policy.list_name(name)
+    return f"the {shown}" if "list" in shown.lower() else f"the list {shown}"
+
+
 def record_text(line: RecordLine) -> str:
     """``court/j1 (court judgment unfulfilled, 2026-01-10)``, as the record now stands."""
     notes = [words(line.type), to_date(line.occurred_at) or ""]
@@ -68,7 +74,7 @@ def _condition_phrase(
     is_ = "was" if past else "is"
     kind, name = c["kind"], c["name"]
     if kind == "list":
-        return f"{who} {be} on the list {policy.list_name(name)}"
+        return f"{who} {be} on {on_list(policy, name)}"
     if kind == "records":
         n = max(len(c["records"]), 1)
         types = " or ".join(words(x) for x in name.split(","))
@@ -140,7 +146,7 @@ def _resolution_notes(
                     out.append(
                         f"Record {ref} was resolved on {to_date(line.resolved_at)}; under the "
                         f"policy's {lst.delist_delay // DAY}-day delisting delay it counts for "
-                        f"the list {policy.list_name(lst.name)} until {to_date(lifts)}."
+                        f"{on_list(policy, lst.name)} until {to_date(lifts)}."
                     )
     return list(dict.fromkeys(out))
 
