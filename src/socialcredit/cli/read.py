@@ -90,7 +90,9 @@ def score(
             to_date(line.occurred_at) or "",
             f"{line.points:+g}",
             f"{line.contribution:+.2f}",
-            line.status + (" (resolved)" if line.resolved_at else ""),
+            line.status
+            + (" (resolved)" if line.resolved_at else "")
+            + (" (disputed after the window: no effect)" if line.dispute_late_at else ""),
             to_date(line.expires_at) or "never",
         )
     out.print(t)
