@@ -12,6 +12,8 @@ so the figures say what limits them.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,26 +25,30 @@ from _common import machine
 BIN = Path(sys.executable).parent
 
 
-def wall_times(args: list[str], runs: int, warmup: int = 3) -> list[float]:
-    """Seconds each of ``runs`` fresh runs of ``args`` takes (after ``warmup`` untimed ones)."""
-    times = []
+def wall_times(args: list[str], runs: int, warmup: int = 3) -> tuple[list[float], list[float]]:
+    """Wall and CPU (user + system) seconds of each of ``runs`` fresh runs of ``args``, after
+    ``warmup`` untimed ones. CPU time moves less than wall time when the machine is busy."""
+    walls, cpus = [], []
     for i in range(warmup + runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         result = subprocess.run(args, capture_output=True, check=False)
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if result.returncode not in (0, 1):
             raise SystemExit(f"{' '.join(args)} failed: {result.stderr.decode()[-500:]}")
         if i >= warmup:
-            times.append(elapsed)
-    return times
+            walls.append(elapsed)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return walls, cpus
 
 
-def summary(times: list[float]) -> str:
-    ordered = sorted(times)
+def summary(walls: list[float], cpus: list[float]) -> str:
+    ordered = sorted(walls)
     p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
     return (
-        f"median {statistics.median(ordered) * 1000:6.0f} ms   p90 {p90 * 1000:6.0f} ms   "
-        f"min {ordered[0] * 1000:6.0f} ms"
+        f"wall median {statistics.median(ordered) * 1000:5.0f} ms  p90 {p90 * 1000:5.0f} ms  "
+        f"min {ordered[0] * 1000:5.0f} ms   cpu median {statistics.median(cpus) * 1000:5.0f} ms"
     )
 
 
@@ -78,7 +84,8 @@ def main() -> None:
 
         ns.db = str(demo_db())
     print(f"machine: {machine()}")
-    print(f"database: {ns.db}; {ns.runs} runs each, after 3 warm-up runs\n")
+    print(f"database: {ns.db}; {ns.runs} runs each, after 3 warm-up runs")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     python = str(BIN / "python")
     cli = str(BIN / "socialcredit")
     check = [cli, "check", ns.subject, ns.service, "--db", ns.db]
@@ -96,12 +103,13 @@ def main() -> None:
     ]
     width = max(len(name) for name, _ in rows)
     for name, args in rows:
-        print(f"{name:<{width}}   {summary(wall_times(args, ns.runs))}", flush=True)
+        print(f"{name:<{width}}   {summary(*wall_times(args, ns.runs))}", flush=True)
     print("\nimports of `check`, by top-level package (median self time of 5 runs, ms):")
     breakdown = import_breakdown(["-m", "socialcredit", *check[1:]])
     total = sum(ms for _, ms in breakdown)
     shown = [f"{name} {ms:.0f}" for name, ms in breakdown[:10]]
     print(f"  total {total:.0f}: " + ", ".join(shown))
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
