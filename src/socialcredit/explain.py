@@ -184,7 +184,7 @@ def explain(
     def lines_for(m: Measure) -> list[RecordLine]:
         name = m.via_subject or st.subject
         if name not in lines_of:
-            lines_of[name] = record_lines(prep, prep.columns.subjects.index(name), t)
+            lines_of[name] = record_lines(prep, prep.columns.subjects.index(name), t, tls)
         return lines_of[name]
 
     reasons = [_reason(prep, m) for m in denied]

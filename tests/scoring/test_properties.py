@@ -279,3 +279,20 @@ def test_check_decides_as_the_full_standing(
     prep = Prepared.build(columns_from_entries(entries), policy)
     for subject in range(prep.columns.n_subjects):
         assert check(prep, subject, service, t) == decide(standing(prep, subject, t), service)
+
+
+@SETTINGS
+@given(entries=ledgers(), day=days)
+def test_record_lines_from_timelines_equal_the_standings_breakdown(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int
+) -> None:
+    from socialcredit.scoring.standing import record_lines, standing_and_timelines
+
+    t = T0 + day * DAY
+    prep = Prepared.build(columns_from_entries(entries), policy)
+    for subject in range(prep.columns.n_subjects):
+        _, tls = standing_and_timelines(prep, subject, t)
+        for other in tls:
+            expected = standing(prep, other, t).breakdown
+            assert record_lines(prep, other, t, tls) == expected
+            assert record_lines(prep, other, t) == expected

@@ -346,9 +346,19 @@ def _measure(
     )
 
 
-def record_lines(prep: Prepared, subject: int, t: int) -> list[RecordLine]:
-    """The record breakdown of ``standing(prep, subject, t)`` alone (one evaluation, no
-    timelines): what an explanation shows of whom a measure comes through."""
+def record_lines(
+    prep: Prepared, subject: int, t: int, tls: dict[int, SubjectTimeline] | None = None
+) -> list[RecordLine]:
+    """The record breakdown of ``standing(prep, subject, t)`` alone: what an explanation shows
+    of whom a measure comes through. ``tls``: timelines at ``t`` already computed (from
+    ``standing_and_timelines``); the subject's, if there, answer without a new evaluation."""
+    tl = tls.get(subject) if tls else None
+    te = tl.source if tl is not None else None
+    group = te.group(tl, t) if te is not None and tl is not None else None
+    if te is not None and group is not None:
+        here = te.context.gidx == group
+        ev = te.evaluation
+        return _breakdown(prep, te.ridx[here], ev.status[here], ev.contribution[here], t)
     rid = np.flatnonzero(prep.rows.subject == subject).astype(np.int64)
     ev, _ = evaluate_in_context(
         prep.policy,

@@ -12,7 +12,7 @@ Projections into the future keep knowledge fixed at ``t``: "if nothing else happ
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +45,7 @@ class SubjectTimeline:
     triggers: npt.NDArray[np.bool_]  # [n_sanctions, n_times]
     score: npt.NDArray[np.float64]
     first_group: int = 0  # index of times[0]'s group in the evaluation that made it
+    source: TimelineEvaluation | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -179,11 +180,12 @@ def timelines_in_context(
     )
     lo = np.searchsorted(group_loc, every, side="left")
     hi = np.searchsorted(group_loc, every, side="right")
+    te = TimelineEvaluation(ev, ctx, ridx)
     out = {}
     for s, a, b in zip(subjects, lo.tolist(), hi.tolist(), strict=True):
         sl = slice(a, b)
-        out[s] = SubjectTimeline(s, e[sl], ev.lists[:, sl], ev.triggers[:, sl], ev.score[sl], a)
-    return out, TimelineEvaluation(ev, ctx, ridx)
+        out[s] = SubjectTimeline(s, e[sl], ev.lists[:, sl], ev.triggers[:, sl], ev.score[sl], a, te)
+    return out, te
 
 
 def _refine(
