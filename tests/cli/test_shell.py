@@ -220,3 +220,9 @@ def test_no_active_policy_is_explained(tmp_path: Path, capsys: pytest.CaptureFix
 def test_run_returns_usage_errors_as_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["no-such-command"]) == 2
     assert "No such command" in capsys.readouterr().err
+
+
+def test_top_level_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = call(capsys, "-h")
+    flat = " ".join(out.split())
+    assert code == 0 and "Exit codes: 0 success; 1" in flat and "2 the input" in flat

@@ -52,6 +52,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=(
+        "Exit codes: 0 success; 1 the command ran and found problems in its input (rejected "
+        "or conflicting lines); 2 the input or request cannot be used (a bad option, file, "
+        "date or policy; an unknown name; no database or no policy in force)."
+    ),
 )
 policy_app = typer.Typer(help="Read, check and activate policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
@@ -72,12 +77,7 @@ def _main(
         ),
     ] = False,
 ) -> None:
-    """An open, accountable social credit engine: policies as data, explained decisions.
-
-    Exit codes: 0 success; 1 the command ran and found problems (rejected or conflicting
-    input lines, a policy that fails validation); 2 the input or request cannot be used
-    (bad option, file, date, policy or name; no database or no policy in force).
-    """
+    """Options of the ``socialcredit`` command itself (the help text is the app's)."""
 
 
 class CliError(SocialCreditError):
