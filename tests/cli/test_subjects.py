@@ -142,3 +142,16 @@ def test_the_table_shows_reasons_and_whole_names(db: str) -> None:
     assert {"legal_representative_of", "child_of", "dishonest_judgment_debtors"} <= words
     assert {"rail_untrustworthy_passengers", "organisation", CHINA_HASH} <= words
     assert "…" not in result.stdout
+
+
+def test_help_paragraphs_wrap_to_the_terminal() -> None:
+    # a docstring's own line breaks would break each line twice in a narrow terminal
+    result = subprocess.run(
+        [sys.executable, "-m", "socialcredit", "subjects", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+    line = next(x for x in result.stdout.splitlines() if "Filters combine" in x)
+    assert "did-you-mean" in line

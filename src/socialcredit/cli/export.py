@@ -19,6 +19,7 @@ from socialcredit.cli.common import (
     parse_at,
     progress_bar,
 )
+from socialcredit.cli.tables import help_text
 
 if TYPE_CHECKING:
     from socialcredit.engine import Engine
@@ -26,8 +27,27 @@ if TYPE_CHECKING:
 
 WHAT = ("records", "standings")
 
+_HELP = """Export the ledger's entries, or everyone's standing under the policy then in force.
 
-@app.command()
+standings: one row per subject with subject, kind, as_of, score, grade, lists,
+denied_services, benefit_services, reason_codes (of the denials), reasons (a list, a
+condition, or the relation a measure comes through, e.g. "child_of P123"),
+policy_version and policy_hash. In Parquet, as_of is a UTC timestamp (whole seconds,
+stored in milliseconds: Parquet has no seconds unit) and the five list columns are
+list<string>; in JSON Lines, times are ISO 8601 and lists are arrays; CSV has no list type,
+so a list is its items joined by ';'.
+
+records: the ledger's entries in the ingestion format (JSON Lines round-trips through
+`ingest`); in Parquet, times are UTC timestamps. The time and policy options apply to
+standings only.
+
+-o - writes to standard output (JSON Lines unless --format says otherwise); Parquet is
+written there only with --format parquet and never to a terminal. A progress bar shows
+on stderr when stderr is a terminal.
+"""
+
+
+@app.command(help=help_text(_HELP))
 def export(
     what: Annotated[
         str,
@@ -55,23 +75,7 @@ def export(
         ),
     ] = None,
 ) -> None:
-    """Export the ledger's entries, or everyone's standing under the policy then in force.
-
-    standings: one row per subject with subject, kind, as_of, score, grade, lists,
-    denied_services, benefit_services, reason_codes (of the denials), reasons (a list, a
-    condition, or the relation a measure comes through, e.g. "child_of P123"),
-    policy_version and policy_hash. In Parquet, as_of is a UTC timestamp (timestamp[ms,
-    UTC]: Parquet has no seconds unit) and the five list columns are list<string>; in JSON Lines, times are ISO 8601 and lists are arrays;
-    CSV has no list type, so a list is its items joined by ';'.
-
-    records: the ledger's entries in the ingestion format (JSON Lines round-trips through
-    `ingest`); in Parquet, times are UTC timestamps. The time and policy options apply to
-    standings only.
-
-    -o - writes to standard output (JSON Lines unless --format says otherwise); Parquet is
-    written there only with --format parquet and never to a terminal. A progress bar shows
-    on stderr when stderr is a terminal.
-    """
+    """Export entries or standings (see ``_HELP``)."""
     from socialcredit.export import check_destination, format_for
 
     if what not in WHAT:

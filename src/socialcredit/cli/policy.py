@@ -18,6 +18,7 @@ from socialcredit.cli.common import (
     print_json,
 )
 from socialcredit.cli.setup import activate
+from socialcredit.cli.tables import help_text
 from socialcredit.timeutil import to_iso
 
 if TYPE_CHECKING:
@@ -26,28 +27,34 @@ if TYPE_CHECKING:
 # command modules import what only they need inside each command (start-up time)
 
 
-@policy_app.command("schema")
-def policy_schema() -> None:
-    """Print the policy language's JSON Schema, Draft 2020-12 (for editors and CI checks).
+_SCHEMA_HELP = """Print the policy language's JSON Schema, Draft 2020-12 (for editors and CI checks).
 
-    It accepts every policy `policy validate` accepts, as far as shape goes; declared names
-    and grade order only `policy validate` checks.
-    """
+It accepts every policy `policy validate` accepts, as far as shape goes; declared names
+and grade order only `policy validate` checks.
+"""
+
+
+@policy_app.command("schema", help=help_text(_SCHEMA_HELP))
+def policy_schema() -> None:
+    """Print the policy language's JSON Schema, Draft 2020-12 (for editors and CI checks)."""
     from socialcredit.policy import policy_json_schema
 
     print_json(policy_json_schema())
 
 
-@policy_app.command("validate")
+_VALIDATE_HELP = """Check policy files; print every problem with file, line and field.
+
+Exit code 0 when every file is valid; 2 when any file is invalid or cannot be read, as
+for every command given an unusable policy (`policy activate`, `--policy FILE`).
+"""
+
+
+@policy_app.command("validate", help=help_text(_VALIDATE_HELP))
 def policy_validate(
     files: Annotated[list[Path], typer.Argument(help="Policy files to check.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Check policy files; print every problem with file, line and field.
-
-    Exit code 0 when every file is valid; 2 when any file is invalid or cannot be read, as
-    for every command given an unusable policy (`policy activate`, `--policy FILE`).
-    """
+    """Check policy files; print every problem with file, line and field."""
     from rich.markup import escape
 
     from socialcredit.policy import PolicyError, load_policy
@@ -90,21 +97,31 @@ def policy_validate(
         raise typer.Exit(PolicyError.exit_code)
 
 
-@policy_app.command("activate")
+_ACTIVATE_HELP = """Store a policy in the database as the active version (decisions name it).
+
+Exit code 2 when the policy is invalid or cannot be read (as for `policy validate`).
+"""
+
+
+@policy_app.command("activate", help=help_text(_ACTIVATE_HELP))
 def policy_activate(
     file: Annotated[Path, typer.Argument(help="The policy file to make active.")],
     db: DbOption = None,
     by: Annotated[str | None, typer.Option("--by", help="Who activates it (recorded).")] = None,
 ) -> None:
-    """Store a policy in the database as the active version (decisions name it).
-
-    Exit code 2 when the policy is invalid or cannot be read (as for `policy validate`).
-    """
+    """Store a policy in the database as the active version (decisions name it)."""
     with open_ledger(db, create=True) as ledger:
         activate(ledger, file, by)
 
 
-@policy_app.command("show")
+_SHOW_HELP = """Summarise a policy: record types, lists, services and the measures they trigger.
+
+Identifiers are never shortened: in a narrow terminal or a pipe, tables wrap their text
+at spaces, or print one block per row.
+"""
+
+
+@policy_app.command("show", help=help_text(_SHOW_HELP))
 def policy_show(
     file: Annotated[
         Path | None, typer.Argument(help="A policy file.", show_default="the active policy")
@@ -112,11 +129,7 @@ def policy_show(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Summarise a policy: record types, lists, services and the measures they trigger.
-
-    Identifiers are never shortened: in a narrow terminal or a pipe, tables wrap their text
-    at spaces, or print one block per row.
-    """
+    """Summarise a policy: record types, lists, services and the measures they trigger."""
     from socialcredit.policy import compile_policy, load_policy
 
     activated: int | None = None

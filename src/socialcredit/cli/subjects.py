@@ -22,6 +22,7 @@ from socialcredit.cli.common import (
     parse_at,
     print_json,
 )
+from socialcredit.cli.tables import help_text
 
 if TYPE_CHECKING:
     from socialcredit.policy import CompiledPolicy
@@ -70,7 +71,19 @@ def filter_problems(
     return problems
 
 
-@app.command()
+_HELP = """List subjects with their grade, lists and why a measure is in force for them.
+
+Filters combine (all must hold). They are checked against the policy in force at the
+time asked about before anyone is scored: an unknown grade, list or service is an error
+at once, with a did-you-mean. The reason column names, for each measure in force (only
+the denials of the service given to --denied, if any), the list behind it, the condition
+that holds, or the relation it comes through (e.g. "child_of P123"); the table shows the
+lists a subject is on and then the other reasons, --json both apart. Subjects are in
+ledger order; an offset and a limit page through them.
+"""
+
+
+@app.command(help=help_text(_HELP))
 def subjects(
     db: DbOption = None,
     at: AtOption = None,
@@ -93,15 +106,7 @@ def subjects(
     ] = 50,
     as_json: JsonOption = False,
 ) -> None:
-    """List subjects with their grade, lists and why a measure is in force for them.
-
-    Filters combine (all must hold). They are checked against the policy in force at the
-    time asked about before anyone is scored: an unknown grade, list or service is an error
-    at once, with a did-you-mean. The reason column names, for each measure in force (only
-    the denials of the service given to --denied, if any), the list behind it, the condition
-    that holds, or the relation it comes through (e.g. "child_of P123"). Subjects are in
-    ledger order; an offset and a limit page through them.
-    """
+    """List subjects and why (see ``_HELP``)."""
     from socialcredit.columns import SUBJECT_KINDS
     from socialcredit.timeutil import to_iso
 
@@ -176,18 +181,19 @@ def subjects(
         markup=False,
     )
     shown = f"{offset + 1}-{offset + len(rows)}" if rows else "none"
+    # the lists a subject is on, then the reasons that are not one of those lists (a
+    # relation, a grade): one column, so that whole names fit an 80-column terminal
     print_table(
         out,
         f"{len(idx):,} matching subjects (showing {shown})",
-        ("subject", "kind", "score", "grade", "lists", "reason"),
+        ("subject", "kind", "score", "grade", "lists, reasons"),
         [
             (
                 r["subject"],
                 r["kind"],
                 f"{r['score']:g}",
                 r["grade"],
-                ", ".join(r["lists"]),
-                "; ".join(r["reasons"]),
+                "\n".join([*r["lists"], *(x for x in r["reasons"] if x not in r["lists"])]),
             )
             for r in rows
         ],

@@ -77,3 +77,14 @@ def print_table(
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))
     console.print(table)
+
+
+def help_text(text: str) -> str:
+    """A command's help with each paragraph on one line, for Typer to wrap to the terminal.
+
+    Typer keeps the line breaks of a docstring, which in a narrow terminal breaks lines
+    twice; write the help as a docstring and pass it through this.
+    """
+    import inspect
+
+    return "\n\n".join(" ".join(p.split()) for p in inspect.cleandoc(text).split("\n\n"))
