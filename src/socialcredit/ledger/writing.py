@@ -295,20 +295,25 @@ class _Writer:
         assert self.rules is not None
         names = sorted({r[3] for r in relations} | {r[9] for r in relations})
         kinds: dict[str, int] = {}
-        for start in range(0, len(names), 500):
-            part = names[start : start + 500]
+        for start in range(0, len(names), 900):  # SQLite takes up to 999 parameters
+            part = names[start : start + 900]
             found = conn.exec_driver_sql(
                 f"SELECT name, kind FROM subjects WHERE name IN ({','.join([self.p] * len(part))})",
                 tuple(part),
             )
             kinds.update((str(n), int(k)) for n, k in found)
-        for name, kind in pending.items():
-            kinds.setdefault(name, kind)
+        for name in names:
+            if name not in kinds and name in pending:
+                kinds[name] = pending[name]
         kept = []
+        declarations = self.rules.relations
         for row in relations:
-            declared = self.rules.relations.get(row[4])
-            if declared is None:  # only declared relations get here
-                kept.append(row)
+            declared = declarations.get(row[4])
+            if declared is None or (
+                kinds.get(row[3], declared[0]) == declared[0]
+                and kinds.get(row[9], declared[1]) == declared[1]
+            ):
+                kept.append(row)  # only declared relations get here; these fit
                 continue
             for which, name, want in (
                 ("subject", row[3], declared[0]),
