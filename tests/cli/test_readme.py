@@ -68,7 +68,7 @@ def test_readme_cli_tour_runs_as_written(
 
 def test_readme_documents_the_installed_use() -> None:
     text = section("CLI tour")
-    assert "socialcredit examples" in text and "pip install socialcredit" in text
+    assert "socialcredit examples" in text and "pip install dist/socialcredit-" in text
 
 
 def test_readme_library_example_runs(
