@@ -45,11 +45,14 @@ def print_table(
 
     Cells are plain text (no Rich markup is interpreted); a cell may hold several lines. Other
     columns wrap at spaces only. If the console cannot fit that, each row is printed as a
-    block of ``header: value`` lines (a cell's lines joined by "; ").
+    block of ``header: value`` lines (a cell's lines joined by "; "). No rows: "TITLE: none".
     """
     from rich.table import Table
     from rich.text import Text
 
+    if not rows:
+        console.print(Text(f"{title}: none"))
+        return
     natural, least = _widths(headers, rows, whole)
     overhead = _RULES_AND_PADDING * len(headers) + 1
     room = console.width - overhead
