@@ -296,3 +296,26 @@ def test_record_lines_from_timelines_equal_the_standings_breakdown(
             expected = standing(prep, other, t).breakdown
             assert record_lines(prep, other, t, tls) == expected
             assert record_lines(prep, other, t) == expected
+
+
+@SETTINGS
+@given(entries=ledgers(), day=days)
+def test_a_measure_names_only_lists_and_records_of_whom_it_comes_from(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int
+) -> None:
+    t = T0 + day * DAY
+    people = everyone(policy, entries, t)
+    for s in people.values():
+        for m in s.measures:
+            owner = people[m.via_subject] if m.via_subject else s
+            counting = {f"{x.source}/{x.id}" for x in owner.breakdown if x.status == "counts"}
+            current = {
+                f"{x.source}/{x.id}" for x in owner.breakdown if x.status != "annulled or rectified"
+            }
+            if m.trigger_ended is None:
+                # the trigger holds now: every list and record it names holds or counts now
+                assert set(m.lists) <= {x.name for x in owner.lists}
+                assert set(m.records) <= counting
+            else:
+                # a fixed term that outlived its trigger: named from when the trigger held
+                assert m.trigger_ended <= t and set(m.records) <= current
