@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialcredit.enforcement import Decision
 from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.policy.model import Predicate
 from socialcredit.scoring import Measure, RecordLine, Standing
 from socialcredit.timeutil import DAY, to_date
 
@@ -141,6 +142,8 @@ def _resolution_notes(
                 line = lines.get(ref)
                 if line is None or line.resolved_at is None or not lst.delist_delay:
                     continue
+                if not _lifted_by_resolution(policy, lst.when, line.type):
+                    continue  # the list counts it resolved or not: no delay to speak of
                 lifts = line.resolved_at + lst.delist_delay
                 if lifts > t:
                     out.append(
@@ -149,6 +152,18 @@ def _resolution_notes(
                         f"{on_list(policy, lst.name)} until {to_date(lifts)}."
                     )
     return list(dict.fromkeys(out))
+
+
+def _lifted_by_resolution(policy: CompiledPolicy, when: Predicate, rtype: str) -> bool:
+    """Whether ``when`` counts records of type ``rtype`` only while unresolved."""
+    code = policy.type_code.get(rtype, -1)
+    category = policy.category[code] if code >= 0 else None
+    return any(
+        p.records is not None
+        and p.records.unresolved
+        and (rtype in p.records.type_names() or p.records.category == category)
+        for p in when.walk()
+    )
 
 
 def _dispute_notes(
