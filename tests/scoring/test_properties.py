@@ -319,3 +319,37 @@ def test_a_measure_names_only_lists_and_records_of_whom_it_comes_from(
             else:
                 # a fixed term that outlived its trigger: named from when the trigger held
                 assert m.trigger_ended <= t and set(m.records) <= current
+
+
+@SETTINGS
+@given(
+    entries=ledgers(),
+    day=days,
+    service=st.sampled_from(["air_travel", "private_school", "rail", "luxury_hotel"]),
+)
+def test_the_best_action_ends_the_denial_sooner_and_no_smaller_set_does_as_well(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int, service: str
+) -> None:
+    from socialcredit.explain import explain
+    from socialcredit.timeutil import to_date
+
+    t = T0 + day * DAY
+    prep = Prepared.build(columns_from_entries(entries), policy)
+    for subject in range(prep.columns.n_subjects):
+        ex = explain(prep, subject, service, t)
+        if ex.decision.decision == "allow":
+            assert ex.best_action is None and ex.actions == []
+            continue
+        best = ex.best_action
+        if best is None:
+            continue
+        current = ex.decision.eligible_again_on
+        assert best.eligible_again_on is not None
+        assert ex.decision.indefinite or best.eligible_again_on < str(current)
+        assert best.eligible_again_on >= str(to_date(t))
+        own = best.steps[0].kind != "appeal"
+        for a in ex.actions:
+            same_family = (a.steps[0].kind != "appeal") == own
+            if same_family and len(a.steps) < len(best.steps) and not a.indefinite:
+                assert str(a.eligible_again_on) > best.eligible_again_on
+        assert not best.indefinite
