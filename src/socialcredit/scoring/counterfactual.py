@@ -55,13 +55,20 @@ def counterfactual_ends(
     n_inv, k = len(involved), len(scenarios)
     take = np.tile(base, k)
     scenario = np.repeat(np.arange(k, dtype=np.int64), len(base))
-    values = {name: getattr(rows, name)[take].copy() for name in _ROW_FIELDS}
+    values = {name: getattr(rows, name)[take] for name in _ROW_FIELDS}  # copies
     values["subject"] = (scenario * n_inv + local[rows.subject[take]]).astype(np.int32)
-    take_record = rows.record[take]
-    for j, changes in enumerate(scenarios):
-        for kind, row in changes:
-            hit = (scenario == j) & (take_record == rows.record[row])
-            values[_CHANGE_FIELDS[kind]][hit] = t
+    # each change hits every version of its record in its scenario's copy
+    n_records = int(rows.record.max()) + 1 if len(rows) else 1
+    entry_key = scenario * n_records + rows.record[take]
+    for kind, field_name in _CHANGE_FIELDS.items():
+        keys = [
+            j * n_records + int(rows.record[row])
+            for j, changes in enumerate(scenarios)
+            for change_kind, row in changes
+            if change_kind == kind
+        ]
+        if keys:
+            values[field_name][np.isin(entry_key, keys)] = t
     batch_rows = Rows(**values)
     rel_take = np.tile(rel_idx, k)
     rel_scenario = np.repeat(np.arange(k, dtype=np.int64), len(rel_idx))
@@ -80,8 +87,9 @@ def counterfactual_ends(
     batch = Prepared(policy, columns, batch_rows, batch_rels)
     tls = timelines(policy, batch_rows, list(range(n_inv * k)), t, [s.index for s in sanctions])
     ends: list[int | None] = []
+    n_rel = len(rel_idx)
     for j in range(k):
-        mine = np.flatnonzero(batch_rels.subject == j * n_inv)
+        mine = np.arange(j * n_rel, (j + 1) * n_rel)  # scenario j's copies of the relations
         denied = [
             m for m in measures_of(batch, j * n_inv, t, tls, mine, sanctions) if m.effect == "deny"
         ]
