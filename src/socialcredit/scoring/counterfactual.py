@@ -122,6 +122,7 @@ def smallest_sets(
     max_records: int = 6,
     max_scenarios: int = 64,
     extra: Sequence[Change] = (),
+    first_batch: int = 40,
 ) -> tuple[list[SetEnd], list[SetEnd]]:
     """Single changes and the smallest sets of changes that end the denial of ``service``
     sooner than ``current``.
@@ -131,28 +132,39 @@ def smallest_sets(
     on the frontier when it gives the earliest end among sets of size k and that end is
     earlier than every smaller set's and than ``current``. The search is bounded: at most
     ``max_size`` changes on the first ``max_records`` records, at most ``max_scenarios``
-    scenarios per size. Singles, pairs and the probe below go in one batch; larger sets in
-    one batch per size. ``extra``: single changes to evaluate in the first batch too
-    (returned with the singles, never in a set). Sets of three or more are tried only while
-    doing every change at once ends sooner than the best smaller set (more actions never
-    make a denial last longer under the policy language: every condition counts adverse
-    records or a score they lower).
+    scenarios per size. Singles, pairs and larger sizes while they fit in ``first_batch``
+    scenarios go in one batch; any larger size gets a batch of its own, tried only while
+    doing every change at once (a probe in the first batch) ends sooner than the best
+    smaller set (more actions never make a denial last longer under the policy language:
+    every condition counts adverse records or a score they lower). ``extra``: single
+    changes to evaluate in the first batch too (returned with the singles, never in a set).
     """
     per_record: list[list[Change]] = [list(s) for s in steps[:max_records] if s]
     singles: list[tuple[Change, ...]] = [(c,) for s in per_record for c in s]
     extras: list[tuple[Change, ...]] = [(c,) for c in extra]
-    by_size = {2: _sets(per_record, 2, max_scenarios)}
-    everything = [tuple(c for s in per_record for c in s)] if len(per_record) > 2 else []
-    first = [*singles, *extras, *by_size[2], *everything]
-    ends = _ends(prep, subject, service, t, first)
+    top = min(max_size, len(per_record))
+    # as many sizes as fit in the first batch (one batch's fixed cost dominates small ones)
+    by_size: dict[int, list[tuple[Change, ...]]] = {1: singles}
+    first = [*singles, *extras]
+    for size in range(2, top + 1):
+        sets = _sets(per_record, size, max_scenarios)
+        if size > 2 and len(first) + len(sets) > first_batch:
+            break
+        by_size[size] = sets
+        first += sets
+    later = max(by_size) < top
+    everything = [tuple(c for s in per_record for c in s)] if later else []
+    ends = _ends(prep, subject, service, t, [*first, *everything])
     single_ends = [SetEnd(c, e) for c, e in zip(singles + extras, ends, strict=False)]
-    size_ends = {1: ends[: len(singles)]}
-    size_ends[2] = ends[len(singles) + len(extras) : len(singles) + len(extras) + len(by_size[2])]
-    by_size[1] = singles
+    size_ends: dict[int, list[int]] = {1: ends[: len(singles)]}
+    at = len(singles) + len(extras)
+    for size in sorted(by_size)[1:]:
+        size_ends[size] = ends[at : at + len(by_size[size])]
+        at += len(by_size[size])
     probe = ends[-1] if everything else None
     frontier: list[SetEnd] = []
     best = current
-    for size in range(1, min(max_size, len(per_record)) + 1):
+    for size in range(1, top + 1):
         if size not in size_ends:
             if probe is None or probe >= best:
                 break
