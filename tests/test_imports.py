@@ -7,6 +7,7 @@ itself loaded: the simulator's workers and the service's hot path import only th
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -63,3 +64,16 @@ def test_the_engine_imports_storage_but_not_export() -> None:
     loaded = loaded_after("import socialcredit.engine")
     assert "sqlalchemy" in loaded
     assert loaded & {"alembic", "pyarrow"} == set()
+
+
+def test_the_cli_starts_no_blas_threads() -> None:
+    # scoring never calls BLAS; OpenBLAS's thread pool would cost every command ~50 ms
+    code = (
+        "import os; import socialcredit.cli, numpy; "
+        "print(len(os.listdir('/proc/self/task')), os.environ['OPENBLAS_NUM_THREADS'])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert result.stdout.split() == ["1", "1"]
