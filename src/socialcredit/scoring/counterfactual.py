@@ -16,7 +16,7 @@ import numpy as np
 from socialcredit.columns import LedgerColumns
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.rows import RelationRows, Rows
-from socialcredit.scoring.standing import measures_of, relations_at
+from socialcredit.scoring.standing import measures_of, relations_at, relevant_types
 from socialcredit.scoring.timeline import timelines
 from socialcredit.timeutil import NEVER
 
@@ -51,6 +51,9 @@ def counterfactual_ends(
     local = np.full(max(prep.columns.n_subjects, 1), -1, dtype=np.int64)
     local[involved] = np.arange(len(involved))
     in_scope = rows.subject == subject if len(involved) == 1 else np.isin(rows.subject, involved)
+    relevant = relevant_types(policy, service)
+    if relevant is not None:  # records no condition on the service counts change nothing
+        in_scope &= relevant[rows.type_code]
     base = np.flatnonzero(in_scope).astype(np.int64)
     n_inv, k = len(involved), len(scenarios)
     take = np.tile(base, k)

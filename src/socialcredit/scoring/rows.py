@@ -9,7 +9,7 @@ time, with what was known at any time".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +42,10 @@ class Rows:
 
     def __len__(self) -> int:
         return len(self.subject)
+
+    def take(self, index: npt.NDArray[np.int64]) -> Rows:
+        """The versions at ``index``, in that order."""
+        return Rows(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
     def with_changes(self, row: int, **times: int) -> Rows:
         """A copy in which every version of row ``row``'s record has the given times."""

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from socialcredit.columns import SUBJECT_KINDS
-from socialcredit.policy.compiled import CompiledSanction
+from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring.evaluate import STATUS_NAMES, EvaluationContext, evaluate_in_context
 from socialcredit.scoring.prepared import Prepared
@@ -284,15 +284,47 @@ def measures_of(
 
 def measures_for_service(prep: Prepared, subject: int, service: str, t: int) -> list[Measure]:
     """The measures in force at ``t`` on ``service`` only: what a decision needs, and less work
-    than a full ``standing``. They carry no conditions (``lists`` empty): use ``standing`` to
-    say why."""
+    than a full ``standing`` (only the records those measures' conditions can count are
+    evaluated). They carry no conditions (``lists`` empty): use ``standing`` to say why."""
     sanctions = [s for s in prep.policy.sanctions if s.service == service]
     rel_idx = np.flatnonzero(relations_at(prep, t) & (prep.relations.subject == subject))
     if not any(s.reach for s in sanctions):
         rel_idx = rel_idx[:0]
     related = sorted({int(prep.relations.related[i]) for i in rel_idx})
+    relevant = relevant_types(prep.policy, service)
+    if relevant is not None:
+        keep = np.flatnonzero(relevant[prep.rows.type_code])
+        prep = prep.with_rows(prep.rows.take(keep))
     tls = timelines(prep.policy, prep.rows, [subject, *related], t, [s.index for s in sanctions])
     return measures_of(prep, subject, t, tls, rel_idx, sanctions)
+
+
+def relevant_types(policy: CompiledPolicy, service: str) -> npt.NDArray[np.bool_] | None:
+    """Per record-type code (the last entry: a type the policy does not know, code -1), whether
+    a condition of a measure on ``service`` can count it; None when one depends on the score
+    (then every record matters). Records of other types cannot change those measures."""
+    key = ("relevant_types", service)
+    if key in policy.cache:
+        cached: npt.NDArray[np.bool_] | None = policy.cache[key]
+        return cached
+    sanctions = [s for s in policy.sanctions if s.service == service]
+    table: npt.NDArray[np.bool_] | None = np.zeros(len(policy.type_names) + 1, dtype=bool)
+    if any(s.uses_score for s in sanctions):
+        table = None
+    else:
+        preds = [s.when for s in sanctions] + [
+            lst.when for lst in policy.lists if any(lst.name in s.lists for s in sanctions)
+        ]
+        for pred in preds:
+            for p in pred.walk():
+                if p.records is None:
+                    continue
+                for i, name in enumerate(policy.type_names):
+                    if name in p.records.type_names() or policy.category[i] == p.records.category:
+                        assert table is not None
+                        table[i] = True
+    policy.cache[key] = table
+    return table
 
 
 def ended_measures(
