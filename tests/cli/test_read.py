@@ -193,3 +193,17 @@ def test_at_before_the_first_policy_says_when_it_starts(
         "--json",
     )
     assert code == 0 and json.loads(out)["policy_version"] == "test-policy@2"
+
+
+def test_init_says_from_when_its_policy_is_in_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "now.db")
+    code, out, _ = call(capsys, "init", "--db", db, "--policy", CHINA)
+    assert code == 0
+    since = out.split("in force from ")[1].split()[0]
+    # the same instant is the one a question about an earlier date is told about
+    code, _, err = call(capsys, "check", "x", "air_travel", "--db", db, "--at", "2000-01-01")
+    assert code == 2 and f"was activated on {since}" in err
+    code, out, _ = call(capsys, "check", "x", "air_travel", "--db", db, "--json")
+    assert code == 0 and json.loads(out)["known"] is False

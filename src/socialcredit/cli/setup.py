@@ -56,8 +56,12 @@ def _activate(ledger: Ledger, loaded: LoadedPolicy, by: str | None) -> None:
         now(),
         by,
     )
+    from socialcredit.timeutil import to_iso
+
     out.print(
-        f"active policy: {loaded.label} (ledger version {pv.version}, sha256 {loaded.short_hash})"
+        f"active policy: {loaded.label} (ledger version {pv.version}, sha256 "
+        f"{loaded.short_hash}), in force from {to_iso(pv.activated_at)}",
+        highlight=False,
     )
 
 
