@@ -119,3 +119,19 @@ def test_a_late_dispute_is_shown_as_having_no_effect(policy: CompiledPolicy) -> 
         f"Record court/d1 was disputed on {to_date(T0 + 35 * DAY)}, after its dispute window "
         f"closed on {to_date(T0 + 30 * DAY)}: that dispute had no effect."
     ) in ex.text
+
+
+def test_no_delisting_delay_is_claimed_where_the_list_ignores_resolution() -> None:
+    from socialcredit.policy import compile_policy, parse_policy
+    from tests.conftest import TEST_POLICY
+
+    # the debtors list counts a debt whether resolved or not: resolving lifts nothing
+    text = TEST_POLICY.replace(
+        "when: {records: {type: debt, unresolved: true}}", "when: {records: {type: debt}}"
+    )
+    assert text != TEST_POLICY
+    ignoring = compile_policy(parse_policy(text, "ignoring.yaml"))
+    entries = [debt("d1", 0), correction("resolve", "p1", "d1", 39)]
+    ex = explain(prep(ignoring, entries), 0, "air_travel", T0 + 40 * DAY)
+    assert ex.decision.eligible_again_on == to_date(T0 + 1000 * DAY)  # the debt's expiry
+    assert "delisting delay" not in ex.text
