@@ -1,14 +1,57 @@
-"""The ledger: append-only storage of records, relations, corrections and policy versions."""
+"""The ledger: append-only storage of records, relations, corrections and policy versions.
 
-from socialcredit.columns import LedgerColumns, columns_from_entries
-from socialcredit.ledger.database import LedgerError, normalise_url
-from socialcredit.ledger.entries import Entry, EntryError, validate_entry
-from socialcredit.ledger.files import CsvOptions, FileFormatError, read_lines
-from socialcredit.ledger.parsing import IngestProblem
-from socialcredit.ledger.policies import PolicyVersion, PolicyVersionConflict
-from socialcredit.ledger.rules import IngestRules
-from socialcredit.ledger.store import Ledger
-from socialcredit.ledger.writing import IngestResult
+Names are imported on first use, so a read (``Ledger``, ``PolicyVersion``) does not load the
+ingestion modules, and nothing here loads SQLAlchemy until an engine is needed.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from socialcredit.columns import LedgerColumns, columns_from_entries
+    from socialcredit.ledger.database import LedgerError, normalise_url
+    from socialcredit.ledger.entries import Entry, EntryError, validate_entry
+    from socialcredit.ledger.files import CsvOptions, FileFormatError, read_lines
+    from socialcredit.ledger.parsing import IngestProblem
+    from socialcredit.ledger.policies import PolicyVersion, PolicyVersionConflict
+    from socialcredit.ledger.rules import IngestRules
+    from socialcredit.ledger.store import Ledger
+    from socialcredit.ledger.writing import IngestResult
+
+_WHERE = {
+    "CsvOptions": "socialcredit.ledger.files",
+    "Entry": "socialcredit.ledger.entries",
+    "EntryError": "socialcredit.ledger.entries",
+    "FileFormatError": "socialcredit.ledger.files",
+    "IngestProblem": "socialcredit.ledger.parsing",
+    "IngestResult": "socialcredit.ledger.writing",
+    "IngestRules": "socialcredit.ledger.rules",
+    "Ledger": "socialcredit.ledger.store",
+    "LedgerColumns": "socialcredit.columns",
+    "LedgerError": "socialcredit.ledger.database",
+    "PolicyVersion": "socialcredit.ledger.policies",
+    "PolicyVersionConflict": "socialcredit.ledger.policies",
+    "columns_from_entries": "socialcredit.columns",
+    "normalise_url": "socialcredit.ledger.database",
+    "read_lines": "socialcredit.ledger.files",
+    "validate_entry": "socialcredit.ledger.entries",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'socialcredit.ledger' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
+
 
 __all__ = [
     "CsvOptions",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy.engine import Engine
 
 from socialcredit.columns import KIND_CODES, KIND_NAMES, RECORD, RELATION, SUBJECT_KINDS
 from socialcredit.timeutil import to_iso
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 def iter_entries(engine: Engine, kinds: Collection[str] | None = None) -> Iterator[dict[str, Any]]:

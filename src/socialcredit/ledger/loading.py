@@ -1,6 +1,7 @@
 """Reading the ledger into ``LedgerColumns``: everyone (the bulk fast paths) or some subjects.
 
-Used by ``Ledger.columns``. Query results become columns through
+Used by ``Ledger.columns``, through DBAPI connections that ``connect`` (``Ledger.reading``)
+gives for a ``with`` block. Query results become columns through
 ``LedgerColumns.from_named``, the one place columns are built.
 """
 
@@ -8,13 +9,12 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy.engine import Engine
 
 from socialcredit.columns import CORRECTION_BASE, RECORD, RELATION, LedgerColumns
 from socialcredit.ledger.database import placeholders
@@ -201,9 +201,13 @@ def rows_to_columns(
     return LedgerColumns.from_named([r[1] for r in subj_rows], [r[2] for r in subj_rows], named)
 
 
-def load_everyone(engine: Engine, with_ids: bool) -> LedgerColumns:
+Connect = Callable[[], AbstractContextManager[Any]]
+
+
+def load_everyone(connect: Connect, is_sqlite: bool, with_ids: bool) -> LedgerColumns:
     """Every subject, record, correction and relation (see ``Ledger.columns``)."""
-    is_sqlite = engine.dialect.name == "sqlite"
+    from concurrent.futures import ThreadPoolExecutor  # only the bulk read uses a thread
+
     # The fast path for everyone: plain DBAPI cursors (no SQLAlchemy row objects), rows
     # turned into columns with zip (in C), NULLs replaced in SQL so that every column
     # converts to NumPy in one call, and the cycle collector paused while a million
@@ -217,8 +221,8 @@ def load_everyone(engine: Engine, with_ids: bool) -> LedgerColumns:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        with engine.connect() as conn:
-            cursor = conn.connection.cursor()
+        with connect() as conn:
+            cursor = conn.cursor()
             try:
                 cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM entries")
                 (upto,) = cursor.fetchone() or (0,)
@@ -234,7 +238,7 @@ def load_everyone(engine: Engine, with_ids: bool) -> LedgerColumns:
                     "ORDER BY +seq",
                 }
                 with ThreadPoolExecutor(1) as pool:
-                    rest = pool.submit(_fetch_columns, engine, others)
+                    rest = pool.submit(_fetch_columns, connect, others)
                     fast = None
                     if is_sqlite:
                         fast = sqlite_record_columns(cursor, with_ids, 0, upto)
@@ -256,36 +260,38 @@ def load_everyone(engine: Engine, with_ids: bool) -> LedgerColumns:
     return bulk_to_columns(fetched, with_ids)
 
 
-def _fetch_columns(engine: Engine, queries: dict[str, str]) -> dict[str, list[Any]]:
-    with engine.connect() as conn:
-        cursor = conn.connection.cursor()
+def _fetch_columns(connect: Connect, queries: dict[str, str]) -> dict[str, list[Any]]:
+    with connect() as conn:
+        cursor = conn.cursor()
         try:
             return {name: fetch_transposed(cursor, sql) for name, sql in queries.items()}
         finally:
             cursor.close()
 
 
-def load_subjects(engine: Engine, names: list[str], follow_relations: bool) -> LedgerColumns:
+def load_subjects(
+    connect: Connect, is_sqlite: bool, names: list[str], follow_relations: bool
+) -> LedgerColumns:
     """What scoring needs about the named subjects (see ``Ledger.columns``)."""
-    is_sqlite = engine.dialect.name == "sqlite"
     recs: list[tuple[Any, ...]] = []
     rels: list[tuple[Any, ...]] = []
     cors: list[tuple[Any, ...]] = []
-    with engine.connect() as conn:
+    with connect() as conn:
+        cursor = conn.cursor()
 
         def lookup(column: str, values: Sequence[Any]) -> list[tuple[int, str, int]]:
             if not values:
                 return []
-            found = conn.exec_driver_sql(
+            cursor.execute(
                 f"SELECT id, name, kind FROM subjects WHERE {column} IN ({placeholders(is_sqlite, len(values))})",
                 tuple(values),
             )
-            return [(int(r[0]), str(r[1]), int(r[2])) for r in found]
+            return [(int(r[0]), str(r[1]), int(r[2])) for r in cursor.fetchall()]
 
         def load(ids: list[int], keep_relations: bool) -> None:
             if not ids:
                 return
-            rows = conn.exec_driver_sql(
+            cursor.execute(
                 "SELECT seq, kind, subject_id, type, occurred_at, recorded_at, amount, source, "
                 "entry_id, target_seq, related_subject_id, valid_until, details FROM entries "
                 f"WHERE subject_id IN ({placeholders(is_sqlite, len(ids))}) ORDER BY seq",
@@ -305,7 +311,7 @@ def load_subjects(engine: Engine, names: list[str], follow_relations: bool) -> L
                 rel,
                 until,
                 det,
-            ) in rows:
+            ) in cursor.fetchall():
                 if kind == RECORD:
                     recs.append((seq, sid, typ, occ, rec, amount, src, eid))
                 elif kind == RELATION:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-
-from sqlalchemy import insert, select
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Any
 
 from socialcredit.errors import ConflictError
-from socialcredit.ledger.schema import policies
 from socialcredit.timeutil import to_iso
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger("socialcredit.ledger")
 
@@ -38,18 +38,44 @@ class PolicyVersionConflict(ConflictError):
     """A different policy body under a (policy id, declared version) already activated."""
 
 
-def history(engine: Engine) -> list[PolicyVersion]:
-    """Every activation, oldest first."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(policies).order_by(policies.c.version)).all()
-    return [PolicyVersion(**row._mapping) for row in rows]
+_SELECT = (
+    "SELECT version, policy_id, declared_version, content_hash, activated_at, activated_by, "
+    "body FROM policies ORDER BY version"
+)
 
 
-def active(engine: Engine) -> PolicyVersion | None:
-    """The most recent activation, if any."""
-    with engine.connect() as conn:
-        row = conn.execute(select(policies).order_by(policies.c.version.desc()).limit(1)).first()
-    return PolicyVersion(**row._mapping) if row else None
+def _version(row: Any) -> PolicyVersion:
+    version, policy_id, declared, content_hash, activated_at, activated_by, body = row
+    return PolicyVersion(
+        int(version),
+        str(policy_id),
+        str(declared),
+        str(content_hash),
+        int(activated_at),
+        None if activated_by is None else str(activated_by),
+        str(body),
+    )
+
+
+def history(conn: Any) -> list[PolicyVersion]:
+    """Every activation, oldest first, read through the DBAPI connection ``conn``."""
+    cursor = conn.cursor()
+    try:
+        cursor.execute(_SELECT)
+        return [_version(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def active(conn: Any) -> PolicyVersion | None:
+    """The most recent activation, if any, read through the DBAPI connection ``conn``."""
+    cursor = conn.cursor()
+    try:
+        cursor.execute(_SELECT + " DESC LIMIT 1")
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return _version(row) if row is not None else None
 
 
 def activate(
@@ -62,6 +88,10 @@ def activate(
     activated_by: str | None,
 ) -> PolicyVersion:
     """Record an activation (see ``Ledger.activate_policy``)."""
+    from sqlalchemy import insert, select
+
+    from socialcredit.ledger.schema import policies
+
     with engine.begin() as conn:
         latest = conn.execute(select(policies).order_by(policies.c.version.desc()).limit(1)).first()
         if latest is not None and latest.content_hash == content_hash:
@@ -92,6 +122,7 @@ def activate(
             )
         )
     log.info("activated policy %s@%s (%s)", policy_id, declared_version, content_hash[:12])
-    found = active(engine)
+    with engine.connect() as conn:
+        found = active(conn.connection)
     assert found is not None
     return found

@@ -1,5 +1,7 @@
 """``Ledger``: the append-only ledger over SQLAlchemy Core (SQLite by default, PostgreSQL in
-production), one class in front of the modules that do the work:
+production), one class in front of the modules that do the work. Reads of a SQLite file use
+the standard library's ``sqlite3`` directly (``database.SqliteConnections``) and the SQLAlchemy
+engine is made only when something needs it (ingestion, migrations, export, PostgreSQL).
 
 - ``database``: opening, URLs, migrations, the schema check;
 - ``policies``: policy activations;
@@ -13,22 +15,22 @@ corrections are new entries that point at what they change.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from typing import Any
-
-from sqlalchemy.engine import Engine
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any
 
 from socialcredit.columns import SUBJECT_KINDS, LedgerColumns
-from socialcredit.ledger import database, exporting, loading, policies
-from socialcredit.ledger.database import LedgerError
-from socialcredit.ledger.files import CsvOptions, FileFormatError, detect_format, read_lines
-from socialcredit.ledger.parsing import prepare_chunks
+from socialcredit.ledger import database, loading, policies
+from socialcredit.ledger.database import LedgerError, SqliteConnections
 from socialcredit.ledger.policies import PolicyVersion
-from socialcredit.ledger.rules import IngestRules
-from socialcredit.ledger.workers import parse_in_children, parts_for
-from socialcredit.ledger.writing import IngestResult, write_chunks
+
+if TYPE_CHECKING:  # ingestion's modules are imported by the methods that ingest
+    from sqlalchemy.engine import Engine
+
+    from socialcredit.ledger.files import CsvOptions
+    from socialcredit.ledger.rules import IngestRules
+    from socialcredit.ledger.writing import IngestResult
 
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024
 
@@ -44,22 +46,52 @@ def _now(now: int | Clock) -> int:
 class Ledger:
     """An append-only store of records, relations, corrections and policy versions."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.url = engine.url.render_as_string(hide_password=True)
-        self.is_sqlite = engine.dialect.name == "sqlite"
+    def __init__(self, engine: Engine | None = None, *, url: str | None = None) -> None:
+        """A ledger over ``engine``, or over the database at ``url`` (see ``Ledger.open``)."""
+        if engine is None and url is None:
+            raise ValueError("a Ledger needs an engine or a URL")
+        self._engine = engine
+        self._full_url = database.normalise_url(url) if engine is None else None
+        if engine is not None:
+            self.url = engine.url.render_as_string(hide_password=True)
+            self.is_sqlite = engine.dialect.name == "sqlite"
+            self._sqlite: SqliteConnections | None = None
+        else:
+            assert self._full_url is not None
+            path = database.sqlite_path(self._full_url)
+            self.url = self._full_url
+            self.is_sqlite = path is not None
+            self._sqlite = SqliteConnections(path) if path is not None else None
+            if path is None:  # other databases: the engine now, so a bad URL fails here
+                self._engine = database.open_engine(self._full_url)
+                self.url = self._engine.url.render_as_string(hide_password=True)
+                self.is_sqlite = self._engine.dialect.name == "sqlite"
         self._checked = False  # the schema exists (checked once, as it is never dropped)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (made on first use for a SQLite file)."""
+        if self._engine is None:
+            self._engine = database.open_engine(self._full_url)
+        return self._engine
 
     # ------------------------------------------------------------------ lifecycle
 
     @classmethod
     def open(cls, url: str | None = None) -> Ledger:
-        """Open the ledger at ``url`` (a SQLAlchemy URL or a SQLite path); nothing is created yet."""
-        return cls(database.open_engine(url))
+        """Open the ledger at ``url`` (a SQLAlchemy URL or a SQLite path); nothing is created yet.
+
+        A bad URL or a missing driver raises ``LedgerError`` (for a SQLite file, nothing can
+        be wrong with the URL; the file is checked on first use).
+        """
+        return cls(url=url if url is not None else database.normalise_url(None))
 
     def close(self) -> None:
         """Release connections."""
-        self.engine.dispose()
+        if self._sqlite is not None:
+            self._sqlite.close()
+        if self._engine is not None:
+            self._engine.dispose()
 
     def __enter__(self) -> Ledger:
         return self
@@ -67,13 +99,26 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def reading(self) -> AbstractContextManager[Any]:
+        """A DBAPI connection to read from, for a ``with`` block (no transaction is left open).
+
+        For a SQLite file, a ``sqlite3`` connection (no SQLAlchemy); else the engine's.
+        Parameter marks: ``?`` when ``is_sqlite``, ``%s`` otherwise.
+        """
+        if self._sqlite is not None:
+            return self._sqlite.connection()
+        return _engine_dbapi(self.engine)
+
     def upgrade(self) -> None:
         """Create the schema or migrate it to the newest version (idempotent)."""
         database.upgrade(self.engine, self.url)
 
     def _check(self) -> None:
         if not self._checked:
-            database.check_schema(self.engine, self.url)
+            if self._sqlite is not None:
+                self._sqlite.check_schema(self.url)
+            else:
+                database.check_schema(self.engine, self.url)
             self._checked = True
 
     # ------------------------------------------------------------------ policies
@@ -108,12 +153,14 @@ class Ledger:
     def policy_history(self) -> list[PolicyVersion]:
         """Every activation, oldest first."""
         self._check()
-        return policies.history(self.engine)
+        with self.reading() as conn:
+            return policies.history(conn)
 
     def active_policy(self) -> PolicyVersion | None:
         """The most recently activated policy, if any."""
         self._check()
-        return policies.active(self.engine)
+        with self.reading() as conn:
+            return policies.active(conn)
 
     # ------------------------------------------------------------------ ingestion
 
@@ -133,12 +180,16 @@ class Ledger:
         this one writes, so parsing and storage overlap on two cores; the result is the same
         as in one process (a test checks this).
         """
+        from socialcredit.ledger.files import FileFormatError, detect_format, read_lines
+
         now = _now(now)
         detect_format(name, fmt)
         if name != "-" and not os.path.isfile(name):
             raise FileFormatError(f"cannot read {name!r}: no such file")
-        parallel = "fork" in multiprocessing.get_all_start_methods()
-        if parallel and name != "-" and os.path.getsize(name) > PARALLEL_FROM_BYTES:
+        if name != "-" and os.path.getsize(name) > PARALLEL_FROM_BYTES and _can_fork():
+            # only large files are parsed in child processes (and import multiprocessing)
+            from socialcredit.ledger.workers import parse_in_children, parts_for
+
             parts = parts_for(name, fmt)
             log.debug("parsing %s in %d child process(es)", name, parts)
             chunks = parse_in_children(name, fmt, csv_options, rules, now, parts)
@@ -192,6 +243,8 @@ class Ledger:
         order follows the input only from chunk to chunk; a correction always comes after
         what it corrects.
         """
+        from socialcredit.ledger.parsing import prepare_chunks
+
         now = _now(now)
         return self._write(prepare_chunks(lines, origin, rules, now), origin, now, rules, progress)
 
@@ -203,6 +256,8 @@ class Ledger:
         rules: IngestRules | None,
         progress: Callable[[int], None] | None,
     ) -> IngestResult:
+        from socialcredit.ledger.writing import write_chunks
+
         self._check()
         return write_chunks(self.engine, chunks, origin, now, rules, progress)
 
@@ -211,16 +266,19 @@ class Ledger:
     def count_entries(self) -> int:
         """How many entries the ledger holds."""
         self._check()
-        with self.engine.connect() as conn:
-            return int(conn.exec_driver_sql("SELECT COUNT(*) FROM entries").scalar_one())
+        with self.reading() as conn:
+            cursor = conn.cursor()
+            cursor.execute("SELECT COUNT(*) FROM entries")
+            return int(cursor.fetchone()[0])
 
     def has_subject(self, name: str) -> bool:
         """Whether the ledger has heard of ``name`` (as subject or related subject)."""
         self._check()
         p = "?" if self.is_sqlite else "%s"
-        with self.engine.connect() as conn:
-            found = conn.exec_driver_sql(f"SELECT 1 FROM subjects WHERE name = {p}", (name,))
-            return found.first() is not None
+        with self.reading() as conn:
+            cursor = conn.cursor()
+            cursor.execute(f"SELECT 1 FROM subjects WHERE name = {p}", (name,))
+            return cursor.fetchone() is not None
 
     def subject_names(self, kind: str | None = None) -> list[str]:
         """Every subject the ledger has heard of, in the order it first heard of them.
@@ -233,8 +291,10 @@ class Ledger:
             if kind not in SUBJECT_KINDS:
                 raise ValueError(f"kind must be one of {', '.join(SUBJECT_KINDS)}, not {kind!r}")
             sql += f" WHERE kind = {SUBJECT_KINDS.index(kind)}"
-        with self.engine.connect() as conn:
-            return [r[0] for r in conn.exec_driver_sql(sql + " ORDER BY id")]
+        with self.reading() as conn:
+            cursor = conn.cursor()
+            cursor.execute(sql + " ORDER BY id")
+            return [r[0] for r in cursor.fetchall()]
 
     def columns(
         self,
@@ -253,9 +313,9 @@ class Ledger:
         self._check()
         if subjects is not None:
             return loading.load_subjects(
-                self.engine, list(dict.fromkeys(subjects)), follow_relations
+                self.reading, self.is_sqlite, list(dict.fromkeys(subjects)), follow_relations
             )
-        return loading.load_everyone(self.engine, with_ids)
+        return loading.load_everyone(self.reading, self.is_sqlite, with_ids)
 
     def iter_entries(self, kinds: Collection[str] | None = None) -> Iterator[dict[str, Any]]:
         """Every entry in ledger order, in the ingestion format (export → ingest round-trips).
@@ -263,8 +323,22 @@ class Ledger:
         ``kinds``: only entries of these kinds (``record``, ``relation``, ``resolve``, …);
         None = all. Corrections still name their targets by source and id.
         """
+        from socialcredit.ledger import exporting
+
         self._check()
         return exporting.iter_entries(self.engine, kinds)
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+@contextmanager
+def _engine_dbapi(engine: Engine) -> Iterator[Any]:
+    with engine.connect() as conn:
+        yield conn.connection
 
 
 __all__ = ["Ledger", "LedgerError", "PolicyVersion"]

@@ -15,10 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy import insert
-from sqlalchemy.engine import Connection, Engine
+from typing import TYPE_CHECKING, Any
 
 from socialcredit.columns import KIND_CODES, RECORD, RELATION
 from socialcredit.ledger.entries import relation_kind_problem
@@ -33,8 +30,10 @@ from socialcredit.ledger.parsing import (
     target_problem,
 )
 from socialcredit.ledger.rules import IngestRules
-from socialcredit.ledger.schema import ingest_batches
 from socialcredit.timeutil import to_iso
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger("socialcredit.ledger")
 _DISPUTE = KIND_CODES["dispute"]
@@ -193,6 +192,8 @@ class _Writer:
             result.trimmed_lines.sort()
             result.rejected = len(result.problems)
             result.conflicts = len(result.conflict_lines)
+            from socialcredit.ledger.schema import ingest_batches
+
             conn.execute(
                 ingest_batches.update()
                 .where(ingest_batches.c.id == self.batch_id)
@@ -209,6 +210,10 @@ class _Writer:
         return result
 
     def _new_batch(self, conn: Connection) -> int:
+        from sqlalchemy import insert
+
+        from socialcredit.ledger.schema import ingest_batches
+
         res = conn.execute(
             insert(ingest_batches)
             .values(

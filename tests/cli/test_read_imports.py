@@ -1,0 +1,85 @@
+"""Reads of a SQLite ledger do not load SQLAlchemy (issue 5, item 14: start-up of `check`).
+
+Each command runs in a fresh interpreter, so ``sys.modules`` afterwards holds exactly what
+the command loaded. Its output is compared with the same command run in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import call
+
+HEAVY_FOR_A_READ = {"sqlalchemy", "alembic", "pyarrow", "psycopg", "multiprocessing", "asyncio"}
+
+
+def run_fresh(*args: str) -> tuple[int, str, set[str]]:
+    """Run the CLI with ``args`` in a new interpreter: (exit code, stdout, modules loaded)."""
+    code = (
+        "import json, sys\n"
+        "from socialcredit.cli import run\n"
+        f"code = run({list(args)!r})\n"
+        "sys.stdout.flush()\n"
+        "sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules)))\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    modules = json.loads(result.stderr.rsplit("MODULES ", 1)[1])
+    return result.returncode, result.stdout, {m.split(".")[0] for m in modules} | set(modules)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "debtor", "air_travel", "--at", "2026-06-01"],
+        ["check", "debtor", "air_travel", "--at", "2026-06-01", "--json"],
+        ["check", "nobody-known", "air_travel", "--at", "2026-06-01", "--json"],
+        ["score", "child", "--at", "2026-06-01", "--json"],
+        ["explain", "debtor", "--service", "air_travel", "--at", "2026-06-01"],
+    ],
+)
+def test_a_read_on_sqlite_loads_no_sqlalchemy(
+    db: str, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    code, out, modules = run_fresh(*args, "--db", db)
+    assert code == 0 and out.strip()
+    assert modules & HEAVY_FOR_A_READ == set()
+    # and it answers exactly what the same command answers in this process
+    assert (code, out) == call(capsys, *args, "--db", db)[:2]
+
+
+def test_the_answer_is_read_from_the_file(db: str) -> None:
+    # debtor's unfulfilled judgment of 2026-01-10 lists them: air travel is denied until the
+    # record expires, P10Y = 10 x 365 days later (2028, 2032 are leap years): 2036-01-08
+    code, out, modules = run_fresh(
+        "check", "debtor", "air_travel", "--at", "2026-06-01", "--json", "--db", db
+    )
+    data = json.loads(out)
+    assert code == 0 and data["decision"] == "deny" and data["reasons"] == ["SPC-DEBTOR"]
+    assert data["eligible_again_on"] == "2036-01-08" and data["known"] is True
+    assert "sqlalchemy" not in modules
+
+
+def test_a_file_that_is_no_ledger_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "plain.db"
+    path.write_bytes(b"this is not a database file at all, just text" * 200)
+    code, out, err = call(capsys, "check", "x", "air_travel", "--db", str(path))
+    assert code == 2 and out == ""
+    assert "is not an initialised ledger (file is not a database)" in err
+    assert "socialcredit init" in err
+
+
+def test_a_read_does_not_create_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "never-initialised.db"
+    code, out, err = call(capsys, "check", "x", "air_travel", "--db", str(path))
+    assert code == 2 and out == "" and "socialcredit init" in err
+    assert not path.exists()  # a mistyped path leaves no empty database behind
