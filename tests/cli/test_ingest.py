@@ -134,3 +134,32 @@ def test_help_documents_outcomes_and_exit_codes(capsys: pytest.CaptureFixture[st
     assert code == 0
     assert "1 when any line was rejected or conflicted" in text
     assert "--delimiter" in text and "--date-format" in text
+
+
+def test_a_bad_date_format_is_a_usage_error_before_reading(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("id,source,subject,type,occurred_at\nd1,court,ann,debt,01/02/2026\n")
+    for pattern, why in (("%Q", "bad directive"), ("%H:%M", "no date")):
+        code, out, err = call(capsys, "ingest", str(sheet), "--db", db, "--date-format", pattern)
+        assert code == 2, (pattern, out, err)
+        assert f"--date-format {pattern!r}" in err and why in err
+        assert len(err.strip().splitlines()) == 1 and "accepted" not in out
+
+
+def test_a_semicolon_csv_without_delimiter_says_so(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = tmp_path / "s.csv"
+    for sep, option in ((";", "';'"), ("\t", "tab")):
+        sheet.write_text(
+            sep.join(["id", "source", "subject", "type", "occurred_at"])
+            + "\n"
+            + sep.join(["d1", "court", "ann", "court_judgment_unfulfilled", "2026-02-01"])
+            + "\n"
+        )
+        code, _, err = call(capsys, "ingest", str(sheet), "--db", db)
+        assert code == 2, err
+        assert f"use --delimiter {option}" in err
+        assert "is not a field" not in err

@@ -82,10 +82,30 @@ class CsvOptions:
             raise FileFormatError(
                 f"the CSV delimiter must be one character (e.g. ';' or tab), not {self.delimiter!r}"
             )
-        if self.date_format is not None and "%" not in self.date_format:
-            raise FileFormatError(
-                f"--date-format {self.date_format!r} has no strftime field; write e.g. %d/%m/%Y"
-            )
+        if self.date_format is not None:
+            _check_date_format(self.date_format)
+
+
+_SAMPLE = datetime(2001, 2, 3, 4, 5, 6)  # no field of it equals strptime's default
+
+
+def _check_date_format(pattern: str) -> None:
+    """Raise ``FileFormatError`` unless ``pattern`` reads back a date it wrote."""
+    if "%" not in pattern:
+        raise FileFormatError(
+            f"--date-format {pattern!r} has no strftime field; write e.g. %d/%m/%Y"
+        )
+    try:
+        back = datetime.strptime(_SAMPLE.strftime(pattern), pattern)
+    except ValueError as exc:
+        raise FileFormatError(
+            f"--date-format {pattern!r} is not a usable strftime pattern ({exc}); "
+            "write e.g. %d/%m/%Y"
+        ) from None
+    if back.date() == datetime(1900, 1, 1).date():
+        raise FileFormatError(
+            f"--date-format {pattern!r} has no date field (day, month or year); write e.g. %d/%m/%Y"
+        )
 
 
 def _jsonl(stream: IO[bytes], _options: CsvOptions) -> Iterator[Line]:
@@ -117,6 +137,13 @@ def _csv(stream: IO[bytes], options: CsvOptions) -> Iterator[Line]:
         yield 1, None, f"unreadable header: {exc}"
         return
     header = [h.strip() for h in header]
+    if len(header) == 1:
+        for sep, name in ((";", "';'"), ("\t", "tab"), ("|", "'|'")):
+            if sep != options.delimiter and sep in header[0]:
+                raise FileFormatError(
+                    f"the header looks {name}-separated ({header[0][:60]!r}): "
+                    f"use --delimiter {name}"
+                )
     width = len(header)
     number = 1
     while True:
