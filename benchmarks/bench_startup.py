@@ -7,6 +7,13 @@ empty interpreter) and the import cost of each heavy dependency are measured the
 so the figures say what limits them.
 
     .venv/bin/python benchmarks/bench_startup.py [--db demo-data/demo.db] [--runs 30]
+        [--before /tmp/old-checkout/src]
+
+The commands run with their bytecode cached, as an installed package has it (pip compiles
+it): ``PYTHONDONTWRITEBYTECODE`` is removed from their environment, so the warm-up runs
+write it for a checkout. ``--before SRC`` also times `check` from an older source tree
+(e.g. a ``git worktree`` of an earlier commit) on ``PYTHONPATH``, alternating run by run
+with the current tree, so both see the same load.
 """
 
 from __future__ import annotations
@@ -23,6 +30,19 @@ from pathlib import Path
 from _common import machine
 
 BIN = Path(sys.executable).parent
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def one_run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one fresh run of ``args``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(args, capture_output=True, check=False, env=env)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(args)} failed: {result.stderr.decode()[-500:]}")
+    return elapsed, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def wall_times(args: list[str], runs: int, warmup: int = 3) -> tuple[list[float], list[float]]:
@@ -30,17 +50,25 @@ def wall_times(args: list[str], runs: int, warmup: int = 3) -> tuple[list[float]
     ``warmup`` untimed ones. CPU time moves less than wall time when the machine is busy."""
     walls, cpus = [], []
     for i in range(warmup + runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        result = subprocess.run(args, capture_output=True, check=False)
-        elapsed = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if result.returncode not in (0, 1):
-            raise SystemExit(f"{' '.join(args)} failed: {result.stderr.decode()[-500:]}")
+        wall, cpu = one_run(args, ENV)
         if i >= warmup:
-            walls.append(elapsed)
-            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            walls.append(wall)
+            cpus.append(cpu)
     return walls, cpus
+
+
+def paired_times(
+    args: list[str], envs: list[dict[str, str]], runs: int, warmup: int = 3
+) -> list[tuple[list[float], list[float]]]:
+    """Like ``wall_times`` for ``args`` under each of ``envs``, alternating run by run."""
+    out: list[tuple[list[float], list[float]]] = [([], []) for _ in envs]
+    for i in range(warmup + runs):
+        for env, (walls, cpus) in zip(envs, out, strict=True):
+            wall, cpu = one_run(args, env)
+            if i >= warmup:
+                walls.append(wall)
+                cpus.append(cpu)
+    return out
 
 
 def summary(walls: list[float], cpus: list[float]) -> str:
@@ -57,7 +85,11 @@ def import_breakdown(args: list[str], runs: int = 5) -> list[tuple[str, float]]:
     per_run: list[dict[str, float]] = []
     for _ in range(runs):
         result = subprocess.run(
-            [sys.executable, "-X", "importtime", *args], capture_output=True, text=True, check=False
+            [sys.executable, "-X", "importtime", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=ENV,
         )
         totals: dict[str, float] = {}
         for line in result.stderr.splitlines():
@@ -78,6 +110,7 @@ def main() -> None:
     parser.add_argument("--subject", default="P00000010", help="a subject of the demo")
     parser.add_argument("--service", default="air_travel")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--before", help="an older source tree (its src/) to compare `check` with")
     ns = parser.parse_args()
     if ns.db is None:
         from _common import demo_db
@@ -97,6 +130,17 @@ def main() -> None:
         ("import typer + rich", [python, "-c", "import typer, rich.console"]),
         ("import socialcredit.scoring (pure core)", [python, "-c", "import socialcredit.scoring"]),
         ("import the whole CLI", [python, "-c", "import socialcredit.cli"]),
+        (
+            "libraries check cannot do without",
+            # Typer (which builds pydantic TypeAdapters for the options), NumPy (with one
+            # OpenBLAS thread, as the CLI sets it), PyYAML
+            [
+                python,
+                "-c",
+                "import os; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1'); "
+                "import typer, typer._adapters, numpy, yaml",
+            ],
+        ),
         ("socialcredit --version", [cli, "--version"]),
         (f"socialcredit check {ns.subject} {ns.service}", check),
         (f"socialcredit check {ns.subject} {ns.service} --json", [*check, "--json"]),
@@ -104,6 +148,13 @@ def main() -> None:
     width = max(len(name) for name, _ in rows)
     for name, args in rows:
         print(f"{name:<{width}}   {summary(*wall_times(args, ns.runs))}", flush=True)
+    if ns.before:
+        print(f"\n`check` before ({ns.before}) and now, alternating run by run:")
+        module_check = [python, "-m", "socialcredit", *check[1:]]
+        old_env = {**ENV, "PYTHONPATH": str(Path(ns.before).resolve())}
+        before, now = paired_times(module_check, [old_env, ENV], ns.runs)
+        print(f"{'before':<{width}}   {summary(*before)}")
+        print(f"{'now':<{width}}   {summary(*now)}", flush=True)
     print("\nimports of `check`, by top-level package (median self time of 5 runs, ms):")
     breakdown = import_breakdown(["-m", "socialcredit", *check[1:]])
     total = sum(ms for _, ms in breakdown)

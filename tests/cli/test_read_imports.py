@@ -1,4 +1,5 @@
-"""Reads of a SQLite ledger do not load SQLAlchemy (issue 5, item 14: start-up of `check`).
+"""Reads of a SQLite ledger do not load SQLAlchemy, nor `check` Rich (issue 5, item 14:
+start-up of `check`).
 
 Each command runs in a fresh interpreter, so ``sys.modules`` afterwards holds exactly what
 the command loaded. Its output is compared with the same command run in this process.
@@ -6,13 +7,19 @@ the command loaded. Its output is compared with the same command run in this pro
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.errors import MarkupError
 
+from socialcredit.cli.common import print_markup
 from tests.cli.conftest import call
 
 HEAVY_FOR_A_READ = {"sqlalchemy", "alembic", "pyarrow", "psycopg", "multiprocessing", "asyncio"}
@@ -83,3 +90,53 @@ def test_a_read_does_not_create_the_file(
     code, out, err = call(capsys, "check", "x", "air_travel", "--db", str(path))
     assert code == 2 and out == "" and "socialcredit init" in err
     assert not path.exists()  # a mistyped path leaves no empty database behind
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "debtor", "air_travel", "--at", "2026-06-01"],
+        ["check", "stranger", "air_travel", "--at", "2026-06-01", "--json"],
+    ],
+)
+def test_check_on_a_pipe_loads_no_rich(db: str, args: list[str]) -> None:
+    # its one line needs no colour on a pipe: it is written as Rich would write it
+    code, out, modules = run_fresh(*args, "--db", db)
+    assert code == 0 and out.strip()
+    assert "rich" not in modules
+
+
+def rich_would_print(markup: str) -> str:
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(file=buffer, soft_wrap=True).print(markup, highlight=False)
+    return buffer.getvalue()
+
+
+def assert_printed_as_rich_would(markup: str, plain: str) -> None:
+    try:
+        expected = rich_would_print(markup)
+    except MarkupError:  # Rich refuses this text (a name holding "[/red]"): so must we
+        with pytest.raises(MarkupError):
+            print_markup(markup, plain)
+        return
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        print_markup(markup, plain)
+    assert buffer.getvalue() == expected
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["P00000010", "a b", "x:smile:y", "[bold]x", "a[/red]", "emoji :thumbs_up: here", "é\tz"],
+)
+def test_a_check_line_is_what_rich_would_print(subject: str) -> None:
+    plain = f"DENY {subject} air_travel reasons: SPC-DEBTOR; eligible again on 2036-04-25"
+    assert_printed_as_rich_would(f"[red]DENY[/red]{plain[4:]}", plain)
+
+
+@given(st.text(st.characters(codec="utf-8"), max_size=20))
+def test_any_subject_prints_as_rich_would(subject: str) -> None:
+    plain = f"ALLOW {subject} air_travel under p@1 (sha256 abc)"
+    assert_printed_as_rich_would(f"[green]ALLOW[/green]{plain[5:]}", plain)

@@ -16,7 +16,6 @@ import sys
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import typer
-from rich.markup import escape
 
 # importing the command modules registers their commands on ``app``
 from socialcredit.cli import export, ingest, policy, read, setup, subjects  # noqa: F401
@@ -43,12 +42,16 @@ def run(args: list[str] | None = None) -> int:
         err.print("aborted")
         return 1
     except SocialCreditError as exc:
+        from rich.markup import escape
+
         # a PolicyError carries every problem found, each with its file, line and field
         problems = getattr(exc, "problems", None) or [exc.message]
         for p in problems:
             err.print(f"[red]error[/red] {escape(str(p))}", highlight=False)
         return exc.exit_code
     except OSError as exc:
+        from rich.markup import escape
+
         # a file or directory named on the command line that cannot be read or written
         err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
         return 2

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
 
 from socialcredit.errors import SocialCreditError
 from socialcredit.timeutil import parse_timestamp
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
@@ -61,8 +63,60 @@ app = typer.Typer(
 policy_app = typer.Typer(help="Read, check and activate policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+class _LazyConsole:
+    """A Rich ``Console`` made on first use: importing Rich is ~30-50 ms of a command's
+    start-up, which `check` (JSON, or a line on a pipe: see ``print_markup``) does without."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+_out = _LazyConsole(soft_wrap=True)
+_err = _LazyConsole(stderr=True, soft_wrap=True)
+out = cast("Console", _out)
+err = cast("Console", _err)
+
+# what Rich would read in plain text: a markup tag opens with "[", an emoji code is ":name:"
+_EMOJI_CODE = re.compile(r":\S*:")
+
+
+def print_markup(markup: str, plain: str) -> None:
+    """Print Rich ``markup`` on stdout, whose text without the markup is ``plain``.
+
+    Where Rich would print exactly ``plain`` (stdout is no terminal, no FORCE_COLOR or
+    TTY_COMPATIBLE asks for colour, and ``plain`` has nothing Rich would read as markup, an
+    emoji code or a control character), ``plain`` is written directly, without importing Rich:
+    the output is the same (a test compares them), the start-up of `check` ~30 ms shorter.
+    """
+    fast = (
+        "FORCE_COLOR" not in os.environ
+        and "TTY_COMPATIBLE" not in os.environ
+        and plain.isprintable()
+        and "[" not in plain
+        and _EMOJI_CODE.search(plain) is None
+    )
+    if fast:
+        try:
+            fast = not sys.stdout.isatty()
+        except ValueError:  # a closed stream: let Rich decide
+            fast = False
+    if fast:
+        sys.stdout.write(plain + "\n")
+    else:
+        out.print(markup, highlight=False)
 
 
 @app.callback()
@@ -180,7 +234,7 @@ def progress_bar() -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=_err.console,
         transient=False,
         disable=not err.is_terminal,
     )

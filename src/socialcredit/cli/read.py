@@ -21,6 +21,7 @@ from socialcredit.cli.common import (
     out,
     parse_at,
     print_json,
+    print_markup,
     table,
 )
 from socialcredit.timeutil import to_date
@@ -118,7 +119,7 @@ def check(
         print_json(decision.to_json())
         return
     colour = "green" if decision.decision == "allow" else "red"
-    line = f"[{colour}]{decision.decision.upper()}[/{colour}] {subject} {service}"
+    line = f" {subject} {service}"
     if decision.reasons:
         line += f" reasons: {', '.join(decision.reasons)}"
         line += (
@@ -129,7 +130,8 @@ def check(
     if not decision.known:
         line += " (no entries about this subject)"
     line += f" under {_under(decision.policy_version, decision.policy_hash)}"
-    out.print(line, highlight=False)
+    word = decision.decision.upper()
+    print_markup(f"[{colour}]{word}[/{colour}]{line}", word + line)
 
 
 @app.command()
