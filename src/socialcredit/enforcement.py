@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from socialcredit.errors import UnknownServiceError
+from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.results import Measure, Standing
 from socialcredit.scoring.standing import measures_for_service
@@ -44,6 +48,26 @@ class Decision:
         }
 
 
+def known_service(known: Sequence[str], service: str, policy_label: str) -> None:
+    """Raise ``UnknownServiceError`` unless ``service`` is among ``known`` (a policy's services).
+
+    A decision about a service the rules never mention would be an "allow" by default: a
+    typo at a service point must not open it.
+    """
+    if service in known:
+        return
+    close = difflib.get_close_matches(service, list(known), n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"its services are {', '.join(known)}"
+    raise UnknownServiceError(
+        f"unknown service {service!r}: policy {policy_label} does not name it ({hint})"
+    )
+
+
+def require_service(policy: CompiledPolicy, service: str) -> None:
+    """Raise ``UnknownServiceError`` unless ``policy`` knows ``service`` (see ``services()``)."""
+    known_service(policy.services(), service, policy.version_label)
+
+
 def denials(standing: Standing, service: str) -> list[Measure]:
     """The measures in force that deny ``service``."""
     return [m for m in standing.measures if m.effect == "deny" and m.service == service]
@@ -57,7 +81,12 @@ def eligible_again(measures: list[Measure]) -> int | None:
 
 
 def decide(standing: Standing, service: str) -> Decision:
-    """Allow unless a measure in force denies ``service``; a pure function of the standing."""
+    """Allow unless a measure in force denies ``service``; a pure function of the standing.
+
+    Raises ``UnknownServiceError`` unless the standing's policy knows ``service``
+    (``standing.services``): a misspelled service is never allowed by default.
+    """
+    known_service(standing.services, service, standing.policy_version)
     denied = denials(standing, service)
     end = eligible_again(denied)
     return Decision(
@@ -83,7 +112,10 @@ def decide(standing: Standing, service: str) -> Decision:
 def check(prep: Prepared, subject: int, service: str, t: int) -> Decision:
     """The decision on ``service`` for subject index ``subject`` at ``t``: equal to
     ``decide(standing(prep, subject, t), service)`` (a property test checks it), but it
-    evaluates only the measures on ``service`` — a check's work, not a full standing."""
+    evaluates only the measures on ``service`` — a check's work, not a full standing.
+
+    Raises ``UnknownServiceError`` unless ``prep.policy`` knows ``service``."""
+    require_service(prep.policy, service)
     measures = measures_for_service(prep, subject, service, t)
     denied = [m for m in measures if m.effect == "deny"]
     end = eligible_again(denied)
@@ -99,3 +131,15 @@ def check(prep: Prepared, subject: int, service: str, t: int) -> Decision:
         policy_version=prep.policy.version_label,
         policy_hash=prep.policy.loaded.content_hash,
     )
+
+
+__all__ = [
+    "Decision",
+    "UnknownServiceError",
+    "check",
+    "decide",
+    "denials",
+    "eligible_again",
+    "known_service",
+    "require_service",
+]

@@ -12,13 +12,13 @@ for every time). Answers name that policy's label and content hash.
 from __future__ import annotations
 
 import bisect
-import difflib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from socialcredit.enforcement import Decision
+from socialcredit.enforcement import Decision, require_service
 from socialcredit.enforcement import check as check_service
-from socialcredit.errors import NotFoundError, SocialCreditError, UnknownServiceError
+from socialcredit.errors import NotFoundError, SocialCreditError
+from socialcredit.errors import UnknownServiceError as UnknownServiceError  # re-exported
 from socialcredit.ledger import Ledger, PolicyVersion
 from socialcredit.policy import (
     CompiledPolicy,
@@ -79,22 +79,6 @@ def parse_stored(pv: PolicyVersion) -> LoadedPolicy:
     except (yaml.YAMLError, ValidationError):
         pass
     return parse_policy(pv.body, source)
-
-
-def require_service(policy: CompiledPolicy, service: str) -> None:
-    """Raise ``UnknownServiceError`` unless ``policy`` knows ``service`` (see ``services()``).
-
-    A decision about a service the rules never mention would be an "allow" by default: a
-    typo at a service point must not open it.
-    """
-    known = policy.services()
-    if service in known:
-        return
-    close = difflib.get_close_matches(service, known, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"its services are {', '.join(known)}"
-    raise UnknownServiceError(
-        f"unknown service {service!r}: policy {policy.version_label} does not name it ({hint})"
-    )
 
 
 class Engine:

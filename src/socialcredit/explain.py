@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from socialcredit.columns import SUBJECT_KINDS
-from socialcredit.enforcement import Decision, decide, denials, eligible_again
+from socialcredit.enforcement import Decision, decide, denials, eligible_again, require_service
 from socialcredit.explain_text import plain_text, step_description
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring import Measure, Prepared, RecordLine, Standing
@@ -174,8 +174,10 @@ def explain(
     the actions are every single step with the date it gives, and the smallest sets of steps
     that give an earlier date. The best action is the smallest set giving the earliest date
     among the steps the person can take themselves (resolve, dispute), else among appeals.
+    Raises ``UnknownServiceError`` unless ``prep.policy`` knows ``service``.
     """
     policy = prep.policy
+    require_service(policy, service)
     st, tls = computed if computed is not None else standing_and_timelines(prep, subject, t)
     decision = decide(st, service)
     denied = denials(st, service)

@@ -106,6 +106,8 @@ class Standing:
     breakdown: list[RecordLine]
     base: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # every service the policy knows: ``decide`` refuses any other (a typo must not allow)
+    services: tuple[str, ...] = ()
 
     @property
     def denials(self) -> list[Measure]:

@@ -203,6 +203,7 @@ def standing_and_timelines(
         measures=measures,
         breakdown=breakdown,
         base=policy.base,
+        services=tuple(policy.services()),
     ), tls
 
 
