@@ -85,6 +85,6 @@ def test_an_ended_ban_is_explained(policy: CompiledPolicy) -> None:
     # the fixed 30-day ban of TEST_POLICY, from the day the record was known
     assert (ended.since, ended.until) == (T0, T0 + 30 * DAY)
     assert (
-        f"From {to_date(T0)} until {to_date(T0 + 30 * DAY)} you could not use rail "
-        "(reason code RAIL_BAN); that has ended." in ex.text
+        "A measure (reason code RAIL_BAN) under which you could not use rail from "
+        f"{to_date(T0)} until {to_date(T0 + 30 * DAY)} has ended." in ex.text
     )

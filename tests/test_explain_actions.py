@@ -71,8 +71,9 @@ def test_a_resolved_record_shows_the_delay_still_to_run(policy: CompiledPolicy) 
     ex = explain(prep(policy, entries), 0, "air_travel", T0 + 40 * DAY)
     assert ex.decision.eligible_again_on == to_date(T0 + 42 * DAY)
     assert (
-        f"Record court/d1 was resolved on {to_date(T0 + 39 * DAY)}; under the policy's 3-day "
-        f"delisting delay it counts for the list debtors until {to_date(T0 + 42 * DAY)}."
+        f"The resolution of record court/d1 was recorded on {to_date(T0 + 39 * DAY)}; under "
+        "the policy's 3-day delisting delay the record counts for the list debtors until "
+        f"{to_date(T0 + 42 * DAY)}."
     ) in ex.text
     # resolving again is not offered; nothing the person does ends it sooner but an appeal
     assert all(s.kind != "resolve" for a in ex.actions for s in a.steps)

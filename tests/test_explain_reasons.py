@@ -43,8 +43,8 @@ def test_consumption_order_alone_names_no_list(reasons_policy: CompiledPolicy) -
     assert "list" not in ex.text
     assert "You cannot buy air tickets." in ex.text
     assert (
-        "- You have 1 record of type consumption order, because of record "
-        f"src/c1 (consumption order, {to_date(T0)})." in ex.text
+        "- You have a consumption order record: "
+        f"src/c1 (consumption order, {to_date(T0)}). That record keeps" in ex.text
     )
     no_ids_in_sentences(ex.text)
 
@@ -64,12 +64,14 @@ def test_representative_is_told_it_is_the_company_that_is_listed(
     assert "You are on" not in ex.text and "you are on" not in ex.text
     assert (
         "- You are recorded as legal representative of acme; acme is on the list Dishonest "
-        f"debtors, because of record src/d1 (debt, {to_date(T0)})." in ex.text
+        f"debtors because of record src/d1 (debt, {to_date(T0)})." in ex.text
     )
     # the remedy is acme's: resolve its debt; lifted 3 days later (day 43)
     assert ex.best_action is not None and ex.best_action.subject == "acme"
     assert ex.best_action.eligible_again_on == to_date(T0 + 43 * DAY)
-    assert f"Sooner (records about acme): resolve record src/d1 (debt, {to_date(T0)})" in ex.text
+    assert (
+        f"Sooner, with records about acme: resolve record src/d1 (debt, {to_date(T0)})" in ex.text
+    )
     no_ids_in_sentences(ex.text)
 
 
@@ -84,8 +86,8 @@ def test_a_fixed_ban_after_its_listing_ended(reasons_policy: CompiledPolicy) -> 
     assert reason.records == ["src/b1"] and reason.trigger_ended == to_date(T0 + 100 * DAY)
     assert "You are on" not in ex.text
     assert (
-        "- A fixed-term measure started because you were on the list Brawlers on trains, "
-        f"because of record src/b1 (brawl, {to_date(T0)}); that listing (Brawlers on trains) "
+        "- A fixed-term measure began while you were on the list Brawlers on trains "
+        f"because of record src/b1 (brawl, {to_date(T0)}); that listing "
         f"ended on {to_date(T0 + 100 * DAY)}" in ex.text
     )
     # a brawl is not resolvable and its dispute window closed on day 30: only an annulment
@@ -149,7 +151,7 @@ def test_china_debtor_in_plain_english() -> None:
     assert "You cannot buy high-speed rail tickets." in ex.text
     assert "You are refused" not in ex.text
     # the policy's display name already says "list": not "the list list of …"
-    assert "- You are on the list of dishonest judgment debtors, because of record court/j1" in (
+    assert "- You are on the list of dishonest judgment debtors because of record court/j1" in (
         ex.text
     )
     no_ids_in_sentences(ex.text)
