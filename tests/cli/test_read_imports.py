@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.errors import MarkupError
 
+import socialcredit
 from socialcredit.cli.common import print_markup
 from tests.cli.conftest import call
 
@@ -140,3 +141,10 @@ def test_a_check_line_is_what_rich_would_print(subject: str) -> None:
 def test_any_subject_prints_as_rich_would(subject: str) -> None:
     plain = f"ALLOW {subject} air_travel under p@1 (sha256 abc)"
     assert_printed_as_rich_would(f"[green]ALLOW[/green]{plain[5:]}", plain)
+
+
+def test_version_reads_no_package_metadata() -> None:
+    # the version is socialcredit.__version__ (the distribution's is built from it)
+    code, out, modules = run_fresh("--version")
+    assert code == 0 and out.split() == ["socialcredit", socialcredit.__version__]
+    assert "importlib.metadata" not in modules

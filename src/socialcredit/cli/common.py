@@ -30,16 +30,11 @@ if TYPE_CHECKING:
 
 
 def version() -> str:
-    """socialcredit's version: the installed distribution's, else the package's own."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
+    """socialcredit's version: ``socialcredit.__version__``, which the distribution's version
+    is built from (pyproject.toml), so no package metadata needs reading."""
+    from socialcredit import __version__
 
-    try:
-        return dist_version("socialcredit")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        from socialcredit import __version__
-
-        return __version__
+    return __version__
 
 
 def _show_version(value: bool) -> None:
