@@ -15,8 +15,9 @@ import bisect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from socialcredit.enforcement import Decision, require_service
+from socialcredit.enforcement import Decision
 from socialcredit.enforcement import check as check_service
+from socialcredit.enforcement import require_service as require_service  # re-exported
 from socialcredit.errors import NotFoundError, SocialCreditError
 from socialcredit.errors import UnknownServiceError as UnknownServiceError  # re-exported
 from socialcredit.ledger import Ledger, PolicyVersion
@@ -165,17 +166,23 @@ class Engine:
     def _at(self, at: int | None) -> int:
         return self.clock() if at is None else at
 
-    def _prepared(self, subject: str, policy: CompiledPolicy) -> Prepared:
+    def in_force_from(self, t: int) -> int | None:
+        """When the policy in force at ``t`` came into force (None for a policy file, which
+        covers every time): answers say nothing about the past before then."""
+        pv = self.policy_version_at(t)
+        return pv.activated_at if pv is not None else None
+
+    def _prepared(self, subject: str, policy: CompiledPolicy, t: int) -> Prepared:
         cols = self.ledger.columns([subject], follow_relations=True)
         has_any = (cols.rec_subject == 0).any() or (cols.rel_subject == 0).any()
         if not has_any and not self.ledger.has_subject(subject):
             raise UnknownSubjectError(f"the ledger has no entry about subject {subject!r}")
-        return Prepared.build(cols, policy)
+        return Prepared.build(cols, policy, self.in_force_from(t))
 
     def standing(self, subject: str, at: int | None = None) -> Standing:
         """The subject's score, grade, lists and measures at ``at`` (default: now)."""
         t = self._at(at)
-        return standing(self._prepared(subject, self.policy_at(t)), 0, t)
+        return standing(self._prepared(subject, self.policy_at(t), t), 0, t)
 
     def check(self, subject: str, service: str, at: int | None = None) -> Decision:
         """Allow or deny ``service`` for ``subject`` at ``at`` (default: now).
@@ -187,7 +194,7 @@ class Engine:
         policy = self.policy_at(t)
         require_service(policy, service)
         try:
-            prep = self._prepared(subject, policy)
+            prep = self._prepared(subject, policy, t)
         except UnknownSubjectError:
             return Decision(
                 subject,
@@ -228,7 +235,7 @@ class Engine:
         policy = self.policy_at(t)
         for s in services or []:
             require_service(policy, s)
-        prep = self._prepared(subject, policy)
+        prep = self._prepared(subject, policy, t)
         computed = standing_and_timelines(prep, 0, t)
         st = computed[0]
         wanted = services if services is not None else sorted({m.service for m in st.measures})
@@ -241,4 +248,4 @@ class Engine:
         t = self._at(at)
         policy = self.policy_at(t)
         cols = self.ledger.columns(with_ids=False)
-        return bulk_standings(Prepared.build(cols, policy), t)
+        return bulk_standings(Prepared.build(cols, policy, self.in_force_from(t)), t)

@@ -90,6 +90,8 @@ class Reason:
     via_kind: str | None  # person | organisation: whom the measure comes through
     legal_basis: str
     trigger_ended: str | None  # a fixed-term measure whose trigger has ended: when it did
+    # it began before the policy used came into force: ``since`` is when that policy did
+    since_policy_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ class Explanation:
                     "reason_code": m.reason_code,
                     "since": to_date(m.since),
                     "until": to_date(m.until),
+                    "since_policy_start": m.since_policy_start,
                 }
                 for m in self.ended
             ],
@@ -273,6 +276,7 @@ def _reason(prep: Prepared, m: Measure) -> Reason:
         via_kind=via_kind,
         legal_basis=m.legal_basis,
         trigger_ended=to_date(m.trigger_ended),
+        since_policy_start=m.since_policy_start,
     )
 
 

@@ -43,8 +43,8 @@ def test_check_refuses_a_misspelled_service(policy: CompiledPolicy) -> None:
 
 
 def test_the_engine_name_is_the_same_error() -> None:
-    from socialcredit.engine import UnknownServiceError as FromEngine
     from socialcredit.enforcement import UnknownServiceError as FromEnforcement
+    from socialcredit.engine import UnknownServiceError as FromEngine
 
     assert FromEngine is UnknownServiceError is FromEnforcement
     assert socialcredit.UnknownServiceError is UnknownServiceError

@@ -87,7 +87,7 @@ def counterfactual_ends(
     )
     names = [prep.columns.subjects[s] for s in involved] * k
     columns = LedgerColumns(subjects=names, subject_kind=np.zeros(len(names), dtype=np.int8))
-    batch = Prepared(policy, columns, batch_rows, batch_rels)
+    batch = Prepared(policy, columns, batch_rows, batch_rels, prep.in_force_from)
     tls = timelines(policy, batch_rows, list(range(n_inv * k)), t, [s.index for s in sanctions])
     ends: list[int | None] = []
     n_rel = len(rel_idx)

@@ -31,13 +31,18 @@ class RecordLine:
 
 @dataclass(frozen=True)
 class Membership:
-    """Being on a list: since when, until when (if nothing else happens), and the records behind it."""
+    """Being on a list: since when, until when (if nothing else happens), and the records behind it.
+
+    ``since_policy_start``: the listing began before the policy used came into force, and
+    ``since`` is when it did (the policy says nothing about earlier times).
+    """
 
     name: str
     kind: str
     since: int | None
     until: int | None
     records: list[str]
+    since_policy_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,9 @@ class Measure:
     or ``via_subject``) — at ``at``, or, for a fixed-term measure whose trigger has ended
     (``trigger_ended``), when the trigger last held. ``conditions``: every part of the trigger
     that holds, with the records behind it. Only ``standing`` fills these; the decision path
-    (``measures_for_service(..., reasons=False)``) leaves them empty.
+    (``measures_for_service(..., reasons=False)``) leaves them empty. ``since_policy_start``:
+    the measure began before the policy used came into force (``Prepared.in_force_from``),
+    and ``since`` is that time instead.
     """
 
     name: str
@@ -83,6 +90,8 @@ class Measure:
     description: str = ""
     conditions: list[Condition] = field(default_factory=list)
     trigger_ended: int | None = None
+    # it began before the policy used came into force: ``since`` is when that policy did
+    since_policy_start: bool = False
 
     @property
     def records(self) -> list[str]:

@@ -40,6 +40,13 @@ def _opt(ts: int) -> int | None:
     return None if ts >= NEVER or ts <= BEGINNING else ts
 
 
+def _since(start: int, in_force_from: int | None) -> tuple[int | None, bool]:
+    """A start as reported: never before the policy came into force (then flagged)."""
+    if in_force_from is not None and start < in_force_from:
+        return in_force_from, True
+    return _opt(start), False
+
+
 def relations_at(prep: Prepared, t: int) -> npt.NDArray[np.bool_]:
     r = prep.relations
     return (
@@ -160,13 +167,15 @@ def standing_and_timelines(
             continue
         period = _list_period(prep, tl, lst.index, t, t)
         behind = held_at((subject, t), lst.when, lst.delist_delay)
+        since, flagged = _since(period[0], prep.in_force_from) if period else (None, False)
         memberships.append(
             Membership(
                 lst.name,
                 lst.kind,
-                _opt(period[0]) if period else None,
+                since,
                 _opt(period[1]) if period else None,
                 refs(tuple(dict.fromkeys(r for h in behind for r in h.rows))),
+                flagged,
             )
         )
 
@@ -188,7 +197,7 @@ def standing_and_timelines(
                     h.kind in _SCORE_KINDS or any(p.kind in _SCORE_KINDS for p in h.parts),
                 )
             )
-        measures.append(_measure(f, conditions, ended))
+        measures.append(_measure(f, conditions, ended, prep.in_force_from))
 
     kind_code = int(prep.columns.subject_kind[subject]) if len(prep.columns.subject_kind) else 0
     return Standing(
@@ -280,7 +289,8 @@ def measures_of(
 ) -> list[Measure]:
     """The measures among ``sanctions`` in force at ``t`` (own and through relations
     ``rel_idx``), without their conditions: what a decision needs."""
-    return [_measure(f) for f in _find(prep, subject, t, tls, rel_idx, sanctions)]
+    found = _find(prep, subject, t, tls, rel_idx, sanctions)
+    return [_measure(f, in_force_from=prep.in_force_from) for f in found]
 
 
 def measures_for_service(prep: Prepared, subject: int, service: str, t: int) -> list[Measure]:
@@ -337,7 +347,9 @@ def ended_measures(
     tls: dict[int, SubjectTimeline] | None = None,
 ) -> list[Measure]:
     """The subject's own measures (by default denials) on ``service`` that applied before
-    ``t`` and have ended (without conditions).
+    ``t`` and have ended (without conditions), for the part of their period after the policy
+    came into force (``prep.in_force_from``): one that ended before then is left out, one
+    that began before then is reported from then (``since_policy_start``).
 
     ``tls``: timelines at ``t`` already computed for the subject (from ``standing_and_timelines``).
     """
@@ -352,22 +364,28 @@ def ended_measures(
             prep.policy, prep.rows, tls[subject], ("trigger", sanction.index), t, refine
         )
         for start, end in measure_intervals(trig, sanction.fixed, sanction.max_duration):
-            if end <= t:
-                out.append(_measure(_Found(sanction, subject, (start, end), trig)))
+            if end > t or (prep.in_force_from is not None and end <= prep.in_force_from):
+                continue
+            found = _Found(sanction, subject, (start, end), trig)
+            out.append(_measure(found, in_force_from=prep.in_force_from))
     return out
 
 
 def _measure(
-    f: _Found, conditions: list[Condition] | None = None, trigger_ended: int | None = None
+    f: _Found,
+    conditions: list[Condition] | None = None,
+    trigger_ended: int | None = None,
+    in_force_from: int | None = None,
 ) -> Measure:
     sanction = f.sanction
     conditions = conditions or []
+    since, flagged = _since(f.period[0], in_force_from)
     return Measure(
         name=sanction.name,
         service=sanction.service,
         effect=sanction.effect,
         reason_code=sanction.reason_code,
-        since=_opt(f.period[0]),
+        since=since,
         until=_opt(f.period[1]),
         lists=[c.name for c in conditions if c.kind == "list"],
         via_relation=f.via_relation,
@@ -376,6 +394,7 @@ def _measure(
         description=sanction.description,
         conditions=conditions,
         trigger_ended=_opt(trigger_ended) if trigger_ended is not None else None,
+        since_policy_start=flagged,
     )
 
 
