@@ -51,20 +51,30 @@ def step_description(kind: str, line: RecordLine, policy: CompiledPolicy) -> str
         return f"resolve record {ref}, e.g. by performing the obligation it records"
     if kind == "dispute":
         days = policy.reinvestigation_deadline // DAY
+        meanwhile = "keeps counting" if policy.disputed_records_count else "stops counting"
         return (
-            f"dispute record {ref}: it stops counting while the dispute is open, and is deleted "
+            f"dispute record {ref}: it {meanwhile} while the dispute is open, and is deleted "
             f"if not decided within {days} days"
         )
     return f"have record {ref} annulled on appeal, if it is wrong"
 
 
+def _known(refs: list[str], lines: dict[str, RecordLine]) -> list[RecordLine]:
+    return [lines[r] for r in dict.fromkeys(refs) if r in lines]
+
+
+def _joined(texts: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+
+
 def _records_phrase(refs: list[str], lines: dict[str, RecordLine]) -> str:
-    known = [lines[r] for r in refs if r in lines]
+    """`` because of record(s) …`` for a list or a score; empty when none is in the breakdown."""
+    known = _known(refs, lines)
     if not known:
         return ""
-    texts = [record_text(line) for line in known]
-    joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
-    return f", because of record {joined}" if len(texts) == 1 else f", because of records {joined}"
+    noun = "record" if len(known) == 1 else "records"
+    return f" because of {noun} {_joined([record_text(line) for line in known])}"
 
 
 def _condition_phrase(
@@ -76,13 +86,11 @@ def _condition_phrase(
     kind, name = c["kind"], c["name"]
     if kind == "list":
         return f"{who} {be} on {on_list(policy, name)}"
-    if kind == "records":
+    if kind in ("records", "category"):
         n = max(len(c["records"]), 1)
-        types = " or ".join(words(x) for x in name.split(","))
-        return f"{who} {have} {plural(n, 'record')} of type {types}"
-    if kind == "category":
-        n = max(len(c["records"]), 1)
-        return f"{who} {have} {plural(n, words(name) + ' record')}"
+        kinds = " or ".join(words(x) for x in name.split(","))
+        counted = f"a {kinds} record" if n == 1 else plural(n, f"{kinds} record")
+        return f"{who} {have} {counted}"
     if kind == "grade_in":
         grades = " or ".join(name.split(","))
         return f"{possessive} grade {is_} {grades}"
@@ -110,29 +118,50 @@ def _reason_sentence(
         lead = f"You are recorded as {words(r.via_relation)} {r.via_subject}; "
     else:
         who, possessive, lead = "you", "your", ""
-    parts = [
-        _condition_phrase(policy, c, who, possessive, past) + _records_phrase(c["records"], lines)
-        for c in r.conditions
-    ]
+    parts = []
+    for c in r.conditions:
+        phrase = _condition_phrase(policy, c, who, possessive, past)
+        if c["kind"] in ("records", "category"):
+            known = _known(c["records"], lines)
+            if known:  # the records are the condition: name them, no "because"
+                phrase += ": " + _joined([record_text(line) for line in known])
+        else:
+            phrase += _records_phrase(c["records"], lines)
+        parts.append(phrase)
+    named = _known([ref for c in r.conditions for ref in c["records"]], lines)
     if not parts:  # conditions are only absent for measures computed without them
         parts = [f"a measure of the policy applies to {who}"]
     said = "; and ".join(parts)
     start = since_text(r.since, r.since_policy_start, st.policy_version)
     if past:
-        ended = [
-            f"that listing ({policy.list_name(c['name'])}) ended on {c['ended']}"
-            for c in r.conditions
-            if c["kind"] == "list" and c["ended"]
-        ] or [f"that stopped holding on {r.trigger_ended}"]
+        listed = [c for c in r.conditions if c["kind"] == "list" and c.get("ended")]
+        ended = (
+            [
+                f"that listing ended on {c['ended']}"
+                if len(listed) == 1
+                else f"the listing on {on_list(policy, c['name'])} ended on {c['ended']}"
+                for c in listed
+            ]
+            if listed
+            else [f"that stopped holding on {r.trigger_ended}"]
+        )
         body = (
-            f"{lead}a fixed-term measure started because {said}; "
+            f"{lead}a fixed-term measure began while {said}; "
             f"{'; '.join(ended)}, but the measure runs from {start}{',' if r.since_policy_start else ''} "
             f"until {r.until or 'no set date'} regardless (reason code {r.reason_code})."
         )
     else:
+        # the records named hold the measure now; the measure may have begun with others
+        keeps = (
+            ""
+            if not named
+            else "That record keeps the measure in force now; it"
+            if len(named) == 1
+            else "Those records keep the measure in force now; it"
+        ) or "The measure"
         body = (
-            f"{lead}{said}. This applies {'to you ' if lead else ''}since "
-            f"{start} (reason code {r.reason_code})."
+            f"{lead}{said}. {keeps} has applied {'to you ' if lead else ''}without a break "
+            f"since {start} (reason code {r.reason_code})."
         )
     body += f" Legal basis: {r.legal_basis}." if r.legal_basis else ""
     return ["- " + body[0].upper() + body[1:]]
@@ -155,9 +184,11 @@ def _resolution_notes(
                     continue  # the list counts it resolved or not: no delay to speak of
                 lifts = line.resolved_at + lst.delist_delay
                 if lifts > t:
+                    # resolved_at is when the ledger learned of it: the delay runs from then
                     out.append(
-                        f"Record {ref} was resolved on {to_date(line.resolved_at)}; under the "
-                        f"policy's {lst.delist_delay // DAY}-day delisting delay it counts for "
+                        f"The resolution of record {ref} was recorded on "
+                        f"{to_date(line.resolved_at)}; under the policy's "
+                        f"{lst.delist_delay // DAY}-day delisting delay the record counts for "
                         f"{on_list(policy, lst.name)} until {to_date(lifts)}."
                     )
     return list(dict.fromkeys(out))
@@ -180,10 +211,12 @@ def _dispute_notes(
 ) -> list[str]:
     out = []
     deadline = policy.reinvestigation_deadline
+    possible = False  # a dispute pending, or a window still open
     for _, line in behind:
         ref = f"{line.source}/{line.id}"
         closes = line.recorded_at + policy.appeal_window
         if line.disputed_at is not None:
+            possible = True
             out.append(
                 f"Record {ref} has been disputed since {to_date(line.disputed_at)}; the dispute "
                 f"must be decided by {to_date(line.disputed_at + deadline)}."
@@ -194,10 +227,11 @@ def _dispute_notes(
                 f"dispute window closed on {to_date(closes)}: that dispute had no effect."
             )
         elif closes >= t:
+            possible = True
             out.append(f"Record {ref} may be disputed until {to_date(closes)}.")
         else:
             out.append(f"The window to dispute record {ref} closed on {to_date(closes)}.")
-    if out:
+    if possible:
         counts = (
             "the record keeps counting meanwhile"
             if policy.disputed_records_count
@@ -223,11 +257,12 @@ def plain_text(
         f"Under policy {st.policy_version}, on {to_date(st.at)}, your score is "
         f"{st.score:g} (grade {st.grade})."
     ]
-    for m in ended:
+    for m in ended:  # one measure each: another may still deny the service
         start = since_text(to_date(m.since), m.since_policy_start, st.policy_version, ",")
         lines.append(
-            f"From {start} until {to_date(m.until)} "
-            f"you could not {act} (reason code {m.reason_code}); that has ended."
+            f"A measure (reason code {m.reason_code}) under which you could not {act} from "
+            f"{start} until {to_date(m.until)} "
+            "has ended."
         )
     if decision.decision == "allow":
         lines.append(f"You may {act}: no measure in force stops you.")
@@ -250,7 +285,10 @@ def plain_text(
     elif decision.eligible_again_on:
         lines.append(f"If nothing changes, you may {act} again on {decision.eligible_again_on}.")
     if best is not None:
-        for_whom = "" if best.subject == st.subject else f" (records about {best.subject})"
+        whose = [
+            "you" if s == st.subject else s for s in dict.fromkeys(x.subject for x in best.steps)
+        ]
+        for_whom = "" if whose == ["you"] else ", with records about " + " and about ".join(whose)
         lines.append(
             f"Sooner{for_whom}: {best.description}. You could then {act} again on "
             f"{best.eligible_again_on}."
