@@ -85,7 +85,10 @@ def test_relations_must_fit_the_policy(
     lines = {p["line"]: p for p in got["problems"]}
     assert sorted(lines) == [2, 3]
     assert lines[2]["field"] == "related_subject"
-    assert "the ledger knows the related subject as an organisation" in lines[2]["message"]
+    assert (
+        lines[2]["message"]
+        == "child_of must point to a person; acme is recorded as an organisation"
+    )
     assert lines[3]["field"] == "relation"
     assert "unknown relation 'cousin_of' for the active policy" in lines[3]["message"]
 
@@ -163,3 +166,46 @@ def test_a_semicolon_csv_without_delimiter_says_so(
         assert code == 2, err
         assert f"use --delimiter {option}" in err
         assert "is not a field" not in err
+
+
+def test_a_line_cannot_turn_an_organisation_into_a_person(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    acme = {
+        "id": "o1",
+        "source": "tax",
+        "subject": "acme",
+        "subject_kind": "organisation",
+        "type": "tax_arrears",
+        "occurred_at": "2026-01-10",
+    }
+    code, _, err = call(capsys, "ingest", _jsonl(tmp_path / "a.jsonl", [acme]), "--db", db)
+    assert code == 0, err
+    # volunteering is declared for persons only in china-scs.yaml
+    volunteer = {**ENTRIES[1], "id": "v9", "subject": "acme", "subject_kind": "person"}
+    unkinded = {**ENTRIES[1], "id": "v10", "subject": "acme"}
+    data = _jsonl(tmp_path / "v.jsonl", [volunteer, unkinded])
+    code, out, _ = call(capsys, "ingest", data, "--db", db, "--json")
+    got = json.loads(out)
+    assert code == 1 and got["accepted"] == 0
+    lines = {p["line"]: p for p in got["problems"]}
+    assert lines[1]["field"] == "subject_kind"
+    assert lines[1]["message"].startswith("acme is recorded as an organisation since ")
+    assert lines[2]["field"] == "subject_kind"
+    assert lines[2]["message"].startswith(
+        "record type 'volunteering' applies to person subjects only; acme is recorded as an "
+        "organisation since "
+    )
+    # the documented relation format, without kinds: acme's stored kind is used
+    boss = {
+        "kind": "relation",
+        "id": "r6b",
+        "source": "registry",
+        "subject": "boss",
+        "relation": "legal_representative_of",
+        "related_subject": "acme",
+        "valid_from": "2020-01-01",
+    }
+    code, out, err = call(capsys, "ingest", _jsonl(tmp_path / "r.jsonl", [boss]), "--db", db)
+    assert code == 0, err
+    assert "accepted 1," in out

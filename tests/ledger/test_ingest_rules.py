@@ -101,16 +101,21 @@ def test_relations_obey_their_declaration(ledger: Ledger) -> None:
     assert sorted(got) == [4, 5, 6, 7, 8]
     assert got[4] == (
         "related_kind",
-        "relation 'child_of' is declared to a person; the related subject as an organisation",
+        "child_of must point to a person; the line gives the related subject as an organisation",
     )
     assert got[5][0] == "related_subject"
-    assert "the ledger knows the related subject as an organisation" in got[5][1]
+    assert got[5][1] == "child_of must point to a person; acme is recorded as an organisation"
     assert got[6] == (
         "relation",
         "unknown relation 'child_off' for the active policy; did you mean 'child_of'?",
     )
     assert got[7][0] == "relation" and "unknown relation 'cousin_of'" in got[7][1]
-    assert got[8][0] == "subject_kind" and "declared from a person" in got[8][1]
+    # acme is an organisation since line 2: the line says so too, but child_of starts
+    # from a person
+    assert got[8] == (
+        "subject_kind",
+        "child_of must start from a person; the line gives the subject as an organisation",
+    )
     cols = ledger.columns()
     assert [cols.subjects[i] for i in cols.rel_subject] == ["kid"]
     # kim is named only by rejected lines: the ledger has not heard of kim
@@ -495,3 +500,138 @@ def test_every_line_is_accounted_for_and_notices_follow_the_scoring_rule(
         for i, q in enumerate(cols.rec_seq):
             assert rows.disputed[i] == in_time.get(int(q), NEVER)
         ledger.close()
+
+
+# ------------------------------------------- subject kinds: the line's and the ledger's
+
+KIND_RULES = IngestRules.for_record_types(
+    {"volunteering": ["person"], "fine": ["person", "organisation"], "tax": ["organisation"]},
+    relations={"legal_representative_of": ("person", "organisation")},
+)
+
+
+def _rec(rid: str, subject: str, type_name: str, kind: str | None = None) -> dict[str, Any]:
+    entry = {"id": rid, "source": "s", "subject": subject, "type": type_name}
+    entry["occurred_at"] = "2025-02-01"
+    if kind is not None:
+        entry["subject_kind"] = kind
+    return entry
+
+
+def _rep(rid: str, subject: str, related: str, **kinds: str) -> dict[str, Any]:
+    return {
+        "kind": "relation",
+        "id": rid,
+        "source": "registry",
+        "subject": subject,
+        "relation": "legal_representative_of",
+        "related_subject": related,
+        "valid_from": "2020-01-01",
+        **kinds,
+    }
+
+
+def test_a_line_cannot_change_the_kind_the_ledger_records(ledger: Ledger) -> None:
+    first = ledger.ingest_entries(
+        [_rec("o1", "acme", "fine", "organisation")], rules=KIND_RULES, now=NOW - 30 * DAY
+    )
+    assert first.accepted == 1
+    result = ledger.ingest_entries(
+        [
+            _rec("v1", "acme", "volunteering", "person"),  # 1: says person
+            _rec("v2", "acme", "volunteering"),  # 2: no kind: acme's is organisation
+            _rec("t1", "acme", "tax"),  # 3: no kind, fits the stored organisation
+            _rec("t2", "newco", "tax"),  # 4: a new subject without kind is a person
+            _rec("f1", "firm", "fine", "organisation"),  # 5: creates firm
+            _rec("t3", "firm", "tax"),  # 6: fits what line 5 created
+            _rec("f2", "firm", "fine", "person"),  # 7: contradicts line 5
+            _rec("f3", "pat", "fine"),  # 8: a new subject without kind: a person
+            _rec("f4", "acme", "fine", "organization"),  # 9: the same kind, other spelling
+        ],
+        rules=KIND_RULES,
+        now=NOW,
+    )
+    got = {p.line: (p.field, p.message) for p in result.problems}
+    assert sorted(got) == [1, 2, 4, 7]
+    assert result.accepted == 5
+    assert {field for field, _ in got.values()} == {"subject_kind"}
+    since = "since 2025-12-02T00:00:00Z (ingest batch "  # NOW - 30 days: the first ingest
+    assert got[1][1].startswith(f"acme is recorded as an organisation {since}")
+    assert got[1][1].endswith(", line 1); this line gives subject_kind person")
+    assert got[2][1].startswith(
+        f"record type 'volunteering' applies to person subjects only; acme is recorded as "
+        f"an organisation {since}"
+    )
+    assert got[4][1] == (
+        "record type 'tax' applies to organisation subjects only; the ledger does not know "
+        "newco, and without subject_kind a new subject is a person: give subject_kind"
+    )
+    assert got[7][1] == (
+        "firm is recorded as an organisation since line 5 of this input; this line gives "
+        "subject_kind person"
+    )
+    assert not ledger.has_subject("newco")
+    assert sorted(ledger.subject_names("organisation")) == ["acme", "firm"]
+    assert ledger.subject_names("person") == ["pat"]
+    stored = {e["id"] for e in ledger.iter_entries(kinds=["record"])}
+    assert stored == {"o1", "t1", "f1", "t3", "f3", "f4"}
+
+
+def test_without_a_policy_a_stated_kind_still_must_match(ledger: Ledger) -> None:
+    result = ledger.ingest_entries(
+        [
+            _rec("o1", "acme", "fine", "organisation"),
+            _rec("o2", "acme", "fine", "person"),
+            _rec("o3", "acme", "fine"),  # no kind stated: nothing to contradict
+            _rep("r1", "acme", "boss", subject_kind="person"),
+            _rep("r2", "boss", "acme", related_kind="organisation"),
+        ],
+        now=NOW,
+    )
+    got = {p.line: (p.field, p.message) for p in result.problems}
+    assert got == {
+        2: (
+            "subject_kind",
+            "acme is recorded as an organisation since line 1 of this input; this line gives "
+            "subject_kind person",
+        ),
+        4: (
+            "subject_kind",
+            "acme is recorded as an organisation since line 1 of this input; this line gives "
+            "subject_kind person",
+        ),
+    }
+    assert result.accepted == 3
+    assert ledger.subject_names("organisation") == ["acme"]
+
+
+def test_relations_without_kinds_take_the_ledgers_or_the_declared_ones(ledger: Ledger) -> None:
+    ledger.ingest_entries(
+        [_rec("o1", "acme", "fine", "organisation"), _rec("p1", "solo", "fine")],
+        rules=KIND_RULES,
+        now=NOW,
+    )
+    result = ledger.ingest_entries(
+        [
+            _rep("r6b", "boss", "acme"),  # acme is an organisation, boss new: a person
+            _rep("r7", "boss", "newfirm"),  # newfirm is new: an organisation, as declared
+            _rep("r8", "boss", "solo"),  # solo is recorded as a person
+            _rep("r9", "acme", "newfirm"),  # acme cannot be a representative
+        ],
+        rules=KIND_RULES,
+        now=NOW,
+    )
+    got = {p.line: (p.field, p.message) for p in result.problems}
+    assert got == {
+        3: (
+            "related_subject",
+            "legal_representative_of must point to an organisation; solo is recorded as a person",
+        ),
+        4: (
+            "subject",
+            "legal_representative_of must start from a person; acme is recorded as an organisation",
+        ),
+    }
+    assert result.accepted == 2
+    assert sorted(ledger.subject_names("organisation")) == ["acme", "newfirm"]
+    assert sorted(ledger.subject_names("person")) == ["boss", "solo"]

@@ -594,6 +594,8 @@ def test_two_parsing_processes_agree_with_one(
             lines.append(
                 {**ENTRIES[2], "id": f"r{i}", "subject": f"p{i % 41}", "related_subject": "acme"}
             )
+        if i % 400 == 9:  # a record calling the organisation acme a person
+            lines.append({**ENTRIES[1], "id": f"k{i}", "subject": "acme", "subject_kind": "person"})
         if i % 400 == 6:  # a relation the policy does not declare
             lines.append({**ENTRIES[2], "id": f"q{i}", "relation": "cousin_of"})
         if i % 600 == 11:  # a dispute long after the appeal window
@@ -638,13 +640,14 @@ def test_two_parsing_processes_agree_with_one(
     assert (got["skipped"], got["duplicates"], got["conflicts"]) == (5, 200, 100)
     problems = got["problems"]
     assert sum("earlier line" in p["message"] for p in problems) == 4
-    assert (
-        sum("ledger knows the related subject as an organisation" in p["message"] for p in problems)
-        == 5
-    )
+    assert sum(p["message"].endswith("acme is recorded as an organisation") for p in problems) == 5
+    assert [p["message"] for p in problems if p["field"] == "subject_kind"] == [
+        "acme is recorded as an organisation since line 1 of this input; this line gives "
+        "subject_kind person"
+    ] * 5
     assert sum("unknown relation 'cousin_of'" in p["message"] for p in problems) == 5
     assert sum(p["field"] == "" for p in problems) == 7  # the garbage lines
-    assert got["rejected"] == 4 + 5 + 5 + 7
+    assert got["rejected"] == 4 + 5 + 5 + 5 + 7
     assert got["no_effect"] == 4 and all(
         "after the appeal window closed on 2025-02-01T00:00:00Z" in n["message"]
         for n in got["no_effect_lines"]

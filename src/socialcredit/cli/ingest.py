@@ -62,8 +62,10 @@ def ingest(
     already stored), conflict (the same source and id with different content: the ledger
     keeps its entry and reports what differs), rejected (with line number, field and
     reason), or skipped (blank). Under an active policy, record types, relations and
-    subject kinds must be as it declares; accepted disputes that change nothing (after the
-    appeal window, or of a record already disputed) are listed as notices. CSV fields are
+    subject kinds must be as it declares. A line's subject_kind or related_kind must be the
+    kind the ledger records for that subject (a line without one uses it). Accepted
+    disputes that change nothing (after the appeal window, or of a record already
+    disputed) are listed as notices. CSV fields are
     trimmed of surrounding spaces (the report says which lines), and a byte order mark is
     ignored.
 

@@ -130,12 +130,20 @@ def _number(obj: dict[str, Any], field: str) -> float | None:
     return float(value)
 
 
-def _kind_of(obj: dict[str, Any], field: str) -> int:
-    value = obj.get(field) or "person"
+def _kind_of(obj: dict[str, Any], field: str, default: int = 0) -> int:
+    value = obj.get(field)
+    if value is None or value == "":
+        return default
     code = SUBJECT_KIND_CODES.get(value) if type(value) is str else None
     if code is None:
         raise EntryError(field, f"expected 'person' or 'organisation', got {value!r}")
     return code
+
+
+def gives_kind(obj: dict[str, Any], field: str) -> bool:
+    """Whether a line states ``field`` (a subject kind) at all."""
+    value = obj.get(field)
+    return value is not None and value != ""
 
 
 def _did_you_mean(name: str, known: Collection[str]) -> str:
@@ -166,16 +174,23 @@ def _kind_allowed(name: str, kind: int, rules: IngestRules | None) -> None:
 
 
 def relation_kind_problem(
-    relation: str, which: str, kind: int, declared: int, stored: bool = False
+    relation: str, which: str, kind: int, declared: int, name: str | None = None
 ) -> str:
     """Why a relation's subject (``which`` = "subject" or "related subject") of kind
-    ``kind`` does not fit the declared kind; ``stored``: the kind is the ledger's."""
-    whose = "the ledger knows the " if stored else "the "
-    side = "from" if which == "subject" else "to"
-    return (
-        f"relation {relation!r} is declared {side} {_a(SUBJECT_KINDS[declared])}; "
-        f"{whose}{which} as {_a(SUBJECT_KINDS[kind])}"
+    ``kind`` does not fit the kind the relation is declared with. ``name``: the subject's
+    name when ``kind`` is the one the ledger records for it (None: the line's own kind)."""
+    side = "start from" if which == "subject" else "point to"
+    have = (
+        f"{name} is recorded as {_a(SUBJECT_KINDS[kind])}"
+        if name is not None
+        else f"the line gives the {which} as {_a(SUBJECT_KINDS[kind])}"
     )
+    return f"{relation} must {side} {_a(SUBJECT_KINDS[declared])}; {have}"
+
+
+def a_kind(kind: int) -> str:
+    """A subject kind code with its article: "a person", "an organisation"."""
+    return _a(SUBJECT_KINDS[kind])
 
 
 def _a(kind_name: str) -> str:
@@ -212,7 +227,11 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int) -> Entry:
     ``rules``: what the active policy declares (None = accept any record type and relation):
     record types and the subject kinds they apply to, relations and the kinds of their two
     subjects as given on the line (the kinds the ledger already stores for known subjects
-    are checked when writing). ``now``: the ledger's clock, the default ``recorded_at``.
+    are checked when writing). A record without ``subject_kind`` is about a person unless
+    the ledger knows its subject: when its type does not apply to persons it is left to
+    the writer, which checks the type against the stored kind. A relation's omitted
+    ``subject_kind``/``related_kind`` default to the kinds the relation is declared with
+    (person without rules). ``now``: the ledger's clock, the default ``recorded_at``.
     """
     if type(obj) is not dict:
         raise EntryError(
@@ -242,7 +261,10 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int) -> Entry:
         assert type_name is not None
         _known_type(type_name, rules, "type")
         subject_kind = _kind_of(obj, "subject_kind")
-        _kind_allowed(type_name, subject_kind, rules)
+        if rules is not None and (
+            subject_kind in rules.record_types[type_name] or gives_kind(obj, "subject_kind")
+        ):
+            _kind_allowed(type_name, subject_kind, rules)
         occurred = _time(obj, "occurred_at")
         assert occurred is not None
         if occurred > recorded:
@@ -279,8 +301,9 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int) -> Entry:
             raise EntryError("related_subject", "a subject cannot be related to itself")
         relation = _text(obj, "relation")
         assert relation is not None
-        subject_kind = _kind_of(obj, "subject_kind")
-        related_kind = _kind_of(obj, "related_kind")
+        declared = rules.relations.get(relation, (0, 0)) if rules is not None else (0, 0)
+        subject_kind = _kind_of(obj, "subject_kind", declared[0])
+        related_kind = _kind_of(obj, "related_kind", declared[1])
         _relation_allowed(relation, subject_kind, related_kind, rules)
         return Entry(
             kind,

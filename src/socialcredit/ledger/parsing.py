@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from socialcredit.columns import KIND_CODES, KIND_NAMES, RECORD, RELATION
-from socialcredit.ledger.entries import MAX_CLOCK_SKEW, EntryError, validate_entry
+from socialcredit.columns import KIND_CODES, KIND_NAMES, RECORD, RELATION, SUBJECT_KINDS
+from socialcredit.ledger.entries import MAX_CLOCK_SKEW, EntryError, gives_kind, validate_entry
 from socialcredit.ledger.files import BLANK, TRIMMED, FieldError
 from socialcredit.ledger.rules import IngestRules
 from socialcredit.timeutil import to_iso
@@ -79,6 +79,12 @@ class PreparedChunk:
     repeats: list[Row] = field(default_factory=list)
     skipped: int = 0  # blank lines
     trimmed: list[int] = field(default_factory=list)  # lines whose fields had spaces trimmed
+    # the kinds stored rows claim for their subjects, for the writer to check against the
+    # kinds the ledger records: (name, kind code stated on the line or -1 when none, 0 for
+    # subject_kind / 1 for related_kind, record type or "") -> the lines. Records without
+    # subject_kind are listed only when their type does not apply to every kind.
+    claims: dict[tuple[str, int, int, str], list[int]] = field(default_factory=dict)
+    first_lines: dict[str, int] = field(default_factory=dict)  # of the names in ``subjects``
 
 
 def prepare_chunks(
@@ -100,6 +106,8 @@ def prepare_chunks(
     # is set aside here: the first line wins, as it does across chunks.
     keys: set[tuple[str, str]] = set()
     types = rules.record_types if rules is not None else None
+    every = frozenset(range(len(SUBJECT_KINDS)))
+    claims = chunk.claims
     for number, obj, error in lines:
         chunk.lines += 1
         if error is not None:
@@ -120,13 +128,27 @@ def prepare_chunks(
             else:
                 keys.add(key)
                 name = row[3]
+                stated = obj.get("subject_kind")
+                if stated:
+                    claim = (name, _KINDS[stated], 0, "")
+                elif types is not None and types[row[4]] != every:
+                    claim = (name, -1, 0, row[4])
+                else:
+                    claim = None
+                if claim is not None:
+                    if claim in claims:
+                        claims[claim].append(number)
+                    else:
+                        claims[claim] = [number]
                 if name not in seen:
                     seen.add(name)
                     chunk.subjects.append((name, _kind_of(obj)))
+                    chunk.first_lines[name] = number
                 chunk.rows.append(row)
             if chunk.lines >= CHUNK:
                 yield _finish(chunk)
                 chunk = PreparedChunk()
+                claims = chunk.claims
                 keys = set()
             continue
         try:
@@ -156,13 +178,26 @@ def prepare_chunks(
                 chunk.repeats.append(row)
             else:
                 keys.add(key)
-                for name, kind in (
-                    (e.subject, e.subject_kind),
-                    (e.related_subject, e.related_kind),
+                for which, name, kind, field_name in (
+                    (0, e.subject, e.subject_kind, "subject_kind"),
+                    (1, e.related_subject, e.related_kind, "related_kind"),
                 ):
-                    if name is not None and name not in seen:
+                    if name is None:
+                        continue
+                    creates = True
+                    if gives_kind(obj, field_name):
+                        claims.setdefault((name, kind, which, ""), []).append(number)
+                    elif types is not None and e.kind == RECORD:
+                        allowed = types[e.type or ""]
+                        if allowed != every:
+                            claims.setdefault((name, -1, 0, e.type or ""), []).append(number)
+                            # about a person unless the ledger knows the subject: a type
+                            # that does not apply to persons cannot make the subject one
+                            creates = kind in allowed
+                    if creates and name not in seen:
                         seen.add(name)
                         chunk.subjects.append((name, kind))
+                        chunk.first_lines[name] = number
                 (chunk.rows if e.kind == RECORD else chunk.relations).append(row)
         else:
             assert e.target_source is not None and e.target_id is not None
@@ -187,6 +222,7 @@ def prepare_chunks(
         if chunk.lines >= CHUNK:
             yield _finish(chunk)
             chunk = PreparedChunk()
+            claims = chunk.claims
             keys = set()
     if chunk.lines:
         yield _finish(chunk)

@@ -47,6 +47,8 @@ def _to_wire(chunk: PreparedChunk) -> bytes:
             chunk.repeats,
             chunk.skipped,
             chunk.trimmed,
+            chunk.claims,
+            chunk.first_lines,
         ),
         2,  # version 2 keeps no table of shared objects, which makes it twice as fast here
     )
@@ -63,6 +65,8 @@ def _from_wire(data: bytes) -> PreparedChunk:
         repeats,
         skipped,
         trimmed,
+        claims,
+        first_lines,
     ) = marshal.loads(data)
     return PreparedChunk(
         lines,
@@ -74,6 +78,8 @@ def _from_wire(data: bytes) -> PreparedChunk:
         repeats,
         skipped,
         trimmed,
+        claims,
+        first_lines,
     )
 
 

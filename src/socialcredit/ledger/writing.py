@@ -17,8 +17,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from socialcredit.columns import KIND_CODES, RECORD, RELATION
-from socialcredit.ledger.entries import relation_kind_problem
+from socialcredit.columns import KIND_CODES, RECORD, RELATION, SUBJECT_KINDS
+from socialcredit.ledger.entries import a_kind, relation_kind_problem
 from socialcredit.ledger.parsing import (
     IngestProblem,
     PreparedChunk,
@@ -161,6 +161,7 @@ class _Writer:
         self.result = IngestResult()
         self.batch_id = 0
         self.withheld: dict[str, int] = {}  # subjects only rejected lines named, so far
+        self.first_lines: dict[str, int] = {}  # the line that first named each new subject
 
     def run(
         self, chunks: Iterable[PreparedChunk], progress: Callable[[int], None] | None
@@ -240,15 +241,19 @@ class _Writer:
                 conn.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM entries").scalar_one()
             )
         subjects = chunk.subjects
+        rows = chunk.rows
         relations = chunk.relations
+        self.first_lines.update(chunk.first_lines)
+        if chunk.claims:
+            rows, relations = self._claims_fit(conn, chunk, {**dict(subjects), **self.withheld})
         if relations and self.rules is not None:
             # before subjects are added: a subject only a rejected relation names is not
             # stored (the ledger would claim to know of it); it waits in ``withheld`` for a
             # later line that is stored
             pending = {**dict(subjects), **self.withheld}  # withheld ones were seen first
             relations = self._stored_kinds_fit(conn, relations, pending)
-        if self.withheld or len(relations) < len(chunk.relations):
-            used = {r[3] for r in chunk.rows} | {r[3] for r in relations}
+        if self.withheld or len(relations) < len(chunk.relations) or len(rows) < len(chunk.rows):
+            used = {r[3] for r in rows} | {r[3] for r in relations}
             used |= {r[9] for r in relations}
             new = {**dict(subjects), **self.withheld}
             subjects = sorted((name, kind) for name, kind in new.items() if name in used)
@@ -267,11 +272,11 @@ class _Writer:
         )
         # Subject names become ids inside the database (one indexed lookup per row, in C),
         # so this process does no per-row work beyond handing the rows over.
-        for rows, extra, extra_values in (
-            (chunk.rows, "", ""),
+        for group, extra, extra_values in (
+            (rows, "", ""),
             (relations, "related_subject_id, valid_until, ", f"{subject}, {p}, "),
         ):
-            if not rows:
+            if not group:
                 continue
             sql = columns.format(
                 p=p,
@@ -281,15 +286,102 @@ class _Writer:
                 batch=self.batch_id,
                 now=self.now,
             )
-            inserted = conn.exec_driver_sql(sql, rows).rowcount
+            inserted = conn.exec_driver_sql(sql, group).rowcount
             self.result.accepted += inserted
-            if inserted < len(rows):
-                self._settle_repeats(conn, rows)
+            if inserted < len(group):
+                self._settle_repeats(conn, group)
         if chunk.corrections:
             self._write_corrections(conn, chunk, before)
         if chunk.repeats:
             self._settle_repeats(conn, chunk.repeats)
         conn.commit()
+
+    def _stored_kinds(self, conn: Connection, names: list[str]) -> dict[str, int]:
+        """The kinds the ledger records for those of ``names`` it knows."""
+        kinds: dict[str, int] = {}
+        for start in range(0, len(names), 900):  # SQLite takes up to 999 parameters
+            part = names[start : start + 900]
+            found = conn.exec_driver_sql(
+                f"SELECT name, kind FROM subjects WHERE name IN ({','.join([self.p] * len(part))})",
+                tuple(part),
+            )
+            kinds.update((str(n), int(k)) for n, k in found)
+        return kinds
+
+    def _claims_fit(
+        self, conn: Connection, chunk: PreparedChunk, pending: dict[str, int]
+    ) -> tuple[list[Row], list[Row]]:
+        """The chunk's records and relations without the lines whose subject kinds (stated,
+        or a record type's kinds when none is stated) do not fit the kind of the subject:
+        the ledger's, else the one given by the line that first named it in this input
+        (``pending``), else person. The others become problems; one check per distinct
+        (subject, stated kind, type), not per line."""
+        stored = self._stored_kinds(conn, sorted({claim[0] for claim in chunk.claims}))
+        bad: set[int] = set()
+        for (name, stated, which, type_name), lines in chunk.claims.items():
+            have = stored.get(name, pending.get(name))
+            field = ("subject_kind", "related_kind")[which]
+            if stated >= 0:
+                if have is None or have == stated:
+                    continue
+                message = (
+                    f"{name} is recorded as {a_kind(have)} {self._since(conn, name, stored)}; "
+                    f"this line gives {field} {SUBJECT_KINDS[stated]}"
+                )
+            else:
+                assert self.rules is not None
+                allowed = self.rules.record_types[type_name]
+                if (0 if have is None else have) in allowed:
+                    continue
+                applies = " and ".join(self.rules.kind_names(type_name))
+                if have is None:
+                    message = (
+                        f"record type {type_name!r} applies to {applies} subjects only; the "
+                        f"ledger does not know {name}, and without subject_kind a new subject "
+                        "is a person: give subject_kind"
+                    )
+                else:
+                    message = (
+                        f"record type {type_name!r} applies to {applies} subjects only; "
+                        f"{name} is recorded as {a_kind(have)} "
+                        f"{self._since(conn, name, stored)}"
+                    )
+            for line in lines:
+                if line not in bad:
+                    bad.add(line)
+                    self.result.problems.append(IngestProblem(self.origin, line, field, message))
+        if not bad:
+            return chunk.rows, chunk.relations
+        return (
+            [r for r in chunk.rows if r[-1] not in bad],
+            [r for r in chunk.relations if r[-1] not in bad],
+        )
+
+    def _since(self, conn: Connection, name: str, stored: dict[str, int]) -> str:
+        """Since when the ledger records ``name``'s kind, as a phrase ("since line 3 of
+        this input", "since 2025-01-03T00:00:00Z (ingest batch 2, line 5)")."""
+        if name not in stored:
+            line = self.first_lines.get(name)
+            return f"since line {line} of this input" if line is not None else "in this input"
+        p = self.p
+        first = None
+        for column in ("subject_id", "related_subject_id"):
+            first = conn.exec_driver_sql(
+                "SELECT b.started_at, e.batch_id, e.line FROM entries e "
+                "LEFT JOIN ingest_batches b ON b.id = e.batch_id "
+                f"WHERE e.{column} = (SELECT id FROM subjects WHERE name = {p}) "
+                "ORDER BY e.seq LIMIT 1",
+                (name,),
+            ).first()
+            if first is not None:
+                break
+        if first is None or first[1] is None:
+            return "in the ledger"
+        started, batch, line = first
+        if batch == self.batch_id:
+            return f"since line {line} of this input"
+        where = f"ingest batch {batch}" + (f", line {line}" if line is not None else "")
+        return f"since {to_iso(int(started))} ({where})"
 
     def _stored_kinds_fit(
         self, conn: Connection, relations: list[Row], pending: dict[str, int]
@@ -299,14 +391,7 @@ class _Writer:
         become problems (the line's own kinds were checked when parsing)."""
         assert self.rules is not None
         names = sorted({r[3] for r in relations} | {r[9] for r in relations})
-        kinds: dict[str, int] = {}
-        for start in range(0, len(names), 900):  # SQLite takes up to 999 parameters
-            part = names[start : start + 900]
-            found = conn.exec_driver_sql(
-                f"SELECT name, kind FROM subjects WHERE name IN ({','.join([self.p] * len(part))})",
-                tuple(part),
-            )
-            kinds.update((str(n), int(k)) for n, k in found)
+        kinds = self._stored_kinds(conn, names)
         for name in names:
             if name not in kinds and name in pending:
                 kinds[name] = pending[name]
@@ -331,8 +416,7 @@ class _Writer:
                             self.origin,
                             row[-1],
                             "subject" if which == "subject" else "related_subject",
-                            f"{name!r}: "
-                            + relation_kind_problem(row[4], which, have, want, stored=True),
+                            relation_kind_problem(row[4], which, have, want, name),
                         )
                     )
                     break
