@@ -207,3 +207,118 @@ def test_init_says_from_when_its_policy_is_in_force(
     assert code == 2 and f"was activated on {since}" in err
     code, out, _ = call(capsys, "check", "x", "air_travel", "--db", db, "--json")
     assert code == 0 and json.loads(out)["known"] is False
+
+
+def _score_in_a_pipe(db: str, *args: str) -> str:
+    """``score … | cat`` in an 80-column environment: stdout is no terminal."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "socialcredit", "score", *args, "--db", db],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_score_tables_keep_identifiers_and_dates_whole_in_a_narrow_pipe(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+
+    out = _score_in_a_pipe(db, "debtor", "--at", "2026-06-01")
+    _, js, _ = call(capsys, "score", "debtor", "--db", db, "--at", "2026-06-01", "--json")
+    names = {m["name"] for m in json.loads(js)["sanctions"]}
+    assert names  # china-scs denies the debtor several services
+    for name in names:
+        assert re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", out), name
+    # every date is printed whole: no "2026-01-1" at the end of a line and "0" on the next
+    for token in re.findall(r"\d{4}-[\d-]*", out):
+        assert len(token) == len("2026-01-10"), token
+
+
+def test_score_shows_a_rectified_record_once_and_an_annulled_one_as_annulled(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fixes = tmp_path / "fixes.jsonl"
+    fixes.write_text(
+        json.dumps(
+            {
+                "kind": "rectify",
+                "id": "fix1",
+                "source": "court",
+                "target_source": "court",
+                "target_id": "j1",
+                "occurred_at": "2026-02-01",
+                "recorded_at": "2026-02-01",
+                "amount": 70000,
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "id": "j2",
+                "source": "court",
+                "subject": "debtor",
+                "type": "court_judgment_unfulfilled",
+                "occurred_at": "2026-01-20",
+                "recorded_at": "2026-01-20",
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "kind": "annul",
+                "id": "an2",
+                "source": "court",
+                "target_source": "court",
+                "target_id": "j2",
+                "occurred_at": "2026-02-02",
+                "recorded_at": "2026-02-02",
+            }
+        )
+        + "\n"
+    )
+    assert call(capsys, "ingest", str(fixes), "--db", db)[0] == 0
+    out = _score_in_a_pipe(db, "debtor", "--at", "2026-06-01")
+    assert out.count("court/j1") == 1, out
+    assert out.count("court/j2") == 1, out
+    assert "annulled or rectified" not in out
+    assert "-0.00" not in out  # an annulled record adds nothing, printed 0.00
+    # a row of the table, or a block of lines per record when 80 columns are too few
+    j1 = out.split("court/j1", 1)[1].split("court/j2", 1)[0]
+    j2 = out.split("court/j2", 1)[1]
+    assert "rectified" in j1 and "annulled" not in j1
+    assert "annulled" in j2 and "0.00" in j2
+
+
+def test_an_empty_breakdown_says_none(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.cli.conftest import CHINA, IN_FORCE_FROM, activate
+
+    path = str(tmp_path / "one.db")
+    activate(path, CHINA, IN_FORCE_FROM)
+    data = tmp_path / "rel.jsonl"
+    data.write_text(
+        json.dumps(
+            {
+                "kind": "relation",
+                "id": "h1",
+                "source": "registry",
+                "subject": "kid",
+                "relation": "child_of",
+                "related_subject": "parent",
+                "valid_from": "2015-01-01",
+                "recorded_at": "2015-01-02",
+            }
+        )
+        + "\n"
+    )
+    assert call(capsys, "ingest", str(data), "--db", path)[0] == 0
+    code, out, _ = call(capsys, "score", "kid", "--db", path, "--at", "2026-06-01")
+    assert code == 0
+    assert "breakdown (base 1000): none" in out

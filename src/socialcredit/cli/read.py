@@ -6,7 +6,7 @@ names that policy's label and the start of its content hash.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,9 +22,11 @@ from socialcredit.cli.common import (
     parse_at,
     print_json,
     print_markup,
-    table,
 )
 from socialcredit.timeutil import to_date
+
+if TYPE_CHECKING:
+    from socialcredit.scoring import RecordLine
 
 SubjectArgument = Annotated[str, typer.Argument(help="The subject's identifier.")]
 
@@ -59,44 +61,80 @@ def score(
             f"until {to_date(m.until) or 'no end in sight'}",
             highlight=False,
         )
+    from socialcredit.cli.tables import print_table
+
     if st.measures:
-        t = table(
-            "measure", "service", "effect", "since", "until", "via", title="measures in force"
+        print_table(
+            out,
+            "measures in force",
+            ("measure", "service", "effect", "since", "until", "via"),
+            [
+                (
+                    ms.name,
+                    ms.service,
+                    ms.effect,
+                    to_date(ms.since) or "",
+                    to_date(ms.until) or "no end",
+                    f"{ms.via_relation} {ms.via_subject}" if ms.via_subject else "",
+                )
+                for ms in st.measures
+            ],
+            whole=(0, 1, 2, 3, 4),
         )
-        for ms in st.measures:
-            via = f"{ms.via_relation} {ms.via_subject}" if ms.via_subject else ""
-            t.add_row(
-                ms.name,
-                ms.service,
-                ms.effect,
-                to_date(ms.since) or "",
-                to_date(ms.until) or "no end",
-                via,
+    print_table(
+        out,
+        f"breakdown (base {st.base:g})",
+        ("record", "type", "occurred", "points", "counts", "status", "expires"),
+        [
+            (
+                f"{line.source}/{line.id}",
+                line.type,
+                to_date(line.occurred_at) or "",
+                f"{line.points:+g}",
+                _signed(line.contribution),
+                status,
+                to_date(line.expires_at) or "never",
             )
-        out.print(t)
-    t = table(
-        "record",
-        "type",
-        "occurred",
-        "points",
-        "counts",
-        "status",
-        "expires",
-        title=f"breakdown (base {st.base:g})",
+            for line, status in current_versions(st.breakdown)
+        ],
+        whole=(0, 1, 2, 6),
     )
-    for line in st.breakdown:
-        t.add_row(
-            f"{line.source}/{line.id}",
-            line.type,
-            to_date(line.occurred_at) or "",
-            f"{line.points:+g}",
-            f"{line.contribution:+.2f}",
-            line.status
-            + (" (resolved)" if line.resolved_at else "")
-            + (" (disputed after the window: no effect)" if line.dispute_late_at else ""),
-            to_date(line.expires_at) or "never",
-        )
-    out.print(t)
+
+
+def _signed(x: float) -> str:
+    """``+1.50``, ``-2.00``; nothing (and -0.0) as ``0.00``."""
+    return "0.00" if round(x, 2) == 0 else f"{x:+.2f}"
+
+
+def current_versions(breakdown: list[RecordLine]) -> list[tuple[RecordLine, str]]:
+    """Each record once, as it now stands, with its status in words.
+
+    A rectification leaves the superseded version in the breakdown (status "annulled or
+    rectified"): only the current, corrected version is shown, marked "rectified". A record
+    with no version in effect was annulled: its latest version is shown, "annulled".
+    """
+    from socialcredit.scoring.evaluate import STATUS_NAMES, SUPERSEDED
+
+    superseded = STATUS_NAMES[SUPERSEDED]
+    by_record: dict[tuple[str, str], list[RecordLine]] = {}
+    for line in breakdown:
+        by_record.setdefault((line.source, line.id), []).append(line)
+    shown = []
+    for line in breakdown:
+        versions = by_record[(line.source, line.id)]
+        live = [v for v in versions if v.status != superseded]
+        if live:
+            if line.status == superseded:
+                continue  # an earlier version of a rectified record
+            status = line.status + (", rectified" if line.rectified else "")
+        else:
+            if line is not max(versions, key=lambda v: (v.rectified, v.recorded_at, v.row)):
+                continue
+            status = "annulled"
+        status += " (resolved)" if line.resolved_at else ""
+        status += " (disputed after the window: no effect)" if line.dispute_late_at else ""
+        shown.append((line, status))
+    return shown
 
 
 @app.command()
