@@ -353,3 +353,47 @@ def test_the_best_action_ends_the_denial_sooner_and_no_smaller_set_does_as_well(
             if same_family and len(a.steps) < len(best.steps) and not a.indefinite:
                 assert str(a.eligible_again_on) > best.eligible_again_on
         assert not best.indefinite
+
+
+@SETTINGS
+@given(entries=ledgers(), day=days, start_day=st.integers(-20, 800))
+def test_a_policy_period_only_trims_what_is_said_about_the_past(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int, start_day: int
+) -> None:
+    """With the policy in force from ``start`` (<= t), every start reported is the true one
+    or, flagged, ``start`` when the true one is earlier; ends, scores and decisions are
+    unchanged; ended measures are the ones that ended after ``start``, trimmed to it."""
+    from socialcredit.scoring.standing import ended_measures
+
+    t = T0 + day * DAY
+    start = min(T0 + start_day * DAY, t)
+    columns = columns_from_entries(entries)
+    free, bound = Prepared.build(columns, policy), Prepared.build(columns, policy, start)
+
+    def trimmed(since: int | None) -> tuple[int | None, bool]:
+        return (start, True) if since is None or since < start else (since, False)
+
+    for subject in range(free.columns.n_subjects):
+        a, b = standing(free, subject, t), standing(bound, subject, t)
+        assert (a.score, a.grade, b.breakdown) == (b.score, b.grade, a.breakdown)
+        assert [(m.name, m.until, m.records) for m in a.lists] == [
+            (m.name, m.until, m.records) for m in b.lists
+        ]
+        assert [trimmed(m.since) for m in a.lists] == [
+            (m.since, m.since_policy_start) for m in b.lists
+        ]
+        assert [(m.name, m.until, m.conditions) for m in a.measures] == [
+            (m.name, m.until, m.conditions) for m in b.measures
+        ]
+        assert [trimmed(m.since) for m in a.measures] == [
+            (m.since, m.since_policy_start) for m in b.measures
+        ]
+        for service in ("air_travel", "rail"):
+            old = ended_measures(free, subject, service, t)
+            new = ended_measures(bound, subject, service, t)
+            expected = [
+                (m.name, *trimmed(m.since), m.until)
+                for m in old
+                if m.until is not None and m.until > start
+            ]
+            assert [(m.name, m.since, m.since_policy_start, m.until) for m in new] == expected
