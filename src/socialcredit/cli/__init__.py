@@ -19,7 +19,7 @@ import typer
 
 # importing the command modules registers their commands on ``app``
 from socialcredit.cli import export, ingest, policy, read, setup, subjects  # noqa: F401
-from socialcredit.cli.common import app, err
+from socialcredit.cli.common import PipeClosed, app, err
 from socialcredit.errors import SocialCreditError
 
 
@@ -28,7 +28,10 @@ def run(args: list[str] | None = None) -> int:
     try:
         # without standalone mode, typer returns the code of a typer.Exit instead of exiting
         code = app(args, standalone_mode=False)
+        sys.stdout.flush()  # a reader gone by now is found here, not at the interpreter's exit
         return code if isinstance(code, int) else 0
+    except (PipeClosed, BrokenPipeError):
+        return _pipe_closed()
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.TyperException as exc:  # usage errors: typer prints them itself
@@ -36,7 +39,7 @@ def run(args: list[str] | None = None) -> int:
         if show is not None:
             show()
         else:
-            err.print(f"[red]error[/red] {exc.format_message()}", highlight=False)
+            err.print(f"[red]error:[/red] {exc.format_message()}", highlight=False)
         return int(exc.exit_code)
     except typer.Abort:
         err.print("aborted")
@@ -47,14 +50,29 @@ def run(args: list[str] | None = None) -> int:
         # a PolicyError carries every problem found, each with its file, line and field
         problems = getattr(exc, "problems", None) or [exc.message]
         for p in problems:
-            err.print(f"[red]error[/red] {escape(str(p))}", highlight=False)
+            err.print(f"[red]error:[/red] {escape(str(p))}", highlight=False)
         return exc.exit_code
     except OSError as exc:
         from rich.markup import escape
 
         # a file or directory named on the command line that cannot be read or written
-        err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         return 2
+
+
+def _pipe_closed() -> int:
+    """stdout's reader has gone (``… | head -1``): 141, as a shell reports a SIGPIPE death.
+
+    stdout is pointed at /dev/null so that the interpreter's flush at exit, which would
+    find the pipe closed again, stays quiet.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file behind stdout (e.g. captured in tests)
+        pass
+    return 141
 
 
 def main() -> None:

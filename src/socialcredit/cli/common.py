@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
+from typer.core import TyperGroup, TyperOption
 
 from socialcredit.errors import SocialCreditError
 from socialcredit.timeutil import parse_timestamp
@@ -43,7 +44,53 @@ def _show_version(value: bool) -> None:
         raise typer.Exit(0)
 
 
+class PipeClosed(Exception):
+    """stdout was closed by its reader (``socialcredit … | head -1``).
+
+    Raised in place of the BrokenPipeError, which Typer would turn into exit code 1 ("found
+    problems"); ``socialcredit.cli.run`` exits 141 (128 + SIGPIPE) for it.
+    """
+
+
+_BACKTICKS = re.compile(r"``([^`]+)``")
+
+
+def _tidy_help(command: Any) -> None:
+    """Each help paragraph on one line (Typer keeps a docstring's line breaks after the
+    first paragraph, ragged in any other width) and reST ``literals`` as 'literals'."""
+    from socialcredit.cli.tables import help_text
+
+    if command.help:
+        command.help = _BACKTICKS.sub(r"'\1'", help_text(command.help))
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_help(sub)
+
+
+class _Shell(TyperGroup):
+    """The top-level command group: tidy help text, and a closed stdout let past Typer."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        _tidy_help(self)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise PipeClosed from exc
+
+
+def _display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+    # A flag takes no value: Typer 0.29 would show "<bool>" after it ("--json <bool>")
+    return None if self.is_flag else _typer_display_type_rich(self, ctx)
+
+
+_typer_display_type_rich = TyperOption.display_type_rich
+TyperOption.display_type_rich = _display_type_rich  # type: ignore[method-assign]
+
+
 app = typer.Typer(
+    cls=_Shell,
     help="An open, accountable social credit engine: policies as data, explained decisions.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -52,7 +99,8 @@ app = typer.Typer(
     epilog=(
         "Exit codes: 0 success; 1 the command ran and found problems in its input (rejected "
         "or conflicting lines); 2 the input or request cannot be used (a bad option, file, "
-        "date or policy; an unknown name; no database or no policy in force)."
+        "date or policy; an unknown name; no database or no policy in force); 141 the output "
+        "was closed before it was all written (e.g. by `head`)."
     ),
 )
 policy_app = typer.Typer(help="Read, check and activate policies.", no_args_is_help=True)
@@ -72,7 +120,13 @@ class _LazyConsole:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(**self._options)
+            class _Console(Console):
+                def on_broken_pipe(self) -> None:
+                    # Rich would exit 1 ("found problems"): let ``run`` exit 141 instead
+                    self.quiet = True
+                    raise PipeClosed
+
+            self._console = _Console(**self._options)
         return self._console
 
     def __getattr__(self, name: str) -> Any:

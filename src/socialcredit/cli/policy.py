@@ -90,7 +90,7 @@ def policy_validate(
             )
             if not as_json:
                 for p in exc.problems:
-                    err.print(f"[red]error[/red] {escape(str(p))}", highlight=False)
+                    err.print(f"[red]error:[/red] {escape(str(p))}", highlight=False)
     if as_json:
         print_json(results)
     if failed:
