@@ -24,7 +24,7 @@ def test_a_conflict_is_reported_with_its_line_and_exit_1(
     code, out, err = call(capsys, "ingest", data, "--db", db)
     assert code == 1
     assert "accepted 0, duplicates 1, conflicts 1, rejected 0, skipped (blank) 1" in out
-    assert f"conflict {data}:3: court/j1 was first given in an earlier ingest" in err
+    assert f"conflict: {data}:3: court/j1 was first given in an earlier ingest" in err
     assert "(amount 90000 here, 80000 in the ledger)" in err
 
 
@@ -56,10 +56,10 @@ def test_a_late_dispute_is_a_notice_not_a_rejection(
     assert code == 0
     assert "accepted 1," in out
     assert (
-        f"no effect {data}:1: recorded_at: the dispute of court/j1 is recorded on "
+        f"no effect: {data}:1: recorded_at: the dispute of court/j1 is recorded on "
         "2026-02-01T00:00:00Z, after the appeal window closed on 2026-01-19T00:00:00Z" in err
     )
-    assert "rejected " not in err
+    assert "rejected" not in err
     code, out, _ = call(capsys, "ingest", data, "--db", db, "--json")
     got = json.loads(out)
     assert (code, got["duplicates"], got["no_effect"], got["no_effect_lines"]) == (0, 1, 0, [])
@@ -105,7 +105,7 @@ def test_a_spreadsheet_csv(db: str, tmp_path: Path, capsys: pytest.CaptureFixtur
     )
     assert code == 0, err
     assert "accepted 2," in out
-    assert "notice trimmed surrounding spaces from fields on 1 line (2)" in err
+    assert "notice: trimmed surrounding spaces from fields on 1 line (2)" in err
     code, out, _ = call(capsys, "score", "ann", "--db", db, "--at", "2026-03-01", "--json")
     assert code == 0 and json.loads(out)["subject"] == "ann"
 

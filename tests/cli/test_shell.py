@@ -222,7 +222,13 @@ def test_top_level_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[s
     assert code == 0 and "Exit codes: 0 success; 1" in flat and "2 the input" in flat
 
 
-def test_error_lines_have_a_colon(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_error_lines_have_a_colon(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad_lines = tmp_path / "bad.jsonl"
+    bad_lines.write_text('{"id": "x", "source": "s", "subject": "a", "type": "no_such_type"}\n')
+    code, _, err = call(capsys, "ingest", str(bad_lines), "--db", db)
+    assert code == 1 and err.startswith(f"rejected: {bad_lines}:1:"), err
     code, _, err = call(capsys, "check", "debtor", "air_travl", "--db", db)
     assert code == 2 and err.startswith("error: unknown service"), err
     bad = ROOT / "examples" / "policies" / "no-such.yaml"

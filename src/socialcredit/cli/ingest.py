@@ -120,14 +120,14 @@ def _report(result: IngestResult) -> None:
         f"skipped (blank) {result.skipped:,}",
         highlight=False,
     )
-    _lines("[red]rejected[/red]", result.problems)
-    _lines("[red]conflict[/red]", result.conflict_lines)
-    _lines("[yellow]no effect[/yellow]", result.no_effect_lines)
+    _lines("[red]rejected:[/red]", result.problems)
+    _lines("[red]conflict:[/red]", result.conflict_lines)
+    _lines("[yellow]no effect:[/yellow]", result.no_effect_lines)
     if result.trimmed_lines:
         shown = ", ".join(str(n) for n in result.trimmed_lines[:10])
         more = f" and {result.trimmed - 10:,} more" if result.trimmed > 10 else ""
         err.print(
-            f"[yellow]notice[/yellow] trimmed surrounding spaces from fields on "
+            f"[yellow]notice:[/yellow] trimmed surrounding spaces from fields on "
             f"{result.trimmed:,} line{'s' if result.trimmed != 1 else ''} ({shown}{more})",
             highlight=False,
         )
