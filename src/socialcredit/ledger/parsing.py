@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from socialcredit.columns import KIND_CODES, KIND_NAMES, RECORD, RELATION, SUBJECT_KINDS
+from socialcredit.columns import KIND_CODES, KIND_NAMES, RECORD, RELATION
 from socialcredit.ledger.entries import MAX_CLOCK_SKEW, EntryError, gives_kind, validate_entry
 from socialcredit.ledger.files import BLANK, TRIMMED, FieldError
 from socialcredit.ledger.rules import IngestRules
@@ -79,11 +79,15 @@ class PreparedChunk:
     repeats: list[Row] = field(default_factory=list)
     skipped: int = 0  # blank lines
     trimmed: list[int] = field(default_factory=list)  # lines whose fields had spaces trimmed
-    # the kinds stored rows claim for their subjects, for the writer to check against the
-    # kinds the ledger records: (name, kind code stated on the line or -1 when none, 0 for
-    # subject_kind / 1 for related_kind, record type or "") -> the lines. Records without
-    # subject_kind are listed only when their type does not apply to every kind.
-    claims: dict[tuple[str, int, int, str], list[int]] = field(default_factory=dict)
+    # The subject kinds lines state, for the writer to check against the kinds the ledger
+    # records, with bookkeeping per distinct subject rather than per line. Records: the kind
+    # code (-1: none stated) the chunk's first record about each subject states; lines that
+    # state another, or leave their type's kinds to the writer (no kind stated, a type that
+    # does not apply to persons), as line -> (subject, stated kind code or -1).
+    record_kinds: dict[str, int] = field(default_factory=dict)
+    kind_exceptions: dict[int, tuple[str, int]] = field(default_factory=dict)
+    # relations stating subject_kind (0) or related_kind (1): (name, kind, 0/1) -> lines
+    claims: dict[tuple[str, int, int], list[int]] = field(default_factory=dict)
     first_lines: dict[str, int] = field(default_factory=dict)  # of the names in ``subjects``
 
 
@@ -106,8 +110,7 @@ def prepare_chunks(
     # is set aside here: the first line wins, as it does across chunks.
     keys: set[tuple[str, str]] = set()
     types = rules.record_types if rules is not None else None
-    every = frozenset(range(len(SUBJECT_KINDS)))
-    claims = chunk.claims
+    record_kinds = chunk.record_kinds
     for number, obj, error in lines:
         chunk.lines += 1
         if error is not None:
@@ -129,17 +132,12 @@ def prepare_chunks(
                 keys.add(key)
                 name = row[3]
                 stated = obj.get("subject_kind")
-                if stated:
-                    claim = (name, _KINDS[stated], 0, "")
-                elif types is not None and types[row[4]] != every:
-                    claim = (name, -1, 0, row[4])
-                else:
-                    claim = None
-                if claim is not None:
-                    if claim in claims:
-                        claims[claim].append(number)
-                    else:
-                        claims[claim] = [number]
+                code = _KINDS[stated] if stated else -1
+                first = record_kinds.get(name)
+                if first is None:
+                    record_kinds[name] = code
+                elif first != code:
+                    chunk.kind_exceptions[number] = (name, code)
                 if name not in seen:
                     seen.add(name)
                     chunk.subjects.append((name, _kind_of(obj)))
@@ -148,7 +146,7 @@ def prepare_chunks(
             if chunk.lines >= CHUNK:
                 yield _finish(chunk)
                 chunk = PreparedChunk()
-                claims = chunk.claims
+                record_kinds = chunk.record_kinds
                 keys = set()
             continue
         try:
@@ -185,15 +183,19 @@ def prepare_chunks(
                     if name is None:
                         continue
                     creates = True
-                    if gives_kind(obj, field_name):
-                        claims.setdefault((name, kind, which, ""), []).append(number)
-                    elif types is not None and e.kind == RECORD:
-                        allowed = types[e.type or ""]
-                        if allowed != every:
-                            claims.setdefault((name, -1, 0, e.type or ""), []).append(number)
-                            # about a person unless the ledger knows the subject: a type
-                            # that does not apply to persons cannot make the subject one
-                            creates = kind in allowed
+                    gives = gives_kind(obj, field_name)
+                    if e.kind == RECORD:
+                        code = kind if gives else -1
+                        # about a person unless the ledger knows the subject: a type that
+                        # does not apply to persons cannot make the subject one
+                        creates = gives or types is None or kind in types[e.type or ""]
+                        first = record_kinds.get(name)
+                        if first is None and creates:
+                            record_kinds[name] = code
+                        elif first != code or not creates:
+                            chunk.kind_exceptions[number] = (name, code)
+                    elif gives:
+                        chunk.claims.setdefault((name, kind, which), []).append(number)
                     if creates and name not in seen:
                         seen.add(name)
                         chunk.subjects.append((name, kind))
@@ -222,7 +224,7 @@ def prepare_chunks(
         if chunk.lines >= CHUNK:
             yield _finish(chunk)
             chunk = PreparedChunk()
-            claims = chunk.claims
+            record_kinds = chunk.record_kinds
             keys = set()
     if chunk.lines:
         yield _finish(chunk)

@@ -47,6 +47,8 @@ def _to_wire(chunk: PreparedChunk) -> bytes:
             chunk.repeats,
             chunk.skipped,
             chunk.trimmed,
+            chunk.record_kinds,
+            chunk.kind_exceptions,
             chunk.claims,
             chunk.first_lines,
         ),
@@ -65,6 +67,8 @@ def _from_wire(data: bytes) -> PreparedChunk:
         repeats,
         skipped,
         trimmed,
+        record_kinds,
+        kind_exceptions,
         claims,
         first_lines,
     ) = marshal.loads(data)
@@ -78,6 +82,8 @@ def _from_wire(data: bytes) -> PreparedChunk:
         repeats,
         skipped,
         trimmed,
+        record_kinds,
+        kind_exceptions,
         claims,
         first_lines,
     )

@@ -162,6 +162,7 @@ class _Writer:
         self.batch_id = 0
         self.withheld: dict[str, int] = {}  # subjects only rejected lines named, so far
         self.first_lines: dict[str, int] = {}  # the line that first named each new subject
+        self.since: dict[str, str] = {}  # see ``_since``
 
     def run(
         self, chunks: Iterable[PreparedChunk], progress: Callable[[int], None] | None
@@ -244,7 +245,7 @@ class _Writer:
         rows = chunk.rows
         relations = chunk.relations
         self.first_lines.update(chunk.first_lines)
-        if chunk.claims:
+        if chunk.record_kinds or chunk.claims or chunk.kind_exceptions:
             rows, relations = self._claims_fit(conn, chunk, {**dict(subjects), **self.withheld})
         if relations and self.rules is not None:
             # before subjects are added: a subject only a rejected relation names is not
@@ -314,52 +315,99 @@ class _Writer:
         """The chunk's records and relations without the lines whose subject kinds (stated,
         or a record type's kinds when none is stated) do not fit the kind of the subject:
         the ledger's, else the one given by the line that first named it in this input
-        (``pending``), else person. The others become problems; one check per distinct
-        (subject, stated kind, type), not per line."""
-        stored = self._stored_kinds(conn, sorted({claim[0] for claim in chunk.claims}))
-        bad: set[int] = set()
-        for (name, stated, which, type_name), lines in chunk.claims.items():
+        (``pending``), else person. The others become problems. Kinds are compared once
+        per distinct subject; rows are looked at only for the subjects that do not fit."""
+        exceptions = chunk.kind_exceptions
+        claims = chunk.claims
+        names = set(chunk.record_kinds) | {name for name, _ in exceptions.values()}
+        names |= {claim[0] for claim in claims}
+        stored = self._stored_kinds(conn, sorted(names))
+        rules = self.rules
+        suspect = {name for name, _ in exceptions.values()}
+        for name, code in chunk.record_kinds.items():
             have = stored.get(name, pending.get(name))
+            if have is None or have == code:
+                continue
+            # a stated kind that differs; or none stated (a person's types were checked
+            # when parsing) about a subject that is not a person, under rules
+            if code >= 0 or (rules is not None and have != 0):
+                suspect.add(name)
+        bad: dict[int, tuple[str, str]] = {}  # line -> field, reason
+        if suspect:
+            for row in chunk.rows:
+                name = row[3]
+                if name not in suspect:
+                    continue
+                line = row[-1]
+                code = exceptions[line][1] if line in exceptions else chunk.record_kinds[name]
+                have = stored.get(name, pending.get(name))
+                problem = self._record_kind_problem(conn, name, code, have, row[4], stored)
+                if problem is not None:
+                    bad[line] = ("subject_kind", problem)
+        for (name, code, which), lines in claims.items():
+            have = stored.get(name, pending.get(name))
+            if have is None or have == code:
+                continue
             field = ("subject_kind", "related_kind")[which]
-            if stated >= 0:
-                if have is None or have == stated:
-                    continue
-                message = (
-                    f"{name} is recorded as {a_kind(have)} {self._since(conn, name, stored)}; "
-                    f"this line gives {field} {SUBJECT_KINDS[stated]}"
-                )
-            else:
-                assert self.rules is not None
-                allowed = self.rules.record_types[type_name]
-                if (0 if have is None else have) in allowed:
-                    continue
-                applies = " and ".join(self.rules.kind_names(type_name))
-                if have is None:
-                    message = (
-                        f"record type {type_name!r} applies to {applies} subjects only; the "
-                        f"ledger does not know {name}, and without subject_kind a new subject "
-                        "is a person: give subject_kind"
-                    )
-                else:
-                    message = (
-                        f"record type {type_name!r} applies to {applies} subjects only; "
-                        f"{name} is recorded as {a_kind(have)} "
-                        f"{self._since(conn, name, stored)}"
-                    )
+            message = (
+                f"{name} is recorded as {a_kind(have)} {self._since(conn, name, stored)}; "
+                f"this line gives {field} {SUBJECT_KINDS[code]}"
+            )
             for line in lines:
-                if line not in bad:
-                    bad.add(line)
-                    self.result.problems.append(IngestProblem(self.origin, line, field, message))
+                bad.setdefault(line, (field, message))
         if not bad:
             return chunk.rows, chunk.relations
+        self.result.problems.extend(
+            IngestProblem(self.origin, line, field, message)
+            for line, (field, message) in bad.items()
+        )
         return (
             [r for r in chunk.rows if r[-1] not in bad],
             [r for r in chunk.relations if r[-1] not in bad],
         )
 
+    def _record_kind_problem(
+        self,
+        conn: Connection,
+        name: str,
+        code: int,
+        have: int | None,
+        type_name: str,
+        stored: dict[str, int],
+    ) -> str | None:
+        """Why a record about ``name`` stating kind ``code`` (-1: none) does not fit the
+        subject's kind ``have`` (None: unknown), or None."""
+        if code >= 0:
+            if have is None or have == code:
+                return None
+            return (
+                f"{name} is recorded as {a_kind(have)} {self._since(conn, name, stored)}; "
+                f"this line gives subject_kind {SUBJECT_KINDS[code]}"
+            )
+        rules = self.rules
+        if rules is None or (0 if have is None else have) in rules.record_types[type_name]:
+            return None
+        applies = " and ".join(rules.kind_names(type_name))
+        if have is None:
+            return (
+                f"record type {type_name!r} applies to {applies} subjects only; the ledger "
+                f"does not know {name}, and without subject_kind a new subject is a person: "
+                "give subject_kind"
+            )
+        return (
+            f"record type {type_name!r} applies to {applies} subjects only; {name} is "
+            f"recorded as {a_kind(have)} {self._since(conn, name, stored)}"
+        )
+
     def _since(self, conn: Connection, name: str, stored: dict[str, int]) -> str:
         """Since when the ledger records ``name``'s kind, as a phrase ("since line 3 of
         this input", "since 2025-01-03T00:00:00Z (ingest batch 2, line 5)")."""
+        phrase = self.since.get(name)
+        if phrase is None:
+            phrase = self.since[name] = self._find_since(conn, name, stored)
+        return phrase
+
+    def _find_since(self, conn: Connection, name: str, stored: dict[str, int]) -> str:
         if name not in stored:
             line = self.first_lines.get(name)
             return f"since line {line} of this input" if line is not None else "in this input"
