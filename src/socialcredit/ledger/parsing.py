@@ -131,13 +131,12 @@ def prepare_chunks(
             else:
                 keys.add(key)
                 name = row[3]
-                stated = obj.get("subject_kind")
-                code = _KINDS[stated] if stated else -1
+                stated = obj.get("subject_kind")  # None, "", person or organisation here
                 first = record_kinds.get(name)
                 if first is None:
-                    record_kinds[name] = code
-                elif first != code:
-                    chunk.kind_exceptions[number] = (name, code)
+                    record_kinds[name] = _KINDS[stated] if stated else -1
+                elif first != (_KINDS[stated] if stated else -1):
+                    chunk.kind_exceptions[number] = (name, _KINDS[stated] if stated else -1)
                 if name not in seen:
                     seen.add(name)
                     chunk.subjects.append((name, _kind_of(obj)))
