@@ -168,6 +168,25 @@ def test_a_semicolon_csv_without_delimiter_says_so(
         assert "is not a field" not in err
 
 
+def test_a_large_semicolon_csv_says_so_too(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # over the size from which a child process parses the file: its problem with the file
+    # must reach the person as the same one line and exit 2, not as a worker failure
+    from socialcredit.ledger.store import PARALLEL_FROM_BYTES
+
+    sheet = tmp_path / "big.csv"
+    row = ";".join(["d{}", "court", "ann", "court_judgment_unfulfilled", "2026-02-01"]) + "\n"
+    lines = ["id;source;subject;type;occurred_at\n"]
+    lines += [row.format(i) for i in range(PARALLEL_FROM_BYTES // len(row) + 10)]
+    sheet.write_text("".join(lines))
+    assert sheet.stat().st_size > PARALLEL_FROM_BYTES
+    code, _, err = call(capsys, "ingest", str(sheet), "--db", db)
+    assert code == 2, err
+    assert "use --delimiter ';'" in err
+    assert "failed" not in err
+
+
 def test_a_line_cannot_turn_an_organisation_into_a_person(
     db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

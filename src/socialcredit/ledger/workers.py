@@ -14,8 +14,15 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from socialcredit.errors import SocialCreditError
 from socialcredit.ledger import parsing
-from socialcredit.ledger.files import CsvOptions, decode_jsonl, detect_format, read_lines
+from socialcredit.ledger.files import (
+    CsvOptions,
+    FileFormatError,
+    decode_jsonl,
+    detect_format,
+    read_lines,
+)
 from socialcredit.ledger.parsing import IngestProblem, PreparedChunk, prepare_chunks
 from socialcredit.ledger.rules import IngestRules
 
@@ -118,6 +125,8 @@ def _produce(
                 assert len(chunks) <= 1
                 out.send_bytes(b"C" + _to_wire(chunks[0] if chunks else PreparedChunk()))
         out.send_bytes(b"E")
+    except SocialCreditError as exc:  # a problem with the file: the parent reports it as such
+        out.send_bytes(b"U" + exc.message.encode())
     except BaseException as exc:  # reported by the parent
         out.send_bytes(b"X" + f"{type(exc).__name__}: {exc}".encode())
     finally:
@@ -181,6 +190,8 @@ def parse_in_children(
             tag, body = item[:1], item[1:]
             if tag == b"E":
                 break  # the block due next does not exist, so no later one does
+            if tag == b"U":
+                raise FileFormatError(body.decode())
             if tag == b"X":
                 raise IngestWorkerError(f"reading {name} failed: {body.decode()}")
             yield _from_wire(body)
