@@ -171,3 +171,36 @@ def test_a_policy_activated_today_speaks_from_today(tmp_path: Path) -> None:
         assert to_iso(today) == "2026-11-25T10:00:00Z"
     finally:
         ledger.close()
+
+
+def test_a_fixed_ban_whose_listing_ended_before_the_policy_names_no_earlier_date(
+    tmp_path: Path,
+) -> None:
+    # rail_ban lasts a fixed period from the listing on troublemakers (misconduct, counted
+    # 180 days); here 300 days, so that it outlives a listing that ended before v1 came
+    # into force on 2026-01-01
+    from datetime import date, timedelta
+
+    v1 = V1.replace("duration: {fixed: P30D}", "duration: {fixed: P300D}")
+    ledger = Ledger.open(str(tmp_path / "fixed.db"))
+    ledger.upgrade()
+    activate(ledger, v1, at("2026-01-01"))
+    entry = {
+        "id": "m1",
+        "source": "rail",
+        "subject": "zhao",
+        "type": "misconduct",
+        "occurred_at": "2025-06-01",
+        "recorded_at": "2025-06-01",
+    }
+    ledger.ingest_entries([entry], now=at("2025-06-01"))
+    listing_ended = (date(2025, 6, 1) + timedelta(days=180)).isoformat()  # 2025-11-28
+    ban_ends = (date(2025, 6, 1) + timedelta(days=300)).isoformat()  # 2026-03-28
+    engine = Engine.open(ledger, lambda: at("2026-02-01"))
+    ex = engine.explain("zhao", "rail")
+    ledger.close()
+    assert ex.decision.decision == "deny"
+    assert ex.decision.eligible_again_on == ban_ends
+    assert "that listing ended before policy test-policy@1 came into force" in ex.text
+    assert listing_ended not in ex.text
+    assert "2026-01-01, when policy test-policy@1 came into force" in ex.text

@@ -135,15 +135,21 @@ def _reason_sentence(
     start = since_text(r.since, r.since_policy_start, st.policy_version)
     if past:
         listed = [c for c in r.conditions if c["kind"] == "list" and c.get("ended")]
+
+        def ended_on(day: str) -> str:
+            # a date before the policy came into force is not this policy's to state
+            before = r.since_policy_start and r.since is not None and day < r.since
+            return f"before policy {st.policy_version} came into force" if before else f"on {day}"
+
         ended = (
             [
-                f"that listing ended on {c['ended']}"
+                f"that listing ended {ended_on(c['ended'])}"
                 if len(listed) == 1
-                else f"the listing on {on_list(policy, c['name'])} ended on {c['ended']}"
+                else f"the listing on {on_list(policy, c['name'])} ended {ended_on(c['ended'])}"
                 for c in listed
             ]
             if listed
-            else [f"that stopped holding on {r.trigger_ended}"]
+            else [f"that stopped holding {ended_on(r.trigger_ended)}"]
         )
         body = (
             f"{lead}a fixed-term measure began while {said}; "
