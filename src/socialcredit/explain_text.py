@@ -136,8 +136,10 @@ def _reason_sentence(
     if past:
         listed = [c for c in r.conditions if c["kind"] == "list" and c.get("ended")]
 
-        def ended_on(day: str) -> str:
+        def ended_on(day: str | None) -> str:
             # a date before the policy came into force is not this policy's to state
+            if day is None:
+                return "earlier"
             before = r.since_policy_start and r.since is not None and day < r.since
             return f"before policy {st.policy_version} came into force" if before else f"on {day}"
 
