@@ -6,8 +6,9 @@ ingestion modules, and nothing here loads SQLAlchemy until an engine is needed.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from socialcredit._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from socialcredit.columns import LedgerColumns, columns_from_entries
@@ -40,17 +41,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'socialcredit.ledger' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = [

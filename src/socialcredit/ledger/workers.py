@@ -12,6 +12,7 @@ import marshal
 import multiprocessing as mp
 import os
 from collections.abc import Iterator
+from dataclasses import fields
 from typing import Any
 
 from socialcredit.errors import SocialCreditError
@@ -37,63 +38,25 @@ def parts_for(name: str, fmt: str | None) -> int:
     return 2 if detect_format(name, fmt) == "jsonl" and (os.cpu_count() or 1) > 1 else 1
 
 
+_CHUNK_FIELDS = [f.name for f in fields(PreparedChunk)]
+
+
 def _to_wire(chunk: PreparedChunk) -> bytes:
     # marshal, not pickle: the rows are plain tuples of str/int/float/None, which marshal
     # writes about ten times faster than pickle (no memo of every object)
-    def plain(problems: list[IngestProblem]) -> list[tuple[str, int, str, str]]:
-        return [(p.file, p.line, p.field, p.message) for p in problems]
-
-    return marshal.dumps(
-        (
-            chunk.lines,
-            plain(chunk.problems),
-            chunk.subjects,
-            chunk.rows,
-            chunk.relations,
-            chunk.corrections,
-            chunk.repeats,
-            chunk.skipped,
-            chunk.trimmed,
-            chunk.record_kinds,
-            chunk.kind_exceptions,
-            chunk.claims,
-            chunk.first_lines,
-        ),
-        2,  # version 2 keeps no table of shared objects, which makes it twice as fast here
-    )
+    values: list[Any] = [getattr(chunk, name) for name in _CHUNK_FIELDS]
+    values[_CHUNK_FIELDS.index("problems")] = [
+        (p.file, p.line, p.field, p.message) for p in chunk.problems
+    ]
+    # version 2 keeps no table of shared objects, which makes it twice as fast here
+    return marshal.dumps(tuple(values), 2)
 
 
 def _from_wire(data: bytes) -> PreparedChunk:
-    (
-        lines,
-        problems,
-        subjects,
-        rows,
-        relations,
-        corrections,
-        repeats,
-        skipped,
-        trimmed,
-        record_kinds,
-        kind_exceptions,
-        claims,
-        first_lines,
-    ) = marshal.loads(data)
-    return PreparedChunk(
-        lines,
-        [IngestProblem(*p) for p in problems],
-        subjects,
-        rows,
-        relations,
-        corrections,
-        repeats,
-        skipped,
-        trimmed,
-        record_kinds,
-        kind_exceptions,
-        claims,
-        first_lines,
-    )
+    values = list(marshal.loads(data))
+    at = _CHUNK_FIELDS.index("problems")
+    values[at] = [IngestProblem(*p) for p in values[at]]
+    return PreparedChunk(*values)
 
 
 def _produce(
