@@ -39,7 +39,7 @@ entries = Table(
     Column("subject_id", Integer, nullable=False),
     Column("type", Text),  # record type, relation name, or rectified type
     Column("occurred_at", BigInteger, nullable=False),
-    Column("recorded_at", BigInteger, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),  # when the ledger learned it
     Column("amount", Float),
     Column("evidence", Text),
     Column("target_seq", BigInteger),
@@ -48,6 +48,7 @@ entries = Table(
     Column("details", Text),  # JSON: reason, corrected values
     Column("batch_id", Integer),
     Column("line", Integer),  # line of the batch's input the entry came from
+    Column("claimed_recorded_at", BigInteger),  # the recorded_at the source gave, if any
     UniqueConstraint("source", "entry_id", name="uq_entries_source_entry_id"),
 )
 Index("ix_entries_subject_id", entries.c.subject_id)
@@ -89,4 +90,6 @@ ingest_batches = Table(
     Column("rejected", Integer, nullable=False),
     Column("conflicts", Integer, nullable=False, server_default=text("0")),
     Column("skipped", Integer, nullable=False, server_default=text("0")),
+    Column("backfill", SmallInteger, nullable=False, server_default=text("0")),
+    Column("finished_at", BigInteger),  # NULL: interrupted (or still running)
 )
