@@ -12,6 +12,7 @@ import orjson
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from socialcredit.columns import LedgerColumns
 from socialcredit.engine import Engine
@@ -219,36 +220,46 @@ def run_demo(
 
 
 def print_report(report: DemoReport, console: Console) -> None:
-    """Print the demo's figures and worked examples."""
+    """Print the demo's figures and worked examples; no text is read as Rich markup."""
+    console.print()
     console.print(
-        f"\n[bold]{report.subjects:,} subjects in the ledger (of a synthetic population of "
-        f"{report.population:,}), {report.records:,} records "
-        f"({report.entries:,} ledger entries) under {report.policy}, as of {to_date(report.at)}[/bold]"
+        Text(
+            f"{report.subjects:,} subjects in the ledger (of a synthetic population of "
+            f"{report.population:,}), {report.records:,} records "
+            f"({report.entries:,} ledger entries) under {report.policy}, as of "
+            f"{to_date(report.at)}",
+            style="bold",
+        )
     )
     console.print(
-        "time: "
-        + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
-        + f" (total {sum(report.seconds.values()):.1f}s)"
+        Text(
+            "time: "
+            + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+            + f" (total {sum(report.seconds.values()):.1f}s)"
+        )
     )
-    t = Table(title="grade distribution")
+    t = Table(title=Text("grade distribution", style="table.title"))
     t.add_column("grade", overflow="fold")
     t.add_column("subjects", justify="right")
     t.add_column("share", justify="right")
     for g, n in report.grades:
-        t.add_row(g, f"{n:,}", f"{n / max(report.subjects, 1):.1%}")
+        t.add_row(Text(g), f"{n:,}", f"{n / max(report.subjects, 1):.1%}")
     console.print(t)
-    t = Table(title="lists")
+    t = Table(title=Text("lists", style="table.title"))
     for col in ("list", "kind", "members"):
         t.add_column(col, overflow="fold")
     for name, kind, n in report.lists:
-        t.add_row(name, kind, f"{n:,}")
+        t.add_row(Text(name), Text(kind), f"{n:,}")
     console.print(t)
-    t = Table(title="measures by service")
+    t = Table(title=Text("measures by service", style="table.title"))
     for col in ("service", "denied", "benefit"):
         t.add_column(col, overflow="fold")
     for service, d, b in report.services:
-        t.add_row(service, f"{d:,}", f"{b:,}")
+        t.add_row(Text(service), f"{d:,}", f"{b:,}")
     console.print(t)
     for title, ex in report.examples:
-        console.print(f"\n[bold]{title}[/bold] — {ex.decision.service}: {ex.decision.decision}")
-        console.print(ex.text, highlight=False)
+        console.print()
+        console.print(
+            Text.assemble((title, "bold"), f" — {ex.decision.service}: {ex.decision.decision}")
+        )
+        console.print(Text(ex.text))

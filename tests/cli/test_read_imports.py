@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rich.errors import MarkupError
 
 import socialcredit
-from socialcredit.cli.common import print_markup
+from socialcredit.cli.common import Part, print_styled, styled
 from tests.cli.conftest import call
 
 HEAVY_FOR_A_READ = {"sqlalchemy", "alembic", "pyarrow", "psycopg", "multiprocessing", "asyncio"}
@@ -107,24 +106,20 @@ def test_check_on_a_pipe_loads_no_rich(db: str, args: list[str]) -> None:
     assert "rich" not in modules
 
 
-def rich_would_print(markup: str) -> str:
+def rich_would_print(parts: tuple[Part, ...]) -> str:
+    """What the CLI's console prints for ``styled(*parts)`` (a console of the CLI's settings)."""
     from rich.console import Console
 
     buffer = io.StringIO()
-    Console(file=buffer, soft_wrap=True).print(markup, highlight=False)
+    Console(file=buffer, soft_wrap=True, markup=False, emoji=False).print(styled(*parts))
     return buffer.getvalue()
 
 
-def assert_printed_as_rich_would(markup: str, plain: str) -> None:
-    try:
-        expected = rich_would_print(markup)
-    except MarkupError:  # Rich refuses this text (a name holding "[/red]"): so must we
-        with pytest.raises(MarkupError):
-            print_markup(markup, plain)
-        return
+def assert_printed_as_rich_would(*parts: Part) -> None:
+    expected = rich_would_print(parts)
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        print_markup(markup, plain)
+        print_styled(*parts)
     assert buffer.getvalue() == expected
 
 
@@ -133,14 +128,22 @@ def assert_printed_as_rich_would(markup: str, plain: str) -> None:
     ["P00000010", "a b", "x:smile:y", "[bold]x", "a[/red]", "emoji :thumbs_up: here", "é\tz"],
 )
 def test_a_check_line_is_what_rich_would_print(subject: str) -> None:
-    plain = f"DENY {subject} air_travel reasons: SPC-DEBTOR; eligible again on 2036-04-25"
-    assert_printed_as_rich_would(f"[red]DENY[/red]{plain[4:]}", plain)
+    line = f" {subject} air_travel reasons: SPC-DEBTOR; eligible again on 2036-04-25"
+    assert_printed_as_rich_would(("DENY", "red"), line)
+    # and it is the subject as written: nothing is read as markup or an emoji code
+    assert_printed_as_rich_would(subject)
+    if subject.isprintable():
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            print_styled(("DENY", "red"), line)
+        assert buffer.getvalue() == f"DENY{line}\n"
 
 
 @given(st.text(st.characters(codec="utf-8"), max_size=20))
 def test_any_subject_prints_as_rich_would(subject: str) -> None:
-    plain = f"ALLOW {subject} air_travel under p@1 (sha256 abc)"
-    assert_printed_as_rich_would(f"[green]ALLOW[/green]{plain[5:]}", plain)
+    assert_printed_as_rich_would(
+        ("ALLOW", "green"), f" {subject} air_travel under p@1 (sha256 abc)"
+    )
 
 
 def test_version_reads_no_package_metadata() -> None:

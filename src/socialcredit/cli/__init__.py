@@ -15,12 +15,17 @@ import sys
 # before any command module imports NumPy; an explicit setting by the caller wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+from typing import TYPE_CHECKING
+
 import typer
 
 # importing the command modules registers their commands on ``app``
 from socialcredit.cli import export, ingest, policy, read, setup, subjects  # noqa: F401
-from socialcredit.cli.common import PipeClosed, app, err
+from socialcredit.cli.common import PipeClosed, app, err, styled
 from socialcredit.errors import SocialCreditError
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 
 def run(args: list[str] | None = None) -> int:
@@ -39,25 +44,26 @@ def run(args: list[str] | None = None) -> int:
         if show is not None:
             show()
         else:
-            err.print(f"[red]error:[/red] {exc.format_message()}", highlight=False)
+            err.print(_error(exc.format_message()))
         return int(exc.exit_code)
     except typer.Abort:
         err.print("aborted")
         return 1
     except SocialCreditError as exc:
-        from rich.markup import escape
-
         # a PolicyError carries every problem found, each with its file, line and field
         problems = getattr(exc, "problems", None) or [exc.message]
         for p in problems:
-            err.print(f"[red]error:[/red] {escape(str(p))}", highlight=False)
+            err.print(_error(str(p)))
         return exc.exit_code
     except OSError as exc:
-        from rich.markup import escape
-
         # a file or directory named on the command line that cannot be read or written
-        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        err.print(_error(str(exc)))
         return 2
+
+
+def _error(message: str) -> Text:
+    """``error: MESSAGE``, the message printed as written (it quotes data and file names)."""
+    return styled(("error:", "red"), " ", message)
 
 
 def _pipe_closed() -> int:

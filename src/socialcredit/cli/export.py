@@ -18,6 +18,7 @@ from socialcredit.cli.common import (
     out,
     parse_at,
     progress_bar,
+    styled,
 )
 from socialcredit.cli.tables import help_text
 
@@ -91,7 +92,7 @@ def export(
             count, label = _standings(open_engine(ledger, policy), t, output, kind)
     where = "standard output" if output == "-" else output
     summary = f"wrote {count:,} {what} to {where} ({kind}){label}"
-    (err if output == "-" else out).print(summary, highlight=False)
+    (err if output == "-" else out).print(styled(summary))
 
 
 def _records(ledger: Ledger, output: str, kind: str) -> int:

@@ -17,6 +17,7 @@ from socialcredit.cli.common import (
     out,
     print_json,
     progress_bar,
+    styled,
 )
 
 if TYPE_CHECKING:
@@ -120,23 +121,23 @@ def _report(result: IngestResult) -> None:
         f"skipped (blank) {result.skipped:,}",
         highlight=False,
     )
-    _lines("[red]rejected:[/red]", result.problems)
-    _lines("[red]conflict:[/red]", result.conflict_lines)
-    _lines("[yellow]no effect:[/yellow]", result.no_effect_lines)
+    _lines(("rejected:", "red"), result.problems)
+    _lines(("conflict:", "red"), result.conflict_lines)
+    _lines(("no effect:", "yellow"), result.no_effect_lines)
     if result.trimmed_lines:
         shown = ", ".join(str(n) for n in result.trimmed_lines[:10])
         more = f" and {result.trimmed - 10:,} more" if result.trimmed > 10 else ""
         err.print(
-            f"[yellow]notice:[/yellow] trimmed surrounding spaces from fields on "
-            f"{result.trimmed:,} line{'s' if result.trimmed != 1 else ''} ({shown}{more})",
-            highlight=False,
+            styled(
+                ("notice:", "yellow"),
+                f" trimmed surrounding spaces from fields on {result.trimmed:,} "
+                f"line{'s' if result.trimmed != 1 else ''} ({shown}{more})",
+            )
         )
 
 
-def _lines(label: str, found: list[IngestProblem]) -> None:
-    from rich.markup import escape
-
+def _lines(label: tuple[str, str], found: list[IngestProblem]) -> None:
     for problem in found[:SHOWN]:
-        err.print(f"{label} {escape(str(problem))}", highlight=False)
+        err.print(styled(label, " ", str(problem)))
     if len(found) > SHOWN:
         err.print(f"… and {len(found) - SHOWN:,} more (use --json for all)", highlight=False)

@@ -16,6 +16,7 @@ from socialcredit.cli.common import (
     out,
     policy_app,
     print_json,
+    styled,
 )
 from socialcredit.cli.setup import activate
 from socialcredit.cli.tables import help_text
@@ -55,8 +56,6 @@ def policy_validate(
     as_json: JsonOption = False,
 ) -> None:
     """Check policy files; print every problem with file, line and field."""
-    from rich.markup import escape
-
     from socialcredit.policy import PolicyError, load_policy
 
     results = []
@@ -74,8 +73,9 @@ def policy_validate(
             )
             if not as_json:
                 out.print(
-                    f"[green]ok[/green] {path}: {loaded.label} (sha256 {loaded.content_hash})",
-                    highlight=False,
+                    styled(
+                        ("ok", "green"), f" {path}: {loaded.label} (sha256 {loaded.content_hash})"
+                    )
                 )
         except PolicyError as exc:
             failed = True
@@ -90,7 +90,7 @@ def policy_validate(
             )
             if not as_json:
                 for p in exc.problems:
-                    err.print(f"[red]error:[/red] {escape(str(p))}", highlight=False)
+                    err.print(styled(("error:", "red"), " ", str(p)))
     if as_json:
         print_json(results)
     if failed:
@@ -158,9 +158,9 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
 
     p = cp.policy
     out.print(Text(f"{p.meta.title} — {p.label()}", style="bold"))
-    out.print(f"sha256 {cp.loaded.content_hash}", highlight=False)
+    out.print(styled(f"sha256 {cp.loaded.content_hash}"))
     if activated is not None:
-        out.print(f"active: ledger policy version {activated}", highlight=False)
+        out.print(styled(f"active: ledger policy version {activated}"))
     if p.meta.description:
         out.print(Text(p.meta.description.strip()))
     grades = ", ".join(

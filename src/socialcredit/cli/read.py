@@ -21,7 +21,8 @@ from socialcredit.cli.common import (
     out,
     parse_at,
     print_json,
-    print_markup,
+    print_styled,
+    styled,
 )
 from socialcredit.timeutil import to_date
 
@@ -50,16 +51,22 @@ def score(
         print_json(st.to_json())
         return
     out.print(
-        f"[bold]{st.subject}[/bold] ({st.kind}) on {to_date(st.at)} under "
-        f"{_under(st.policy_version, st.policy_hash)}: "
-        f"score [bold]{st.score:g}[/bold], grade [bold]{st.grade}[/bold]",
-        highlight=False,
+        styled(
+            (st.subject, "bold"),
+            f" ({st.kind}) on {to_date(st.at)} under "
+            f"{_under(st.policy_version, st.policy_hash)}: score ",
+            (f"{st.score:g}", "bold"),
+            ", grade ",
+            (st.grade, "bold"),
+        )
     )
     for m in st.lists:
         out.print(
-            f"  on {m.kind} list [bold]{m.name}[/bold] since {to_date(m.since)} "
-            f"until {to_date(m.until) or 'no end in sight'}",
-            highlight=False,
+            styled(
+                f"  on {m.kind} list ",
+                (m.name, "bold"),
+                f" since {to_date(m.since)} until {to_date(m.until) or 'no end in sight'}",
+            )
         )
     from socialcredit.cli.tables import print_table
 
@@ -168,8 +175,7 @@ def check(
     if not decision.known:
         line += " (no entries about this subject)"
     line += f" under {_under(decision.policy_version, decision.policy_hash)}"
-    word = decision.decision.upper()
-    print_markup(f"[{colour}]{word}[/{colour}]{line}", word + line)
+    print_styled((decision.decision.upper(), colour), line)
 
 
 @app.command()
@@ -201,15 +207,15 @@ def explain(
         return
     if not explanations:
         out.print(
-            f"{subject}: score {st.score:g}, grade {st.grade}; no measure is in force under "
-            f"{_under(st.policy_version, st.policy_hash)}.",
-            highlight=False,
+            styled(
+                f"{subject}: score {st.score:g}, grade {st.grade}; no measure is in force "
+                f"under {_under(st.policy_version, st.policy_hash)}."
+            )
         )
     for e in explanations:
-        out.print(f"[bold]{subject} — {e.decision.service}[/bold]")
-        out.print(e.text, highlight=False)
+        out.print(styled((f"{subject} — {e.decision.service}", "bold")))
+        out.print(styled(e.text))
         out.print(
-            f"(policy {e.standing.policy_version}, sha256 {e.standing.policy_hash[:12]})",
-            highlight=False,
+            styled(f"(policy {e.standing.policy_version}, sha256 {e.standing.policy_hash[:12]})")
         )
         out.print()

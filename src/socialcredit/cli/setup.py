@@ -15,6 +15,7 @@ from socialcredit.cli.common import (
     open_ledger,
     out,
     progress_bar,
+    styled,
 )
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def init(
     # an unreadable or invalid policy stops here, before a database is created
     loaded = load_policy(policy) if policy is not None else None
     with open_ledger(db, create=True) as ledger:
-        out.print(f"database ready: {ledger.url}")
+        out.print(styled(f"database ready: {ledger.url}"))
         if loaded is not None:
             _activate(ledger, loaded, None)
 
@@ -59,9 +60,10 @@ def _activate(ledger: Ledger, loaded: LoadedPolicy, by: str | None) -> None:
     from socialcredit.timeutil import to_iso
 
     out.print(
-        f"active policy: {loaded.label} (ledger version {pv.version}, sha256 "
-        f"{loaded.short_hash}), in force from {to_iso(pv.activated_at)}",
-        highlight=False,
+        styled(
+            f"active policy: {loaded.label} (ledger version {pv.version}, sha256 "
+            f"{loaded.short_hash}), in force from {to_iso(pv.activated_at)}"
+        )
     )
 
 

@@ -21,6 +21,7 @@ from socialcredit.cli.common import (
     out,
     parse_at,
     print_json,
+    styled,
 )
 from socialcredit.cli.tables import help_text
 
@@ -176,9 +177,9 @@ def subjects(
     from socialcredit.cli.tables import print_table
 
     out.print(
-        f"as of {to_iso(bulk.at)} under {cp.version_label} (sha256 {cp.loaded.content_hash})",
-        highlight=False,
-        markup=False,
+        styled(
+            f"as of {to_iso(bulk.at)} under {cp.version_label} (sha256 {cp.loaded.content_hash})"
+        )
     )
     shown = f"{offset + 1}-{offset + len(rows)}" if rows else "none"
     # the lists a subject is on, then the reasons that are not one of those lists (a

@@ -74,9 +74,9 @@ def print_table(
     elif total:
         for i, want in enumerate(wants):
             widths[i] += want * spare // total
-    table = Table(title=title)
+    table = Table(title=Text(title, style="table.title"))
     for header, width in zip(headers, widths, strict=True):
-        table.add_column(header, width=width, overflow="fold")
+        table.add_column(Text(header), width=width, overflow="fold")
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))
     console.print(table)
