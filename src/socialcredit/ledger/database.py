@@ -7,11 +7,12 @@ PostgreSQL): reads of a SQLite file go through ``SqliteConnections`` (the standa
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 DEFAULT_URL = "sqlite:///socialcredit.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file (an empty file is a new database)."""
 
 log = logging.getLogger("socialcredit.ledger")
 
@@ -32,7 +35,12 @@ class LedgerError(StorageError, RuntimeError):
 
 
 def normalise_url(url: str | None) -> str:
-    """A SQLAlchemy URL from a URL, a file path, or ``SOCIALCREDIT_DB`` / the default."""
+    """A SQLAlchemy URL from a URL, a file path, or ``SOCIALCREDIT_DB`` / the default.
+
+    An empty ``url`` (as opposed to None) raises ``LedgerError``: it names no database.
+    """
+    if url is not None and not url.strip():
+        raise LedgerError("the database is empty: give a SQLite file path or a database URL")
     url = url or os.environ.get("SOCIALCREDIT_DB") or DEFAULT_URL
     if "://" not in url:
         return f"sqlite:///{url}"
@@ -56,6 +64,75 @@ def sqlite_path(url: str) -> str | None:
     return path
 
 
+@functools.cache
+def schema_versions() -> tuple[str, ...]:
+    """The schema versions (Alembic revisions) this program knows, oldest first; the last is
+    the newest, which ``upgrade`` migrates to.
+
+    Read from the names of the migration scripts (``0004_….py`` is revision ``0004``; a test
+    checks every script's revision against its name), so checking a database's version
+    imports neither Alembic nor SQLAlchemy.
+    """
+    names = os.listdir(MIGRATIONS / "versions")
+    return tuple(sorted(n.split("_", 1)[0] for n in names if n.endswith(".py") and n[:4].isdigit()))
+
+
+def version_problem(versions: Sequence[str], shown: str) -> str | None:
+    """What is wrong with a database whose ``alembic_version`` table holds ``versions``, for
+    a command that uses it as it is (None: it is at this program's newest schema)."""
+    known = schema_versions()
+    newer = [v for v in versions if v not in known]
+    if newer:
+        return (
+            f"this database ({shown}) was created by a newer socialcredit "
+            f"(schema {', '.join(newer)}); upgrade socialcredit"
+        )
+    if not versions:
+        return f"{shown} is not an initialised ledger (it has no schema version); {_init(shown)}"
+    if list(versions) != [known[-1]]:
+        return (
+            f"{shown} has schema {', '.join(versions)}, older than this socialcredit's "
+            f"({known[-1]}); `socialcredit init --db {shown}` upgrades it"
+        )
+    return None
+
+
+def _init(shown: str) -> str:
+    return f"`socialcredit init --db {shown}` creates a ledger there"
+
+
+def sqlite_file_problem(path: str, create: bool) -> str | None:
+    """What stops ``path`` from being used as a SQLite ledger file, or None.
+
+    A directory, a file that is not an SQLite database (checked by its first bytes: a CSV,
+    a text file), and, unless ``create``, a file that does not exist (a read never creates
+    one: a mistyped path is reported, not made); with ``create``, a missing directory.
+    """
+    file = Path(path)
+    if file.is_dir():
+        return f"{path} is a directory, not a socialcredit database"
+    if not file.exists():
+        parent = file.absolute().parent
+        if not parent.is_dir():
+            return f"cannot create the database {path}: the directory {parent} does not exist"
+        if not create:
+            return f"{path} does not exist: there is no database there; {_init(path)}"
+        return None
+    try:
+        with file.open("rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        return f"cannot read the database {path}: {exc.strerror or exc}"
+    if head and head != SQLITE_MAGIC:
+        return f"{path} is not a socialcredit database (not an SQLite file)"
+    return None
+
+
+def _one_line(reason: object) -> str:
+    """A driver's message on one line (psycopg's span several, with tabs)."""
+    return " ".join(str(reason).split())
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA page_size=16384")  # only takes effect on a new, empty database
@@ -73,59 +150,200 @@ def open_engine(url: str | None) -> Engine:
     Raises ``LedgerError`` when the URL cannot be used (bad form, missing driver).
     """
     from sqlalchemy import create_engine, event
-    from sqlalchemy.exc import ArgumentError
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     full = normalise_url(url)
     try:
+        shown = make_url(full).render_as_string(hide_password=True)
+    except ArgumentError:
+        raise LedgerError(
+            f"cannot use {url!r} as a database: give a SQLite file path or a URL such as "
+            "sqlite:///ledger.db or postgresql://host/dbname"
+        ) from None
+    try:
         engine = create_engine(full)
+    except NoSuchModuleError:
+        scheme = full.split("://", 1)[0]
+        raise LedgerError(
+            f"cannot use database URL {shown!r}: unknown kind of database {scheme!r} (give a "
+            "SQLite file path, sqlite:///PATH or postgresql://HOST/DBNAME)"
+        ) from None
     except (ArgumentError, ImportError) as exc:
-        raise LedgerError(f"cannot use database URL {full!r}: {exc}") from None
+        raise LedgerError(f"cannot use database URL {shown!r}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
 def upgrade(engine: Engine, shown_url: str) -> None:
-    """Create the schema or migrate it to the newest version (idempotent)."""
+    """Create the schema or migrate it to the newest version (idempotent), all or nothing.
+
+    Every migration step runs in one transaction (DDL is transactional in SQLite and
+    PostgreSQL), so an ``init`` that is killed half-way leaves the database as it was; a
+    SQLite file left half-made by an older version's interrupted ``init`` (ledger tables, all
+    empty, and no schema version) is made again. Raises ``LedgerError`` for a database of a
+    newer socialcredit, a file that is not an SQLite database, or a database that cannot be
+    reached (saying what failed).
+    """
     from alembic import command  # only migrating needs alembic
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy.exc import DatabaseError
 
+    path = _sqlite_file(engine)
+    if path is not None:
+        problem = sqlite_file_problem(path, create=True)
+        if problem:
+            raise LedgerError(problem)
+        shown_url = path
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    try:
-        with engine.begin() as conn:
-            before = MigrationContext.configure(conn).get_current_revision()
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
-            after = MigrationContext.configure(conn).get_current_revision()
-    except DatabaseError as exc:  # incl. OperationalError; also a file that is no database
-        raise LedgerError(f"cannot open the database {shown_url}: {exc.orig}") from None
+    with _connect(engine, shown_url) as conn:
+        try:
+            with _migration_transaction(conn):
+                before = MigrationContext.configure(conn).get_current_heads()
+                newer = [v for v in before if v not in schema_versions()]
+                if newer:
+                    raise LedgerError(str(version_problem(before, shown_url)))
+                if not before and path is not None:
+                    _remake_half_made(conn, shown_url)
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+                after = MigrationContext.configure(conn).get_current_heads()
+        except DatabaseError as exc:  # incl. OperationalError (a locked file, a full disk)
+            reason = _one_line(exc.orig)
+            raise LedgerError(f"cannot migrate the database {shown_url}: {reason}") from None
+    was, now = ",".join(before) or "(none)", ",".join(after)
     if before != after:
-        log.info("migrated %s from schema %s to %s", shown_url, before or "(none)", after)
+        log.info("migrated %s from schema %s to %s", shown_url, was, now)
     else:
-        log.debug("schema of %s is current (%s)", shown_url, after)
+        log.debug("schema of %s is current (%s)", shown_url, now)
+
+
+def _sqlite_file(engine: Engine) -> str | None:
+    """The file of a SQLite engine's database (None: another database, or in memory)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # a SQLite URI filename: let SQLite read it
+        return None
+    return database
+
+
+@contextmanager
+def _connect(engine: Engine, shown_url: str) -> Iterator[Any]:
+    """A connection of ``engine``; one that cannot be made raises ``LedgerError`` saying
+    where it tried (host and port) and the driver's reason, not advice to run ``init``."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        conn = engine.connect()
+    except DBAPIError as exc:
+        raise LedgerError(_connection_failure(engine, shown_url, exc.orig)) from None
+    with conn:
+        yield conn
+
+
+def _connection_failure(engine: Engine, shown_url: str, reason: object) -> str:
+    url = engine.url
+    if engine.dialect.name == "sqlite":
+        return f"cannot open the database {shown_url}: {_one_line(reason)}"
+    kind = {"postgresql": "PostgreSQL"}.get(engine.dialect.name, engine.dialect.name)
+    where = f"{url.host or 'the local socket'}:{url.port or 'default port'}"
+    name = f", database {url.database}" if url.database else ""
+    return (
+        f"cannot connect to the database {shown_url} ({kind} at {where}{name}): {_one_line(reason)}"
+    )
+
+
+@contextmanager
+def _migration_transaction(conn: Any) -> Iterator[None]:
+    """One transaction around a whole migration, DDL included.
+
+    pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so by default every
+    CREATE TABLE would commit on its own: a killed ``init`` would leave tables without a
+    schema version. Here the driver's own transaction handling is off and ``BEGIN
+    IMMEDIATE`` (which also makes a second ``init`` wait for this one) opens the
+    transaction that SQLAlchemy commits or rolls back.
+    """
+    if conn.dialect.name != "sqlite":
+        with conn.begin():
+            yield
+        return
+    dbapi = conn.connection.dbapi_connection
+    saved = dbapi.isolation_level
+    dbapi.isolation_level = None
+    try:
+        with conn.begin():
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            yield
+    finally:
+        dbapi.isolation_level = saved
+
+
+def _remake_half_made(conn: Any, shown_url: str) -> None:
+    """In a SQLite file without a schema version: drop the ledger's tables if an interrupted
+    ``init`` of an older version left them there empty; refuse if any holds a row."""
+    from sqlalchemy import inspect
+
+    from socialcredit.ledger.schema import metadata
+
+    present = set(inspect(conn).get_table_names())
+    ours = [t for t in metadata.sorted_tables if t.name in present]
+    if not ours:
+        return
+    full = [
+        t.name for t in ours if conn.exec_driver_sql(f'SELECT 1 FROM "{t.name}" LIMIT 1').first()
+    ]
+    if full:
+        raise LedgerError(
+            f"{shown_url} holds ledger tables with rows ({', '.join(full)}) but no schema "
+            "version: it was not made by `socialcredit init`; nothing was changed"
+        )
+    log.warning(
+        "%s holds empty ledger tables but no schema version (an interrupted init): making them again",
+        shown_url,
+    )
+    for table in reversed(ours):
+        conn.exec_driver_sql(f'DROP TABLE "{table.name}"')
 
 
 def check_schema(engine: Engine, shown_url: str) -> None:
-    """Raise ``LedgerError`` unless the database holds a ledger's tables."""
-    from sqlalchemy import text
+    """Raise ``LedgerError`` unless the database holds a ledger at this program's schema
+    version (see ``version_problem``; a newer one is refused: upgrade socialcredit)."""
     from sqlalchemy.exc import DatabaseError
 
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1 FROM entries LIMIT 1"))
-    except DatabaseError as exc:  # incl. OperationalError; also a file that is no database
-        raise LedgerError(
-            f"{shown_url} is not an initialised ledger ({exc.orig}); run `socialcredit init`"
-        ) from None
+    path = _sqlite_file(engine)
+    if path is not None:
+        problem = sqlite_file_problem(path, create=False)
+        if problem:
+            raise LedgerError(problem)
+        shown_url = path
+    with _connect(engine, shown_url) as conn:
+        try:
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+        except DatabaseError as exc:  # incl. OperationalError
+            if not _no_such_table(exc.orig):
+                reason = _one_line(exc.orig)
+                raise LedgerError(f"cannot read the database {shown_url}: {reason}") from None
+            rows = []
+    problem = version_problem([r[0] for r in rows], shown_url)
+    if problem:
+        raise LedgerError(problem)
+
+
+def _no_such_table(exc: object) -> bool:
+    """Whether a driver's error says a table is missing (SQLite, PostgreSQL)."""
+    text = str(exc)
+    return "no such table" in text or ("does not exist" in text and "relation" in text)
 
 
 class SqliteConnections:
     """DBAPI connections to one SQLite file for reading, without SQLAlchemy.
 
-    A file that does not exist is not created (the schema check reports it). Each has the ledger's settings (``_sqlite_pragmas``, as the engine's connections) and runs
+    A file that does not exist is not created (the schema check reports it). Each has the
+    ledger's settings (``_sqlite_pragmas``, as the engine's connections) and runs
     in autocommit mode: a read sees everything committed when it starts. Connections are
     reused (any thread may take an idle one) until ``close``.
     """
@@ -163,15 +381,23 @@ class SqliteConnections:
         with self._lock:
             self._idle.append(conn)
 
-    def check_schema(self, shown_url: str) -> None:
-        """Raise ``LedgerError`` unless the file holds a ledger's tables (see ``check_schema``)."""
+    def check_schema(self) -> None:
+        """Raise ``LedgerError`` unless the file holds a ledger at this program's schema
+        version (see ``check_schema``): a missing file, a directory, a file that is not an
+        SQLite database, a database of a newer socialcredit are each refused, saying so."""
+        problem = sqlite_file_problem(self.path, create=False)
+        if problem:
+            raise LedgerError(problem)
         try:
             with self.connection() as conn:
-                conn.execute("SELECT 1 FROM entries LIMIT 1").fetchall()
-        except sqlite3.DatabaseError as exc:  # incl. OperationalError; a file that is no database
-            raise LedgerError(
-                f"{shown_url} is not an initialised ledger ({exc}); run `socialcredit init`"
-            ) from None
+                rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        except sqlite3.DatabaseError as exc:  # incl. OperationalError
+            if not _no_such_table(exc):
+                raise LedgerError(f"cannot read the database {self.path}: {exc}") from None
+            rows = []
+        problem = version_problem([r[0] for r in rows], self.path)
+        if problem:
+            raise LedgerError(problem)
 
     def close(self) -> None:
         """Close the idle connections (one in use is closed when given back, not reused)."""

@@ -116,7 +116,7 @@ class Ledger:
     def _check(self) -> None:
         if not self._checked:
             if self._sqlite is not None:
-                self._sqlite.check_schema(self.url)
+                self._sqlite.check_schema()
             else:
                 database.check_schema(self.engine, self.url)
             self._checked = True
