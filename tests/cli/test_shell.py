@@ -198,7 +198,7 @@ def test_a_file_that_is_no_database_is_one_line(
     text.write_text("not a database, just words\n" * 100)
     for args in (["score", "x"], ["init"], ["policy", "history"]):
         code, _, err = call(capsys, *args, "--db", str(text))
-        assert code == 2 and "not a database" in err and "Traceback" not in err, args
+        assert code == 2 and "not a socialcredit database" in err and "Traceback" not in err, args
         assert len(err.strip().splitlines()) == 1
 
 
