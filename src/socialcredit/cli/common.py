@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -260,8 +261,41 @@ def open_engine(ledger: Ledger, policy: str | None) -> Engine:
 
 
 def print_json(data: Any) -> None:
-    """``data`` as indented JSON on stdout (not through Rich: no wrapping, no markup)."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """``data`` as indented JSON on stdout (not through Rich: no wrapping, no markup).
+
+    JSON has no NaN or infinity: data holding one is an error (``CliError``, naming where)
+    and nothing is printed. Policies bound every number (``MAX_POINTS``) so that scores
+    stay finite; this is the last guard, never a way to print invalid JSON.
+    """
+    try:
+        text = json.dumps(data, indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:
+        where = _not_finite(data, "") or "a value"
+        raise CliError(
+            f"the answer holds a number that is not finite ({where}), which JSON cannot "
+            "carry; nothing was printed"
+        ) from None
+    sys.stdout.write(text + "\n")
+
+
+def _not_finite(data: Any, here: str) -> str | None:
+    """Where in ``data`` the first NaN or infinity is, as ``field.list[0]``; None if nowhere."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return f"{here or 'the answer'} is {data}"
+    items = (
+        data.items()
+        if isinstance(data, dict)
+        else enumerate(data)
+        if isinstance(data, list | tuple)
+        else ()
+    )
+    for key, value in items:
+        found = _not_finite(
+            value, f"{here}[{key}]" if isinstance(key, int) else f"{here}.{key}".lstrip(".")
+        )
+        if found:
+            return found
+    return None
 
 
 def progress_bar() -> Progress:

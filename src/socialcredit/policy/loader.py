@@ -65,10 +65,52 @@ def content_hash(policy: Policy) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+MAX_NESTING = 64
+"""How deep a policy's YAML may nest: every mapping and list is a level, the document's top
+mapping level 1. Real policies use about 10; the limit keeps parsing, validation and
+evaluation (which recurse) far from Python's recursion limit."""
+
+
 class _AliasError(ValueError):
     def __init__(self, line: int) -> None:
         super().__init__(line)
         self.line = line
+
+
+def _structure_problem(text: str) -> tuple[int, str] | None:
+    """The first line where ``text`` nests deeper than ``MAX_NESTING`` or uses a mapping or
+    list as a key, with what is wrong; None when neither happens (or the YAML is invalid:
+    parsing it again reports that).
+
+    It reads the parser's events, which PyYAML produces without recursion, so it runs before
+    anything that recurses (composing nodes, building objects, validating) sees the text.
+    """
+    # one entry per open collection: for a mapping, whether its next node is a key
+    open_: list[bool | None] = []
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1 if event.start_mark is not None else 1
+            is_node = isinstance(event, yaml.NodeEvent)
+            if is_node and open_ and open_[-1] is not None:
+                if open_[-1] and not isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
+                    return (
+                        line,
+                        "a mapping or list used as a key (`? [a, b]`); keys are plain names",
+                    )
+                open_[-1] = not open_[-1]
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                if len(open_) >= MAX_NESTING:
+                    return (
+                        line,
+                        f"nested more than {MAX_NESTING} levels deep (each mapping and list is a "
+                        "level); a policy needs far fewer",
+                    )
+                open_.append(True if isinstance(event, yaml.MappingStartEvent) else None)
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                open_.pop()
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -149,9 +191,23 @@ def parse_policy(text: str, source: str = "<policy>") -> LoadedPolicy:
     """Validate policy text; raise ``PolicyError`` listing every problem with line and field path.
 
     Every independent problem is reported in one run, in line order: field problems (types,
-    durations, unknown fields) and reference problems (undeclared names) together.
+    durations, unknown fields) and reference problems (undeclared names) together. Text
+    nested deeper than ``MAX_NESTING`` or with a mapping or list as a key is one problem, at
+    its line; nothing else is ever raised.
     """
+    try:
+        return _parse_policy(text, source)
+    except RecursionError:  # not reached within MAX_NESTING; a clear error all the same
+        raise PolicyError(
+            [PolicyProblem(source, None, "", f"nested too deeply (at most {MAX_NESTING} levels)")]
+        ) from None
+
+
+def _parse_policy(text: str, source: str) -> LoadedPolicy:
     lines: dict[Path, int] = {}
+    structure = _structure_problem(text)
+    if structure is not None:
+        raise PolicyError([PolicyProblem(source, structure[0], "", structure[1])])
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         if root is not None:

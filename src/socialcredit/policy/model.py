@@ -24,6 +24,25 @@ from socialcredit.timeutil import YEAR, TimeFormatError, parse_duration
 
 MAX_DURATION = 1000 * YEAR  # beyond any rule's horizon, and far inside int64
 
+MAX_POINTS = 1_000_000_000
+"""The largest magnitude of any number in a policy's scoring (points, base, min, max, grade
+floors, score conditions) and of a records condition's count. Real policies use thousands;
+a score sums a base and the points of a subject's records, so even a billion records at the
+limit stay near 1e18, far inside a float (1.8e308): no sum overflows to infinity."""
+
+
+def _within_points_range(value: Any) -> Any:
+    # an integer too large for a float would otherwise be "not a valid number"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_POINTS:
+        raise ValueError(f"Input should be between -{MAX_POINTS} and {MAX_POINTS}")
+    return value
+
+
+Number = Annotated[
+    float, Field(ge=-MAX_POINTS, le=MAX_POINTS), BeforeValidator(_within_points_range)
+]
+"""A finite number in [-MAX_POINTS, MAX_POINTS]."""
+
 
 def _duration(value: Any) -> Any:
     if isinstance(value, str):
@@ -147,9 +166,9 @@ class PointsScore(_Strict):
     """Score = base + the points of every active record (decayed where declared), clamped."""
 
     form: Literal["points"] = "points"
-    base: float = 0
-    min: float | None = None
-    max: float | None = None
+    base: Number = 0
+    min: Number | None = None
+    max: Number | None = None
 
     @model_validator(mode="after")
     def _bounds(self) -> PointsScore:
@@ -165,7 +184,7 @@ class Grade(_Strict):
     """One grade band: scores at or above ``at_least`` (down to the next band) get ``name``."""
 
     name: str = Field(min_length=1, max_length=20)
-    at_least: float | None = None
+    at_least: Number | None = None
     description: str = ""
 
 
@@ -173,7 +192,7 @@ class RecordType(_Strict):
     """A kind of record a source may submit, and what it does to a subject's standing."""
 
     description: str = ""
-    points: float = 0
+    points: Number = 0
     expires_after: OptionalDuration = Field(
         description="How long a record counts, from when it occurred; 'never' must be explicit."
     )
@@ -203,7 +222,7 @@ class RecordCondition(_Strict):
     type: Name | None = None
     types: list[Name] | None = None
     category: Category | None = None
-    at_least: int = Field(1, ge=1, strict=False)  # 2.0 is a count, as in JSON Schema
+    at_least: int = Field(1, ge=1, le=MAX_POINTS, strict=False)  # 2.0 is a count, as in JSON Schema
     unresolved: bool = Field(False, description="Count only records not (yet) resolved.")
     within: Duration | None = Field(None, description="Count only records this recent.")
 
@@ -234,8 +253,8 @@ class Predicate(_Strict):
     any_: list[Predicate] | None = Field(None, alias="any", min_length=1)
     not_: Predicate | None = Field(None, alias="not")
     records: RecordCondition | None = None
-    score_below: float | None = None
-    score_at_least: float | None = None
+    score_below: Number | None = None
+    score_at_least: Number | None = None
     grade_in: list[str] | None = Field(None, min_length=1)
     on_list: str | None = Field(None, alias="list")
 
@@ -247,7 +266,7 @@ class Predicate(_Strict):
             if len(keys) != 1:
                 allowed = "all, any, not, records, score_below, score_at_least, grade_in, list"
                 raise ValueError(
-                    f"a condition has exactly one of: {allowed}; got {sorted(keys) or 'none'}"
+                    f"a condition has exactly one of: {allowed}; got {sorted(map(str, keys)) or 'none'}"
                 )
         return data
 
