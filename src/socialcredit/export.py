@@ -6,15 +6,24 @@ seconds, stored with a millisecond unit: Parquet has none coarser) and lists and
 (``2026-06-01T00:00:00Z``) and lists are arrays; CSV has no list type, so a list is written
 as its items joined by ``;`` (an empty list as an empty field). Output goes to a file or, given
 ``-``, to standard output. This module imports pyarrow; nothing in the core does.
+
+A file is written whole or not at all: into a temporary file beside it, renamed over the
+name only once everything is written (a full disk or an error leaves no truncated file),
+and an existing file is replaced only when asked (``force``). The destination is checked,
+and the temporary file made, by ``Destination`` before anything is read or computed.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import stat
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Any, cast
 
 import numpy as np
@@ -227,27 +236,134 @@ class _KeepOpen(io.RawIOBase):
         super().close()
 
 
-@contextmanager
-def _open(path: str | Path) -> Iterator[IO[bytes]]:
-    if str(path) == STDOUT:
-        with _KeepOpen(sys.stdout.buffer) as out:
-            yield cast(IO[bytes], out)
-    else:
-        with Path(path).open("wb") as fh:
-            yield fh
+class Destination:
+    """Where an export goes, checked before anything is computed; a context manager.
+
+    Made from a path, ``-`` (standard output) and a format, it refuses at once what cannot
+    work: Parquet to a terminal, a directory, a missing or unwritable directory, an existing
+    file without ``force`` (``ExportError``, saying what to do). For a file, it makes the
+    temporary file that ``open`` writes into (in the same directory, so that the rename is
+    atomic); leaving the ``with`` block without a completed ``open`` removes it. A device
+    or a pipe (``/dev/stdout``, ``>(gzip > f)``) is written in place.
+    """
+
+    def __init__(self, path: str | Path, fmt: str, force: bool = False) -> None:
+        check_destination(path, fmt)
+        self.path = str(path)
+        self.fmt = fmt
+        self._temp: str | None = None
+        self._final: str | None = None  # the regular file the temporary file becomes
+        self._mode = 0o666 & ~_umask()
+        if self.path == STDOUT:
+            return
+        target = Path(self.path)
+        if target.is_dir():
+            raise ExportError(f"cannot write {self.path}: it is a directory")
+        if target.exists() and not target.is_file():  # a device or a pipe: written in place
+            if not os.access(target, os.W_OK):
+                raise ExportError(f"cannot write {self.path}: permission denied")
+            return
+        if target.exists():
+            if not force:
+                raise ExportError(
+                    f"{self.path} already exists: give --force to replace it, or another name"
+                )
+            self._mode = stat.S_IMODE(target.stat().st_mode)
+        final = Path(os.path.realpath(target))  # through a symbolic link: its target
+        folder = final.parent
+        if not folder.is_dir():
+            raise ExportError(f"cannot write {self.path}: the directory {folder} does not exist")
+        try:
+            fd, self._temp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=folder)
+        except OSError as exc:
+            raise ExportError(
+                f"cannot write {self.path}: cannot create a file in {folder} ({exc.strerror})"
+            ) from None
+        os.close(fd)
+        self._final = str(final)
+
+    def __enter__(self) -> Destination:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.discard()
+
+    def discard(self) -> None:
+        """Remove the temporary file, if it is still there (nothing was renamed)."""
+        if self._temp is not None:
+            temp, self._temp = self._temp, None
+            with suppress(FileNotFoundError):
+                os.unlink(temp)
+
+    @contextmanager
+    def open(self) -> Iterator[IO[bytes]]:
+        """The bytes to write, for a ``with`` block; when it ends without an error, the file
+        is complete (written, synced to disk, renamed over the name). An ``OSError`` (a full
+        disk) raises ``ExportError``: the file named is as it was before."""
+        if self.path == STDOUT:
+            with _KeepOpen(sys.stdout.buffer) as out:
+                yield cast(IO[bytes], out)
+            return
+        try:
+            if self._final is None:  # a device or a pipe
+                with Path(self.path).open("wb") as fh:
+                    yield fh
+                return
+            if self._temp is None:
+                raise ExportError(f"{self.path} was written already (a bug)")
+            with Path(self._temp).open("wb") as fh:
+                yield fh
+            _sync(self._temp)
+            os.chmod(self._temp, self._mode)
+            os.replace(self._temp, self._final)
+            self._temp = None
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            if self._final is None:  # a device or a pipe: what was written is gone
+                raise ExportError(f"cannot write {self.path}: {reason}") from None
+            kept = "is as it was" if Path(self._final).exists() else "was not made"
+            raise ExportError(f"cannot write {self.path}: {reason}; the file {kept}") from None
+        finally:
+            self.discard()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _sync(path: str) -> None:
+    """Flush ``path``'s data to the disk (its writer may have closed it already)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _destination(path: str | Path | Destination, fmt: str) -> Destination:
+    return path if isinstance(path, Destination) else Destination(path, fmt)
 
 
 def write_batches(
     batches: Iterable[pa.RecordBatch],
     schema: pa.Schema,
-    path: str | Path,
+    path: str | Path | Destination,
     fmt: str,
     progress: Progress | None = None,
 ) -> int:
-    """Write ``batches`` (of ``schema``) to ``path`` (or ``-``) as ``fmt``; returns the row count."""
-    check_destination(path, fmt)
+    """Write ``batches`` (of ``schema``) to ``path`` (or ``-``) as ``fmt``; returns the row count.
+
+    A path is a ``Destination`` that must not exist yet; the file appears only once whole.
+    """
     count = 0
-    with _open(path) as sink:
+    with _destination(path, fmt) as dest, dest.open() as sink:
         if fmt == "parquet":
             with pq.ParquetWriter(sink, schema) as pw:
                 for batch in batches:
@@ -280,9 +396,10 @@ def write_batches(
 
 
 def write_table(
-    table: pa.Table, path: str | Path, fmt: str, progress: Progress | None = None
+    table: pa.Table, path: str | Path | Destination, fmt: str, progress: Progress | None = None
 ) -> int:
-    """Write ``table`` to ``path`` (or ``-``) as ``fmt``; returns the row count."""
+    """Write ``table`` to ``path`` (or ``-``) as ``fmt``; returns the row count (see
+    ``write_batches``)."""
     return write_batches(table.to_batches(BATCH), table.schema, path, fmt, progress)
 
 
@@ -314,7 +431,7 @@ def _entry_batches(entries: Iterable[dict[str, Any]]) -> Iterator[pa.RecordBatch
 
 def write_entries(
     entries: Iterable[dict[str, Any]],
-    path: str | Path,
+    path: str | Path | Destination,
     fmt: str,
     progress: Progress | None = None,
 ) -> int:
@@ -322,13 +439,13 @@ def write_entries(
 
     JSON Lines is the ingestion format itself (export → ingest round-trips, only the fields
     each entry has). Parquet and CSV have one column per field of ``RECORDS_SCHEMA`` (empty
-    where an entry has no such field), times typed in Parquet.
+    where an entry has no such field), times typed in Parquet. A path is a ``Destination``
+    that must not exist yet; the file appears only once whole.
     """
     if fmt != "jsonl":
         return write_batches(_entry_batches(entries), RECORDS_SCHEMA, path, fmt, progress)
-    check_destination(path, fmt)
     count = 0
-    with _open(path) as sink:
+    with _destination(path, fmt) as dest, dest.open() as sink:
         for entry in entries:
             sink.write(orjson.dumps(entry) + b"\n")
             count += 1

@@ -24,6 +24,7 @@ from socialcredit.cli.tables import help_text
 
 if TYPE_CHECKING:
     from socialcredit.engine import Engine
+    from socialcredit.export import Destination
     from socialcredit.ledger import Ledger
 
 WHAT = ("records", "standings")
@@ -41,6 +42,9 @@ so a list is its items joined by ';'.
 records: the ledger's entries in the ingestion format (JSON Lines round-trips through
 `ingest`); in Parquet, times are UTC timestamps. The time and policy options apply to
 standings only.
+
+The file appears only once it is complete (a full disk or an error leaves no partial
+file); an existing file is replaced only with --force.
 
 -o - writes to standard output (JSON Lines unless --format says otherwise); Parquet is
 written there only with --format parquet and never to a terminal. A progress bar shows
@@ -75,37 +79,40 @@ def export(
             show_default="from the file name; jsonl for -",
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output file if it exists.")
+    ] = False,
 ) -> None:
     """Export entries or standings (see ``_HELP``)."""
-    from socialcredit.export import check_destination, format_for
+    from socialcredit.export import Destination, format_for
 
     if what not in WHAT:
         raise CliError(f"cannot export {what!r}: choose records or standings")
     kind = format_for(output, fmt)
-    check_destination(output, kind)
     t = parse_at(at)
-    with open_ledger(db) as ledger:
+    # the destination is checked (and its temporary file made) before anything is read
+    with Destination(output, kind, force) as dest, open_ledger(db) as ledger:
         if what == "records":
-            count = _records(ledger, output, kind)
+            count = _records(ledger, dest)
             label = ""
         else:
-            count, label = _standings(open_engine(ledger, policy), t, output, kind)
+            count, label = _standings(open_engine(ledger, policy), t, dest)
     where = "standard output" if output == "-" else output
     summary = f"wrote {count:,} {what} to {where} ({kind}){label}"
     (err if output == "-" else out).print(styled(summary))
 
 
-def _records(ledger: Ledger, output: str, kind: str) -> int:
+def _records(ledger: Ledger, dest: Destination) -> int:
     from socialcredit.export import write_entries
 
     with progress_bar() as progress:
         task = progress.add_task("exporting entries", total=None)
         return write_entries(
-            ledger.iter_entries(), output, kind, lambda n: progress.advance(task, n)
+            ledger.iter_entries(), dest, dest.fmt, lambda n: progress.advance(task, n)
         )
 
 
-def _standings(engine: Engine, t: int | None, output: str, kind: str) -> tuple[int, str]:
+def _standings(engine: Engine, t: int | None, dest: Destination) -> tuple[int, str]:
     from socialcredit.export import standings_table, write_table
 
     with err.status("scoring everyone…"):
@@ -113,6 +120,6 @@ def _standings(engine: Engine, t: int | None, output: str, kind: str) -> tuple[i
         table = standings_table(bulk)
     with progress_bar() as progress:
         task = progress.add_task("writing standings", total=table.num_rows)
-        count = write_table(table, output, kind, lambda n: progress.advance(task, n))
+        count = write_table(table, dest, dest.fmt, lambda n: progress.advance(task, n))
     cp = bulk.policy
     return count, f" under {cp.version_label} (sha256 {cp.loaded.content_hash[:12]})"
