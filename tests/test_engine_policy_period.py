@@ -78,7 +78,8 @@ def build(path: Path, activations: list[tuple[str, int]]) -> Ledger:
     ledger.upgrade()
     for text, when in activations:
         activate(ledger, text, when)
-    result = ledger.ingest_entries(ENTRIES, now=at("2026-07-01"))
+    # history: each entry counts from its own recorded_at
+    result = ledger.ingest_entries(ENTRIES, now=at("2026-07-01"), backfill=True)
     assert result.accepted == len(ENTRIES), result
     return ledger
 

@@ -2,7 +2,8 @@
 
 The ledger is built through the library so that the policy's activation time is known:
 china-scs.yaml is in force from 2026-01-01 (the CLI's own ``init``/``policy activate`` use
-the wall clock). Entries are ingested through the CLI.
+the wall clock). Entries are ingested through the CLI, as a backfill (history: each entry
+counts from its own recorded_at).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     activate(path, CHINA, IN_FORCE_FROM)
     data = tmp_path / "in.jsonl"
     data.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in ENTRIES))
-    code, out, _ = call(capsys, "ingest", str(data), "--db", path)
+    # history: the entries count from their own recorded_at
+    code, out, _ = call(capsys, "ingest", str(data), "--db", path, "--backfill")
     assert code == 0 and "accepted 3" in out
     return path

@@ -145,7 +145,7 @@ def build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     activate(path, CHINA, IN_FORCE_FROM)
     data = tmp_path / "standings.jsonl"
     data.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in ENTRIES))
-    code, out, err = call(capsys, "ingest", str(data), "--db", path)
+    code, out, err = call(capsys, "ingest", str(data), "--db", path, "--backfill")
     assert code == 0, err
     assert f"accepted {len(ENTRIES)}" in out
     return path

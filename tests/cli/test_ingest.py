@@ -52,7 +52,7 @@ def test_a_late_dispute_is_a_notice_not_a_rejection(
         "recorded_at": "2026-02-01",
     }
     data = _jsonl(tmp_path / "dispute.jsonl", [late])
-    code, out, err = call(capsys, "ingest", data, "--db", db)
+    code, out, err = call(capsys, "ingest", data, "--db", db, "--backfill")
     assert code == 0
     assert "accepted 1," in out
     assert (

@@ -142,7 +142,7 @@ def two_versions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
         '{"id": "d1", "source": "court", "subject": "wang", "type": "debt", '
         '"occurred_at": "2026-02-01", "recorded_at": "2026-02-01"}\n'
     )
-    assert call(capsys, "ingest", str(data), "--db", db)[0] == 0
+    assert call(capsys, "ingest", str(data), "--db", db, "--backfill")[0] == 0
     return db
 
 
@@ -284,7 +284,7 @@ def test_score_shows_a_rectified_record_once_and_an_annulled_one_as_annulled(
         )
         + "\n"
     )
-    assert call(capsys, "ingest", str(fixes), "--db", db)[0] == 0
+    assert call(capsys, "ingest", str(fixes), "--db", db, "--backfill")[0] == 0
     out = _score_in_a_pipe(db, "debtor", "--at", "2026-06-01")
     assert out.count("court/j1") == 1, out
     assert out.count("court/j2") == 1, out

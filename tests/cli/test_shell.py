@@ -90,7 +90,7 @@ def _ledger_with_long_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         )
         + b"\n"
     )
-    assert call(capsys, "ingest", str(data), "--db", db)[0] == 0
+    assert call(capsys, "ingest", str(data), "--db", db, "--backfill")[0] == 0
     return db
 
 

@@ -172,6 +172,7 @@ def test_disputes_without_effect_are_accepted_and_reported(ledger: Ledger) -> No
         ],
         rules=RULES,
         now=NOW,
+        backfill=True,  # history: the disputes count from their own recorded_at
     )
     assert (result.accepted, result.rejected, result.conflicts) == (5, 0, 0)
     notes = {n.line: n.message for n in result.no_effect_lines}
@@ -190,9 +191,12 @@ def test_disputes_without_effect_are_accepted_and_reported(ledger: Ledger) -> No
 
 
 def test_a_second_dispute_of_a_disputed_record_is_reported(ledger: Ledger) -> None:
-    ledger.ingest_entries([DEBT, dispute("d1", "2025-01-10")], rules=RULES, now=NOW)
+    ledger.ingest_entries([DEBT, dispute("d1", "2025-01-10")], rules=RULES, now=NOW, backfill=True)
     again = ledger.ingest_entries(
-        [dispute("d1", "2025-01-10"), dispute("d2", "2025-01-20")], rules=RULES, now=NOW
+        [dispute("d1", "2025-01-10"), dispute("d2", "2025-01-20")],
+        rules=RULES,
+        now=NOW,
+        backfill=True,
     )
     assert (again.accepted, again.duplicates) == (1, 1)
     assert [(n.line, n.message) for n in again.no_effect_lines] == [
@@ -203,7 +207,9 @@ def test_a_second_dispute_of_a_disputed_record_is_reported(ledger: Ledger) -> No
         )
     ]
     # re-ingesting the late one is a duplicate, not a new notice
-    third = ledger.ingest_entries([dispute("d2", "2025-01-20")], rules=RULES, now=NOW)
+    third = ledger.ingest_entries(
+        [dispute("d2", "2025-01-20")], rules=RULES, now=NOW, backfill=True
+    )
     assert (third.duplicates, third.no_effect) == (1, 0)
 
 

@@ -96,7 +96,8 @@ def test_ingest_and_read_back(ledger: Ledger, tmp_path: Path) -> None:
     i = list(cols.rec_id).index("1")
     assert cols.rec_subject[i] == alice
     assert cols.rec_occurred_at[i] == parse_timestamp("2025-01-01")
-    assert cols.rec_recorded_at[i] == parse_timestamp("2025-01-03")
+    # the time the ledger received it, not the line's recorded_at (the source's claim)
+    assert cols.rec_recorded_at[i] == NOW
     assert cols.rec_amount[i] == 5000
     j = list(cols.rec_id).index("2")
     assert cols.rec_recorded_at[j] == NOW  # no recorded_at: the ledger's clock
@@ -273,7 +274,7 @@ def test_export_then_ingest_round_trips(
     exported = list(ledger.iter_entries())
     fresh = Ledger.open(str(tmp_path / "copy.db"))
     fresh.upgrade()
-    result = fresh.ingest_entries(exported, now=NOW + 999)
+    result = fresh.ingest_entries(exported, now=NOW + 999, backfill=True)
     assert result.accepted == len(ENTRIES)
     _same(ledger.columns(), fresh.columns())
     fresh.close()
@@ -472,12 +473,14 @@ def test_fast_path_agrees_with_the_validator(obj: dict[str, Any], known: set[str
             e.subject,
             e.type,
             e.occurred_at,
-            e.recorded_at if gives_recorded else None,  # None: the writer stores `now`
+            None,  # the writer stores `now`: the time the ledger received it
             e.amount,
             e.evidence,
+            e.claimed_recorded_at,
             7,
         )
-        assert gives_recorded or e.recorded_at == NOW
+        assert e.recorded_at == NOW
+        assert (e.claimed_recorded_at is not None) == gives_recorded
 
 
 def test_fast_path_takes_plain_records() -> None:
@@ -624,7 +627,7 @@ def test_two_parsing_processes_agree_with_one(
         ledger.upgrade()
         monkeypatch.setattr(store_module, "PARALLEL_FROM_BYTES", 0 if parallel else 10**12)
         monkeypatch.setattr(prepare_module, "CHUNK", 300)
-        result = ledger.ingest_file(str(path), rules=rules, now=NOW)
+        result = ledger.ingest_file(str(path), rules=rules, now=NOW, backfill=True)
         stored = sorted(orjson.dumps(e, option=orjson.OPT_SORT_KEYS) for e in ledger.iter_entries())
         ledger.close()
         return result.to_json(), stored

@@ -55,6 +55,15 @@ def ingest(
             show_default="ISO 8601",
         ),
     ] = None,
+    backfill: Annotated[
+        bool,
+        typer.Option(
+            "--backfill",
+            help="Load history: keep each line's recorded_at as the time the ledger learned "
+            "the entry (the batch is recorded as a backfill, and answers about earlier times "
+            "say so).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Add records, corrections and relations to the ledger (idempotent on source and id).
@@ -69,6 +78,13 @@ def ingest(
     disputed) are listed as notices. CSV fields are
     trimmed of surrounding spaces (the report says which lines), and a byte order mark is
     ignored.
+
+    An entry counts from the time the ledger receives it (its recorded_at is the time of
+    this ingest), so no ingest changes an answer about an earlier time; a line's own
+    recorded_at is kept as the source's claim. With --backfill (loading history, such as a
+    migration from another system) each line's recorded_at is kept as the time the ledger
+    learned the entry instead; the batch is recorded as a backfill and answers about times
+    before it say that it rewrote them.
 
     Exit code: 0 when every line was accepted, a duplicate or skipped; 1 when any line was
     rejected or conflicted (the good lines are kept); 2 when the file cannot be read.
@@ -105,6 +121,7 @@ def ingest(
                 now=now(),
                 progress=advance,
                 csv_options=csv_options,
+                backfill=backfill,
             )
     if as_json:
         print_json(result.to_json())

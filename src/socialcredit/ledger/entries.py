@@ -19,7 +19,14 @@ from socialcredit.columns import KIND_CODES, RECORD, RELATION, SUBJECT_KINDS
 from socialcredit.ledger.rules import IngestRules
 
 SUBJECT_KIND_CODES = {"person": 0, "organisation": 1, "organization": 1}
-_CORRECTION_FIELDS = {"target_source", "target_id", "occurred_at", "recorded_at", "reason"}
+_CORRECTION_FIELDS = {
+    "target_source",
+    "target_id",
+    "occurred_at",
+    "recorded_at",
+    "claimed_recorded_at",
+    "reason",
+}
 ENTRY_FIELDS: dict[str, set[str]] = {
     "record": {
         "subject",
@@ -27,6 +34,7 @@ ENTRY_FIELDS: dict[str, set[str]] = {
         "type",
         "occurred_at",
         "recorded_at",
+        "claimed_recorded_at",
         "amount",
         "evidence",
     },
@@ -39,6 +47,7 @@ ENTRY_FIELDS: dict[str, set[str]] = {
         "valid_from",
         "valid_until",
         "recorded_at",
+        "claimed_recorded_at",
     },
     "resolve": _CORRECTION_FIELDS,
     "annul": _CORRECTION_FIELDS,
@@ -78,6 +87,9 @@ class Entry(NamedTuple):
     related_kind: int
     valid_until: int | None
     details: str | None
+    # the recorded_at the source claims (None: it gave none); ``recorded_at`` is the time
+    # the ledger learned the entry: the ingest's ``now``, or the line's own with backfill
+    claimed_recorded_at: int | None = None
 
 
 def _text(obj: dict[str, Any], field: str, required: bool = True) -> str | None:
@@ -221,7 +233,15 @@ def _relation_allowed(
         )
 
 
-def validate_entry(obj: Any, rules: IngestRules | None, now: int) -> Entry:
+def _in_order(occurred: int, said: int, given: int | None, obj: dict[str, Any], why: str) -> None:
+    """``occurred_at`` must not be after the time the line says the entry was recorded."""
+    claim = "claimed_recorded_at" if _time(obj, "claimed_recorded_at", False) is not None else ""
+    for limit, name in ((said, claim or "recorded_at"), (given, "recorded_at")):
+        if limit is not None and occurred > limit:
+            raise EntryError("occurred_at", f"is after {name}" + (f": {why}" if why else ""))
+
+
+def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool = False) -> Entry:
     """Check one decoded entry; raise ``EntryError`` naming the field at fault.
 
     ``rules``: what the active policy declares (None = accept any record type and relation):
@@ -231,7 +251,15 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int) -> Entry:
     the ledger knows its subject: when its type does not apply to persons it is left to
     the writer, which checks the type against the stored kind. A relation's omitted
     ``subject_kind``/``related_kind`` default to the kinds the relation is declared with
-    (person without rules). ``now``: the ledger's clock, the default ``recorded_at``.
+    (person without rules).
+
+    ``now``: the ledger's clock, the time it receives the entry, which becomes the entry's
+    ``recorded_at`` (when the ledger learned it). The line's own ``recorded_at`` is the
+    source's claim (``claimed_recorded_at``; a line may also give ``claimed_recorded_at``,
+    as ``export`` writes, and then its ``recorded_at`` is the receive time of the ledger it
+    was exported from). The claim must not precede ``occurred_at`` nor be in the future of
+    ``now`` (beyond ``MAX_CLOCK_SKEW``). With ``backfill`` (loading history), the line's
+    ``recorded_at`` is kept as ``recorded_at`` (``now`` when it gives none).
     """
     if type(obj) is not dict:
         raise EntryError(
@@ -250,11 +278,17 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int) -> Entry:
     source = _text(obj, "source")
     entry_id = _text(obj, "id")
     assert source is not None and entry_id is not None
-    recorded = _time(obj, "recorded_at", required=False)
-    if recorded is None:
-        recorded = now
-    elif recorded > now + MAX_CLOCK_SKEW:
+    given = _time(obj, "recorded_at", required=False)
+    if given is not None and given > now + MAX_CLOCK_SKEW:
         raise EntryError("recorded_at", "is in the future of the ledger's clock")
+    claimed = _time(obj, "claimed_recorded_at", required=False)
+    if claimed is None:
+        claimed = given
+    elif claimed > now + MAX_CLOCK_SKEW:
+        raise EntryError("claimed_recorded_at", "is in the future of the ledger's clock")
+    recorded = given if backfill and given is not None else now
+    # what occurred_at is checked against: the time the line says the entry was recorded
+    said = now if claimed is None else claimed
 
     if kind == RECORD:
         type_name = _text(obj, "type")
@@ -267,10 +301,7 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int) -> Entry:
             _kind_allowed(type_name, subject_kind, rules)
         occurred = _time(obj, "occurred_at")
         assert occurred is not None
-        if occurred > recorded:
-            raise EntryError(
-                "occurred_at", "is after recorded_at: a record cannot precede its event"
-            )
+        _in_order(occurred, said, given, obj, "a record cannot precede its event")
         return Entry(
             kind,
             source,
@@ -288,6 +319,7 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int) -> Entry:
             0,
             None,
             None,
+            claimed,
         )
     if kind == RELATION:
         start = _time(obj, "valid_from")
@@ -322,11 +354,11 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int) -> Entry:
             related_kind,
             until,
             None,
+            claimed,
         )
     occurred = _time(obj, "occurred_at")
     assert occurred is not None
-    if occurred > recorded:
-        raise EntryError("occurred_at", "is after recorded_at")
+    _in_order(occurred, said, given, obj, "")
     details: dict[str, Any] = {}
     reason = _text(obj, "reason", required=False)
     if reason:
@@ -362,4 +394,5 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int) -> Entry:
         0,
         None,
         orjson.dumps(details).decode() if details else None,
+        claimed,
     )

@@ -4,13 +4,18 @@ This part is pure Python and CPU-bound, so for large files it runs in child proc
 (``socialcredit.ledger.workers``) while the parent writes to the database. It has nothing
 to do with scoring's ``Prepared``: it parses ingestion input.
 
-Row layouts (what the writer inserts, one tuple per entry; ``recorded`` is None when the
-line gave no ``recorded_at``: the writer then stores the ingest time):
+Row layouts (what the writer inserts, one tuple per entry). ``recorded`` is the entry's
+``recorded_at``, the time the ledger learned it: None for the ingest time (``now``, the
+batch's start), which is every entry's unless the ingest is a backfill and the line gives
+``recorded_at``. ``claimed`` is the ``recorded_at`` the source gave (None: none), kept as
+its claim in ``claimed_recorded_at``:
 
-- record: ``(source, id, kind, subject, type, occurred, recorded, amount, evidence, line)``
+- record: ``(source, id, kind, subject, type, occurred, recorded, amount, evidence, claimed,
+  line)``
 - relation: ``(source, id, kind, subject, relation, valid_from, recorded, None, None,
-  related_subject, valid_until, line)``
-- correction values: ``(source, id, kind, type, occurred, recorded, amount, details)``
+  related_subject, valid_until, claimed, line)``
+- correction values: ``(source, id, kind, type, occurred, recorded, amount, details,
+  claimed)``
 """
 
 from __future__ import annotations
@@ -97,11 +102,13 @@ def prepare_chunks(
     rules: IngestRules | None,
     now: int,
     seen: set[str] | None = None,
+    backfill: bool = False,
 ) -> Iterator[PreparedChunk]:
     """Validate lines into chunks; every line ends up as a row, a problem, a repeat of an
     earlier line's (source, id), or a skipped blank line.
 
-    ``seen``: subject names already listed in earlier chunks (updated here).
+    ``seen``: subject names already listed in earlier chunks (updated here). ``backfill``:
+    lines keep their own ``recorded_at`` (see ``validate_entry``).
     """
     if seen is None:
         seen = set()
@@ -123,7 +130,7 @@ def prepare_chunks(
                 where = error.field if isinstance(error, FieldError) else ""
                 chunk.problems.append(IngestProblem(origin, number, where, str(error)))
                 continue
-        row = fast_record(obj, types, now, number)
+        row = fast_record(obj, types, now, number, backfill)
         if row is not None:
             key = (row[0], row[1])
             if key in keys:
@@ -149,11 +156,11 @@ def prepare_chunks(
                 keys = set()
             continue
         try:
-            e = validate_entry(obj, rules, now)
+            e = validate_entry(obj, rules, now, backfill)
         except EntryError as exc:
             chunk.problems.append(IngestProblem(origin, number, exc.field, exc.reason))
             continue
-        recorded = e.recorded_at if _gives(obj, "recorded_at") else None
+        recorded = None if e.recorded_at == now else e.recorded_at
         key = (e.source, e.entry_id)
         if e.kind == RECORD or e.kind == RELATION:
             row = (
@@ -168,9 +175,9 @@ def prepare_chunks(
                 e.evidence,
             )
             if e.kind == RECORD:
-                row = (*row, number)
+                row = (*row, e.claimed_recorded_at, number)
             else:
-                row = (*row, e.related_subject, e.valid_until, number)
+                row = (*row, e.related_subject, e.valid_until, e.claimed_recorded_at, number)
             if key in keys:
                 chunk.repeats.append(row)
             else:
@@ -211,6 +218,7 @@ def prepare_chunks(
                 recorded,
                 e.amount,
                 e.details,
+                e.claimed_recorded_at,
             )
             if key in keys:
                 chunk.repeats.append((*values, e.target_source, e.target_id, number))
@@ -242,9 +250,11 @@ def _kind_of(obj: dict[str, Any]) -> int:
 
 # What "the same content" means: the fields an entry stores, compared after parsing (so
 # "2025-01-01" and "2025-01-01T00:00:00Z" are the same time, 5000 and 5000.0 the same
-# amount). recorded_at is compared only when the repeating line gives one: without it
-# the ledger would use the ingest time, which differs from run to run and says nothing
-# about the entry. Subject kinds belong to subjects, not entries, and are not compared.
+# amount). The time the ledger received an entry is not its content: recorded_at is
+# compared only when a backfill line gives one, and the source's claimed recorded_at only
+# when the repeating line gives one (an entry stored without a claim is compared with the
+# time it was recorded at, as the claim of a line exported from it is). Subject kinds
+# belong to subjects, not entries, and are not compared.
 
 
 def content_of(row: Row) -> dict[str, Any]:
@@ -259,6 +269,7 @@ def content_of(row: Row) -> dict[str, Any]:
             "type": row[4],
             "occurred_at": row[5],
             "recorded_at": row[6],
+            "claimed_recorded_at": row[9],
             "amount": row[7],
             "evidence": row[8],
         }
@@ -269,15 +280,17 @@ def content_of(row: Row) -> dict[str, Any]:
             "relation": row[4],
             "valid_from": row[5],
             "recorded_at": row[6],
+            "claimed_recorded_at": row[11],
             "related_subject": row[9],
             "valid_until": row[10],
         }
     return {
         "kind": kind,
-        "target": f"{row[8]}/{row[9]}",
+        "target": f"{row[9]}/{row[10]}",
         "type": row[3],
         "occurred_at": row[4],
         "recorded_at": row[5],
+        "claimed_recorded_at": row[8],
         "amount": row[6],
         **details_content(row[7]),
     }
@@ -293,21 +306,36 @@ def details_content(details: str | None) -> dict[str, Any]:
     }
 
 
-_TIMES = {"occurred_at", "recorded_at", "valid_from", "valid_until", "corrected_occurred_at"}
+_TIMES = {
+    "occurred_at",
+    "recorded_at",
+    "claimed_recorded_at",
+    "valid_from",
+    "valid_until",
+    "corrected_occurred_at",
+}
 
 
 def content_differences(
     new: dict[str, Any], first: dict[str, Any], now: int, where: str = "there"
 ) -> list[str]:
     """What differs between a repeating line's content and the first one's (empty: the
-    same content). ``first``'s recorded_at None means the ingest time ``now``."""
+    same content). ``first``'s recorded_at None means the ingest time ``now``; its
+    claimed_recorded_at None means its recorded_at."""
     out = []
     for name in new.keys() | first.keys():
         value, kept = new.get(name), first.get(name)
         if name == "recorded_at":
+            if value is None or value == new.get("claimed_recorded_at"):
+                continue  # a backfill line's recorded_at is also its claim, compared below
+            kept = now if kept is None else kept
+        elif name == "claimed_recorded_at":
             if value is None:
                 continue
-            kept = now if kept is None else kept
+            if kept is None:
+                kept = first.get("recorded_at")
+                kept = now if kept is None else kept
+            name = "recorded_at"  # the field a line gives it in
         if value != kept:
             out.append(f"{name} {_show(name, value)} here, {_show(name, kept)} {where}")
     return sorted(out)
@@ -355,6 +383,7 @@ def fast_record(
     types: Any,
     now: int,
     line: int = 0,
+    backfill: bool = False,
 ) -> Row | None:
     """The row for a plain, valid record, or None to leave the line to ``validate_entry``.
 
@@ -362,7 +391,8 @@ def fast_record(
     accepts only what ``validate_entry`` accepts with the same result (a test checks this);
     anything unusual or wrong returns None so the general path can say precisely what.
     ``types``: the rules' ``record_types`` (type name to subject kind codes), or None to
-    accept any type. ``line`` ends the row (see the module docstring for the layout).
+    accept any type. ``line`` ends the row (see the module docstring for the layout);
+    ``backfill``: the line's ``recorded_at`` is kept as the entry's (see ``validate_entry``).
     """
     if type(obj) is not dict or not obj.keys() <= _RECORD_KEYS:
         return None
@@ -427,9 +457,10 @@ def fast_record(
         subject,
         type_name,
         occurred,
-        recorded,
+        recorded if backfill else None,
         amount,
         evidence,
+        recorded,
         line,
     )
 

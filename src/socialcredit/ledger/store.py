@@ -172,6 +172,8 @@ class Ledger:
         now: int | Clock = 0,
         progress: Callable[[int], None] | None = None,
         csv_options: CsvOptions | None = None,
+        *,
+        backfill: bool = False,
     ) -> IngestResult:
         """Ingest a JSON Lines or CSV file (``-`` = stdin, which needs ``fmt``); see ``ingest``.
 
@@ -192,9 +194,11 @@ class Ledger:
 
             parts = parts_for(name, fmt)
             log.debug("parsing %s in %d child process(es)", name, parts)
-            chunks = parse_in_children(name, fmt, csv_options, rules, now, parts)
-            return self._write(chunks, name, now, rules, progress)
-        return self.ingest(read_lines(name, fmt, csv_options), name, rules, now, progress)
+            chunks = parse_in_children(name, fmt, csv_options, rules, now, parts, backfill)
+            return self._write(chunks, name, now, rules, progress, backfill)
+        return self.ingest(
+            read_lines(name, fmt, csv_options), name, rules, now, progress, backfill=backfill
+        )
 
     def ingest_entries(
         self,
@@ -203,6 +207,8 @@ class Ledger:
         rules: IngestRules | None = None,
         now: int | Clock = 0,
         progress: Callable[[int], None] | None = None,
+        *,
+        backfill: bool = False,
     ) -> IngestResult:
         """Ingest decoded entries (dicts in the file format), numbered from 1; see ``ingest``."""
         return self.ingest(
@@ -211,6 +217,7 @@ class Ledger:
             rules,
             now,
             progress,
+            backfill=backfill,
         )
 
     def ingest(
@@ -220,6 +227,8 @@ class Ledger:
         rules: IngestRules | None,
         now: int | Clock,
         progress: Callable[[int], None] | None = None,
+        *,
+        backfill: bool = False,
     ) -> IngestResult:
         """Validate and append decoded lines ``(line number, object or None, note or None)``
         (see ``socialcredit.ledger.files`` for the notes).
@@ -233,9 +242,17 @@ class Ledger:
         types and their subject kinds, relations and their subjects' kinds (as given on the
         line and as the ledger already knows them), and the appeal window, with which
         accepted disputes that change nothing are reported. None = check the format only.
-        ``now``: the ledger's clock in epoch seconds, or a callable read once; it is the
-        default ``recorded_at``. ``progress`` is called with the number of lines done after
-        each chunk.
+        ``now``: the ledger's clock in epoch seconds, or a callable read once: the time the
+        ledger receives these entries, which is every entry's ``recorded_at`` (the time the
+        ledger learned it, from which time travel counts it), so an ingest never changes an
+        answer about a time before it. A line's own ``recorded_at`` is the source's claim,
+        kept in ``claimed_recorded_at`` (it must not precede ``occurred_at`` nor be more
+        than ``MAX_CLOCK_SKEW`` after ``now``). ``backfill`` (loading history: the demo, a
+        migration from another system): a line's own ``recorded_at`` is kept as the entry's
+        ``recorded_at`` (``now`` when it gives none) and the batch is recorded as a backfill
+        (``ingest_batches.backfill``), which answers about times before ``now`` then
+        mention (see ``socialcredit.ledger.backfills``). ``progress`` is called with the
+        number of lines done after each chunk.
 
         Each chunk of lines is one transaction, so an interruption loses at most the chunk in
         flight, and running the same input again completes it (ingestion is idempotent).
@@ -246,7 +263,8 @@ class Ledger:
         from socialcredit.ledger.parsing import prepare_chunks
 
         now = _now(now)
-        return self._write(prepare_chunks(lines, origin, rules, now), origin, now, rules, progress)
+        chunks = prepare_chunks(lines, origin, rules, now, None, backfill)
+        return self._write(chunks, origin, now, rules, progress, backfill)
 
     def _write(
         self,
@@ -255,11 +273,12 @@ class Ledger:
         now: int,
         rules: IngestRules | None,
         progress: Callable[[int], None] | None,
+        backfill: bool = False,
     ) -> IngestResult:
         from socialcredit.ledger.writing import write_chunks
 
         self._check()
-        return write_chunks(self.engine, chunks, origin, now, rules, progress)
+        return write_chunks(self.engine, chunks, origin, now, rules, progress, backfill)
 
     # ------------------------------------------------------------------ reading
 

@@ -68,6 +68,7 @@ def _produce(
     out: Any,
     part: int,
     parts: int,
+    backfill: bool = False,
 ) -> None:
     # Chunks are serialised here, in the main thread, and written straight to the pipe: a
     # multiprocessing.Queue would pickle in a feeder thread that competes for the GIL.
@@ -77,14 +78,14 @@ def _produce(
     try:
         if parts == 1:
             lines = read_lines(name, fmt, csv_options)
-            for chunk in prepare_chunks(lines, name, rules, now):
+            for chunk in prepare_chunks(lines, name, rules, now, None, backfill):
                 out.send_bytes(b"C" + _to_wire(chunk))
         else:
             # JSON Lines split between processes: block b (CHUNK physical lines) is this
             # process's when b % parts == part; exactly one chunk is sent per own block
             seen: set[str] = set()
             for block in _own_blocks(name, part, parts):
-                chunks = list(prepare_chunks(decode_jsonl(block), name, rules, now, seen))
+                chunks = list(prepare_chunks(decode_jsonl(block), name, rules, now, seen, backfill))
                 assert len(chunks) <= 1
                 out.send_bytes(b"C" + _to_wire(chunks[0] if chunks else PreparedChunk()))
         out.send_bytes(b"E")
@@ -119,12 +120,14 @@ def parse_in_children(
     rules: IngestRules | None,
     now: int,
     parts: int = 1,
+    backfill: bool = False,
 ) -> Iterator[PreparedChunk]:
     """``prepare_chunks`` over a file, computed in child processes, yielded here in order.
 
     With ``parts`` > 1 (JSON Lines only) the file's blocks of ``CHUNK`` lines are shared
     out in turn between that many processes, and taken back in turn, so the chunks arrive
     in file order and every line gets the outcome it would get with one process.
+    ``backfill``: as ``prepare_chunks``'s.
     """
     # fork: the child needs nothing but this module and the file, and unlike spawn it does
     # not re-run the caller's main script
@@ -135,7 +138,7 @@ def parse_in_children(
         receiver, sender = ctx.Pipe(duplex=False)
         worker = ctx.Process(
             target=_produce,
-            args=(name, fmt, csv_options, rules, now, sender, part, parts),
+            args=(name, fmt, csv_options, rules, now, sender, part, parts, backfill),
             daemon=True,
         )
         worker.start()

@@ -122,15 +122,19 @@ def write_chunks(
     now: int,
     rules: IngestRules | None,
     progress: Callable[[int], None] | None,
+    backfill: bool = False,
 ) -> IngestResult:
-    """Write prepared chunks, one transaction each, as one ingest batch; see ``Ledger.ingest``."""
+    """Write prepared chunks, one transaction each, as one ingest batch; see ``Ledger.ingest``.
+
+    ``backfill``: the batch is recorded as one (``ingest_batches.backfill``); the chunks
+    must have been prepared with ``backfill`` too."""
     # Chunks are large lists of tuples without reference cycles: pausing the cycle
     # collector saves it from rescanning them again and again while they are written.
     collecting = gc.isenabled()
     gc.disable()
     started = time.perf_counter()
     try:
-        result = _Writer(engine, origin, now, rules).run(chunks, progress)
+        result = _Writer(engine, origin, now, rules, backfill).run(chunks, progress)
     finally:
         if collecting:
             gc.enable()
@@ -151,8 +155,11 @@ def write_chunks(
 
 
 class _Writer:
-    def __init__(self, engine: Engine, origin: str, now: int, rules: IngestRules | None) -> None:
+    def __init__(
+        self, engine: Engine, origin: str, now: int, rules: IngestRules | None, backfill: bool
+    ) -> None:
         self.engine = engine
+        self.backfill = backfill
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.p = "?" if self.is_sqlite else "%s"
         self.origin = origin
@@ -225,6 +232,7 @@ class _Writer:
                 accepted=0,
                 duplicates=0,
                 rejected=0,
+                backfill=1 if self.backfill else 0,
             )
             .returning(ingest_batches.c.id)
         )
@@ -267,9 +275,9 @@ class _Writer:
         subject = f"(SELECT id FROM subjects WHERE name = {p})"
         columns = (
             "INSERT INTO entries (source, entry_id, kind, subject_id, type, occurred_at, "
-            "recorded_at, amount, evidence, {extra}batch_id, line) VALUES ({p}, {p}, {p}, "
-            "{subject}, {p}, {p}, COALESCE({p}, {now}), {p}, {p}, {extra_values}{batch}, {p}) "
-            "ON CONFLICT (source, entry_id) DO NOTHING"
+            "recorded_at, amount, evidence, {extra}claimed_recorded_at, batch_id, line) VALUES "
+            "({p}, {p}, {p}, {subject}, {p}, {p}, COALESCE({p}, {now}), {p}, {p}, "
+            "{extra_values}{p}, {batch}, {p}) ON CONFLICT (source, entry_id) DO NOTHING"
         )
         # Subject names become ids inside the database (one indexed lookup per row, in C),
         # so this process does no per-row work beyond handing the rows over.
@@ -511,16 +519,16 @@ class _Writer:
             return
         inserted = conn.exec_driver_sql(
             "INSERT INTO entries (source, entry_id, kind, type, occurred_at, recorded_at, "
-            f"amount, details, subject_id, target_seq, batch_id, line) VALUES ({p}, {p}, {p}, "
-            f"{p}, {p}, COALESCE({p}, {self.now}), {p}, {p}, {p}, {p}, {self.batch_id}, {p}) "
-            "ON CONFLICT (source, entry_id) DO NOTHING",
+            "amount, details, claimed_recorded_at, subject_id, target_seq, batch_id, line) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, COALESCE({p}, {self.now}), {p}, {p}, {p}, {p}, "
+            f"{p}, {self.batch_id}, {p}) ON CONFLICT (source, entry_id) DO NOTHING",
             rows,
         ).rowcount
         self.result.accepted += inserted
         if inserted < len(rows):
             # as repeats: values, then the target's source and id, then the line
             by_key = {(c[4][0], c[4][1]): (c[2], c[3]) for c in chunk.corrections}
-            repeated = [(*r[:8], *by_key[(r[0], r[1])], r[-1]) for r in rows]
+            repeated = [(*r[:9], *by_key[(r[0], r[1])], r[-1]) for r in rows]
             kept = self._settle_repeats(conn, repeated)
             notes = {key: note for key, note in notes.items() if key in kept}
         self.result.no_effect_lines.extend(notes.values())
@@ -574,7 +582,8 @@ class _Writer:
         p = self.p
         sql = (
             "SELECT e.kind, s.name, e.type, e.occurred_at, e.recorded_at, e.amount, e.evidence, "
-            "r.name, e.valid_until, e.details, t.source, t.entry_id, e.batch_id, e.line "
+            "r.name, e.valid_until, e.details, t.source, t.entry_id, e.batch_id, e.line, "
+            "e.claimed_recorded_at "
             "FROM entries e JOIN subjects s ON s.id = e.subject_id "
             "LEFT JOIN subjects r ON r.id = e.related_subject_id "
             "LEFT JOIN entries t ON t.seq = e.target_seq "
@@ -630,6 +639,7 @@ class _Writer:
 def _stored_content(stored: Any) -> dict[str, Any]:
     """The comparable content (as ``parsing.content_of``) of a stored entry's row."""
     kind, subject, typ, occurred, recorded, amount, evidence, related, until, details = stored[:10]
+    claimed = stored[14]
     kind = int(kind)
     if kind == RECORD:
         return {
@@ -638,6 +648,7 @@ def _stored_content(stored: Any) -> dict[str, Any]:
             "type": typ,
             "occurred_at": occurred,
             "recorded_at": recorded,
+            "claimed_recorded_at": claimed,
             "amount": amount,
             "evidence": evidence,
         }
@@ -648,6 +659,7 @@ def _stored_content(stored: Any) -> dict[str, Any]:
             "relation": typ,
             "valid_from": occurred,
             "recorded_at": recorded,
+            "claimed_recorded_at": claimed,
             "related_subject": related,
             "valid_until": until,
         }
@@ -657,6 +669,7 @@ def _stored_content(stored: Any) -> dict[str, Any]:
         "type": typ,
         "occurred_at": occurred,
         "recorded_at": recorded,
+        "claimed_recorded_at": claimed,
         "amount": amount,
         **details_content(details),
     }
