@@ -12,6 +12,7 @@ for every time). Answers name that policy's label and content hash.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -173,11 +174,26 @@ class Engine:
         return pv.activated_at if pv is not None else None
 
     def _prepared(self, subject: str, policy: CompiledPolicy, t: int) -> Prepared:
+        return self._prepared_known(subject, policy, t)[0]
+
+    def _prepared_known(
+        self, subject: str, policy: CompiledPolicy, t: int
+    ) -> tuple[Prepared, bool]:
+        """The subject's prepared entries, and whether the ledger knew of the subject at
+        ``t`` (had received an entry about it by then: what it knew cannot change later).
+        A subject the ledger has never heard of raises ``UnknownSubjectError`` (a guard
+        against mistyped names: a fact about the ledger now)."""
         cols = self.ledger.columns([subject], follow_relations=True)
         has_any = (cols.rec_subject == 0).any() or (cols.rel_subject == 0).any()
         if not has_any and not self.ledger.has_subject(subject):
             raise UnknownSubjectError(f"the ledger has no entry about subject {subject!r}")
-        return Prepared.build(cols, policy, self.in_force_from(t))
+        known = bool(
+            ((cols.rec_subject == 0) & (cols.rec_recorded_at <= t)).any()
+            or (
+                ((cols.rel_subject == 0) | (cols.rel_related == 0)) & (cols.rel_recorded_at <= t)
+            ).any()
+        )
+        return Prepared.build(cols, policy, self.in_force_from(t)), known
 
     def standing(self, subject: str, at: int | None = None) -> Standing:
         """The subject's score, grade, lists and measures at ``at`` (default: now)."""
@@ -188,13 +204,14 @@ class Engine:
         """Allow or deny ``service`` for ``subject`` at ``at`` (default: now).
 
         An unknown service raises ``UnknownServiceError`` (whatever the subject); a subject
-        the ledger has never seen is allowed, with ``known=False``.
+        the ledger had not heard of at ``at`` (no entry about it received by then) is
+        allowed, with ``known=False``.
         """
         t = self._at(at)
         policy = self.policy_at(t)
         require_service(policy, service)
         try:
-            prep = self._prepared(subject, policy, t)
+            prep, known = self._prepared_known(subject, policy, t)
         except UnknownSubjectError:
             return Decision(
                 subject,
@@ -211,7 +228,8 @@ class Engine:
             )
         # only the measures on this service are evaluated (equal to the full standing's
         # decision: a property test in the enforcement tests checks it)
-        return check_service(prep, 0, service, t)
+        decision = check_service(prep, 0, service, t)
+        return decision if known else dataclasses.replace(decision, known=False)
 
     def explain(self, subject: str, service: str, at: int | None = None) -> Explanation:
         """Why ``subject`` is allowed or denied ``service``, and what would change it.

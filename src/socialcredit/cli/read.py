@@ -155,8 +155,8 @@ def check(
 ) -> None:
     """What a service point learns: allow or deny and a reason code, nothing more.
 
-    A service the policy does not know is an error (exit 2); a subject the ledger has
-    never seen is allowed, and the answer says so ("known": false).
+    A service the policy does not know is an error (exit 2); a subject the ledger had no
+    entry about at that time is allowed, and the answer says so ("known": false).
     """
     with open_ledger(db) as ledger:
         decision = open_engine(ledger, policy).check(subject, service, parse_at(at))
@@ -173,7 +173,7 @@ def check(
             else f"; eligible again on {decision.eligible_again_on}"
         )
     if not decision.known:
-        line += " (no entries about this subject)"
+        line += " (no entries about this subject" + (" then)" if at else ")")
     line += f" under {_under(decision.policy_version, decision.policy_hash)}"
     print_styled((decision.decision.upper(), colour), line)
 

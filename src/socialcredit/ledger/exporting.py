@@ -19,6 +19,10 @@ def iter_entries(engine: Engine, kinds: Collection[str] | None = None) -> Iterat
 
     ``kinds``: only entries of these kinds (``record``, ``relation``, ``resolve``, …);
     None = all. Corrections still name their targets by source and id.
+
+    ``recorded_at`` is the time the ledger learned the entry (what time travel counts
+    from), so an ``ingest --backfill`` of the export answers every question as this ledger
+    does; the source's own claim, when it differs, is ``claimed_recorded_at``.
     """
     wanted = None
     if kinds is not None:
@@ -37,7 +41,8 @@ def iter_entries(engine: Engine, kinds: Collection[str] | None = None) -> Iterat
         targets: dict[int, tuple[str, str]] = {}
         result = conn.execution_options(stream_results=True, yield_per=10_000).exec_driver_sql(
             "SELECT seq, source, entry_id, kind, subject_id, type, occurred_at, recorded_at, "
-            "amount, evidence, target_seq, related_subject_id, valid_until, details "
+            "amount, evidence, target_seq, related_subject_id, valid_until, details, "
+            "claimed_recorded_at "
             "FROM entries ORDER BY seq"
         )
         for row in result:
@@ -56,6 +61,7 @@ def iter_entries(engine: Engine, kinds: Collection[str] | None = None) -> Iterat
                 rel,
                 until,
                 details,
+                claimed,
             ) = row
             if kind in (RECORD, RELATION):
                 targets[seq] = (source, eid)
@@ -103,4 +109,6 @@ def iter_entries(engine: Engine, kinds: Collection[str] | None = None) -> Iterat
                     out["amount"] = amount
                 if "corrected_occurred_at" in extra:
                     out["corrected_occurred_at"] = to_iso(extra["corrected_occurred_at"])
+            if claimed is not None and claimed != rec:
+                out["claimed_recorded_at"] = to_iso(claimed)
             yield out

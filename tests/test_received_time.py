@@ -1,0 +1,227 @@
+"""An ingest never changes the answer to a question about a time before it (issue 6, item 6).
+
+An entry counts from the time the ledger received it (``recorded_at`` = the ingest's ``now``);
+the ``recorded_at`` a line gives is kept as the source's claim (``claimed_recorded_at``). Only
+an explicit backfill keeps the line's own time, and it is recorded on the batch.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from socialcredit.engine import Engine
+from socialcredit.examples import example_policy
+from socialcredit.ledger import Ledger
+from socialcredit.policy import load_policy, parse_policy
+from socialcredit.timeutil import parse_timestamp, to_iso
+from tests.cli.conftest import call
+from tests.conftest import TEST_POLICY
+
+DAY = 86_400
+JUDGMENT = {
+    "id": "j1",
+    "source": "court",
+    "subject": "wang",
+    "type": "court_judgment_unfulfilled",
+    "occurred_at": "2026-01-10",
+    "recorded_at": "2026-01-12",
+}
+# what issue 6 ingested "today": an annul the source dates 2026-01-20
+ANNUL = {
+    "kind": "annul",
+    "id": "a1",
+    "source": "court",
+    "target_source": "court",
+    "target_id": "j1",
+    "occurred_at": "2026-01-20",
+    "recorded_at": "2026-01-20",
+}
+
+
+def _china(path: str) -> Ledger:
+    loaded = load_policy(str(example_policy("china-scs")))
+    ledger = Ledger.open(path)
+    ledger.upgrade()
+    ledger.activate_policy(
+        loaded.text,
+        loaded.policy.policy,
+        loaded.policy.version,
+        loaded.content_hash,
+        parse_timestamp("2026-01-01"),
+    )
+    return ledger
+
+
+def _decision(ledger: Ledger, at: str, clock: int) -> str:
+    engine = Engine.open(ledger, lambda: clock)
+    return engine.check("wang", "air_travel", parse_timestamp(at)).decision
+
+
+def test_a_back_dated_annul_does_not_rewrite_the_past_library(tmp_path: Path) -> None:
+    ledger = _china(str(tmp_path / "l.db"))
+    ledger.ingest_entries([JUDGMENT], now=parse_timestamp("2026-01-12"))
+    today = parse_timestamp("2026-11-25")
+    assert _decision(ledger, "2026-03-01", today) == "deny"
+    ledger.ingest_entries([ANNUL], now=today)
+    assert _decision(ledger, "2026-03-01", today) == "deny"  # what was answered stays
+    assert _decision(ledger, "2026-11-25", today + 1) == "allow"  # from its receipt on
+    with ledger.reading() as conn:
+        cursor = conn.cursor()
+        cursor.execute("SELECT recorded_at, claimed_recorded_at FROM entries WHERE entry_id='a1'")
+        assert cursor.fetchone() == (today, parse_timestamp("2026-01-20"))
+    ledger.close()
+
+
+def test_a_back_dated_annul_does_not_rewrite_the_past_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "cli.db")
+    _china(db).close()
+    history = tmp_path / "history.jsonl"
+    history.write_bytes(orjson.dumps(JUDGMENT) + b"\n")
+    assert call(capsys, "ingest", str(history), "--db", db, "--backfill")[0] == 0
+
+    def check(*at: str) -> str:
+        code, out, _ = call(capsys, "check", "wang", "air_travel", "--db", db, *at, "--json")
+        assert code == 0
+        return str(orjson.loads(out)["decision"])
+
+    assert check("--at", "2026-03-01") == "deny"
+    annul = tmp_path / "annul.jsonl"
+    annul.write_bytes(orjson.dumps(ANNUL) + b"\n")
+    code, out, _ = call(capsys, "ingest", str(annul), "--db", db)  # today, not a backfill
+    assert code == 0 and "accepted 1" in out
+    assert check("--at", "2026-03-01") == "deny"
+    assert check() == "allow"  # now: the annulment counts from the time it was received
+    code, out, _ = call(capsys, "export", "records", "-o", "-", "--db", db)
+    exported = [orjson.loads(line) for line in out.splitlines() if line]
+    [annulment] = [e for e in exported if e["id"] == "a1"]
+    assert annulment["claimed_recorded_at"] == "2026-01-20T00:00:00Z"
+    assert annulment["recorded_at"] != annulment["claimed_recorded_at"]
+
+
+def test_a_backfill_keeps_the_claimed_time_and_is_recorded(tmp_path: Path) -> None:
+    ledger = _china(str(tmp_path / "l.db"))
+    now = parse_timestamp("2026-11-25")
+    ledger.ingest_entries([JUDGMENT], now=now, backfill=True)
+    ledger.ingest_entries([{**JUDGMENT, "id": "j2"}], now=now)
+    with ledger.reading() as conn:
+        cursor = conn.cursor()
+        cursor.execute(
+            "SELECT e.entry_id, e.recorded_at, e.claimed_recorded_at, b.backfill "
+            "FROM entries e JOIN ingest_batches b ON b.id = e.batch_id ORDER BY e.seq"
+        )
+        claim = parse_timestamp("2026-01-12")
+        assert cursor.fetchall() == [("j1", claim, claim, 1), ("j2", now, claim, 0)]
+    ledger.close()
+
+
+# ---------------------------------------------------------------- the invariant, at random
+
+SUBJECTS = ["wang", "li", "zhao"]
+T0 = parse_timestamp("2026-01-01")
+
+
+@st.composite
+def ledgers(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, int]:
+    """Two inputs (the second may correct the first's records) and their ingest times."""
+    t1 = T0 + draw(st.integers(0, 200)) * DAY
+    t2 = t1 + draw(st.integers(1, 200)) * DAY
+
+    def day(limit: int) -> str:
+        return str(to_iso(T0 + draw(st.integers(-30, (limit - T0) // DAY)) * DAY))
+
+    first: list[dict[str, Any]] = []
+    for i in range(draw(st.integers(1, 5))):
+        occurred = day(t1)
+        entry = {
+            "id": f"r{i}",
+            "source": "s",
+            "subject": draw(st.sampled_from(SUBJECTS)),
+            "type": draw(st.sampled_from(["debt", "fine", "misconduct", "volunteering"])),
+            "occurred_at": occurred,
+        }
+        if draw(st.booleans()):
+            entry["recorded_at"] = occurred
+        first.append(entry)
+    second: list[dict[str, Any]] = []
+    for i in range(draw(st.integers(1, 6))):
+        if draw(st.booleans()):
+            occurred = day(t2)
+            second.append(
+                {
+                    "id": f"n{i}",
+                    "source": "s",
+                    "subject": draw(st.sampled_from(SUBJECTS)),
+                    "type": draw(st.sampled_from(["debt", "fine", "misconduct"])),
+                    "occurred_at": occurred,
+                    "recorded_at": occurred,  # claims: often before t1, even before t0
+                }
+            )
+        else:
+            target = draw(st.sampled_from(first))
+            kind = draw(st.sampled_from(["annul", "resolve", "dispute", "uphold", "rectify"]))
+            when = max(target["occurred_at"], day(t2))
+            fix: dict[str, Any] = {
+                "kind": kind,
+                "id": f"c{i}",
+                "source": "s",
+                "target_source": "s",
+                "target_id": target["id"],
+                "occurred_at": when,
+                "recorded_at": when,
+            }
+            if kind == "rectify":
+                fix["amount"] = 5
+            second.append(fix)
+    return first, second, t1, t2
+
+
+def _answers(ledger: Ledger, subjects: list[str], times: list[int], clock: int) -> list[Any]:
+    engine = Engine.open(ledger, lambda: clock)
+    out: list[Any] = []
+    for t in times:
+        for subject in subjects:
+            out.append(engine.standing(subject, t).to_json())
+            out.append(engine.check(subject, "air_travel", t).to_json())
+            out.append(engine.explain(subject, "air_travel", t).to_json())
+    return out
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(case=ledgers(), offsets=st.lists(st.integers(0, 10**9), min_size=1, max_size=2))
+def test_an_ingest_never_changes_an_answer_about_an_earlier_time(
+    case: tuple[list[dict[str, Any]], list[dict[str, Any]], int, int], offsets: list[int]
+) -> None:
+    first, second, t1, t2 = case
+    loaded = parse_policy(TEST_POLICY)
+    # any time before the second ingest (from the policy's activation), even before the first
+    start = T0
+    times = sorted({start + o % (t2 - start) for o in offsets} | {t2 - 1})
+    with tempfile.TemporaryDirectory() as tmp:
+        ledger = Ledger.open(str(Path(tmp) / "l.db"))
+        ledger.upgrade()
+        ledger.activate_policy(
+            loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, T0
+        )
+        ledger.ingest_entries(first, now=t1)
+        known = sorted({e["subject"] for e in first})
+        before = _answers(ledger, known, times, t2 - 1)
+        result = ledger.ingest_entries(second, now=t2)
+        assert result.rejected == 0, result.problems
+        assert _answers(ledger, known, times, t2 - 1) == before
+        # subjects the second ingest introduced were not known then
+        engine = Engine.open(ledger, lambda: t2)
+        for subject in sorted({str(e.get("subject")) for e in second} - set(known) - {"None"}):
+            for t in times:
+                assert engine.check(subject, "air_travel", t).to_json()["known"] is False
+        ledger.close()
