@@ -301,7 +301,7 @@ def test_boolean_flags_show_no_value_and_help_paragraphs_are_whole(
     assert any(
         x.startswith(
             "A service the policy does not know is an error (exit 2); a subject the "
-            "ledger has never seen is allowed"
+            "ledger had no entry about at that time is allowed"
         )
         for x in flat
     ), out
