@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from socialcredit.columns import LedgerColumns
+from socialcredit.display import visible
 from socialcredit.engine import Engine
 from socialcredit.errors import SocialCreditError
 from socialcredit.examples import example_policy
@@ -251,10 +252,12 @@ def print_report(report: DemoReport, console: Console) -> None:
     console.print()
     console.print(
         Text(
-            f"{report.subjects:,} subjects in the ledger (of a synthetic population of "
-            f"{report.population:,}), {report.records:,} records "
-            f"({report.entries:,} ledger entries) under {report.policy}, as of "
-            f"{to_date(report.at)}",
+            visible(
+                f"{report.subjects:,} subjects in the ledger (of a synthetic population of "
+                f"{report.population:,}), {report.records:,} records "
+                f"({report.entries:,} ledger entries) under {report.policy}, as of "
+                f"{to_date(report.at)}"
+            ),
             style="bold",
         )
     )
@@ -270,23 +273,23 @@ def print_report(report: DemoReport, console: Console) -> None:
     t.add_column("subjects", justify="right")
     t.add_column("share", justify="right")
     for g, n in report.grades:
-        t.add_row(Text(g), f"{n:,}", f"{n / max(report.subjects, 1):.1%}")
+        t.add_row(Text(visible(g)), f"{n:,}", f"{n / max(report.subjects, 1):.1%}")
     console.print(t)
     t = Table(title=Text("lists", style="table.title"))
     for col in ("list", "kind", "members"):
         t.add_column(col, overflow="fold")
     for name, kind, n in report.lists:
-        t.add_row(Text(name), Text(kind), f"{n:,}")
+        t.add_row(Text(visible(name)), Text(kind), f"{n:,}")
     console.print(t)
     t = Table(title=Text("measures by service", style="table.title"))
     for col in ("service", "denied", "benefit"):
         t.add_column(col, overflow="fold")
     for service, d, b in report.services:
-        t.add_row(Text(service), f"{d:,}", f"{b:,}")
+        t.add_row(Text(visible(service)), f"{d:,}", f"{b:,}")
     console.print(t)
     for title, ex in report.examples:
         console.print()
         console.print(
             Text.assemble((title, "bold"), f" — {ex.decision.service}: {ex.decision.decision}")
         )
-        console.print(Text(ex.text))
+        console.print(Text(visible(ex.text)))

@@ -209,3 +209,50 @@ def test_demo_refusal_names_the_directory_as_written(
     out = _run(capsys, "demo", "--dir", str(place), "--subjects", "10", code=2)
     _has(out, str(place))
     assert (place / "mine[b].txt").read_text() == "keep me"
+
+
+# characters that act on a terminal: ESC (cursor moves, erasing, colours), CR, a C1 CSI and a
+# right-to-left override, which would let a subject's name rewrite the line it is printed on
+FORGERS = {
+    "\x1b[2K\rALLOW": "\\x1b[2K\\x0dALLOW",
+    "x\x9b31m": "x\\x9b31m",
+    "y\u202eWOLLA": "y\\u202eWOLLA",
+    "z\x07\x08": "z\\x07\\x08",
+}
+
+
+def test_terminal_controls_in_data_are_shown_not_obeyed(
+    columns: int, place: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, _ = _ledger(capsys, place)
+    day = to_iso(int(time.time()) - 10 * DAY)[:10]
+    data = place / "c\x1b[31m.jsonl"
+    data.write_bytes(
+        b"".join(
+            orjson.dumps(
+                {"id": f"c{i}", "source": SOURCE, "subject": s, "type": "debt", "occurred_at": day}
+            )
+            + b"\n"
+            for i, s in enumerate(FORGERS)
+        )
+        + orjson.dumps({"id": "bad", "source": "s", "subject": "q", "type": "t\x1b[1A"})
+        + b"\n"
+    )
+    out = _run(capsys, "ingest", str(data), "--db", db, code=1)
+    _has(out, "c\\x1b[31m.jsonl", "t\\x1b[1A")
+    outputs = [out]
+    for subject, shown in FORGERS.items():
+        for args in (["score", subject], ["check", subject, "air_travel"], ["explain", subject]):
+            got = _run(capsys, *args, "--db", db)
+            _has(got, shown)
+            outputs.append(got)
+    got = _run(capsys, "subjects", "--db", db)
+    _has(got, *FORGERS.values())
+    outputs.append(got)
+    # no style is printed to a pipe: any control character would have come from the data
+    for text in outputs:
+        assert not any(c in text for c in "\x1b\r\x9b\u202e\x07\x08"), text
+    for subject in FORGERS:  # --json carries the data as it is
+        assert (
+            json.loads(_run(capsys, "score", subject, "--db", db, "--json"))["subject"] == subject
+        )

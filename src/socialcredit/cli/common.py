@@ -147,10 +147,16 @@ Part = str | tuple[str, str]
 
 
 def styled(*parts: Part) -> Text:
-    """One Rich ``Text`` from ``parts``: no text is ever read as markup or an emoji code."""
+    """One Rich ``Text`` from ``parts``: no text is ever read as markup or an emoji code, and
+    characters that would act on the terminal (ESC, other controls) are shown as escapes
+    (``tables.visible``)."""
     from rich.text import Text
 
-    return Text.assemble(*parts)
+    from socialcredit.display import visible
+
+    return Text.assemble(
+        *(visible(p) if isinstance(p, str) else (visible(p[0]), p[1]) for p in parts)
+    )
 
 
 def print_styled(*parts: Part) -> None:

@@ -89,6 +89,7 @@ def ingest(
     Exit code: 0 when every line was accepted, a duplicate or skipped; 1 when any line was
     rejected or conflicted (the good lines are kept); 2 when the file cannot be read.
     """
+    from socialcredit.display import visible
     from socialcredit.ledger import CsvOptions, FileFormatError, IngestRules
     from socialcredit.ledger.files import detect_format
 
@@ -109,7 +110,7 @@ def ingest(
 
             rules = IngestRules.from_policy(parse_policy(active.body).policy)
         with progress_bar() as progress:
-            task = progress.add_task(f"ingesting {file}", total=None)
+            task = progress.add_task(visible(f"ingesting {file}"), total=None)
 
             def advance(done: int) -> None:
                 progress.update(task, completed=done)

@@ -150,19 +150,17 @@ def policy_show(
 
 def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
     """Print ``cp`` as a header and tables, identifiers whole at any terminal width."""
-    from rich.text import Text
-
     from socialcredit.cli.tables import print_table
     from socialcredit.policy.describe import condition_text as _condition
     from socialcredit.policy.describe import span_text as _span
 
     p = cp.policy
-    out.print(Text(f"{p.meta.title} — {p.label()}", style="bold"))
+    out.print(styled((f"{p.meta.title} — {p.label()}", "bold")))
     out.print(styled(f"sha256 {cp.loaded.content_hash}"))
     if activated is not None:
         out.print(styled(f"active: ledger policy version {activated}"))
     if p.meta.description:
-        out.print(Text(p.meta.description.strip()))
+        out.print(styled(p.meta.description.strip()))
     grades = ", ".join(
         f"{g.name} ≥ {g.at_least:g}" if g.at_least is not None else f"{g.name} below"
         for g in p.grades
@@ -171,7 +169,7 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
         f"; {word} {value:g}" for word, value in (("min", p.score.min), ("max", p.score.max))
         if value is not None
     )  # fmt: skip
-    out.print(Text(f"score: base {p.score.base:g}{bounds}; grades: {grades}"))
+    out.print(styled(f"score: base {p.score.base:g}{bounds}; grades: {grades}"))
     print_table(
         out,
         "record types",
@@ -228,7 +226,7 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
     dp = p.due_process
     yes = {True: "yes", False: "no"}
     out.print(
-        Text(
+        styled(
             f"due process: notice before a measure: {yes[dp.notice_before_sanction]}; "
             f"appeal window {_span(dp.appeal_window)}; disputes decided within "
             f"{_span(dp.reinvestigation_deadline)} or the record is deleted; disputed records "

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
+from socialcredit.display import visible
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -50,6 +52,8 @@ def print_table(
     from rich.table import Table
     from rich.text import Text
 
+    title, headers = visible(title), [visible(h) for h in headers]
+    rows = [[visible(cell) for cell in row] for row in rows]
     if not rows:
         console.print(Text(f"{title}: none"))
         return
