@@ -159,3 +159,34 @@ def test_tables_with_rows_but_no_version_are_left_alone(
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT name FROM subjects").fetchall() == [("P1",)]
     conn.close()
+
+
+def _concurrent_inits(db: str, n: int = 4) -> None:
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "socialcredit", "init", "--db", db],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n)
+    ]
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0 and "database ready" in out, err
+    with Ledger.open(db) as ledger:
+        assert _differences(ledger) == []
+        assert ledger.count_entries() == 0
+
+
+def test_concurrent_inits_of_a_new_sqlite_file_all_succeed(tmp_path: Path) -> None:
+    # each waits for the one migrating (BEGIN IMMEDIATE), then finds the schema current
+    _concurrent_inits(str(tmp_path / "ledger.db"))
+
+
+@pytest.mark.postgres
+def test_concurrent_inits_of_a_new_postgresql_schema_all_succeed(
+    pg_schema: tuple[str, str],
+) -> None:
+    # each waits for the one migrating (an advisory lock), then finds the schema current
+    _concurrent_inits(pg_schema[0])

@@ -181,14 +181,12 @@ def upgrade(engine: Engine, shown_url: str) -> None:
 
     Every migration step runs in one transaction (DDL is transactional in SQLite and
     PostgreSQL), so an ``init`` that is killed half-way leaves the database as it was; a
-    SQLite file left half-made by an older version's interrupted ``init`` (ledger tables, all
-    empty, and no schema version) is made again. Raises ``LedgerError`` for a database of a
-    newer socialcredit, a file that is not an SQLite database, or a database that cannot be
-    reached (saying what failed).
+    second ``init`` at the same time waits for the first. A SQLite file left half-made by an
+    older version's interrupted ``init`` (ledger tables, all empty, and no schema version)
+    is made again. Raises ``LedgerError`` for a database of a newer socialcredit, a file
+    that is not an SQLite database, or a database that cannot be reached (saying what
+    failed). A database already at the newest schema is only read (no lock, no Alembic).
     """
-    from alembic import command  # only migrating needs alembic
-    from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
     from sqlalchemy.exc import DatabaseError
 
     path = _sqlite_file(engine)
@@ -197,28 +195,58 @@ def upgrade(engine: Engine, shown_url: str) -> None:
         if problem:
             raise LedgerError(problem)
         shown_url = path
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
     with _connect(engine, shown_url) as conn:
+        current = _read_versions(conn, shown_url)
+        if current == [schema_versions()[-1]]:
+            log.debug("schema of %s is current (%s)", shown_url, current[0])
+            return
         try:
             with _migration_transaction(conn):
-                before = MigrationContext.configure(conn).get_current_heads()
-                newer = [v for v in before if v not in schema_versions()]
-                if newer:
-                    raise LedgerError(str(version_problem(before, shown_url)))
-                if not before and path is not None:
-                    _remake_half_made(conn, shown_url)
-                config.attributes["connection"] = conn
-                command.upgrade(config, "head")
-                after = MigrationContext.configure(conn).get_current_heads()
+                before, after = _migrate(conn, shown_url, path is not None)
         except DatabaseError as exc:  # incl. OperationalError (a locked file, a full disk)
             reason = _one_line(exc.orig)
             raise LedgerError(f"cannot migrate the database {shown_url}: {reason}") from None
     was, now = ",".join(before) or "(none)", ",".join(after)
     if before != after:
         log.info("migrated %s from schema %s to %s", shown_url, was, now)
-    else:
-        log.debug("schema of %s is current (%s)", shown_url, now)
+
+
+def _migrate(conn: Any, shown_url: str, is_file: bool) -> tuple[list[str], list[str]]:
+    """Run the migrations on ``conn`` (in a transaction); the versions before and after."""
+    from alembic import command  # only migrating needs alembic
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+
+    # read again under the transaction's lock: another init may have just finished
+    before = list(MigrationContext.configure(conn).get_current_heads())
+    if any(v not in schema_versions() for v in before):
+        raise LedgerError(str(version_problem(before, shown_url)))
+    if not before and is_file:
+        _remake_half_made(conn, shown_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    command.upgrade(config, "head")
+    return before, list(MigrationContext.configure(conn).get_current_heads())
+
+
+def _read_versions(conn: Any, shown_url: str) -> list[str]:
+    """The schema versions recorded in the database (none: no ledger there yet); a newer
+    one raises ``LedgerError``."""
+    from sqlalchemy.exc import DatabaseError
+
+    try:
+        with conn.begin():
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+    except DatabaseError as exc:  # incl. OperationalError
+        if not _no_such_table(exc.orig):
+            reason = _one_line(exc.orig)
+            raise LedgerError(f"cannot read the database {shown_url}: {reason}") from None
+        return []
+    versions = [r[0] for r in rows]
+    if any(v not in schema_versions() for v in versions):
+        raise LedgerError(str(version_problem(versions, shown_url)))
+    return versions
 
 
 def _sqlite_file(engine: Engine) -> str | None:
@@ -265,10 +293,15 @@ def _migration_transaction(conn: Any) -> Iterator[None]:
     CREATE TABLE would commit on its own: a killed ``init`` would leave tables without a
     schema version. Here the driver's own transaction handling is off and ``BEGIN
     IMMEDIATE`` (which also makes a second ``init`` wait for this one) opens the
-    transaction that SQLAlchemy commits or rolls back.
+    transaction that SQLAlchemy commits or rolls back. On PostgreSQL, a transaction-scoped
+    advisory lock on the schema's name serialises concurrent migrations.
     """
     if conn.dialect.name != "sqlite":
         with conn.begin():
+            # one migration at a time per schema (a second waits, then finds it current)
+            conn.exec_driver_sql(
+                "SELECT pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '')))"
+            )
             yield
         return
     dbapi = conn.connection.dbapi_connection
@@ -312,8 +345,6 @@ def _remake_half_made(conn: Any, shown_url: str) -> None:
 def check_schema(engine: Engine, shown_url: str) -> None:
     """Raise ``LedgerError`` unless the database holds a ledger at this program's schema
     version (see ``version_problem``; a newer one is refused: upgrade socialcredit)."""
-    from sqlalchemy.exc import DatabaseError
-
     path = _sqlite_file(engine)
     if path is not None:
         problem = sqlite_file_problem(path, create=False)
@@ -321,14 +352,8 @@ def check_schema(engine: Engine, shown_url: str) -> None:
             raise LedgerError(problem)
         shown_url = path
     with _connect(engine, shown_url) as conn:
-        try:
-            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
-        except DatabaseError as exc:  # incl. OperationalError
-            if not _no_such_table(exc.orig):
-                reason = _one_line(exc.orig)
-                raise LedgerError(f"cannot read the database {shown_url}: {reason}") from None
-            rows = []
-    problem = version_problem([r[0] for r in rows], shown_url)
+        versions = _read_versions(conn, shown_url)
+    problem = version_problem(versions, shown_url)
     if problem:
         raise LedgerError(problem)
 
