@@ -225,3 +225,77 @@ def test_an_ingest_never_changes_an_answer_about_an_earlier_time(
             for t in times:
                 assert engine.check(subject, "air_travel", t).to_json()["known"] is False
         ledger.close()
+
+
+# ---------------------------------------------------------------- crossing a backfill
+
+
+def test_an_answer_says_when_it_counts_history_loaded_later(tmp_path: Path) -> None:
+    ledger = _china(str(tmp_path / "l.db"))
+    loaded = parse_timestamp("2026-06-01")
+    history = [
+        JUDGMENT,  # recorded 2026-01-12
+        {**JUDGMENT, "id": "j2", "occurred_at": "2026-02-01", "recorded_at": "2026-04-01"},
+        {**JUDGMENT, "id": "j3", "subject": "li"},
+    ]
+    ledger.ingest_entries(history, now=loaded, backfill=True)
+    ledger.ingest_entries([{**JUDGMENT, "id": "j4", "subject": "zhao"}], now=loaded + DAY)
+    engine = Engine.open(ledger, lambda: loaded + 2 * DAY)
+    batch = 1
+
+    def crossed(subject: str, at: str) -> list[dict[str, Any]]:
+        t = parse_timestamp(at)
+        found = [b.to_json() for b in engine.standing(subject, t).backfilled]
+        assert [b.to_json() for b in engine.check(subject, "air_travel", t).backfilled] == found
+        explained = engine.explain(subject, "air_travel", t).to_json()["backfilled"]
+        assert explained == found
+        return found
+
+    def note(n: int) -> list[dict[str, Any]]:
+        return [{"batch": batch, "loaded_at": "2026-06-01T00:00:00Z", "entries": n}]
+
+    assert crossed("wang", "2026-01-11") == []  # nothing of it counted yet
+    assert crossed("wang", "2026-03-01") == note(1)  # j1 only: j2 is recorded 2026-04-01
+    assert crossed("wang", "2026-05-01") == note(2)
+    assert crossed("wang", "2026-06-01") == []  # from the load on, the ledger had them
+    assert crossed("li", "2026-03-01") == note(1)
+    assert crossed("zhao", "2026-03-01") == []  # an ordinary ingest, counted from receipt
+    bulk = engine.recompute(parse_timestamp("2026-05-01"))
+    assert [b.to_json() for b in bulk.backfilled] == note(3)
+    assert engine.recompute(parse_timestamp("2026-07-01")).backfilled == ()
+    ledger.close()
+
+
+def test_the_cli_says_when_an_answer_counts_history_loaded_later(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pyarrow.parquet as pq
+
+    db = str(tmp_path / "cli.db")
+    _china(db).close()
+    history = tmp_path / "history.jsonl"
+    history.write_bytes(orjson.dumps(JUDGMENT) + b"\n")
+    assert call(capsys, "ingest", str(history), "--db", db, "--backfill")[0] == 0
+    expected = "Note: this answer about 2026-03-01T00:00:00Z counts history loaded later"
+    for args in (
+        ["score", "wang"],
+        ["check", "wang", "air_travel"],
+        ["explain", "wang", "--service", "air_travel"],
+        ["subjects"],
+    ):
+        code, out, _ = call(capsys, *args, "--db", db, "--at", "2026-03-01")
+        assert code == 0 and expected in " ".join(out.split()), (args, out)
+        code, out, _ = call(capsys, *args, "--db", db, "--json", "--at", "2026-03-01")
+        [crossed] = orjson.loads(out)["backfilled"]
+        assert crossed["batch"] == 1 and crossed["entries"] == 1
+        code, out, _ = call(capsys, *args, "--db", db)  # now: after the load
+        assert code == 0 and "Note:" not in out
+        code, out, _ = call(capsys, *args, "--db", db, "--json")
+        assert orjson.loads(out)["backfilled"] == []
+    path = tmp_path / "s.parquet"
+    code, _, err = call(
+        capsys, "export", "standings", "-o", str(path), "--db", db, "--at", "2026-03-01"
+    )
+    assert code == 0 and expected in " ".join(err.split())
+    metadata = pq.read_schema(path).metadata
+    assert orjson.loads(metadata[b"socialcredit.backfilled"])[0]["entries"] == 1

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialcredit.errors import UnknownServiceError
+from socialcredit.ledger.backfills import Backfill
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.results import Measure, Standing
@@ -29,7 +30,9 @@ class Decision:
     benefits: list[str]
     policy_version: str
     policy_hash: str = ""
-    known: bool = True  # False: the ledger has no entry about this subject
+    known: bool = True  # False: the ledger had no entry about this subject at ``at``
+    # backfill batches loaded after ``at`` whose entries this answer counts
+    backfilled: tuple[Backfill, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The ``check --json`` contract."""
@@ -45,6 +48,7 @@ class Decision:
             "policy_version": self.policy_version,
             "policy_hash": self.policy_hash,
             "known": self.known,
+            "backfilled": [b.to_json() for b in self.backfilled],
         }
 
 

@@ -22,6 +22,7 @@ from socialcredit.enforcement import require_service as require_service  # re-ex
 from socialcredit.errors import NotFoundError, SocialCreditError
 from socialcredit.errors import UnknownServiceError as UnknownServiceError  # re-exported
 from socialcredit.ledger import Ledger, PolicyVersion
+from socialcredit.ledger.backfills import Backfill
 from socialcredit.policy import (
     CompiledPolicy,
     LoadedPolicy,
@@ -173,15 +174,13 @@ class Engine:
         pv = self.policy_version_at(t)
         return pv.activated_at if pv is not None else None
 
-    def _prepared(self, subject: str, policy: CompiledPolicy, t: int) -> Prepared:
-        return self._prepared_known(subject, policy, t)[0]
-
     def _prepared_known(
         self, subject: str, policy: CompiledPolicy, t: int
-    ) -> tuple[Prepared, bool]:
+    ) -> tuple[Prepared, bool, tuple[Backfill, ...]]:
         """The subject's prepared entries, and whether the ledger knew of the subject at
-        ``t`` (had received an entry about it by then: what it knew cannot change later).
-        A subject the ledger has never heard of raises ``UnknownSubjectError`` (a guard
+        ``t`` (had received an entry about it by then: what it knew cannot change later),
+        and the backfills the answer crosses (entries about the subject, or the subjects
+        read with it through relations, loaded after ``t`` as history). A subject the ledger has never heard of raises ``UnknownSubjectError`` (a guard
         against mistyped names: a fact about the ledger now)."""
         cols = self.ledger.columns([subject], follow_relations=True)
         has_any = (cols.rec_subject == 0).any() or (cols.rel_subject == 0).any()
@@ -193,12 +192,15 @@ class Engine:
                 ((cols.rel_subject == 0) | (cols.rel_related == 0)) & (cols.rel_recorded_at <= t)
             ).any()
         )
-        return Prepared.build(cols, policy, self.in_force_from(t)), known
+        backfilled = tuple(self.ledger.backfills_crossed(t, cols.subjects))
+        return Prepared.build(cols, policy, self.in_force_from(t)), known, backfilled
 
     def standing(self, subject: str, at: int | None = None) -> Standing:
         """The subject's score, grade, lists and measures at ``at`` (default: now)."""
         t = self._at(at)
-        return standing(self._prepared(subject, self.policy_at(t), t), 0, t)
+        prep, _, backfilled = self._prepared_known(subject, self.policy_at(t), t)
+        st = standing(prep, 0, t)
+        return dataclasses.replace(st, backfilled=backfilled) if backfilled else st
 
     def check(self, subject: str, service: str, at: int | None = None) -> Decision:
         """Allow or deny ``service`` for ``subject`` at ``at`` (default: now).
@@ -211,7 +213,7 @@ class Engine:
         policy = self.policy_at(t)
         require_service(policy, service)
         try:
-            prep, known = self._prepared_known(subject, policy, t)
+            prep, known, backfilled = self._prepared_known(subject, policy, t)
         except UnknownSubjectError:
             return Decision(
                 subject,
@@ -229,7 +231,9 @@ class Engine:
         # only the measures on this service are evaluated (equal to the full standing's
         # decision: a property test in the enforcement tests checks it)
         decision = check_service(prep, 0, service, t)
-        return decision if known else dataclasses.replace(decision, known=False)
+        if known and not backfilled:
+            return decision
+        return dataclasses.replace(decision, known=known, backfilled=backfilled)
 
     def explain(self, subject: str, service: str, at: int | None = None) -> Explanation:
         """Why ``subject`` is allowed or denied ``service``, and what would change it.
@@ -253,17 +257,30 @@ class Engine:
         policy = self.policy_at(t)
         for s in services or []:
             require_service(policy, s)
-        prep = self._prepared(subject, policy, t)
+        prep, known, backfilled = self._prepared_known(subject, policy, t)
         computed = standing_and_timelines(prep, 0, t)
         st = computed[0]
         wanted = services if services is not None else sorted({m.service for m in st.measures})
-        return [explain(prep, 0, s, t, computed) for s in wanted]
+        found = [explain(prep, 0, s, t, computed) for s in wanted]
+        if known and not backfilled:
+            return found
+        return [
+            dataclasses.replace(
+                e,
+                decision=dataclasses.replace(e.decision, known=known, backfilled=backfilled),
+                standing=dataclasses.replace(e.standing, backfilled=backfilled),
+            )
+            for e in found
+        ]
 
     def recompute(self, at: int | None = None) -> BulkStandings:
-        """Everyone's standing at ``at``, in bulk, under the policy then in force (``.policy``)."""
+        """Everyone's standing at ``at``, in bulk, under the policy then in force (``.policy``),
+        with the backfills the answer crosses, ledger-wide (``.backfilled``)."""
         from socialcredit.scoring.bulk import bulk_standings
 
         t = self._at(at)
         policy = self.policy_at(t)
         cols = self.ledger.columns(with_ids=False)
-        return bulk_standings(Prepared.build(cols, policy, self.in_force_from(t)), t)
+        bulk = bulk_standings(Prepared.build(cols, policy, self.in_force_from(t)), t)
+        backfilled = tuple(self.ledger.backfills_crossed(t))
+        return dataclasses.replace(bulk, backfilled=backfilled) if backfilled else bulk

@@ -47,6 +47,7 @@ TIMESTAMP = pa.timestamp("s", tz="UTC")
 STRINGS = pa.list_(pa.string())
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
+BACKFILLED_KEY = b"socialcredit.backfilled"
 STANDINGS_SCHEMA = pa.schema(
     [
         ("subject", pa.string()),
@@ -133,7 +134,10 @@ def standings_table(bulk: BulkStandings) -> pa.Table:
     reason codes of the denials, sorted; ``reasons``: why each measure is in force (a list,
     a condition, or ``relation subject`` for one that comes through a relation), in measure
     order, once each; ``policy_version`` and ``policy_hash``: the policy that was applied
-    (the one in force at ``as_of``, or the file given).
+    (the one in force at ``as_of``, or the file given). When the standings count entries
+    of backfill batches loaded after ``as_of`` (see ``socialcredit.ledger.backfills``), the
+    table's schema metadata says so under ``BACKFILLED_KEY`` (a JSON list of
+    ``{"batch", "loaded_at", "entries"}``; kept in Parquet files).
     """
     policy = bulk.policy
     n = len(bulk.subjects)
@@ -163,7 +167,11 @@ def standings_table(bulk: BulkStandings) -> pa.Table:
         "policy_version": pa.array(np.full(n, policy.version_label, dtype=object), pa.string()),
         "policy_hash": pa.array(np.full(n, policy.loaded.content_hash, dtype=object)),
     }
-    return pa.table(columns, schema=STANDINGS_SCHEMA)
+    table = pa.table(columns, schema=STANDINGS_SCHEMA)
+    if bulk.backfilled:
+        backfilled = [b.to_json() for b in bulk.backfilled]
+        table = table.replace_schema_metadata({BACKFILLED_KEY: orjson.dumps(backfilled)})
+    return table
 
 
 def _labels(names: Sequence[str], codes: npt.NDArray[Any]) -> pa.Array:

@@ -121,5 +121,10 @@ def _standings(engine: Engine, t: int | None, dest: Destination) -> tuple[int, s
     with progress_bar() as progress:
         task = progress.add_task("writing standings", total=table.num_rows)
         count = write_table(table, dest, dest.fmt, lambda n: progress.advance(task, n))
+    from socialcredit.ledger.backfills import sentence
+
+    note = sentence(bulk.at, bulk.backfilled, "in the ledger")
+    if note:
+        err.print(styled(note))
     cp = bulk.policy
     return count, f" under {cp.version_label} (sha256 {cp.loaded.content_hash[:12]})"

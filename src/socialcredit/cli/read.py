@@ -27,6 +27,9 @@ from socialcredit.cli.common import (
 from socialcredit.timeutil import to_date
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from socialcredit.ledger.backfills import Backfill
     from socialcredit.scoring import RecordLine
 
 SubjectArgument = Annotated[str, typer.Argument(help="The subject's identifier.")]
@@ -60,6 +63,7 @@ def score(
             (st.grade, "bold"),
         )
     )
+    _backfill_note(st.at, st.backfilled, subject)
     for m in st.lists:
         out.print(
             styled(
@@ -106,6 +110,15 @@ def score(
         ],
         whole=(0, 1, 2, 6),
     )
+
+
+def _backfill_note(at: int, backfilled: Sequence[Backfill], subject: str) -> None:
+    """The sentence an answer about ``at`` carries when it counts history loaded later."""
+    from socialcredit.ledger.backfills import sentence
+
+    note = sentence(at, backfilled, f"about {subject} and the subjects related to it")
+    if note:
+        print_styled(note)
 
 
 def _signed(x: float) -> str:
@@ -176,6 +189,7 @@ def check(
         line += " (no entries about this subject" + (" then)" if at else ")")
     line += f" under {_under(decision.policy_version, decision.policy_hash)}"
     print_styled((decision.decision.upper(), colour), line)
+    _backfill_note(decision.at, decision.backfilled, subject)
 
 
 @app.command()
@@ -205,6 +219,7 @@ def explain(
             [e.to_json() for e in explanations] if not service else explanations[0].to_json()
         )
         return
+    _backfill_note(st.at, st.backfilled, subject)
     if not explanations:
         out.print(
             styled(

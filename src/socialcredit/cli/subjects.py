@@ -167,6 +167,7 @@ def subjects(
                 "at": to_iso(bulk.at),
                 "policy_version": cp.version_label,
                 "policy_hash": cp.loaded.content_hash,
+                "backfilled": [b.to_json() for b in bulk.backfilled],
                 "matching": len(idx),
                 "offset": offset,
                 "limit": limit,
@@ -181,6 +182,11 @@ def subjects(
             f"as of {to_iso(bulk.at)} under {cp.version_label} (sha256 {cp.loaded.content_hash})"
         )
     )
+    from socialcredit.ledger.backfills import sentence
+
+    note = sentence(bulk.at, bulk.backfilled, "in the ledger")
+    if note:
+        out.print(styled(note))
     shown = f"{offset + 1}-{offset + len(rows)}" if rows else "none"
     # the lists a subject is on, then the reasons that are not one of those lists (a
     # relation, a grade): one column, so that whole names fit an 80-column terminal

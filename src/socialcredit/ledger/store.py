@@ -28,6 +28,7 @@ from socialcredit.ledger.policies import PolicyVersion
 if TYPE_CHECKING:  # ingestion's modules are imported by the methods that ingest
     from sqlalchemy.engine import Engine
 
+    from socialcredit.ledger.backfills import Backfill
     from socialcredit.ledger.files import CsvOptions
     from socialcredit.ledger.rules import IngestRules
     from socialcredit.ledger.writing import IngestResult
@@ -335,6 +336,16 @@ class Ledger:
                 self.reading, self.is_sqlite, list(dict.fromkeys(subjects)), follow_relations
             )
         return loading.load_everyone(self.reading, self.is_sqlite, with_ids)
+
+    def backfills_crossed(self, at: int, subjects: Sequence[str] | None = None) -> list[Backfill]:
+        """The backfill batches an answer about ``at`` crosses: loaded after ``at``, with
+        entries recorded at or before ``at`` (so counted); ``subjects``: only entries about
+        these subjects (None: the whole ledger). See ``socialcredit.ledger.backfills``."""
+        from socialcredit.ledger.backfills import crossed
+
+        self._check()
+        with self.reading() as conn:
+            return crossed(conn, self.is_sqlite, at, subjects)
 
     def iter_entries(self, kinds: Collection[str] | None = None) -> Iterator[dict[str, Any]]:
         """Every entry in ledger order, in the ingestion format (export → ingest round-trips).

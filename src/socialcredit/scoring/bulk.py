@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from socialcredit.columns import SUBJECT_KINDS
+from socialcredit.ledger.backfills import Backfill
 from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction
 from socialcredit.policy.describe import condition_text
 from socialcredit.scoring.evaluate import evaluate_subjects_at
@@ -75,6 +76,8 @@ class BulkStandings:
     own: Mask | None = None  # [n_sanctions, n_subjects]: in force through the subject's own trigger
     triggers: Mask | None = None  # [n_sanctions, n_subjects]: the trigger holds at ``at``
     inherited: Inherited = field(default_factory=Inherited)
+    # backfill batches loaded after ``at`` with entries counted here (set by the engine)
+    backfilled: tuple[Backfill, ...] = ()
 
     def kind_name(self, i: int) -> str:
         """``person`` or ``organisation`` for subject index ``i``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from socialcredit.ledger.backfills import Backfill
 from socialcredit.timeutil import to_iso
 
 
@@ -117,6 +118,9 @@ class Standing:
     notes: list[str] = field(default_factory=list)
     # every service the policy knows: ``decide`` refuses any other (a typo must not allow)
     services: tuple[str, ...] = ()
+    # backfill batches loaded after ``at`` whose entries this answer counts (see
+    # ``socialcredit.ledger.backfills``): an answer given at ``at`` did not count them
+    backfilled: tuple[Backfill, ...] = ()
 
     @property
     def denials(self) -> list[Measure]:
@@ -143,6 +147,7 @@ class Standing:
             "at": to_iso(self.at),
             "policy_version": self.policy_version,
             "policy_hash": self.policy_hash,
+            "backfilled": [b.to_json() for b in self.backfilled],
             "score": round(self.score, 4),
             "grade": self.grade,
             "lists": [m.name for m in self.lists],
