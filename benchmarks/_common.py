@@ -58,7 +58,12 @@ def demo_db() -> Path:
     with Ledger.open(str(path)) as ledger:
         ledger.upgrade()
         ledger.activate_policy(
-            loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, SPEC.end
+            loaded.text,
+            loaded.policy.policy,
+            loaded.policy.version,
+            loaded.content_hash,
+            SPEC.end,
+            now=SPEC.end,
         )
         result = ledger.ingest_file(
             str(source), rules=IngestRules.from_policy(loaded.policy), now=SPEC.end

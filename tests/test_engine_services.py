@@ -25,7 +25,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     ledger.upgrade()
     loaded = parse_policy(TEST_POLICY)
     ledger.activate_policy(
-        loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, 0
+        loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, 0, now=0
     )
     debt = {
         "id": "d1",

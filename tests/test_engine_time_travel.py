@@ -48,7 +48,13 @@ DEBT = {
 def activate(ledger: Ledger, text: str, at: int) -> None:
     loaded = parse_policy(text)
     ledger.activate_policy(
-        loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, at, "test"
+        loaded.text,
+        loaded.policy.policy,
+        loaded.policy.version,
+        loaded.content_hash,
+        at,
+        "test",
+        now=at,
     )
 
 

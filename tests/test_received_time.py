@@ -55,6 +55,7 @@ def _china(path: str) -> Ledger:
         loaded.policy.version,
         loaded.content_hash,
         parse_timestamp("2026-01-01"),
+        now=parse_timestamp("2026-01-01"),
     )
     return ledger
 
@@ -211,7 +212,12 @@ def test_an_ingest_never_changes_an_answer_about_an_earlier_time(
         ledger = Ledger.open(str(Path(tmp) / "l.db"))
         ledger.upgrade()
         ledger.activate_policy(
-            loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, T0
+            loaded.text,
+            loaded.policy.policy,
+            loaded.policy.version,
+            loaded.content_hash,
+            T0,
+            now=T0,
         )
         ledger.ingest_entries(first, now=t1)
         known = sorted({e["subject"] for e in first})
@@ -299,3 +305,31 @@ def test_the_cli_says_when_an_answer_counts_history_loaded_later(
     assert code == 0 and expected in " ".join(err.split())
     metadata = pq.read_schema(path).metadata
     assert orjson.loads(metadata[b"socialcredit.backfilled"])[0]["entries"] == 1
+
+
+# ---------------------------------------------------------------- policies dated in the past
+
+
+def test_a_policy_is_activated_in_the_past_only_as_a_recorded_backfill(tmp_path: Path) -> None:
+    from socialcredit.ledger import PastActivationError
+
+    loaded = parse_policy(TEST_POLICY)
+    ledger = Ledger.open(str(tmp_path / "p.db"))
+    ledger.upgrade()
+    args = (loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash)
+    now = parse_timestamp("2026-06-01")
+    with pytest.raises(PastActivationError) as caught:
+        ledger.activate_policy(*args, T0, now=now)
+    assert "before now (2026-06-01T00:00:00Z)" in caught.value.message
+    assert ledger.policy_history() == []
+    with pytest.raises(PastActivationError):  # the wall clock by default
+        ledger.activate_policy(*args, T0)
+    pv = ledger.activate_policy(*args, T0, now=now, backfill=True)
+    assert (pv.activated_at, pv.recorded_at, pv.backfill) == (T0, now, True)
+    later = parse_policy(TEST_POLICY.replace('version: "1"', 'version: "2"'))
+    v2 = ledger.activate_policy(
+        later.text, later.policy.policy, later.policy.version, later.content_hash, now, now=now
+    )
+    assert (v2.recorded_at, v2.backfill) == (now, False)
+    assert [p.backfill for p in ledger.policy_history()] == [True, False]
+    ledger.close()

@@ -183,6 +183,8 @@ def run_demo(
             loaded.content_hash,
             spec.start,
             "demo",
+            now=spec.end,
+            backfill=True,  # history: the rule the simulated nation lived under throughout
         )
         started = time.perf_counter()
         task = progress.add_task("ingesting into SQLite", total=count)

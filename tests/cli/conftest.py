@@ -67,7 +67,12 @@ def activate(db: str, path: str, at: int) -> None:
     with Ledger.open(db) as ledger:
         ledger.upgrade()
         ledger.activate_policy(
-            loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, at
+            loaded.text,
+            loaded.policy.policy,
+            loaded.policy.version,
+            loaded.content_hash,
+            at,
+            now=at,
         )
 
 

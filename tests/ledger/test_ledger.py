@@ -298,9 +298,9 @@ def test_one_subject_equals_the_bulk_filtered(ledger: Ledger) -> None:
 
 def test_policies_are_versioned(ledger: Ledger) -> None:
     assert ledger.active_policy() is None
-    v1 = ledger.activate_policy("a: 1", "p", "1", "h1", NOW, "me")
-    same = ledger.activate_policy("a: 1", "p", "1", "h1", NOW + 5, "me")
-    v2 = ledger.activate_policy("a: 2", "p", "2", "h2", NOW + 10, None)
+    v1 = ledger.activate_policy("a: 1", "p", "1", "h1", NOW, "me", now=NOW)
+    same = ledger.activate_policy("a: 1", "p", "1", "h1", NOW + 5, "me", now=NOW + 5)
+    v2 = ledger.activate_policy("a: 2", "p", "2", "h2", NOW + 10, None, now=NOW + 10)
     assert v1.version == same.version and v2.version == v1.version + 1
     active = ledger.active_policy()
     assert active is not None and active.body == "a: 2" and active.content_hash == "h2"
@@ -503,6 +503,7 @@ def test_the_engine_answers_the_same_on_either_database(ledger: Ledger) -> None:
         loaded.policy.version,
         loaded.content_hash,
         parse_timestamp("2024-01-01"),
+        now=parse_timestamp("2024-01-01"),
     )
     ledger.ingest_entries(
         [

@@ -237,7 +237,11 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
 
 @policy_app.command("history")
 def policy_history(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """List every policy version ever activated in this database."""
+    """List every policy version ever activated in this database.
+
+    recorded_at is when the ledger made the activation; backfill marks an activation dated
+    before that (history loaded explicitly, as the demo does).
+    """
     with open_ledger(db) as ledger:
         rows = [
             {
@@ -246,6 +250,8 @@ def policy_history(db: DbOption = None, as_json: JsonOption = False) -> None:
                 "sha256": pv.content_hash,
                 "activated_at": to_iso(pv.activated_at),
                 "activated_by": pv.activated_by,
+                "recorded_at": to_iso(pv.recorded_at) if pv.recorded_at is not None else None,
+                "backfill": pv.backfill,
             }
             for pv in ledger.policy_history()
         ]
@@ -263,7 +269,8 @@ def policy_history(db: DbOption = None, as_json: JsonOption = False) -> None:
                 str(r["version"]),
                 str(r["policy"]),
                 str(r["sha256"]),
-                str(r["activated_at"] or ""),
+                str(r["activated_at"] or "")
+                + (f" (backfill, recorded {r['recorded_at']})" if r["backfill"] else ""),
                 str(r["activated_by"] or ""),
             )
             for r in rows

@@ -54,8 +54,9 @@ def _activate(ledger: Ledger, loaded: LoadedPolicy, by: str | None) -> None:
         loaded.policy.policy,
         loaded.policy.version,
         loaded.content_hash,
-        now(),
+        at := now(),
         by,
+        now=at,
     )
     from socialcredit.timeutil import to_iso
 

@@ -16,7 +16,11 @@ if TYPE_CHECKING:
     from socialcredit.ledger.entries import Entry, EntryError, validate_entry
     from socialcredit.ledger.files import CsvOptions, FileFormatError, read_lines
     from socialcredit.ledger.parsing import IngestProblem
-    from socialcredit.ledger.policies import PolicyVersion, PolicyVersionConflict
+    from socialcredit.ledger.policies import (
+        PastActivationError,
+        PolicyVersion,
+        PolicyVersionConflict,
+    )
     from socialcredit.ledger.rules import IngestRules
     from socialcredit.ledger.store import Ledger
     from socialcredit.ledger.writing import IngestResult
@@ -34,6 +38,7 @@ _WHERE = {
     "LedgerError": "socialcredit.ledger.database",
     "PolicyVersion": "socialcredit.ledger.policies",
     "PolicyVersionConflict": "socialcredit.ledger.policies",
+    "PastActivationError": "socialcredit.ledger.policies",
     "columns_from_entries": "socialcredit.columns",
     "normalise_url": "socialcredit.ledger.database",
     "read_lines": "socialcredit.ledger.files",
@@ -55,6 +60,7 @@ __all__ = [
     "Ledger",
     "LedgerColumns",
     "LedgerError",
+    "PastActivationError",
     "PolicyVersion",
     "PolicyVersionConflict",
     "columns_from_entries",

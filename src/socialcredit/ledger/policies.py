@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from socialcredit.errors import ConflictError
+from socialcredit.errors import ConflictError, SocialCreditError
 from socialcredit.timeutil import to_iso
 
 if TYPE_CHECKING:
@@ -32,20 +32,40 @@ class PolicyVersion:
     activated_at: int
     activated_by: str | None
     body: str
+    recorded_at: int | None = None  # the ledger's clock when activated (None: not recorded)
+    backfill: bool = False  # activated_at is before recorded_at: history, loaded explicitly
 
 
 class PolicyVersionConflict(ConflictError):
     """A different policy body under a (policy id, declared version) already activated."""
 
 
+class PastActivationError(SocialCreditError):
+    """An activation dated before the time it is made, without ``backfill``."""
+
+
+_COLUMNS = (
+    "version",
+    "policy_id",
+    "declared_version",
+    "content_hash",
+    "activated_at",
+    "activated_by",
+    "body",
+    "recorded_at",
+    "backfill",
+)
+
+
 _SELECT = (
     "SELECT version, policy_id, declared_version, content_hash, activated_at, activated_by, "
-    "body FROM policies ORDER BY version"
+    "body, recorded_at, backfill FROM policies ORDER BY version"
 )
 
 
 def _version(row: Any) -> PolicyVersion:
-    version, policy_id, declared, content_hash, activated_at, activated_by, body = row
+    version, policy_id, declared, content_hash, activated_at, activated_by, body = row[:7]
+    recorded_at, backfill = row[7:9]
     return PolicyVersion(
         int(version),
         str(policy_id),
@@ -54,6 +74,8 @@ def _version(row: Any) -> PolicyVersion:
         int(activated_at),
         None if activated_by is None else str(activated_by),
         str(body),
+        None if recorded_at is None else int(recorded_at),
+        bool(backfill),
     )
 
 
@@ -86,8 +108,10 @@ def activate(
     content_hash: str,
     activated_at: int,
     activated_by: str | None,
+    now: int,
+    backfill: bool = False,
 ) -> PolicyVersion:
-    """Record an activation (see ``Ledger.activate_policy``)."""
+    """Record an activation made at ``now`` (see ``Ledger.activate_policy``)."""
     from sqlalchemy import insert, select
 
     from socialcredit.ledger.schema import policies
@@ -95,7 +119,15 @@ def activate(
     with engine.begin() as conn:
         latest = conn.execute(select(policies).order_by(policies.c.version.desc()).limit(1)).first()
         if latest is not None and latest.content_hash == content_hash:
-            return PolicyVersion(**latest._mapping)
+            return _version(tuple(latest._mapping[c] for c in _COLUMNS))
+        if activated_at < now and not backfill:
+            raise PastActivationError(
+                f"policy {policy_id!r} version {declared_version!r} would be in force from "
+                f"{to_iso(activated_at)}, before now ({to_iso(now)}): that would change "
+                "answers already given about that time. Activate it from now, or, to load "
+                "history (e.g. the policy a migrated ledger was under), activate it as a "
+                "backfill (recorded as such)"
+            )
         first = conn.execute(
             select(policies.c.content_hash, policies.c.activated_at)
             .where(policies.c.policy_id == policy_id)
@@ -119,6 +151,8 @@ def activate(
                 body=body,
                 activated_at=activated_at,
                 activated_by=activated_by,
+                recorded_at=now,
+                backfill=1 if activated_at < now else 0,
             )
         )
     log.info("activated policy %s@%s (%s)", policy_id, declared_version, content_hash[:12])

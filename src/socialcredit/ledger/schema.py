@@ -76,6 +76,9 @@ policies = Table(
     Column("body", Text, nullable=False),
     Column("activated_at", BigInteger, nullable=False),
     Column("activated_by", Text),
+    Column("recorded_at", BigInteger),  # the ledger's clock when activated (NULL: before 0005)
+    # 1: activated_at is before recorded_at (history loaded with an explicit backfill)
+    Column("backfill", SmallInteger, nullable=False, server_default=text("0")),
 )
 
 ingest_batches = Table(

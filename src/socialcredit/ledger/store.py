@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
@@ -132,8 +133,18 @@ class Ledger:
         content_hash: str,
         activated_at: int,
         activated_by: str | None = None,
+        *,
+        now: int | Clock | None = None,
+        backfill: bool = False,
     ) -> PolicyVersion:
-        """Make a policy the active one and return its activation.
+        """Make a policy the active one, in force from ``activated_at``, and return its
+        activation.
+
+        ``now``: the ledger's clock (epoch seconds or a callable; default the wall clock),
+        recorded with the activation. An ``activated_at`` before ``now`` would change answers
+        already given about the time between: it is refused (``PastActivationError``)
+        unless ``backfill`` (loading history, e.g. the demo's policy in force from the start
+        of its simulated period), and then recorded as a backfill (``PolicyVersion.backfill``).
 
         Activating the active policy again changes nothing. A body activated before may be
         activated again (a new activation). A different body under a (policy id, declared
@@ -149,6 +160,8 @@ class Ledger:
             content_hash,
             activated_at,
             activated_by,
+            int(time.time()) if now is None else _now(now),
+            backfill,
         )
 
     def policy_history(self) -> list[PolicyVersion]:
