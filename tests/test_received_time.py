@@ -333,3 +333,33 @@ def test_a_policy_is_activated_in_the_past_only_as_a_recorded_backfill(tmp_path:
     assert (v2.recorded_at, v2.backfill) == (now, False)
     assert [p.backfill for p in ledger.policy_history()] == [True, False]
     ledger.close()
+
+
+def test_a_claimed_time_is_shown_where_the_record_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "cli.db")
+    ledger = _china(db)
+    received = parse_timestamp("2026-02-01")
+    ledger.ingest_entries([JUDGMENT], now=received)  # the court says 2026-01-12
+    ledger.close()
+    said = "recorded by the source on 2026-01-12T00:00:00Z"
+    got = "received by the ledger on 2026-02-01T00:00:00Z"
+    code, out, _ = call(capsys, "score", "wang", "--db", db, "--at", "2026-03-01")
+    flat = " ".join(out.split())
+    assert code == 0 and f"court/j1: {said}, {got}" in flat
+    code, out, _ = call(capsys, "score", "wang", "--db", db, "--at", "2026-03-01", "--json")
+    [line] = orjson.loads(out)["breakdown"]["records"]
+    assert line["claimed_recorded_at"] == "2026-01-12T00:00:00Z"
+    assert line["recorded_at"] == "2026-02-01T00:00:00Z"
+    args = ("explain", "wang", "--service", "air_travel", "--db", db, "--at", "2026-03-01")
+    code, out, _ = call(capsys, *args)
+    assert code == 0 and f"court/j1 was {said} and {got}" in " ".join(out.split())
+    code, out, _ = call(capsys, *args, "--json")
+    assert orjson.loads(out)["explanation"]["claims"] == [
+        {
+            "record": "court/j1",
+            "claimed_recorded_at": "2026-01-12T00:00:00Z",
+            "recorded_at": "2026-02-01T00:00:00Z",
+        }
+    ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
 from socialcredit.enforcement import Decision
@@ -199,8 +199,26 @@ class Engine:
         """The subject's score, grade, lists and measures at ``at`` (default: now)."""
         t = self._at(at)
         prep, _, backfilled = self._prepared_known(subject, self.policy_at(t), t)
-        st = standing(prep, 0, t)
+        st = self._with_claims(standing(prep, 0, t))[0]
         return dataclasses.replace(st, backfilled=backfilled) if backfilled else st
+
+    def _with_claims(
+        self, st: Standing, records: Collection[str] = ()
+    ) -> tuple[Standing, dict[str, tuple[int, int]]]:
+        """``st`` with the claimed recorded_at of its breakdown's records where a source
+        claimed another time than the ledger's receipt, and those claims (for ``records``
+        too): source/id -> (claimed, recorded_at)."""
+        keys = {f"{line.source}/{line.id}" for line in st.breakdown} | set(records)
+        claims = self.ledger.claims(keys) if keys else {}
+        if not claims:
+            return st, {}
+        lines = [
+            dataclasses.replace(line, claimed_recorded_at=claims[key][0])
+            if (key := f"{line.source}/{line.id}") in claims
+            else line
+            for line in st.breakdown
+        ]
+        return dataclasses.replace(st, breakdown=lines), claims
 
     def check(self, subject: str, service: str, at: int | None = None) -> Decision:
         """Allow or deny ``service`` for ``subject`` at ``at`` (default: now).
@@ -262,16 +280,28 @@ class Engine:
         st = computed[0]
         wanted = services if services is not None else sorted({m.service for m in st.measures})
         found = [explain(prep, 0, s, t, computed) for s in wanted]
-        if known and not backfilled:
-            return found
-        return [
-            dataclasses.replace(
-                e,
-                decision=dataclasses.replace(e.decision, known=known, backfilled=backfilled),
-                standing=dataclasses.replace(e.standing, backfilled=backfilled),
+        out = []
+        for e in found:
+            behind = {r for reason in e.reasons for r in reason.records}
+            st, claims = self._with_claims(e.standing, behind)
+            claims = {r: c for r, c in claims.items() if r in behind}
+            text = e.text
+            if claims:
+                text += " " + " ".join(
+                    f"{r} was recorded by the source on {to_iso(c)} and received by the "
+                    f"ledger on {to_iso(rec)}; it counts from then."
+                    for r, (c, rec) in sorted(claims.items())
+                )
+            out.append(
+                dataclasses.replace(
+                    e,
+                    decision=dataclasses.replace(e.decision, known=known, backfilled=backfilled),
+                    standing=dataclasses.replace(st, backfilled=backfilled),
+                    claims=claims,
+                    text=text,
+                )
             )
-            for e in found
-        ]
+        return out
 
     def recompute(self, at: int | None = None) -> BulkStandings:
         """Everyone's standing at ``at``, in bulk, under the policy then in force (``.policy``),

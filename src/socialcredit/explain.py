@@ -19,7 +19,7 @@ from socialcredit.scoring import Measure, Prepared, RecordLine, Standing
 from socialcredit.scoring.counterfactual import OWN_KINDS, Change, SetEnd, smallest_sets
 from socialcredit.scoring.standing import ended_measures, record_lines, standing_and_timelines
 from socialcredit.scoring.timeline import SubjectTimeline
-from socialcredit.timeutil import DAY, NEVER, to_date
+from socialcredit.timeutil import DAY, NEVER, to_date, to_iso
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,9 @@ class Explanation:
     standing: Standing
     ended: list[Measure] = field(default_factory=list)  # measures on this service that ended
     due_process: dict[str, Any] = field(default_factory=dict)
+    # records behind the reasons whose source claimed another recorded_at than the time the
+    # ledger received them: source/id -> (claimed, recorded_at); set by the engine
+    claims: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """``explain --json``: the decision (with policy version and hash), reasons,
@@ -126,6 +129,14 @@ class Explanation:
                 for m in self.ended
             ],
             "due_process": self.due_process,
+            "claims": [
+                {
+                    "record": record,
+                    "claimed_recorded_at": to_iso(claimed),
+                    "recorded_at": to_iso(recorded),
+                }
+                for record, (claimed, recorded) in sorted(self.claims.items())
+            ],
             "text": self.text,
         }
         return out

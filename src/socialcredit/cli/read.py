@@ -24,7 +24,7 @@ from socialcredit.cli.common import (
     print_styled,
     styled,
 )
-from socialcredit.timeutil import to_date
+from socialcredit.timeutil import to_date, to_iso
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -110,6 +110,15 @@ def score(
         ],
         whole=(0, 1, 2, 6),
     )
+    for line, _ in current_versions(st.breakdown):
+        if line.claimed_recorded_at is not None:
+            out.print(
+                styled(
+                    f"{line.source}/{line.id}: recorded by the source on "
+                    f"{to_iso(line.claimed_recorded_at)}, received by the ledger on "
+                    f"{to_iso(line.recorded_at)} (it counts from then)"
+                )
+            )
 
 
 def _backfill_note(at: int, backfilled: Sequence[Backfill], subject: str) -> None:

@@ -350,6 +350,28 @@ class Ledger:
             )
         return loading.load_everyone(self.reading, self.is_sqlite, with_ids)
 
+    def claims(self, records: Collection[str]) -> dict[str, tuple[int, int]]:
+        """For those of ``records`` (``source/id``) whose source claimed a ``recorded_at``
+        other than the time the ledger learned them: ``source/id`` -> (claimed time,
+        ``recorded_at``)."""
+        self._check()
+        keys = sorted({tuple(r.split("/", 1)) for r in records if "/" in r})
+        found: dict[str, tuple[int, int]] = {}
+        p = "?" if self.is_sqlite else "%s"
+        with self.reading() as conn:
+            cursor = conn.cursor()
+            for source, entry_id in keys:
+                cursor.execute(
+                    "SELECT claimed_recorded_at, recorded_at FROM entries WHERE source = "
+                    f"{p} AND entry_id = {p} AND claimed_recorded_at IS NOT NULL "
+                    "AND claimed_recorded_at <> recorded_at",
+                    (source, entry_id),
+                )
+                row = cursor.fetchone()
+                if row is not None:
+                    found[f"{source}/{entry_id}"] = (int(row[0]), int(row[1]))
+        return found
+
     def backfills_crossed(self, at: int, subjects: Sequence[str] | None = None) -> list[Backfill]:
         """The backfill batches an answer about ``at`` crosses: loaded after ``at``, with
         entries recorded at or before ``at`` (so counted); ``subjects``: only entries about

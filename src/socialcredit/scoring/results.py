@@ -28,6 +28,9 @@ class RecordLine:
     rectified: bool
     amount: float | None
     dispute_late_at: int | None = None  # a dispute filed after the appeal window: no effect
+    # the recorded_at its source claimed, when not the time the ledger learned it
+    # (``recorded_at``, from which it counts); set by the engine, which reads the ledger
+    claimed_recorded_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ class Standing:
                         (
                             "occurred_at",
                             "recorded_at",
+                            "claimed_recorded_at",
                             "expires_at",
                             "resolved_at",
                             "disputed_at",
