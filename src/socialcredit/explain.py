@@ -8,7 +8,7 @@ The plain text (``explain_text``) is for the person: every sentence is true of t
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from socialcredit.columns import SUBJECT_KINDS
@@ -17,6 +17,7 @@ from socialcredit.explain_text import plain_text, step_description
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring import Measure, Prepared, RecordLine, Standing
 from socialcredit.scoring.counterfactual import OWN_KINDS, Change, SetEnd, smallest_sets
+from socialcredit.scoring.results import Condition
 from socialcredit.scoring.standing import ended_measures, record_lines, standing_and_timelines
 from socialcredit.scoring.timeline import SubjectTimeline
 from socialcredit.timeutil import DAY, NEVER, to_date, to_iso
@@ -268,6 +269,14 @@ def explain(
     return Explanation(decision, reasons, actions, best, text, st, ended, due)
 
 
+def _condition_json(c: Condition) -> dict[str, Any]:
+    """``asdict(c)`` with ``ended`` as a date (field by field: ``asdict`` is slow)."""
+    out = {f.name: getattr(c, f.name) for f in fields(c)}
+    out["records"] = list(c.records)
+    out["ended"] = to_date(c.ended)
+    return out
+
+
 def _reason(prep: Prepared, m: Measure) -> Reason:
     via_kind = None
     if m.via_subject is not None:
@@ -279,7 +288,7 @@ def _reason(prep: Prepared, m: Measure) -> Reason:
         reason_code=m.reason_code,
         lists=m.lists,
         records=m.records,
-        conditions=[{**asdict(c), "ended": to_date(c.ended)} for c in m.conditions],
+        conditions=[_condition_json(c) for c in m.conditions],
         since=to_date(m.since),
         until=to_date(m.until),
         via_relation=m.via_relation,

@@ -50,7 +50,7 @@ def counterfactual_ends(
     involved = [subject, *sorted({int(rels.related[i]) for i in rel_idx})]
     local = np.full(max(prep.columns.n_subjects, 1), -1, dtype=np.int64)
     local[involved] = np.arange(len(involved))
-    in_scope = rows.subject == subject if len(involved) == 1 else np.isin(rows.subject, involved)
+    in_scope = local[rows.subject] >= 0
     relevant = relevant_types(policy, service)
     if relevant is not None:  # records no condition on the service counts change nothing
         in_scope &= relevant[rows.type_code]
@@ -71,7 +71,9 @@ def counterfactual_ends(
             if change_kind == kind
         ]
         if keys:
-            values[field_name][np.isin(entry_key, keys)] = t
+            hit = np.zeros(k * n_records, dtype=bool)  # per (scenario, record): changed
+            hit[keys] = True
+            values[field_name][hit[entry_key]] = t
     batch_rows = Rows(**values)
     rel_take = np.tile(rel_idx, k)
     rel_scenario = np.repeat(np.arange(k, dtype=np.int64), len(rel_idx))

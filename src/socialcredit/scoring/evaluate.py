@@ -117,6 +117,12 @@ class EvaluationContext:
         self.grade = policy.grade_of(self.score)
         self.lists: Bools | None = None
         self._type_masks: dict[tuple[str, ...], Bools] = {}
+        # answers already computed, by (id of the condition, delisting delay): evaluation,
+        # then the walks that say which parts hold (``scoring.reasons``), ask for the same
+        # conditions again; the conditions belong to the policy and outlive this context.
+        # The arrays are read-only, so no caller can change an answer another one reads.
+        self._matching: dict[tuple[int, int], Bools] = {}
+        self._holds: dict[tuple[int, int], Bools] = {}
 
     def type_mask(self, names: tuple[str, ...], category: str | None) -> Bools:
         key = (*names, f"category:{category}")
@@ -133,7 +139,14 @@ class EvaluationContext:
         return mask
 
     def matching(self, cond: RecordCondition, delist_delay: int) -> Bools:
-        """Per entry: the row is an active record that ``cond`` counts."""
+        """Per entry: the row is an active record that ``cond`` counts (read-only)."""
+        key = (id(cond), delist_delay)
+        known = self._matching.get(key)
+        if known is None:
+            known = self._matching[key] = _frozen(self._matching_now(cond, delist_delay))
+        return known
+
+    def _matching_now(self, cond: RecordCondition, delist_delay: int) -> Bools:
         mask = self.active & self.type_mask(tuple(cond.type_names()), cond.category)
         if cond.unresolved:
             lifted = np.where(self.resolved_at < NEVER, self.resolved_at + delist_delay, NEVER)
@@ -144,6 +157,14 @@ class EvaluationContext:
         return result
 
     def holds(self, pred: Predicate, delist_delay: int) -> Bools:
+        """Per group: ``pred`` holds (read-only). A condition on a list reads ``lists``."""
+        key = (id(pred), delist_delay)
+        known = self._holds.get(key)
+        if known is None:
+            known = self._holds[key] = _frozen(self._holds_now(pred, delist_delay))
+        return known
+
+    def _holds_now(self, pred: Predicate, delist_delay: int) -> Bools:
         if pred.all_ is not None:
             out = np.ones(self.n_groups, dtype=bool)
             for child in pred.all_:
@@ -175,6 +196,11 @@ class EvaluationContext:
             member: Bools = self.lists[self.policy.list_index(pred.on_list)].copy()
             return member
         raise AssertionError("validated predicates always set one key")
+
+
+def _frozen(values: Bools) -> Bools:
+    values.flags.writeable = False
+    return values
 
 
 def evaluate(

@@ -7,6 +7,7 @@ two agree.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -431,35 +432,48 @@ def _breakdown(
     t: int,
 ) -> list[RecordLine]:
     policy, rows, cols = prep.policy, prep.rows, prep.columns
+    # plain Python values, read once per column: a breakdown has few rows, and indexing NumPy
+    # arrays one element at a time costs more than the whole conversion
+    visible = rows.visible_from[rid].tolist()
+    known = rows.known[rid].tolist()
+    record = rows.record[rid].tolist()
+    type_code = rows.type_code[rid].tolist()
+    occurred = rows.occurred[rid].tolist()
+    amounts = rows.amount[rid].tolist()
+    resolved = rows.resolved[rid].tolist()
+    disputed = rows.disputed[rid].tolist()
+    dispute_late = rows.dispute_late[rid].tolist()
+    rectification = rows.rectification[rid].tolist()
+    statuses = status.tolist()
+    contributions = contribution.tolist()
+    lifetime = policy.lifetime.tolist()
+    points = policy.points.tolist()
     lines = []
-    for j, r in enumerate(rid):
-        st = int(status[j])
-        if rows.visible_from[r] > t or rows.known[r] > t:
+    for j, r in enumerate(rid.tolist()):
+        if visible[j] > t or known[j] > t:
             continue  # nobody knew of this version at t
-        rec = int(rows.record[r])
-        code = int(rows.type_code[r])
-        life = int(policy.lifetime[code]) if code >= 0 else NEVER
-        expires = int(rows.occurred[r]) + life if life < NEVER else NEVER
-        amount = float(rows.amount[r])
+        rec = record[j]
+        code = type_code[j]
+        life = lifetime[code] if code >= 0 else NEVER
+        expires = occurred[j] + life if life < NEVER else NEVER
+        amount = amounts[j]
         lines.append(
             RecordLine(
-                row=int(r),
+                row=r,
                 source=str(cols.rec_source[rec]),
                 id=str(cols.rec_id[rec]),
                 type=policy.type_names[code] if code >= 0 else str(cols.rec_type[rec]),
-                occurred_at=int(rows.occurred[r]),
-                recorded_at=int(rows.known[r]),
-                points=float(policy.points[code]) if code >= 0 else 0.0,
-                contribution=float(contribution[j]),
-                status=STATUS_NAMES[st],
+                occurred_at=occurred[j],
+                recorded_at=known[j],
+                points=points[code] if code >= 0 else 0.0,
+                contribution=contributions[j],
+                status=STATUS_NAMES[statuses[j]],
                 expires_at=_opt(expires),
-                resolved_at=_opt(int(rows.resolved[r])) if rows.resolved[r] <= t else None,
-                disputed_at=_opt(int(rows.disputed[r])) if rows.disputed[r] <= t else None,
-                dispute_late_at=(
-                    _opt(int(rows.dispute_late[r])) if rows.dispute_late[r] <= t else None
-                ),
-                rectified=bool(rows.rectification[r] >= 0),
-                amount=None if np.isnan(amount) else amount,
+                resolved_at=_opt(resolved[j]) if resolved[j] <= t else None,
+                disputed_at=_opt(disputed[j]) if disputed[j] <= t else None,
+                dispute_late_at=_opt(dispute_late[j]) if dispute_late[j] <= t else None,
+                rectified=rectification[j] >= 0,
+                amount=None if math.isnan(amount) else amount,
             )
         )
     return lines
