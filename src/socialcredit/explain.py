@@ -16,7 +16,7 @@ from socialcredit.enforcement import Decision, decide, denials, eligible_again, 
 from socialcredit.explain_text import plain_text, step_description
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring import Measure, Prepared, RecordLine, Standing
-from socialcredit.scoring.counterfactual import OWN_KINDS, Change, SetEnd, smallest_sets
+from socialcredit.scoring.counterfactual import OWN_KINDS, Change, SetEnd, day, smallest_sets
 from socialcredit.scoring.results import Condition
 from socialcredit.scoring.standing import ended_measures, record_lines, standing_and_timelines
 from socialcredit.scoring.timeline import SubjectTimeline
@@ -233,7 +233,7 @@ def explain(
         if not frontier and appeals:
             appeal_singles = [s for s in singles if s.changes[0][0] == "appeal"]
             best_single = min((s.end for s in appeal_singles), default=NEVER)
-            if best_single < current_end:
+            if day(best_single) < day(current_end):
                 frontier = [next(s for s in appeal_singles if s.end == best_single)]
             elif len(appeals) > 1:
                 _, frontier = smallest_sets(

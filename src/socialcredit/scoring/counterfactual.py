@@ -18,7 +18,7 @@ from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.rows import RelationRows, Rows
 from socialcredit.scoring.standing import measures_of, relations_at, relevant_types
 from socialcredit.scoring.timeline import timelines
-from socialcredit.timeutil import NEVER
+from socialcredit.timeutil import DAY, NEVER
 
 _ROW_FIELDS = [f.name for f in fields(Rows)]
 
@@ -134,8 +134,9 @@ def smallest_sets(
 
     ``steps[i]``: the changes possible on record ``i`` (at most one of them is taken per set).
     Returns (every single change with its end, the sets on the frontier): a set of size k is
-    on the frontier when it gives the earliest end among sets of size k and that end is
-    earlier than every smaller set's and than ``current``. The search is bounded: at most
+    on the frontier when it gives the earliest end among sets of size k and that end falls
+    on an earlier day than every smaller set's and than ``current`` (people are told dates:
+    an end a few hours sooner on the same day is not "sooner" to them). The search is bounded: at most
     ``max_size`` changes on the first ``max_records`` records, at most ``max_scenarios``
     scenarios per size. Singles, pairs and larger sizes while they fit in ``first_batch``
     scenarios go in one batch; any larger size gets a batch of its own, tried only while
@@ -171,17 +172,22 @@ def smallest_sets(
     best = current
     for size in range(1, top + 1):
         if size not in size_ends:
-            if probe is None or probe >= best:
+            if probe is None or day(probe) >= day(best):
                 break
             by_size[size] = _sets(per_record, size, max_scenarios)
             size_ends[size] = _ends(prep, subject, service, t, by_size[size])
         if not size_ends[size]:
             break
         lowest = min(size_ends[size])
-        if lowest < best:
+        if day(lowest) < day(best):
             frontier.append(SetEnd(by_size[size][size_ends[size].index(lowest)], lowest))
             best = lowest
     return single_ends, frontier
+
+
+def day(ts: int) -> int:
+    """The UTC day of ``ts`` (what ``to_date`` names), to compare ends as people are told them."""
+    return ts // DAY
 
 
 def _sets(steps: list[list[Change]], size: int, limit: int) -> list[tuple[Change, ...]]:
