@@ -17,6 +17,7 @@ import orjson
 
 from socialcredit.columns import KIND_CODES, RECORD, RELATION, SUBJECT_KINDS
 from socialcredit.ledger.rules import IngestRules
+from socialcredit.timeutil import MAX_TIME, MIN_TIME, RANGE_TEXT, epoch_of
 
 SUBJECT_KIND_CODES = {"person": 0, "organisation": 1, "organization": 1}
 _CORRECTION_FIELDS = {
@@ -57,6 +58,9 @@ ENTRY_FIELDS: dict[str, set[str]] = {
 }
 _ALWAYS = {"kind", "id", "source"}
 MAX_CLOCK_SKEW = 300  # seconds a source's clock may run ahead of ours
+MAX_TEXT = 500  # characters of a text field
+MAX_AMOUNT = 1e15  # the largest amount (either sign): whole numbers up to it are exact
+_AMOUNT_RANGE = f"must lie between -{MAX_AMOUNT:,.0f} and {MAX_AMOUNT:,.0f}"
 
 
 class EntryError(ValueError):
@@ -92,6 +96,29 @@ class Entry(NamedTuple):
     claimed_recorded_at: int | None = None
 
 
+def shown(value: Any) -> str:
+    """``value`` as a message quotes it: its repr, cut at 80 characters."""
+    if type(value) is int and not -(10**30) < value < 10**30:
+        return "a number of more than 30 digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def text_problem(value: str) -> str | None:
+    """Why text cannot be stored as it is (too long, a NUL character, not valid Unicode),
+    or None."""
+    if len(value) > MAX_TEXT:
+        return f"is longer than {MAX_TEXT} characters"
+    if "\x00" in value:
+        return "contains a NUL character (\\u0000), which the ledger cannot store"
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return "is not valid Unicode text (it contains a lone surrogate)"
+    return None
+
+
 def _text(obj: dict[str, Any], field: str, required: bool = True) -> str | None:
     value = obj.get(field)
     if value is None or value == "":
@@ -99,12 +126,28 @@ def _text(obj: dict[str, Any], field: str, required: bool = True) -> str | None:
             raise EntryError(field, "is required")
         return None
     if type(value) is not str:
-        if type(value) is int:
+        if type(value) is int and -(2**63) <= value < 2**63:
             return str(value)
-        raise EntryError(field, f"expected text, got {type(value).__name__} {value!r}")
-    if len(value) > 500:
-        raise EntryError(field, "is longer than 500 characters")
+        raise EntryError(field, f"expected text, got {type(value).__name__} {shown(value)}")
+    problem = text_problem(value)
+    if problem is not None:
+        raise EntryError(field, problem)
     return value
+
+
+def iso_epoch(text: str) -> int | None:
+    """Epoch seconds of an ISO 8601 date or date-time (naive = UTC), or None when it is not
+    one. The result may be outside the supported range (``in_range``)."""
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    try:
+        return int(dt.timestamp())
+    except (OverflowError, ValueError):
+        return epoch_of(dt)
 
 
 def _time(obj: dict[str, Any], field: str, required: bool = True) -> int | None:
@@ -114,18 +157,21 @@ def _time(obj: dict[str, Any], field: str, required: bool = True) -> int | None:
             raise EntryError(field, "is required (an ISO 8601 date or date-time)")
         return None
     if type(value) is str:
-        try:
-            dt = datetime.fromisoformat(value)
-        except ValueError:
+        ts = iso_epoch(value)
+        if ts is None:
             raise EntryError(
-                field, f"{value!r} is not an ISO 8601 date or date-time like 2024-05-01T08:00:00Z"
-            ) from None
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=UTC)
-        return int(dt.timestamp())
-    if type(value) is int:
-        return value
-    raise EntryError(field, f"expected an ISO 8601 date or date-time, got {value!r}")
+                field,
+                f"{shown(value)} is not an ISO 8601 date or date-time like 2024-05-01T08:00:00Z",
+            )
+    elif type(value) is int:
+        ts = value
+    else:
+        raise EntryError(field, f"expected an ISO 8601 date or date-time, got {shown(value)}")
+    if not MIN_TIME <= ts <= MAX_TIME:
+        raise EntryError(
+            field, f"{shown(value)} is outside the times the ledger supports ({RANGE_TEXT}, in UTC)"
+        )
+    return ts
 
 
 def _number(obj: dict[str, Any], field: str) -> float | None:
@@ -136,10 +182,16 @@ def _number(obj: dict[str, Any], field: str) -> float | None:
         try:
             value = float(value)
         except ValueError:
-            raise EntryError(field, f"expected a number, got {value!r}") from None
-    if type(value) not in (int, float) or not math.isfinite(value):
-        raise EntryError(field, f"expected a finite number, got {value!r}")
-    return float(value)
+            raise EntryError(field, f"expected a number, got {shown(value)}") from None
+    if type(value) is int:
+        if not -MAX_AMOUNT <= value <= MAX_AMOUNT:
+            raise EntryError(field, _AMOUNT_RANGE)
+        return float(value)
+    if type(value) is not float or not math.isfinite(value):
+        raise EntryError(field, f"expected a finite number, got {shown(value)}")
+    if not -MAX_AMOUNT <= value <= MAX_AMOUNT:
+        raise EntryError(field, _AMOUNT_RANGE)
+    return value
 
 
 def _kind_of(obj: dict[str, Any], field: str, default: int = 0) -> int:
@@ -148,7 +200,7 @@ def _kind_of(obj: dict[str, Any], field: str, default: int = 0) -> int:
         return default
     code = SUBJECT_KIND_CODES.get(value) if type(value) is str else None
     if code is None:
-        raise EntryError(field, f"expected 'person' or 'organisation', got {value!r}")
+        raise EntryError(field, f"expected 'person' or 'organisation', got {shown(value)}")
     return code
 
 
@@ -268,7 +320,7 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
     kind_name = obj.get("kind") or "record"
     kind = KIND_CODES.get(kind_name) if type(kind_name) is str else None
     if kind is None:
-        raise EntryError("kind", f"expected one of {', '.join(KIND_CODES)}, got {kind_name!r}")
+        raise EntryError("kind", f"expected one of {', '.join(KIND_CODES)}, got {shown(kind_name)}")
     allowed = ENTRY_FIELDS[kind_name]
     for key, value in obj.items():
         if key not in allowed and key not in _ALWAYS and value not in (None, ""):

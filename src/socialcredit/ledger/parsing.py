@@ -20,21 +20,29 @@ its claim in ``claimed_recorded_at``:
 
 from __future__ import annotations
 
-import math
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from socialcredit.columns import KIND_CODES, KIND_NAMES, RECORD, RELATION
-from socialcredit.ledger.entries import MAX_CLOCK_SKEW, EntryError, gives_kind, validate_entry
+from socialcredit.ledger.entries import (
+    MAX_AMOUNT,
+    MAX_CLOCK_SKEW,
+    MAX_TEXT,
+    EntryError,
+    gives_kind,
+    iso_epoch,
+    validate_entry,
+)
 from socialcredit.ledger.files import BLANK, TRIMMED, FieldError
 from socialcredit.ledger.rules import IngestRules
-from socialcredit.timeutil import to_iso
+from socialcredit.timeutil import MAX_TIME, MIN_TIME, to_iso
 
 CHUNK = 100_000
+log = logging.getLogger("socialcredit.ledger")
 _ANNUL = KIND_CODES["annul"]
 
 
@@ -159,6 +167,11 @@ def prepare_chunks(
             e = validate_entry(obj, rules, now, backfill)
         except EntryError as exc:
             chunk.problems.append(IngestProblem(origin, number, exc.field, exc.reason))
+            continue
+        except Exception as exc:  # a shape the checks above did not foresee: refuse the line
+            log.warning("%s:%d: unforeseen line: %r", origin, number, exc)
+            message = f"cannot be read as an entry ({type(exc).__name__}: {exc})"
+            chunk.problems.append(IngestProblem(origin, number, "", message[:300]))
             continue
         recorded = None if e.recorded_at == now else e.recorded_at
         key = (e.source, e.entry_id)
@@ -371,13 +384,6 @@ _RECORD_KEYS = frozenset(
 _KINDS = {"person": 0, "organisation": 1}
 
 
-def _epoch(text: str) -> int:
-    dt = datetime.fromisoformat(text)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp())
-
-
 def fast_record(
     obj: Any,
     types: Any,
@@ -412,13 +418,18 @@ def fast_record(
         and entry_id
         and subject
         and type_name
-        and len(source) <= 500
-        and len(entry_id) <= 500
-        and len(subject) <= 500
-        and len(type_name) <= 500
+        and len(source) <= MAX_TEXT
+        and len(entry_id) <= MAX_TEXT
+        and len(subject) <= MAX_TEXT
+        and len(type_name) <= MAX_TEXT
+        and _storable(source)
+        and _storable(entry_id)
+        and _storable(subject)
+        and _storable(type_name)
     ):
         return None
-    subject_kind = _KINDS.get(obj.get("subject_kind") or "person")
+    stated = obj.get("subject_kind") or "person"
+    subject_kind = _KINDS.get(stated) if type(stated) is str else None
     if subject_kind is None:
         return None
     if types is not None:
@@ -433,21 +444,27 @@ def fast_record(
         type(occurred_text) is not str
         or not (recorded_text is None or type(recorded_text) is str)
         or not (amount is None or type(amount) is int or type(amount) is float)
-        or not (evidence is None or (type(evidence) is str and 0 < len(evidence) <= 500))
+        or not (
+            evidence is None
+            or (type(evidence) is str and 0 < len(evidence) <= MAX_TEXT and _storable(evidence))
+        )
     ):
         return None
-    try:
-        occurred = _epoch(occurred_text)
-        recorded = _epoch(recorded_text) if recorded_text else None
-    except ValueError:
+    occurred = iso_epoch(occurred_text)
+    if occurred is None or not MIN_TIME <= occurred <= MAX_TIME:
         return None
+    recorded = None
+    if recorded_text:
+        recorded = iso_epoch(recorded_text)
+        if recorded is None or not MIN_TIME <= recorded <= MAX_TIME:
+            return None
     if recorded is None:
         if occurred > now:
             return None
     elif occurred > recorded or recorded > now + MAX_CLOCK_SKEW:
         return None
     if amount is not None:
-        if not math.isfinite(amount):
+        if not -MAX_AMOUNT <= amount <= MAX_AMOUNT:  # False for NaN too
             return None
         amount = float(amount)
     return (
@@ -463,6 +480,19 @@ def fast_record(
         recorded,
         line,
     )
+
+
+def _storable(text: str) -> bool:
+    # no NUL (PostgreSQL refuses it) and valid Unicode; the general path says which
+    return "\x00" not in text and (text.isascii() or _encodes(text))
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _finish(chunk: PreparedChunk) -> PreparedChunk:

@@ -29,6 +29,7 @@ from socialcredit.ledger.parsing import (
     details_content,
     target_problem,
 )
+from socialcredit.ledger.refusals import insert_keeping, names_in, without_lines
 from socialcredit.ledger.rules import IngestRules
 from socialcredit.timeutil import to_iso
 
@@ -170,6 +171,8 @@ class _Writer:
         self.withheld: dict[str, int] = {}  # subjects only rejected lines named, so far
         self.first_lines: dict[str, int] = {}  # the line that first named each new subject
         self.since: dict[str, str] = {}  # see ``_since``
+        # lines of the chunk being written that the database refused, with its reason
+        self.refused: dict[int, str] = {}
 
     def run(
         self, chunks: Iterable[PreparedChunk], progress: Callable[[int], None] | None
@@ -188,7 +191,7 @@ class _Writer:
                     result.skipped += chunk.skipped
                     result.problems.extend(chunk.problems)
                     result.trimmed_lines.extend(chunk.trimmed)
-                    self._write_chunk(conn, chunk)
+                    self._write_chunk_keeping_good(conn, chunk)
                     if checkpoints:
                         checkpoints.start()
                     if progress:
@@ -240,6 +243,73 @@ class _Writer:
         conn.commit()
         return batch_id
 
+    def _write_chunk_keeping_good(self, conn: Connection, chunk: PreparedChunk) -> None:
+        """``_write_chunk``; when the database refuses some of its lines (see
+        ``refusals``), the chunk is rolled back and written again without them, and they
+        are reported as rejected with the database's reason: good lines are kept."""
+        saved = self._state()
+        refusals: list[IngestProblem] = []
+        while True:
+            self.refused = {}
+            self._write_chunk(conn, chunk)
+            if not self.refused:
+                return
+            conn.rollback()
+            self._restore(saved)
+            refusals.extend(
+                IngestProblem(self.origin, line, "", f"the database refused this line: {reason}")
+                for line, reason in sorted(self.refused.items())
+            )
+            self.result.problems.extend(refusals)
+            chunk, dropped = without_lines(chunk, set(self.refused))
+            self.withheld.update(dropped)  # named again later, they are stored then
+            saved = self._state()
+            refusals = []
+
+    def _state(self) -> tuple[Any, ...]:
+        result = self.result
+        return (
+            result.accepted,
+            result.duplicates,
+            len(result.problems),
+            len(result.conflict_lines),
+            len(result.no_effect_lines),
+            dict(self.withheld),
+            dict(self.first_lines),
+            dict(self.since),
+        )
+
+    def _restore(self, saved: tuple[Any, ...]) -> None:
+        result = self.result
+        accepted, duplicates, problems, conflicts, notes, withheld, first, since = saved
+        result.accepted = accepted
+        result.duplicates = duplicates
+        del result.problems[problems:]
+        del result.conflict_lines[conflicts:]
+        del result.no_effect_lines[notes:]
+        self.withheld = withheld
+        self.first_lines = first
+        self.since = since
+
+    def _insert(
+        self, conn: Connection, sql: str, rows: list[Row], chunk: PreparedChunk | None = None
+    ) -> tuple[int, list[Row]]:
+        """Execute ``sql`` for ``rows`` (entries: the line last; with ``chunk``, subjects
+        as (name, kind)); lines the database refuses go to ``self.refused`` (a refused
+        subject: every line of the chunk that names it). Returns the rowcount and the rows
+        not refused."""
+
+        def refused(row: Row, reason: str) -> None:
+            if chunk is None:
+                self.refused.setdefault(int(row[-1]), reason)
+                return
+            name = row[0]
+            for entry in (*chunk.rows, *chunk.relations):
+                if name in names_in(entry):
+                    self.refused.setdefault(int(entry[-1]), f"(subject {name}) {reason}")
+
+        return insert_keeping(conn, sql, rows, refused)
+
     def _write_chunk(self, conn: Connection, chunk: PreparedChunk) -> None:
         p = self.p
         # entries up to here were in the ledger before this chunk: a correction whose target
@@ -268,10 +338,14 @@ class _Writer:
             subjects = sorted((name, kind) for name, kind in new.items() if name in used)
             self.withheld = {name: kind for name, kind in new.items() if name not in used}
         if subjects:
-            conn.exec_driver_sql(
+            self._insert(
+                conn,
                 f"INSERT INTO subjects (name, kind) VALUES ({p}, {p}) ON CONFLICT (name) DO NOTHING",
                 subjects,
+                chunk,
             )
+            if self.refused:
+                return  # written again without the lines naming the refused subjects
         subject = f"(SELECT id FROM subjects WHERE name = {p})"
         columns = (
             "INSERT INTO entries (source, entry_id, kind, subject_id, type, occurred_at, "
@@ -295,12 +369,14 @@ class _Writer:
                 batch=self.batch_id,
                 now=self.now,
             )
-            inserted = conn.exec_driver_sql(sql, group).rowcount
+            inserted, kept = self._insert(conn, sql, group)
             self.result.accepted += inserted
-            if inserted < len(group):
-                self._settle_repeats(conn, group)
+            if inserted < len(kept):
+                self._settle_repeats(conn, kept)
         if chunk.corrections:
             self._write_corrections(conn, chunk, before)
+        if self.refused:
+            return  # written again without the refused lines (``_write_chunk_keeping_good``)
         if chunk.repeats:
             self._settle_repeats(conn, chunk.repeats)
         conn.commit()
@@ -517,13 +593,14 @@ class _Writer:
             cursor.close()
         if not rows:
             return
-        inserted = conn.exec_driver_sql(
+        inserted, rows = self._insert(
+            conn,
             "INSERT INTO entries (source, entry_id, kind, type, occurred_at, recorded_at, "
             "amount, details, claimed_recorded_at, subject_id, target_seq, batch_id, line) "
             f"VALUES ({p}, {p}, {p}, {p}, {p}, COALESCE({p}, {self.now}), {p}, {p}, {p}, {p}, "
             f"{p}, {self.batch_id}, {p}) ON CONFLICT (source, entry_id) DO NOTHING",
             rows,
-        ).rowcount
+        )
         self.result.accepted += inserted
         if inserted < len(rows):
             # as repeats: values, then the target's source and id, then the line
