@@ -428,20 +428,36 @@ def test_within_a_file_the_first_of_two_lines_with_one_id_wins(ledger: Ledger) -
 
 fast_fields = st.fixed_dictionaries(
     {
-        "id": st.sampled_from(["1", "", 7]),
-        "source": st.sampled_from(["court", "", None]),
-        "subject": st.sampled_from(["a", "x" * 501]),
+        "id": st.sampled_from(["1", "", 7, 2**64]),
+        "source": st.sampled_from(["court", "", None, "c\x00", "\ud800"]),
+        "subject": st.sampled_from(["a", "x" * 501, "a\x00b", "é", "\udc80"]),
         "type": st.sampled_from(["debt", "fine", "nope"]),
         "occurred_at": st.sampled_from(
-            ["2025-01-01", "2025-01-01T10:00:00+08:00", "bad", 5, "2030-01-01"]
+            [
+                "2025-01-01",
+                "2025-01-01T10:00:00+08:00",
+                "bad",
+                5,
+                "2030-01-01",
+                "0001-01-01T00:00:00+01:00",
+                "1000-01-01T00:00:00Z",
+                "0999-12-31T23:59:59Z",
+                -9000000000000000000,
+            ]
         ),
     },
     optional={
         "kind": st.sampled_from(["record", "relation", None]),
-        "subject_kind": st.sampled_from(["person", "organisation", "organization", "robot", ""]),
-        "recorded_at": st.sampled_from(["2025-06-01", "2024-01-01", "", None, "2031-01-01"]),
-        "amount": st.sampled_from([None, 3, 2.5, float("inf"), "4", True]),
-        "evidence": st.sampled_from([None, "", "case 1"]),
+        "subject_kind": st.sampled_from(
+            ["person", "organisation", "organization", "robot", "", ["person"]]
+        ),
+        "recorded_at": st.sampled_from(
+            ["2025-06-01", "2024-01-01", "", None, "2031-01-01", "9999-12-31T23:59:59-14:00"]
+        ),
+        "amount": st.sampled_from(
+            [None, 3, 2.5, float("inf"), float("nan"), "4", True, 1e15, -1e15, 1e16, 2**64]
+        ),
+        "evidence": st.sampled_from([None, "", "case 1", "case\x00"]),
         "extra": st.sampled_from(["x", None]),
     },
 )
