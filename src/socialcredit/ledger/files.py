@@ -8,8 +8,9 @@ surrounding spaces, trimmed; the object is good).
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -125,18 +126,67 @@ def decode_jsonl(numbered: Iterable[tuple[int, bytes]]) -> Iterator[Line]:
             yield number, None, f"not valid JSON: {exc}"
 
 
+class _DecodedLines:
+    """A binary stream's physical lines as text for ``csv.reader``, decoded one line at a
+    time: an invalid UTF-8 byte spoils only its own line (``bad`` maps its number to what
+    is wrong), never the lines around it. A byte order mark at the start is dropped; a
+    lone carriage return ends a line, as in a text file opened with ``newline=""``."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.raw = iter(stream)
+        self.number = 0  # physical lines handed out so far
+        self.bad: dict[int, str] = {}
+        self.pending: list[str] = []
+
+    def __iter__(self) -> _DecodedLines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pending:
+            raw = self.pending.pop()
+        else:
+            raw = next(self.raw)
+            if self.number == 0 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            if b"\r" in raw[:-2] and _LONE_CR.search(raw):
+                parts = _LONE_CR.split(raw)
+                self.pending = parts[:0:-1]  # handed out after the first, in order
+                raw = parts[0]
+        self.number += 1
+        try:
+            return raw.decode()
+        except UnicodeDecodeError as exc:
+            self.bad[self.number] = (
+                f"is not valid UTF-8 (byte {raw[exc.start : exc.start + 1].hex()} at "
+                f"byte {exc.start + 1} of the line; save the file as UTF-8)"
+            )
+            return raw.decode(errors="replace")
+
+
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n|$)")
+
+
 def _csv(stream: IO[bytes], options: CsvOptions) -> Iterator[Line]:
-    # utf-8-sig: a byte order mark, as spreadsheets write, is not part of the first name
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text, delimiter=options.delimiter)
+    lines = _DecodedLines(stream)
+    reader = csv.reader(lines, delimiter=options.delimiter)
     try:
         header = next(reader)
     except StopIteration:
         return
-    except (csv.Error, UnicodeDecodeError) as exc:
-        yield 1, None, f"unreadable header: {exc}"
-        return
+    except csv.Error as exc:
+        raise FileFormatError(f"the CSV header (line 1) cannot be read: {exc}") from None
+    if 1 in lines.bad:
+        raise FileFormatError(
+            f"the CSV header (line 1) {lines.bad[1]}; no line of the file was ingested"
+        )
     header = [h.strip() for h in header]
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise FileFormatError(
+                f"the CSV header names the column {name!r} twice; no line of the file was ingested"
+            )
+        seen.add(name)
     if len(header) == 1:
         for sep, name in ((";", "';'"), ("\t", "tab"), ("|", "'|'")):
             if sep != options.delimiter and sep in header[0]:
@@ -145,31 +195,33 @@ def _csv(stream: IO[bytes], options: CsvOptions) -> Iterator[Line]:
                     f"use --delimiter {name}"
                 )
     width = len(header)
-    number = 1
     while True:
+        start = reader.line_num + 1  # the physical line the next row starts on
         try:
             row = next(reader)
         except StopIteration:
             return
-        except (csv.Error, UnicodeDecodeError) as exc:
-            number = reader.line_num
-            yield number, None, f"not valid CSV: {exc}"
+        except csv.Error as exc:
+            yield start, None, f"not valid CSV: {exc}"
             continue
-        number = reader.line_num
+        bad = [lines.bad[n] for n in range(start, reader.line_num + 1) if n in lines.bad]
+        if bad:
+            yield start, None, bad[0]
+            continue
         cells = [cell.strip() for cell in row]
         if not any(cells):
-            yield number, None, BLANK
+            yield start, None, BLANK
             continue
         if len(row) != width:
-            yield number, None, f"has {len(row)} cells, the header has {width}"
+            yield start, None, f"has {len(row)} cells, the header has {width}"
             continue
         obj = {k: v for k, v in zip(header, cells, strict=True) if v != ""}
         if options.date_format is not None:
             problem = _dates(obj, options.date_format)
             if problem is not None:
-                yield number, None, problem
+                yield start, None, problem
                 continue
-        yield number, obj, TRIMMED if cells != row else None
+        yield start, obj, TRIMMED if cells != row else None
 
 
 def _dates(obj: dict[str, Any], pattern: str) -> FieldError | None:
