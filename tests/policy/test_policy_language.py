@@ -572,7 +572,7 @@ def test_iso_durations_add_up(years: int, months: int, days: int) -> None:
     assert parse_duration(f"P{years}Y{months}M{days}D") == expected
 
 
-@given(st.integers(0, 10**4))
+@given(st.integers(1, 10**4))  # zero: see test_schema's positive durations
 def test_durations_in_a_policy_are_seconds(days: int) -> None:
     loaded = parse_policy(edit("expires_after: P180D", f"expires_after: {days}d"))
     assert loaded.policy.record_types["misconduct"].expires_after == days * DAY

@@ -178,8 +178,7 @@ DURATION_ALPHABET = "PpYyMmWwDdTtHhSs0123456789 .-aeorsnkvx"
 def test_the_duration_pattern_accepts_exactly_what_the_parser_accepts(text: str) -> None:
     pattern = SCHEMA["$defs"]["RecordType"]["properties"]["expires_after"]["pattern"]
     try:
-        parse_duration(text)
-        parses = True
+        parses = parse_duration(text) > 0  # expires_after must be longer than zero
     except TimeFormatError:
         parses = text.strip().lower() == "never"
     assert (re.search(pattern, text) is not None) == parses
@@ -189,9 +188,45 @@ FORMS = ["P{n}D", "P{n}Y", "P{n}Y{n}M", "PT{n}H", "P{n}DT{n}H", "{n}d", "{n} day
          "{n}mo", "{n} Months", "{n}w", "{n}h", "P{n}W", " {n}D "]  # fmt: skip
 
 
-@given(st.sampled_from(FORMS), st.integers(0, 10**5))
+@given(st.sampled_from(FORMS), st.integers(1, 10**5))
 def test_the_documented_duration_forms_pass_the_schema(form: str, n: int) -> None:
     text = form.format(n=n)
     parse_duration(text)
     doc = yaml.safe_load(edit("expires_after: P180D", f"expires_after: '{text}'"))
     assert _errors(doc) == []
+
+
+@pytest.mark.parametrize(
+    "field, old",
+    [
+        ("expires_after", "expires_after: P1000D"),
+        ("within", "within: P365D"),
+        ("fixed", "fixed: P30D"),
+        ("max_duration", "max_duration: P500D"),
+        ("appeal_window", "appeal_window: P30D"),
+        ("reinvestigation_deadline", "reinvestigation_deadline: P30D"),
+    ],
+)
+@pytest.mark.parametrize("zero", ["P0D", "0d", "PT0S", "P0Y0M"])
+def test_a_zero_duration_is_refused_where_a_positive_one_is_meant(
+    field: str, old: str, zero: str
+) -> None:
+    from socialcredit.errors import SocialCreditError
+    from socialcredit.policy import parse_policy
+
+    from ..conftest import TEST_POLICY
+
+    assert old in TEST_POLICY
+    text = TEST_POLICY.replace(old, f"{field}: {zero}", 1)
+    with pytest.raises(SocialCreditError, match=f"{field}.*zero duration"):
+        parse_policy(text)
+    assert _errors(yaml.safe_load(text))  # the published schema refuses it too
+
+
+def test_a_zero_delay_before_delisting_is_allowed() -> None:
+    from socialcredit.policy import parse_policy
+
+    from ..conftest import TEST_POLICY
+
+    text = TEST_POLICY.replace("delist_after_resolution: P3D", "delist_after_resolution: P0D")
+    assert parse_policy(text).policy.lists["debtors"].delist_after_resolution == 0

@@ -507,18 +507,55 @@ def _subject_of(row: Row) -> Any:
     return row[3]
 
 
-def target_problem(target: Any, kind: int, source: str, entry_id: str) -> str | None:
-    """Why a correction cannot apply to ``target`` (a (seq, subject_id, kind, …) row or None)."""
+_DONE = {"resolve": "resolved", "annul": "annulled", "dispute": "disputed"}
+_DONE |= {"uphold": "upheld", "rectify": "rectified"}
+
+
+def target_problem(
+    target: Any,
+    kind: int,
+    source: str,
+    entry_id: str,
+    occurred: int | None = None,
+    corrects: tuple[str, str] | None = None,
+) -> tuple[str, str] | None:
+    """Why a correction of ``kind`` cannot apply to ``target`` (a (seq, subject_id, kind,
+    recorded_at, occurred_at, …) row, or None when there is no such entry), as (field,
+    reason), or None. ``occurred``: the correction's occurred_at (it cannot precede the
+    record's); ``corrects``: when the target is itself a correction, the (source, id) of
+    the entry that one corrects."""
+    what = KIND_NAMES[kind]
     if target is None:
         return (
-            f"no entry {source}/{entry_id} in the ledger or on an earlier line to "
-            f"{KIND_NAMES[kind]}"
+            "target_id",
+            f"no entry {source}/{entry_id} in the ledger or on an earlier line to {what}",
         )
     target_kind = int(target[2])
-    if target_kind == RECORD or (target_kind == RELATION and kind == _ANNUL):
+    if target_kind == RECORD:
+        if occurred is not None and len(target) > 4 and occurred < int(target[4]):
+            return (
+                "occurred_at",
+                f"{to_iso(occurred)} is before {source}/{entry_id} occurred "
+                f"({to_iso(int(target[4]))}): a {what} cannot precede the record it corrects",
+            )
         return None
-    what = KIND_NAMES[kind]
+    if target_kind == RELATION:
+        if kind == _ANNUL:
+            return None
+        return (
+            "target_id",
+            f"{source}/{entry_id} is a relation entry; a relation can be annulled, "
+            f"not {_DONE[what]}",
+        )
+    of = f" of {corrects[0]}/{corrects[1]}" if corrects is not None else ""
+    to_that = (
+        f": to {what} that record, give target_source {corrects[0]} and target_id "
+        f"{corrects[1]}"
+        if corrects is not None
+        else ""
+    )
     return (
-        f"{source}/{entry_id} is a {KIND_NAMES[target_kind]} entry; only records can be "
-        f"{what}d" + ("" if kind == _ANNUL else " (relations can be annulled)")
+        "target_id",
+        f"{source}/{entry_id} is a {KIND_NAMES[target_kind]} entry (a correction{of}), not a "
+        f"record; only records can be {_DONE[what]}{to_that}",
     )

@@ -563,9 +563,11 @@ class _Writer:
         window = self.rules.appeal_window if self.rules is not None else None
         disputed: dict[int, tuple[int, str, str]] = {}  # target seq -> earliest in-time dispute
         lookup = (
-            "SELECT seq, subject_id, kind, recorded_at FROM entries "
+            "SELECT seq, subject_id, kind, recorded_at, occurred_at, target_seq FROM entries "
             f"WHERE source = {p} AND entry_id = {p}"
         )
+        # this chunk's corrections (inserted after all are checked): (source, id) -> target
+        here = {(c[4][0], c[4][1]): (c[1], c[2], c[3]) for c in chunk.corrections}
         cursor = conn.connection.cursor()  # plain DBAPI: one point query per correction
         try:
             for number, kind, target_source, target_id, values, earlier in chunk.corrections:
@@ -573,11 +575,22 @@ class _Writer:
                 target = cursor.fetchone()
                 if target is not None and not earlier and int(target[0]) > before:
                     target = None  # only a later line of this input: not there yet
-                problem = target_problem(target, kind, target_source, target_id)
-                if problem:
-                    self.result.problems.append(
-                        IngestProblem(self.origin, number, "target_id", problem)
+                corrects = None
+                if target is None and earlier and (target_source, target_id) in here:
+                    its_kind, *its_target = here[(target_source, target_id)]
+                    target = (0, 0, its_kind, 0, 0, None)  # a correction on an earlier line
+                    corrects = (its_target[0], its_target[1])
+                elif target is not None and target[5] is not None:
+                    cursor.execute(
+                        f"SELECT source, entry_id FROM entries WHERE seq = {p}", (target[5],)
                     )
+                    found = cursor.fetchone()
+                    corrects = (str(found[0]), str(found[1])) if found else None
+                problem = target_problem(
+                    target, kind, target_source, target_id, int(values[4]), corrects
+                )
+                if problem:
+                    self.result.problems.append(IngestProblem(self.origin, number, *problem))
                     continue
                 assert target is not None
                 if kind == _DISPUTE and window is not None and int(target[2]) == RECORD:

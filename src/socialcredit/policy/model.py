@@ -59,12 +59,19 @@ def _duration(value: Any) -> Any:
     )
 
 
+def _positive_duration(value: Any) -> Any:
+    seconds = _duration(value)
+    if seconds == 0:
+        raise ValueError(f"{value!r} is a zero duration; this one must be longer, e.g. 'P1D'")
+    return seconds
+
+
 def _duration_or_never(value: Any) -> Any:
     if isinstance(value, str) and value.strip().lower() == "never":
         return None
     if value is None:
         raise ValueError("expected a duration such as 'P2Y', or 'never' (say it explicitly)")
-    return _duration(value)
+    return _positive_duration(value)
 
 
 def _either_case(word: str) -> str:
@@ -104,14 +111,32 @@ Duration = Annotated[
 ]
 """Seconds; written in YAML as ISO 8601 ('P180D') or '180d' / '2 years'."""
 
+# a duration is longer than zero exactly when one of its numbers has a digit other than 0
+_NONZERO = r"^(?=[^1-9]*[1-9])"
+PositiveDuration = Annotated[
+    int,
+    BeforeValidator(_positive_duration),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _NONZERO + DURATION_PATTERN[1:],
+            "description": _DURATION_HELP + " Longer than zero.",
+            "examples": ["P180D", "P2Y", "30d", "2 years"],
+        }
+    ),
+]
+"""Seconds, more than zero (a zero duration would make the rule do nothing)."""
+
 OptionalDuration = Annotated[
     int | None,
     BeforeValidator(_duration_or_never),
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": DURATION_OR_NEVER_PATTERN,
-            "description": _DURATION_HELP + " 'never' means no end.",
+            "pattern": _NONZERO[:-1]
+            + "|\\s*[Nn][Ee][Vv][Ee][Rr]\\s*$)"
+            + DURATION_OR_NEVER_PATTERN[1:],
+            "description": _DURATION_HELP + " Longer than zero; 'never' means no end.",
             "examples": ["P2Y", "180d", "never"],
         }
     ),
@@ -224,7 +249,7 @@ class RecordCondition(_Strict):
     category: Category | None = None
     at_least: int = Field(1, ge=1, le=MAX_POINTS, strict=False)  # 2.0 is a count, as in JSON Schema
     unresolved: bool = Field(False, description="Count only records not (yet) resolved.")
-    within: Duration | None = Field(None, description="Count only records this recent.")
+    within: PositiveDuration | None = Field(None, description="Count only records this recent.")
 
     @model_validator(mode="after")
     def _one_filter(self) -> RecordCondition:
@@ -305,7 +330,7 @@ class ListDef(_Strict):
 class FixedDuration(_Strict):
     """The measure lasts a fixed period from when its trigger started."""
 
-    fixed: Duration
+    fixed: PositiveDuration
 
 
 def _duration_rule_tag(value: Any) -> str:
@@ -335,7 +360,7 @@ class Sanction(_Strict):
     service: Service
     effect: Literal["deny", "benefit"]
     duration: DurationRule = "while_triggered"
-    max_duration: Duration | None = Field(
+    max_duration: PositiveDuration | None = Field(
         None, description="Upper bound: the measure ends this long after it started."
     )
     reach: list[Reach] = Field(default_factory=list)
@@ -370,10 +395,10 @@ class DueProcess(_Strict):
     """What the system promises the people it scores, and enforces on itself."""
 
     notice_before_sanction: bool = True
-    appeal_window: Duration = Field(
+    appeal_window: PositiveDuration = Field(
         description="How long after a record is known it can be disputed."
     )
-    reinvestigation_deadline: Duration = Field(
+    reinvestigation_deadline: PositiveDuration = Field(
         description="A dispute not decided by then deletes the disputed record."
     )
     disputed_records_count: bool = Field(
