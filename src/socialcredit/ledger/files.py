@@ -136,7 +136,7 @@ class _DecodedLines:
         self.raw = iter(stream)
         self.number = 0  # physical lines handed out so far
         self.bad: dict[int, str] = {}
-        self.pending: list[str] = []
+        self.pending: list[bytes] = []
 
     def __iter__(self) -> _DecodedLines:
         return self
