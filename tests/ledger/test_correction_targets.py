@@ -101,3 +101,28 @@ def test_a_relation_can_be_annulled_but_not_resolved(ledger: Ledger) -> None:
         "court/r1 is a relation entry; a relation can be annulled, not resolved"
     )
     assert result.accepted == 2
+
+
+def test_a_rectify_cannot_give_a_record_a_type_for_the_other_kind(ledger: Ledger) -> None:
+    from socialcredit.ledger import IngestRules
+
+    rules = IngestRules.for_record_types(
+        {"debt": ["person", "organisation"], "pers": ["person"], "org": ["organisation"]}
+    )
+    company = {**RECORD, "subject": "acme", "subject_kind": "organisation"}
+    result = ledger.ingest_entries(
+        [
+            company,
+            correction("rectify", "x1", "1", "2025-02-01", type="pers"),
+            correction("rectify", "x2", "1", "2025-02-01", type="org"),
+        ],
+        rules=rules,
+        now=NOW,
+    )
+    (problem,) = result.problems
+    assert (problem.line, problem.field) == (2, "type")
+    assert problem.message == (
+        "record type 'pers' applies to person subjects only; acme is recorded as an "
+        "organisation since line 1 of this input"
+    )
+    assert result.accepted == 2

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("socialcredit.ledger")
 _DISPUTE = KIND_CODES["dispute"]
+_RECTIFY = KIND_CODES["rectify"]
 
 
 @dataclass
@@ -563,8 +564,9 @@ class _Writer:
         window = self.rules.appeal_window if self.rules is not None else None
         disputed: dict[int, tuple[int, str, str]] = {}  # target seq -> earliest in-time dispute
         lookup = (
-            "SELECT seq, subject_id, kind, recorded_at, occurred_at, target_seq FROM entries "
-            f"WHERE source = {p} AND entry_id = {p}"
+            "SELECT e.seq, e.subject_id, e.kind, e.recorded_at, e.occurred_at, e.target_seq, "
+            "s.kind, s.name FROM entries e JOIN subjects s ON s.id = e.subject_id "
+            f"WHERE e.source = {p} AND e.entry_id = {p}"
         )
         # this chunk's corrections (inserted after all are checked): (source, id) -> target
         here = {(c[4][0], c[4][1]): (c[1], c[2], c[3]) for c in chunk.corrections}
@@ -589,6 +591,9 @@ class _Writer:
                 problem = target_problem(
                     target, kind, target_source, target_id, int(values[4]), corrects
                 )
+                if problem is None and kind == _RECTIFY and values[3] is not None:
+                    assert target is not None
+                    problem = self._rectified_type_problem(conn, target, str(values[3]))
                 if problem:
                     self.result.problems.append(IngestProblem(self.origin, number, *problem))
                     continue
@@ -622,6 +627,22 @@ class _Writer:
             kept = self._settle_repeats(conn, repeated)
             notes = {key: note for key, note in notes.items() if key in kept}
         self.result.no_effect_lines.extend(notes.values())
+
+    def _rectified_type_problem(
+        self, conn: Connection, target: Any, type_name: str
+    ) -> tuple[str, str] | None:
+        """Why a rectify cannot give its target record the type ``type_name``: the type
+        does not apply to the kind the ledger records for the record's subject."""
+        rules = self.rules
+        have, name = int(target[6]), str(target[7])
+        if rules is None or have in rules.record_types.get(type_name, (have,)):
+            return None
+        applies = " and ".join(rules.kind_names(type_name))
+        return (
+            "type",
+            f"record type {type_name!r} applies to {applies} subjects only; {name} is "
+            f"recorded as {a_kind(have)} {self._since(conn, name, {name: have})}",
+        )
 
     def _dispute_note(
         self,
