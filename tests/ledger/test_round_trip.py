@@ -1,0 +1,205 @@
+"""Export and ingest round-trip (issue 6, item 4): a subject's kind is fixed when it is
+first seen, and for every valid ledger, ``export records`` ingested into an empty database
+gives every subject the same standing at every time."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from socialcredit.engine import Engine
+from socialcredit.ledger import IngestRules, Ledger
+from socialcredit.policy import parse_policy
+from socialcredit.timeutil import DAY, parse_timestamp, to_iso
+
+from ..conftest import TEST_POLICY
+
+NOW = parse_timestamp("2026-01-01")
+START = parse_timestamp("2023-01-01")
+LOADED = parse_policy(TEST_POLICY)
+RULES = IngestRules.from_policy(LOADED.policy)
+KIND_RULES = IngestRules.for_record_types(
+    {"debt": ["person", "organisation"], "pers": ["person"], "org": ["organisation"]}
+)
+
+
+def activate(ledger: Ledger) -> None:
+    ledger.activate_policy(
+        LOADED.text, LOADED.policy.policy, LOADED.policy.version, LOADED.content_hash, START
+    )
+
+
+def record(entry_id: str, subject: str, kind: str | None, typ: str = "debt") -> dict[str, Any]:
+    line = {
+        "id": entry_id,
+        "source": "court",
+        "subject": subject,
+        "type": typ,
+        "occurred_at": "2025-01-01",
+    }
+    return {**line, "subject_kind": kind} if kind else line
+
+
+# ---------------------------------------------------------------------- kinds
+
+
+@pytest.mark.parametrize("apart", [False, True], ids=["one input", "two ingests"])
+@pytest.mark.parametrize("rules", [KIND_RULES, None], ids=["rules", "no rules"])
+def test_a_subject_first_seen_as_an_organisation_stays_one(
+    ledger: Ledger, apart: bool, rules: IngestRules | None
+) -> None:
+    first = record("1", "acme", "organisation")
+    later = [record("2", "acme", "person", "pers" if rules else "debt")]
+    if rules is not None:
+        later.append(record("3", "acme", None, "pers"))  # a type only for persons
+    if apart:
+        ledger.ingest_entries([first], rules=rules, now=NOW)
+        result = ledger.ingest_entries(later, rules=rules, now=NOW)
+    else:
+        result = ledger.ingest_entries([first, *later], rules=rules, now=NOW)
+    assert result.rejected == len(later)
+    for problem in result.problems:
+        assert "acme is recorded as an organisation since" in problem.message
+        assert problem.field == "subject_kind"
+    assert ledger.subject_names("organisation") == ["acme"]
+    exported = list(ledger.iter_entries())
+    assert [e["subject_kind"] for e in exported] == ["organisation"]
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Ledger.open(str(Path(tmp) / "copy.db"))
+        copy.upgrade()
+        again = copy.ingest_entries(exported, rules=rules, now=NOW)
+        assert (again.accepted, again.rejected) == (1, 0)
+        copy.close()
+
+
+# ---------------------------------------------------------------------- the property
+
+TYPES = sorted(LOADED.policy.record_types)
+
+
+@st.composite
+def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Valid input for the test policy: records, relations and corrections in an order
+    that ingests without a rejection (kinds fixed per subject, corrections after their
+    targets and dated after them)."""
+    n_subjects = draw(st.integers(1, 5))
+    kinds = [draw(st.sampled_from(["person", "organisation"])) for _ in range(n_subjects)]
+    named: set[int] = set()
+    lines: list[dict[str, Any]] = []
+    targets: list[tuple[str, int, str]] = []  # (id, occurred, kind)
+
+    def when(low: int) -> int:
+        return draw(st.integers(low, NOW - DAY))
+
+    for i in range(draw(st.integers(1, 14))):
+        choice = draw(st.sampled_from(["record"] * 5 + ["relation", "correction"] * 2))
+        if choice == "relation":
+            persons = [s for s in range(n_subjects) if kinds[s] == "person"]
+            if len(persons) < 2:
+                continue
+            a, b = draw(st.permutations(persons))[:2]
+            start = when(START - 400 * DAY)
+            line: dict[str, Any] = {
+                "kind": "relation",
+                "id": f"r{i}",
+                "source": "registry",
+                "subject": f"s{a}",
+                "relation": "child_of",
+                "related_subject": f"s{b}",
+                "valid_from": to_iso(start),
+            }
+            if draw(st.booleans()):
+                line["valid_until"] = to_iso(start + draw(st.integers(1, 800)) * DAY)
+            named |= {a, b}
+            targets.append((f"r{i}", start, "relation"))
+        elif choice == "correction" and targets:
+            target, occurred, target_kind = draw(st.sampled_from(targets))
+            action = (
+                "annul"
+                if target_kind == "relation"
+                else draw(st.sampled_from(["resolve", "annul", "dispute", "uphold", "rectify"]))
+            )
+            at = when(max(occurred, START))
+            line = {
+                "kind": action,
+                "id": f"c{i}",
+                "source": "court",
+                "target_source": "registry" if target_kind == "relation" else "court",
+                "target_id": target,
+                "occurred_at": to_iso(at),
+            }
+            if action == "rectify":
+                line[draw(st.sampled_from(["type", "amount", "corrected_occurred_at"]))] = None
+                if "type" in line:
+                    line["type"] = draw(st.sampled_from(TYPES))
+                elif "amount" in line:
+                    line["amount"] = draw(st.integers(0, 10_000))
+                else:
+                    line["corrected_occurred_at"] = to_iso(when(START - 300 * DAY))
+        else:
+            s = draw(st.integers(0, n_subjects - 1))
+            occurred = when(START - 300 * DAY)
+            line = {
+                "id": f"e{i}",
+                "source": "court",
+                "subject": f"s{s}",
+                "type": draw(st.sampled_from(TYPES)),
+                "occurred_at": to_iso(occurred),
+            }
+            if s not in named or kinds[s] == "organisation" or draw(st.booleans()):
+                line["subject_kind"] = kinds[s]
+            if draw(st.booleans()):
+                line["amount"] = draw(st.integers(1, 100_000))
+            named.add(s)
+            targets.append((f"e{i}", occurred, "record"))
+        if draw(st.booleans()):  # when the source says it recorded it
+            floor = parse_timestamp(line.get("occurred_at") or line["valid_from"])
+            line["recorded_at"] = to_iso(draw(st.integers(floor, NOW)))
+        lines.append(line)
+    return lines
+
+
+def _standings(ledger: Ledger, times: list[int]) -> dict[tuple[str, int], Any]:
+    engine = Engine.open(ledger, lambda: NOW)
+    out: dict[tuple[str, int], Any] = {}
+    for at in times:
+        bulk = engine.recompute(at)
+        for name in ledger.subject_names():
+            one = engine.standing(name, at).to_json()
+            i = bulk.subjects.index(name)
+            out[(name, at)] = (one, float(bulk.score[i]))
+    return out
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(lines=ledgers())
+def test_export_then_ingest_gives_everyone_the_same_standing(lines: list[dict[str, Any]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        original = Ledger.open(str(Path(tmp) / "a.db"))
+        original.upgrade()
+        activate(original)
+        result = original.ingest_entries(lines, rules=RULES, now=NOW)
+        assert (result.rejected, result.conflicts) == (0, 0), result.problems
+        exported = [orjson.loads(orjson.dumps(e)) for e in original.iter_entries()]
+        copy = Ledger.open(str(Path(tmp) / "b.db"))
+        copy.upgrade()
+        activate(copy)
+        again = copy.ingest_entries(exported, rules=RULES, now=NOW + 50 * DAY)
+        assert (again.accepted, again.rejected) == (len(exported), 0), again.problems
+        assert sorted(copy.subject_names()) == sorted(original.subject_names())
+        for kind in ("person", "organisation"):
+            assert sorted(copy.subject_names(kind)) == sorted(original.subject_names(kind))
+        times = [START, NOW - 400 * DAY, NOW - 30 * DAY, NOW, NOW + 700 * DAY]
+        assert _standings(copy, times) == _standings(original, times)
+        original.close()
+        copy.close()
