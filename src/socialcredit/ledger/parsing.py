@@ -549,8 +549,7 @@ def target_problem(
         )
     of = f" of {corrects[0]}/{corrects[1]}" if corrects is not None else ""
     to_that = (
-        f": to {what} that record, give target_source {corrects[0]} and target_id "
-        f"{corrects[1]}"
+        f": to {what} that record, give target_source {corrects[0]} and target_id {corrects[1]}"
         if corrects is not None
         else ""
     )
