@@ -173,7 +173,7 @@ def check_counts(result: Any, n_lines: int, valid: set[int], last: int | None = 
 def reads_back(ledger: Ledger) -> None:
     if ledger.active_policy() is None:
         ledger.activate_policy(
-            LOADED.text, LOADED.policy.policy, LOADED.policy.version, LOADED.content_hash, 0
+            LOADED.text, LOADED.policy.policy, LOADED.policy.version, LOADED.content_hash, 0, now=0
         )
     engine = Engine.open(ledger, lambda: NOW)
     names = ledger.subject_names()

@@ -57,7 +57,12 @@ def reads_back(ledger: Ledger, at: int = NOW) -> int:
     if ledger.active_policy() is None:
         loaded = parse_policy(TEST_POLICY)
         ledger.activate_policy(
-            loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, MIN_TIME
+            loaded.text,
+            loaded.policy.policy,
+            loaded.policy.version,
+            loaded.content_hash,
+            MIN_TIME,
+            now=MIN_TIME,
         )
     engine = Engine.open(ledger, lambda: at)
     bulk = engine.recompute(at)

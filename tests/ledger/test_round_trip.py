@@ -31,7 +31,12 @@ KIND_RULES = IngestRules.for_record_types(
 
 def activate(ledger: Ledger) -> None:
     ledger.activate_policy(
-        LOADED.text, LOADED.policy.policy, LOADED.policy.version, LOADED.content_hash, START
+        LOADED.text,
+        LOADED.policy.policy,
+        LOADED.policy.version,
+        LOADED.content_hash,
+        START,
+        now=START,
     )
 
 
@@ -172,6 +177,8 @@ def _standings(ledger: Ledger, times: list[int]) -> dict[tuple[str, int], Any]:
         bulk = engine.recompute(at)
         for name in ledger.subject_names():
             one = engine.standing(name, at).to_json()
+            # which backfills an answer crosses is about the copy's loading, not the subject
+            one.pop("backfilled", None)
             i = bulk.subjects.index(name)
             out[(name, at)] = (one, float(bulk.score[i]))
     return out
