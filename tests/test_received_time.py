@@ -332,6 +332,17 @@ def test_a_policy_is_activated_in_the_past_only_as_a_recorded_backfill(tmp_path:
     )
     assert (v2.recorded_at, v2.backfill) == (now, False)
     assert [p.backfill for p in ledger.policy_history()] == [True, False]
+    # answers under the backfilled activation, about a time before it was made, say so
+    ledger.ingest_entries([{**JUDGMENT, "type": "debt"}], now=now)
+    engine = Engine.open(ledger, lambda: now + DAY)
+    policy = {"policy_version": "test-policy@1", "loaded_at": "2026-06-01T00:00:00Z"}
+    before = T0 + 30 * DAY
+    assert [b.to_json() for b in engine.standing("wang", before).backfilled] == [policy]
+    assert [b.to_json() for b in engine.check("nobody", "air_travel", before).backfilled] == [
+        policy
+    ]
+    assert [b.to_json() for b in engine.recompute(before).backfilled] == [policy]
+    assert engine.standing("wang", now).backfilled == ()  # under v2, activated then
     ledger.close()
 
 

@@ -140,6 +140,14 @@ class Engine:
             )
         return self.history[i - 1]
 
+    def _policy_backfill(self, t: int) -> tuple[Backfill, ...]:
+        """The policy in force at ``t`` when its activation was made after ``t`` (a
+        backfill: an answer given at ``t`` was under another policy, or none)."""
+        pv = self.policy_version_at(t)
+        if pv is None or not pv.backfill or pv.recorded_at is None or pv.recorded_at <= t:
+            return ()
+        return (Backfill(None, pv.recorded_at, 0, _label(pv)),)
+
     def policy_at(self, t: int) -> CompiledPolicy:
         """The compiled policy in force at ``t`` (compiled on first use, cached by content)."""
         pv = self.policy_version_at(t)
@@ -192,7 +200,9 @@ class Engine:
                 ((cols.rel_subject == 0) | (cols.rel_related == 0)) & (cols.rel_recorded_at <= t)
             ).any()
         )
-        backfilled = tuple(self.ledger.backfills_crossed(t, cols.subjects))
+        backfilled = tuple(self.ledger.backfills_crossed(t, cols.subjects)) + self._policy_backfill(
+            t
+        )
         return Prepared.build(cols, policy, self.in_force_from(t)), known, backfilled
 
     def standing(self, subject: str, at: int | None = None) -> Standing:
@@ -245,6 +255,7 @@ class Engine:
                 policy.version_label,
                 policy.loaded.content_hash,
                 known=False,
+                backfilled=self._policy_backfill(t),
             )
         # only the measures on this service are evaluated (equal to the full standing's
         # decision: a property test in the enforcement tests checks it)
@@ -312,5 +323,5 @@ class Engine:
         policy = self.policy_at(t)
         cols = self.ledger.columns(with_ids=False)
         bulk = bulk_standings(Prepared.build(cols, policy, self.in_force_from(t)), t)
-        backfilled = tuple(self.ledger.backfills_crossed(t))
+        backfilled = tuple(self.ledger.backfills_crossed(t)) + self._policy_backfill(t)
         return dataclasses.replace(bulk, backfilled=backfilled) if backfilled else bulk

@@ -20,14 +20,19 @@ from socialcredit.timeutil import to_iso
 @dataclass(frozen=True)
 class Backfill:
     """A backfill batch, loaded at ``loaded_at``, of which ``entries`` count in an answer
-    about a time before ``loaded_at``."""
+    about a time before ``loaded_at``; or (``policy`` set, ``batch`` None) the policy the
+    answer is under, activated at ``loaded_at`` as in force from an earlier time."""
 
-    batch: int
+    batch: int | None
     loaded_at: int
-    entries: int
+    entries: int = 0
+    policy: str | None = None  # policy id@version of a backfilled activation
 
     def to_json(self) -> dict[str, Any]:
-        """``{"batch", "loaded_at" (ISO 8601), "entries"}``."""
+        """``{"batch", "loaded_at" (ISO 8601), "entries"}``, or for a policy
+        ``{"policy_version", "loaded_at"}``."""
+        if self.policy is not None:
+            return {"policy_version": self.policy, "loaded_at": to_iso(self.loaded_at)}
         return {"batch": self.batch, "loaded_at": to_iso(self.loaded_at), "entries": self.entries}
 
 
@@ -74,14 +79,21 @@ def sentence(at: int, backfilled: Sequence[Backfill], whose: str = "") -> str | 
     when it does not). ``whose``: e.g. "about wang" (the entries' subjects)."""
     if not backfilled:
         return None
+    about = f" {whose}" if whose else ""
     parts = [
         f"{b.entries:,} entr{'y' if b.entries == 1 else 'ies'} of backfill batch {b.batch}, "
         f"loaded on {to_iso(b.loaded_at)}"
         for b in backfilled
+        if b.policy is None
     ]
-    about = f" {whose}" if whose else ""
+    parts = [f"{'; '.join(parts)}{about}"] if parts else []
+    parts += [
+        f"the policy {b.policy}, activated on {to_iso(b.loaded_at)} as in force from earlier"
+        for b in backfilled
+        if b.policy is not None
+    ]
     return (
         f"Note: this answer about {to_iso(at)} counts history loaded later: "
-        f"{'; '.join(parts)}{about}. The ledger did not have them at that time, so an answer "
-        "given then was different."
+        f"{'; '.join(parts)}. The ledger did not have it at that time, so an answer given "
+        "then was different."
     )
