@@ -4,7 +4,7 @@ An ordinary ingest never changes an answer about a time before it: its entries c
 the time the ledger received them. A backfill (``ingest --backfill``: loading history, such
 as the demo or a migration from another system) keeps each line's own ``recorded_at``, so
 an answer about a time T before the backfill was loaded may count entries the ledger did
-not have at T: an answer given at T would have been different. Such answers say so, with
+not have at T (an answer given at T did not count them). Such answers say so, with
 the batches and how many of their entries they count (``Backfill``).
 """
 
@@ -94,6 +94,6 @@ def sentence(at: int, backfilled: Sequence[Backfill], whose: str = "") -> str | 
     ]
     return (
         f"Note: this answer about {to_iso(at)} counts history loaded later: "
-        f"{'; '.join(parts)}. The ledger did not have it at that time, so an answer given "
-        "then was different."
+        f"{'; '.join(parts)}. The ledger did not have it at that time: an answer given "
+        "then did not count it."
     )
