@@ -374,3 +374,109 @@ def test_a_claimed_time_is_shown_where_the_record_is(
             "recorded_at": "2026-02-01T00:00:00Z",
         }
     ]
+
+
+def test_a_dispute_dated_inside_the_window_but_received_after_it_has_no_effect(
+    tmp_path: Path,
+) -> None:
+    from socialcredit.ledger import IngestRules
+
+    loaded = parse_policy(TEST_POLICY)
+    ledger = Ledger.open(str(tmp_path / "d.db"))
+    ledger.upgrade()
+    debt = {**JUDGMENT, "type": "debt"}
+    rules = IngestRules.from_policy(loaded.policy)
+    ledger.ingest_entries([debt], rules=rules, now=parse_timestamp("2026-01-12"))
+    dispute = {**ANNUL, "kind": "dispute", "id": "d1"}  # dated 2026-01-20: inside P30D
+    result = ledger.ingest_entries([dispute], rules=rules, now=parse_timestamp("2026-03-01"))
+    [note] = result.no_effect_lines
+    assert note.message == (
+        "the dispute of court/j1 is recorded on 2026-03-01T00:00:00Z (the source dates it "
+        "2026-01-20T00:00:00Z; the window runs on the times the ledger received the record "
+        "and the dispute), after the appeal window closed on 2026-02-11T00:00:00Z: it is kept "
+        "in the ledger but has no effect on the record"
+    )
+    ledger.close()
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    days=st.lists(st.one_of(st.none(), st.integers(0, 300)), min_size=1, max_size=8),
+    subjects=st.lists(st.sampled_from(SUBJECTS), min_size=8, max_size=8),
+    annul=st.lists(st.booleans(), min_size=8, max_size=8),
+    loaded_day=st.integers(1, 400),
+    asked=st.lists(st.integers(0, 450), min_size=1, max_size=3),
+)
+def test_the_backfill_note_appears_exactly_when_history_loaded_later_is_counted(
+    days: list[int | None],
+    subjects: list[str],
+    annul: list[bool],
+    loaded_day: int,
+    asked: list[int],
+) -> None:
+    loaded = parse_policy(TEST_POLICY)
+    history: list[dict[str, Any]] = []
+    for i, day in enumerate(days):
+        record: dict[str, Any] = {
+            "id": f"r{i}",
+            "source": "s",
+            "subject": subjects[i],
+            "type": "debt",
+            "occurred_at": str(to_iso(T0)),
+        }
+        if day is not None:
+            record["recorded_at"] = str(to_iso(T0 + day * DAY))
+        history.append(record)
+        if annul[i] and day is not None:
+            history.append(
+                {
+                    "kind": "annul",
+                    "id": f"a{i}",
+                    "source": "s",
+                    "target_source": "s",
+                    "target_id": f"r{i}",
+                    "occurred_at": str(to_iso(T0 + day * DAY)),
+                    "recorded_at": str(to_iso(T0 + (day + 1) * DAY)),
+                }
+            )
+    load = T0 + loaded_day * DAY
+    with tempfile.TemporaryDirectory() as tmp:
+        ledger = Ledger.open(str(Path(tmp) / "l.db"))
+        ledger.upgrade()
+        ledger.activate_policy(
+            loaded.text,
+            loaded.policy.policy,
+            loaded.policy.version,
+            loaded.content_hash,
+            T0,
+            now=T0,
+        )
+        # claims after the load are in the future of the ledger's clock: rejected
+        result = ledger.ingest_entries(history, now=load, backfill=True)
+        kept = {e["id"] for e in history} - {history[p.line - 1]["id"] for p in result.problems}
+        ledger.ingest_entries([{**history[0], "id": "later"}], now=load + DAY)  # not a backfill
+        engine = Engine.open(ledger, lambda: load + 2 * DAY)
+
+        def recorded(e: dict[str, Any]) -> int:
+            return parse_timestamp(e["recorded_at"]) if "recorded_at" in e else load
+
+        def subject(e: dict[str, Any]) -> str:
+            return str(e.get("subject") or subjects[int(e["target_id"][1:])])
+
+        for day in asked:
+            t = T0 + day * DAY
+            for name in sorted({subject(e) for e in history if e["id"] in kept}):
+                expected = sum(
+                    1
+                    for e in history
+                    if e["id"] in kept and subject(e) == name and recorded(e) <= t < load
+                )
+                got = engine.standing(name, t).backfilled
+                assert [b.to_json() for b in got] == (
+                    [{"batch": 1, "loaded_at": to_iso(load), "entries": expected}]
+                    if expected
+                    else []
+                )
+        ledger.close()

@@ -655,15 +655,24 @@ class _Writer:
     ) -> str | None:
         """Why a dispute changes nothing, or None. The rule is the scoring rule
         (``scoring.rows.fold``): a dispute counts iff it was recorded no later than the
-        target record's recorded_at plus the appeal window, and only the first such one."""
+        target record's recorded_at plus the appeal window, and only the first such one.
+        Both are the times the ledger received them (a source's claimed times cannot put
+        a dispute inside the window after the fact; see ``Ledger.ingest``)."""
         recorded = self.now if values[5] is None else int(values[5])
         target_seq, target_recorded = int(target[0]), int(target[3])
         closes = target_recorded + window
         if recorded > closes:
+            claimed = values[8]
+            dated = (
+                f" (the source dates it {to_iso(int(claimed))}; the window runs on the times "
+                "the ledger received the record and the dispute)"
+                if claimed is not None and int(claimed) != recorded
+                else ""
+            )
             return (
-                f"the dispute of {target_name} is recorded on {to_iso(recorded)}, after the "
-                f"appeal window closed on {to_iso(closes)}: it is kept in the ledger but has "
-                "no effect on the record"
+                f"the dispute of {target_name} is recorded on {to_iso(recorded)}{dated}, after "
+                f"the appeal window closed on {to_iso(closes)}: it is kept in the ledger but "
+                "has no effect on the record"
             )
         earliest = disputed.get(target_seq)
         cursor.execute(
