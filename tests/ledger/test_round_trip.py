@@ -214,3 +214,76 @@ def test_export_then_ingest_gives_everyone_the_same_standing(lines: list[dict[st
         assert _standings(copy, times) == _standings(original, times)
         original.close()
         copy.close()
+
+
+# ---------------------------------------------------------------------- rejected lines
+
+
+EMPLOYS = IngestRules.for_record_types(
+    {"debt": ["person", "organisation"], "pers": ["person"]},
+    {"employs": ("organisation", "person")},
+)
+
+
+def employs(entry_id: str, subject: str, related: str, **kinds: str) -> dict[str, Any]:
+    return {
+        "kind": "relation",
+        "id": entry_id,
+        "source": "registry",
+        "subject": subject,
+        "relation": "employs",
+        "related_subject": related,
+        "valid_from": "2020-01-01",
+        **kinds,
+    }
+
+
+@pytest.mark.parametrize("apart", [False, True], ids=["one input", "two ingests"])
+def test_a_rejected_line_does_not_fix_a_subjects_kind(ledger: Ledger, apart: bool) -> None:
+    ledger.ingest_entries([record("0", "bob", "organisation")], rules=EMPLOYS, now=NOW)
+    # line 1 would make acme an organisation, but is rejected (bob is no person)
+    rejected = employs("r1", "acme", "bob")
+    person = record("1", "acme", "person", "pers")
+    organisation = record("2", "acme", "organisation")
+    if apart:
+        first = ledger.ingest_entries([rejected], rules=EMPLOYS, now=NOW)
+        result = ledger.ingest_entries([person, organisation], rules=EMPLOYS, now=NOW)
+        problems = first.problems + result.problems
+        person_line = 1
+    else:
+        result = ledger.ingest_entries([rejected, person, organisation], rules=EMPLOYS, now=NOW)
+        problems = result.problems
+        person_line = 2
+    assert [(p.line, p.field) for p in problems] == [
+        (1, "related_subject"),
+        (person_line + 1, "subject_kind"),
+    ]
+    assert problems[1].message == (
+        f"acme is recorded as a person since line {person_line} of this input; "
+        "this line gives subject_kind organisation"
+    )
+    assert result.accepted == 1
+    assert ledger.subject_names("person") == ["acme"]
+    exported = list(ledger.iter_entries())
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Ledger.open(str(Path(tmp) / "copy.db"))
+        copy.upgrade()
+        again = copy.ingest_entries(exported, rules=EMPLOYS, now=NOW, backfill=True)
+        assert (again.accepted, again.rejected) == (2, 0)
+        copy.close()
+
+
+def test_the_first_kept_line_fixes_the_kind_even_after_disagreeing_lines(
+    ledger: Ledger,
+) -> None:
+    ledger.ingest_entries([record("0", "bob", "organisation")], rules=EMPLOYS, now=NOW)
+    lines = [
+        employs("r1", "acme", "bob"),  # rejected: acme would be an organisation
+        record("1", "acme", "person", "pers"),  # the first kept line: a person
+        record("2", "acme", "organisation"),  # rejected: not a person
+        record("3", "acme", None, "pers"),  # a person's record, kept
+    ]
+    result = ledger.ingest_entries(lines, rules=EMPLOYS, now=NOW)
+    assert [p.line for p in result.problems] == [1, 3]
+    assert result.accepted == 2
+    assert ledger.subject_names("person") == ["acme"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -324,18 +324,15 @@ class _Writer:
         rows = chunk.rows
         relations = chunk.relations
         self.first_lines.update(chunk.first_lines)
-        if chunk.record_kinds or chunk.claims or chunk.kind_exceptions:
-            rows, relations = self._claims_fit(conn, chunk, {**dict(subjects), **self.withheld})
-        if relations and self.rules is not None:
-            # before subjects are added: a subject only a rejected relation names is not
-            # stored (the ledger would claim to know of it); it waits in ``withheld`` for a
-            # later line that is stored
-            pending = {**dict(subjects), **self.withheld}  # withheld ones were seen first
-            relations = self._stored_kinds_fit(conn, relations, pending)
+        # names this ingest stores first, with the kinds the first lines naming them give
+        new = {**dict(subjects), **self.withheld}  # withheld ones were seen first
+        rows, relations = self._kinds_fit(conn, chunk, new)
         if self.withheld or len(relations) < len(chunk.relations) or len(rows) < len(chunk.rows):
+            # before subjects are added: a subject only rejected lines name is not stored
+            # (the ledger would claim to know of it); it waits in ``withheld`` for a later
+            # line that is stored
             used = {r[3] for r in rows} | {r[3] for r in relations}
             used |= {r[9] for r in relations}
-            new = {**dict(subjects), **self.withheld}
             subjects = sorted((name, kind) for name, kind in new.items() if name in used)
             self.withheld = {name: kind for name, kind in new.items() if name not in used}
         if subjects:
@@ -381,6 +378,92 @@ class _Writer:
         if chunk.repeats:
             self._settle_repeats(conn, chunk.repeats)
         conn.commit()
+
+    def _kinds_fit(
+        self, conn: Connection, chunk: PreparedChunk, new: dict[str, int]
+    ) -> tuple[list[Row], list[Row]]:
+        """The chunk's records and relations whose subject kinds fit (``_claims_fit``,
+        ``_stored_kinds_fit``); the others become problems. ``new``: the subjects this
+        ingest stores first, with their kinds, updated here. A subject's kind is the one
+        the first line naming it that is kept gives it (a rejected line fixes nothing):
+        when that line is rejected, the chunk is checked again with the next line's."""
+        excluded: set[int] = set()  # lines rejected although they fixed a kind
+        reasons: dict[int, IngestProblem] = {}  # why, with the kinds they gave
+        if self.withheld:  # their kinds came from rejected lines: this chunk's first line's
+            self._take_first_kinds(chunk, excluded, self.withheld.keys(), new)
+        saved = self._state()
+        for round_ in range(1, _KIND_ROUNDS + 1):
+            rows, relations = chunk.rows, chunk.relations
+            if chunk.record_kinds or chunk.claims or chunk.kind_exceptions:
+                rows, relations = self._claims_fit(conn, chunk, new)
+            if relations and self.rules is not None:
+                relations = self._stored_kinds_fit(conn, relations, new)
+            if round_ == _KIND_ROUNDS or (
+                len(rows) == len(chunk.rows) and len(relations) == len(chunk.relations)
+            ):
+                break
+            kept = {r[-1] for r in rows} | {r[-1] for r in relations}
+            lines = {r[-1] for r in chunk.rows} | {r[-1] for r in chunk.relations}
+            first = {self.first_lines.get(name) for name in new}
+            wrong = (lines - kept) & first - excluded
+            if not wrong:
+                break
+            excluded |= wrong
+            # their reasons as they stand now, when the kinds they give were in force
+            found = self.result.problems[saved[2] :]
+            for problem in found:
+                if problem.line in wrong:
+                    reasons.setdefault(problem.line, problem)
+            self._restore(saved)
+            self._take_first_kinds(chunk, excluded, list(new), new)
+            saved = self._state()
+        problems = self.result.problems
+        for i in range(saved[2], len(problems)):
+            problems[i] = reasons.get(problems[i].line, problems[i])
+        return rows, relations
+
+    def _take_first_kinds(
+        self,
+        chunk: PreparedChunk,
+        excluded: set[int],
+        names: Collection[str],
+        new: dict[str, int],
+    ) -> None:
+        """For each of ``names`` that a record or relation of the chunk not ``excluded``
+        names, set its kind in ``new`` and its first line to the first such line's."""
+        rules = self.rules
+        wanted = set(names)
+        stated: dict[tuple[int, int], int] = {}  # (relation line, 0/1) -> stated kind
+        for (_, kind, which), claimed in chunk.claims.items():
+            for line in claimed:
+                stated[(line, which)] = kind
+        found: dict[str, tuple[int, int]] = {}
+
+        def give(name: str, kind: int, line: int) -> None:
+            if name in wanted and (name not in found or line < found[name][1]):
+                found[name] = (kind, line)
+
+        for row in chunk.rows:
+            name, line = row[3], int(row[-1])
+            if name not in wanted or line in excluded:
+                continue
+            exception = chunk.kind_exceptions.get(line)
+            code = exception[1] if exception is not None else chunk.record_kinds.get(name, -1)
+            if code < 0:  # none stated: a person, if its type applies to persons
+                if rules is not None and 0 not in rules.record_types.get(row[4], (0,)):
+                    continue
+                code = 0
+            give(name, code, line)
+        for row in chunk.relations:
+            line = int(row[-1])
+            if line in excluded:
+                continue
+            declared = rules.relations.get(row[4], (0, 0)) if rules is not None else (0, 0)
+            for which, name in ((0, row[3]), (1, row[9])):
+                give(name, stated.get((line, which), declared[which]), line)
+        for name, (kind, line) in found.items():
+            new[name] = kind
+            self.first_lines[name] = line
 
     def _stored_kinds(self, conn: Connection, names: list[str]) -> dict[str, int]:
         """The kinds the ledger records for those of ``names`` it knows."""
@@ -754,6 +837,9 @@ class _Writer:
         finally:
             cursor.close()
         return stored_here
+
+
+_KIND_ROUNDS = 6  # checks of a chunk's subject kinds (again when a first line was rejected)
 
 
 def _stored_content(stored: Any) -> dict[str, Any]:
