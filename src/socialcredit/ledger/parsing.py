@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -34,7 +35,6 @@ from socialcredit.ledger.entries import (
     MAX_TEXT,
     EntryError,
     gives_kind,
-    iso_epoch,
     validate_entry,
 )
 from socialcredit.ledger.files import BLANK, TRIMMED, FieldError
@@ -382,6 +382,7 @@ _RECORD_KEYS = frozenset(
     | {"amount", "evidence"}
 )
 _KINDS = {"person": 0, "organisation": 1}
+fromisoformat = datetime.fromisoformat
 
 
 def fast_record(
@@ -422,10 +423,6 @@ def fast_record(
         and len(entry_id) <= MAX_TEXT
         and len(subject) <= MAX_TEXT
         and len(type_name) <= MAX_TEXT
-        and _storable(source)
-        and _storable(entry_id)
-        and _storable(subject)
-        and _storable(type_name)
     ):
         return None
     stated = obj.get("subject_kind") or "person"
@@ -444,20 +441,26 @@ def fast_record(
         type(occurred_text) is not str
         or not (recorded_text is None or type(recorded_text) is str)
         or not (amount is None or type(amount) is int or type(amount) is float)
-        or not (
-            evidence is None
-            or (type(evidence) is str and 0 < len(evidence) <= MAX_TEXT and _storable(evidence))
-        )
+        or not (evidence is None or (type(evidence) is str and 0 < len(evidence) <= MAX_TEXT))
     ):
         return None
-    occurred = iso_epoch(occurred_text)
-    if occurred is None or not MIN_TIME <= occurred <= MAX_TIME:
+    # one look at all the text: no NUL (PostgreSQL refuses it), valid Unicode
+    text = f"{source}{entry_id}{subject}{type_name}{evidence or ''}"
+    if "\x00" in text or not (text.isascii() or _encodes(text)):
         return None
-    recorded = None
-    if recorded_text:
-        recorded = iso_epoch(recorded_text)
-        if recorded is None or not MIN_TIME <= recorded <= MAX_TIME:
-            return None
+    try:
+        when = fromisoformat(occurred_text)
+        occurred = int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
+        recorded = None
+        if recorded_text:
+            when = fromisoformat(recorded_text)
+            recorded = int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
+    except (ValueError, OverflowError):
+        return None  # the general path says what is wrong
+    if not MIN_TIME <= occurred <= MAX_TIME or not (
+        recorded is None or MIN_TIME <= recorded <= MAX_TIME
+    ):
+        return None
     if recorded is None:
         if occurred > now:
             return None
@@ -480,11 +483,6 @@ def fast_record(
         recorded,
         line,
     )
-
-
-def _storable(text: str) -> bool:
-    # no NUL (PostgreSQL refuses it) and valid Unicode; the general path says which
-    return "\x00" not in text and (text.isascii() or _encodes(text))
 
 
 def _encodes(text: str) -> bool:
