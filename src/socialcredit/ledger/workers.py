@@ -7,10 +7,13 @@ one process.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import marshal
 import multiprocessing as mp
 import os
+import signal
+import sys
 from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any
@@ -59,6 +62,23 @@ def _from_wire(data: bytes) -> PreparedChunk:
     return PreparedChunk(*values)
 
 
+def _die_with(parent: int) -> None:
+    """Make this forked process end when ``parent`` does (or already has)."""
+    if sys.platform.startswith("linux"):
+        # the kernel sends SIGKILL to this process when the thread that forked it ends
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the pipe below still ends this one
+            pass
+    # the parent may have died before the request above: then this one was re-parented
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def _produce(
     name: str,
     fmt: str | None,
@@ -69,7 +89,17 @@ def _produce(
     part: int,
     parts: int,
     backfill: bool = False,
+    parent: int = 0,
+    inherited: tuple[Any, ...] = (),
 ) -> None:
+    # Read ends of the pipes (this one's and the earlier workers'), inherited by fork:
+    # closed, so that when the parent is gone nothing reads them and a send fails with a
+    # broken pipe instead of blocking forever. On Linux the kernel also ends this process
+    # with its parent; elsewhere that broken pipe, at the next chunk, does.
+    for end in inherited:
+        end.close()
+    if parent:
+        _die_with(parent)
     # Chunks are serialised here, in the main thread, and written straight to the pipe: a
     # multiprocessing.Queue would pickle in a feeder thread that competes for the GIL.
     # This forked process only builds short-lived tuples and exits: the cycle collector
@@ -132,13 +162,15 @@ def parse_in_children(
     # fork: the child needs nothing but this module and the file, and unlike spawn it does
     # not re-run the caller's main script
     ctx = mp.get_context("fork")
-    receivers = []
+    receivers: list[Any] = []
     workers = []
+    parent = os.getpid()
     for part in range(parts):
         receiver, sender = ctx.Pipe(duplex=False)
         worker = ctx.Process(
             target=_produce,
-            args=(name, fmt, csv_options, rules, now, sender, part, parts, backfill),
+            args=(name, fmt, csv_options, rules, now, sender, part, parts, backfill, parent),
+            kwargs={"inherited": (*receivers, receiver)},
             daemon=True,
         )
         worker.start()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import random
 import time
 from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from socialcredit.columns import KIND_CODES, RECORD, RELATION, SUBJECT_KINDS
+from socialcredit.errors import StorageError
 from socialcredit.ledger.entries import a_kind, relation_kind_problem
 from socialcredit.ledger.parsing import (
     IngestProblem,
@@ -91,11 +94,22 @@ class IngestResult:
         }
 
 
-class Checkpointer:
-    """SQLite WAL checkpoints on a background thread and its own connection, one at a time."""
+# The write-ahead log is brought back to its start (``wal_checkpoint(RESTART)``, between
+# chunks, by the writer) once it is larger than this: a large import cannot fill the disk
+# with it. Between restarts a background checkpoint copies committed pages meanwhile.
+WAL_RESTART_BYTES = 256 * 1024 * 1024
 
-    def __init__(self, engine: Engine) -> None:
+
+class Checkpointer:
+    """SQLite WAL checkpoints: PASSIVE ones on a background thread and its own connection,
+    one at a time, while the writer goes on; and, when the log has grown past
+    ``limit`` bytes, a RESTART by the writer between chunks, so that the log starts again
+    from its beginning and its file stays bounded (about ``limit`` plus one chunk)."""
+
+    def __init__(self, engine: Engine, wal_path: str | None, limit: int) -> None:
         self.engine = engine
+        self.wal_path = wal_path
+        self.limit = limit
         self.pool = ThreadPoolExecutor(1)
         self.pending: Future[None] | None = None
 
@@ -110,11 +124,39 @@ class Checkpointer:
         with self.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
+    def bound(self, conn: Connection) -> None:
+        """Between chunks, on the writer's connection (no transaction open): if the log is
+        larger than the limit, wait for the background copy, then copy the rest and restart
+        the log, so that the next chunk writes it from its beginning. A reader that still
+        uses the log (or another writer) may keep it from restarting this time: the
+        checkpoint then waits at most a second and the writer goes on."""
+        if self.wal_path is None:
+            return
+        try:
+            size = os.path.getsize(self.wal_path)
+        except OSError:
+            return
+        if size <= self.limit:
+            return
+        self._wait()
+        timeout = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
+        conn.exec_driver_sql("PRAGMA busy_timeout=1000")
+        try:
+            busy, log_frames, done = conn.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)").one()
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={timeout}")
+        conn.commit()
+        log.debug("WAL restart: busy=%s, %s of %s frames copied", busy, done, log_frames)
+
+    def _wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
     def finish(self) -> None:
         """Wait for the running copy and stop the thread."""
         self.pool.shutdown(wait=True)
-        if self.pending is not None:
-            self.pending.result()
+        self._wait()
 
 
 def write_chunks(
@@ -179,21 +221,28 @@ class _Writer:
         self, chunks: Iterable[PreparedChunk], progress: Callable[[int], None] | None
     ) -> IngestResult:
         result = self.result
-        checkpoints = Checkpointer(self.engine) if self.is_sqlite else None
+        started = time.monotonic()
+        checkpoints = None
+        if self.is_sqlite:
+            database = self.engine.url.database
+            wal = f"{database}-wal" if database and database != ":memory:" else None
+            checkpoints = Checkpointer(self.engine, wal, WAL_RESTART_BYTES)
         with self.engine.connect() as conn:
             if checkpoints:
-                # The writer never stops to checkpoint: another connection copies committed
-                # pages from the write-ahead log into the database file meanwhile.
+                # The writer does not stop for every checkpoint: another connection copies
+                # committed pages from the write-ahead log into the database file meanwhile,
+                # and the writer restarts the log when it has grown (``Checkpointer.bound``).
                 conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-            self.batch_id = self._new_batch(conn)
+            self._retrying(conn, lambda: self._new_batch(conn), 0)
             try:
                 for chunk in chunks:
                     result.lines += chunk.lines
                     result.skipped += chunk.skipped
                     result.problems.extend(chunk.problems)
                     result.trimmed_lines.extend(chunk.trimmed)
-                    self._write_chunk_keeping_good(conn, chunk)
+                    self._write_chunk_retrying(conn, chunk)
                     if checkpoints:
+                        checkpoints.bound(conn)
                         checkpoints.start()
                     if progress:
                         progress(result.lines)
@@ -205,44 +254,69 @@ class _Writer:
             result.trimmed_lines.sort()
             result.rejected = len(result.problems)
             result.conflicts = len(result.conflict_lines)
-            from socialcredit.ledger.schema import ingest_batches
-
-            conn.execute(
-                ingest_batches.update()
-                .where(ingest_batches.c.id == self.batch_id)
-                .values(
-                    lines=result.lines,
-                    accepted=result.accepted,
-                    duplicates=result.duplicates,
-                    rejected=result.rejected,
-                    conflicts=result.conflicts,
-                    skipped=result.skipped,
-                )
-            )
+            # the ledger's clock, read once at the start, plus the time the batch took
+            self._record_counts(conn, finished_at=self.now + int(time.monotonic() - started))
             conn.commit()
         return result
 
-    def _new_batch(self, conn: Connection) -> int:
-        from sqlalchemy import insert
-
+    def _record_counts(self, conn: Connection, finished_at: int | None = None) -> None:
+        """Write what this batch has stored so far into its row (in the open transaction,
+        so the row always matches the committed chunks); ``finished_at`` at the end."""
         from socialcredit.ledger.schema import ingest_batches
 
-        res = conn.execute(
-            insert(ingest_batches)
-            .values(
-                origin=self.origin,
-                started_at=self.now,
-                lines=0,
-                accepted=0,
-                duplicates=0,
-                rejected=0,
-                backfill=1 if self.backfill else 0,
-            )
-            .returning(ingest_batches.c.id)
+        result = self.result
+        values: dict[str, int] = {
+            "lines": result.lines,
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "rejected": len(result.problems),
+            "conflicts": len(result.conflict_lines),
+            "skipped": result.skipped,
+        }
+        if finished_at is not None:
+            values["finished_at"] = finished_at
+        conn.execute(
+            ingest_batches.update().where(ingest_batches.c.id == self.batch_id).values(**values)
         )
-        batch_id = int(res.scalar_one())
-        conn.commit()
-        return batch_id
+
+    def _write_chunk_retrying(self, conn: Connection, chunk: PreparedChunk) -> None:
+        """``_write_chunk``, again from the start of the chunk (after a pause of random
+        length) when the database gave up on its transaction because of other writers: a
+        deadlock or serialization failure (PostgreSQL) or a lock held too long (SQLite).
+        What the failed attempt counted is forgotten; after ``RETRIES`` attempts the
+        ingest stops with a ``StorageError`` (the committed chunks stay)."""
+        self._retrying(conn, lambda: self._write_chunk_keeping_good(conn, chunk), chunk.lines)
+
+    def _retrying(self, conn: Connection, write: Callable[[], None], lines: int) -> None:
+        from sqlalchemy.exc import DBAPIError
+
+        saved = self._state()
+        for attempt in range(1, RETRIES + 1):
+            try:
+                write()
+                return
+            except DBAPIError as exc:
+                if not _contended(exc):
+                    raise
+                conn.rollback()
+                self._restore(saved)
+                if attempt == RETRIES:
+                    raise StorageError(
+                        f"ingesting {self.origin}: the database kept refusing a chunk because "
+                        f"of other writers ({_first_line(exc.orig)}) after {RETRIES} attempts; "
+                        f"{self.result.lines - lines} lines before it are stored; "
+                        "running the same ingest again completes it"
+                    ) from None
+                pause = random.uniform(0.05, 0.2 * 2 ** min(attempt, 5))
+                log.info(
+                    "%s: chunk refused (%s); trying again in %.2fs (attempt %d of %d)",
+                    self.origin,
+                    _first_line(exc.orig),
+                    pause,
+                    attempt + 1,
+                    RETRIES,
+                )
+                time.sleep(pause)
 
     def _write_chunk_keeping_good(self, conn: Connection, chunk: PreparedChunk) -> None:
         """``_write_chunk``; when the database refuses some of its lines (see
@@ -313,6 +387,10 @@ class _Writer:
 
     def _write_chunk(self, conn: Connection, chunk: PreparedChunk) -> None:
         p = self.p
+        if self.is_sqlite:
+            # one writer at a time: take the write lock first (waiting for another writer up
+            # to the busy timeout), so every check below reads what this chunk writes onto
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         # entries up to here were in the ledger before this chunk: a correction whose target
         # is not an earlier line of the chunk must point at one of them, not at a later line
         before = 0
@@ -344,6 +422,12 @@ class _Writer:
             )
             if self.refused:
                 return  # written again without the lines naming the refused subjects
+        if not self.is_sqlite:
+            # concurrent writers take the unique keys' locks in one order (subjects by name,
+            # then entries by subject, source and id), so two ingests of the same keys wait
+            # for each other instead of deadlocking (what remains is retried)
+            rows = sorted(rows, key=_entry_order)
+            relations = sorted(relations, key=_entry_order)
         subject = f"(SELECT id FROM subjects WHERE name = {p})"
         columns = (
             "INSERT INTO entries (source, entry_id, kind, subject_id, type, occurred_at, "
@@ -377,6 +461,7 @@ class _Writer:
             return  # written again without the refused lines (``_write_chunk_keeping_good``)
         if chunk.repeats:
             self._settle_repeats(conn, chunk.repeats)
+        self._record_counts(conn)
         conn.commit()
 
     def _kinds_fit(
@@ -694,6 +779,8 @@ class _Writer:
             cursor.close()
         if not rows:
             return
+        if not self.is_sqlite:
+            rows.sort(key=_key_order)  # see ``_write_chunk``
         inserted, rows = self._insert(
             conn,
             "INSERT INTO entries (source, entry_id, kind, type, occurred_at, recorded_at, "
@@ -840,6 +927,32 @@ class _Writer:
 
 
 _KIND_ROUNDS = 6  # checks of a chunk's subject kinds (again when a first line was rejected)
+
+RETRIES = 8  # attempts at a chunk that other writers' locks keep failing
+
+# PostgreSQL: serialization_failure, deadlock_detected
+_RETRY_STATES = {"40001", "40P01"}
+
+
+def _contended(exc: Exception) -> bool:
+    """Whether the database refused a transaction only because of other writers."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in _RETRY_STATES:
+        return True
+    code = getattr(orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+
+
+def _first_line(exc: object) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _entry_order(row: Row) -> tuple[str, str, str]:
+    return (row[3], row[0], row[1])
+
+
+def _key_order(row: Row) -> tuple[str, str]:
+    return (row[0], row[1])
 
 
 def _stored_content(stored: Any) -> dict[str, Any]:
