@@ -10,6 +10,7 @@ Two ingests of the same keys at once both finish, and together they store what o
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import signal
@@ -17,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +29,9 @@ import pytest
 import sqlalchemy as sa
 
 from socialcredit.ledger import Ledger
+from socialcredit.timeutil import parse_timestamp
+
+NOW = parse_timestamp("2026-01-01")
 
 # ``socialcredit ingest`` with smaller chunks (parsing.CHUNK, read when chunks are cut), so
 # that a file of a few megabytes takes several transactions and a kill can fall anywhere
@@ -94,21 +99,21 @@ def db(kind: str, pg: str | None, tmp_path: Path) -> Iterator[Db]:
         yield found
 
 
-def _entry(i: int, pad: str) -> dict[str, Any]:
+def _entry(i: int, pad: str, subjects: int = 997) -> dict[str, Any]:
     if i % 10 == 9:  # some relations too
         return {
             "kind": "relation",
             "id": f"r{i}",
             "source": "registry",
-            "subject": f"p{i % 997}",
+            "subject": f"p{i % subjects}",
             "relation": "child_of",
-            "related_subject": f"p{(i + 1) % 997}",
+            "related_subject": f"p{(i + 1) % subjects}",
             "valid_from": "2020-01-01",
         }
     return {
         "id": str(i),
         "source": "court",
-        "subject": f"p{i % 997}",
+        "subject": f"p{i % subjects}",
         "type": "fine",
         "occurred_at": "2025-01-01T00:00:00Z",
         "amount": i,
@@ -116,10 +121,10 @@ def _entry(i: int, pad: str) -> dict[str, Any]:
     }
 
 
-def _write(path: Path, numbers: list[int], pad: str = "") -> str:
+def _write(path: Path, numbers: list[int], pad: str = "", subjects: int = 997) -> str:
     with path.open("w") as fh:
         for i in numbers:
-            fh.write(json.dumps(_entry(i, pad)) + "\n")
+            fh.write(json.dumps(_entry(i, pad, subjects)) + "\n")
     return str(path)
 
 
@@ -130,6 +135,17 @@ def _start(db: Db, file: str, chunk: int) -> subprocess.Popen[bytes]:
         stderr=subprocess.PIPE,
         env={**os.environ, "COLUMNS": "200"},
     )
+
+
+def _ingest(url: str, file: str, ready: Any, outcomes: Any) -> None:
+    """In a process of its own: ingest ``file`` once every such process is ready."""
+    try:
+        with Ledger.open(url) as ledger:
+            ledger.count_entries()  # connected, schema checked
+            ready.wait()
+            outcomes.put({"result": ledger.ingest_file(file, now=NOW).to_json()})
+    except BaseException:
+        outcomes.put({"error": traceback.format_exc()})
 
 
 def _children(pid: int) -> set[int]:
@@ -180,8 +196,9 @@ def test_killed_ingests_leave_no_process_and_a_consistent_ledger(
         whole = time.monotonic() - started
     interrupted = 0
     for attempt, how in enumerate([signal.SIGKILL, signal.SIGKILL, signal.SIGTERM, signal.SIGKILL]):
+        before = db.rows("SELECT COUNT(*) FROM ingest_batches")[0][0]
         proc = _start(db, file, 3000)
-        deadline = time.monotonic() + rng.uniform(0.3, whole * 0.9)
+        deadline = time.monotonic() + rng.uniform(whole * 0.2, whole * 0.95)
         workers: set[int] = set()
         while time.monotonic() < deadline and proc.poll() is None:
             workers |= _children(proc.pid)
@@ -191,12 +208,18 @@ def test_killed_ingests_leave_no_process_and_a_consistent_ledger(
         until = time.monotonic() + 10
         while any(_alive(w) for w in workers) and time.monotonic() < until:
             time.sleep(0.05)
-        assert not [w for w in workers if _alive(w)], f"attempt {attempt}: workers survive"
+        survivors = [w for w in workers if _alive(w)]
+        for pid in survivors:  # so that a failure here does not leave them behind
+            os.kill(pid, signal.SIGKILL)
+        assert survivors == [], f"attempt {attempt}: parsing processes survive {how!r}"
         _check_consistent(db)
         if code != 0:
             interrupted += 1
-            last = db.rows("SELECT finished_at FROM ingest_batches ORDER BY id DESC LIMIT 1")
-            assert last == [(None,)]  # an interrupted batch says so
+            # an interrupted batch says so (if it began)
+            new = db.rows(
+                f"SELECT finished_at FROM ingest_batches ORDER BY id LIMIT 9 OFFSET {before}"
+            )
+            assert new in ([], [(None,)])
     assert interrupted >= 2
     final = _start(db, file, 3000)
     out, err = final.communicate()
@@ -212,40 +235,42 @@ def test_killed_ingests_leave_no_process_and_a_consistent_ledger(
 
 
 def test_ingests_of_the_same_keys_at_once_both_finish(db: Db, tmp_path: Path) -> None:
-    # the same file twice in different orders, plus overlapping ones, all at the same time
-    n = 30_000
-    numbers = list(range(n))
-    first = numbers[:]
-    random.Random(1).shuffle(first)
-    second = numbers[:]
-    random.Random(2).shuffle(second)
+    # the same file twice, in opposite orders, and an overlapping one, all at the same time;
+    # few subjects, so that each one's entries take a while to insert
+    n, few = 30_000, 3
     files = [
-        _write(tmp_path / "a.jsonl", first),
-        _write(tmp_path / "b.jsonl", second),
-        _write(tmp_path / "c.jsonl", list(range(n // 2, n + n // 2))),
+        _write(tmp_path / "a.jsonl", list(range(n)), subjects=few),
+        _write(tmp_path / "b.jsonl", list(reversed(range(n))), subjects=few),
+        _write(tmp_path / "c.jsonl", list(range(n // 2, n + n // 2)), subjects=few),
     ]
     # the subjects are known already, so the ingests meet at the entries' keys at once
     seed = tmp_path / "subjects.jsonl"
     seed.write_text(
         "".join(
-            json.dumps({**_entry(i, ""), "source": "seed", "amount": None}) + "\n"
-            for i in range(997)
+            json.dumps({**_entry(i, "", few), "source": "seed", "amount": None}) + "\n"
+            for i in range(few)
         )
     )
     assert _start(db, str(seed), 100_000).wait() == 0
-    procs = [_start(db, file, 100_000) for file in files]
-    results = []
+    # one process per file, each starting to ingest when all are ready
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Barrier(len(files))
+    outcomes = ctx.Queue()
+    procs = [ctx.Process(target=_ingest, args=(db.url, f, ready, outcomes)) for f in files]
     for proc in procs:
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, (err.decode(), out.decode()[:2000])
-        assert b"Traceback" not in err
-        results.append(json.loads(out))
+        proc.start()
+    found = [outcomes.get(timeout=300) for _ in procs]
+    for proc in procs:
+        proc.join()
+    errors = [f["error"] for f in found if "error" in f]
+    assert [[line[:200] for line in e.splitlines() if "Error" in line][-1:] for e in errors] == []
+    results = [f["result"] for f in found]
     union = n + n // 2
     assert sum(r["accepted"] for r in results) == union
     assert sum(r["duplicates"] for r in results) == sum(r["lines"] for r in results) - union
     assert all(r["rejected"] == 0 and r["conflicts"] == 0 for r in results)
-    assert db.rows("SELECT COUNT(*) FROM entries") == [(union + 997,)]
-    assert db.rows("SELECT COUNT(*) FROM subjects") == [(997,)]
+    assert db.rows("SELECT COUNT(*) FROM entries") == [(union + few,)]
+    assert db.rows("SELECT COUNT(*) FROM subjects") == [(few,)]
     stored = {
         (s, e, name, amount)
         for s, e, name, amount in db.rows(
@@ -255,7 +280,7 @@ def test_ingests_of_the_same_keys_at_once_both_finish(db: Db, tmp_path: Path) ->
     }
     expected = {
         (x["source"], x["id"], x["subject"], x.get("amount"))
-        for x in (_entry(i, "") for i in range(union))
+        for x in (_entry(i, "", few) for i in range(union))
     }
     assert stored == expected
     _check_consistent(db)
