@@ -318,6 +318,27 @@ class _Writer:
                 )
                 time.sleep(pause)
 
+    def _new_batch(self, conn: Connection) -> None:
+        from sqlalchemy import insert
+
+        from socialcredit.ledger.schema import ingest_batches
+
+        res = conn.execute(
+            insert(ingest_batches)
+            .values(
+                origin=self.origin,
+                started_at=self.now,
+                lines=0,
+                accepted=0,
+                duplicates=0,
+                rejected=0,
+                backfill=1 if self.backfill else 0,
+            )
+            .returning(ingest_batches.c.id)
+        )
+        self.batch_id = int(res.scalar_one())
+        conn.commit()
+
     def _write_chunk_keeping_good(self, conn: Connection, chunk: PreparedChunk) -> None:
         """``_write_chunk``; when the database refuses some of its lines (see
         ``refusals``), the chunk is rolled back and written again without them, and they
