@@ -45,7 +45,12 @@ ENTRIES = [
 def _fill(ledger: Ledger) -> None:
     loaded = load_policy(POLICY)
     ledger.activate_policy(
-        loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, NOW
+        loaded.text,
+        loaded.policy.policy,
+        loaded.policy.version,
+        loaded.content_hash,
+        NOW,
+        backfill=True,
     )
     result = ledger.ingest_entries(ENTRIES, now=NOW)
     assert result.accepted == 2, result.problems

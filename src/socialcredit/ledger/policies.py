@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from socialcredit.errors import ConflictError, SocialCreditError
+from socialcredit.errors import ConflictError, SocialCreditError, StorageError
 from socialcredit.timeutil import to_iso
 
 if TYPE_CHECKING:
@@ -57,6 +57,55 @@ _COLUMNS = (
 )
 
 
+class PolicyIntegrityError(StorageError):
+    """A stored policy body no longer matches the content hash recorded when it was activated."""
+
+
+# bodies already found to match their hashes in this process (a body is parsed once)
+_VERIFIED: set[tuple[str, str]] = set()
+
+
+def verified(pv: PolicyVersion) -> PolicyVersion:
+    """``pv``, once its body is found to have the content hash recorded at its activation.
+
+    The hash is computed again from the body (as ``socialcredit.policy.content_hash`` does
+    when a policy is loaded): a body edited in the database, or one that no longer reads
+    as a policy, raises ``PolicyIntegrityError`` naming the version; nothing uses it.
+    """
+    key = (pv.content_hash, pv.body)
+    if key in _VERIFIED:
+        return pv
+    found = _hash_of_body(pv.body)
+    if found != pv.content_hash:
+        what = f"policy version {pv.version} ({pv.policy_id} {pv.declared_version})"
+        if found is None:
+            raise PolicyIntegrityError(
+                f"{what} cannot be checked: its stored body no longer reads as a policy, so "
+                f"it cannot be shown to match its content hash sha256:{pv.content_hash}; "
+                "refusing to use it"
+            )
+        raise PolicyIntegrityError(
+            f"{what} has been altered in the database: its body no longer matches its "
+            f"content hash sha256:{pv.content_hash}; refusing to use it"
+        )
+    _VERIFIED.add(key)
+    return pv
+
+
+def _hash_of_body(body: str) -> str | None:
+    """The content hash of the policy ``body`` describes, or None if it describes none."""
+    import yaml
+
+    from socialcredit.policy.loader import content_hash
+    from socialcredit.policy.model import Policy
+
+    try:
+        data = yaml.load(body, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return content_hash(Policy.model_validate(data))
+    except Exception:  # whatever it is, it is not the body that was activated
+        return None
+
+
 _SELECT = (
     "SELECT version, policy_id, declared_version, content_hash, activated_at, activated_by, "
     "body, recorded_at, backfill FROM policies ORDER BY version"
@@ -80,24 +129,27 @@ def _version(row: Any) -> PolicyVersion:
 
 
 def history(conn: Any) -> list[PolicyVersion]:
-    """Every activation, oldest first, read through the DBAPI connection ``conn``."""
+    """Every activation, oldest first, read through the DBAPI connection ``conn``; each
+    body checked against its content hash (see ``verified``)."""
     cursor = conn.cursor()
     try:
         cursor.execute(_SELECT)
-        return [_version(row) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
     finally:
         cursor.close()
+    return [verified(_version(row)) for row in rows]
 
 
 def active(conn: Any) -> PolicyVersion | None:
-    """The most recent activation, if any, read through the DBAPI connection ``conn``."""
+    """The most recent activation, if any, read through the DBAPI connection ``conn``; its
+    body checked against its content hash (see ``verified``)."""
     cursor = conn.cursor()
     try:
         cursor.execute(_SELECT + " DESC LIMIT 1")
         row = cursor.fetchone()
     finally:
         cursor.close()
-    return _version(row) if row is not None else None
+    return verified(_version(row)) if row is not None else None
 
 
 def activate(
