@@ -71,3 +71,13 @@ def ledger(request: pytest.FixtureRequest) -> Ledger:
     name = "sqlite_ledger" if request.param == "sqlite" else "pg_ledger"
     result: Ledger = request.getfixturevalue(name)
     return result
+
+
+def policy_body(version: str) -> tuple[str, str]:
+    """A real policy body declaring ``version`` and its content hash: stored bodies are
+    checked against their hashes when read."""
+    from socialcredit.policy import parse_policy
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "policies" / "fair-transit.yaml"
+    body = path.read_text().replace('version: "1.0"', f'version: "{version}"', 1)
+    return body, parse_policy(body, "test").content_hash

@@ -25,6 +25,7 @@ from socialcredit.ledger import (
 from socialcredit.policy import compile_policy, parse_policy
 from socialcredit.scoring.rows import fold
 from socialcredit.timeutil import DAY, NEVER, parse_timestamp
+from tests.ledger.conftest import policy_body
 
 from ..conftest import TEST_POLICY
 
@@ -343,22 +344,24 @@ def test_csv_options_are_checked() -> None:
 
 
 def test_a_different_body_under_a_used_version_is_refused(ledger: Ledger) -> None:
-    ledger.activate_policy("a: 1", "p", "1", "h1", NOW, "me", now=NOW)
+    (b1, h1), (b2, h2) = policy_body("1"), policy_body("1.1")
+    ledger.activate_policy(b1, "p", "1", h1, NOW, "me", now=NOW)
     with pytest.raises(PolicyVersionConflict) as caught:
-        ledger.activate_policy("a: 2", "p", "1", "h2", NOW + DAY, "me", now=NOW + DAY)
+        ledger.activate_policy(b2, "p", "1", h2, NOW + DAY, "me", now=NOW + DAY)
     assert isinstance(caught.value, ConflictError) and caught.value.exit_code == 2
     assert caught.value.message == (
         "policy 'p' version '1' was first activated on 2026-01-01T00:00:00Z with a different "
-        "body (content hash h1…); a changed policy needs a new `version:` in its file (this "
-        "body declares '1' again)"
+        f"body (content hash {h1[:12]}…); a changed policy needs a new `version:` in its file "
+        "(this body declares '1' again)"
     )
     assert len(ledger.policy_history()) == 1
 
 
 def test_an_earlier_body_may_be_activated_again(ledger: Ledger) -> None:
-    ledger.activate_policy("a: 1", "p", "1", "h1", NOW, now=NOW)
-    ledger.activate_policy("a: 2", "p", "2", "h2", NOW + DAY, now=NOW + DAY)
-    back = ledger.activate_policy("a: 1", "p", "1", "h1", NOW + 2 * DAY, now=NOW + 2 * DAY)
+    (b1, h1), (b2, h2) = policy_body("1"), policy_body("2")
+    ledger.activate_policy(b1, "p", "1", h1, NOW, now=NOW)
+    ledger.activate_policy(b2, "p", "2", h2, NOW + DAY, now=NOW + DAY)
+    back = ledger.activate_policy(b1, "p", "1", h1, NOW + 2 * DAY, now=NOW + 2 * DAY)
     assert back.activated_at == NOW + 2 * DAY
     history = ledger.policy_history()
     assert [(p.declared_version, p.activated_at) for p in history] == [

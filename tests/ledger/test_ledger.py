@@ -16,6 +16,7 @@ from socialcredit.ledger import IngestRules, Ledger, LedgerColumns
 from socialcredit.ledger import parsing as prepare_module
 from socialcredit.ledger import store as store_module
 from socialcredit.timeutil import parse_timestamp
+from tests.ledger.conftest import policy_body
 
 NOW = parse_timestamp("2026-01-01")
 
@@ -298,12 +299,13 @@ def test_one_subject_equals_the_bulk_filtered(ledger: Ledger) -> None:
 
 def test_policies_are_versioned(ledger: Ledger) -> None:
     assert ledger.active_policy() is None
-    v1 = ledger.activate_policy("a: 1", "p", "1", "h1", NOW, "me", now=NOW)
-    same = ledger.activate_policy("a: 1", "p", "1", "h1", NOW + 5, "me", now=NOW + 5)
-    v2 = ledger.activate_policy("a: 2", "p", "2", "h2", NOW + 10, None, now=NOW + 10)
+    (b1, h1), (b2, h2) = policy_body("1"), policy_body("2")
+    v1 = ledger.activate_policy(b1, "p", "1", h1, NOW, "me", now=NOW)
+    same = ledger.activate_policy(b1, "p", "1", h1, NOW + 5, "me", now=NOW + 5)
+    v2 = ledger.activate_policy(b2, "p", "2", h2, NOW + 10, None, now=NOW + 10)
     assert v1.version == same.version and v2.version == v1.version + 1
     active = ledger.active_policy()
-    assert active is not None and active.body == "a: 2" and active.content_hash == "h2"
+    assert active is not None and active.body == b2 and active.content_hash == h2
     assert [p.declared_version for p in ledger.policy_history()] == ["1", "2"]
 
 
