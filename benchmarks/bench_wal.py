@@ -1,0 +1,203 @@
+"""Large ingests into SQLite: rate, peak write-ahead log and peak memory, at 1x, 3x and 10x
+the demo population, each next to a bare ``executemany`` baseline of the same records in
+the same run (targets: peak WAL under 1 GB at every size; rate at least the baseline's).
+
+    .venv/bin/python benchmarks/bench_wal.py 1 3 10     # sizes as multiples of the demo
+
+Each measurement runs in a process of its own (peak memory is then its own, and its
+parsing processes'); a thread samples the WAL file's size and the memory of the process
+tree every 50 ms. The baseline inserts the file's records (parsed beforehand, chunk by
+chunk, outside the timed part) with SQLite's default automatic checkpoints, as a bare
+program would; the ingest checks and stores every line (records, relations,
+corrections) as ``socialcredit ingest`` does, with the demo's policy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from _common import DATA, POLICY, SPEC, fresh_db, machine
+from socialcredit.ledger import IngestRules, Ledger
+from socialcredit.ledger.parsing import CHUNK
+from socialcredit.policy import load_policy
+from socialcredit.sim.population import generate
+
+
+def population(scale: int) -> Path:
+    """The demo population with ``scale`` times its subjects, as JSON Lines (made once)."""
+    spec = replace(SPEC, subjects=SPEC.subjects * scale)
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"population-{spec.subjects}-{spec.seed}.jsonl"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            for entry in generate(spec):
+                fh.write(orjson.dumps(entry) + b"\n")
+        tmp.rename(path)
+    return path
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident memory of ``pid`` and its children, in bytes."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(stat[1]) == pid:
+            total += int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+    return total
+
+
+class Sampler:
+    """Peak WAL file size and peak memory of this process tree while running."""
+
+    def __init__(self, db: Path) -> None:
+        self.wal = Path(f"{db}-wal")
+        self.peak_wal = 0
+        self.peak_rss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        pid = os.getpid()
+        while not self._stop.is_set():
+            with contextlib.suppress(OSError):
+                self.peak_wal = max(self.peak_wal, self.wal.stat().st_size)
+            self.peak_rss = max(self.peak_rss, _tree_rss(pid))
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def measure_ingest(scale: int) -> dict[str, Any]:
+    path = population(scale)
+    rules = IngestRules.from_policy(load_policy(POLICY).policy)
+    db = fresh_db(f"wal-ingest-{scale}.db")
+    with Ledger.open(str(db)) as ledger:
+        ledger.upgrade()
+        with Sampler(db) as sampler:
+            start = time.perf_counter()
+            result = ledger.ingest_file(str(path), rules=rules, now=SPEC.end, backfill=True)
+            seconds = time.perf_counter() - start
+    assert result.rejected == 0 and result.accepted == result.lines, result.problems[:3]
+    records = sum(1 for line in path.open("rb") if b'"kind"' not in line)
+    fresh_db(f"wal-ingest-{scale}.db")
+    return {
+        "lines": result.lines,
+        "records": records,
+        "seconds": seconds,
+        "peak_wal": sampler.peak_wal,
+        "peak_rss": sampler.peak_rss,
+    }
+
+
+def measure_baseline(scale: int) -> dict[str, Any]:
+    path = population(scale)
+    db = fresh_db(f"wal-baseline-{scale}.db")
+    with Ledger.open(str(db)) as ledger:
+        ledger.upgrade()
+    conn = sqlite3.connect(db, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-262144"):
+        conn.execute(f"PRAGMA {pragma}")
+    ids: dict[str, int] = {}
+    seconds = 0.0
+    rows = 0
+    with Sampler(db) as sampler, path.open("rb") as fh:
+        while True:
+            chunk = []
+            for line in fh:
+                e = orjson.loads(line)
+                if "kind" not in e:
+                    sid = ids.setdefault(e["subject"], len(ids) + 1)
+                    chunk.append(
+                        (e["source"], e["id"], 0, sid, e["type"], 0, 0, e.get("amount"), None)
+                    )
+                if len(chunk) >= CHUNK:
+                    break
+            if not chunk:
+                break
+            start = time.perf_counter()
+            conn.execute("BEGIN")
+            conn.executemany(
+                "INSERT INTO entries (source, entry_id, kind, subject_id, type, occurred_at, "
+                "recorded_at, amount, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                chunk,
+            )
+            conn.execute("COMMIT")
+            seconds += time.perf_counter() - start
+            rows += len(chunk)
+    conn.close()
+    fresh_db(f"wal-baseline-{scale}.db")
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "peak_wal": sampler.peak_wal,
+        "peak_rss": sampler.peak_rss,
+    }
+
+
+def _in_process(what: str, scale: int) -> dict[str, Any]:
+    here = Path(__file__).resolve()
+    out = subprocess.run(
+        [sys.executable, str(here), "--one", what, str(scale)],
+        check=True,
+        stdout=subprocess.PIPE,
+        cwd=here.parent,
+    ).stdout
+    found: dict[str, Any] = json.loads(out.splitlines()[-1])
+    return found
+
+
+def main(scales: list[int]) -> None:
+    print(f"machine: {machine()}")
+    gb = 1024**3
+    for scale in scales:
+        population(scale)  # generated before anything is timed
+        ingest = _in_process("ingest", scale)
+        base = _in_process("baseline", scale)
+        rate = ingest["records"] / ingest["seconds"]
+        base_rate = base["rows"] / base["seconds"]
+        print(
+            f"{scale}x: {ingest['lines']:,} lines ({ingest['records']:,} records) in "
+            f"{ingest['seconds']:.1f}s = {ingest['lines'] / ingest['seconds']:,.0f} lines/s, "
+            f"{rate:,.0f} records/s; peak WAL {ingest['peak_wal'] / gb:.2f} GB, peak RSS "
+            f"{ingest['peak_rss'] / gb:.2f} GB (with its parsing processes)"
+        )
+        print(
+            f"{scale}x baseline: {base['rows']:,} records by bare executemany in "
+            f"{base['seconds']:.1f}s = {base_rate:,.0f} rows/s; peak WAL "
+            f"{base['peak_wal'] / gb:.2f} GB; ingest/baseline = {rate / base_rate:.0%}"
+        )
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--one"]:
+        what, scale = sys.argv[2], int(sys.argv[3])
+        measure = measure_ingest if what == "ingest" else measure_baseline
+        print(json.dumps(measure(scale)))
+    else:
+        main([int(a) for a in sys.argv[1:]] or [1])
