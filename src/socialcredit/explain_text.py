@@ -89,7 +89,8 @@ def _condition_phrase(
     if kind in ("records", "category"):
         n = max(len(c["records"]), 1)
         kinds = " or ".join(words(x) for x in name.split(","))
-        counted = f"a {kinds} record" if n == 1 else plural(n, f"{kinds} record")
+        article = "an" if kinds[:1].lower() in ("a", "e", "i", "o", "u") else "a"
+        counted = f"{article} {kinds} record" if n == 1 else plural(n, f"{kinds} record")
         return f"{who} {have} {counted}"
     if kind == "grade_in":
         grades = " or ".join(name.split(","))

@@ -120,6 +120,11 @@ def epoch_of(dt: datetime) -> int:
 
 
 _SECOND = timedelta(seconds=1)
+# a date that reads like ISO 8601 but whose year Python cannot hold (0, or five digits and
+# more): outside the supported range rather than "not a timestamp"
+_BEYOND_YEARS = re.compile(
+    r"(?:0000|\d{5,})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:[T ].*)?\Z"
+)
 
 
 def parse_timestamp(value: str | int | float | datetime | date) -> int:
@@ -145,6 +150,8 @@ def parse_timestamp(value: str | int | float | datetime | date) -> int:
             else:
                 dt = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
         except ValueError:
+            if _BEYOND_YEARS.match(s):
+                raise TimeFormatError(out_of_range(value)) from None
             raise TimeFormatError(
                 f"{value!r} is not a timestamp; expected ISO 8601 like '2024-05-01' or "
                 "'2024-05-01T08:30:00Z'"
@@ -153,6 +160,12 @@ def parse_timestamp(value: str | int | float | datetime | date) -> int:
     if not in_range(ts):
         raise TimeFormatError(out_of_range(value))
     return ts
+
+
+def beyond_years(text: str) -> bool:
+    """Whether ``text`` reads like an ISO 8601 date (or date-time) whose year is 0 or has
+    five digits or more: a time outside the supported range rather than no time at all."""
+    return _BEYOND_YEARS.match(text.strip()) is not None
 
 
 def to_datetime(ts: int) -> datetime:

@@ -430,10 +430,10 @@ def test_within_a_file_the_first_of_two_lines_with_one_id_wins(ledger: Ledger) -
 
 fast_fields = st.fixed_dictionaries(
     {
-        "id": st.sampled_from(["1", "", 7, 2**64]),
-        "source": st.sampled_from(["court", "", None, "c\x00", "\ud800"]),
-        "subject": st.sampled_from(["a", "x" * 501, "a\x00b", "é", "\udc80"]),
-        "type": st.sampled_from(["debt", "fine", "nope"]),
+        "id": st.sampled_from(["1", "", 7, 2**64, " \t"]),
+        "source": st.sampled_from(["court", "", None, "c\x00", "\ud800", " "]),
+        "subject": st.sampled_from(["a", "x" * 501, "a\x00b", "é", "\udc80", "   ", "\u00a0"]),
+        "type": st.sampled_from(["debt", "fine", "nope", " "]),
         "occurred_at": st.sampled_from(
             [
                 "2025-01-01",

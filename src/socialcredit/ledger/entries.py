@@ -17,7 +17,7 @@ import orjson
 
 from socialcredit.columns import KIND_CODES, RECORD, RELATION, SUBJECT_KINDS
 from socialcredit.ledger.rules import IngestRules
-from socialcredit.timeutil import MAX_TIME, MIN_TIME, RANGE_TEXT, epoch_of
+from socialcredit.timeutil import MAX_TIME, MIN_TIME, RANGE_TEXT, beyond_years, epoch_of, to_iso
 
 SUBJECT_KIND_CODES = {"person": 0, "organisation": 1, "organization": 1}
 _CORRECTION_FIELDS = {
@@ -129,6 +129,8 @@ def _text(obj: dict[str, Any], field: str, required: bool = True) -> str | None:
         if type(value) is int and -(2**63) <= value < 2**63:
             return str(value)
         raise EntryError(field, f"expected text, got {type(value).__name__} {shown(value)}")
+    if required and value.isspace():
+        raise EntryError(field, f"is required; got only blank space {shown(value)}")
     problem = text_problem(value)
     if problem is not None:
         raise EntryError(field, problem)
@@ -158,6 +160,11 @@ def _time(obj: dict[str, Any], field: str, required: bool = True) -> int | None:
         return None
     if type(value) is str:
         ts = iso_epoch(value)
+        if ts is None and beyond_years(value):
+            raise EntryError(
+                field,
+                f"{shown(value)} is outside the times the ledger supports ({RANGE_TEXT}, in UTC)",
+            )
         if ts is None:
             raise EntryError(
                 field,
@@ -257,8 +264,12 @@ def a_kind(kind: int) -> str:
     return _a(SUBJECT_KINDS[kind])
 
 
-def _a(kind_name: str) -> str:
-    return ("an " if kind_name[0] in "aeiou" else "a ") + kind_name
+def with_article(word: str) -> str:
+    """``word`` after its indefinite article: "a record", "an annul", "an organisation"."""
+    return ("an " if word[:1].lower() in ("a", "e", "i", "o", "u") else "a ") + word
+
+
+_a = with_article
 
 
 def _relation_allowed(
@@ -285,12 +296,28 @@ def _relation_allowed(
         )
 
 
-def _in_order(occurred: int, said: int, given: int | None, obj: dict[str, Any], why: str) -> None:
-    """``occurred_at`` must not be after the time the line says the entry was recorded."""
+def _in_order(
+    occurred: int,
+    said: int,
+    given: int | None,
+    obj: dict[str, Any],
+    why: str,
+    now: int,
+    field: str = "occurred_at",
+) -> None:
+    """``field`` (an event time) must not be after the time the line says the entry was
+    recorded, nor, when the line says none, after the ledger's clock ``now``."""
     claim = "claimed_recorded_at" if _time(obj, "claimed_recorded_at", False) is not None else ""
+    if not claim and given is None:
+        if occurred > now:
+            raise EntryError(
+                field,
+                f"{to_iso(occurred)} is in the future (the ledger's clock is {to_iso(now)})",
+            )
+        return
     for limit, name in ((said, claim or "recorded_at"), (given, "recorded_at")):
         if limit is not None and occurred > limit:
-            raise EntryError("occurred_at", f"is after {name}" + (f": {why}" if why else ""))
+            raise EntryError(field, f"is after {name}" + (f": {why}" if why else ""))
 
 
 def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool = False) -> Entry:
@@ -326,7 +353,7 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
         if key not in allowed and key not in _ALWAYS and value not in (None, ""):
             close = difflib.get_close_matches(key, sorted(allowed | _ALWAYS), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise EntryError(key, f"is not a field of a {kind_name} entry{hint}")
+            raise EntryError(key, f"is not a field of {_a(kind_name)} entry{hint}")
     source = _text(obj, "source")
     entry_id = _text(obj, "id")
     assert source is not None and entry_id is not None
@@ -353,7 +380,7 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
             _kind_allowed(type_name, subject_kind, rules)
         occurred = _time(obj, "occurred_at")
         assert occurred is not None
-        _in_order(occurred, said, given, obj, "a record cannot precede its event")
+        _in_order(occurred, said, given, obj, "a record cannot precede its event", now)
         return Entry(
             kind,
             source,
@@ -410,7 +437,7 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
         )
     occurred = _time(obj, "occurred_at")
     assert occurred is not None
-    _in_order(occurred, said, given, obj, "")
+    _in_order(occurred, said, given, obj, "", now)
     details: dict[str, Any] = {}
     reason = _text(obj, "reason", required=False)
     if reason:
@@ -428,6 +455,9 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
                 "", "a rectify entry must correct type, corrected_occurred_at or amount"
             )
         if corrected is not None:
+            # the same rule as a record's own occurred_at
+            why = "a record cannot precede its event"
+            _in_order(corrected, said, given, obj, why, now, "corrected_occurred_at")
             details["corrected_occurred_at"] = corrected
     return Entry(
         kind,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -121,9 +122,48 @@ def decode_jsonl(numbered: Iterable[tuple[int, bytes]]) -> Iterator[Line]:
             yield number, None, BLANK
             continue
         try:
-            yield number, loads(raw), None
+            obj = loads(raw)
         except orjson.JSONDecodeError as exc:
             yield number, None, f"not valid JSON: {exc}"
+            continue
+        # a flat object of n members has n - 1 commas; more (a repeated key, or commas in
+        # text or nested values) means looking closely, as orjson keeps the last of a key
+        if type(obj) is dict and raw.count(b",") != len(obj) - 1:
+            repeated = _repeated_key(raw)
+            if repeated is not None:
+                yield (
+                    number,
+                    None,
+                    FieldError(
+                        repeated, f"{repeated!r} is given twice on the line; give each field once"
+                    ),
+                )
+                continue
+        yield number, obj, None
+
+
+class _RepeatedKey(Exception):
+    pass
+
+
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _RepeatedKey(key)
+        seen[key] = value
+    return seen
+
+
+def _repeated_key(raw: bytes) -> str | None:
+    """The first key an object on the JSON line ``raw`` repeats, or None."""
+    try:
+        json.loads(raw, object_pairs_hook=_no_repeats)
+    except _RepeatedKey as exc:
+        return str(exc.args[0])
+    except ValueError:  # orjson read it; the standard library may differ on odd input
+        return None
+    return None
 
 
 class _DecodedLines:
@@ -137,15 +177,46 @@ class _DecodedLines:
         self.number = 0  # physical lines handed out so far
         self.bad: dict[int, str] = {}
         self.pending: list[bytes] = []
+        self.row: list[str] = []  # the lines handed out for the row being read
+        self.again: list[str] = []  # lines to hand out again (last first), see ``rewind``
+        self.ended = False  # the reader asked for a line past the end during this row
 
     def __iter__(self) -> _DecodedLines:
         return self
 
+    def begin(self) -> None:
+        """A new row starts with the next line."""
+        self.row = []
+        self.ended = False
+
+    def rewind(self) -> None:
+        """Hand out again every line of the current row after its first."""
+        lines = self.row[1:]
+        self.again.extend(reversed(lines))
+        self.number -= len(lines)
+        self.row = self.row[:1]
+
     def __next__(self) -> str:
+        if len(self.row) >= MAX_ROW_LINES:
+            raise _RowTooLong
+        if self.again:
+            self.number += 1
+            text = self.again.pop()
+            self.row.append(text)
+            return text
+        text = self._next()
+        self.row.append(text)
+        return text
+
+    def _next(self) -> str:
         if self.pending:
             raw = self.pending.pop()
         else:
-            raw = next(self.raw)
+            try:
+                raw = next(self.raw)
+            except StopIteration:
+                self.ended = True
+                raise
             if self.number == 0 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8) :]
             if b"\r" in raw[:-2] and _LONE_CR.search(raw):
@@ -165,6 +236,23 @@ class _DecodedLines:
 
 _LONE_CR = re.compile(rb"(?<=\r)(?!\n|$)")
 
+_MULTILINE = ("evidence", "reason")  # the free-text fields, which may hold line breaks
+MAX_ROW_LINES = 100
+"""The most physical lines one CSV row may span (quoted fields may hold line breaks)."""
+
+
+class _RowTooLong(Exception):
+    """A CSV row would span more than ``MAX_ROW_LINES`` lines."""
+
+
+def _unterminated(start: int, why: str, lines: _DecodedLines) -> str:
+    """What is wrong with a row whose quoted field does not end; rewinds ``lines`` to the
+    line after ``start``."""
+    more = len(lines.row) > 1
+    lines.rewind()
+    then = f"; reading resumes at line {start + 1}" if more else ""
+    return f"unterminated quoted field starting at line {start} ({why}){then}"
+
 
 def _csv(stream: IO[bytes], options: CsvOptions) -> Iterator[Line]:
     lines = _DecodedLines(stream)
@@ -173,8 +261,18 @@ def _csv(stream: IO[bytes], options: CsvOptions) -> Iterator[Line]:
         header = next(reader)
     except StopIteration:
         return
+    except _RowTooLong:
+        raise FileFormatError(
+            "the CSV header (line 1) has an unterminated quoted field; no line of the file "
+            "was ingested"
+        ) from None
     except csv.Error as exc:
         raise FileFormatError(f"the CSV header (line 1) cannot be read: {exc}") from None
+    if lines.ended:
+        raise FileFormatError(
+            "the CSV header (line 1) has an unterminated quoted field; no line of the file "
+            "was ingested"
+        )
     if 1 in lines.bad:
         raise FileFormatError(
             f"the CSV header (line 1) {lines.bad[1]}; no line of the file was ingested"
@@ -196,15 +294,38 @@ def _csv(stream: IO[bytes], options: CsvOptions) -> Iterator[Line]:
                 )
     width = len(header)
     while True:
-        start = reader.line_num + 1  # the physical line the next row starts on
+        start = lines.number + 1  # the physical line the next row starts on
+        lines.begin()
         try:
             row = next(reader)
         except StopIteration:
+            if len(lines.row) > 0:  # the end of the file inside a quoted field
+                message = _unterminated(start, "the file ends inside it", lines)
+                reader = csv.reader(lines, delimiter=options.delimiter)
+                yield start, None, message
+                continue
             return
-        except csv.Error as exc:
-            yield start, None, f"not valid CSV: {exc}"
+        except _RowTooLong:
+            message = _unterminated(start, f"a row may span at most {MAX_ROW_LINES} lines", lines)
+            reader = csv.reader(lines, delimiter=options.delimiter)
+            yield start, None, message
             continue
-        bad = [lines.bad[n] for n in range(start, reader.line_num + 1) if n in lines.bad]
+        except csv.Error as exc:
+            if len(lines.row) > 1:
+                message = _unterminated(start, str(exc), lines)
+            else:
+                message = f"not valid CSV: {exc}"
+            reader = csv.reader(lines, delimiter=options.delimiter)
+            yield start, None, message
+            continue
+        if lines.ended:
+            # csv.reader ends a quoted field at the end of the file without a word
+            message = _unterminated(start, "the file ends inside it", lines)
+            reader = csv.reader(lines, delimiter=options.delimiter)
+            yield start, None, message
+            continue
+        end = lines.number
+        bad = [lines.bad[n] for n in range(start, end + 1) if n in lines.bad]
         if bad:
             yield start, None, bad[0]
             continue
@@ -213,9 +334,28 @@ def _csv(stream: IO[bytes], options: CsvOptions) -> Iterator[Line]:
             yield start, None, BLANK
             continue
         if len(row) != width:
-            yield start, None, f"has {len(row)} cells, the header has {width}"
+            spans = (
+                f" (the row spans lines {start}-{end}: a quoted field holds line breaks; "
+                "is a quote unbalanced?)"
+                if end > start
+                else ""
+            )
+            yield start, None, f"has {len(row)} cells, the header has {width}{spans}"
             continue
         obj = {k: v for k, v in zip(header, cells, strict=True) if v != ""}
+        if end > start:
+            broken = [k for k, v in obj.items() if k not in _MULTILINE and ("\n" in v or "\r" in v)]
+            if broken:
+                yield (
+                    start,
+                    None,
+                    FieldError(
+                        broken[0],
+                        f"holds a line break: the row spans lines {start}-{end} (only "
+                        f"{' and '.join(_MULTILINE)} may); is a quote unbalanced?",
+                    ),
+                )
+                continue
         if options.date_format is not None:
             problem = _dates(obj, options.date_format)
             if problem is not None:

@@ -36,6 +36,7 @@ from socialcredit.ledger.entries import (
     EntryError,
     gives_kind,
     validate_entry,
+    with_article,
 )
 from socialcredit.ledger.files import BLANK, TRIMMED, FieldError
 from socialcredit.ledger.rules import IngestRules
@@ -419,6 +420,10 @@ def fast_record(
         and entry_id
         and subject
         and type_name
+        and not source.isspace()
+        and not entry_id.isspace()
+        and not subject.isspace()
+        and not type_name.isspace()
         and len(source) <= MAX_TEXT
         and len(entry_id) <= MAX_TEXT
         and len(subject) <= MAX_TEXT
@@ -534,7 +539,7 @@ def target_problem(
             return (
                 "occurred_at",
                 f"{to_iso(occurred)} is before {source}/{entry_id} occurred "
-                f"({to_iso(int(target[4]))}): a {what} cannot precede the record it corrects",
+                f"({to_iso(int(target[4]))}): {with_article(what)} cannot precede the record it corrects",
             )
         return None
     if target_kind == RELATION:
@@ -553,6 +558,6 @@ def target_problem(
     )
     return (
         "target_id",
-        f"{source}/{entry_id} is a {KIND_NAMES[target_kind]} entry (a correction{of}), not a "
+        f"{source}/{entry_id} is {with_article(KIND_NAMES[target_kind])} entry (a correction{of}), not a "
         f"record; only records can be {_DONE[what]}{to_that}",
     )
