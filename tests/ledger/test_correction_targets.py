@@ -51,7 +51,8 @@ def test_a_correction_dated_before_its_record_occurred_is_rejected(
     assert (problem.line, problem.field) == (2 if same_input else 1, "occurred_at")
     assert problem.message == (
         f"2025-01-01T11:59:59Z is before court/1 occurred (2025-01-01T12:00:00Z): "
-        f"a {kind} cannot precede the record it corrects"
+        f"{'an' if kind in ('annul', 'uphold') else 'a'} {kind} cannot precede the record it "
+        "corrects"
     )
     assert ledger.count_entries() == 2
 
