@@ -279,3 +279,17 @@ def test_a_dispute_step_says_whether_the_record_counts_meanwhile(policy: Compile
         "dispute record court/a (debt, 2026-06-01): it keeps counting while the dispute is "
         "open, and is deleted if not decided within 30 days"
     )
+
+
+def test_a_condition_on_one_record_takes_the_right_article() -> None:
+    from typing import cast
+
+    from socialcredit.explain_text import _condition_phrase
+
+    def phrase(name: str) -> str:
+        c = {"kind": "records", "name": name, "records": ["court/1"]}
+        return _condition_phrase(cast(CompiledPolicy, None), c, "you", "your", False)
+
+    assert phrase("assault") == "you have an assault record"
+    assert phrase("fine") == "you have a fine record"
+    assert phrase("unpaid_fine,assault") == "you have an unpaid fine or assault record"
