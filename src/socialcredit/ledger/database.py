@@ -12,6 +12,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,12 +134,29 @@ def _one_line(reason: object) -> str:
     return " ".join(str(reason).split())
 
 
+_TRANSIENT = {"SQLITE_IOERR_SHORT_READ", "SQLITE_BUSY", "SQLITE_BUSY_RECOVERY"}
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Settings of every new connection. The busy timeout comes first, so that a connection
+    opened while another process writes the same file waits for its locks. Reading the
+    journal mode of a file that another process is writing and checkpointing at that moment
+    can fail with a short read (SQLite's SQLITE_IOERR_SHORT_READ, "disk I/O error"): it is
+    tried again, for up to about ten seconds, before the error is let through."""
     cur = dbapi_connection.cursor()
-    cur.execute("PRAGMA page_size=16384")  # only takes effect on a new, empty database
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")
+    for attempt in range(200):
+        try:
+            mode = str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+            if mode != "wal":
+                cur.execute("PRAGMA page_size=16384")  # only takes effect on a new database
+                cur.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if attempt == 199 or getattr(exc, "sqlite_errorname", "") not in _TRANSIENT:
+                raise
+            time.sleep(0.05)
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA cache_size=-262144")  # 256 MiB: indexes stay in memory while ingesting
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()

@@ -121,8 +121,16 @@ class Checkpointer:
             self.pending = self.pool.submit(self._run)
 
     def _run(self) -> None:
-        with self.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        # A checkpoint only copies committed pages into the database file: one that fails
+        # (another process writing or checkpointing the same file can make SQLite report a
+        # short read, "disk I/O error") loses nothing and is tried again after a later chunk.
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except OperationalError as exc:
+            log.debug("WAL checkpoint skipped: %s", exc)
 
     def bound(self, conn: Connection) -> None:
         """Between chunks, on the writer's connection (no transaction open): if the log is
@@ -138,11 +146,17 @@ class Checkpointer:
             return
         if size <= self.limit:
             return
+        from sqlalchemy.exc import OperationalError
+
         self._wait()
         timeout = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
         conn.exec_driver_sql("PRAGMA busy_timeout=1000")
         try:
             busy, log_frames, done = conn.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)").one()
+        except OperationalError as exc:  # as in _run: nothing is lost, the next chunk retries
+            conn.rollback()
+            log.debug("WAL restart skipped: %s", exc)
+            return
         finally:
             conn.exec_driver_sql(f"PRAGMA busy_timeout={timeout}")
         conn.commit()

@@ -1,0 +1,78 @@
+"""Two ``socialcredit ingest`` runs into one SQLite file at once (issue 6 trial): both finish.
+
+Files over ``PARALLEL_FROM_BYTES`` take the large-file path (forked parsing workers, the
+background WAL checkpointer); small chunks and a small WAL restart limit make the two
+processes checkpoint and open connections while the other writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+WRAPPER = (
+    "import sys; from socialcredit.ledger import parsing, writing; "
+    "parsing.CHUNK = 2000; writing.WAL_RESTART_BYTES = 1 << 20; "
+    "from socialcredit.cli import main; sys.argv[0] = 'socialcredit'; main()"
+)
+
+
+def _write(path: Path, prefix: str, n: int) -> str:
+    pad = "x" * 120
+    with path.open("w") as fh:
+        for i in range(n):
+            line = {
+                "id": f"{prefix}{i}",
+                "source": "court",
+                "subject": f"p{i % 997}",
+                "type": "fine",
+                "occurred_at": "2025-01-01T00:00:00Z",
+                "amount": i % 500 + 1,
+                "evidence": pad,
+            }
+            fh.write(json.dumps(line) + "\n")
+    return str(path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lines", [3_000, 40_000], ids=["small files", "large-file path"])
+def test_two_ingests_into_one_sqlite_file_both_finish(tmp_path: Path, lines: int) -> None:
+    db = str(tmp_path / "cc.db")
+    subprocess.run(
+        [sys.executable, "-m", "socialcredit", "init", "--db", db], check=True, capture_output=True
+    )
+    files = [_write(tmp_path / f"n{k}.jsonl", f"n{k}-", lines) for k in (1, 2)]
+    for round_ in range(3):  # then again: every line a duplicate
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-c", WRAPPER, "ingest", f, "--db", db, "--json"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for f in files
+        ]
+        for run in runs:
+            out, err = run.communicate(timeout=300)
+            assert run.returncode == 0 and "Traceback" not in err, err
+            assert json.loads(out)["accepted"] == (lines if round_ == 0 else 0)
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT count(*) FROM entries").fetchone() == (2 * lines,)
+            assert conn.execute(
+                "SELECT count(*) FROM ingest_batches WHERE finished_at IS NULL"
+            ).fetchone() == (0,)
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            # every batch row counts exactly the entries that carry its id
+            assert (
+                conn.execute(
+                    "SELECT b.id FROM ingest_batches b WHERE b.accepted != "
+                    "(SELECT count(*) FROM entries e WHERE e.batch_id = b.id)"
+                ).fetchall()
+                == []
+            )
+        conn.close()
