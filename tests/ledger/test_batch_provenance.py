@@ -41,24 +41,26 @@ def _batches(ledger: Ledger) -> list[object]:
         return list(conn.exec_driver_sql("SELECT * FROM ingest_batches ORDER BY id").all())
 
 
+def _refused(ledger: Ledger, sql: str) -> None:
+    with pytest.raises(sa.exc.DatabaseError, match="provenance is fixed"):  # noqa: SIM117
+        with ledger.engine.begin() as conn:
+            conn.exec_driver_sql(sql)
+
+
 @pytest.mark.parametrize("sql", CHANGES)
 def test_a_finished_batch_row_cannot_be_changed_or_deleted(ledger: Ledger, sql: str) -> None:
     result = ledger.ingest_entries([ENTRY], now=NOW, backfill=True)
     assert result.accepted == 1
     before = _batches(ledger)
     assert len(before) == 1
-    with pytest.raises(sa.exc.DatabaseError, match="provenance is fixed"):
-        with ledger.engine.begin() as conn:
-            conn.exec_driver_sql(sql)
+    _refused(ledger, sql)
     assert _batches(ledger) == before
 
 
 @pytest.mark.postgres
 def test_truncate_of_the_batches_is_refused_on_postgresql(pg_ledger: Ledger) -> None:
     pg_ledger.ingest_entries([ENTRY], now=NOW, backfill=True)
-    with pytest.raises(sa.exc.DatabaseError, match="provenance is fixed"):
-        with pg_ledger.engine.begin() as conn:
-            conn.exec_driver_sql("TRUNCATE ingest_batches CASCADE")
+    _refused(pg_ledger, "TRUNCATE ingest_batches CASCADE")
     assert len(_batches(pg_ledger)) == 1
 
 
@@ -71,11 +73,7 @@ def test_a_running_batch_updates_its_counts_then_is_frozen(ledger: Ledger) -> No
     with ledger.engine.begin() as conn:  # what the writer does after a chunk, and at the end
         conn.exec_driver_sql("UPDATE ingest_batches SET lines = 3, accepted = 2")
         conn.exec_driver_sql("UPDATE ingest_batches SET lines = 5, accepted = 4, finished_at = 9")
-    with pytest.raises(sa.exc.DatabaseError, match="provenance is fixed"):
-        with ledger.engine.begin() as conn:
-            conn.exec_driver_sql("UPDATE ingest_batches SET accepted = 5")
-    with pytest.raises(sa.exc.DatabaseError, match="provenance is fixed"):
-        with ledger.engine.begin() as conn:
-            conn.exec_driver_sql("UPDATE ingest_batches SET backfill = 1")
+    _refused(ledger, "UPDATE ingest_batches SET accepted = 5")
+    _refused(ledger, "UPDATE ingest_batches SET backfill = 1")
     (row,) = _batches(ledger)
     assert (row.lines, row.accepted, row.finished_at, row.backfill) == (5, 4, 9, 0)
