@@ -21,9 +21,9 @@ if TYPE_CHECKING:
         PolicyVersion,
         PolicyVersionConflict,
     )
+    from socialcredit.ledger.results import IngestResult
     from socialcredit.ledger.rules import IngestRules
     from socialcredit.ledger.store import Ledger
-    from socialcredit.ledger.writing import IngestResult
 
 _WHERE = {
     "CsvOptions": "socialcredit.ledger.files",
@@ -31,7 +31,7 @@ _WHERE = {
     "EntryError": "socialcredit.ledger.entries",
     "FileFormatError": "socialcredit.ledger.files",
     "IngestProblem": "socialcredit.ledger.parsing",
-    "IngestResult": "socialcredit.ledger.writing",
+    "IngestResult": "socialcredit.ledger.results",
     "IngestRules": "socialcredit.ledger.rules",
     "Ledger": "socialcredit.ledger.store",
     "LedgerColumns": "socialcredit.columns",

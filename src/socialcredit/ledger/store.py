@@ -31,8 +31,8 @@ if TYPE_CHECKING:  # ingestion's modules are imported by the methods that ingest
 
     from socialcredit.ledger.backfills import Backfill
     from socialcredit.ledger.files import CsvOptions
+    from socialcredit.ledger.results import IngestResult
     from socialcredit.ledger.rules import IngestRules
-    from socialcredit.ledger.writing import IngestResult
 
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024
 
