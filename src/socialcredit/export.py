@@ -76,6 +76,7 @@ RECORDS_SCHEMA = pa.schema(
         ("type", pa.string()),
         ("occurred_at", TIMESTAMP),
         ("recorded_at", TIMESTAMP),
+        ("claimed_recorded_at", TIMESTAMP),
         ("amount", pa.float64()),
         ("evidence", pa.string()),
         ("relation", pa.string()),

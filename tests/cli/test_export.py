@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from socialcredit.policy import load_policy
-from tests.cli.conftest import CHINA, activate, call
+from tests.cli.conftest import CHINA, IN_FORCE_FROM, activate, call
 from tests.cli.standings_ledger import AT, AT_ISO, CHINA_HASH, ENTRIES, EXPECTED, build
 from tests.policy.test_policy_language import edit
 
@@ -214,3 +215,76 @@ def test_bad_exports_are_one_line_and_exit_2(
 ) -> None:
     code, _, err = _export(capsys, db, *args)
     assert code == 2 and message in err
+
+
+@pytest.fixture
+def claimed_db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """``ENTRIES`` ingested without --backfill: each keeps its line's recorded_at as its
+    claimed time, the ledger's receive time (now) as its recorded_at."""
+    path = str(tmp_path / "claimed.db")
+    activate(path, CHINA, IN_FORCE_FROM)
+    data = tmp_path / "claimed.jsonl"
+    data.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in ENTRIES))
+    code, out, err = call(capsys, "ingest", str(data), "--db", path)
+    assert code == 0 and f"accepted {len(ENTRIES)}" in out, err
+    return path
+
+
+def _parquet_as_jsonl(parquet: Path, jsonl: Path) -> None:
+    """``ingest`` reads JSON lines and CSV: the Parquet rows as JSON lines, times in ISO."""
+    rows = pq.read_table(parquet).to_pylist()
+    jsonl.write_bytes(
+        b"".join(
+            orjson.dumps(
+                {
+                    k: v.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(v, datetime) else v
+                    for k, v in row.items()
+                    if v is not None
+                }
+            )
+            + b"\n"
+            for row in rows
+        )
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+def test_records_with_claimed_times_round_trip_in_every_format(
+    claimed_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    out = tmp_path / f"r.{fmt}"
+    code, _, err = _export(capsys, claimed_db, "records", "-o", str(out))
+    assert code == 0, err
+    if fmt == "parquet":
+        table = pq.read_table(out)
+        assert table.schema.field("claimed_recorded_at").type == PARQUET_TIME
+        assert table.column("claimed_recorded_at").null_count == 0
+        _parquet_as_jsonl(out, tmp_path / "r-parquet.jsonl")
+        out = tmp_path / "r-parquet.jsonl"
+    fresh = str(tmp_path / "fresh.db")
+    activate(fresh, CHINA, IN_FORCE_FROM)
+    code, said, err = call(capsys, "ingest", str(out), "--db", fresh, "--backfill")
+    assert code == 0 and f"accepted {len(ENTRIES)}" in said, err
+
+    def records(db: str) -> list[dict[str, Any]]:
+        path = tmp_path / f"records-{Path(db).stem}.jsonl"
+        assert _export(capsys, db, "records", "-o", str(path))[0] == 0
+        return sorted(
+            (json.loads(line) for line in path.read_text().splitlines()),
+            key=lambda e: (e["source"], e["id"]),
+        )
+
+    def standings(db: str, at: str) -> list[dict[str, Any]]:
+        path = tmp_path / f"standings-{Path(db).stem}-{at[:10]}.jsonl"
+        assert _export(capsys, db, "standings", "-o", str(path), "--at", at)[0] == 0
+        return sorted(
+            (json.loads(line) for line in path.read_text().splitlines()),
+            key=lambda e: e["subject"],
+        )
+
+    original = records(claimed_db)
+    assert all("claimed_recorded_at" in e for e in original)
+    assert records(fresh) == original
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for at in ("2026-02-15", AT, "2027-06-01", now):
+        assert standings(fresh, at) == standings(claimed_db, at), at

@@ -67,7 +67,14 @@ class FieldError(str):
 
 Line = tuple[int, Any, str | None]  # line number, decoded object (or None), note (see above)
 
-DATE_FIELDS = ("occurred_at", "recorded_at", "valid_from", "valid_until", "corrected_occurred_at")
+DATE_FIELDS = (
+    "occurred_at",
+    "recorded_at",
+    "claimed_recorded_at",
+    "valid_from",
+    "valid_until",
+    "corrected_occurred_at",
+)
 
 
 @dataclass(frozen=True)
