@@ -109,6 +109,8 @@ def format_for(path: str | Path, fmt: str | None) -> str:
         return "jsonl"
     chosen = (fmt or Path(path).suffix.lstrip(".")).lower()
     chosen = {"ndjson": "jsonl", "pq": "parquet"}.get(chosen, chosen)
+    if fmt is not None and chosen not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}: choose csv, parquet or jsonl")
     if chosen not in FORMATS:
         raise ExportError(
             f"cannot tell the format of {str(path)!r}: use a .csv, .parquet or .jsonl name, "

@@ -207,7 +207,11 @@ def test_records_to_stdout_round_trip_through_ingest(db: str, tmp_path: Path) ->
     [
         (["standings", "-o", "x.xlsx"], "cannot tell the format"),
         (["everyone", "-o", "x.csv"], "choose records or standings"),
-        (["standings", "-o", "-", "--format", "xml"], "cannot tell the format"),
+        (
+            ["standings", "-o", "q.csv", "--format", "xml"],
+            "unknown format 'xml': choose csv, parquet or jsonl",
+        ),
+        (["standings", "-o", "-", "--format", "xml"], "unknown format 'xml'"),
     ],
 )
 def test_bad_exports_are_one_line_and_exit_2(

@@ -131,6 +131,14 @@ def test_bad_csv_options_are_usage_errors(
     assert code == 2 and "apply to CSV files only" in err
 
 
+def test_an_unknown_format_is_named_not_the_file(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _jsonl(tmp_path / "x.jsonl", ENTRIES)
+    code, _, err = call(capsys, "ingest", data, "--db", db, "--format", "xml")
+    assert code == 2 and "unknown format 'xml': choose jsonl or csv" in err, err
+
+
 def test_help_documents_outcomes_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = call(capsys, "ingest", "--help")
     text = " ".join(out.split())

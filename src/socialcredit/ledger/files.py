@@ -34,6 +34,8 @@ def detect_format(name: str, fmt: str | None) -> str:
     """The format named by ``fmt`` or by the file's extension."""
     if fmt:
         chosen = fmt.lower()
+        if chosen not in FORMATS:
+            raise FileFormatError(f"unknown format {fmt!r}: choose jsonl or csv")
     elif name == "-":
         raise FileFormatError("reading standard input needs --format jsonl or --format csv")
     else:
