@@ -232,3 +232,56 @@ def test_a_postgresql_database_without_a_ledger_says_init(
     for args in READS:
         err = _refused(capsys, work, args, pg_schema)
         assert "is not an initialised ledger (it has no schema version)" in err
+
+
+@pytest.mark.parametrize("args", EVERY, ids=NAMES)
+def test_an_unknown_non_numeric_version_is_unrecognised_not_newer(
+    capsys: pytest.CaptureFixture[str], work: Path, args: list[str]
+) -> None:
+    path = _sqlite_ledger(work, capsys, "zzz")
+    state = _sqlite_state(path)
+    err = _refused(capsys, work, args, str(path))
+    assert f"{path} has an unrecognised schema version 'zzz'" in err
+    assert "newer" not in err
+    assert _sqlite_state(path) == state
+
+
+@pytest.mark.parametrize("args", EVERY, ids=NAMES)
+def test_a_ledger_without_its_version_row_gets_inits_message_from_every_command(
+    capsys: pytest.CaptureFixture[str], work: Path, args: list[str]
+) -> None:
+    # the ledger's tables, with a policy in them, but its alembic_version row is gone:
+    # init refuses it, so no command may advise init
+    path = _sqlite_ledger(work, capsys, schema_versions()[-1])
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM alembic_version")
+    conn.close()
+    state = _sqlite_state(path)
+    err = _refused(capsys, work, args, str(path))
+    assert (
+        f"{path} holds ledger tables with rows (policies) but no schema version: it was not "
+        "made by `socialcredit init`; nothing was changed"
+    ) in err
+    assert "creates a ledger" not in err
+    assert _sqlite_state(path) == state
+
+
+@pytest.mark.postgres
+def test_a_postgresql_ledger_without_its_version_row_gets_inits_message(
+    capsys: pytest.CaptureFixture[str], work: Path, pg_schema: str
+) -> None:
+    code, _, err = call(capsys, "init", "--db", pg_schema, "--policy", CHINA)
+    assert code == 0, err
+    engine = sa.create_engine(pg_schema)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM alembic_version")
+    for args in EVERY:
+        err = _refused(capsys, work, args, pg_schema)
+        assert "holds ledger tables with rows (policies) but no schema version" in err, args
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'zzz'")
+        conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('zzz')")
+    for args in EVERY:
+        err = _refused(capsys, work, args, pg_schema)
+        assert "has an unrecognised schema version 'zzz'" in err, args
+    engine.dispose()

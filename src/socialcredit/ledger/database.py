@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,13 +80,23 @@ def schema_versions() -> tuple[str, ...]:
 
 def version_problem(versions: Sequence[str], shown: str) -> str | None:
     """What is wrong with a database whose ``alembic_version`` table holds ``versions``, for
-    a command that uses it as it is (None: it is at this program's newest schema)."""
+    a command that uses it as it is (None: it is at this program's newest schema).
+
+    A version after this program's newest is a newer socialcredit's; any other version
+    this program does not know (``zzz``) is unrecognised, not called newer."""
     known = schema_versions()
-    newer = [v for v in versions if v not in known]
-    if newer:
+    unknown = [v for v in versions if v not in known]
+    odd = [v for v in unknown if not (v.isdigit() and len(v) == 4 and v > known[-1])]
+    if odd:
+        return (
+            f"{shown} has an unrecognised schema version {odd[0]!r} (this socialcredit knows "
+            f"{known[0]} to {known[-1]}): it was not made by `socialcredit init`; "
+            "nothing was changed"
+        )
+    if unknown:
         return (
             f"this database ({shown}) was created by a newer socialcredit "
-            f"(schema {', '.join(newer)}); upgrade socialcredit"
+            f"(schema {', '.join(unknown)}); upgrade socialcredit"
         )
     if not versions:
         return f"{shown} is not an initialised ledger (it has no schema version); {_init(shown)}"
@@ -96,6 +106,35 @@ def version_problem(versions: Sequence[str], shown: str) -> str | None:
             f"({known[-1]}); `socialcredit init --db {shown}` upgrades it"
         )
     return None
+
+
+def unversioned_problem(
+    present: Sequence[str], has_rows: Callable[[str], bool], shown: str, remade: bool
+) -> str | None:
+    """What is wrong with a database without a schema version that holds the ledger's
+    tables named in ``present`` (``has_rows`` tells whether a table holds a row), the same
+    for ``init`` and every other command; None: nothing there stops ``init``.
+
+    Tables with rows are never touched. Empty ones are what an older version's interrupted
+    ``init`` left in a SQLite file, which ``init`` makes again (``remade``); elsewhere they
+    are refused too."""
+    from socialcredit.ledger.schema import metadata
+
+    ours = [t.name for t in metadata.sorted_tables if t.name in set(present)]
+    if not ours:
+        return None
+    full = [name for name in ours if has_rows(name)]
+    if full:
+        return (
+            f"{shown} holds ledger tables with rows ({', '.join(full)}) but no schema "
+            "version: it was not made by `socialcredit init`; nothing was changed"
+        )
+    if remade:
+        return None
+    return (
+        f"{shown} holds ledger tables ({', '.join(ours)}) but no schema version: it was not "
+        "made by `socialcredit init`; nothing was changed"
+    )
 
 
 def _init(shown: str) -> str:
@@ -239,8 +278,8 @@ def _migrate(conn: Any, shown_url: str, is_file: bool) -> tuple[list[str], list[
     before = list(MigrationContext.configure(conn).get_current_heads())
     if any(v not in schema_versions() for v in before):
         raise LedgerError(str(version_problem(before, shown_url)))
-    if not before and is_file:
-        _remake_half_made(conn, shown_url)
+    if not before:
+        _remake_half_made(conn, shown_url, is_file)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = conn
@@ -333,31 +372,34 @@ def _migration_transaction(conn: Any) -> Iterator[None]:
         dbapi.isolation_level = saved
 
 
-def _remake_half_made(conn: Any, shown_url: str) -> None:
-    """In a SQLite file without a schema version: drop the ledger's tables if an interrupted
-    ``init`` of an older version left them there empty; refuse if any holds a row."""
+def _remake_half_made(conn: Any, shown_url: str, is_file: bool) -> None:
+    """In a database without a schema version: refuse ledger tables that hold a row (or,
+    outside a SQLite file, any); in a SQLite file, drop the ledger's tables if an
+    interrupted ``init`` of an older version left them there empty."""
     from sqlalchemy import inspect
 
+    present = inspect(conn).get_table_names()
+    problem = unversioned_problem(present, _has_rows(conn), shown_url, remade=is_file)
+    if problem:
+        raise LedgerError(problem)
     from socialcredit.ledger.schema import metadata
 
-    present = set(inspect(conn).get_table_names())
-    ours = [t for t in metadata.sorted_tables if t.name in present]
+    ours = [t for t in metadata.sorted_tables if t.name in set(present)]
     if not ours:
         return
-    full = [
-        t.name for t in ours if conn.exec_driver_sql(f'SELECT 1 FROM "{t.name}" LIMIT 1').first()
-    ]
-    if full:
-        raise LedgerError(
-            f"{shown_url} holds ledger tables with rows ({', '.join(full)}) but no schema "
-            "version: it was not made by `socialcredit init`; nothing was changed"
-        )
     log.warning(
         "%s holds empty ledger tables but no schema version (an interrupted init): making them again",
         shown_url,
     )
     for table in reversed(ours):
         conn.exec_driver_sql(f'DROP TABLE "{table.name}"')
+
+
+def _has_rows(conn: Any) -> Callable[[str], bool]:
+    def has_rows(name: str) -> bool:
+        return conn.exec_driver_sql(f'SELECT 1 FROM "{name}" LIMIT 1').first() is not None
+
+    return has_rows
 
 
 def check_schema(engine: Engine, shown_url: str) -> None:
@@ -371,6 +413,16 @@ def check_schema(engine: Engine, shown_url: str) -> None:
         shown_url = path
     with _connect(engine, shown_url) as conn:
         versions = _read_versions(conn, shown_url)
+        if not versions:
+            from sqlalchemy import inspect
+
+            with conn.begin():
+                present = inspect(conn).get_table_names()
+                problem = unversioned_problem(
+                    present, _has_rows(conn), shown_url, remade=path is not None
+                )
+            if problem:
+                raise LedgerError(problem)
     problem = version_problem(versions, shown_url)
     if problem:
         raise LedgerError(problem)
@@ -438,6 +490,19 @@ class SqliteConnections:
             if not _no_such_table(exc):
                 raise LedgerError(f"cannot read the database {self.path}: {exc}") from None
             rows = []
+        if not rows:
+            with self.connection() as conn:
+                present = [
+                    n
+                    for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                ]
+
+                def has_rows(name: str) -> bool:
+                    return conn.execute(f'SELECT 1 FROM "{name}" LIMIT 1').fetchone() is not None
+
+                problem = unversioned_problem(present, has_rows, self.path, remade=True)
+            if problem:
+                raise LedgerError(problem)
         problem = version_problem([r[0] for r in rows], self.path)
         if problem:
             raise LedgerError(problem)
