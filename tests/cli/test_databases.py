@@ -9,6 +9,8 @@ database made by a newer socialcredit (schema 0099), on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -285,3 +287,20 @@ def test_a_postgresql_ledger_without_its_version_row_gets_inits_message(
         err = _refused(capsys, work, args, pg_schema)
         assert "has an unrecognised schema version 'zzz'" in err, args
     engine.dispose()
+
+
+def test_postgresql_without_the_driver_names_the_extra(tmp_path: Path) -> None:
+    # as an installed wheel without the postgres extra: psycopg cannot be imported
+    run = (
+        "import runpy, sys; sys.modules['psycopg'] = None; "
+        "sys.argv = ['socialcredit', 'score', 'P1', '--db', 'postgresql://u@127.0.0.1/test']; "
+        "runpy.run_module('socialcredit', run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", run], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "PostgreSQL needs the postgres extra (pip install 'socialcredit[postgres]')" in (
+        result.stderr
+    )

@@ -226,7 +226,14 @@ def open_engine(url: str | None) -> Engine:
             f"cannot use database URL {shown!r}: unknown kind of database {scheme!r} (give a "
             "SQLite file path, sqlite:///PATH or postgresql://HOST/DBNAME)"
         ) from None
-    except (ArgumentError, ImportError) as exc:
+    except ImportError as exc:
+        if full.startswith("postgresql"):
+            raise LedgerError(
+                f"cannot use database URL {shown!r}: PostgreSQL needs the postgres extra "
+                f"(pip install 'socialcredit[postgres]'); its driver is missing ({exc})"
+            ) from None
+        raise LedgerError(f"cannot use database URL {shown!r}: {exc}") from None
+    except ArgumentError as exc:
         raise LedgerError(f"cannot use database URL {shown!r}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
