@@ -290,7 +290,7 @@ class Engine:
         computed = standing_and_timelines(prep, 0, t)
         st = computed[0]
         wanted = services if services is not None else sorted({m.service for m in st.measures})
-        found = [explain(prep, 0, s, t, computed) for s in wanted]
+        found = [explain(prep, 0, s, t, computed, present=at is None) for s in wanted]
         out = []
         for e in found:
             behind = {r for reason in e.reasons for r in reason.records}

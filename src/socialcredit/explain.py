@@ -181,9 +181,12 @@ def explain(
     service: str,
     t: int,
     computed: tuple[Standing, dict[int, SubjectTimeline]] | None = None,
+    present: bool = True,
 ) -> Explanation:
     """Why ``subject`` is allowed or denied ``service`` at ``t``, and what would change it.
 
+    ``present``: ``t`` is the present; otherwise the text names ``t``'s date where it would
+    say "now".
     ``computed``: ``standing_and_timelines`` of the subject at ``t`` from the same ``prep``.
     Reasons name only the lists and conditions that hold for whom each measure comes from;
     the actions are every single step with the date it gives, and the smallest sets of steps
@@ -265,7 +268,7 @@ def explain(
     }
     ended = ended_measures(prep, subject, service, t, tls=tls)
     behind = [(owner, line) for (owner, _), (line, _) in by_record.items()]
-    text = plain_text(policy, st, decision, reasons, behind, best, ended, t)
+    text = plain_text(policy, st, decision, reasons, behind, best, ended, t, present)
     return Explanation(decision, reasons, actions, best, text, st, ended, due)
 
 

@@ -111,7 +111,11 @@ def since_text(day: str | None, at_policy_start: bool, label: str, after: str = 
 
 
 def _reason_sentence(
-    policy: CompiledPolicy, st: Standing, r: Reason, lines: dict[str, RecordLine]
+    policy: CompiledPolicy,
+    st: Standing,
+    r: Reason,
+    lines: dict[str, RecordLine],
+    present: bool = True,
 ) -> list[str]:
     past = r.trigger_ended is not None
     if r.via_subject and r.via_relation:
@@ -160,13 +164,14 @@ def _reason_sentence(
             f"until {r.until or 'no set date'} regardless (reason code {r.reason_code})."
         )
     else:
-        # the records named hold the measure now; the measure may have begun with others
+        # the records named hold the measure at st.at; it may have begun with others
+        when = "now" if present else f"on {to_date(st.at)}"
         keeps = (
             ""
             if not named
-            else "That record keeps the measure in force now; it"
+            else f"That record keeps the measure in force {when}; it"
             if len(named) == 1
-            else "Those records keep the measure in force now; it"
+            else f"Those records keep the measure in force {when}; it"
         ) or "The measure"
         body = (
             f"{lead}{said}. {keeps} has applied {'to you ' if lead else ''}without a break "
@@ -216,7 +221,7 @@ def _lifted_by_resolution(policy: CompiledPolicy, when: Predicate, rtype: str) -
 
 
 def _dispute_notes(
-    policy: CompiledPolicy, behind: list[tuple[str, RecordLine]], t: int
+    policy: CompiledPolicy, behind: list[tuple[str, RecordLine]], t: int, present: bool = True
 ) -> list[str]:
     out = []
     deadline = policy.reinvestigation_deadline
@@ -229,6 +234,10 @@ def _dispute_notes(
             out.append(
                 f"Record {ref} has been disputed since {to_date(line.disputed_at)}; the dispute "
                 f"must be decided by {to_date(line.disputed_at + deadline)}."
+                if present
+                else f"On {to_date(t)}, record {ref} had been disputed since "
+                f"{to_date(line.disputed_at)}; the dispute was to be decided by "
+                f"{to_date(line.disputed_at + deadline)}."
             )
         elif line.dispute_late_at is not None:
             out.append(
@@ -237,7 +246,11 @@ def _dispute_notes(
             )
         elif closes >= t:
             possible = True
-            out.append(f"Record {ref} may be disputed until {to_date(closes)}.")
+            out.append(
+                f"Record {ref} may be disputed until {to_date(closes)}."
+                if present
+                else f"On {to_date(t)}, record {ref} could be disputed until {to_date(closes)}."
+            )
         else:
             out.append(f"The window to dispute record {ref} closed on {to_date(closes)}.")
     if possible:
@@ -259,8 +272,10 @@ def plain_text(
     best: Action | None,
     ended: list[Measure],
     t: int,
+    present: bool = True,
 ) -> str:
-    """The explanation in plain English (see the module docstring)."""
+    """The explanation in plain English (see the module docstring). ``present``: ``t`` is
+    the present (no ``--at``); otherwise no sentence says "now" of ``t``, but names its date."""
     act = policy.service_action(decision.service)
     lines = [
         f"Under policy {st.policy_version}, on {to_date(st.at)}, your score is "
@@ -287,7 +302,7 @@ def plain_text(
     for _, line in behind:
         record_of.setdefault(f"{line.source}/{line.id}", line)
     for r in reasons:
-        lines.extend(_reason_sentence(policy, st, r, record_of))
+        lines.extend(_reason_sentence(policy, st, r, record_of, present))
     lines.extend(_resolution_notes(policy, reasons, record_of, t))
     if decision.indefinite:
         lines.append("If nothing changes, this has no end date.")
@@ -302,5 +317,5 @@ def plain_text(
             f"Sooner{for_whom}: {best.description}. You could then {act} again on "
             f"{best.eligible_again_on}."
         )
-    lines.extend(_dispute_notes(policy, behind, t))
+    lines.extend(_dispute_notes(policy, behind, t, present))
     return "\n".join(lines)
