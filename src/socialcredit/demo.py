@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,10 +21,11 @@ from socialcredit.errors import SocialCreditError
 from socialcredit.examples import example_policy
 from socialcredit.explain import Explanation
 from socialcredit.ledger import IngestRules, Ledger
+from socialcredit.ledger.backfills import sentence
 from socialcredit.policy import load_policy
 from socialcredit.scoring import BulkStandings, Prepared, bulk_standings
 from socialcredit.sim.population import BEHAVIOURS, PopulationSpec, generate
-from socialcredit.timeutil import DAY, to_date
+from socialcredit.timeutil import DAY, to_date, to_iso
 
 # The files the demo makes in its directory: the only ones it ever deletes.
 DEMO_FILES = ("population.jsonl", "demo.db", "demo.db-wal", "demo.db-shm", "demo.db-journal")
@@ -103,6 +105,7 @@ class DemoReport:
     lists: list[tuple[str, str, int]]
     services: list[tuple[str, int, int]]  # service, denied, benefited
     examples: list[tuple[str, Explanation]] = field(default_factory=list)
+    note: str | None = None  # the backfill note of every figure and example, said once
 
 
 def _pick_examples(
@@ -136,13 +139,26 @@ def _pick_examples(
     return picks
 
 
+def _wall_clock() -> int:
+    return int(time.time())
+
+
 def run_demo(
-    directory: Path, n_subjects: int, seed: int, policy_file: Path | None, progress: Progress
+    directory: Path,
+    n_subjects: int,
+    seed: int,
+    policy_file: Path | None,
+    progress: Progress,
+    clock: Callable[[], int] = _wall_clock,
 ) -> DemoReport:
     """Generate, ingest, score and explain; returns the figures for ``print_report``.
 
     The policy is activated at the start of the simulated period (it is the rule the synthetic
-    nation lived under throughout), so time travel into the period evaluates under it.
+    nation lived under throughout), so time travel into the period evaluates under it. The
+    ledger is loaded as history (a backfill) at the time ``clock`` (the real clock) gives:
+    the policy activation and the batch record when they were really made, the entries count
+    from their own recorded_at. The report's figures are about the simulated period's end,
+    before the load, so they count history loaded later (``DemoReport.note`` says so once).
     """
     if n_subjects < 1:
         raise DemoError(f"--subjects {n_subjects}: the population needs at least one subject")
@@ -155,6 +171,11 @@ def run_demo(
             f"declare ({', '.join(missing)}); use a policy with china-scs.yaml's record types"
         )
     spec = PopulationSpec(subjects=n_subjects, seed=seed)
+    if clock() < spec.end:
+        raise DemoError(
+            f"the demo's simulated period ends on {to_iso(spec.end)}, after this machine's "
+            f"clock ({to_iso(clock())}): its history would be in the ledger's future"
+        )
     prepare_directory(directory)
     data = directory / "population.jsonl"
     seconds: dict[str, float] = {}
@@ -183,7 +204,7 @@ def run_demo(
             loaded.content_hash,
             spec.start,
             "demo",
-            now=spec.end,
+            now=clock(),
             backfill=True,  # history: the rule the simulated nation lived under throughout
         )
         started = time.perf_counter()
@@ -191,7 +212,7 @@ def run_demo(
         result = ledger.ingest_file(
             str(data),
             rules=IngestRules.from_policy(loaded.policy),
-            now=spec.end,
+            now=clock(),
             progress=lambda done: progress.update(task, completed=done),
             backfill=True,  # history: each entry counts from its own recorded_at
         )
@@ -209,6 +230,8 @@ def run_demo(
         engine = Engine.open(ledger, lambda: spec.end)
         cols = ledger.columns(with_ids=False)
         bulk = bulk_standings(Prepared.build(cols, engine.policy), spec.end)
+        # the figures and examples are about spec.end, before the ledger was loaded
+        note = sentence(spec.end, engine.backfills_crossed(spec.end), "in the ledger", every=True)
         progress.update(task, completed=1)
         seconds["score"] = time.perf_counter() - started
 
@@ -246,6 +269,7 @@ def run_demo(
         lists=lists,
         services=services,
         examples=examples,
+        note=note,
     )
 
 
@@ -263,6 +287,8 @@ def print_report(report: DemoReport, console: Console) -> None:
             style="bold",
         )
     )
+    if report.note:
+        console.print(Text(visible(report.note)))
     console.print(
         Text(
             "time: "

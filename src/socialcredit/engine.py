@@ -323,5 +323,12 @@ class Engine:
         policy = self.policy_at(t)
         cols = self.ledger.columns(with_ids=False)
         bulk = bulk_standings(Prepared.build(cols, policy, self.in_force_from(t)), t)
-        backfilled = tuple(self.ledger.backfills_crossed(t)) + self._policy_backfill(t)
+        backfilled = self.backfills_crossed(t)
         return dataclasses.replace(bulk, backfilled=backfilled) if backfilled else bulk
+
+    def backfills_crossed(self, at: int | None = None) -> tuple[Backfill, ...]:
+        """The backfills an answer about ``at`` (default: now) crosses, ledger-wide: the
+        batches loaded after ``at`` with entries it counts, and the policy then in force if
+        its activation was made after ``at``."""
+        t = self._at(at)
+        return tuple(self.ledger.backfills_crossed(t)) + self._policy_backfill(t)

@@ -74,9 +74,12 @@ def crossed(
         cursor.close()
 
 
-def sentence(at: int, backfilled: Sequence[Backfill], whose: str = "") -> str | None:
+def sentence(
+    at: int, backfilled: Sequence[Backfill], whose: str = "", every: bool = False
+) -> str | None:
     """The plain sentence an answer about ``at`` carries when it crosses backfills (None
-    when it does not). ``whose``: e.g. "about wang" (the entries' subjects)."""
+    when it does not). ``whose``: e.g. "about wang" (the entries' subjects). ``every``: said
+    once of all the figures and answers that follow (the demo's report)."""
     if not backfilled:
         return None
     about = f" {whose}" if whose else ""
@@ -93,7 +96,8 @@ def sentence(at: int, backfilled: Sequence[Backfill], whose: str = "") -> str | 
         if b.policy is not None
     ]
     return (
-        f"Note: this answer about {to_iso(at)} counts history loaded later: "
+        f"Note: {'the figures and answers below' if every else 'this answer'} about "
+        f"{to_iso(at)} count{'' if every else 's'} history loaded later: "
         f"{'; '.join(parts)}. The ledger did not have it at that time: an answer given "
         "then did not count it."
     )
