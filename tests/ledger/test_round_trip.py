@@ -164,7 +164,12 @@ def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
             named.add(s)
             targets.append((f"e{i}", occurred, "record"))
         if draw(st.booleans()):  # when the source says it recorded it
-            floor = parse_timestamp(line.get("occurred_at") or line["valid_from"])
+            # not before the event (a rectified one's corrected time too: ingest refuses it)
+            floor = max(
+                parse_timestamp(line[k])
+                for k in ("occurred_at", "valid_from", "corrected_occurred_at")
+                if line.get(k)
+            )
             line["recorded_at"] = to_iso(draw(st.integers(floor, NOW)))
         lines.append(line)
     return lines
