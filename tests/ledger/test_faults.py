@@ -194,7 +194,7 @@ def test_killed_ingests_leave_no_process_and_a_consistent_ledger(
         started = time.monotonic()
         assert _start(probe, file, 3000).wait() == 0
         whole = time.monotonic() - started
-    interrupted = 0
+    interrupted = killed_with_workers = 0
     for attempt, how in enumerate([signal.SIGKILL, signal.SIGKILL, signal.SIGTERM, signal.SIGKILL]):
         before = db.rows("SELECT COUNT(*) FROM ingest_batches")[0][0]
         proc = _start(db, file, 3000)
@@ -213,14 +213,18 @@ def test_killed_ingests_leave_no_process_and_a_consistent_ledger(
             os.kill(pid, signal.SIGKILL)
         assert survivors == [], f"attempt {attempt}: parsing processes survive {how!r}"
         _check_consistent(db)
+        killed_with_workers += bool(workers) and code != 0
         if code != 0:
-            interrupted += 1
-            # an interrupted batch says so (if it began)
+            # killed before its batch began, while it ran (the batch has no finish time),
+            # or after it finished its work (the batch accounts for every line)
             new = db.rows(
-                f"SELECT finished_at FROM ingest_batches ORDER BY id LIMIT 9 OFFSET {before}"
+                f"SELECT finished_at, lines FROM ingest_batches ORDER BY id LIMIT 9 OFFSET {before}"
             )
-            assert new in ([], [(None,)])
+            assert new == [] or len(new) == 1, new
+            assert not new or new[0][0] is None or new[0][1] == n, new
+            interrupted += not new or new[0][0] is None
     assert interrupted >= 2
+    assert killed_with_workers >= 1  # the kills hit parsing processes that were running
     final = _start(db, file, 3000)
     out, err = final.communicate()
     assert final.returncode == 0, err.decode()
