@@ -253,12 +253,7 @@ def upgrade(engine: Engine, shown_url: str) -> None:
     """
     from sqlalchemy.exc import DatabaseError
 
-    path = _sqlite_file(engine)
-    if path is not None:
-        problem = sqlite_file_problem(path, create=True)
-        if problem:
-            raise LedgerError(problem)
-        shown_url = path
+    shown_url = _usable_file(engine, shown_url, create=True)
     with _connect(engine, shown_url) as conn:
         current = _read_versions(conn, shown_url)
         if current == [schema_versions()[-1]]:
@@ -266,7 +261,7 @@ def upgrade(engine: Engine, shown_url: str) -> None:
             return
         try:
             with _migration_transaction(conn):
-                before, after = _migrate(conn, shown_url, path is not None)
+                before, after = _migrate(conn, shown_url, _sqlite_file(engine) is not None)
         except DatabaseError as exc:  # incl. OperationalError (a locked file, a full disk)
             reason = _one_line(exc.orig)
             raise LedgerError(f"cannot migrate the database {shown_url}: {reason}") from None
@@ -409,15 +404,23 @@ def _has_rows(conn: Any) -> Callable[[str], bool]:
     return has_rows
 
 
+def _usable_file(engine: Engine, shown_url: str, create: bool) -> str:
+    """How to name the database in messages (an SQLite file by its path); raises
+    ``LedgerError`` for an SQLite path that is not a usable ledger file (see
+    ``sqlite_file_problem``; ``create``: a missing file may be made)."""
+    path = _sqlite_file(engine)
+    if path is None:
+        return shown_url
+    problem = sqlite_file_problem(path, create=create)
+    if problem:
+        raise LedgerError(problem)
+    return path
+
+
 def check_schema(engine: Engine, shown_url: str) -> None:
     """Raise ``LedgerError`` unless the database holds a ledger at this program's schema
     version (see ``version_problem``; a newer one is refused: upgrade socialcredit)."""
-    path = _sqlite_file(engine)
-    if path is not None:
-        problem = sqlite_file_problem(path, create=False)
-        if problem:
-            raise LedgerError(problem)
-        shown_url = path
+    shown_url = _usable_file(engine, shown_url, create=False)
     with _connect(engine, shown_url) as conn:
         versions = _read_versions(conn, shown_url)
         if not versions:
@@ -426,7 +429,7 @@ def check_schema(engine: Engine, shown_url: str) -> None:
             with conn.begin():
                 present = inspect(conn).get_table_names()
                 problem = unversioned_problem(
-                    present, _has_rows(conn), shown_url, remade=path is not None
+                    present, _has_rows(conn), shown_url, remade=_sqlite_file(engine) is not None
                 )
             if problem:
                 raise LedgerError(problem)
