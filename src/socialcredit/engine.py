@@ -27,7 +27,6 @@ from socialcredit.policy import (
     CompiledPolicy,
     LoadedPolicy,
     compile_policy,
-    content_hash,
     load_policy,
     parse_policy,
 )
@@ -60,28 +59,18 @@ def _label(pv: PolicyVersion) -> str:
 def parse_stored(pv: PolicyVersion) -> LoadedPolicy:
     """The policy of activation ``pv``, parsed from the body the ledger stores.
 
-    The body was validated when it was activated, so it is read on a fast path (libyaml when
-    available, no line map) and accepted only if its content hash is the one recorded at
-    activation; anything else goes through ``parse_policy`` and its full error report (a
-    body stored under an older language version fails there, naming its version).
+    A body with the content hash recorded at activation is the one validated then: its
+    policy is taken as the ledger's integrity check found it (``stored_policy``, parsed
+    once per process). Anything else goes through ``parse_policy`` and its full error
+    report (a body stored under an older language version fails there, naming its version).
     """
-    import yaml
-    from pydantic import ValidationError
-
-    from socialcredit.policy.checks import cross_reference_problems
-    from socialcredit.policy.model import Policy
+    from socialcredit.ledger.policies import PolicyIntegrityError, stored_policy
 
     source = f"<policy v{pv.version} activated {to_iso(pv.activated_at)}>"
     try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(pv.body, Loader=loader)
-        if isinstance(data, dict) and not cross_reference_problems(data):
-            policy = Policy.model_validate(data)
-            if content_hash(policy) == pv.content_hash:
-                return LoadedPolicy(policy, pv.body, source, pv.content_hash)
-    except (yaml.YAMLError, ValidationError):
-        pass
-    return parse_policy(pv.body, source)
+        return LoadedPolicy(stored_policy(pv), pv.body, source, pv.content_hash)
+    except PolicyIntegrityError:
+        return parse_policy(pv.body, source)
 
 
 class Engine:

@@ -18,6 +18,8 @@ from socialcredit.timeutil import to_iso
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from socialcredit.policy.model import Policy
+
 log = logging.getLogger("socialcredit.ledger")
 
 
@@ -61,8 +63,9 @@ class PolicyIntegrityError(StorageError):
     """A stored policy body no longer matches the content hash recorded when it was activated."""
 
 
-# bodies already found to match their hashes in this process (a body is parsed once)
-_VERIFIED: set[tuple[str, str]] = set()
+# bodies already found to match their hashes in this process, with the policy each
+# describes (a body is parsed and validated once)
+_VERIFIED: dict[tuple[str, str], Policy] = {}
 
 
 def verified(pv: PolicyVersion) -> PolicyVersion:
@@ -72,10 +75,18 @@ def verified(pv: PolicyVersion) -> PolicyVersion:
     when a policy is loaded): a body edited in the database, or one that no longer reads
     as a policy, raises ``PolicyIntegrityError`` naming the version; nothing uses it.
     """
+    stored_policy(pv)
+    return pv
+
+
+def stored_policy(pv: PolicyVersion) -> Policy:
+    """The policy ``pv``'s body describes, once the body is found to have the content hash
+    recorded at its activation (``PolicyIntegrityError`` otherwise; see ``verified``)."""
     key = (pv.content_hash, pv.body)
     if key in _VERIFIED:
-        return pv
-    found = _hash_of_body(pv.body)
+        return _VERIFIED[key]
+    policy = _policy_of_body(pv.body)
+    found = None if policy is None else _content_hash(policy)
     if found != pv.content_hash:
         what = f"policy version {pv.version} ({pv.policy_id} {pv.declared_version})"
         if found is None:
@@ -88,20 +99,27 @@ def verified(pv: PolicyVersion) -> PolicyVersion:
             f"{what} has been altered in the database: its body no longer matches its "
             f"content hash sha256:{pv.content_hash}; refusing to use it"
         )
-    _VERIFIED.add(key)
-    return pv
+    assert policy is not None
+    _VERIFIED[key] = policy
+    return policy
 
 
-def _hash_of_body(body: str) -> str | None:
-    """The content hash of the policy ``body`` describes, or None if it describes none."""
+def _content_hash(policy: Policy) -> str:
+    from socialcredit.policy.loader import content_hash
+
+    return content_hash(policy)
+
+
+def _policy_of_body(body: str) -> Policy | None:
+    """The policy ``body`` describes (read on libyaml's fast path when available; it was
+    fully checked when activated), or None if it describes none."""
     import yaml
 
-    from socialcredit.policy.loader import content_hash
     from socialcredit.policy.model import Policy
 
     try:
         data = yaml.load(body, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        return content_hash(Policy.model_validate(data))
+        return Policy.model_validate(data)
     except Exception:  # whatever it is, it is not the body that was activated
         return None
 
