@@ -25,14 +25,15 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
-def population_file() -> Path:
-    """The demo population as JSON Lines (generated once, then reused)."""
+def population_file(spec: PopulationSpec = SPEC) -> Path:
+    """The population of ``spec`` (the demo's by default) as JSON Lines (generated once,
+    then reused)."""
     DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"population-{SPEC.subjects}-{SPEC.seed}.jsonl"
+    path = DATA / f"population-{spec.subjects}-{spec.seed}.jsonl"
     if not path.exists():
         tmp = path.with_suffix(".tmp")
         with tmp.open("wb") as fh:
-            for entry in generate(SPEC):
+            for entry in generate(spec):
                 fh.write(orjson.dumps(entry) + b"\n")
         tmp.rename(path)
     return path

@@ -28,25 +28,15 @@ from typing import Any
 
 import orjson
 
-from _common import DATA, POLICY, SPEC, fresh_db, machine
+from _common import POLICY, SPEC, fresh_db, machine, population_file
 from socialcredit.ledger import IngestRules, Ledger
 from socialcredit.ledger.parsing import CHUNK
 from socialcredit.policy import load_policy
-from socialcredit.sim.population import generate
 
 
 def population(scale: int) -> Path:
     """The demo population with ``scale`` times its subjects, as JSON Lines (made once)."""
-    spec = replace(SPEC, subjects=SPEC.subjects * scale)
-    DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"population-{spec.subjects}-{spec.seed}.jsonl"
-    if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            for entry in generate(spec):
-                fh.write(orjson.dumps(entry) + b"\n")
-        tmp.rename(path)
-    return path
+    return population_file(replace(SPEC, subjects=SPEC.subjects * scale))
 
 
 def _tree_rss(pid: int) -> int:
