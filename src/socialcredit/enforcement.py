@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from socialcredit.errors import UnknownServiceError
+from socialcredit.errors import RequestAttributeError, UnknownServiceError
 from socialcredit.ledger.backfills import Backfill
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring.prepared import Prepared
@@ -33,6 +33,9 @@ class Decision:
     known: bool = True  # False: the ledger had no entry about this subject at ``at``
     # backfill batches loaded after ``at`` whose entries this answer counts
     backfilled: tuple[Backfill, ...] = ()
+    # the request's attributes as validated (numbers as numbers); None: no particular
+    # request (an explanation of every measure on the service)
+    attributes: dict[str, float | str] | None = field(default=None)
 
     def to_json(self) -> dict[str, Any]:
         """The ``check --json`` contract."""
@@ -49,6 +52,7 @@ class Decision:
             "policy_hash": self.policy_hash,
             "known": self.known,
             "backfilled": [b.to_json() for b in self.backfilled],
+            "attributes": self.attributes,
         }
 
 
@@ -72,9 +76,33 @@ def require_service(policy: CompiledPolicy, service: str) -> None:
     known_service(policy.services(), service, policy.version_label)
 
 
-def denials(standing: Standing, service: str) -> list[Measure]:
-    """The measures in force that deny ``service``."""
-    return [m for m in standing.measures if m.effect == "deny" and m.service == service]
+def applies(m: Measure, attributes: Mapping[str, float | str] | None) -> bool:
+    """Whether measure ``m`` covers a request with ``attributes`` (its ``applies_to`` holds);
+    ``None``: no particular request, every measure applies. An attribute the measure tests
+    that the request lacks raises ``RequestAttributeError`` (never an allow by default)."""
+    if attributes is None or not m.applies_to:
+        return True
+    for cond in m.applies_to:
+        if cond.attribute not in attributes:
+            raise RequestAttributeError(
+                f"measure {m.name} ({m.reason_code}) on service {m.service!r} applies only to "
+                f"some requests: the check needs attribute {cond.attribute!r}"
+            )
+        if not cond.holds(attributes[cond.attribute]):
+            return False
+    return True
+
+
+def denials(
+    standing: Standing, service: str, attributes: Mapping[str, float | str] | None = None
+) -> list[Measure]:
+    """The measures in force that deny ``service`` (on it or on a service it is part of),
+    for a request with ``attributes`` (None: every request)."""
+    return [
+        m
+        for m in standing.measures
+        if m.effect == "deny" and m.covers_service(service) and applies(m, attributes)
+    ]
 
 
 def eligible_again(measures: list[Measure]) -> int | None:
@@ -84,14 +112,19 @@ def eligible_again(measures: list[Measure]) -> int | None:
     return max(m.until if m.until is not None else NEVER for m in measures)
 
 
-def decide(standing: Standing, service: str) -> Decision:
+def decide(
+    standing: Standing, service: str, attributes: Mapping[str, float | str] | None = None
+) -> Decision:
     """Allow unless a measure in force denies ``service``; a pure function of the standing.
 
+    A measure on a service covers the services declared under it. ``attributes``: the
+    request's, validated by ``CompiledPolicy.request``; a measure with ``applies_to``
+    decides only requests it matches. None: no particular request (every measure counts).
     Raises ``UnknownServiceError`` unless the standing's policy knows ``service``
     (``standing.services``): a misspelled service is never allowed by default.
     """
     known_service(standing.services, service, standing.policy_version)
-    denied = denials(standing, service)
+    denied = denials(standing, service, attributes)
     end = eligible_again(denied)
     return Decision(
         subject=standing.subject,
@@ -105,22 +138,34 @@ def decide(standing: Standing, service: str) -> Decision:
             {
                 m.reason_code
                 for m in standing.measures
-                if m.effect == "benefit" and m.service == service
+                if m.effect == "benefit" and m.covers_service(service) and applies(m, attributes)
             }
         ),
         policy_version=standing.policy_version,
         policy_hash=standing.policy_hash,
+        attributes=dict(attributes) if attributes is not None else None,
     )
 
 
-def check(prep: Prepared, subject: int, service: str, t: int) -> Decision:
+def check(
+    prep: Prepared,
+    subject: int,
+    service: str,
+    t: int,
+    attributes: Mapping[str, Any] | None = None,
+) -> Decision:
     """The decision on ``service`` for subject index ``subject`` at ``t``: equal to
-    ``decide(standing(prep, subject, t), service)`` (a property test checks it), but it
-    evaluates only the measures on ``service`` — a check's work, not a full standing.
+    ``decide(standing(prep, subject, t), service, attributes)`` (a property test checks it),
+    but it evaluates only the measures deciding ``service`` — a check's work, not a full
+    standing.
 
-    Raises ``UnknownServiceError`` unless ``prep.policy`` knows ``service``."""
+    ``attributes``: the request's (validated here: ``CompiledPolicy.request``); None for no
+    particular request, where every measure covering the service counts.
+    Raises ``UnknownServiceError`` unless ``prep.policy`` knows ``service``, and
+    ``RequestAttributeError`` for an undeclared, mistyped or missing attribute."""
     require_service(prep.policy, service)
-    measures = measures_for_service(prep, subject, service, t)
+    request = prep.policy.request(service, attributes) if attributes is not None else None
+    measures = measures_for_service(prep, subject, service, t, request)
     denied = [m for m in measures if m.effect == "deny"]
     end = eligible_again(denied)
     return Decision(
@@ -134,12 +179,15 @@ def check(prep: Prepared, subject: int, service: str, t: int) -> Decision:
         benefits=sorted({m.reason_code for m in measures if m.effect == "benefit"}),
         policy_version=prep.policy.version_label,
         policy_hash=prep.policy.loaded.content_hash,
+        attributes=request,
     )
 
 
 __all__ = [
     "Decision",
+    "RequestAttributeError",
     "UnknownServiceError",
+    "applies",
     "check",
     "decide",
     "denials",

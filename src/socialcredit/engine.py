@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from collections.abc import Callable, Collection, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from socialcredit.enforcement import Decision
 from socialcredit.enforcement import check as check_service
@@ -219,16 +219,28 @@ class Engine:
         ]
         return dataclasses.replace(st, breakdown=lines), claims
 
-    def check(self, subject: str, service: str, at: int | None = None) -> Decision:
-        """Allow or deny ``service`` for ``subject`` at ``at`` (default: now).
+    def check(
+        self,
+        subject: str,
+        service: str,
+        at: int | None = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """Allow or deny ``service`` for ``subject`` at ``at`` (default: now), for a request
+        with ``attributes`` (those the policy declares for the service: price, class …).
 
-        An unknown service raises ``UnknownServiceError`` (whatever the subject); a subject
-        the ledger had not heard of at ``at`` (no entry about it received by then) is
+        An unknown service raises ``UnknownServiceError`` and an undeclared, mistyped or
+        missing attribute (one a measure covering the service tests) ``RequestAttributeError``,
+        whatever the subject: what a request must carry depends on the policy alone. A
+        subject the ledger had not heard of at ``at`` (no entry about it received by then) is
         allowed, with ``known=False``.
         """
         t = self._at(at)
         policy = self.policy_at(t)
         require_service(policy, service)
+        # validated whatever the subject; an empty request is no particular request (with
+        # no attribute required, no measure covering the service is limited by one)
+        request = policy.request(service, attributes or {}) or None
         try:
             prep, known, backfilled = self._prepared_known(subject, policy, t)
         except UnknownSubjectError:
@@ -245,41 +257,62 @@ class Engine:
                 policy.loaded.content_hash,
                 known=False,
                 backfilled=self._policy_backfill(t),
+                attributes=request,
             )
         # only the measures on this service are evaluated (equal to the full standing's
         # decision: a property test in the enforcement tests checks it)
-        decision = check_service(prep, 0, service, t)
+        decision = check_service(prep, 0, service, t, request)
         if known and not backfilled:
             return decision
         return dataclasses.replace(decision, known=known, backfilled=backfilled)
 
-    def explain(self, subject: str, service: str, at: int | None = None) -> Explanation:
+    def explain(
+        self,
+        subject: str,
+        service: str,
+        at: int | None = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> Explanation:
         """Why ``subject`` is allowed or denied ``service``, and what would change it.
 
-        The explanation carries the subject's full standing (``.standing``) too. An unknown
-        service raises ``UnknownServiceError``; an unknown subject ``UnknownSubjectError``.
+        ``attributes``: decide the request they describe (validated as ``check`` does);
+        None: explain every measure covering the service, with the requests it is limited
+        to. The explanation carries the subject's full standing (``.standing``) too. An
+        unknown service raises ``UnknownServiceError``; an unknown subject
+        ``UnknownSubjectError``.
         """
-        return self.explain_services(subject, [service], at)[0]
+        return self.explain_services(subject, [service], at, attributes)[0]
 
     def explain_services(
-        self, subject: str, services: list[str] | None = None, at: int | None = None
+        self,
+        subject: str,
+        services: list[str] | None = None,
+        at: int | None = None,
+        attributes: Mapping[str, Any] | None = None,
     ) -> list[Explanation]:
         """Explanations for several services (default: every service with a measure in force).
 
-        Every named service is checked against the policy in force before the subject is read.
+        Every named service (and ``attributes``, a request's, for each of them) is checked
+        against the policy in force before the subject is read.
         """
         from socialcredit.explain import explain
         from socialcredit.scoring.standing import standing_and_timelines
 
         t = self._at(at)
         policy = self.policy_at(t)
+        requests: dict[str, dict[str, float | str]] = {}
         for s in services or []:
             require_service(policy, s)
+            if attributes is not None:
+                requests[s] = policy.request(s, attributes)
         prep, known, backfilled = self._prepared_known(subject, policy, t)
         computed = standing_and_timelines(prep, 0, t)
         st = computed[0]
         wanted = services if services is not None else sorted({m.service for m in st.measures})
-        found = [explain(prep, 0, s, t, computed, present=at is None) for s in wanted]
+        found = [
+            explain(prep, 0, s, t, computed, present=at is None, attributes=requests.get(s))
+            for s in wanted
+        ]
         out = []
         for e in found:
             behind = {r for reason in e.reasons for r in reason.records}

@@ -47,9 +47,15 @@ class UnknownServiceError(NotFoundError, LookupError):
     """A service the policy in force does not know (no measure names it, none is declared)."""
 
 
+class RequestAttributeError(SocialCreditError):
+    """A check's request attributes do not fit what the policy declares for the service: one
+    is undeclared, of the wrong type, or missing although a measure on the service tests it."""
+
+
 __all__ = [
     "ConflictError",
     "NotFoundError",
+    "RequestAttributeError",
     "SocialCreditError",
     "StorageError",
     "UnknownServiceError",

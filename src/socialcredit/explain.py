@@ -8,11 +8,19 @@ The plain text (``explain_text``) is for the person: every sentence is true of t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from socialcredit.columns import SUBJECT_KINDS
-from socialcredit.enforcement import Decision, decide, denials, eligible_again, require_service
+from socialcredit.enforcement import (
+    Decision,
+    applies,
+    decide,
+    denials,
+    eligible_again,
+    require_service,
+)
 from socialcredit.explain_text import plain_text, step_description
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring import Measure, Prepared, RecordLine, Standing
@@ -93,6 +101,10 @@ class Reason:
     trigger_ended: str | None  # a fixed-term measure whose trigger has ended: when it did
     # it began before the policy used came into force: ``since`` is when that policy did
     since_policy_start: bool = False
+    # the service the measure is on (a parent of the one asked about, when it covers it)
+    service: str = ""
+    # the requests it is limited to (``applies_to`` as written in the policy); empty: all
+    applies_to: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,9 @@ class Explanation:
     # records behind the reasons whose source claimed another recorded_at than the time the
     # ledger received them: source/id -> (claimed, recorded_at); set by the engine
     claims: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # for a request (``decision.attributes``): measures in force on the service that do not
+    # apply to it, as reason code and the requests they are limited to
+    not_applying: list[Reason] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """``explain --json``: the decision (with policy version and hash), reasons,
@@ -130,6 +145,10 @@ class Explanation:
                 for m in self.ended
             ],
             "due_process": self.due_process,
+            "not_applying": [
+                {"measure": r.measure, "reason_code": r.reason_code, "applies_to": r.applies_to}
+                for r in self.not_applying
+            ],
             "claims": [
                 {
                     "record": record,
@@ -182,6 +201,7 @@ def explain(
     t: int,
     computed: tuple[Standing, dict[int, SubjectTimeline]] | None = None,
     present: bool = True,
+    attributes: Mapping[str, float | str] | None = None,
 ) -> Explanation:
     """Why ``subject`` is allowed or denied ``service`` at ``t``, and what would change it.
 
@@ -192,13 +212,21 @@ def explain(
     the actions are every single step with the date it gives, and the smallest sets of steps
     that give an earlier date. The best action is the smallest set giving the earliest date
     among the steps the person can take themselves (resolve, dispute), else among appeals.
+    ``attributes``: a request's, validated (``CompiledPolicy.request``): the decision is
+    about that request, and measures in force it does not match are named as such; None:
+    every measure covering ``service`` counts, and the text says which requests each stops.
     Raises ``UnknownServiceError`` unless ``prep.policy`` knows ``service``.
     """
     policy = prep.policy
     require_service(policy, service)
     st, tls = computed if computed is not None else standing_and_timelines(prep, subject, t)
-    decision = decide(st, service)
-    denied = denials(st, service)
+    decision = decide(st, service, attributes)
+    denied = denials(st, service, attributes)
+    not_applying = [
+        _reason(prep, m)
+        for m in denials(st, service)
+        if attributes is not None and not applies(m, attributes)
+    ]
     lines_of: dict[str, list[RecordLine]] = {st.subject: st.breakdown}
 
     def lines_for(m: Measure) -> list[RecordLine]:
@@ -231,7 +259,7 @@ def explain(
     frontier: list[SetEnd] = []
     if denied and step_of:
         singles, frontier = smallest_sets(
-            prep, subject, service, t, own, current_end, extra=appeals
+            prep, subject, service, t, own, current_end, extra=appeals, attributes=attributes
         )
         if not frontier and appeals:
             appeal_singles = [s for s in singles if s.changes[0][0] == "appeal"]
@@ -240,7 +268,13 @@ def explain(
                 frontier = [next(s for s in appeal_singles if s.end == best_single)]
             elif len(appeals) > 1:
                 _, frontier = smallest_sets(
-                    prep, subject, service, t, [[a] for a in appeals], current_end
+                    prep,
+                    subject,
+                    service,
+                    t,
+                    [[a] for a in appeals],
+                    current_end,
+                    attributes=attributes,
                 )
 
     def action(x: SetEnd) -> Action:
@@ -266,10 +300,12 @@ def explain(
             for (owner, ref), (line, _) in by_record.items()
         ],
     }
-    ended = ended_measures(prep, subject, service, t, tls=tls)
+    ended = ended_measures(prep, subject, service, t, tls=tls, attributes=attributes)
     behind = [(owner, line) for (owner, _), (line, _) in by_record.items()]
-    text = plain_text(policy, st, decision, reasons, behind, best, ended, t, present)
-    return Explanation(decision, reasons, actions, best, text, st, ended, due)
+    text = plain_text(policy, st, decision, reasons, behind, best, ended, t, present, not_applying)
+    return Explanation(
+        decision, reasons, actions, best, text, st, ended, due, not_applying=not_applying
+    )
 
 
 def _condition_json(c: Condition) -> dict[str, Any]:
@@ -300,6 +336,8 @@ def _reason(prep: Prepared, m: Measure) -> Reason:
         legal_basis=m.legal_basis,
         trigger_ended=to_date(m.trigger_ended),
         since_policy_start=m.since_policy_start,
+        service=m.service,
+        applies_to=[c.model_dump(by_alias=True, exclude_none=True) for c in m.applies_to],
     )
 
 

@@ -59,6 +59,38 @@ def step_description(kind: str, line: RecordLine, policy: CompiledPolicy) -> str
     return f"have record {ref} annulled on appeal, if it is wrong"
 
 
+def number_text(x: float, unit: str = "") -> str:
+    """``20,000``, ``12.5``, ``20,000 CNY``."""
+    text = f"{int(x):,}" if float(x).is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
+    return f"{text} {unit}" if unit else text
+
+
+def attribute_condition_text(policy: CompiledPolicy, service: str, cond: dict[str, Any]) -> str:
+    """One ``applies_to`` condition of a measure on ``service`` in words: ``the seat class is
+    first or business``, ``the annual fee is at least 20,000 CNY``."""
+    name = str(cond["attribute"])
+    attr = policy.service_attributes(service).get(name)
+    shown = (attr.display_name if attr is not None else "") or f"the {words(name)}"
+    if cond.get("in") is not None:
+        named = attr.value_names if attr is not None else {}
+        values = [named.get(v, v) for v in cond["in"]]
+        return f"{shown} is {' or '.join(values)}"
+    unit = attr.unit if attr is not None else ""
+    parts = []
+    if cond.get("at_least") is not None:
+        parts.append(f"at least {number_text(cond['at_least'], unit)}")
+    if cond.get("below") is not None:
+        parts.append(f"below {number_text(cond['below'], unit)}")
+    return f"{shown} is {' and '.join(parts)}"
+
+
+def requests_text(policy: CompiledPolicy, service: str, conds: list[dict[str, Any]]) -> str:
+    """The requests a measure is limited to: ``when A and B``; empty for every request."""
+    if not conds:
+        return ""
+    return " when " + " and ".join(attribute_condition_text(policy, service, c) for c in conds)
+
+
 def _known(refs: list[str], lines: dict[str, RecordLine]) -> list[RecordLine]:
     return [lines[r] for r in dict.fromkeys(refs) if r in lines]
 
@@ -116,7 +148,9 @@ def _reason_sentence(
     r: Reason,
     lines: dict[str, RecordLine],
     present: bool = True,
+    asked: str = "",
 ) -> list[str]:
+    """The sentence for one reason; ``asked``: the service the explanation is about."""
     past = r.trigger_ended is not None
     if r.via_subject and r.via_relation:
         who, possessive = r.via_subject, f"{r.via_subject}'s"
@@ -177,6 +211,13 @@ def _reason_sentence(
             f"{lead}{said}. {keeps} has applied {'to you ' if lead else ''}without a break "
             f"since {start} (reason code {r.reason_code})."
         )
+    if asked and r.service and r.service != asked:
+        body += (
+            f" The measure is on {policy.service_name(r.service)}, which include "
+            f"{policy.service_name(asked)}."
+        )
+    if r.applies_to:
+        body += f" It applies only{requests_text(policy, r.service or asked, r.applies_to)}."
     body += f" Legal basis: {r.legal_basis}." if r.legal_basis else ""
     return ["- " + body[0].upper() + body[1:]]
 
@@ -273,23 +314,47 @@ def plain_text(
     ended: list[Measure],
     t: int,
     present: bool = True,
+    not_applying: list[Reason] | None = None,
 ) -> str:
     """The explanation in plain English (see the module docstring). ``present``: ``t`` is
-    the present (no ``--at``); otherwise no sentence says "now" of ``t``, but names its date."""
+    the present (no ``--at``); otherwise no sentence says "now" of ``t``, but names its date.
+    ``not_applying``: for a request (``decision.attributes``), the measures in force on the
+    service that its attributes do not match."""
     act = policy.service_action(decision.service)
+
+    def limited(service: str, conds: list[dict[str, Any]]) -> str:
+        return requests_text(policy, service or decision.service, conds)
+
     lines = [
         f"Under policy {st.policy_version}, on {to_date(st.at)}, your score is "
         f"{st.score:g} (grade {st.grade})."
     ]
     for m in ended:  # one measure each: another may still deny the service
         start = since_text(to_date(m.since), m.since_policy_start, st.policy_version, ",")
+        conds = [c.model_dump(by_alias=True, exclude_none=True) for c in m.applies_to]
         lines.append(
-            f"A measure (reason code {m.reason_code}) under which you could not {act} from "
-            f"{start} until {to_date(m.until)} "
+            f"A measure (reason code {m.reason_code}) under which you could not {act}"
+            f"{limited(m.service, conds)} from {start} until {to_date(m.until)} "
             "has ended."
         )
+    if decision.attributes:
+        declared = policy.service_attributes(decision.service)
+        shown = []
+        for k, v in decision.attributes.items():
+            attr = declared.get(k)
+            name = (attr.display_name if attr is not None else "") or words(k)
+            if isinstance(v, str):
+                shown.append(f"{name}: {attr.value_names.get(v, v) if attr else v}")
+            else:
+                shown.append(f"{name}: {number_text(v, attr.unit if attr else '')}")
+        lines.append(f"This answer is about one request ({'; '.join(shown)}).")
     if decision.decision == "allow":
         lines.append(f"You may {act}: no measure in force stops you.")
+        for r in not_applying or []:
+            lines.append(
+                f"A measure in force (reason code {r.reason_code}) stops you from doing so"
+                f"{limited(r.service, r.applies_to)}; this request does not meet that."
+            )
         if decision.benefits:
             n = len(decision.benefits)
             lines.append(
@@ -297,25 +362,36 @@ def plain_text(
                 f"(reason {'code' if n == 1 else 'codes'} {', '.join(decision.benefits)})."
             )
         return "\n".join(lines)
-    lines.append(f"You cannot {act}.")
+    when = ""  # every denial limited to some requests: which ones (never say more)
+    if all(r.applies_to for r in reasons):
+        when = ", or".join(dict.fromkeys(limited(r.service, r.applies_to) for r in reasons))
+    lines.append(f"You cannot {act}{when}.")
+
+    def again(day: str | None) -> str:
+        return f"from {day} you may {act}{when}" if when else f"you may {act} again on {day}"
+
     record_of: dict[str, RecordLine] = {}
     for _, line in behind:
         record_of.setdefault(f"{line.source}/{line.id}", line)
     for r in reasons:
-        lines.extend(_reason_sentence(policy, st, r, record_of, present))
+        lines.extend(_reason_sentence(policy, st, r, record_of, present, decision.service))
     lines.extend(_resolution_notes(policy, reasons, record_of, t))
     if decision.indefinite:
         lines.append("If nothing changes, this has no end date.")
     elif decision.eligible_again_on:
-        lines.append(f"If nothing changes, you may {act} again on {decision.eligible_again_on}.")
+        lines.append(f"If nothing changes, {again(decision.eligible_again_on)}.")
     if best is not None:
         whose = [
             "you" if s == st.subject else s for s in dict.fromkeys(x.subject for x in best.steps)
         ]
         for_whom = "" if whose == ["you"] else ", with records about " + " and about ".join(whose)
         lines.append(
-            f"Sooner{for_whom}: {best.description}. You could then {act} again on "
-            f"{best.eligible_again_on}."
+            f"Sooner{for_whom}: {best.description}. You could then "
+            + (
+                f"{act}{when} from {best.eligible_again_on}."
+                if when
+                else f"{act} again on {best.eligible_again_on}."
+            )
         )
     lines.extend(_dispute_notes(policy, behind, t, present))
     return "\n".join(lines)

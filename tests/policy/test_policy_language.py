@@ -598,6 +598,7 @@ def test_an_absurd_duration_is_an_error() -> None:
 
 def test_the_reference_documents_every_field() -> None:
     from socialcredit.policy.model import (
+        AttributeCondition,
         DueProcess,
         FixedDuration,
         Grade,
@@ -608,6 +609,7 @@ def test_the_reference_documents_every_field() -> None:
         RecordCondition,
         RelationDef,
         Sanction,
+        ServiceAttribute,
         ServiceDef,
     )
 
@@ -624,6 +626,8 @@ def test_the_reference_documents_every_field() -> None:
         ListDef,
         Sanction,
         ServiceDef,
+        ServiceAttribute,
+        AttributeCondition,
         FixedDuration,
         Reach,
         DueProcess,

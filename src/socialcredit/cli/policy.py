@@ -151,6 +151,7 @@ def policy_show(
 def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
     """Print ``cp`` as a header and tables, identifiers whole at any terminal width."""
     from socialcredit.cli.tables import print_table
+    from socialcredit.explain_text import requests_text
     from socialcredit.policy.describe import condition_text as _condition
     from socialcredit.policy.describe import span_text as _span
 
@@ -206,11 +207,24 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
             lines.append(" ".join(lst.description.split()))
         list_rows.append((name, lst.kind, "\n".join(lines)))
     print_table(out, "lists", ("list", "kind", "what"), list_rows)
+
+    def service_lines(service: str) -> str:
+        lines = [cp.service_name(service), f"action: {cp.service_action(service)}"]
+        declared = p.services.get(service)
+        if declared is not None and declared.parent is not None:
+            lines.append(f"part of: {declared.parent}")
+        if declared is not None and declared.context is not None:
+            lines.append(f"context: {declared.context}")
+        for name, attr in cp.service_attributes(service).items():
+            kind = " | ".join(attr.values or []) if attr.type == "one_of" else attr.type
+            lines.append(f"attribute {name}: {kind}")
+        return "\n".join(lines)
+
     print_table(
         out,
         "services",
-        ("service", "told as", "action"),
-        [(s, cp.service_name(s), cp.service_action(s)) for s in cp.services()],
+        ("service", "told as"),
+        [(s, service_lines(s)) for s in cp.services()],
     )
     rows = []
     for s in cp.sanctions:
@@ -220,6 +234,11 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
         lines = [f"{s.effect} {duration}", f"when {_condition(s.when)}"]
         if s.reach:
             lines.append(f"reaches {', '.join(s.reach)}")
+        if s.applies_to:
+            conds = [c.model_dump(by_alias=True, exclude_none=True) for c in s.applies_to]
+            lines.append("only" + requests_text(cp, s.service, conds))
+        if len(s.covers) > 1:
+            lines.append(f"covers {', '.join(s.covers[1:])} too")
         lines.append(f"code {s.reason_code}")
         rows.append((s.name, s.service, "\n".join(lines)))
     print_table(out, "sanctions and rewards", ("measure", "service", "what"), rows, whole=(0, 1))

@@ -6,7 +6,7 @@ names that policy's label and the start of its content hash.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -29,10 +29,45 @@ from socialcredit.timeutil import to_date, to_iso
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from socialcredit.engine import Engine
     from socialcredit.ledger.backfills import Backfill
     from socialcredit.scoring import RecordLine
 
 SubjectArgument = Annotated[str, typer.Argument(help="The subject's identifier.")]
+AttrOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--attr",
+        metavar="NAME=VALUE",
+        help="A request attribute the policy declares for the service, as name=value "
+        "(repeat for several), e.g. --attr class=first --attr price=550.",
+        show_default="none",
+    ),
+]
+
+
+def _attributes(
+    engine: Engine, service: str | None, at: int | None, pairs: list[str] | None
+) -> dict[str, Any] | None:
+    """``--attr name=value`` options as the request attributes of ``service`` under the
+    policy in force at ``at`` (numbers read as numbers); None when none is given."""
+    from socialcredit.cli.common import CliError
+
+    if not pairs:
+        return None
+    if service is None:
+        raise CliError("--attr describes a request for one service: give --service too")
+    texts: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise CliError(f"--attr {pair!r}: write name=value, e.g. --attr class=first")
+        if name in texts:
+            raise CliError(f"--attr: attribute {name!r} is given twice")
+        texts[name] = value.strip()
+    policy = engine.policy_at(engine.clock() if at is None else at)
+    return policy.attributes_from_text(service, texts)
 
 
 def _under(label: str, content_hash: str) -> str:
@@ -174,19 +209,35 @@ def check(
     at: AtOption = None,
     policy: PolicyOption = None,
     as_json: JsonOption = False,
+    attr: AttrOption = None,
 ) -> None:
     """What a service point learns: allow or deny and a reason code, nothing more.
 
     A service the policy does not know is an error (exit 2); a subject the ledger had no
     entry about at that time is allowed, and the answer says so ("known": false).
+
+    A request attribute (--attr) the policy does not declare for the service, of the wrong
+    type, or missing when a measure on the service tests it is an error too (exit 2).
     """
     with open_ledger(db) as ledger:
-        decision = open_engine(ledger, policy).check(subject, service, parse_at(at))
+        engine = open_engine(ledger, policy)
+        t = parse_at(at)
+        request = _attributes(engine, service, t, attr)
+        decision = engine.check(subject, service, t, request)
     if as_json:
         print_json(decision.to_json())
         return
     colour = "green" if decision.decision == "allow" else "red"
     line = f" {subject} {service}"
+    if decision.attributes:
+        line += (
+            " ("
+            + ", ".join(
+                f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in decision.attributes.items()
+            )
+            + ")"
+        )
     if decision.reasons:
         line += f" reasons: {', '.join(decision.reasons)}"
         line += (
@@ -216,12 +267,17 @@ def explain(
     at: AtOption = None,
     policy: PolicyOption = None,
     as_json: JsonOption = False,
+    attr: AttrOption = None,
 ) -> None:
-    """Why a subject is allowed or denied, until when, and what would end it sooner."""
+    """Why a subject is allowed or denied, until when, and what would end it sooner.
+
+    With --attr (and --service), about that one request; without, about every request,
+    saying which requests each measure stops."""
     with open_ledger(db) as ledger:
         engine = open_engine(ledger, policy)
         t = parse_at(at)
-        explanations = engine.explain_services(subject, [service] if service else None, t)
+        request = _attributes(engine, service, t, attr)
+        explanations = engine.explain_services(subject, [service] if service else None, t, request)
         st = explanations[0].standing if explanations else engine.standing(subject, t)
     if as_json:
         print_json(

@@ -63,7 +63,7 @@ def filter_problems(
         except UnknownServiceError as exc:
             problems.append(exc.message)
         else:
-            if not any(s.service == denied and s.effect == "deny" for s in cp.sanctions):
+            if not any(s.effect == "deny" for s in cp.covering(denied)):
                 deniable = sorted({s.service for s in cp.sanctions if s.effect == "deny"})
                 problems.append(
                     f"no measure of {cp.version_label} denies {denied!r}; the services it "
@@ -77,8 +77,8 @@ _HELP = """List subjects with their grade, lists and why a measure is in force f
 Filters combine (all must hold). They are checked against the policy in force at the
 time asked about before anyone is scored: an unknown grade, list or service is an error
 at once, with a did-you-mean. The reason column names, for each measure in force (only
-the denials of the service given to --denied, if any), the list behind it, the condition
-that holds, or the relation it comes through (e.g. "child_of P123"); the table shows the
+the denials of the service given to --denied, if any: those on it or on a service it is
+part of, even if limited to some requests), the list behind it, the condition that holds, or the relation it comes through (e.g. "child_of P123"); the table shows the
 lists a subject is on and then the other reasons, --json both apart. Subjects are in
 ledger order; an offset and a limit page through them.
 """
@@ -131,8 +131,8 @@ def subjects(
         mask &= bulk.lists[cp.list_index(on_list)]
     deny = None
     if denied is not None:
-        deny = [s.index for s in cp.sanctions if s.effect == "deny" and s.service == denied]
-        mask &= bulk.measures[deny].any(axis=0)
+        deny = [s.index for s in cp.covering(denied) if s.effect == "deny"]
+        mask &= bulk.with_measure_on(denied)
     if kind is not None:
         mask &= bulk.kind == SUBJECT_KINDS.index(kind.value)
     idx = np.flatnonzero(mask)

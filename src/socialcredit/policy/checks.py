@@ -50,6 +50,7 @@ class _Declared:
         services = self._keys(data, "services")
         # without a services section (or with an empty one), any service id may be used
         self.services = services or None
+        self.raw_services = _raw_services(data)
         grades = data.get("grades")
         self.grades: list[str] | None = None
         if isinstance(grades, list) and all(
@@ -180,6 +181,7 @@ def _sanction_problems(declared: _Declared, name: str, sanction: Mapping[str, An
                         f"{_hint(relation, declared.relations)}; declare it under relations",
                     )
                 )
+    problems += _applies_to_problems(declared, name, service, sanction.get("applies_to"))
     duration = sanction.get("duration")
     fixed = _seconds(duration.get("fixed")) if isinstance(duration, Mapping) else None
     bound = _seconds(sanction.get("max_duration"))
@@ -190,6 +192,173 @@ def _sanction_problems(declared: _Declared, name: str, sanction: Mapping[str, An
     return problems
 
 
+def _raw_services(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    services = data.get("services")
+    if not isinstance(services, Mapping):
+        return {}
+    return {str(k): v for k, v in services.items() if isinstance(v, Mapping)}
+
+
+def service_chain(services: Mapping[str, Mapping[str, Any]], service: str) -> list[str]:
+    """``service`` and its ancestors, nearest first, as far as they are declared (a cycle or
+    an unknown parent ends the chain: ``_service_problems`` reports those)."""
+    chain = [service]
+    while True:
+        parent = services.get(chain[-1], {}).get("parent")
+        if not isinstance(parent, str) or parent not in services or parent in chain:
+            return chain
+        chain.append(parent)
+
+
+def _raw_attributes(
+    services: Mapping[str, Mapping[str, Any]], service: str
+) -> dict[str, Mapping[str, Any]]:
+    """The attributes declared for ``service`` and its ancestors (the nearest declaration wins)."""
+    out: dict[str, Mapping[str, Any]] = {}
+    for s in service_chain(services, service):
+        attributes = services.get(s, {}).get("attributes")
+        if isinstance(attributes, Mapping):
+            for k, v in attributes.items():
+                if isinstance(v, Mapping):
+                    out.setdefault(str(k), v)
+    return out
+
+
+def _service_problems(data: Mapping[str, Any]) -> Problems:
+    services = _raw_services(data)
+    problems: Problems = []
+    in_cycle: set[str] = set()
+    for name, service in services.items():
+        parent = service.get("parent")
+        if parent is None or not isinstance(parent, str):
+            continue
+        if parent not in services:
+            problems.append(
+                (
+                    ("services", name, "parent"),
+                    f"unknown parent service {parent!r}{_hint(parent, list(services))}; "
+                    "declare it under services",
+                )
+            )
+            continue
+        chain: list[str] = [name]
+        here: Any = parent
+        while isinstance(here, str) and here in services and here not in chain:
+            chain.append(here)
+            here = services[here].get("parent")
+        if here == name and name not in in_cycle:
+            in_cycle.update(chain)
+            problems.append(
+                (
+                    ("services", name, "parent"),
+                    "services cannot be their own parents: "
+                    + " -> ".join([*chain, name])
+                    + " is a cycle",
+                )
+            )
+        if isinstance(here, str) and here in chain:
+            continue  # a cycle (reported once, above): nothing is inherited along it
+        attributes = service.get("attributes")
+        if isinstance(attributes, Mapping):
+            above = _raw_attributes(services, parent)
+            for attr in attributes:
+                if str(attr) in above:
+                    problems.append(
+                        (
+                            ("services", name, "attributes", str(attr)),
+                            f"attribute {attr!r} is already declared by a parent service; a "
+                            "service inherits its parent's attributes, so declare it once",
+                        )
+                    )
+    for name, service in services.items():
+        attributes = service.get("attributes")
+        if not isinstance(attributes, Mapping):
+            continue
+        for attr, spec in attributes.items():
+            if not isinstance(spec, Mapping):
+                continue
+            values, names = spec.get("values"), spec.get("value_names")
+            if isinstance(values, list) and isinstance(names, Mapping):
+                for value in names:
+                    if value not in values:
+                        problems.append(
+                            (
+                                (
+                                    "services",
+                                    name,
+                                    "attributes",
+                                    str(attr),
+                                    "value_names",
+                                    str(value),
+                                ),
+                                f"{value!r} is not one of the attribute's values "
+                                f"({', '.join(map(str, values))})",
+                            )
+                        )
+    return problems
+
+
+def _applies_to_problems(declared: _Declared, name: str, service: Any, conditions: Any) -> Problems:
+    if not isinstance(conditions, list) or not isinstance(service, str):
+        return []
+    attributes = _raw_attributes(declared.raw_services, service)
+    problems: Problems = []
+    for i, cond in enumerate(conditions):
+        if not isinstance(cond, Mapping):
+            continue
+        where: Path = ("sanctions", name, "applies_to", i)
+        attr = cond.get("attribute")
+        if not isinstance(attr, str):
+            continue
+        spec = attributes.get(attr)
+        if spec is None:
+            known = sorted(attributes)
+            problems.append(
+                (
+                    (*where, "attribute"),
+                    f"service {service!r} declares no attribute {attr!r}"
+                    + (
+                        _hint(attr, known)
+                        if known
+                        else f"; declare it under services.{service}.attributes"
+                    ),
+                )
+            )
+            continue
+        kind = spec.get("type")
+        if kind == "number" and cond.get("in") is not None:
+            problems.append(
+                (
+                    (*where, "in"),
+                    f"attribute {attr!r} is a number: test it with at_least and/or below",
+                )
+            )
+        elif kind in ("one_of", "text") and (
+            cond.get("at_least") is not None or cond.get("below") is not None
+        ):
+            key = "at_least" if cond.get("at_least") is not None else "below"
+            problems.append(
+                (
+                    (*where, key),
+                    f"attribute {attr!r} is {'one of listed values' if kind == 'one_of' else 'text'}"
+                    ": test it with in: [values]",
+                )
+            )
+        values = spec.get("values")
+        wanted = cond.get("in")
+        if kind == "one_of" and isinstance(values, list) and isinstance(wanted, list):
+            for j, value in enumerate(wanted):
+                if isinstance(value, str) and value not in values:
+                    problems.append(
+                        (
+                            (*where, "in", j),
+                            f"{value!r} is not a value of attribute {attr!r}"
+                            f"{_hint(value, [str(v) for v in values])}",
+                        )
+                    )
+    return problems
+
+
 def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
     """Every reference to an undeclared name, a malformed band order, or an inconsistent bound.
 
@@ -197,7 +366,7 @@ def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
     pairs, paths as written in the file; an empty list means none of these problems was found.
     """
     declared = _Declared(data)
-    problems = _grade_problems(data.get("grades"))
+    problems = _grade_problems(data.get("grades")) + _service_problems(data)
     lists = data.get("lists")
     if isinstance(lists, Mapping):
         for name, lst in lists.items():

@@ -6,14 +6,24 @@ live scorer, the bulk recompute and (later) the simulator all evaluate the same 
 
 from __future__ import annotations
 
+import difflib
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from socialcredit.errors import RequestAttributeError
 from socialcredit.policy.loader import LoadedPolicy
-from socialcredit.policy.model import FixedDuration, Policy, Predicate
+from socialcredit.policy.model import (
+    AttributeCondition,
+    FixedDuration,
+    Policy,
+    Predicate,
+    ServiceAttribute,
+)
 from socialcredit.timeutil import NEVER
 
 
@@ -47,6 +57,29 @@ class CompiledSanction:
     legal_basis: str
     lists: tuple[str, ...]  # lists named in the trigger
     uses_score: bool
+    # the requests it is limited to (every condition holds); empty: every request
+    applies_to: tuple[AttributeCondition, ...] = ()
+    # the services it covers: its own and every service declared under it (parent chain)
+    covers: tuple[str, ...] = ()
+
+    def applies(self, attributes: Mapping[str, float | str] | None) -> bool:
+        """Whether the measure covers a request with ``attributes`` (validated by
+        ``CompiledPolicy.request``). ``None`` means no particular request: every measure
+        applies (what a description of the measures in force says). An attribute the
+        measure tests but the request lacks raises ``RequestAttributeError``: a missing
+        attribute never allows silently."""
+        if attributes is None or not self.applies_to:
+            return True
+        for cond in self.applies_to:
+            if cond.attribute not in attributes:
+                raise RequestAttributeError(
+                    f"measure {self.name} ({self.reason_code}) on service {self.service!r} "
+                    f"applies only to some requests: the check needs attribute "
+                    f"{cond.attribute!r}"
+                )
+            if not cond.holds(attributes[cond.attribute]):
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -117,12 +150,137 @@ class CompiledPolicy:
             return declared.action
         return f"use {self.service_name(service)}"
 
+    # ------------------------------------------------------------- service structure
+
+    def service_parent(self, service: str) -> str | None:
+        """The declared parent of ``service`` (None for a top-level or undeclared service)."""
+        declared = self.policy.services.get(service)
+        return declared.parent if declared is not None else None
+
+    def service_chain(self, service: str) -> tuple[str, ...]:
+        """``service`` and its ancestors, nearest first (validation refuses cycles)."""
+        chain = [service]
+        parent = self.service_parent(service)
+        while parent is not None and parent not in chain:
+            chain.append(parent)
+            parent = self.service_parent(parent)
+        return tuple(chain)
+
+    def covering(self, service: str) -> tuple[CompiledSanction, ...]:
+        """The measures that cover ``service``: on it or on one of its ancestors (a ban on
+        train tickets covers G-train seats; a ban on G-train seats does not cover tickets)."""
+        key = ("covering", service)
+        found: tuple[CompiledSanction, ...] | None = self.cache.get(key)
+        if found is None:
+            chain = self.service_chain(service)
+            found = tuple(s for s in self.sanctions if s.service in chain)
+            self.cache[key] = found
+        return found
+
+    def sanctions_on(
+        self, service: str, attributes: Mapping[str, float | str] | None = None
+    ) -> tuple[CompiledSanction, ...]:
+        """The measures that decide a request for ``service`` with ``attributes`` (validated
+        by ``request``): those covering it whose ``applies_to`` holds. ``None``: no
+        particular request, every covering measure."""
+        covering = self.covering(service)
+        if attributes is None or not any(s.applies_to for s in covering):
+            return covering
+        return tuple(s for s in covering if s.applies(attributes))
+
+    def service_attributes(self, service: str) -> dict[str, ServiceAttribute]:
+        """The request attributes declared for ``service`` and its ancestors."""
+        out: dict[str, ServiceAttribute] = {}
+        for s in self.service_chain(service):
+            declared = self.policy.services.get(s)
+            if declared is not None:
+                for name, attr in declared.attributes.items():
+                    out.setdefault(name, attr)
+        return out
+
+    def required_attributes(self, service: str) -> tuple[str, ...]:
+        """The attributes every check on ``service`` must carry: those a measure covering
+        it tests. It depends on the policy and the service only, never on the subject (an
+        error for a missing one tells a service point nothing about the person)."""
+        return tuple(
+            dict.fromkeys(c.attribute for s in self.covering(service) for c in s.applies_to)
+        )
+
+    def request(self, service: str, attributes: Mapping[str, Any] | None) -> dict[str, float | str]:
+        """``attributes`` of a check on ``service``, validated: each declared for the
+        service (or an ancestor), of its declared type, and every required one given.
+        Raises ``RequestAttributeError`` naming the attribute."""
+        declared = self.service_attributes(service)
+        given = dict(attributes or {})
+        out: dict[str, float | str] = {}
+        for name, value in given.items():
+            attr = declared.get(str(name))
+            if attr is None:
+                listing = ", ".join(sorted(declared)) or "none"
+                close = difflib.get_close_matches(str(name), list(declared), n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"its attributes: {listing}"
+                raise RequestAttributeError(
+                    f"attribute {name!r} is not declared for service {service!r} under policy "
+                    f"{self.version_label} ({hint})"
+                )
+            out[str(name)] = _typed(service, str(name), attr, value)
+        missing = [a for a in self.required_attributes(service) if a not in out]
+        if missing:
+            raise RequestAttributeError(
+                f"a check on service {service!r} needs attribute"
+                f"{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}: a measure "
+                f"of policy {self.version_label} applies only to requests it describes; give "
+                + ", ".join(f"{a}=VALUE" for a in missing)
+            )
+        return out
+
+    def attributes_from_text(self, service: str, pairs: Mapping[str, str]) -> dict[str, Any]:
+        """Command-line ``name=value`` texts as typed values (a number attribute's text is
+        read as a number); then validate with ``request``."""
+        declared = self.service_attributes(service)
+        out: dict[str, Any] = {}
+        for name, text in pairs.items():
+            attr = declared.get(name)
+            if attr is not None and attr.type == "number":
+                try:
+                    number = float(text.replace("_", "").replace(",", ""))
+                except ValueError:
+                    number = math.nan
+                if not math.isfinite(number):
+                    raise RequestAttributeError(
+                        f"attribute {name!r} of service {service!r} is a number; got {text!r}"
+                    )
+                out[name] = number
+            else:
+                out[name] = text
+        return out
+
     def list_name(self, name: str) -> str:
         """The list's display name (policy-declared), falling back to its id."""
         declared = self.policy.lists.get(name)
         if declared is not None and declared.display_name:
             return declared.display_name
         return name.replace("_", " ")
+
+
+def _typed(service: str, name: str, attr: ServiceAttribute, value: Any) -> float | str:
+    if attr.type == "number":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not math.isfinite(value):
+            raise RequestAttributeError(
+                f"attribute {name!r} of service {service!r} is a number; got {value!r}"
+            )
+        return float(value)
+    if not isinstance(value, str):
+        raise RequestAttributeError(
+            f"attribute {name!r} of service {service!r} is text; got {value!r}"
+        )
+    if attr.type == "one_of" and value not in (attr.values or []):
+        raise RequestAttributeError(
+            f"attribute {name!r} of service {service!r} is one of "
+            f"{', '.join(attr.values or [])}; got {value!r}"
+        )
+    return value
 
 
 def _lists_named(pred: Predicate) -> tuple[str, ...]:
@@ -141,6 +299,20 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         for i, (name, d) in enumerate(p.lists.items())
     )
     list_uses_score = {lst.name: lst.when.uses_score() for lst in lists}
+    children: dict[str, list[str]] = {}
+    for child, d in p.services.items():
+        if d.parent is not None:
+            children.setdefault(d.parent, []).append(child)
+
+    def covers(service: str) -> tuple[str, ...]:
+        out, todo = [service], [service]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                if child not in out:
+                    out.append(child)
+                    todo.append(child)
+        return tuple(out)
+
     sanctions = []
     for i, (name, s) in enumerate(p.sanctions.items()):
         named = _lists_named(s.when)
@@ -159,6 +331,8 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
                 legal_basis=s.legal_basis,
                 lists=named,
                 uses_score=s.when.uses_score() or any(list_uses_score[n] for n in named),
+                applies_to=tuple(s.applies_to),
+                covers=covers(s.service),
             )
         )
     floors = [g.at_least if g.at_least is not None else -np.inf for g in p.grades]

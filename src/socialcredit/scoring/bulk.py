@@ -79,6 +79,13 @@ class BulkStandings:
     # backfill batches loaded after ``at`` with entries counted here (set by the engine)
     backfilled: tuple[Backfill, ...] = ()
 
+    def with_measure_on(self, service: str, effect: str = "deny") -> Mask:
+        """Per subject, whether a measure (by default a denial) covering ``service`` is in
+        force: on it or on a service it is part of, whatever requests the measure is limited
+        to (as ``decide`` of each subject's standing without request attributes)."""
+        rows = [s.index for s in self.policy.covering(service) if s.effect == effect]
+        return np.asarray(self.measures[rows].any(axis=0), dtype=np.bool_)
+
     def kind_name(self, i: int) -> str:
         """``person`` or ``organisation`` for subject index ``i``."""
         return SUBJECT_KINDS[int(self.kind[i])]

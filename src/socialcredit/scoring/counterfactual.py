@@ -8,7 +8,7 @@ denial sooner.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -30,7 +30,12 @@ Change = tuple[str, int]  # (resolve | dispute | appeal, row of the record)
 
 
 def counterfactual_ends(
-    prep: Prepared, subject: int, service: str, t: int, scenarios: Sequence[Sequence[Change]]
+    prep: Prepared,
+    subject: int,
+    service: str,
+    t: int,
+    scenarios: Sequence[Sequence[Change]],
+    attributes: Mapping[str, float | str] | None = None,
 ) -> list[int | None]:
     """For each scenario (a set of changes, each a resolve, dispute or annul-on-appeal of one
     record row, made at ``t``), when the last denial of ``service`` would end (None: nothing
@@ -43,7 +48,7 @@ def counterfactual_ends(
     if not scenarios:
         return []
     policy, rows, rels = prep.policy, prep.rows, prep.relations
-    sanctions = [s for s in policy.sanctions if s.service == service]
+    sanctions = list(policy.sanctions_on(service, attributes))
     rel_idx = np.flatnonzero(relations_at(prep, t) & (rels.subject == subject))
     if not any(s.reach for s in sanctions):
         rel_idx = rel_idx[:0]
@@ -51,7 +56,7 @@ def counterfactual_ends(
     local = np.full(max(prep.columns.n_subjects, 1), -1, dtype=np.int64)
     local[involved] = np.arange(len(involved))
     in_scope = local[rows.subject] >= 0
-    relevant = relevant_types(policy, service)
+    relevant = relevant_types(policy, service, sanctions)
     if relevant is not None:  # records no condition on the service counts change nothing
         in_scope &= relevant[rows.type_code]
     base = np.flatnonzero(in_scope).astype(np.int64)
@@ -128,6 +133,7 @@ def smallest_sets(
     max_scenarios: int = 64,
     extra: Sequence[Change] = (),
     first_batch: int = 40,
+    attributes: Mapping[str, float | str] | None = None,
 ) -> tuple[list[SetEnd], list[SetEnd]]:
     """Single changes and the smallest sets of changes that end the denial of ``service``
     sooner than ``current``.
@@ -144,6 +150,7 @@ def smallest_sets(
     smaller set (more actions never make a denial last longer under the policy language:
     every condition counts adverse records or a score they lower). ``extra``: single
     changes to evaluate in the first batch too (returned with the singles, never in a set).
+    ``attributes``: a request's (see ``measures_for_service``); None for every request.
     """
     per_record: list[list[Change]] = [list(s) for s in steps[:max_records] if s]
     singles: list[tuple[Change, ...]] = [(c,) for s in per_record for c in s]
@@ -160,7 +167,7 @@ def smallest_sets(
         first += sets
     later = max(by_size) < top
     everything = [tuple(c for s in per_record for c in s)] if later else []
-    ends = _ends(prep, subject, service, t, [*first, *everything])
+    ends = _ends(prep, subject, service, t, [*first, *everything], attributes)
     single_ends = [SetEnd(c, e) for c, e in zip(singles + extras, ends, strict=False)]
     size_ends: dict[int, list[int]] = {1: ends[: len(singles)]}
     at = len(singles) + len(extras)
@@ -175,7 +182,7 @@ def smallest_sets(
             if probe is None or day(probe) >= day(best):
                 break
             by_size[size] = _sets(per_record, size, max_scenarios)
-            size_ends[size] = _ends(prep, subject, service, t, by_size[size])
+            size_ends[size] = _ends(prep, subject, service, t, by_size[size], attributes)
         if not size_ends[size]:
             break
         lowest = min(size_ends[size])
@@ -202,6 +209,12 @@ def _sets(steps: list[list[Change]], size: int, limit: int) -> list[tuple[Change
 
 
 def _ends(
-    prep: Prepared, subject: int, service: str, t: int, sets: Sequence[Sequence[Change]]
+    prep: Prepared,
+    subject: int,
+    service: str,
+    t: int,
+    sets: Sequence[Sequence[Change]],
+    attributes: Mapping[str, float | str] | None,
 ) -> list[int]:
-    return [t if e is None else e for e in counterfactual_ends(prep, subject, service, t, sets)]
+    ends = counterfactual_ends(prep, subject, service, t, sets, attributes)
+    return [t if e is None else e for e in ends]

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from socialcredit.ledger.backfills import Backfill
+from socialcredit.policy.model import AttributeCondition
 from socialcredit.timeutil import to_iso
 
 
@@ -96,6 +97,14 @@ class Measure:
     trigger_ended: int | None = None
     # it began before the policy used came into force: ``since`` is when that policy did
     since_policy_start: bool = False
+    # the services it covers (its own and those declared under it) and the requests it is
+    # limited to (every condition holds; empty: every request)
+    covers: tuple[str, ...] = ()
+    applies_to: tuple[AttributeCondition, ...] = ()
+
+    def covers_service(self, service: str) -> bool:
+        """Whether the measure is on ``service`` or on a service it is part of."""
+        return service == self.service or service in self.covers
 
     @property
     def records(self) -> list[str]:
@@ -185,4 +194,6 @@ def _measure_json(m: Measure) -> dict[str, Any]:
     for c in out["conditions"]:
         c["ended"] = to_iso(c["ended"])
     out["records"] = m.records
+    out["covers"] = list(m.covers)
+    out["applies_to"] = [c.model_dump(by_alias=True, exclude_none=True) for c in m.applies_to]
     return out

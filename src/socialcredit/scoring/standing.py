@@ -8,7 +8,7 @@ two agree.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -294,16 +294,24 @@ def measures_of(
     return [_measure(f, in_force_from=prep.in_force_from) for f in found]
 
 
-def measures_for_service(prep: Prepared, subject: int, service: str, t: int) -> list[Measure]:
-    """The measures in force at ``t`` on ``service`` only: what a decision needs, and less work
-    than a full ``standing`` (only the records those measures' conditions can count are
-    evaluated). They carry no conditions (``lists`` empty): use ``standing`` to say why."""
-    sanctions = [s for s in prep.policy.sanctions if s.service == service]
+def measures_for_service(
+    prep: Prepared,
+    subject: int,
+    service: str,
+    t: int,
+    attributes: Mapping[str, float | str] | None = None,
+) -> list[Measure]:
+    """The measures in force at ``t`` that decide ``service`` only (those on it or on a
+    service it is part of; with ``attributes``, a request's validated attributes, only those
+    whose ``applies_to`` holds): what a decision needs, and less work than a full
+    ``standing`` (only the records those measures' conditions can count are evaluated).
+    They carry no conditions (``lists`` empty): use ``standing`` to say why."""
+    sanctions = list(prep.policy.sanctions_on(service, attributes))
     rel_idx = np.flatnonzero(relations_at(prep, t) & (prep.relations.subject == subject))
     if not any(s.reach for s in sanctions):
         rel_idx = rel_idx[:0]
     related = sorted({int(prep.relations.related[i]) for i in rel_idx})
-    relevant = relevant_types(prep.policy, service)
+    relevant = relevant_types(prep.policy, service, sanctions)
     if relevant is not None:
         keep = np.flatnonzero(relevant[prep.rows.type_code])
         prep = prep.with_rows(prep.rows.take(keep))
@@ -311,15 +319,19 @@ def measures_for_service(prep: Prepared, subject: int, service: str, t: int) -> 
     return measures_of(prep, subject, t, tls, rel_idx, sanctions)
 
 
-def relevant_types(policy: CompiledPolicy, service: str) -> npt.NDArray[np.bool_] | None:
+def relevant_types(
+    policy: CompiledPolicy, service: str, sanctions: Sequence[CompiledSanction] | None = None
+) -> npt.NDArray[np.bool_] | None:
     """Per record-type code (the last entry: a type the policy does not know, code -1), whether
-    a condition of a measure on ``service`` can count it; None when one depends on the score
-    (then every record matters). Records of other types cannot change those measures."""
-    key = ("relevant_types", service)
+    a condition of a measure deciding ``service`` (``sanctions``; default: every measure
+    covering it) can count it; None when one depends on the score (then every record
+    matters). Records of other types cannot change those measures."""
+    if sanctions is None:
+        sanctions = policy.covering(service)
+    key = ("relevant_types", tuple(s.index for s in sanctions))
     if key in policy.cache:
         cached: npt.NDArray[np.bool_] | None = policy.cache[key]
         return cached
-    sanctions = [s for s in policy.sanctions if s.service == service]
     table: npt.NDArray[np.bool_] | None = np.zeros(len(policy.type_names) + 1, dtype=bool)
     if any(s.uses_score for s in sanctions):
         table = None
@@ -346,6 +358,7 @@ def ended_measures(
     t: int,
     effect: str = "deny",
     tls: dict[int, SubjectTimeline] | None = None,
+    attributes: Mapping[str, float | str] | None = None,
 ) -> list[Measure]:
     """The subject's own measures (by default denials) on ``service`` that applied before
     ``t`` and have ended (without conditions), for the part of their period after the policy
@@ -357,8 +370,8 @@ def ended_measures(
     if tls is None or subject not in tls:
         tls = timelines(prep.policy, prep.rows, [subject], t)
     out = []
-    for sanction in prep.policy.sanctions:
-        if sanction.service != service or sanction.effect != effect:
+    for sanction in prep.policy.sanctions_on(service, attributes):
+        if sanction.effect != effect:
             continue
         refine = sanction.uses_score and prep.policy.any_decay
         trig = intervals(
@@ -396,6 +409,8 @@ def _measure(
         conditions=conditions,
         trigger_ended=_opt(trigger_ended) if trigger_ended is not None else None,
         since_policy_start=flagged,
+        covers=sanction.covers,
+        applies_to=sanction.applies_to,
     )
 
 
