@@ -117,3 +117,23 @@ def test_policy_show_says_parents_contexts_attributes_and_limits(
         "only when the",  # a table cell wraps the rest
     ):
         assert text in flat, text
+
+
+def test_subjects_denied_counts_measures_on_parent_services(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def denied(service: str) -> dict[str, list[str]]:
+        code, out, _ = call(
+            capsys, "subjects", "--db", db, "--at", AT, "--denied", service, "--json"
+        )
+        assert code == 0
+        return {
+            row["subject"]: [m["reason_code"] for m in row["measures"]]
+            for row in json.loads(out)["subjects"]
+        }
+
+    # the fighter's ban is on train tickets and covers G-train seats; the debtor's on G seats
+    assert denied("g_train_seats") == {"debtor": ["SPC-G"], "fighter": ["RAIL-CAT1"]}
+    assert denied("rail_tickets") == {"fighter": ["RAIL-CAT1"]}
+    # a measure limited to some requests counts (it denies the debtor first-class seats)
+    assert denied("d_train_seats") == {"debtor": ["SPC-D1"], "fighter": ["RAIL-CAT1"]}
