@@ -15,8 +15,10 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    SerializerFunctionWrapHandler,
     Tag,
     WithJsonSchema,
+    model_serializer,
     model_validator,
 )
 
@@ -152,6 +154,20 @@ Category = Literal[
 Evidence = Literal["court_order", "official_record", "third_party_report", "self_reported"]
 SubjectKind = Literal["person", "organisation"]
 Service = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+def _omit_when_default(data: dict[str, Any], model: BaseModel, names: tuple[str, ...]) -> None:
+    """Drop the fields ``names`` from ``data`` (a dump of ``model``) while they hold their
+    defaults: fields added to the language later, so that a policy that does not use them
+    dumps, and so hashes (``content_hash``), exactly as before they existed. A ledger keeps
+    each activation's content hash and refuses a stored policy whose hash no longer
+    matches: a new field with a default must never change an old policy's hash."""
+    fields = type(model).model_fields
+    for name in names:
+        info = fields[name]
+        default = info.get_default(call_default_factory=True)
+        if getattr(model, name) == default:
+            data.pop(info.alias or name, None)
 
 
 class _Strict(BaseModel):
@@ -462,6 +478,12 @@ class Sanction(_Strict):
         "(attributes the service declares); default: every request.",
     )
 
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        _omit_when_default(data, self, ("applies_to",))  # second edition (issue 7)
+        return data
+
 
 class ServiceDef(_Strict):
     """A service point that measures apply to, as people are told about it."""
@@ -488,6 +510,12 @@ class ServiceDef(_Strict):
         default_factory=dict,
         description="Request attributes a check may carry (a child inherits its parent's).",
     )
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        _omit_when_default(data, self, ("parent", "context", "attributes"))  # issue 7
+        return data
 
 
 class RelationDef(_Strict):
