@@ -26,8 +26,10 @@ Obj = npt.NDArray[np.object_]
 SUBJECT_KINDS = ("person", "organisation")
 
 # Correction actions, as stored in ``LedgerColumns.cor_action``.
-RESOLVE, ANNUL, DISPUTE, UPHOLD, RECTIFY = 0, 1, 2, 3, 4
-CORRECTION_ACTIONS = ("resolve", "annul", "dispute", "uphold", "rectify")
+RESOLVE, ANNUL, DISPUTE, UPHOLD, RECTIFY, EXTEND, END = 0, 1, 2, 3, 4, 5, 6
+CORRECTION_ACTIONS = ("resolve", "annul", "dispute", "uphold", "rectify", "extend", "end")
+# ``extend`` lengthens a record's term by ``cor_term``; ``end`` ends it at ``cor_occurred_at``
+# (the court deletes the record early). Both change the record from when they are known.
 
 # Entry kinds as the ledger stores them. Corrections are CORRECTION_BASE + their index in
 # CORRECTION_ACTIONS.
@@ -46,6 +48,7 @@ COLUMN_DTYPES: dict[str, Any] = {
     "rec_amount": np.float64,
     "rec_source": np.object_,
     "rec_id": np.object_,
+    "rec_term": np.object_,
     "cor_seq": np.int64,
     "cor_target": np.int64,
     "cor_action": np.int8,
@@ -57,6 +60,7 @@ COLUMN_DTYPES: dict[str, Any] = {
     "cor_source": np.object_,
     "cor_id": np.object_,
     "cor_reason": np.object_,
+    "cor_term": np.object_,
     "rel_seq": np.int64,
     "rel_subject": np.int32,
     "rel_related": np.int32,
@@ -68,7 +72,8 @@ COLUMN_DTYPES: dict[str, Any] = {
 }
 """Every column of ``LedgerColumns`` (besides the subjects) and its NumPy dtype."""
 
-_OPTIONAL_TEXT = frozenset({"rec_source", "rec_id"})  # bulk scoring reads records without ids
+# bulk scoring reads records without ids; terms are rare and default to none ("")
+_OPTIONAL_TEXT = frozenset({"rec_source", "rec_id", "rec_term", "cor_term"})
 
 
 def _as_column(values: Any, dtype: Any) -> Any:
@@ -93,7 +98,9 @@ class LedgerColumns:
     corrections: one row per correction entry (``cor_*``); ``cor_target`` is the ledger seq of
     the record or relation it changes. For ``rectify`` the replacement values are in
     ``cor_type`` (or ``""`` = unchanged), ``cor_new_occurred_at`` (or -1) and
-    ``cor_amount`` (NaN = unchanged).
+    ``cor_amount`` (NaN = unchanged). For ``extend`` the extension is ``cor_term`` (a
+    duration as written, e.g. ``P1Y6M``); an ``end`` ends the record's term at
+    ``cor_occurred_at``. A record's own term (``rec_term``) is a duration as written too.
     relations: one row per relation entry (``rel_*``): ``rel_subject`` stands in relation
     ``rel_type`` to ``rel_related`` (e.g. subject ``child_of`` related) from ``rel_valid_from``
     until ``rel_valid_until``.
@@ -110,6 +117,8 @@ class LedgerColumns:
     rec_amount: F64 = field(default_factory=lambda: _empty(np.float64))  # NaN = none
     rec_source: Obj = field(default_factory=lambda: _empty(np.object_))
     rec_id: Obj = field(default_factory=lambda: _empty(np.object_))  # id given by the source
+    # the record's own term as the source gave it (a duration, e.g. "P3Y"); "" = the type's
+    rec_term: Obj = field(default_factory=lambda: _empty(np.object_))
 
     cor_seq: I64 = field(default_factory=lambda: _empty(np.int64))
     cor_target: I64 = field(default_factory=lambda: _empty(np.int64))
@@ -122,6 +131,7 @@ class LedgerColumns:
     cor_source: Obj = field(default_factory=lambda: _empty(np.object_))
     cor_id: Obj = field(default_factory=lambda: _empty(np.object_))
     cor_reason: Obj = field(default_factory=lambda: _empty(np.object_))
+    cor_term: Obj = field(default_factory=lambda: _empty(np.object_))  # extend: by how much
 
     rel_seq: I64 = field(default_factory=lambda: _empty(np.int64))
     rel_subject: I32 = field(default_factory=lambda: _empty(np.int32))
@@ -145,7 +155,7 @@ class LedgerColumns:
         to values in any form NumPy takes (lists, tuples, arrays); each becomes an array of
         its field's dtype (arrays already of that dtype are used as they are). A group whose
         columns are all missing is empty; ``rec_source`` and ``rec_id`` alone may be left out
-        of a non-empty group, and are then empty strings. Raises ``ValueError`` naming the
+        of a non-empty group, and are then empty strings (so may ``rec_term`` and ``cor_term``). Raises ``ValueError`` naming the
         column when a column is unknown or the columns of one group differ in length.
         """
         unknown = set(columns) - set(COLUMN_DTYPES)
@@ -228,6 +238,7 @@ def columns_from_entries(entries: list[dict[str, object]]) -> LedgerColumns:
                 rec_amount=float(amount) if amount is not None else np.nan,  # type: ignore[arg-type]
                 rec_source=source,
                 rec_id=eid,
+                rec_term=str(entry.get("term") or ""),
             )
         elif kind == "relation":
             start = ts(entry["valid_from"])
@@ -260,6 +271,7 @@ def columns_from_entries(entries: list[dict[str, object]]) -> LedgerColumns:
                 cor_source=source,
                 cor_id=eid,
                 cor_reason=str(entry.get("reason") or ""),
+                cor_term=str(entry.get("by") or ""),
             )
     return LedgerColumns.from_named(list(subjects), kinds, named)
 

@@ -105,6 +105,9 @@ class Reason:
     service: str = ""
     # the requests it is limited to (``applies_to`` as written in the policy); empty: all
     applies_to: list[dict[str, Any]] = field(default_factory=list)
+    # a measure that ends a set time after its triggering records are resolved:
+    # {"after_resolution": seconds, "resolved_on": date or None, "unresolved": [source/id]}
+    ends: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -338,6 +341,13 @@ def _reason(prep: Prepared, m: Measure) -> Reason:
         since_policy_start=m.since_policy_start,
         service=m.service,
         applies_to=[c.model_dump(by_alias=True, exclude_none=True) for c in m.applies_to],
+        ends=None
+        if m.after_resolution is None
+        else {
+            "after_resolution": m.after_resolution,
+            "resolved_on": to_date(m.resolved_on),
+            "unresolved": list(m.unresolved),
+        },
     )
 
 

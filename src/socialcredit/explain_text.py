@@ -14,6 +14,7 @@ from socialcredit.enforcement import Decision
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring import Measure, RecordLine, Standing
+from socialcredit.term_words import duration_words
 from socialcredit.timeutil import DAY, to_date
 
 if TYPE_CHECKING:
@@ -218,8 +219,43 @@ def _reason_sentence(
         )
     if r.applies_to:
         body += f" It applies only{requests_text(policy, r.service or asked, r.applies_to)}."
+    if r.ends is not None:
+        body += " " + _ends_sentence(r, lines, present, st.at)
     body += f" Legal basis: {r.legal_basis}." if r.legal_basis else ""
     return ["- " + body[0].upper() + body[1:]]
+
+
+def _ends_sentence(r: Reason, lines: dict[str, RecordLine], present: bool, at: int) -> str:
+    """When a measure that ends after its triggering records are resolved ends, in words."""
+    assert r.ends is not None
+    delay = duration_words(int(r.ends["after_resolution"]))
+    if r.ends["unresolved"]:
+        refs = r.ends["unresolved"]
+        known = _known(refs, lines)
+        named = _joined([record_text(line) for line in known] if known else refs)
+        noun = "that record is" if len(refs) == 1 else "those records are"
+        verb = "is" if len(refs) == 1 else "are"
+        not_yet = "not resolved yet" if present else f"not resolved on {to_date(at)}"
+        return (
+            f"It lasts until {delay} after {noun} resolved, whether or not the condition "
+            f"still holds then; {named} {verb} {not_yet}."
+        )
+    resolved = r.ends["resolved_on"]
+    held = "whatever happens to the condition meanwhile"
+    return (
+        f"It lasts until {r.until}, {delay} after the last of the records behind it was "
+        f"resolved on {resolved}, {held}."
+    )
+
+
+def _term_notes(behind: list[tuple[str, RecordLine]]) -> list[str]:
+    """How the term of each record behind a measure was set, extended or ended, in words."""
+    out = []
+    for _, line in behind:
+        if line.term:
+            until = f"counts until {to_date(line.expires_at)}" if line.expires_at else "counts"
+            out.append(f"Record {line.source}/{line.id} {until}: {line.term}.")
+    return list(dict.fromkeys(out))
 
 
 def _resolution_notes(
@@ -376,6 +412,7 @@ def plain_text(
     for r in reasons:
         lines.extend(_reason_sentence(policy, st, r, record_of, present, decision.service))
     lines.extend(_resolution_notes(policy, reasons, record_of, t))
+    lines.extend(_term_notes(behind))
     if decision.indefinite:
         lines.append("If nothing changes, this has no end date.")
     elif decision.eligible_again_on:

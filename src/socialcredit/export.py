@@ -88,6 +88,8 @@ RECORDS_SCHEMA = pa.schema(
         ("target_id", pa.string()),
         ("reason", pa.string()),
         ("corrected_occurred_at", TIMESTAMP),
+        ("term", pa.string()),
+        ("by", pa.string()),
     ]
 )
 """Ledger entries in the ingestion format's field names, one column per field of any kind."""

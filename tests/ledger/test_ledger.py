@@ -494,6 +494,7 @@ def test_fast_path_agrees_with_the_validator(obj: dict[str, Any], known: set[str
             None,  # the writer stores `now`: the time the ledger received it
             e.amount,
             e.evidence,
+            e.details,  # a record on the fast path has no term of its own
             e.claimed_recorded_at,
             7,
         )

@@ -128,7 +128,9 @@ def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
             action = (
                 "annul"
                 if target_kind == "relation"
-                else draw(st.sampled_from(["resolve", "annul", "dispute", "uphold", "rectify"]))
+                else draw(
+                    st.sampled_from(["resolve", "annul", "dispute", "uphold", "rectify", "end"])
+                )
             )
             at = when(max(occurred, START))
             line = {

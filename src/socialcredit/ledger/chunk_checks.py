@@ -12,8 +12,10 @@ import logging
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from socialcredit.columns import KIND_CODES, RECORD, RELATION, SUBJECT_KINDS
-from socialcredit.ledger.entries import a_kind, relation_kind_problem
+from socialcredit.ledger.entries import a_kind, extension_problem, relation_kind_problem
 from socialcredit.ledger.parsing import (
     IngestProblem,
     PreparedChunk,
@@ -23,11 +25,12 @@ from socialcredit.ledger.parsing import (
     content_of,
     details_content,
     target_problem,
+    term_content,
 )
 from socialcredit.ledger.refusals import insert_keeping, names_in
 from socialcredit.ledger.results import IngestResult
 from socialcredit.ledger.rules import IngestRules
-from socialcredit.timeutil import to_iso
+from socialcredit.timeutil import parse_duration, to_iso
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -36,6 +39,7 @@ log = logging.getLogger("socialcredit.ledger")
 
 _DISPUTE = KIND_CODES["dispute"]
 _RECTIFY = KIND_CODES["rectify"]
+_EXTEND = KIND_CODES["extend"]
 
 _KIND_ROUNDS = 6  # checks of a chunk's subject kinds (again when a first line was rejected)
 
@@ -406,6 +410,9 @@ class ChunkChecks:
                 if problem is None and kind == _RECTIFY and values[3] is not None:
                     assert target is not None
                     problem = self._rectified_type_problem(conn, target, str(values[3]))
+                if problem is None and kind == _EXTEND and self.rules is not None:
+                    assert target is not None
+                    problem = self._extension_problem(cursor, target, values[7])
                 if problem:
                     self.result.problems.append(IngestProblem(self.origin, number, *problem))
                     continue
@@ -441,6 +448,22 @@ class ChunkChecks:
             kept = self._settle_repeats(conn, repeated)
             notes = {key: note for key, note in notes.items() if key in kept}
         self.result.no_effect_lines.extend(notes.values())
+
+    def _extension_problem(
+        self, cursor: Any, target: Any, details: str | None
+    ) -> tuple[str, str] | None:
+        """Why an extend cannot lengthen its target record by its ``by``: the record's type
+        declares no extension, or the extension lies outside the type's bounds."""
+        assert self.rules is not None
+        if int(target[2]) != RECORD:
+            return None
+        by = (orjson.loads(details) if details else {}).get("by")
+        cursor.execute(f"SELECT type FROM entries WHERE seq = {self.p}", (int(target[0]),))
+        found = cursor.fetchone()
+        if by is None or found is None:
+            return None
+        problem = extension_problem(str(found[0]), parse_duration(by), self.rules)
+        return ("by", problem) if problem is not None else None
 
     def _rectified_type_problem(
         self, conn: Connection, target: Any, type_name: str
@@ -585,6 +608,7 @@ def stored_content(stored: Any) -> dict[str, Any]:
             "claimed_recorded_at": claimed,
             "amount": amount,
             "evidence": evidence,
+            **term_content(details),
         }
     if kind == RELATION:
         return {

@@ -17,7 +17,18 @@ import orjson
 
 from socialcredit.columns import KIND_CODES, RECORD, RELATION, SUBJECT_KINDS
 from socialcredit.ledger.rules import IngestRules
-from socialcredit.timeutil import MAX_TIME, MIN_TIME, RANGE_TEXT, beyond_years, epoch_of, to_iso
+from socialcredit.term_words import duration_words
+from socialcredit.timeutil import (
+    MAX_TIME,
+    MIN_TIME,
+    RANGE_TEXT,
+    YEAR,
+    TimeFormatError,
+    beyond_years,
+    epoch_of,
+    parse_duration,
+    to_iso,
+)
 
 SUBJECT_KIND_CODES = {"person": 0, "organisation": 1, "organization": 1}
 _CORRECTION_FIELDS = {
@@ -38,6 +49,7 @@ ENTRY_FIELDS: dict[str, set[str]] = {
         "claimed_recorded_at",
         "amount",
         "evidence",
+        "term",
     },
     "relation": {
         "subject",
@@ -55,6 +67,8 @@ ENTRY_FIELDS: dict[str, set[str]] = {
     "dispute": _CORRECTION_FIELDS,
     "uphold": _CORRECTION_FIELDS,
     "rectify": _CORRECTION_FIELDS | {"type", "corrected_occurred_at", "amount"},
+    "extend": _CORRECTION_FIELDS | {"by"},
+    "end": _CORRECTION_FIELDS,
 }
 _ALWAYS = {"kind", "id", "source"}
 MAX_CLOCK_SKEW = 300  # seconds a source's clock may run ahead of ours
@@ -199,6 +213,68 @@ def _number(obj: dict[str, Any], field: str) -> float | None:
     if not -MAX_AMOUNT <= value <= MAX_AMOUNT:
         raise EntryError(field, _AMOUNT_RANGE)
     return value
+
+
+def _span(obj: dict[str, Any], field: str, required: bool) -> tuple[str, int] | None:
+    """A duration field (``term``, ``by``) as written (trimmed) and in seconds; it must be
+    longer than zero and at most 1000 years."""
+    value = obj.get(field)
+    if value is None or value == "":
+        if required:
+            raise EntryError(field, "is required (a duration like 'P1Y6M' or '18 months')")
+        return None
+    if type(value) is not str:
+        raise EntryError(
+            field,
+            f"expected a duration written with a unit like 'P2Y' or '18 months', got {shown(value)}",
+        )
+    text = value.strip()
+    try:
+        seconds = parse_duration(text)
+    except TimeFormatError as exc:
+        raise EntryError(field, str(exc)) from None
+    if seconds <= 0:
+        raise EntryError(field, f"{shown(value)} is no time at all; a term must be longer")
+    if seconds > 1000 * YEAR:
+        raise EntryError(field, f"{shown(value)} is longer than 1000 years")
+    return text, seconds
+
+
+def term_problem(type_name: str, seconds: int, rules: IngestRules) -> str | None:
+    """Why a record of ``type_name`` cannot carry its own term of ``seconds``, or None."""
+    bounds = rules.terms.get(type_name)
+    if bounds is None:
+        return (
+            f"record type {type_name!r} takes no term of its own under the active policy "
+            "(its records last the type's expires_after)"
+        )
+    low, high = bounds[0], bounds[1]
+    if low is not None and seconds < low:
+        return f"is shorter than record type {type_name!r} allows (at least {duration_words(low)})"
+    if high is not None and seconds > high:
+        return f"is longer than record type {type_name!r} allows (at most {duration_words(high)})"
+    return None
+
+
+def extension_problem(type_name: str, seconds: int, rules: IngestRules) -> str | None:
+    """Why a record of ``type_name`` cannot be extended by ``seconds``, or None."""
+    bounds = rules.terms.get(type_name)
+    if bounds is None or bounds[3] == 0:
+        return (
+            f"record type {type_name!r} cannot be extended under the active policy "
+            "(it declares no term.extension)"
+        )
+    if seconds < bounds[2]:
+        return (
+            f"is shorter than an extension of record type {type_name!r} may be "
+            f"(at least {duration_words(bounds[2])})"
+        )
+    if seconds > bounds[3]:
+        return (
+            f"is longer than record type {type_name!r} may be extended "
+            f"(at most {duration_words(bounds[3])} in all)"
+        )
+    return None
 
 
 def _kind_of(obj: dict[str, Any], field: str, default: int = 0) -> int:
@@ -381,6 +457,11 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
         occurred = _time(obj, "occurred_at")
         assert occurred is not None
         _in_order(occurred, said, given, obj, "a record cannot precede its event", now)
+        term = _span(obj, "term", required=False)
+        if term is not None and rules is not None:
+            problem = term_problem(type_name, term[1], rules)
+            if problem is not None:
+                raise EntryError("term", problem)
         return Entry(
             kind,
             source,
@@ -397,7 +478,7 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
             None,
             0,
             None,
-            None,
+            orjson.dumps({"term": term[0]}).decode() if term is not None else None,
             claimed,
         )
     if kind == RELATION:
@@ -459,6 +540,10 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
             why = "a record cannot precede its event"
             _in_order(corrected, said, given, obj, why, now, "corrected_occurred_at")
             details["corrected_occurred_at"] = corrected
+    if kind_name == "extend":
+        by = _span(obj, "by", required=True)
+        assert by is not None
+        details["by"] = by[0]
     return Entry(
         kind,
         source,

@@ -80,6 +80,9 @@ def iter_entries(engine: Engine, kinds: Collection[str] | None = None) -> Iterat
                     out["amount"] = amount
                 if evidence is not None:
                     out["evidence"] = evidence
+                term = (orjson.loads(details) if details else {}).get("term")
+                if term is not None:
+                    out["term"] = term
             elif kind == RELATION:
                 out.update(
                     subject=names[sid],
@@ -109,6 +112,8 @@ def iter_entries(engine: Engine, kinds: Collection[str] | None = None) -> Iterat
                     out["amount"] = amount
                 if "corrected_occurred_at" in extra:
                     out["corrected_occurred_at"] = to_iso(extra["corrected_occurred_at"])
+                if "by" in extra:
+                    out["by"] = extra["by"]
             if claimed is not None and claimed != rec:
                 out["claimed_recorded_at"] = to_iso(claimed)
             yield out

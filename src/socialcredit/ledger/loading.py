@@ -46,21 +46,25 @@ def sqlite_record_columns(cursor: Any, with_ids: bool, after: int, upto: int) ->
         "SELECT count(*), group_concat(seq), group_concat(subject_id), group_concat(occurred_at), "
         "group_concat(recorded_at), group_concat(CASE WHEN amount IS NOT NULL THEN seq END), "
         "group_concat(quote(amount)) FILTER (WHERE amount IS NOT NULL), "
+        "group_concat(CASE WHEN details IS NOT NULL THEN seq END), "
+        "group_concat(details, char(30)) FILTER (WHERE details IS NOT NULL), "
         + ", ".join(f"group_concat({t}, char(30))" for t in texts)
         + f" FROM entries WHERE kind = {RECORD} AND seq > {after} AND seq <= {upto}"
     )
     count, *joined = cursor.fetchone()
     if not count:
         empty = [np.empty(0, dtype=np.int64) for _ in range(4)]
-        return [*empty, np.empty(0), *(np.empty(0, dtype=object) for _ in texts)]
+        nothing = np.empty(0, dtype=object)
+        return [*empty, np.empty(0), nothing, *(np.empty(0, dtype=object) for _ in texts)]
 
     def numbers(text: str) -> Any:
         return np.array(text.split(","), dtype=np.int64) if count < 1000 else parse_ints(text)
 
     seq, subject, occurred, recorded = (numbers(t) for t in joined[:4])
     amount_seq, amount_text = joined[4:6]
+    details_seq, details_text = joined[6:8]
     strings = []
-    for joined_text in joined[6:]:
+    for joined_text in joined[8:]:
         parts = joined_text.split(_SEP)
         if len(parts) != count:
             return None
@@ -82,7 +86,22 @@ def sqlite_record_columns(cursor: Any, with_ids: bool, after: int, upto: int) ->
         if len(values) != len(at):
             return None
         amount[np.searchsorted(seq, at)] = values
-    return [seq, subject, occurred, recorded, amount, *strings]
+    terms = np.full(count, "", dtype=object)
+    if details_seq:
+        found = details_text.split(_SEP)
+        at = np.array(details_seq.split(","), dtype=np.int64)
+        if len(found) != len(at):
+            return None
+        terms[np.searchsorted(seq, at)] = [_term_of(d) for d in found]
+    return [seq, subject, occurred, recorded, amount, terms, *strings]
+
+
+def _term_of(details: str | None) -> str:
+    """A record's own term from its stored details ("" = none)."""
+    if not details:
+        return ""
+    term = orjson.loads(details).get("term")
+    return str(term) if term else ""
 
 
 def parse_ints(text: str) -> Any:
@@ -106,13 +125,17 @@ def bulk_to_columns(fetched: dict[str, list[Any]], with_ids: bool) -> LedgerColu
     rels = fetched["relations"]
     cors = fetched["corrections"]
     details = [orjson.loads(d) if d else {} for d in cors[7]]
+    terms = recs[5]
+    if not isinstance(terms, np.ndarray):  # stored details, from the row-by-row read
+        terms = [_term_of(d) for d in terms]
     named: dict[str, Any] = {
         "rec_seq": recs[0],
         "rec_subject": lookup[np.asarray(recs[1], dtype=np.int64)],
         "rec_occurred_at": recs[2],
         "rec_recorded_at": recs[3],
         "rec_amount": floats(recs[4]),
-        "rec_type": recs[5],
+        "rec_term": terms,
+        "rec_type": recs[6],
         "cor_seq": cors[0],
         "cor_target": cors[1],
         "cor_action": np.asarray(cors[2], dtype=np.int64) - CORRECTION_BASE,
@@ -122,6 +145,7 @@ def bulk_to_columns(fetched: dict[str, list[Any]], with_ids: bool) -> LedgerColu
         "cor_type": cors[6],
         "cor_new_occurred_at": [d.get("corrected_occurred_at", -1) for d in details],
         "cor_reason": [d.get("reason", "") for d in details],
+        "cor_term": [d.get("by", "") for d in details],
         "cor_source": cors[8],
         "cor_id": cors[9],
         "rel_seq": rels[0],
@@ -134,8 +158,8 @@ def bulk_to_columns(fetched: dict[str, list[Any]], with_ids: bool) -> LedgerColu
         "rel_source": rels[7],
     }
     if with_ids:
-        named["rec_source"] = recs[6]
-        named["rec_id"] = recs[7]
+        named["rec_source"] = recs[7]
+        named["rec_id"] = recs[8]
     return LedgerColumns.from_named(list(names), kinds, named)
 
 
@@ -175,6 +199,7 @@ def rows_to_columns(
         "rec_occurred_at": col(recs, 3),
         "rec_recorded_at": col(recs, 4),
         "rec_amount": col(recs, 5, np.nan),
+        "rec_term": [_term_of(r[8]) for r in recs],
         "cor_seq": col(cors, 0),
         "cor_target": col(cors, 1),
         "cor_action": [k - CORRECTION_BASE for k in col(cors, 2)],
@@ -186,6 +211,7 @@ def rows_to_columns(
         "cor_source": col(cors, 8),
         "cor_id": col(cors, 9),
         "cor_reason": [d.get("reason", "") for d in details],
+        "cor_term": [d.get("by", "") for d in details],
         "rel_seq": col(rels, 0),
         "rel_subject": subject_positions(rels, 1),
         "rel_related": subject_positions(rels, 2),
@@ -247,7 +273,7 @@ def load_everyone(connect: Connect, is_sqlite: bool, with_ids: bool) -> LedgerCo
                         fast = fetch_transposed(
                             cursor,
                             "SELECT seq, subject_id, occurred_at, recorded_at, "
-                            f"COALESCE(amount, {inf}), type{ids} FROM entries "
+                            f"COALESCE(amount, {inf}), details, type{ids} FROM entries "
                             f"WHERE kind = {RECORD} AND seq <= {upto} ORDER BY seq",
                         )
                     fetched["records"] = fast
@@ -313,7 +339,7 @@ def load_subjects(
                 det,
             ) in cursor.fetchall():
                 if kind == RECORD:
-                    recs.append((seq, sid, typ, occ, rec, amount, src, eid))
+                    recs.append((seq, sid, typ, occ, rec, amount, src, eid, det))
                 elif kind == RELATION:
                     if keep_relations:
                         rels.append((seq, sid, rel, typ, occ, until, rec, src))

@@ -10,8 +10,8 @@ batch's start), which is every entry's unless the ingest is a backfill and the l
 ``recorded_at``. ``claimed`` is the ``recorded_at`` the source gave (None: none), kept as
 its claim in ``claimed_recorded_at``:
 
-- record: ``(source, id, kind, subject, type, occurred, recorded, amount, evidence, claimed,
-  line)``
+- record: ``(source, id, kind, subject, type, occurred, recorded, amount, evidence, details,
+  claimed, line)`` (details: JSON with the record's own ``term``, or None)
 - relation: ``(source, id, kind, subject, relation, valid_from, recorded, None, None,
   related_subject, valid_until, claimed, line)``
 - correction values: ``(source, id, kind, type, occurred, recorded, amount, details,
@@ -189,7 +189,7 @@ def prepare_chunks(
                 e.evidence,
             )
             if e.kind == RECORD:
-                row = (*row, e.claimed_recorded_at, number)
+                row = (*row, e.details, e.claimed_recorded_at, number)
             else:
                 row = (*row, e.related_subject, e.valid_until, e.claimed_recorded_at, number)
             if key in keys:
@@ -283,9 +283,10 @@ def content_of(row: Row) -> dict[str, Any]:
             "type": row[4],
             "occurred_at": row[5],
             "recorded_at": row[6],
-            "claimed_recorded_at": row[9],
+            "claimed_recorded_at": row[10],
             "amount": row[7],
             "evidence": row[8],
+            **term_content(row[9]),
         }
     if kind == RELATION:
         return {
@@ -311,13 +312,22 @@ def content_of(row: Row) -> dict[str, Any]:
 
 
 def details_content(details: str | None) -> dict[str, Any]:
-    """A correction's stored details (JSON) as comparable fields: its reason and corrected
-    time (None when absent)."""
+    """A correction's stored details (JSON) as comparable fields: its reason, corrected
+    time and extension (None when absent)."""
     extra = orjson.loads(details) if details else {}
-    return {
+    out = {
         "reason": extra.get("reason"),
         "corrected_occurred_at": extra.get("corrected_occurred_at"),
     }
+    if extra.get("by") is not None:
+        out["by"] = extra["by"]
+    return out
+
+
+def term_content(details: str | None) -> dict[str, Any]:
+    """A record's stored details (JSON) as comparable fields: its own term, when it has one."""
+    extra = orjson.loads(details) if details else {}
+    return {"term": extra["term"]} if extra.get("term") is not None else {}
 
 
 _TIMES = {
@@ -485,6 +495,7 @@ def fast_record(
         recorded if backfill else None,
         amount,
         evidence,
+        None,
         recorded,
         line,
     )
@@ -511,7 +522,7 @@ def _subject_of(row: Row) -> Any:
 
 
 _DONE = {"resolve": "resolved", "annul": "annulled", "dispute": "disputed"}
-_DONE |= {"uphold": "upheld", "rectify": "rectified"}
+_DONE |= {"uphold": "upheld", "rectify": "rectified", "extend": "extended", "end": "ended"}
 
 
 def target_problem(

@@ -9,7 +9,7 @@ active policy yet.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from socialcredit.columns import SUBJECT_KINDS
@@ -31,6 +31,10 @@ class IngestRules:
     record_types: Mapping[str, frozenset[int]]
     relations: Mapping[str, tuple[int, int]]
     appeal_window: int | None = None
+    # record types that declare term bounds: (shortest own term, longest own term, shortest
+    # extension, longest extensions together) in seconds, None = never; a type not here
+    # takes no term of its own and no extension
+    terms: Mapping[str, tuple[int | None, int | None, int, int]] = field(default_factory=dict)
 
     @classmethod
     def from_policy(cls, policy: Policy) -> IngestRules:
@@ -45,6 +49,11 @@ class IngestRules:
                 for name, rel in policy.relations.items()
             },
             appeal_window=policy.due_process.appeal_window,
+            terms={
+                name: rt.term_bounds()
+                for name, rt in policy.record_types.items()
+                if rt.term is not None
+            },
         )
 
     @classmethod

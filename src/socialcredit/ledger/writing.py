@@ -358,7 +358,7 @@ class _Writer(ChunkChecks):
         # Subject names become ids inside the database (one indexed lookup per row, in C),
         # so this process does no per-row work beyond handing the rows over.
         for group, extra, extra_values in (
-            (rows, "", ""),
+            (rows, "details, ", f"{p}, "),
             (relations, "related_subject_id, valid_until, ", f"{subject}, {p}, "),
         ):
             if not group:

@@ -45,6 +45,12 @@ class _Declared:
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.types = self._keys(data, "record_types", required=True)
+        types = data.get("record_types")
+        self.resolvable = (
+            {str(k) for k, v in types.items() if isinstance(v, Mapping) and v.get("resolvable")}
+            if isinstance(types, Mapping)
+            else set()
+        )
         self.lists = self._keys(data, "lists")
         self.relations = self._keys(data, "relations")
         services = self._keys(data, "services")
@@ -82,6 +88,24 @@ def _condition_problems(
             named.append((("type",), value["type"]))
         if isinstance(value.get("types"), list):
             named += [(("types", i), n) for i, n in enumerate(value["types"])]
+        anchor = value.get("after")
+        if isinstance(anchor, Mapping):
+            for key_ in ("resolution_of", "record_of"):
+                if anchor.get(key_) is not None:
+                    named.append((("after", key_), anchor[key_]))
+            wanted = anchor.get("resolution_of")
+            if (
+                isinstance(wanted, str)
+                and wanted in declared.types
+                and wanted not in declared.resolvable
+            ):
+                problems.append(
+                    (
+                        (*path, "records", "after", "resolution_of"),
+                        f"record type {wanted!r} is not resolvable, so its records are never "
+                        "resolved and the window would never start; declare it resolvable: true",
+                    )
+                )
         for sub, name in named:
             if isinstance(name, str) and name not in declared.types:
                 problems.append(

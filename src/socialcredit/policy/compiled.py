@@ -18,6 +18,7 @@ import numpy.typing as npt
 from socialcredit.errors import RequestAttributeError
 from socialcredit.policy.loader import LoadedPolicy
 from socialcredit.policy.model import (
+    AfterResolution,
     AttributeCondition,
     FixedDuration,
     Policy,
@@ -57,6 +58,9 @@ class CompiledSanction:
     legal_basis: str
     lists: tuple[str, ...]  # lists named in the trigger
     uses_score: bool
+    # ``duration: {after_resolution: D}``: the measure ends D after the records that
+    # triggered it are resolved (None: another duration rule)
+    after_resolution: int | None = None
     # the requests it is limited to (every condition holds); empty: every request
     applies_to: tuple[AttributeCondition, ...] = ()
     # the services it covers: its own and every service declared under it (parent chain)
@@ -106,6 +110,12 @@ class CompiledPolicy:
     reinvestigation_deadline: int
     disputed_records_count: bool
     any_decay: bool
+    # terms set per case (per type code; NEVER = no end): a record's own term is clamped
+    # into [term_min, term_max], the sum of its extensions to at most ext_max
+    term_min: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    term_max: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    ext_min: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    ext_max: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     # derived lookup tables, filled on first use (evaluation asks for the same ones often)
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -118,6 +128,22 @@ class CompiledPolicy:
     def version_label(self) -> str:
         """``policy@version``, named by every decision."""
         return self.loaded.label
+
+    def after(
+        self, times: npt.NDArray[np.int64], spans: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.int64]:
+        """``times`` plus durations ``spans`` (element-wise; NEVER in either gives NEVER).
+
+        The one place the terms and anchored windows add a duration to a time, so calendar
+        arithmetic replaces it in one place.
+        """
+        times = np.asarray(times, dtype=np.int64)
+        spans = np.asarray(spans, dtype=np.int64)
+        endless = (times >= NEVER) | (spans >= NEVER)
+        out: npt.NDArray[np.int64] = np.where(
+            endless, NEVER, times + np.where(endless, 0, spans)
+        ).astype(np.int64)
+        return np.minimum(out, NEVER)
 
     def list_index(self, name: str) -> int:
         """Position of list ``name``."""
@@ -333,8 +359,16 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
                 uses_score=s.when.uses_score() or any(list_uses_score[n] for n in named),
                 applies_to=tuple(s.applies_to),
                 covers=covers(s.service),
+                after_resolution=s.duration.after_resolution
+                if isinstance(s.duration, AfterResolution)
+                else None,
             )
         )
+    bounds = [rt.term_bounds() for rt in rts]
+
+    def seconds(values: list[int | None]) -> npt.NDArray[np.int64]:
+        return np.array([NEVER if v is None else v for v in values], dtype=np.int64)
+
     floors = [g.at_least if g.at_least is not None else -np.inf for g in p.grades]
     return CompiledPolicy(
         loaded=loaded,
@@ -360,4 +394,8 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         reinvestigation_deadline=p.due_process.reinvestigation_deadline,
         disputed_records_count=p.due_process.disputed_records_count,
         any_decay=bool(any(rt.decay == "linear" for rt in rts)),
+        term_min=seconds([b[0] for b in bounds]),
+        term_max=seconds([b[1] for b in bounds]),
+        ext_min=seconds([b[2] for b in bounds]),
+        ext_max=seconds([b[3] for b in bounds]),
     )

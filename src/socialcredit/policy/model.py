@@ -229,6 +229,34 @@ class Grade(_Strict):
     description: str = ""
 
 
+class TermExtension(_Strict):
+    """How far a record's term may be extended by ``extend`` corrections."""
+
+    min: PositiveDuration = Field(description="Each extension is at least this long.")
+    max: PositiveDuration = Field(description="All extensions of a record together at most.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TermExtension:
+        if self.min > self.max:
+            raise ValueError("extension min is longer than extension max")
+        return self
+
+
+class TermBounds(_Strict):
+    """The terms a record of this type may carry: its own term within [min, max] (both
+    default to ``expires_after``), and the extensions courts may add."""
+
+    min: PositiveDuration | None = Field(
+        None, description="A record's own term is at least this long (default: expires_after)."
+    )
+    max: PositiveDuration | None = Field(
+        None, description="A record's own term is at most this long (default: expires_after)."
+    )
+    extension: TermExtension | None = Field(
+        None, description="How far extend corrections may lengthen the term (none: not at all)."
+    )
+
+
 class RecordType(_Strict):
     """A kind of record a source may submit, and what it does to a subject's standing."""
 
@@ -247,12 +275,77 @@ class RecordType(_Strict):
     resolvable: bool = Field(
         False, description="Whether the subject can resolve it (e.g. by paying the debt)."
     )
+    term: TermBounds | None = Field(
+        None,
+        description="Terms set per case and extensions: the bounds a record's own term and "
+        "extend corrections must keep (none: every record lasts expires_after).",
+    )
 
     @model_validator(mode="after")
     def _decay_needs_expiry(self) -> RecordType:
         if self.decay == "linear" and self.expires_after is None:
             raise ValueError("decay 'linear' needs a finite expires_after to decay over")
         return self
+
+    @model_validator(mode="after")
+    def _term_bounds(self) -> RecordType:
+        term = self.term
+        if term is None:
+            return self
+        default = self.expires_after
+        low = term.min if term.min is not None else default
+        high = term.max if term.max is not None else default
+        if low is not None and high is not None and low > high:
+            raise ValueError("term: min is longer than max")
+        if default is not None and (
+            (low is not None and default < low) or (high is not None and default > high)
+        ):
+            raise ValueError("term: expires_after (the default term) lies outside [min, max]")
+        if default is None and term.extension is not None and term.max is None:
+            raise ValueError(
+                "term: a record that never expires cannot be extended; give term.max for "
+                "records that carry their own term"
+            )
+        return self
+
+    def term_bounds(self) -> tuple[int | None, int | None, int, int]:
+        """(shortest own term, longest own term, shortest extension, longest total extension)
+        in seconds; None = never ends; extensions (0, 0) when none is allowed."""
+        default = self.expires_after
+        term = self.term
+        if term is None:
+            return default, default, 0, 0
+        low = term.min if term.min is not None else default
+        high = term.max if term.max is not None else default
+        ext = term.extension
+        return low, high, (ext.min if ext else 0), (ext.max if ext else 0)
+
+
+class Anchor(_Strict):
+    """The event a records condition's window starts at: the resolution of a record of a
+    type (``resolution_of``) or another record of a type (``record_of``)."""
+
+    model_config = ConfigDict(json_schema_extra=_exactly_one_of(("resolution_of", "record_of")))
+
+    resolution_of: Name | None = Field(
+        None, description="The window starts when a record of this (resolvable) type is resolved."
+    )
+    record_of: Name | None = Field(
+        None, description="The window starts when a record of this type occurred."
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> Anchor:
+        if (self.resolution_of is None) == (self.record_of is None):
+            raise ValueError("give exactly one of 'resolution_of' or 'record_of'")
+        return self
+
+    @property
+    def type_name(self) -> str:
+        """The record type whose records anchor the window."""
+        name = self.resolution_of if self.resolution_of is not None else self.record_of
+        assert name is not None
+        return name
 
 
 class RecordCondition(_Strict):
@@ -265,7 +358,16 @@ class RecordCondition(_Strict):
     category: Category | None = None
     at_least: int = Field(1, ge=1, le=MAX_POINTS, strict=False)  # 2.0 is a count, as in JSON Schema
     unresolved: bool = Field(False, description="Count only records not (yet) resolved.")
-    within: PositiveDuration | None = Field(None, description="Count only records this recent.")
+    within: PositiveDuration | None = Field(
+        None,
+        description="Count only records this recent; with 'after', only records that occurred "
+        "within this long after the anchoring event.",
+    )
+    after: Anchor | None = Field(
+        None,
+        description="Count only records that occurred after an anchoring event (the "
+        "resolution of a record of a type, or another record of a type), within 'within' of it.",
+    )
 
     @model_validator(mode="after")
     def _one_filter(self) -> RecordCondition:
@@ -349,7 +451,19 @@ class FixedDuration(_Strict):
     fixed: PositiveDuration
 
 
+class AfterResolution(_Strict):
+    """The measure lasts from when its trigger started until this long after the records
+    that triggered it are resolved (the last of them); it has no end while one is not.
+    The trigger is not tested again: the end comes from the triggering records alone."""
+
+    after_resolution: Duration
+
+
 def _duration_rule_tag(value: Any) -> str:
+    if isinstance(value, AfterResolution) or (
+        isinstance(value, dict) and "after_resolution" in value
+    ):
+        return "<after>"
     return "<fixed>" if isinstance(value, dict | FixedDuration) else "<while>"
 
 
@@ -357,7 +471,8 @@ def _duration_rule_tag(value: Any) -> str:
 # also as "not 'while_triggered'".
 DurationRule = Annotated[
     Annotated[Literal["while_triggered"], Tag("<while>")]
-    | Annotated[FixedDuration, Tag("<fixed>")],
+    | Annotated[FixedDuration, Tag("<fixed>")]
+    | Annotated[AfterResolution, Tag("<after>")],
     Discriminator(_duration_rule_tag),
 ]
 

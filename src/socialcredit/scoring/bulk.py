@@ -20,7 +20,7 @@ from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction
 from socialcredit.policy.describe import condition_text
 from socialcredit.scoring.evaluate import evaluate_subjects_at
 from socialcredit.scoring.prepared import Prepared
-from socialcredit.scoring.standing import own_measure, relations_at
+from socialcredit.scoring.standing import counted_types, own_measure, relations_at
 from socialcredit.scoring.timeline import row_breakpoints, timelines
 
 I64 = npt.NDArray[np.int64]
@@ -183,11 +183,23 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
     n = prep.columns.n_subjects
     ev = evaluate_subjects_at(policy, prep.rows, n, t)
     own = ev.triggers.copy()
-    bounded = [s for s in policy.sanctions if s.fixed is not None or s.max_duration is not None]
+    bounded = [
+        s
+        for s in policy.sanctions
+        if s.fixed is not None or s.max_duration is not None or s.after_resolution is not None
+    ]
     if bounded:
         candidates = np.zeros(n, dtype=bool)
         for s in bounded:
             candidates |= ev.triggers[s.index]
+            if s.after_resolution is not None:
+                # it may outlast its trigger until its records are resolved, and after:
+                # anyone with a record its condition can count
+                table = counted_types(policy, s)
+                if table is None:
+                    candidates[:] = True
+                else:
+                    candidates[prep.rows.subject[table[prep.rows.type_code]]] = True
         fixed = [s.fixed for s in bounded if s.fixed is not None]
         if fixed:
             # a fixed-period measure may outlast its trigger: look at anyone whose standing

@@ -76,8 +76,9 @@ class EvaluationContext:
         self.code = np.where(known_type, code, len(policy.type_names))
         occurred = rows.occurred[ridx]
         self.occurred = occurred
-        lifetime = policy.lifetime[safe_code]
-        expires = np.where(lifetime >= NEVER, NEVER, occurred + np.minimum(lifetime, NEVER))
+        expires = rows.expires[ridx]  # computed once per version by ``fold``
+        self.expires = expires
+        self.resolved_raw = rows.resolved[ridx]
 
         def seen(times: I64) -> I64:
             return np.where(times <= k, times, NEVER)
@@ -108,7 +109,7 @@ class EvaluationContext:
         factor = np.ones(len(ridx), dtype=np.float64)
         decays = policy.decays[safe_code] & known_type
         if decays.any():
-            span = np.maximum(lifetime[decays], 1).astype(np.float64)
+            span = np.maximum(expires[decays] - occurred[decays], 1).astype(np.float64)
             age = (e[decays] - occurred[decays]).astype(np.float64)
             factor[decays] = np.clip(1.0 - age / span, 0.0, 1.0)
         weight = np.where(self.active, factor, 0.0)
@@ -151,10 +152,64 @@ class EvaluationContext:
         if cond.unresolved:
             lifted = np.where(self.resolved_at < NEVER, self.resolved_at + delist_delay, NEVER)
             mask &= self.e < lifted
-        if cond.within is not None:
+        if cond.after is not None:
+            mask = self._in_anchored_window(cond, mask)
+        elif cond.within is not None:
             mask &= self.e - self.occurred < cond.within
         result: Bools = mask
         return result
+
+    def _in_anchored_window(self, cond: RecordCondition, mask: Bools) -> Bools:
+        """The entries of ``mask`` that lie in a window of ``cond`` holding ``at_least``
+        records: a window opens at an anchoring event (a known resolution of a record of
+        ``cond.after``'s type, or such a record's occurrence) that happened by the group's
+        time, and takes the records that occurred after it, within ``cond.within`` of it.
+        The window is fixed in time: the records in it are not tested again as time passes.
+        An anchoring record counts while it is known and not annulled, rectified away,
+        suspended or deleted; an expired one still anchors (its resolution still happened).
+        """
+        anchor = cond.after
+        assert anchor is not None
+        known_record = (self.status == COUNTS) | (self.status == EXPIRED)
+        anchors = known_record & self.type_mask((anchor.type_name,), None)
+        if anchor.resolution_of is not None:
+            at = self.resolved_at
+            anchors &= at <= self.e
+        else:
+            at = self.occurred
+        a_idx = np.flatnonzero(anchors)
+        m_idx = np.flatnonzero(mask)
+        out = np.zeros(len(mask), dtype=bool)
+        if not len(a_idx) or not len(m_idx):
+            return out
+        # one sorted key per (group, time): windows never cross groups
+        occ = self.occurred[m_idx]
+        a_at = at[a_idx]
+        low = int(min(occ.min(), a_at.min()))
+        width = cond.within if cond.within is not None else 0
+        span = int(max(occ.max(), a_at.max())) - low + width + 2
+        m_key = self.gidx[m_idx].astype(np.int64) * span + (occ - low)
+        order = np.argsort(m_key, kind="stable")
+        m_sorted = m_key[order]
+        a_base = self.gidx[a_idx].astype(np.int64) * span
+        start = a_base + (a_at - low)
+        # records strictly after the anchor ...
+        lo = np.searchsorted(m_sorted, start, side="right")
+        if cond.within is not None:
+            # ... that occurred less than ``within`` after it
+            ends = self.policy.after(a_at, np.full(len(a_at), cond.within, dtype=np.int64))
+            hi = np.searchsorted(m_sorted, a_base + (ends - low), side="left")
+        else:
+            hi = np.searchsorted(m_sorted, a_base + span - 1, side="left")
+        full = (hi - lo) >= cond.at_least
+        if not full.any():
+            return out
+        cover = np.zeros(len(m_sorted) + 1, dtype=np.int64)
+        np.add.at(cover, lo[full], 1)
+        np.add.at(cover, hi[full], -1)
+        inside = np.cumsum(cover[:-1]) > 0
+        out[m_idx[order[inside]]] = True
+        return out
 
     def holds(self, pred: Predicate, delist_delay: int) -> Bools:
         """Per group: ``pred`` holds (read-only). A condition on a list reads ``lists``."""

@@ -32,6 +32,10 @@ class RecordLine:
     # the recorded_at its source claimed, when not the time the ledger learned it
     # (``recorded_at``, from which it counts); set by the engine, which reads the ledger
     claimed_recorded_at: int | None = None
+    # how ``expires_at`` came about when the record has its own term, extensions or an
+    # early end (in words, e.g. "its term was set at 3 years; extended by 1 year and 6 months
+    # on 2026-03-01"); None: the record type's term
+    term: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,12 @@ class Measure:
     trigger_ended: int | None = None
     # it began before the policy used came into force: ``since`` is when that policy did
     since_policy_start: bool = False
+    # ``duration: {after_resolution: D}``: D in seconds, the resolution it runs from (the
+    # last of its triggering records'; None while one is unresolved) and the triggering
+    # records not yet resolved (source/id). Only ``standing`` fills the last two.
+    after_resolution: int | None = None
+    resolved_on: int | None = None
+    unresolved: list[str] = field(default_factory=list)
     # the services it covers (its own and those declared under it) and the requests it is
     # limited to (every condition holds; empty: every request)
     covers: tuple[str, ...] = ()
@@ -189,7 +199,7 @@ class Standing:
 
 def _measure_json(m: Measure) -> dict[str, Any]:
     out = asdict(m)
-    for key in ("since", "until", "trigger_ended"):
+    for key in ("since", "until", "trigger_ended", "resolved_on"):
         out[key] = to_iso(out[key])
     for c in out["conditions"]:
         c["ended"] = to_iso(c["ended"])

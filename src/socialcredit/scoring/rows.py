@@ -14,12 +14,29 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.columns import ANNUL, DISPUTE, RECTIFY, RESOLVE, UPHOLD, LedgerColumns
+from socialcredit.columns import (
+    ANNUL,
+    DISPUTE,
+    END,
+    EXTEND,
+    RECTIFY,
+    RESOLVE,
+    UPHOLD,
+    LedgerColumns,
+)
 from socialcredit.policy.compiled import CompiledPolicy
-from socialcredit.timeutil import NEVER
+from socialcredit.timeutil import MAX_TIME, MIN_TIME, NEVER, TimeFormatError, parse_duration
 
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
+I8 = npt.NDArray[np.int8]
+
+# Row.term_flags bits: how a version's expiry came about (for explanations)
+TERM_OWN = 1  # the record carries its own term
+TERM_CLAMPED = 2  # ... outside the type's bounds: the nearest bound is used instead
+TERM_EXTENDED = 4  # extend corrections lengthened it
+TERM_EXTENSION_CAPPED = 8  # ... by more than the type allows: the maximum is used
+TERM_ENDED = 16  # an end correction ended it early
 
 
 @dataclass(frozen=True)
@@ -38,7 +55,11 @@ class Rows:
     decided: I64  # when the dispute was decided and the record upheld (NEVER)
     amount: npt.NDArray[np.float64]
     record: I64  # index of the original record in the ledger columns
-    rectification: I64  # index in cor_* of the rectification that made this version, or -1
+    rectification: I64  # index in cor_* of the latest rectification behind this version, or -1
+    # when this version stops counting: occurred + its term (the type's, or the record's own
+    # clamped to the type's bounds), + its extensions (at most the type's), or an early end
+    expires: I64
+    term_flags: I8  # TERM_* bits
 
     def __len__(self) -> int:
         return len(self.subject)
@@ -83,6 +104,62 @@ def _first_time(n: int, targets: I64, times: I64) -> I64:
     return out
 
 
+def _seconds(text: object) -> int:
+    """A duration as written in the ledger, in seconds (0 when it is not one: ingestion
+    refuses those, so only columns built by hand can hold them)."""
+    try:
+        return parse_duration(str(text)) if text else 0
+    except TimeFormatError:
+        return 0
+
+
+def _own_terms(columns: LedgerColumns) -> I64:
+    """Each record's own term in seconds, or -1 (none: the type's term applies)."""
+    out = np.full(len(columns.rec_seq), -1, dtype=np.int64)
+    if len(columns.rec_term):
+        given = np.flatnonzero(columns.rec_term != "")
+        for i in given.tolist():
+            seconds = _seconds(columns.rec_term[i])
+            if seconds > 0:
+                out[i] = seconds
+    return out
+
+
+def _expiry(
+    policy: CompiledPolicy, code: I32, occurred: I64, own: I64, extension: I64, ended: I64
+) -> tuple[I64, I8]:
+    """When each version stops counting, and how (``TERM_*`` bits); see ``Rows.expires``.
+
+    A stored term or extension outside the bounds of the policy evaluated is not trusted:
+    it is clamped to the nearest bound (and flagged), never taken as it stands.
+    """
+    flags = np.zeros(len(code), dtype=np.int8)
+    if not len(code):
+        return np.empty(0, dtype=np.int64), flags
+    safe = np.where(code >= 0, code, 0)
+    given = own >= 0
+    term = policy.lifetime[safe]
+    if given.any():
+        low, high = policy.term_min[safe], policy.term_max[safe]
+        clamped = np.clip(own, low, high)
+        term = np.where(given, clamped, term)
+        flags[given] |= TERM_OWN
+        flags[given & (clamped != own)] |= TERM_CLAMPED
+    expires = policy.after(occurred, term)
+    extended = extension > 0
+    if extended.any():
+        cap = policy.ext_max[safe]
+        applied = np.minimum(extension, cap)
+        expires = np.where(extended, policy.after(expires, applied), expires)
+        flags[extended & (applied > 0)] |= TERM_EXTENDED
+        flags[extended & (extension > cap)] |= TERM_EXTENSION_CAPPED
+    early = ended < expires
+    if early.any():
+        expires = np.where(early, ended, expires)
+        flags[early] |= TERM_ENDED
+    return expires.astype(np.int64), flags
+
+
 def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, RelationRows]:
     """Turn ledger columns into record versions and relations, applying every correction."""
     n = len(columns.rec_seq)
@@ -119,37 +196,77 @@ def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, Relation
     after = u_times >= disputed[u_targets]
     decided = _first_time(n, u_targets[after], u_times[after])
 
-    # Rectifications: each makes a new version; the previous one is hidden from then on.
-    r_sel = np.flatnonzero((action == RECTIFY) & on_record)
+    # Rectifications, extensions and early ends: each makes a new version of its record,
+    # visible from when the ledger learned it; the previous version is hidden from then on.
+    changes = (action == RECTIFY) | (action == EXTEND) | (action == END)
+    r_sel = np.flatnonzero(changes & on_record)
     r_sel = r_sel[np.lexsort((columns.cor_seq[r_sel], when[r_sel], rec_target[r_sel]))]
     r_rec = rec_target[r_sel]
     r_time = when[r_sel]
+    r_action = action[r_sel]
     first_rect = _first_time(n, r_rec, r_time)
     same_next = np.zeros(len(r_sel), dtype=bool)
     if len(r_sel) > 1:
         same_next[:-1] = r_rec[:-1] == r_rec[1:]
     next_time = np.full(len(r_sel), NEVER, dtype=np.int64)
     next_time[:-1][same_next[:-1]] = r_time[1:][same_next[:-1]]
+    group_start = np.ones(len(r_sel), dtype=bool)
+    group_start[1:] = ~same_next[:-1] if len(r_sel) > 1 else group_start[1:]
+    start_pos = np.maximum.accumulate(np.where(group_start, np.arange(len(r_sel)), 0))
+    # the latest rectification so far (each version keeps its values), else -1
+    is_rect = r_action == RECTIFY
+    last_rect = np.maximum.accumulate(np.where(is_rect, np.arange(len(r_sel)), -1))
+    if len(r_sel):
+        last_rect = np.where(last_rect >= start_pos, last_rect, -1)
+    # extensions so far (seconds), and the earliest end so far
+    ext_each = np.zeros(len(r_sel), dtype=np.int64)
+    is_ext = r_action == EXTEND
+    if is_ext.any():
+        ext_each[is_ext] = [_seconds(t) for t in columns.cor_term[r_sel[is_ext]]]
+    ext_sum = np.cumsum(ext_each)
+    ext_sum = ext_sum - ext_sum[start_pos] + ext_each[start_pos] if len(r_sel) else ext_sum
+    end_each = np.where(r_action == END, columns.cor_occurred_at[r_sel], MAX_TIME + 1)
+    span = MAX_TIME + 2 - MIN_TIME
+    shifted = end_each.astype(np.int64) - start_pos.astype(np.int64) * span
+    end_min = np.minimum.accumulate(shifted) + start_pos.astype(np.int64) * span
+    end_min = np.where(end_min > MAX_TIME, NEVER, end_min)
 
     type_code = _codes(columns.rec_type, policy.type_code)
+    rect_row = np.where(last_rect >= 0, r_sel[np.maximum(last_rect, 0)], -1)
+    has_rect = rect_row >= 0
     new_type = type_code[r_rec].copy()
-    cor_types = columns.cor_type[r_sel]
-    changed_type = np.array([bool(t) for t in cor_types], dtype=bool)
-    if changed_type.any():
-        new_type[changed_type] = _codes(cor_types[changed_type], policy.type_code)
-    new_occ = columns.cor_new_occurred_at[r_sel]
+    if has_rect.any():
+        cor_types = columns.cor_type[rect_row[has_rect]]
+        changed_type = np.array([bool(t) for t in cor_types], dtype=bool)
+        if changed_type.any():
+            where_changed = np.flatnonzero(has_rect)[changed_type]
+            new_type[where_changed] = _codes(cor_types[changed_type], policy.type_code)
+    safe_rect = np.maximum(rect_row, 0)
+    new_occ = np.where(has_rect, columns.cor_new_occurred_at[safe_rect], -1)
     new_occ = np.where(new_occ >= 0, new_occ, columns.rec_occurred_at[r_rec])
-    new_amount = columns.cor_amount[r_sel]
+    new_amount = np.where(has_rect, columns.cor_amount[safe_rect], np.nan)
     new_amount = np.where(np.isnan(new_amount), columns.rec_amount[r_rec], new_amount)
 
     def cat(a: npt.NDArray[np.generic], b: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
         return np.concatenate([a, b])
 
     idx = np.arange(n, dtype=np.int64)
+    record = cat(idx, r_rec).astype(np.int64)
+    all_type = cat(type_code, new_type).astype(np.int32)
+    all_occ = cat(columns.rec_occurred_at, new_occ).astype(np.int64)
+    own = _own_terms(columns)
+    expires, flags = _expiry(
+        policy,
+        all_type,
+        all_occ,
+        own[record],
+        cat(np.zeros(n, dtype=np.int64), ext_sum).astype(np.int64),
+        cat(np.full(n, NEVER, dtype=np.int64), end_min).astype(np.int64),
+    )
     rows = Rows(
         subject=cat(columns.rec_subject, columns.rec_subject[r_rec]).astype(np.int32),
-        type_code=cat(type_code, new_type).astype(np.int32),
-        occurred=cat(columns.rec_occurred_at, new_occ).astype(np.int64),
+        type_code=all_type,
+        occurred=all_occ,
         known=cat(known, known[r_rec]).astype(np.int64),
         visible_from=cat(known, r_time).astype(np.int64),
         hidden_from=cat(
@@ -160,8 +277,12 @@ def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, Relation
         dispute_late=cat(dispute_late, dispute_late[r_rec]).astype(np.int64),
         decided=cat(decided, decided[r_rec]).astype(np.int64),
         amount=cat(columns.rec_amount, new_amount).astype(np.float64),
-        record=cat(idx, r_rec).astype(np.int64),
-        rectification=cat(np.full(n, -1, dtype=np.int64), r_sel.astype(np.int64)).astype(np.int64),
+        record=record,
+        rectification=cat(np.full(n, -1, dtype=np.int64), rect_row.astype(np.int64)).astype(
+            np.int64
+        ),
+        expires=expires,
+        term_flags=flags,
     )
 
     m = len(columns.rel_seq)

@@ -72,7 +72,69 @@ def _own(
     tl = timeline_cache[s]
     refine = sanction.uses_score and prep.policy.any_decay
     trig = intervals(prep.policy, prep.rows, tl, ("trigger", sanction.index), t, refine)
-    return trig, interval_at(measure_intervals(trig, sanction.fixed, sanction.max_duration), t)
+    ends = resolution_ends(prep, tl, sanction, trig, t)
+    return trig, interval_at(
+        measure_intervals(trig, sanction.fixed, sanction.max_duration, ends), t
+    )
+
+
+def triggering_rows(
+    prep: Prepared, tl: SubjectTimeline, sanction: CompiledSanction, start: int, t: int
+) -> list[int]:
+    """The record versions that made ``sanction``'s trigger hold when it started at ``start``
+    (a breakpoint of ``tl``), as known at ``t``."""
+    te = tl.source
+    group = te.group(tl, start) if te is not None else None
+    if te is None or group is None:
+        rid = np.flatnonzero(prep.rows.subject == tl.subject).astype(np.int64)
+        rid = rid[prep.rows.visible_from[rid] <= t]
+        _, ctx = evaluate_in_context(
+            prep.policy,
+            prep.rows,
+            rid,
+            np.zeros(len(rid), dtype=np.int64),
+            np.array([start], dtype=np.int64),
+            np.array([t], dtype=np.int64),
+        )
+        found = held(ctx, rid, sanction.when, 0)
+    else:
+        found = held(te.context, te.ridx, sanction.when, group)
+    return list(dict.fromkeys(r for h in found for r in h.rows))
+
+
+def resolution_ends(
+    prep: Prepared,
+    tl: SubjectTimeline,
+    sanction: CompiledSanction,
+    trigger: list[Interval],
+    t: int,
+) -> list[int] | None:
+    """For a measure that ends ``after_resolution`` of its triggering records: per trigger
+    period, that end (NEVER while one of them is not known at ``t`` to be resolved), else
+    None. One function for one subject and for everyone (``bulk_standings`` calls ``_own``)."""
+    delay = sanction.after_resolution
+    if delay is None:
+        return None
+    return [resolution_end(prep, tl, sanction, start, t)[0] for start, _ in trigger]
+
+
+def resolution_end(
+    prep: Prepared, tl: SubjectTimeline, sanction: CompiledSanction, start: int, t: int
+) -> tuple[int, int | None, list[int]]:
+    """(end, the last resolution it runs from (None: one is unresolved), the triggering rows)
+    of an ``after_resolution`` measure whose trigger started at ``start``."""
+    delay = sanction.after_resolution
+    assert delay is not None
+    rows = triggering_rows(prep, tl, sanction, start, t)
+    if not rows:
+        return NEVER, None, rows
+    resolved = prep.rows.resolved[np.asarray(rows, dtype=np.int64)]
+    resolved = np.where(resolved <= t, resolved, NEVER)
+    last = int(resolved.max())
+    if last >= NEVER:
+        return NEVER, None, rows
+    end = int(prep.policy.after(np.array([last]), np.array([delay]))[0])
+    return end, last, rows
 
 
 @dataclass(frozen=True)
@@ -198,7 +260,10 @@ def standing_and_timelines(
                     h.kind in _SCORE_KINDS or any(p.kind in _SCORE_KINDS for p in h.parts),
                 )
             )
-        measures.append(_measure(f, conditions, ended, prep.in_force_from))
+        measure = _measure(f, conditions, ended, prep.in_force_from)
+        if f.sanction.after_resolution is not None:
+            measure = _with_resolution(prep, tls[f.owner], f, t, measure)
+        measures.append(measure)
 
     kind_code = int(prep.columns.subject_kind[subject]) if len(prep.columns.subject_kind) else 0
     return Standing(
@@ -232,6 +297,29 @@ def _list_period(
     lst = prep.policy.lists[index]
     refine = lst.when.uses_score() and prep.policy.any_decay
     return interval_at(intervals(prep.policy, prep.rows, tl, ("list", index), t, refine), instant)
+
+
+def _with_resolution(
+    prep: Prepared, tl: SubjectTimeline, f: _Found, t: int, measure: Measure
+) -> Measure:
+    """``measure`` (ending ``after_resolution``) with the resolution its end runs from and
+    the triggering records still unresolved, from the trigger period that sets its end."""
+    from dataclasses import replace
+
+    best: tuple[int, int | None, list[int]] | None = None
+    for start, _ in f.trigger:
+        if start > t:
+            continue
+        found = resolution_end(prep, tl, f.sanction, start, t)
+        # the trigger periods whose measure is in force at t; the latest end counts
+        if found[0] > t and (best is None or found[0] >= best[0]):
+            best = found
+    if best is None:
+        return measure
+    _, last, rows = best
+    resolved = prep.rows.resolved
+    open_refs = [_ref(prep, r) for r in rows if int(resolved[r]) > t]
+    return replace(measure, resolved_on=last, unresolved=list(dict.fromkeys(open_refs)))
 
 
 def _trigger_instant(f: _Found, t: int) -> tuple[int, int | None]:
@@ -319,6 +407,39 @@ def measures_for_service(
     return measures_of(prep, subject, t, tls, rel_idx, sanctions)
 
 
+def counted_types(
+    policy: CompiledPolicy, sanction: CompiledSanction
+) -> npt.NDArray[np.bool_] | None:
+    """Per record-type code (the last entry: unknown types), whether ``sanction``'s condition
+    (with the lists it names) can count a record of it; None when it depends on the score."""
+    key = ("counted_types", sanction.index)
+    if key in policy.cache:
+        cached: npt.NDArray[np.bool_] | None = policy.cache[key]
+        return cached
+    table: npt.NDArray[np.bool_] | None = None
+    if not sanction.uses_score:
+        table = _type_table(
+            policy,
+            [sanction.when] + [lst.when for lst in policy.lists if lst.name in sanction.lists],
+        )
+    policy.cache[key] = table
+    return table
+
+
+def _type_table(policy: CompiledPolicy, preds: list[Predicate]) -> npt.NDArray[np.bool_]:
+    table = np.zeros(len(policy.type_names) + 1, dtype=bool)
+    for pred in preds:
+        for p in pred.walk():
+            if p.records is None:
+                continue
+            for i, name in enumerate(policy.type_names):
+                if name in p.records.type_names() or policy.category[i] == p.records.category:
+                    table[i] = True
+                if p.records.after is not None and name == p.records.after.type_name:
+                    table[i] = True  # its records open the window
+    return table
+
+
 def relevant_types(
     policy: CompiledPolicy, service: str, sanctions: Sequence[CompiledSanction] | None = None
 ) -> npt.NDArray[np.bool_] | None:
@@ -339,14 +460,7 @@ def relevant_types(
         preds = [s.when for s in sanctions] + [
             lst.when for lst in policy.lists if any(lst.name in s.lists for s in sanctions)
         ]
-        for pred in preds:
-            for p in pred.walk():
-                if p.records is None:
-                    continue
-                for i, name in enumerate(policy.type_names):
-                    if name in p.records.type_names() or policy.category[i] == p.records.category:
-                        assert table is not None
-                        table[i] = True
+        table = _type_table(policy, preds)
     policy.cache[key] = table
     return table
 
@@ -377,7 +491,8 @@ def ended_measures(
         trig = intervals(
             prep.policy, prep.rows, tls[subject], ("trigger", sanction.index), t, refine
         )
-        for start, end in measure_intervals(trig, sanction.fixed, sanction.max_duration):
+        ends = resolution_ends(prep, tls[subject], sanction, trig, t)
+        for start, end in measure_intervals(trig, sanction.fixed, sanction.max_duration, ends):
             if end > t or (prep.in_force_from is not None and end <= prep.in_force_from):
                 continue
             found = _Found(sanction, subject, (start, end), trig)
@@ -411,6 +526,7 @@ def _measure(
         since_policy_start=flagged,
         covers=sanction.covers,
         applies_to=sanction.applies_to,
+        after_resolution=sanction.after_resolution,
     )
 
 
@@ -461,7 +577,8 @@ def _breakdown(
     rectification = rows.rectification[rid].tolist()
     statuses = status.tolist()
     contributions = contribution.tolist()
-    lifetime = policy.lifetime.tolist()
+    expires_at = rows.expires[rid].tolist()
+    flags = rows.term_flags[rid].tolist()
     points = policy.points.tolist()
     lines = []
     for j, r in enumerate(rid.tolist()):
@@ -469,8 +586,7 @@ def _breakdown(
             continue  # nobody knew of this version at t
         rec = record[j]
         code = type_code[j]
-        life = lifetime[code] if code >= 0 else NEVER
-        expires = occurred[j] + life if life < NEVER else NEVER
+        expires = expires_at[j] if code >= 0 else NEVER
         amount = amounts[j]
         lines.append(
             RecordLine(
@@ -489,6 +605,55 @@ def _breakdown(
                 dispute_late_at=_opt(dispute_late[j]) if dispute_late[j] <= t else None,
                 rectified=rectification[j] >= 0,
                 amount=None if math.isnan(amount) else amount,
+                term=term_note(prep, rec, code, flags[j], visible[j]) if flags[j] else None,
             )
         )
     return lines
+
+
+def term_note(prep: Prepared, rec: int, code: int, flags: int, known_at: int) -> str:
+    """How a record version's expiry came about, in words (its own term, whether it was
+    clamped to the type's bounds, extensions and an early end known by ``known_at``)."""
+    from socialcredit.columns import END, EXTEND
+    from socialcredit.scoring.rows import (
+        TERM_CLAMPED,
+        TERM_ENDED,
+        TERM_EXTENDED,
+        TERM_EXTENSION_CAPPED,
+        TERM_OWN,
+    )
+    from socialcredit.term_words import duration_words
+    from socialcredit.timeutil import to_date
+
+    policy, cols = prep.policy, prep.columns
+    parts = []
+    if flags & TERM_OWN:
+        given = duration_words(str(cols.rec_term[rec]))
+        if flags & TERM_CLAMPED:
+            low = int(policy.term_min[code])
+            high = int(policy.term_max[code])
+            parts.append(
+                f"the term given for it ({given}) is outside what the policy allows for "
+                f"{policy.type_names[code].replace('_', ' ')} records "
+                f"({duration_words(low)} to {duration_words(high)}), so the nearest bound is used"
+            )
+        else:
+            parts.append(f"its term was set at {given}")
+    mine = np.flatnonzero(
+        (cols.cor_target == cols.rec_seq[rec]) & (cols.cor_recorded_at <= known_at)
+    ).tolist()
+    if flags & TERM_EXTENDED:
+        for c in mine:
+            if int(cols.cor_action[c]) == EXTEND:
+                parts.append(
+                    f"extended by {duration_words(str(cols.cor_term[c]))} on "
+                    f"{to_date(int(cols.cor_occurred_at[c]))}"
+                )
+        if flags & TERM_EXTENSION_CAPPED:
+            cap = duration_words(int(policy.ext_max[code]))
+            parts.append(f"the extensions together are capped at {cap}, the most the policy allows")
+    if flags & TERM_ENDED:
+        ends = [int(cols.cor_occurred_at[c]) for c in mine if int(cols.cor_action[c]) == END]
+        if ends:
+            parts.append(f"ended early on {to_date(min(ends))}")
+    return "; ".join(parts)

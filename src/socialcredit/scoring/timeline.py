@@ -76,11 +76,8 @@ def row_breakpoints(
     def seen(times: I64) -> I64:
         return np.where(times <= known_at, times, NEVER)
 
-    code = rows.type_code[rid]
-    safe = np.where(code >= 0, code, 0)
-    life = policy.lifetime[safe]
     occ = rows.occurred[rid]
-    parts = [rows.known[rid], np.where(life >= NEVER, NEVER, occ + np.minimum(life, NEVER))]
+    parts = [rows.known[rid], rows.expires[rid]]
     delays, windows = _offsets(policy)
     for delay in delays:
         resolved = seen(rows.resolved[rid])
@@ -105,7 +102,8 @@ def _offsets(policy: CompiledPolicy) -> tuple[list[int], list[int]]:
             p.records.within
             for pred in preds
             for p in pred.walk()
-            if p.records is not None and p.records.within is not None
+            # an anchored window is fixed in time: leaving it is no change
+            if p.records is not None and p.records.within is not None and p.records.after is None
         }
         delays = {0, *(lst.delist_delay for lst in policy.lists)}
         cached = (sorted(delays), sorted(windows))
@@ -266,14 +264,26 @@ def intervals(
 
 
 def measure_intervals(
-    trigger: list[Interval], fixed: int | None, max_duration: int | None
+    trigger: list[Interval],
+    fixed: int | None,
+    max_duration: int | None,
+    ends: list[int] | None = None,
 ) -> list[Interval]:
-    """Periods a measure is in force, given when its trigger held and its duration rules."""
+    """Periods a measure is in force, given when its trigger held and its duration rules.
+
+    ``ends``: for a measure that ends after its triggering records are resolved, the end
+    computed for each trigger period (from when it started; the trigger's own end is then
+    not consulted)."""
     out: list[Interval] = []
-    for start, end in trigger:
-        stop = end if fixed is None else (start + fixed if start > BEGINNING else NEVER)
+    for i, (start, end) in enumerate(trigger):
+        if ends is not None:
+            stop = ends[i]
+        else:
+            stop = end if fixed is None else (start + fixed if start > BEGINNING else NEVER)
         if max_duration is not None and start > BEGINNING:
             stop = min(stop, start + max_duration)
+        if stop <= start:
+            continue  # its records were resolved long enough before: it never applied
         if out and start <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], stop))
         else:
