@@ -162,6 +162,7 @@ def _reason_sentence(
     for c in r.conditions:
         phrase = _condition_phrase(policy, c, who, possessive, past)
         if c["kind"] in ("records", "category"):
+            phrase += _window_phrase(c, lines)
             known = _known(c["records"], lines)
             if known:  # the records are the condition: name them, no "because"
                 phrase += ": " + _joined([record_text(line) for line in known])
@@ -193,8 +194,13 @@ def _reason_sentence(
             if listed
             else [f"that stopped holding {ended_on(r.trigger_ended)}"]
         )
+        kind = (
+            "a measure that ends after its records are resolved"
+            if r.ends
+            else "a fixed-term measure"
+        )
         body = (
-            f"{lead}a fixed-term measure began while {said}; "
+            f"{lead}{kind} began while {said}; "
             f"{'; '.join(ended)}, but the measure runs from {start}{',' if r.since_policy_start else ''} "
             f"until {r.until or 'no set date'} regardless (reason code {r.reason_code})."
         )
@@ -223,6 +229,21 @@ def _reason_sentence(
         body += " " + _ends_sentence(r, lines, present, st.at)
     body += f" Legal basis: {r.legal_basis}." if r.legal_basis else ""
     return ["- " + body[0].upper() + body[1:]]
+
+
+def _window_phrase(c: dict[str, Any], lines: dict[str, RecordLine]) -> str:
+    """`` within 1 year after record rail/f1 (…) was resolved on 2025-01-20`` for a records
+    condition with an anchored window (the first anchor that opened a full window)."""
+    anchors = _known(c.get("anchors") or [], lines)
+    if not anchors:
+        return ""
+    line = anchors[0]
+    within = f" within {duration_words(int(c['within']))}" if c.get("within") else ""
+    if c.get("after") == "resolution_of" and line.resolved_at is not None:
+        return (
+            f"{within} after record {record_text(line)} was resolved on {to_date(line.resolved_at)}"
+        )
+    return f"{within} after record {record_text(line)}"
 
 
 def _ends_sentence(r: Reason, lines: dict[str, RecordLine], present: bool, at: int) -> str:
@@ -409,6 +430,9 @@ def plain_text(
     record_of: dict[str, RecordLine] = {}
     for _, line in behind:
         record_of.setdefault(f"{line.source}/{line.id}", line)
+    for line in st.breakdown:  # records that opened a window are not behind the measure
+        if line.status != "annulled or rectified":
+            record_of.setdefault(f"{line.source}/{line.id}", line)
     for r in reasons:
         lines.extend(_reason_sentence(policy, st, r, record_of, present, decision.service))
     lines.extend(_resolution_notes(policy, reasons, record_of, t))

@@ -90,6 +90,11 @@ def test_the_explanation_gives_the_true_dates() -> None:
     text = explain(p, 0, "train_tickets", T("2025-11-01")).text
     assert "You cannot use train tickets." in text
     assert (
+        "You have 3 fare evasion records within 1 year after record rail/f1 (fare evasion, "
+        "2025-01-10) was resolved on 2025-01-20: rail/f2 (fare evasion, 2025-03-01), rail/f3 "
+        "(fare evasion, 2025-06-01) and rail/f4 (fare evasion, 2025-09-01)." in text
+    )
+    assert (
         "It lasts until 2025-12-30, 90 days after the last of the records behind it was "
         "resolved on 2025-10-01, whatever happens to the condition meanwhile." in text
     )
@@ -154,6 +159,11 @@ def test_a_window_anchored_at_another_record() -> None:
     p = prep(entries)
     # both within 30 days after the fare evasion (2025-01-10 + 30 = 2025-02-09)
     assert "smoking_after_evasion" in measures(p, "2025-02-08")
+    assert (
+        "You have 2 smoking records within 30 days after record rail/f1 (fare evasion, "
+        "2025-01-10): rail/s1 (smoking, 2025-01-12) and rail/s2 (smoking, 2025-02-08)."
+        in explain(p, 0, "soft_sleeper", T("2025-02-08")).text
+    )
     # the smoking records expire after 100 days: 2025-01-12 + 100 = 2025-04-22
     assert "smoking_after_evasion" not in measures(p, "2025-04-22")
     late = [*entries[:2], {**entries[2], "occurred_at": "2025-02-09"}]
@@ -171,3 +181,24 @@ def test_bulk_agrees_with_one_subject_on_the_story() -> None:
                 at,
                 i,
             )
+
+
+def test_the_measure_outlives_its_condition_until_ninety_days_after_paying() -> None:
+    # f4 is paid only on 2027-10-01; f2 expired on 2027-03-01 (2025-03-01 + 730 days), so
+    # from then on only f3 and f4 are in the window, but the measure is not tested again
+    p = prep([*STORY[:-1], paid("f4", "2027-10-01")])
+    # (f4 itself expired on 2027-09-01: no more "until paid" for it, the escalation stays)
+    assert measures(p, "2027-09-30") == ["repeated_fare_evasion"]
+    (m,) = standing(p, 0, T("2027-11-01")).measures
+    assert (m.name, to_date(m.since), to_date(m.until)) == (
+        "repeated_fare_evasion",
+        "2025-09-01",
+        "2027-12-30",
+    )
+    assert to_date(m.trigger_ended) == "2027-03-01"
+    text = explain(p, 0, "train_tickets", T("2027-11-01")).text
+    assert (
+        "that stopped holding on 2027-03-01, but the measure runs from 2025-09-01 until "
+        "2027-12-30 regardless (reason code RAIL-FARE-REPEAT). It lasts until 2027-12-30, "
+        "90 days after the last of the records behind it was resolved on 2027-10-01" in text
+    )

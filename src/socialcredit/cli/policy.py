@@ -24,6 +24,7 @@ from socialcredit.timeutil import to_iso
 
 if TYPE_CHECKING:
     from socialcredit.policy import CompiledPolicy
+    from socialcredit.policy.model import RecordType
 
 # command modules import what only they need inside each command (start-up time)
 
@@ -180,6 +181,7 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
                 name,
                 f"{rt.points:+g}",
                 _span(rt.expires_after)
+                + _term_text(rt)
                 + (" (decays)" if rt.decay == "linear" else "")
                 + (" (resolvable)" if rt.resolvable else ""),
                 f"{rt.context}, {rt.category}, {rt.evidence}"
@@ -229,6 +231,8 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
     rows = []
     for s in cp.sanctions:
         duration = "while triggered" if s.fixed is None else f"for {_span(s.fixed)}"
+        if s.after_resolution is not None:
+            duration = f"until {_span(s.after_resolution)} after its records are resolved"
         if s.max_duration is not None:
             duration += f", at most {_span(s.max_duration)}"
         lines = [f"{s.effect} {duration}", f"when {_condition(s.when)}"]
@@ -252,6 +256,21 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
             f"count: {yes[dp.disputed_records_count]}; human review: {yes[dp.human_review]}"
         )
     )
+
+
+def _term_text(rt: RecordType) -> str:
+    """`` (own term 1 year to 3 years; extendable by 1 year to 3 years)``, or empty."""
+    from socialcredit.policy.describe import span_text
+
+    if rt.term is None:
+        return ""
+    low, high, ext_low, ext_high = rt.term_bounds()
+    parts = []
+    if low != high:
+        parts.append(f"own term {span_text(low)} to {span_text(high)}")
+    if ext_high:
+        parts.append(f"extendable by {span_text(ext_low)} to {span_text(ext_high)}")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 @policy_app.command("history")

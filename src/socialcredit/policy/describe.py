@@ -37,6 +37,14 @@ def condition_text(pred: Predicate, *, lists: bool = True) -> str:
         what = r.category or " or ".join(r.type_names())
         noun = "record" if r.at_least == 1 else "records"
         text = f"{r.at_least} {'unresolved ' if r.unresolved else ''}{what} {noun}"
+        if r.after is not None:
+            event = (
+                f"a {r.after.resolution_of} record was resolved"
+                if r.after.resolution_of is not None
+                else f"a {r.after.record_of} record"
+            )
+            within = f"within {span_text(r.within)} " if r.within is not None else ""
+            return f"{text} {within}after {event}"
         return text + (f" within {span_text(r.within)}" if r.within is not None else "")
     if pred.not_ is not None:
         return f"not ({condition_text(pred.not_)})"

@@ -123,6 +123,8 @@ class EvaluationContext:
         # conditions again; the conditions belong to the policy and outlive this context.
         # The arrays are read-only, so no caller can change an answer another one reads.
         self._matching: dict[tuple[int, int], Bools] = {}
+        # per anchored condition (as ``_matching``): the entries whose windows are full
+        self._anchors: dict[tuple[int, int], Bools] = {}
         self._holds: dict[tuple[int, int], Bools] = {}
 
     def type_mask(self, names: tuple[str, ...], category: str | None) -> Bools:
@@ -153,13 +155,20 @@ class EvaluationContext:
             lifted = np.where(self.resolved_at < NEVER, self.resolved_at + delist_delay, NEVER)
             mask &= self.e < lifted
         if cond.after is not None:
-            mask = self._in_anchored_window(cond, mask)
+            mask = self._in_anchored_window(cond, mask, delist_delay)
         elif cond.within is not None:
             mask &= self.e - self.occurred < cond.within
         result: Bools = mask
         return result
 
-    def _in_anchored_window(self, cond: RecordCondition, mask: Bools) -> Bools:
+    def anchors(self, cond: RecordCondition, delist_delay: int) -> Bools:
+        """Per entry: the record opens a window of anchored ``cond`` holding ``at_least``
+        records (all False for a condition without ``after``)."""
+        self.matching(cond, delist_delay)
+        found = self._anchors.get((id(cond), delist_delay))
+        return found if found is not None else np.zeros(len(self.gidx), dtype=bool)
+
+    def _in_anchored_window(self, cond: RecordCondition, mask: Bools, delay: int) -> Bools:
         """The entries of ``mask`` that lie in a window of ``cond`` holding ``at_least``
         records: a window opens at an anchoring event (a known resolution of a record of
         ``cond.after``'s type, or such a record's occurrence) that happened by the group's
@@ -202,6 +211,9 @@ class EvaluationContext:
         else:
             hi = np.searchsorted(m_sorted, a_base + span - 1, side="left")
         full = (hi - lo) >= cond.at_least
+        opened = np.zeros(len(mask), dtype=bool)
+        opened[a_idx[full]] = True
+        self._anchors[(id(cond), delay)] = opened
         if not full.any():
             return out
         cover = np.zeros(len(m_sorted) + 1, dtype=np.int64)

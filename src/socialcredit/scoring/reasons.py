@@ -9,6 +9,7 @@ each with the record versions (row indices) that make it hold.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +33,10 @@ class Held:
     name: str
     rows: tuple[int, ...]
     parts: tuple[Held, ...] = ()  # for a list: the parts of its own condition that hold
+    # for a records condition with ``after``: the rows whose event opened a full window
+    anchors: tuple[int, ...] = ()
+    after: str = ""  # resolution_of | record_of: what opened the window
+    within: int | None = None  # the window's length (None: open)
 
 
 def held(
@@ -91,9 +96,17 @@ def _walk(
         cond = pred.records
         mask = ctx.matching(cond, delay) & (ctx.gidx == group)
         rows = tuple(int(r) for r in ridx[mask])
+        extra: dict[str, Any] = {}
+        if cond.after is not None:
+            opened = ctx.anchors(cond, delay) & (ctx.gidx == group)
+            extra = {
+                "anchors": tuple(int(r) for r in ridx[opened]),
+                "after": "resolution_of" if cond.after.resolution_of is not None else "record_of",
+                "within": cond.within,
+            }
         if cond.category is not None:
-            return [Held("category", cond.category, rows)]
-        return [Held("records", ",".join(cond.type_names()), rows)]
+            return [Held("category", cond.category, rows, **extra)]
+        return [Held("records", ",".join(cond.type_names()), rows, **extra)]
     if pred.score_below is not None:
         return [Held("score_below", f"{pred.score_below:g}", ())]
     if pred.score_at_least is not None:

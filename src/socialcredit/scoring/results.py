@@ -71,6 +71,12 @@ class Condition:
     records: list[str]
     ended: int | None = None
     grade_or_score: bool = False  # a list that holds by grade or score, not by records
+    # a records condition with a window anchored at another event (``after``): the records
+    # whose event opened a window that holds (source/id), what event (``resolution_of`` or
+    # ``record_of``) and the window's length in seconds (None: open)
+    anchors: list[str] = field(default_factory=list)
+    after: str = ""
+    within: int | None = None
 
 
 @dataclass(frozen=True)

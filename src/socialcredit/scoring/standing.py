@@ -258,6 +258,9 @@ def standing_and_timelines(
                     refs(h.rows),
                     list_ended,
                     h.kind in _SCORE_KINDS or any(p.kind in _SCORE_KINDS for p in h.parts),
+                    refs(h.anchors),
+                    h.after,
+                    h.within,
                 )
             )
         measure = _measure(f, conditions, ended, prep.in_force_from)
