@@ -118,3 +118,22 @@ def test_the_reference_documents_every_new_field() -> None:
     for construct in ("term:", "extension: {min: P1Y, max: P3Y}", "after: {resolution_of:"):
         assert construct in reference
     assert "after_resolution: P90D" in reference
+
+
+def test_the_new_fields_leave_old_policies_hash_unchanged() -> None:
+    # a policy that uses neither dumps (and so hashes) as before the fields existed
+    loaded = parse_policy(TERMS_POLICY, "p.yaml")
+    dumped = loaded.policy.model_dump(by_alias=True)
+    assert "term" not in dumped["record_types"]["smoking"]
+    assert "term" in dumped["record_types"]["listing"]
+    when = dumped["sanctions"]["unpaid_fare"]["when"]["records"]
+    assert "after" not in when
+    assert "after" in dumped["sanctions"]["repeated_fare_evasion"]["when"]["records"]
+    without = parse_policy(
+        edit(
+            "    term:\n      min: P365D\n      max: P1095D\n      extension: {min: P365D, max: P1095D}\n",
+            "",
+        ),
+        "p.yaml",
+    )
+    assert without.content_hash != loaded.content_hash

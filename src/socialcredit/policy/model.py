@@ -308,6 +308,12 @@ class RecordType(_Strict):
             )
         return self
 
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        _omit_when_default(data, self, ("term",))  # second edition (issue 7)
+        return data
+
     def term_bounds(self) -> tuple[int | None, int | None, int, int]:
         """(shortest own term, longest own term, shortest extension, longest total extension)
         in seconds; None = never ends; extensions (0, 0) when none is allowed."""
@@ -375,6 +381,12 @@ class RecordCondition(_Strict):
         if len(given) != 1:
             raise ValueError("give exactly one of 'type', 'types' or 'category'")
         return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        _omit_when_default(data, self, ("after",))  # second edition (issue 7)
+        return data
 
     def type_names(self) -> list[str]:
         """The record type names this condition names explicitly (empty for a category)."""
