@@ -144,6 +144,9 @@ class Explanation:
                     "since": to_date(m.since),
                     "until": to_date(m.until),
                     "since_policy_start": m.since_policy_start,
+                    "applies_to": [
+                        c.model_dump(by_alias=True, exclude_none=True) for c in m.applies_to
+                    ],
                 }
                 for m in self.ended
             ],

@@ -153,3 +153,23 @@ def test_the_check_answer_carries_the_request_and_nothing_of_the_file() -> None:
         "subject", "service", "at", "decision", "reasons", "eligible_again_on", "indefinite",
         "benefits", "policy_version", "policy_hash", "known", "backfilled", "attributes",
     }  # fmt: skip
+
+
+def test_a_benefit_on_the_parent_reaches_the_children_limited_by_attributes() -> None:
+    from socialcredit.policy import compile_policy, parse_policy
+    from tests.services.policy import STRUCTURED
+
+    reward = (
+        "sanctions:\n  cheap_seats:\n    when: {list: debtors}\n    service: rail_tickets\n"
+        "    effect: benefit\n    applies_to: [{attribute: price, below: 100}]\n"
+        "    reason_code: CHEAP\n"
+    )  # an odd reward, to test coverage: debtors get tickets under 100 CNY cheaper
+    policy = compile_policy(parse_policy(STRUCTURED.replace("sanctions:\n", reward)))
+    prep = _prep(policy)
+    g = check(prep, 0, "g_train_seats", AT, {"price": 99.99})
+    assert (g.decision, g.reasons, g.benefits) == ("deny", ["SPC-G"], ["CHEAP"])
+    assert check(prep, 0, "g_train_seats", AT, {"price": 100}).benefits == []
+    assert check(prep, 0, "rail_tickets", AT, {"price": 5}).benefits == ["CHEAP"]
+    with pytest.raises(RequestAttributeError, match="needs attribute 'price'"):
+        check(prep, 0, "g_train_seats", AT, {})
+    assert check(prep, 0, "hotels", AT, {"stars": 0}).benefits == []

@@ -86,3 +86,27 @@ def test_a_measure_on_the_parent_names_the_parent() -> None:
     # 2025-01-01 + 180 days
     assert "you may buy seats on G-series high-speed trains again on 2025-06-30" in text
     assert "rail_tickets" not in text and "g_train_seats" not in text  # display names only
+
+
+def test_an_ended_limited_measure_says_which_requests_it_stopped() -> None:
+    from socialcredit.timeutil import DAY
+
+    # the debt resolved on 2025-01-05: the listing and its measures ended then
+    entries = [
+        {"id": "d1", "source": "court", "subject": "debtor", "type": "debt",
+         "occurred_at": AT - 10 * DAY, "recorded_at": AT - 10 * DAY},
+        {"kind": "resolve", "id": "p1", "source": "court", "target_source": "court",
+         "target_id": "d1", "occurred_at": AT - 6 * DAY, "recorded_at": AT - 6 * DAY},
+    ]  # fmt: skip
+    from socialcredit.columns import columns_from_entries
+    from socialcredit.scoring import Prepared
+
+    prep = Prepared.build(columns_from_entries(entries), POLICY)
+    e = explain(prep, 0, "hotels", AT)
+    assert e.decision.decision == "allow"
+    assert (
+        "under which you could not stay at a hotel when the hotel's star rating is at least 1 "
+        "from 2025-01-01 until 2025-01-05 has ended" in e.text
+    )
+    (ended,) = e.to_json()["explanation"]["ended"]
+    assert ended["applies_to"] == [{"attribute": "stars", "at_least": 1.0}]
