@@ -191,16 +191,22 @@ class EvaluationContext:
         out = np.zeros(len(mask), dtype=bool)
         if not len(a_idx) or not len(m_idx):
             return out
-        # one sorted key per (group, time): windows never cross groups
+        # one sorted key per (group, time): windows never cross groups. Groups are numbered
+        # among those involved, so the keys stay far inside int64.
         occ = self.occurred[m_idx]
         a_at = at[a_idx]
         low = int(min(occ.min(), a_at.min()))
         width = cond.within if cond.within is not None else 0
         span = int(max(occ.max(), a_at.max())) - low + width + 2
-        m_key = self.gidx[m_idx].astype(np.int64) * span + (occ - low)
+        _, number = np.unique(
+            np.concatenate([self.gidx[m_idx], self.gidx[a_idx]]), return_inverse=True
+        )
+        number = number.reshape(-1).astype(np.int64)
+        m_group, a_group = number[: len(m_idx)], number[len(m_idx) :]
+        m_key = m_group * span + (occ - low)
         order = np.argsort(m_key, kind="stable")
         m_sorted = m_key[order]
-        a_base = self.gidx[a_idx].astype(np.int64) * span
+        a_base = a_group * span
         start = a_base + (a_at - low)
         # records strictly after the anchor ...
         lo = np.searchsorted(m_sorted, start, side="right")

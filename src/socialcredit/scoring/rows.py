@@ -226,9 +226,11 @@ def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, Relation
     ext_sum = np.cumsum(ext_each)
     ext_sum = ext_sum - ext_sum[start_pos] + ext_each[start_pos] if len(r_sel) else ext_sum
     end_each = np.where(r_action == END, columns.cor_occurred_at[r_sel], MAX_TIME + 1)
+    # a running minimum per record: each record's values shifted below every earlier
+    # record's (ranks count records, so the shift stays far inside int64)
     span = MAX_TIME + 2 - MIN_TIME
-    shifted = end_each.astype(np.int64) - start_pos.astype(np.int64) * span
-    end_min = np.minimum.accumulate(shifted) + start_pos.astype(np.int64) * span
+    rank = (np.cumsum(group_start) - 1).astype(np.int64) * span
+    end_min = np.minimum.accumulate(end_each.astype(np.int64) - rank) + rank
     end_min = np.where(end_min > MAX_TIME, NEVER, end_min)
 
     type_code = _codes(columns.rec_type, policy.type_code)
