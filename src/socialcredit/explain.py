@@ -22,7 +22,7 @@ from socialcredit.enforcement import (
     require_service,
 )
 from socialcredit.explain_text import plain_text, step_description
-from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.policy.compiled import CompiledPolicy, later_one
 from socialcredit.scoring import Measure, Prepared, RecordLine, Standing
 from socialcredit.scoring.counterfactual import OWN_KINDS, Change, SetEnd, day, smallest_sets
 from socialcredit.scoring.results import Condition
@@ -189,9 +189,10 @@ def _steps_for(policy: CompiledPolicy, line: RecordLine, subject: str, t: int) -
     kinds = []
     if code >= 0 and policy.resolvable[code] and line.resolved_at is None:
         kinds.append("resolve")
-    window_open = line.recorded_at + policy.appeal_window >= t
+    proc = policy.process_of(line.type)
+    window_open = later_one(policy, line.recorded_at, proc.appeal_window) >= t
     undisputed = line.disputed_at is None and line.dispute_late_at is None
-    if not policy.disputed_records_count and window_open and undisputed:
+    if not proc.counts_while_disputed and window_open and undisputed:
         kinds.append("dispute")
     kinds.append("appeal")
     return [
@@ -299,9 +300,12 @@ def explain(
             {
                 "record": ref,
                 "subject": owner,
-                "dispute_window_closes": to_date(line.recorded_at + policy.appeal_window),
+                "dispute_window_closes": to_date(
+                    later_one(policy, line.recorded_at, policy.process_of(line.type).appeal_window)
+                ),
                 "disputed_at": to_date(line.disputed_at),
                 "late_dispute_at": to_date(line.dispute_late_at),
+                **_process_json(policy, line),
             }
             for (owner, ref), (line, _) in by_record.items()
         ],
@@ -312,6 +316,33 @@ def explain(
     return Explanation(
         decision, reasons, actions, best, text, st, ended, due, not_applying=not_applying
     )
+
+
+def _process_json(policy: CompiledPolicy, line: RecordLine) -> dict[str, Any]:
+    """A record's own due process and its stages, when it is not the policy-wide one."""
+    proc = policy.process_of(line.type)
+    if proc.index == 0 and policy.uniform_process:
+        return {}
+    return {
+        "due_process": {
+            "from": proc.origin or "policy",
+            "appeal_window_days": proc.appeal_window // DAY,
+            "reinvestigation_deadline_days": proc.review_deadline // DAY,
+            "disputed_records_count": proc.counts_while_disputed,
+            "on_overdue": proc.on_overdue,
+            "reconsideration_within_days": None
+            if proc.reconsider_within is None
+            else proc.reconsider_within // DAY,
+            "reconsideration_deadline_days": None
+            if proc.reconsider_deadline is None
+            else proc.reconsider_deadline // DAY,
+        },
+        "decided_at": to_date(line.decided_at),
+        "reconsidered_at": to_date(line.reconsidered_at),
+        "reconsideration_decided_at": to_date(line.reconsideration_decided_at),
+        "decision_due": to_date(line.review_due),
+        "overdue_since": to_date(line.overdue_since),
+    }
 
 
 def _condition_json(c: Condition) -> dict[str, Any]:

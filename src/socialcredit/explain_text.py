@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from socialcredit.enforcement import Decision
-from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.policy.compiled import CompiledPolicy, CompiledProcess, later_one
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring import Measure, RecordLine, Standing
 from socialcredit.term_words import duration_words
@@ -51,11 +51,17 @@ def step_description(kind: str, line: RecordLine, policy: CompiledPolicy) -> str
     if kind == "resolve":
         return f"resolve record {ref}, e.g. by performing the obligation it records"
     if kind == "dispute":
-        days = policy.reinvestigation_deadline // DAY
-        meanwhile = "keeps counting" if policy.disputed_records_count else "stops counting"
+        proc = policy.process_of(line.type)
+        days = proc.review_deadline // DAY
+        meanwhile = "keeps counting" if proc.counts_while_disputed else "stops counting"
+        if proc.on_overdue == "delete":
+            return (
+                f"dispute record {ref}: it {meanwhile} while the dispute is open, and is "
+                f"deleted if not decided within {days} days"
+            )
         return (
-            f"dispute record {ref}: it {meanwhile} while the dispute is open, and is deleted "
-            f"if not decided within {days} days"
+            f"dispute record {ref}: it {meanwhile} while the dispute is open, which must be "
+            f"decided within {days} days"
         )
     return f"have record {ref} annulled on appeal, if it is wrong"
 
@@ -318,32 +324,59 @@ def _lifted_by_resolution(policy: CompiledPolicy, when: Predicate, rtype: str) -
     )
 
 
+def _overdue_words(on_overdue: str) -> str:
+    """What a missed deadline does, completing "if it is not, …"."""
+    return {
+        "delete": "the record is deleted",
+        "keep": "the record stays until it is decided",
+        "flag": "the record stays and is reported as overdue",
+    }[on_overdue]
+
+
 def _dispute_notes(
     policy: CompiledPolicy, behind: list[tuple[str, RecordLine]], t: int, present: bool = True
 ) -> list[str]:
     out = []
-    deadline = policy.reinvestigation_deadline
-    possible = False  # a dispute pending, or a window still open
+    possible: dict[
+        int, CompiledProcess
+    ] = {}  # processes under which a dispute is pending or possible
+    uniform = policy.uniform_process
     for _, line in behind:
         ref = f"{line.source}/{line.id}"
-        closes = line.recorded_at + policy.appeal_window
-        if line.disputed_at is not None:
-            possible = True
+        proc = policy.process_of(line.type)
+        closes = later_one(policy, line.recorded_at, proc.appeal_window)
+        if line.disputed_at is not None and line.decided_at is None:
+            due = later_one(policy, line.disputed_at, proc.review_deadline)
+            if due > t or proc.on_overdue == "delete":
+                possible[proc.index] = proc
+                out.append(
+                    f"Record {ref} has been disputed since {to_date(line.disputed_at)}; the dispute "
+                    f"must be decided by {to_date(due)}."
+                    if present
+                    else f"On {to_date(t)}, record {ref} had been disputed since "
+                    f"{to_date(line.disputed_at)}; the dispute was to be decided by {to_date(due)}."
+                )
+            else:
+                out.append(
+                    f"Record {ref} has been disputed since {to_date(line.disputed_at)}; the "
+                    f"dispute was to be decided by {to_date(due)} and "
+                    f"{'has' if present else f'on {to_date(t)} had'} not been: under the "
+                    f"policy {_overdue_words(proc.on_overdue)}."
+                )
+        elif line.disputed_at is not None:
+            assert line.decided_at is not None
             out.append(
-                f"Record {ref} has been disputed since {to_date(line.disputed_at)}; the dispute "
-                f"must be decided by {to_date(line.disputed_at + deadline)}."
-                if present
-                else f"On {to_date(t)}, record {ref} had been disputed since "
-                f"{to_date(line.disputed_at)}; the dispute was to be decided by "
-                f"{to_date(line.disputed_at + deadline)}."
+                f"Record {ref} was disputed on {to_date(line.disputed_at)}; the review upheld "
+                f"it on {to_date(line.decided_at)}."
             )
+            out.extend(_reconsideration_notes(policy, proc, line, ref, t, present, possible))
         elif line.dispute_late_at is not None:
             out.append(
                 f"Record {ref} was disputed on {to_date(line.dispute_late_at)}, after its "
                 f"dispute window closed on {to_date(closes)}: that dispute had no effect."
             )
         elif closes >= t:
-            possible = True
+            possible[proc.index] = proc
             out.append(
                 f"Record {ref} may be disputed until {to_date(closes)}."
                 if present
@@ -351,14 +384,86 @@ def _dispute_notes(
             )
         else:
             out.append(f"The window to dispute record {ref} closed on {to_date(closes)}.")
-    if possible:
+    for proc in possible.values():
         counts = (
             "the record keeps counting meanwhile"
-            if policy.disputed_records_count
+            if proc.counts_while_disputed
             else "the record does not count meanwhile"
         )
-        out.append(f"A dispute must be decided within {plural(deadline // DAY, 'day')}; {counts}.")
+        days = plural(proc.review_deadline // DAY, "day")
+        if uniform:
+            out.append(f"A dispute must be decided within {days}; {counts}.")
+            continue
+        whose = (
+            f" of a record of type {words(proc.origin.removeprefix('record type '))}"
+            if (proc.origin.startswith("record type"))
+            else (
+                f" of a record on {on_list(policy, proc.origin.removeprefix('list '))}"
+                if proc.origin
+                else ""
+            )
+        )
+        out.append(
+            f"A dispute{whose} must be decided within {days}, or "
+            f"{_overdue_words(proc.on_overdue)}; {counts}."
+        )
+        if proc.reconsider_within is not None and proc.reconsider_deadline is not None:
+            out.append(
+                f"If the review upholds the record, reconsideration may be applied for within "
+                f"{plural(proc.reconsider_within // DAY, 'day')} and must be decided within "
+                f"{plural(proc.reconsider_deadline // DAY, 'day')}."
+            )
     return out
+
+
+def _reconsideration_notes(
+    policy: CompiledPolicy,
+    proc: CompiledProcess,
+    line: RecordLine,
+    ref: str,
+    t: int,
+    present: bool,
+    possible: dict[int, CompiledProcess],
+) -> list[str]:
+    """The reconsideration stage of a record whose review upheld it, if its process has one."""
+    if proc.reconsider_within is None or proc.reconsider_deadline is None:
+        return []
+    assert line.decided_at is not None
+    ends = later_one(policy, line.decided_at, proc.reconsider_within)
+    if line.reconsidered_at is None:
+        late = line.dispute_late_at
+        if late is not None and late >= line.decided_at:
+            return [
+                f"Reconsideration of record {ref} was applied for on {to_date(late)}, after the "
+                f"period to apply ended on {to_date(ends)}: it had no effect."
+            ]
+        if ends >= t:
+            possible[proc.index] = proc
+            return [
+                f"Reconsideration of record {ref} may be applied for until {to_date(ends)}."
+                if present
+                else f"On {to_date(t)}, reconsideration of record {ref} could be applied for "
+                f"until {to_date(ends)}."
+            ]
+        return [
+            f"The period to apply for reconsideration of record {ref} ended on {to_date(ends)}."
+        ]
+    due = later_one(policy, line.reconsidered_at, proc.reconsider_deadline)
+    if line.reconsideration_decided_at is not None:
+        return [
+            f"Reconsideration of record {ref} was applied for on {to_date(line.reconsidered_at)} "
+            f"and upheld the record on {to_date(line.reconsideration_decided_at)}."
+        ]
+    if due > t:
+        return [
+            f"Reconsideration of record {ref} was applied for on {to_date(line.reconsidered_at)} "
+            f"and must be decided by {to_date(due)}."
+        ]
+    return [
+        f"Reconsideration of record {ref} was applied for on {to_date(line.reconsidered_at)} "
+        f"and was to be decided by {to_date(due)}; it {'has' if present else 'had'} not been: "
+        f"under the policy {_overdue_words(proc.on_overdue)}."
+    ]
 
 
 def plain_text(

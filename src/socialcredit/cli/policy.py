@@ -248,14 +248,35 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
     print_table(out, "sanctions and rewards", ("measure", "service", "what"), rows, whole=(0, 1))
     dp = p.due_process
     yes = {True: "yes", False: "no"}
+    overdue = {
+        "delete": "or the record is deleted",
+        "keep": "(a late decision keeps the record)",
+        "flag": "(a late decision keeps the record, reported as overdue)",
+    }
     out.print(
         styled(
             f"due process: notice before a measure: {yes[dp.notice_before_sanction]}; "
             f"appeal window {_span(dp.appeal_window)}; disputes decided within "
-            f"{_span(dp.reinvestigation_deadline)} or the record is deleted; disputed records "
+            f"{_span(dp.reinvestigation_deadline)} {overdue[dp.on_overdue]}; disputed records "
             f"count: {yes[dp.disputed_records_count]}; human review: {yes[dp.human_review]}"
         )
     )
+    for proc in cp.processes[1:]:
+        types = [n for n in cp.type_names if cp.process_of(n).index == proc.index]
+        recon = (
+            f"; reconsideration applied for within {_span(proc.reconsider_within)}, decided "
+            f"within {_span(proc.reconsider_deadline)}"
+            if proc.reconsider_within is not None and proc.reconsider_deadline is not None
+            else ""
+        )
+        out.print(
+            styled(
+                f"due process of {', '.join(types)} (from {proc.origin}): appeal window "
+                f"{_span(proc.appeal_window)}; disputes decided within "
+                f"{_span(proc.review_deadline)} {overdue[proc.on_overdue]}{recon}; disputed "
+                f"records count: {yes[proc.counts_while_disputed]}"
+            )
+        )
 
 
 def _term_text(rt: RecordType) -> str:

@@ -197,6 +197,7 @@ def current_versions(breakdown: list[RecordLine]) -> list[tuple[RecordLine, str]
             status = "annulled"
         status += " (resolved)" if line.resolved_at else ""
         status += " (disputed after the window: no effect)" if line.dispute_late_at else ""
+        status += " (review overdue)" if line.overdue_since else ""
         shown.append((line, status))
     return shown
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("socialcredit.ledger")
 
 _DISPUTE = KIND_CODES["dispute"]
+_UPHOLD = KIND_CODES["uphold"]
 _RECTIFY = KIND_CODES["rectify"]
 _EXTEND = KIND_CODES["extend"]
 
@@ -381,7 +382,7 @@ class ChunkChecks:
         disputed: dict[int, tuple[int, str, str]] = {}  # target seq -> earliest in-time dispute
         lookup = (
             "SELECT e.seq, e.subject_id, e.kind, e.recorded_at, e.occurred_at, e.target_seq, "
-            "s.kind, s.name FROM entries e JOIN subjects s ON s.id = e.subject_id "
+            "s.kind, s.name, e.type FROM entries e JOIN subjects s ON s.id = e.subject_id "
             f"WHERE e.source = {p} AND e.entry_id = {p}"
         )
         # this chunk's corrections (inserted after all are checked): (source, id) -> target
@@ -418,8 +419,14 @@ class ChunkChecks:
                     continue
                 assert target is not None
                 if kind == _DISPUTE and window is not None and int(target[2]) == RECORD:
+                    assert self.rules is not None
                     note = self._dispute_note(
-                        cursor, values, target, window, disputed, f"{target_source}/{target_id}"
+                        cursor,
+                        values,
+                        target,
+                        self.rules.window_of(str(target[8])),
+                        disputed,
+                        f"{target_source}/{target_id}",
                     )
                     if note is not None:
                         notes[(values[0], values[1])] = IngestProblem(
@@ -486,7 +493,7 @@ class ChunkChecks:
         cursor: Any,
         values: Row,
         target: Any,
-        window: int,
+        windows: tuple[int | None, int | None],
         disputed: dict[int, tuple[int, str, str]],
         target_name: str,
     ) -> str | None:
@@ -494,10 +501,21 @@ class ChunkChecks:
         (``scoring.rows.fold``): a dispute counts iff it was recorded no later than the
         target record's recorded_at plus the appeal window, and only the first such one.
         Both are the times the ledger received them (a source's claimed times cannot put
-        a dispute inside the window after the fact; see ``Ledger.ingest``)."""
+        a dispute inside the window after the fact; see ``Ledger.ingest``). Under a due
+        process with reconsideration, a dispute after the review upheld the record and
+        within the period to apply is the reconsideration (``windows``: the record type's
+        appeal window and that period)."""
+        window, reconsider = windows
+        assert window is not None
         recorded = self.now if values[5] is None else int(values[5])
         target_seq, target_recorded = int(target[0]), int(target[3])
         closes = target_recorded + window
+        if reconsider is not None:
+            note = self._reconsideration_note(
+                cursor, values, target_seq, closes, reconsider, recorded, target_name
+            )
+            if note != "":
+                return note
         if recorded > closes:
             claimed = values[8]
             dated = (
@@ -529,6 +547,59 @@ class ChunkChecks:
             )
         if earliest is None or recorded < earliest[0]:
             disputed[target_seq] = (recorded, str(values[0]), str(values[1]))
+        return None
+
+    def _reconsideration_note(
+        self,
+        cursor: Any,
+        values: Row,
+        target_seq: int,
+        closes: int,
+        reconsider: int,
+        recorded: int,
+        target_name: str,
+    ) -> str | None:
+        """For a dispute recorded after a review upheld its record (the rule of
+        ``scoring.rows.fold``): None when it applies for reconsideration, a note when it
+        changes nothing; ``""`` when no review has upheld the record by then (the dispute
+        is then an ordinary one)."""
+        p = self.p
+        cursor.execute(
+            f"SELECT recorded_at FROM entries WHERE target_seq = {p} AND kind = {_DISPUTE} "
+            f"AND recorded_at <= {p} ORDER BY recorded_at, seq LIMIT 1",
+            (target_seq, closes),
+        )
+        first = cursor.fetchone()
+        if first is None:
+            return ""
+        cursor.execute(
+            f"SELECT recorded_at FROM entries WHERE target_seq = {p} AND kind = {_UPHOLD} "
+            f"AND recorded_at >= {p} ORDER BY recorded_at, seq LIMIT 1",
+            (target_seq, int(first[0])),
+        )
+        upheld = cursor.fetchone()
+        if upheld is None or int(upheld[0]) > recorded:
+            return ""
+        ends = int(upheld[0]) + reconsider
+        if recorded > ends:
+            return (
+                f"the reconsideration of {target_name} is applied for on {to_iso(recorded)}, "
+                f"after the period to apply closed on {to_iso(ends)}: it is kept in the ledger "
+                "but has no effect on the record"
+            )
+        cursor.execute(
+            f"SELECT recorded_at, source, entry_id FROM entries WHERE target_seq = {p} "
+            f"AND kind = {_DISPUTE} AND recorded_at >= {p} AND recorded_at <= {p} "
+            "ORDER BY recorded_at, seq LIMIT 1",
+            (target_seq, int(upheld[0]), ends),
+        )
+        earlier = cursor.fetchone()
+        if earlier is not None and (str(earlier[1]), str(earlier[2])) != tuple(values[:2]):
+            return (
+                f"reconsideration of {target_name} was already applied for (by "
+                f"{earlier[1]}/{earlier[2]}, recorded on {to_iso(int(earlier[0]))}): another "
+                "dispute is kept in the ledger but has no effect"
+            )
         return None
 
     def _settle_repeats(self, conn: Connection, rows: list[Row]) -> set[tuple[str, str]]:

@@ -35,10 +35,23 @@ class IngestRules:
     # extension, longest extensions together) in seconds, None = never; a type not here
     # takes no term of its own and no extension
     terms: Mapping[str, tuple[int | None, int | None, int, int]] = field(default_factory=dict)
+    # record types whose due process differs from the policy-wide one: (appeal window,
+    # how long after a review upheld a record a reconsideration may be applied for or None)
+    processes: Mapping[str, tuple[int, int | None]] = field(default_factory=dict)
+
+    def window_of(self, record_type: str) -> tuple[int | None, int | None]:
+        """The appeal window and reconsideration filing period of records of ``record_type``."""
+        return self.processes.get(record_type, (self.appeal_window, self._reconsider))
+
+    _reconsider: int | None = None  # the policy-wide reconsideration filing period
 
     @classmethod
     def from_policy(cls, policy: Policy) -> IngestRules:
         """The rules a policy declares: its record types, relations and appeal window."""
+        from socialcredit.policy.compiled import type_processes
+
+        wide = policy.due_process
+        recon = wide.reconsideration.file_within if wide.reconsideration else None
         return cls(
             record_types={
                 name: frozenset(SUBJECT_KINDS.index(k) for k in rt.subject_kinds)
@@ -54,6 +67,12 @@ class IngestRules:
                 for name, rt in policy.record_types.items()
                 if rt.term is not None
             },
+            processes={
+                name: (proc.appeal_window, proc.reconsider_within)
+                for name, proc in type_processes(policy).items()
+                if proc.index != 0
+            },
+            _reconsider=recon,
         )
 
     @classmethod

@@ -403,4 +403,72 @@ def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
         for name, sanction in sanctions.items():
             if isinstance(sanction, Mapping):
                 problems += _sanction_problems(declared, str(name), sanction)
+    problems += _list_process_problems(data)
+    return problems
+
+
+def _types_named(data: Mapping[str, Any], pred: Any) -> list[str]:
+    """The record types a condition (as parsed) names by type or category, in declaration order."""
+    names: set[str] = set()
+    categories: set[str] = set()
+    stack = [pred]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, Mapping):
+            records = item.get("records")
+            if isinstance(records, Mapping):
+                for key in ("type", "types"):
+                    value = records.get(key)
+                    given = value if isinstance(value, list) else [value]
+                    names.update(v for v in given if isinstance(v, str))
+                if isinstance(records.get("category"), str):
+                    categories.add(records["category"])
+            stack.extend(v for k, v in item.items() if k in ("all", "any", "not"))
+    types = data.get("record_types")
+    if not isinstance(types, Mapping):
+        return sorted(names)
+    return [
+        str(n)
+        for n, rt in types.items()
+        if n in names or (isinstance(rt, Mapping) and rt.get("category") in categories)
+    ]
+
+
+def _list_process_problems(data: Mapping[str, Any]) -> Problems:
+    """A list's due process must apply to some record type, and a record type counted by two
+    lists with different due processes must declare its own (else which applies is unclear)."""
+    lists = data.get("lists")
+    types = data.get("record_types")
+    if not isinstance(lists, Mapping):
+        return []
+    problems: Problems = []
+    claimed: dict[str, tuple[str, Any]] = {}
+    for name, lst in lists.items():
+        if not isinstance(lst, Mapping) or not isinstance(lst.get("due_process"), Mapping):
+            continue
+        path = ("lists", str(name), "due_process")
+        named = _types_named(data, lst.get("when"))
+        if not named:
+            problems.append(
+                (
+                    path,
+                    "this list's condition names no record type (by type or category), so "
+                    "its due process would apply to no record; give it to record types instead",
+                )
+            )
+        for t in named:
+            own = types.get(t) if isinstance(types, Mapping) else None
+            if isinstance(own, Mapping) and own.get("due_process") is not None:
+                continue  # the record type's own block decides
+            if t in claimed and claimed[t][1] != lst["due_process"]:
+                problems.append(
+                    (
+                        path,
+                        f"record type {t!r} is also counted by list {claimed[t][0]!r}, whose "
+                        "due process differs; give the record type its own due_process",
+                    )
+                )
+            claimed.setdefault(t, (str(name), lst["due_process"]))
     return problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,12 +20,53 @@ from socialcredit.policy.loader import LoadedPolicy
 from socialcredit.policy.model import (
     AfterResolution,
     AttributeCondition,
+    DueProcessOverride,
     FixedDuration,
     Policy,
     Predicate,
     ServiceAttribute,
 )
 from socialcredit.timeutil import NEVER
+
+I64 = npt.NDArray[np.int64]
+
+ON_OVERDUE = ("delete", "keep", "flag")
+DELETE, KEEP, FLAG = range(3)
+
+
+def later(policy: CompiledPolicy, start: I64, span: int) -> I64:
+    """``start`` plus the duration ``span`` (NEVER stays NEVER): the one place the due-process
+    and publicity rules add durations (calendar-aware spans replace int seconds here)."""
+    del policy  # the calendar the span is counted in (working days) will come from it
+    return np.where(start < NEVER, np.minimum(start + span, NEVER), NEVER).astype(np.int64)
+
+
+def later_one(policy: CompiledPolicy, start: int, span: int) -> int:
+    """``later`` for one time."""
+    return int(later(policy, np.array([start], dtype=np.int64), span)[0])
+
+
+@dataclass(frozen=True)
+class CompiledProcess:
+    """The due process that applies to a record: the policy-wide block, or a record type's
+    (or list's) override of it, field by field.
+
+    ``origin``: ``""`` for the policy-wide block, else ``record type NAME`` / ``list NAME``.
+    """
+
+    index: int
+    appeal_window: int
+    review_deadline: int
+    counts_while_disputed: bool
+    on_overdue: str  # delete | keep | flag
+    reconsider_within: int | None  # how long after an upheld review one may apply
+    reconsider_deadline: int | None  # how long a reconsideration may take
+    origin: str = ""
+
+    @property
+    def overdue_code(self) -> int:
+        """``DELETE``, ``KEEP`` or ``FLAG``."""
+        return ON_OVERDUE.index(self.on_overdue)
 
 
 @dataclass(frozen=True)
@@ -116,6 +157,10 @@ class CompiledPolicy:
     term_max: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     ext_min: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     ext_max: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    # due process: ``processes[0]`` is the policy-wide block; ``type_process[code]`` the
+    # process of records of type ``code`` (the last entry: types the policy does not know)
+    processes: tuple[CompiledProcess, ...] = ()
+    type_process: npt.NDArray[np.int16] = field(default_factory=lambda: np.zeros(1, dtype=np.int16))
     # derived lookup tables, filled on first use (evaluation asks for the same ones often)
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -151,6 +196,33 @@ class CompiledPolicy:
             if lst.name == name:
                 return lst.index
         raise KeyError(name)
+
+    @property
+    def uniform_process(self) -> bool:
+        """Every record has the policy-wide due process, without a reconsideration stage or
+        another rule for overdue reviews (evaluation then takes today's short path)."""
+        return len(self.processes) <= 1 and (
+            not self.processes
+            or (
+                self.processes[0].reconsider_within is None
+                and self.processes[0].on_overdue == "delete"
+            )
+        )
+
+    @property
+    def any_reconsideration(self) -> bool:
+        """Some record's due process has a reconsideration stage."""
+        return any(p.reconsider_within is not None for p in self.processes)
+
+    def process_of(self, type_name: str) -> CompiledProcess:
+        """The due process of records of type ``type_name`` (the policy-wide one when unknown)."""
+        code = self.type_code.get(type_name, -1)
+        return self.processes[int(self.type_process[code])]
+
+    def process_codes(self, type_codes: npt.NDArray[np.int32]) -> npt.NDArray[np.int16]:
+        """Per record-type code (-1: a type the policy does not know), its process index."""
+        result: npt.NDArray[np.int16] = self.type_process[type_codes]
+        return result
 
     def grade_of(self, score: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
         """Grade band index (0 = highest) for each score."""
@@ -313,6 +385,89 @@ def _lists_named(pred: Predicate) -> tuple[str, ...]:
     return tuple(p.on_list for p in pred.walk() if p.on_list is not None)
 
 
+def _process(
+    index: int,
+    policy: Policy,
+    overrides: list[DueProcessOverride],
+    origin: str,
+) -> CompiledProcess:
+    """The policy-wide block with ``overrides`` applied in order (later ones win)."""
+    dp = policy.due_process
+    window, deadline, counts = (
+        dp.appeal_window,
+        dp.reinvestigation_deadline,
+        dp.disputed_records_count,
+    )
+    on_overdue, recon = dp.on_overdue, dp.reconsideration
+    for o in overrides:
+        window = o.appeal_window if o.appeal_window is not None else window
+        deadline = (
+            o.reinvestigation_deadline if o.reinvestigation_deadline is not None else deadline
+        )
+        counts = o.disputed_records_count if o.disputed_records_count is not None else counts
+        on_overdue = o.on_overdue if o.on_overdue is not None else on_overdue
+        recon = o.reconsideration if o.reconsideration is not None else recon
+    return CompiledProcess(
+        index,
+        window,
+        deadline,
+        counts,
+        on_overdue,
+        recon.file_within if recon is not None else None,
+        recon.decide_within if recon is not None else None,
+        origin,
+    )
+
+
+def list_types(policy: Policy, when: Predicate) -> list[str]:
+    """The record types a condition names, by type or by category, in declaration order."""
+    names: set[str] = set()
+    categories: set[str] = set()
+    for p in when.walk():
+        if p.records is not None:
+            names.update(p.records.type_names())
+            if p.records.category is not None:
+                categories.add(p.records.category)
+    return [n for n, rt in policy.record_types.items() if n in names or rt.category in categories]
+
+
+def _processes(p: Policy) -> tuple[tuple[CompiledProcess, ...], npt.NDArray[np.int16]]:
+    """The distinct due processes and each record type's (see ``CompiledPolicy``)."""
+    by_list: dict[str, tuple[str, DueProcessOverride]] = {}
+    for name, lst in p.lists.items():
+        if lst.due_process is not None:
+            for t in list_types(p, lst.when):
+                by_list.setdefault(t, (name, lst.due_process))  # checks refuse conflicts
+    processes = [_process(0, p, [], "")]
+    seen = {processes[0]: 0}
+    codes = []
+    for name, rt in p.record_types.items():
+        overrides: list[DueProcessOverride] = []
+        origin = ""
+        if name in by_list:
+            overrides.append(by_list[name][1])
+            origin = f"list {by_list[name][0]}"
+        if rt.due_process is not None:
+            overrides.append(rt.due_process)
+            origin = f"record type {name}"
+        proc = _process(0, p, overrides, "")
+        if proc == processes[0]:
+            codes.append(0)  # an override equal to the policy-wide block changes nothing
+            continue
+        if proc not in seen:
+            seen[proc] = len(processes)
+            processes.append(replace(proc, index=len(processes), origin=origin))
+        codes.append(seen[proc])
+    codes.append(0)  # a record type the policy does not know
+    return tuple(processes), np.array(codes, dtype=np.int16)
+
+
+def type_processes(policy: Policy) -> dict[str, CompiledProcess]:
+    """Each record type's due process (``processes[0]``, index 0, is the policy-wide one)."""
+    processes, codes = _processes(policy)
+    return {name: processes[int(codes[i])] for i, name in enumerate(policy.record_types)}
+
+
 def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
     """Compile a validated policy; the result is immutable and safe to share."""
     p = loaded.policy
@@ -369,6 +524,7 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
     def seconds(values: list[int | None]) -> npt.NDArray[np.int64]:
         return np.array([NEVER if v is None else v for v in values], dtype=np.int64)
 
+    processes, type_process = _processes(p)
     floors = [g.at_least if g.at_least is not None else -np.inf for g in p.grades]
     return CompiledPolicy(
         loaded=loaded,
@@ -398,4 +554,6 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         term_max=seconds([b[1] for b in bounds]),
         ext_min=seconds([b[2] for b in bounds]),
         ext_max=seconds([b[3] for b in bounds]),
+        processes=processes,
+        type_process=type_process,
     )

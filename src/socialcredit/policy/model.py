@@ -257,6 +257,50 @@ class TermBounds(_Strict):
     )
 
 
+OnOverdue = Literal["delete", "keep", "flag"]
+
+
+def _absent(value: Any) -> bool:
+    # a field added in the second edition is left out of the canonical form (and so of the
+    # content hash) while it is not given: policies activated before it keep their hashes
+    return value is None
+
+
+class Reconsideration(_Strict):
+    """A second stage after a review that upheld the record (cf. SPC Art. 12): the subject
+    may apply within ``file_within`` of the review's decision; the application is decided
+    within ``decide_within``."""
+
+    file_within: PositiveDuration = Field(
+        description="How long after the review upheld the record a reconsideration can be "
+        "applied for (a second dispute entry)."
+    )
+    decide_within: PositiveDuration = Field(
+        description="How long after it was applied for a reconsideration must be decided."
+    )
+
+
+class DueProcessOverride(_Strict):
+    """Due process for one record type (or the record types a list counts), overriding the
+    policy-wide ``due_process`` field by field; a field not given is the policy-wide one."""
+
+    appeal_window: PositiveDuration | None = Field(
+        None, description="How long after a record is known it can be disputed."
+    )
+    reinvestigation_deadline: PositiveDuration | None = Field(
+        None, description="Within how long a dispute must be reviewed (decided)."
+    )
+    disputed_records_count: bool | None = Field(
+        None, description="Whether a record counts while its dispute is open."
+    )
+    on_overdue: OnOverdue | None = Field(
+        None,
+        description="What a missed deadline does: delete the record, keep it, or keep it "
+        "and report it as overdue (flag).",
+    )
+    reconsideration: Reconsideration | None = Field(None, exclude_if=_absent)
+
+
 class RecordType(_Strict):
     """A kind of record a source may submit, and what it does to a subject's standing."""
 
@@ -279,6 +323,11 @@ class RecordType(_Strict):
         None,
         description="Terms set per case and extensions: the bounds a record's own term and "
         "extend corrections must keep (none: every record lasts expires_after).",
+    )
+    due_process: DueProcessOverride | None = Field(
+        None,
+        exclude_if=_absent,
+        description="Due process for records of this type, overriding the policy-wide block.",
     )
 
     @model_validator(mode="after")
@@ -455,6 +504,12 @@ class ListDef(_Strict):
         json_schema_extra={"default": "P0D"},
     )
     legal_basis: str = ""
+    due_process: DueProcessOverride | None = Field(
+        None,
+        exclude_if=_absent,
+        description="Due process for the record types this list's condition names, "
+        "overriding the policy-wide block (a record type's own block overrides this one).",
+    )
 
 
 class FixedDuration(_Strict):
@@ -667,6 +722,13 @@ class DueProcess(_Strict):
         description="Whether a record counts while its dispute is open."
     )
     human_review: bool = True
+    on_overdue: OnOverdue = Field(
+        "delete",
+        exclude_if=lambda v: v == "delete",
+        description="What a missed deadline does: delete the record, keep it, or keep it "
+        "and report it as overdue (flag).",
+    )
+    reconsideration: Reconsideration | None = Field(None, exclude_if=_absent)
 
 
 class Policy(_Strict):

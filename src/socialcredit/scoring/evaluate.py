@@ -9,16 +9,16 @@ several groups without being copied.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.policy.compiled import DELETE, FLAG, CompiledPolicy, later
 from socialcredit.policy.model import Predicate, RecordCondition
 from socialcredit.scoring.forms import FORMS
-from socialcredit.scoring.rows import Rows
+from socialcredit.scoring.rows import Rows, per_process
 from socialcredit.timeutil import NEVER
 
 I64 = npt.NDArray[np.int64]
@@ -87,13 +87,17 @@ class EvaluationContext:
         known_now = rows.known[ridx] <= e
         disputed = seen(rows.disputed[ridx])
         decided = seen(rows.decided[ridx])
-        deadline = np.where(disputed < NEVER, disputed + policy.reinvestigation_deadline, NEVER)
-        overdue = (e >= deadline) & (decided > deadline)
-        suspended = (
-            np.zeros(len(ridx), dtype=bool)
-            if policy.disputed_records_count
-            else (disputed <= e) & (e < decided)
-        )
+        self.flagged: Bools | None = None  # per entry: overdue, kept and reported (``flag``)
+        if policy.uniform_process:
+            deadline = later(policy, disputed, policy.reinvestigation_deadline)
+            overdue = (e >= deadline) & (decided > deadline)
+            suspended = (
+                np.zeros(len(ridx), dtype=bool)
+                if policy.disputed_records_count
+                else (disputed <= e) & (e < decided)
+            )
+        else:
+            overdue, suspended = self._stages(policy, rows, ridx, e, disputed, decided, seen)
         status = np.full(len(ridx), COUNTS, dtype=np.int8)
         # assign in reverse priority so the first reason that applies is the one kept
         status[suspended] = SUSPENDED
@@ -126,6 +130,33 @@ class EvaluationContext:
         # per anchored condition (as ``_matching``): the entries whose windows are full
         self._anchors: dict[tuple[int, int], Bools] = {}
         self._holds: dict[tuple[int, int], Bools] = {}
+
+    def _stages(
+        self,
+        policy: CompiledPolicy,
+        rows: Rows,
+        ridx: I64,
+        e: I64,
+        disputed: I64,
+        decided: I64,
+        seen: Callable[[I64], I64],
+    ) -> tuple[Bools, Bools]:
+        """Per-record due process: the review and reconsideration deadlines, what missing
+        one does, and suspension while either stage is open. Returns (deleted for a missed
+        deadline, suspended); sets ``flagged`` (kept but overdue)."""
+        process = rows.process[ridx]
+        reconsidered = seen(rows.reconsidered[ridx])
+        decided2 = seen(rows.reconsideration_decided[ridx])
+        deadline = per_process(policy, disputed, process, "review_deadline")
+        deadline2 = per_process(policy, reconsidered, process, "reconsider_deadline")
+        overdue = ((e >= deadline) & (decided > deadline)) | (
+            (e >= deadline2) & (decided2 > deadline2)
+        )
+        codes = np.array([p.overdue_code for p in policy.processes], dtype=np.int8)[process]
+        counts = np.array([p.counts_while_disputed for p in policy.processes], dtype=bool)
+        open_ = ((disputed <= e) & (e < decided)) | ((reconsidered <= e) & (e < decided2))
+        self.flagged = overdue & (codes == FLAG)
+        return overdue & (codes == DELETE), open_ & ~counts[process]
 
     def type_mask(self, names: tuple[str, ...], category: str | None) -> Bools:
         key = (*names, f"category:{category}")

@@ -36,6 +36,14 @@ class RecordLine:
     # early end (in words, e.g. "its term was set at 3 years; extended by 1 year and 6 months
     # on 2026-03-01"); None: the record type's term
     term: str | None = None
+    # due process (times known at the standing's time): the review's decision upholding the
+    # record, a reconsideration applied for and its decision; ``review_due``: when the open
+    # stage must be decided; ``overdue_since``: a missed deadline under ``on_overdue: flag``
+    decided_at: int | None = None
+    reconsidered_at: int | None = None
+    reconsideration_decided_at: int | None = None
+    review_due: int | None = None
+    overdue_since: int | None = None
 
 
 @dataclass(frozen=True)
@@ -194,6 +202,11 @@ class Standing:
                             "resolved_at",
                             "disputed_at",
                             "dispute_late_at",
+                            "decided_at",
+                            "reconsidered_at",
+                            "reconsideration_decided_at",
+                            "review_due",
+                            "overdue_since",
                         ),
                     )
                     for line in self.breakdown

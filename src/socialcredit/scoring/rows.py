@@ -24,7 +24,7 @@ from socialcredit.columns import (
     UPHOLD,
     LedgerColumns,
 )
-from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.policy.compiled import CompiledPolicy, later
 from socialcredit.timeutil import MAX_TIME, MIN_TIME, NEVER, TimeFormatError, parse_duration
 
 I64 = npt.NDArray[np.int64]
@@ -53,6 +53,11 @@ class Rows:
     disputed: I64  # when an in-time dispute was filed (NEVER)
     dispute_late: I64  # when a dispute was filed after the appeal window (NEVER)
     decided: I64  # when the dispute was decided and the record upheld (NEVER)
+    # the reconsideration stage (a dispute within the process's filing period after
+    # ``decided``) and its decision upholding the record again (NEVER)
+    reconsidered: I64
+    reconsideration_decided: I64
+    process: npt.NDArray[np.int16]  # the record's due process (index into policy.processes)
     amount: npt.NDArray[np.float64]
     record: I64  # index of the original record in the ledger columns
     rectification: I64  # index in cor_* of the latest rectification behind this version, or -1
@@ -160,6 +165,38 @@ def _expiry(
     return expires.astype(np.int64), flags
 
 
+def _first_entry(n: int, targets: I64, times: I64, seqs: I64) -> tuple[I64, I64]:
+    """Per target, the earliest (time, then ledger order) entry's time and seq (NEVER, -1)."""
+    out_t = np.full(n, NEVER, dtype=np.int64)
+    out_s = np.full(n, -1, dtype=np.int64)
+    if len(targets):
+        order = np.lexsort((seqs, times, targets))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = targets[order][1:] != targets[order][:-1]
+        pick = order[first]
+        out_t[targets[pick]] = times[pick]
+        out_s[targets[pick]] = seqs[pick]
+    return out_t, out_s
+
+
+def per_process(
+    policy: CompiledPolicy, start: I64, process: npt.NDArray[np.int16], span: str
+) -> I64:
+    """``start`` plus each row's process's duration ``span`` (a ``CompiledProcess`` field;
+    NEVER where it has none), one process at a time."""
+    out = np.full(len(start), NEVER, dtype=np.int64)
+    for proc in policy.processes:
+        length = getattr(proc, span)
+        if length is None:
+            continue
+        sel = process == proc.index
+        if sel.all():
+            return later(policy, start, length)
+        if sel.any():
+            out[sel] = later(policy, start[sel], length)
+    return out
+
+
 def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, RelationRows]:
     """Turn ledger columns into record versions and relations, applying every correction."""
     n = len(columns.rec_seq)
@@ -188,13 +225,34 @@ def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, Relation
     known = columns.rec_recorded_at.astype(np.int64)
     resolved = _first_time(n, *times(RESOLVE))
     annulled = _first_time(n, *times(ANNUL))
+    type_code = _codes(columns.rec_type, policy.type_code)
+    process = policy.process_codes(type_code)
     d_targets, d_times = times(DISPUTE)
-    in_time = d_times <= known[d_targets] + policy.appeal_window
+    closes = per_process(policy, known, process, "appeal_window")
+    in_time = d_times <= closes[d_targets]
     disputed = _first_time(n, d_targets[in_time], d_times[in_time])
-    dispute_late = _first_time(n, d_targets[~in_time], d_times[~in_time])
     u_targets, u_times = times(UPHOLD)
     after = u_times >= disputed[u_targets]
     decided = _first_time(n, u_targets[after], u_times[after])
+    reconsidered = np.full(n, NEVER, dtype=np.int64)
+    reconsideration_decided = np.full(n, NEVER, dtype=np.int64)
+    late = ~in_time
+    if policy.any_reconsideration:
+        # a dispute at or after the review's decision, within the filing period, applies
+        # for reconsideration (the first such one); its decision is the next uphold
+        filing_ends = per_process(policy, decided, process, "reconsider_within")
+        d_seqs = columns.cor_seq[(action == DISPUTE) & on_record]
+        ends = filing_ends[d_targets]
+        applies = (d_times >= decided[d_targets]) & (d_times <= ends) & (ends < NEVER)
+        reconsidered, r_seq = _first_entry(n, d_targets[applies], d_times[applies], d_seqs[applies])
+        # after the review's decision, a dispute past the filing period has no effect
+        late = (late & ~applies) | (d_times > ends)
+        u_seqs = columns.cor_seq[(action == UPHOLD) & on_record]
+        r_t, r_s = reconsidered[u_targets], r_seq[u_targets]
+        after2 = (u_times > r_t) | ((u_times == r_t) & (u_seqs > r_s))
+        after2 &= r_t < NEVER
+        reconsideration_decided = _first_time(n, u_targets[after2], u_times[after2])
+    dispute_late = _first_time(n, d_targets[late], d_times[late])
 
     # Rectifications, extensions and early ends: each makes a new version of its record,
     # visible from when the ledger learned it; the previous version is hidden from then on.
@@ -233,7 +291,6 @@ def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, Relation
     end_min = np.minimum.accumulate(end_each.astype(np.int64) - rank) + rank
     end_min = np.where(end_min > MAX_TIME, NEVER, end_min)
 
-    type_code = _codes(columns.rec_type, policy.type_code)
     rect_row = np.where(last_rect >= 0, r_sel[np.maximum(last_rect, 0)], -1)
     has_rect = rect_row >= 0
     new_type = type_code[r_rec].copy()
@@ -278,6 +335,11 @@ def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, Relation
         disputed=cat(disputed, disputed[r_rec]).astype(np.int64),
         dispute_late=cat(dispute_late, dispute_late[r_rec]).astype(np.int64),
         decided=cat(decided, decided[r_rec]).astype(np.int64),
+        reconsidered=cat(reconsidered, reconsidered[r_rec]).astype(np.int64),
+        reconsideration_decided=cat(reconsideration_decided, reconsideration_decided[r_rec]).astype(
+            np.int64
+        ),
+        process=cat(process, process[r_rec]).astype(np.int16),
         amount=cat(columns.rec_amount, new_amount).astype(np.float64),
         record=record,
         rectification=cat(np.full(n, -1, dtype=np.int64), rect_row.astype(np.int64)).astype(

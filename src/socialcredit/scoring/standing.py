@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from socialcredit.columns import SUBJECT_KINDS
-from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction
+from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction, later_one
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring.evaluate import STATUS_NAMES, EvaluationContext, evaluate_in_context
 from socialcredit.scoring.prepared import Prepared
@@ -558,6 +558,37 @@ def record_lines(
     return _breakdown(prep, rid, ev.status, ev.contribution, t)
 
 
+def _stages(
+    policy: CompiledPolicy,
+    process: int,
+    disputed: int,
+    decided: int,
+    reconsidered: int,
+    decided2: int,
+    t: int,
+) -> dict[str, int | None]:
+    """A record's due-process stages as of ``t`` (times after ``t`` already NEVER): the
+    decisions, the reconsideration, when the open stage is due, and since when it is
+    overdue under ``on_overdue: flag``."""
+    if disputed > t:
+        return {}
+    proc = policy.processes[process]
+    due = None
+    if decided >= NEVER:
+        due = later_one(policy, disputed, proc.review_deadline)
+    elif reconsidered < NEVER and decided2 >= NEVER and proc.reconsider_deadline is not None:
+        due = later_one(policy, reconsidered, proc.reconsider_deadline)
+    return {
+        "decided_at": _opt(decided),
+        "reconsidered_at": _opt(reconsidered),
+        "reconsideration_decided_at": _opt(decided2),
+        "review_due": due,
+        "overdue_since": due
+        if due is not None and due <= t and proc.on_overdue == "flag"
+        else None,
+    }
+
+
 def _breakdown(
     prep: Prepared,
     rid: I64,
@@ -578,6 +609,10 @@ def _breakdown(
     disputed = rows.disputed[rid].tolist()
     dispute_late = rows.dispute_late[rid].tolist()
     rectification = rows.rectification[rid].tolist()
+    decided = rows.decided[rid].tolist()
+    reconsidered = rows.reconsidered[rid].tolist()
+    decided2 = rows.reconsideration_decided[rid].tolist()
+    process = rows.process[rid].tolist()
     statuses = status.tolist()
     contributions = contribution.tolist()
     expires_at = rows.expires[rid].tolist()
@@ -591,6 +626,15 @@ def _breakdown(
         code = type_code[j]
         expires = expires_at[j] if code >= 0 else NEVER
         amount = amounts[j]
+        stages = _stages(
+            policy,
+            process[j],
+            disputed[j],
+            decided[j] if decided[j] <= t else NEVER,
+            reconsidered[j] if reconsidered[j] <= t else NEVER,
+            decided2[j] if decided2[j] <= t else NEVER,
+            t,
+        )
         lines.append(
             RecordLine(
                 row=r,
@@ -609,6 +653,7 @@ def _breakdown(
                 rectified=rectification[j] >= 0,
                 amount=None if math.isnan(amount) else amount,
                 term=term_note(prep, rec, code, flags[j], visible[j]) if flags[j] else None,
+                **stages,
             )
         )
     return lines

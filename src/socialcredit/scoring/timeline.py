@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.policy.compiled import CompiledPolicy, later
 from socialcredit.scoring.evaluate import (
     Evaluation,
     EvaluationContext,
     evaluate,
     evaluate_in_context,
 )
-from socialcredit.scoring.rows import Rows
+from socialcredit.scoring.rows import Rows, per_process
 from socialcredit.timeutil import NEVER
 
 I64 = npt.NDArray[np.int64]
@@ -84,7 +84,17 @@ def row_breakpoints(
         parts.append(np.where(resolved < NEVER, resolved + delay, NEVER))
     disputed = seen(rows.disputed[rid])
     parts += [disputed, seen(rows.decided[rid])]
-    parts.append(np.where(disputed < NEVER, disputed + policy.reinvestigation_deadline, NEVER))
+    if policy.uniform_process:
+        parts.append(later(policy, disputed, policy.reinvestigation_deadline))
+    else:
+        process = rows.process[rid]
+        reconsidered = seen(rows.reconsidered[rid])
+        parts += [
+            per_process(policy, disputed, process, "review_deadline"),
+            reconsidered,
+            seen(rows.reconsideration_decided[rid]),
+            per_process(policy, reconsidered, process, "reconsider_deadline"),
+        ]
     for window in windows:
         parts.append(occ + window)
     times = np.concatenate(parts)

@@ -1,0 +1,101 @@
+"""The language of per-type due process: loader errors with file, line and field; the JSON
+Schema; and policies that do not use it keep their content hash."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+
+from socialcredit.policy import PolicyError, parse_policy, policy_json_schema
+from tests.conftest import TEST_POLICY
+from tests.scoring.test_due_process_per_type import LIST_POLICY, POLICY
+
+VALIDATOR = jsonschema.Draft202012Validator(policy_json_schema())
+
+
+def problems(text: str) -> list[tuple[int | None, str, str]]:
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, "p.yaml")
+    return [(p.line, p.path, p.message) for p in info.value.problems]
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_the_example_validates_against_the_schema() -> None:
+    assert list(VALIDATOR.iter_errors(yaml.safe_load(POLICY))) == []
+    assert list(VALIDATOR.iter_errors(yaml.safe_load(LIST_POLICY))) == []
+
+
+def test_an_unknown_on_overdue_is_an_error_at_its_line() -> None:
+    bad = POLICY.replace("on_overdue: keep", "on_overdue: ignore")
+    ((line, path, message),) = problems(bad)
+    assert line == line_of(bad, "on_overdue: ignore")
+    assert path == "record_types.court_listing.due_process.on_overdue"
+    assert "'delete', 'keep' or 'flag'" in message
+    assert not VALIDATOR.is_valid(yaml.safe_load(bad))
+
+
+def test_a_reconsideration_needs_both_deadlines() -> None:
+    bad = POLICY.replace("reconsideration: {file_within: P10D, decide_within: P15D}\n  flagged",
+                         "reconsideration: {file_within: P10D}\n  flagged")  # fmt: skip
+    ((line, path, message),) = problems(bad)
+    assert path == "record_types.court_listing.due_process.reconsideration.decide_within"
+    assert line == line_of(bad, "reconsideration: {file_within: P10D}")
+    assert "required" in message.lower() or "missing" in message.lower()
+    assert not VALIDATOR.is_valid(yaml.safe_load(bad))
+
+
+def test_a_zero_review_deadline_is_an_error() -> None:
+    bad = POLICY.replace("reinvestigation_deadline: P15D, on_overdue: flag",
+                         "reinvestigation_deadline: P0D, on_overdue: flag")  # fmt: skip
+    ((line, path, _),) = problems(bad)
+    assert path == "record_types.flagged_item.due_process.reinvestigation_deadline"
+    assert line == line_of(bad, "P0D")
+
+
+def test_a_list_whose_condition_names_no_record_type_cannot_have_a_due_process() -> None:
+    bad = LIST_POLICY.replace("when: {records: {type: listing}}", "when: {score_below: 0}")
+    ((line, path, message),) = problems(bad)
+    assert path == "lists.debtors.due_process"
+    assert line == line_of(bad, "due_process: {disputed_records_count: true")
+    assert "names no record type" in message
+
+
+def test_two_lists_with_different_due_processes_for_one_type_are_refused() -> None:
+    bad = LIST_POLICY.replace(
+        "due_process:\n  appeal_window",
+        "  others:\n    kind: black\n    when: {records: {category: judicial}}\n"
+        "    due_process: {on_overdue: flag}\ndue_process:\n  appeal_window",
+    )
+    ((line, path, message),) = problems(bad)
+    assert path == "lists.others.due_process"
+    assert line == line_of(bad, "due_process: {on_overdue: flag}")
+    assert "record type 'listing' is also counted by list 'debtors'" in message
+    # the record type's own block settles it
+    settled = bad.replace(
+        "listing: {expires_after: never,",
+        "listing: {due_process: {on_overdue: keep}, expires_after: never,",
+    )
+    assert parse_policy(settled).policy.lists["others"].due_process is not None
+
+
+def test_policies_without_the_new_fields_keep_their_canonical_form() -> None:
+    loaded = parse_policy(TEST_POLICY)
+    dumped = json.dumps(loaded.policy.model_dump(mode="json", by_alias=True))
+    for field in ("on_overdue", "reconsideration", "starts_after"):
+        assert field not in dumped
+    assert all(
+        "due_process" not in rt for rt in loaded.policy.model_dump()["record_types"].values()
+    )
+    # spelling out the default is the same rule
+    spelled = TEST_POLICY.replace(
+        "  disputed_records_count: false\n",
+        "  disputed_records_count: false\n  on_overdue: delete\n",
+    )
+    assert spelled != TEST_POLICY
+    assert parse_policy(spelled).content_hash == loaded.content_hash
