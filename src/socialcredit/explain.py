@@ -108,6 +108,10 @@ class Reason:
     # a measure that ends a set time after its triggering records are resolved:
     # {"after_resolution": seconds, "resolved_on": date or None, "unresolved": [source/id]}
     ends: dict[str, Any] | None = None
+    # a measure that started after a publicity period: when it was published and the
+    # period to object ended
+    published_at: str | None = None
+    objections_until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,19 @@ class Explanation:
             "not_applying": [
                 {"measure": r.measure, "reason_code": r.reason_code, "applies_to": r.applies_to}
                 for r in self.not_applying
+            ],
+            "upcoming": [
+                {
+                    "measure": u.name,
+                    "reason_code": u.reason_code,
+                    "published_at": to_date(u.published_at),
+                    "objections_until": to_date(u.objections_until),
+                    "starts": to_date(u.starts),
+                    "until": to_date(u.until),
+                    "records": u.records,
+                }
+                for u in self.standing.upcoming
+                if u.service == self.decision.service
             ],
             "claims": [
                 {
@@ -382,6 +399,8 @@ def _reason(prep: Prepared, m: Measure) -> Reason:
             "resolved_on": to_date(m.resolved_on),
             "unresolved": list(m.unresolved),
         },
+        published_at=to_date(m.published_at),
+        objections_until=to_date(m.objections_until),
     )
 
 

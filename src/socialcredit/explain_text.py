@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from socialcredit.enforcement import Decision
-from socialcredit.policy.compiled import CompiledPolicy, CompiledProcess, later_one
+from socialcredit.policy.compiled import (
+    CompiledPolicy,
+    CompiledProcess,
+    CompiledSanction,
+    later_one,
+    list_types,
+)
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring import Measure, RecordLine, Standing
 from socialcredit.term_words import duration_words
@@ -233,6 +239,14 @@ def _reason_sentence(
         body += f" It applies only{requests_text(policy, r.service or asked, r.applies_to)}."
     if r.ends is not None:
         body += " " + _ends_sentence(r, lines, present, st.at)
+    if r.published_at is not None and r.objections_until is not None:
+        body += (
+            f" It was published on {r.published_at}; objections could be made until "
+            f"{r.objections_until}, and it began when none was pending."
+            if r.since != r.objections_until
+            else f" It was published on {r.published_at}; objections could be made until "
+            f"{r.objections_until}, when it began."
+        )
     body += f" Legal basis: {r.legal_basis}." if r.legal_basis else ""
     return ["- " + body[0].upper() + body[1:]]
 
@@ -466,6 +480,80 @@ def _reconsideration_notes(
     ]
 
 
+def _upcoming_notes(
+    policy: CompiledPolicy, st: Standing, service: str, act: str, t: int, present: bool
+) -> list[str]:
+    """Measures on ``service`` published but not yet in force: the publication, the period
+    to object, and when the measure starts and ends if no objection is upheld."""
+    out = []
+    lines = {f"{x.source}/{x.id}": x for x in st.breakdown if x.status != "annulled or rectified"}
+    for u in st.upcoming:
+        if u.service != service or u.effect != "deny":
+            continue
+        sanction = next(s for s in policy.sanctions if s.name == u.name)
+        named = _known(u.records, lines)
+        under = [
+            x
+            for x in lines.values()
+            if x.type in sanction_types(policy, sanction)
+            and (
+                (x.disputed_at is not None and x.decided_at is None)
+                or (x.reconsidered_at is not None and x.reconsideration_decided_at is None)
+            )
+        ]
+        what = (
+            f"because of {'record' if len(named) == 1 else 'records'} "
+            f"{_joined([record_text(x) for x in named])}"
+            if named
+            else "because of record " + _joined([record_text(x) for x in under])
+            if under
+            else ""
+        )
+        lead = "" if present else f"On {to_date(t)}, "
+        may = "you may" if present else "you could"
+        closes = to_date(u.objections_until)
+        published = (
+            f"A measure (reason code {u.reason_code}) was published on {to_date(u.published_at)}"
+        )
+        published += f" {what}" if what else ""
+        if u.objections_until > t:
+            first = f"{lead}{published}: nothing is in force yet; {may} object until {closes}."
+        else:
+            first = f"{lead}{published}: nothing is in force yet; the period to object ended on {closes}."
+        out.append(first[0].upper() + first[1:])
+        if u.starts is not None:
+            until = f" until {to_date(u.until)}" if u.until is not None else ""
+            out.append(
+                f"If no objection is upheld, you cannot {act} from {to_date(u.starts)}{until}."
+            )
+        elif under:
+            refs = _joined([f"{x.source}/{x.id}" for x in under])
+            term = (
+                f" and lasts {plural(sanction.fixed // DAY, 'day')}"
+                if sanction.fixed is not None
+                else ""
+            )
+            out.append(
+                f"An objection to record {refs} is pending: if it is upheld, the measure never "
+                f"starts; if the record is upheld, the measure starts then{term}."
+            )
+        else:
+            out.append("The measure does not start: its condition stops holding before then.")
+    return out
+
+
+def sanction_types(policy: CompiledPolicy, sanction: CompiledSanction) -> set[str]:
+    """The record types the condition of ``sanction`` (and the lists it names) counts."""
+    key = ("sanction_types", sanction.index)
+    cached = policy.cache.get(key)
+    if cached is None:
+        preds = [sanction.when] + [lst.when for lst in policy.lists if lst.name in sanction.lists]
+        cached = {name for pred in preds for name in list_types(policy.policy, pred)}
+        policy.cache[key] = cached
+    result: set[str] = cached
+    return result
+
+
 def plain_text(
     policy: CompiledPolicy,
     st: Standing,
@@ -517,6 +605,7 @@ def plain_text(
                 f"A measure in force (reason code {r.reason_code}) stops you from doing so"
                 f"{limited(r.service, r.applies_to)}; this request does not meet that."
             )
+        lines.extend(_upcoming_notes(policy, st, decision.service, act, t, present))
         if decision.benefits:
             n = len(decision.benefits)
             lines.append(

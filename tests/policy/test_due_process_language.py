@@ -12,6 +12,7 @@ import yaml
 from socialcredit.policy import PolicyError, parse_policy, policy_json_schema
 from tests.conftest import TEST_POLICY
 from tests.scoring.test_due_process_per_type import LIST_POLICY, POLICY
+from tests.scoring.test_publicity_period import POLICY as PUBLICITY
 
 VALIDATOR = jsonschema.Draft202012Validator(policy_json_schema())
 
@@ -99,3 +100,28 @@ def test_policies_without_the_new_fields_keep_their_canonical_form() -> None:
     )
     assert spelled != TEST_POLICY
     assert parse_policy(spelled).content_hash == loaded.content_hash
+
+
+def test_the_publicity_example_validates_against_the_schema() -> None:
+    assert list(VALIDATOR.iter_errors(yaml.safe_load(PUBLICITY))) == []
+
+
+def test_a_publicity_period_on_a_score_condition_is_refused() -> None:
+    bad = PUBLICITY.replace("when: {records: {type: fare_dodging}}", "when: {score_below: 0}")
+    ((line, path, message),) = problems(bad)
+    assert path == "sanctions.sleeper_ban.starts_after"
+    assert line == line_of(bad, "starts_after: {notice: P7D, objection_blocks: false}")
+    assert "depends on the score or grade" in message
+
+
+def test_a_publicity_period_needs_a_notice_with_a_unit() -> None:
+    bad = PUBLICITY.replace("starts_after: {notice: P7D, objection_blocks: false}",
+                            "starts_after: {notice: 7, objection_blocks: false}")  # fmt: skip
+    ((line, path, message),) = problems(bad)
+    assert path == "sanctions.sleeper_ban.starts_after.notice"
+    assert line == line_of(bad, "starts_after: {notice: 7,")
+    assert "with a unit" in message
+    assert not VALIDATOR.is_valid(yaml.safe_load(bad))
+    unknown = PUBLICITY.replace("objection_blocks: false", "objections_block: false")
+    ((_, path, _),) = problems(unknown)
+    assert path == "sanctions.sleeper_ban.starts_after.objections_block"

@@ -404,6 +404,60 @@ def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
             if isinstance(sanction, Mapping):
                 problems += _sanction_problems(declared, str(name), sanction)
     problems += _list_process_problems(data)
+    problems += _publicity_problems(data)
+    return problems
+
+
+_SCORE_KEYS = ("score_below", "score_at_least", "grade_in")
+
+
+def _uses_score(pred: Any, lists: Mapping[str, Any], depth: int = 0) -> bool:
+    """Whether a condition (as parsed) or a list it names depends on the score or grade."""
+    stack = [pred]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, Mapping):
+            if any(item.get(k) is not None for k in _SCORE_KEYS):
+                return True
+            named = item.get("list")
+            if isinstance(named, str) and depth == 0:
+                lst = lists.get(named)
+                if isinstance(lst, Mapping) and _uses_score(lst.get("when"), lists, 1):
+                    return True
+            stack.extend(v for k, v in item.items() if k in ("all", "any", "not"))
+    return False
+
+
+def _publicity_problems(data: Mapping[str, Any]) -> Problems:
+    """A publicity period publishes records: a measure with one must not depend on the score."""
+    sanctions = data.get("sanctions")
+    lists = data.get("lists")
+    if not isinstance(sanctions, Mapping):
+        return []
+    problems: Problems = []
+    for name, sanction in sanctions.items():
+        if not isinstance(sanction, Mapping) or sanction.get("starts_after") is None:
+            continue
+        duration = sanction.get("duration")
+        if isinstance(duration, Mapping) and duration.get("after_resolution") is not None:
+            problems.append(
+                (
+                    ("sanctions", str(name), "starts_after"),
+                    "a publicity period cannot be combined with a duration that ends after "
+                    "resolution; give the measure a fixed term or none",
+                )
+            )
+        if _uses_score(sanction.get("when"), lists if isinstance(lists, Mapping) else {}):
+            problems.append(
+                (
+                    ("sanctions", str(name), "starts_after"),
+                    "a publicity period needs a condition on records (or on lists of "
+                    "records): this measure's condition depends on the score or grade, and "
+                    "there would be no record to object to",
+                )
+            )
     return problems
 
 

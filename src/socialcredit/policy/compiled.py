@@ -41,6 +41,12 @@ def later(policy: CompiledPolicy, start: I64, span: int) -> I64:
     return np.where(start < NEVER, np.minimum(start + span, NEVER), NEVER).astype(np.int64)
 
 
+def span_bound(policy: CompiledPolicy, span: int) -> int:
+    """An upper bound, in seconds, of how long ``span`` can last from any start."""
+    del policy
+    return span
+
+
 def later_one(policy: CompiledPolicy, start: int, span: int) -> int:
     """``later`` for one time."""
     return int(later(policy, np.array([start], dtype=np.int64), span)[0])
@@ -125,6 +131,11 @@ class CompiledSanction:
             if not cond.holds(attributes[cond.attribute]):
                 return False
         return True
+
+    # a publicity period (``starts_after``): its length, and whether a pending objection
+    # holds the start back; None: the measure starts when its condition begins to hold
+    notice: int | None = None
+    objection_blocks: bool = False
 
 
 @dataclass(frozen=True)
@@ -517,6 +528,8 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
                 after_resolution=s.duration.after_resolution
                 if isinstance(s.duration, AfterResolution)
                 else None,
+                notice=s.starts_after.notice if s.starts_after is not None else None,
+                objection_blocks=s.starts_after is not None and s.starts_after.objection_blocks,
             )
         )
     bounds = [rt.term_bounds() for rt in rts]

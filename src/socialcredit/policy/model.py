@@ -544,6 +544,24 @@ DurationRule = Annotated[
 ]
 
 
+class StartsAfter(_Strict):
+    """A publicity period before a measure starts (cf. the railway's and aviation's 2018
+    rules): the person is notified when its condition begins to hold (publication), may
+    object (a ``dispute`` of a record behind it) until ``notice`` has passed, and the
+    measure starts at the end of the period; its term runs from then."""
+
+    notice: PositiveDuration = Field(
+        description="How long after publication objections may be made; the measure "
+        "starts when it ends."
+    )
+    objection_blocks: bool = Field(
+        True,
+        description="Whether an objection still pending at the end of the period holds the "
+        "start back until it is decided (an upheld objection annuls the record, so the "
+        "measure never starts).",
+    )
+
+
 class Reach(_Strict):
     """Extends a measure to subjects who stand in ``relation`` to the subject it applies to."""
 
@@ -658,6 +676,12 @@ class Sanction(_Strict):
         default_factory=list,
         description="Limit the measure to requests whose attributes match every condition "
         "(attributes the service declares); default: every request.",
+    )
+    starts_after: StartsAfter | None = Field(
+        None,
+        exclude_if=_absent,
+        description="A publicity period: the measure starts when it ends, unless an "
+        "objection is upheld.",
     )
 
     @model_serializer(mode="wrap")

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from socialcredit.columns import SUBJECT_KINDS
 from socialcredit.ledger.backfills import Backfill
-from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction
+from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction, span_bound
 from socialcredit.policy.describe import condition_text
 from socialcredit.scoring.evaluate import evaluate_subjects_at
 from socialcredit.scoring.prepared import Prepared
@@ -186,7 +186,10 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
     bounded = [
         s
         for s in policy.sanctions
-        if s.fixed is not None or s.max_duration is not None or s.after_resolution is not None
+        if s.fixed is not None
+        or s.max_duration is not None
+        or s.after_resolution is not None
+        or s.notice is not None
     ]
     if bounded:
         candidates = np.zeros(n, dtype=bool)
@@ -200,14 +203,19 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
                     candidates[:] = True
                 else:
                     candidates[prep.rows.subject[table[prep.rows.type_code]]] = True
-        fixed = [s.fixed for s in bounded if s.fixed is not None]
-        if fixed:
-            # a fixed-period measure may outlast its trigger: look at anyone whose standing
-            # changed within the longest period
+        # a fixed-period measure may outlast its trigger, and one with a publicity period
+        # starts when the period ends (or at a decision after it, a breakpoint): look at
+        # anyone whose standing changed within the longest such reach into the past
+        reach = [
+            (s.fixed or 0) + (span_bound(policy, s.notice) if s.notice is not None else 0)
+            for s in bounded
+            if s.fixed is not None or s.notice is not None
+        ]
+        if reach:
             owners, when = row_breakpoints(
                 policy, prep.rows, np.arange(len(prep.rows), dtype=np.int64), t
             )
-            recent = (when > t - max(fixed)) & (when <= t)
+            recent = (when > t - max(reach)) & (when <= t)
             candidates[prep.rows.subject[owners[recent]]] = True
         cand = np.flatnonzero(candidates).tolist()
         tls = timelines(policy, prep.rows, cand, t)

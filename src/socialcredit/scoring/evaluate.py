@@ -50,6 +50,9 @@ class Evaluation:
     status: npt.NDArray[np.int8]  # per (ridx) entry
     contribution: F64  # points each entry adds to its group's score
     unresolved: Bools  # per entry: not resolved (ignoring list delays)
+    # [n_sanctions, n_groups]: an objection (an open dispute) is pending against a record
+    # the condition of a measure with a blocking publicity period counts; None: no such measure
+    blocked: Bools | None = None
 
 
 class EvaluationContext:
@@ -82,6 +85,9 @@ class EvaluationContext:
 
         def seen(times: I64) -> I64:
             return np.where(times <= k, times, NEVER)
+
+        self._seen = seen
+        self._rows, self._ridx = rows, ridx
 
         visible = (rows.visible_from[ridx] <= k) & (rows.hidden_from[ridx] > k)
         known_now = rows.known[ridx] <= e
@@ -180,8 +186,42 @@ class EvaluationContext:
             known = self._matching[key] = _frozen(self._matching_now(cond, delist_delay))
         return known
 
-    def _matching_now(self, cond: RecordCondition, delist_delay: int) -> Bools:
-        mask = self.active & self.type_mask(tuple(cond.type_names()), cond.category)
+    def objection_pending(self, pred: Predicate) -> Bools:
+        """Per group: an objection is pending (a dispute open, at either stage) against a
+        record that ``pred`` (or a list it names) counts, or would count were it not
+        suspended for the dispute."""
+        rows, ridx, seen, e = self._rows, self._ridx, self._seen, self.e
+        open_ = (seen(rows.disputed[ridx]) <= e) & (e < seen(rows.decided[ridx]))
+        if self.policy.any_reconsideration:
+            open_ |= (seen(rows.reconsidered[ridx]) <= e) & (
+                e < seen(rows.reconsideration_decided[ridx])
+            )
+        base = open_ & ((self.status == COUNTS) | (self.status == SUSPENDED))
+        mask = np.zeros(len(ridx), dtype=bool)
+        if base.any():
+            for cond, delay in self._record_conditions(pred, 0):
+                mask |= self._matching_now(cond, delay, base)
+        result: Bools = np.bincount(self.gidx[mask], minlength=self.n_groups) > 0
+        return result
+
+    def _record_conditions(self, pred: Predicate, delay: int) -> list[tuple[RecordCondition, int]]:
+        """The records conditions ``pred`` counts through ``all``, ``any`` and lists."""
+        out: list[tuple[RecordCondition, int]] = []
+        if pred.records is not None:
+            out.append((pred.records, delay))
+        for child in (pred.all_ or []) + (pred.any_ or []):
+            out += self._record_conditions(child, delay)
+        if pred.on_list is not None:
+            lst = self.policy.lists[self.policy.list_index(pred.on_list)]
+            out += self._record_conditions(lst.when, lst.delist_delay)
+        return out
+
+    def _matching_now(
+        self, cond: RecordCondition, delist_delay: int, base: Bools | None = None
+    ) -> Bools:
+        mask = (self.active if base is None else base) & self.type_mask(
+            tuple(cond.type_names()), cond.category
+        )
         if cond.unresolved:
             lifted = np.where(self.resolved_at < NEVER, self.resolved_at + delist_delay, NEVER)
             mask &= self.e < lifted
@@ -345,8 +385,13 @@ def evaluate_in_context(
             lists[lst.index] = ctx.holds(lst.when, lst.delist_delay)
     ctx.lists = lists
     triggers = np.zeros((len(policy.sanctions), ctx.n_groups), dtype=bool)
+    blocked = None
     for s in chosen:
         triggers[s.index] = ctx.holds(s.when, 0)
+        if s.notice is not None and s.objection_blocks:
+            if blocked is None:
+                blocked = np.zeros((len(policy.sanctions), ctx.n_groups), dtype=bool)
+            blocked[s.index] = ctx.objection_pending(s.when)
     return Evaluation(
         n_groups=ctx.n_groups,
         score=ctx.score,
@@ -356,6 +401,7 @@ def evaluate_in_context(
         status=ctx.status,
         contribution=ctx.contribution,
         unresolved=ctx.resolved_at > ctx.e,
+        blocked=blocked,
     ), ctx
 
 

@@ -130,10 +130,38 @@ class Measure:
         """Whether the measure is on ``service`` or on a service it is part of."""
         return service == self.service or service in self.covers
 
+    # a measure with a publicity period: when it was published and the period ended
+    published_at: int | None = None
+    objections_until: int | None = None
+
     @property
     def records(self) -> list[str]:
         """Source/id of every record behind the measure, in order, once each."""
         return list(dict.fromkeys(r for c in self.conditions for r in c.records))
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """A measure published but not yet in force: it starts after its publicity period.
+
+    ``starts``: when it starts if no objection is upheld and nothing else changes (None: an
+    objection is pending, and it starts only once that is decided and the record upheld);
+    ``until``: when it would then end (None: no set end, or not yet known). ``blocked_by``:
+    the records under objection holding the start back; ``records``: the records behind it.
+    """
+
+    name: str
+    service: str
+    effect: str
+    reason_code: str
+    published_at: int
+    objections_until: int
+    starts: int | None
+    until: int | None
+    records: list[str] = field(default_factory=list)
+    blocked_by: list[str] = field(default_factory=list)
+    lists: list[str] = field(default_factory=list)
+    legal_basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -157,6 +185,8 @@ class Standing:
     # backfill batches loaded after ``at`` whose entries this answer counts (see
     # ``socialcredit.ledger.backfills``): an answer given at ``at`` did not count them
     backfilled: tuple[Backfill, ...] = ()
+    # measures published but not yet in force (publicity periods)
+    upcoming: list[Upcoming] = field(default_factory=list)
 
     @property
     def denials(self) -> list[Measure]:
@@ -213,12 +243,23 @@ class Standing:
                 ],
             },
             "notes": self.notes,
+            "upcoming": [
+                times(asdict(u), ("published_at", "objections_until", "starts", "until"))
+                for u in self.upcoming
+            ],
         }
 
 
 def _measure_json(m: Measure) -> dict[str, Any]:
     out = asdict(m)
-    for key in ("since", "until", "trigger_ended", "resolved_on"):
+    for key in (
+        "since",
+        "until",
+        "trigger_ended",
+        "resolved_on",
+        "published_at",
+        "objections_until",
+    ):
         out[key] = to_iso(out[key])
     for c in out["conditions"]:
         c["ended"] = to_iso(c["ended"])

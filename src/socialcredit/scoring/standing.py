@@ -8,8 +8,8 @@ two agree.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -21,14 +21,24 @@ from socialcredit.policy.model import Predicate
 from socialcredit.scoring.evaluate import STATUS_NAMES, EvaluationContext, evaluate_in_context
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.reasons import Held, held
-from socialcredit.scoring.results import Condition, Measure, Membership, RecordLine, Standing
+from socialcredit.scoring.results import (
+    Condition,
+    Measure,
+    Membership,
+    RecordLine,
+    Standing,
+    Upcoming,
+)
 from socialcredit.scoring.timeline import (
     BEGINNING,
     Interval,
+    Publicity,
     SubjectTimeline,
     interval_at,
     intervals,
     measure_intervals,
+    publicity,
+    publicity_periods,
     timelines,
     timelines_in_context,
 )
@@ -69,13 +79,22 @@ def own_measure(
 def _own(
     prep: Prepared, timeline_cache: dict[int, Any], s: int, sanction: CompiledSanction, t: int
 ) -> tuple[list[Interval], Interval | None]:
-    tl = timeline_cache[s]
+    trig, periods = measure_periods(prep, timeline_cache[s], sanction, t)
+    return trig, interval_at(periods, t)
+
+
+def measure_periods(
+    prep: Prepared, tl: SubjectTimeline, sanction: CompiledSanction, t: int
+) -> tuple[list[Interval], list[Interval]]:
+    """When ``sanction``'s condition held for ``tl``'s subject, and when the measure is in
+    force (its duration rules, ends after resolution and publicity period applied), as
+    known at ``t``: one function for one subject and for everyone."""
+    if sanction.notice is not None:
+        return publicity_periods(prep.policy, prep.rows, tl, sanction, t)
     refine = sanction.uses_score and prep.policy.any_decay
     trig = intervals(prep.policy, prep.rows, tl, ("trigger", sanction.index), t, refine)
     ends = resolution_ends(prep, tl, sanction, trig, t)
-    return trig, interval_at(
-        measure_intervals(trig, sanction.fixed, sanction.max_duration, ends), t
-    )
+    return trig, measure_intervals(trig, sanction.fixed, sanction.max_duration, ends)
 
 
 def triggering_rows(
@@ -268,6 +287,24 @@ def standing_and_timelines(
             measure = _with_resolution(prep, tls[f.owner], f, t, measure)
         measures.append(measure)
 
+    upcoming: list[Upcoming] = []
+    for sanction in policy.sanctions:
+        if sanction.notice is None:
+            continue
+        pubs = publicity(policy, tl, sanction)
+        for i, m in enumerate(measures):
+            if m.name == sanction.name and m.via_subject is None and m.since is not None:
+                pub = next((p for p in pubs if any(a <= t < b for a, b in p.periods)), None)
+                if pub is not None:
+                    measures[i] = replace(
+                        m, published_at=pub.published, objections_until=pub.objections_until
+                    )
+        for pub in pubs:
+            if pub.published <= t < pub.ends and (pub.starts is None or pub.starts > t):
+                upcoming.append(
+                    _upcoming(sanction, pub, held_at((subject, t), sanction.when, 0), refs)
+                )
+
     kind_code = int(prep.columns.subject_kind[subject]) if len(prep.columns.subject_kind) else 0
     return Standing(
         subject=prep.columns.subjects[subject],
@@ -282,10 +319,35 @@ def standing_and_timelines(
         breakdown=breakdown,
         base=policy.base,
         services=tuple(policy.services()),
+        upcoming=upcoming,
     ), tls
 
 
 _SCORE_KINDS = ("score_below", "score_at_least", "grade_in")
+
+
+def _upcoming(
+    sanction: CompiledSanction,
+    pub: Publicity,
+    behind: list[Held],
+    refs: Callable[[tuple[int, ...]], list[str]],
+) -> Upcoming:
+    """A published measure not yet in force, with the records behind it at ``t`` (those
+    under objection, suspended meanwhile, are named in ``blocked_by`` by the caller's rows)."""
+    rows = tuple(dict.fromkeys(r for h in behind for r in h.rows))
+    return Upcoming(
+        name=sanction.name,
+        service=sanction.service,
+        effect=sanction.effect,
+        reason_code=sanction.reason_code,
+        published_at=pub.published,
+        objections_until=pub.objections_until,
+        starts=pub.starts,
+        until=_opt(pub.periods[-1][1]) if pub.periods else None,
+        records=refs(rows),
+        lists=[h.name for h in behind if h.kind == "list"],
+        legal_basis=sanction.legal_basis,
+    )
 
 
 def _ref(prep: Prepared, row: int) -> str:
@@ -490,12 +552,8 @@ def ended_measures(
     for sanction in prep.policy.sanctions_on(service, attributes):
         if sanction.effect != effect:
             continue
-        refine = sanction.uses_score and prep.policy.any_decay
-        trig = intervals(
-            prep.policy, prep.rows, tls[subject], ("trigger", sanction.index), t, refine
-        )
-        ends = resolution_ends(prep, tls[subject], sanction, trig, t)
-        for start, end in measure_intervals(trig, sanction.fixed, sanction.max_duration, ends):
+        trig, periods = measure_periods(prep, tls[subject], sanction, t)
+        for start, end in periods:
             if end > t or (prep.in_force_from is not None and end <= prep.in_force_from):
                 continue
             found = _Found(sanction, subject, (start, end), trig)

@@ -11,13 +11,14 @@ Projections into the future keep knowledge fixed at ``t``: "if nothing else happ
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.policy.compiled import CompiledPolicy, later
+from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction, later, later_one
 from socialcredit.scoring.evaluate import (
     Evaluation,
     EvaluationContext,
@@ -46,6 +47,8 @@ class SubjectTimeline:
     score: npt.NDArray[np.float64]
     first_group: int = 0  # index of times[0]'s group in the evaluation that made it
     source: TimelineEvaluation | None = field(default=None, repr=False, compare=False)
+    # [n_sanctions, n_times]: an objection is pending (see ``Evaluation.blocked``); None: none
+    blocked: npt.NDArray[np.bool_] | None = None
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,10 @@ def timelines_in_context(
     out = {}
     for s, a, b in zip(subjects, lo.tolist(), hi.tolist(), strict=True):
         sl = slice(a, b)
-        out[s] = SubjectTimeline(s, e[sl], ev.lists[:, sl], ev.triggers[:, sl], ev.score[sl], a, te)
+        blocked = ev.blocked[:, sl] if ev.blocked is not None else None
+        out[s] = SubjectTimeline(
+            s, e[sl], ev.lists[:, sl], ev.triggers[:, sl], ev.score[sl], a, te, blocked
+        )
     return out, te
 
 
@@ -299,6 +305,112 @@ def measure_intervals(
         else:
             out.append((start, stop))
     return out
+
+
+@dataclass(frozen=True)
+class Publicity:
+    """One publication of a measure with a publicity period (``starts_after``).
+
+    ``published``: when its condition began to hold (the person is notified); ``objections_until``:
+    the end of the publicity period; ``starts``: when the measure starts (None: it does not,
+    as things stand: an objection is pending, or the condition ended first); ``periods``:
+    when it is in force (empty unless it starts); ``blocked``: an objection was pending
+    at the end of the period (the start waited for it).
+    """
+
+    published: int
+    objections_until: int
+    starts: int | None
+    periods: list[Interval]
+    blocked: bool
+    ends: int = NEVER  # when the publication ends (the condition stops holding, as known)
+
+
+def publicity(
+    policy: CompiledPolicy, timeline: SubjectTimeline, sanction: CompiledSanction
+) -> list[Publicity]:
+    """Every publication of ``sanction`` on ``timeline`` and what came of it.
+
+    The condition is published when it begins to hold (or an objection to a record it counts
+    is pending, which keeps the publication open though the record is suspended meanwhile).
+    The measure starts at the end of the period if its condition holds then and (with
+    ``objection_blocks``) no objection is pending; else at the first instant after when
+    both are true, within the same publication. A fixed term runs from the start;
+    ``while_triggered`` is in force while the condition holds, until the publication ends.
+    """
+    assert sanction.notice is not None
+    trig: list[bool] = timeline.triggers[sanction.index].tolist()
+    blk: list[bool] = (
+        timeline.blocked[sanction.index].tolist()
+        if timeline.blocked is not None and sanction.objection_blocks
+        else [False] * len(trig)
+    )
+    times: list[int] = timeline.times.tolist()
+    out: list[Publicity] = []
+    i, n = 0, len(times)
+    while i < n:
+        if not (trig[i] or blk[i]) or times[i] <= BEGINNING:
+            i += 1
+            continue
+        j = i
+        while j < n and (trig[j] or blk[j]):
+            j += 1
+        a, b = times[i], times[j] if j < n else NEVER
+        end_of_notice = later_one(policy, a, sanction.notice)
+        start = None
+        if end_of_notice < b:
+            first = bisect.bisect_right(times, end_of_notice) - 1
+            for x in range(first, j):
+                if trig[x] and not blk[x]:
+                    start = max(times[x], end_of_notice)
+                    break
+        periods: list[Interval] = []
+        if start is not None:
+            cap = NEVER
+            if sanction.fixed is not None:
+                cap = later_one(policy, start, sanction.fixed)
+            if sanction.max_duration is not None:
+                cap = min(cap, later_one(policy, start, sanction.max_duration))
+            if sanction.fixed is not None:
+                periods = [(start, cap)]
+            else:  # while the condition holds, within this publication
+                run: int | None = None
+                for x in range(bisect.bisect_right(times, start) - 1, j):
+                    lo = max(times[x], start)
+                    if trig[x] and run is None:
+                        run = lo
+                    elif not trig[x] and run is not None:
+                        periods.append((run, min(lo, cap)))
+                        run = None
+                if run is not None:
+                    periods.append((run, min(b, cap)))
+                periods = [(p, q) for p, q in periods if p < q]
+        first_at_end = bisect.bisect_right(times, end_of_notice) - 1
+        waited = end_of_notice < b and first_at_end >= i and blk[first_at_end]
+        out.append(Publicity(a, end_of_notice, start, periods, waited, b))
+        i = j
+    return out
+
+
+def publicity_periods(
+    policy: CompiledPolicy,
+    rows: Rows,
+    timeline: SubjectTimeline,
+    sanction: CompiledSanction,
+    t: int,
+) -> tuple[list[Interval], list[Interval]]:
+    """When ``sanction`` (a measure with a publicity period) had its condition hold for
+    ``timeline``'s subject, and when it is in force, known at ``t``."""
+    assert sanction.notice is not None
+    trig = intervals(policy, rows, timeline, ("trigger", sanction.index), t, False)
+    periods: list[Interval] = []
+    for pub in publicity(policy, timeline, sanction):
+        for start, end in pub.periods:
+            if periods and start <= periods[-1][1]:
+                periods[-1] = (periods[-1][0], max(periods[-1][1], end))
+            else:
+                periods.append((start, end))
+    return trig, periods
 
 
 def interval_at(periods: list[Interval], t: int) -> Interval | None:
