@@ -7,15 +7,15 @@ and reinvestigation deadline 30 days, disputed records do not count, 3-day delis
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from socialcredit.enforcement import Decision
 from socialcredit.explain import Action, Reason, Step
 from socialcredit.explain_text import plain_text, step_description
-from socialcredit.policy import CompiledPolicy
+from socialcredit.policy import CompiledPolicy, compile_policy, parse_policy
 from socialcredit.scoring import Measure, RecordLine, Standing
 from socialcredit.timeutil import parse_timestamp
+from tests.conftest import TEST_POLICY
 
 T = parse_timestamp("2026-06-10")
 
@@ -274,7 +274,11 @@ def test_a_dispute_step_says_whether_the_record_counts_meanwhile(policy: Compile
         "dispute record court/a (debt, 2026-06-01): it stops counting while the dispute is "
         "open, and is deleted if not decided within 30 days"
     )
-    counting = replace(policy, disputed_records_count=True)
+    counting = compile_policy(
+        parse_policy(
+            TEST_POLICY.replace("disputed_records_count: false", "disputed_records_count: true")
+        )
+    )
     assert step_description("dispute", line, counting) == (
         "dispute record court/a (debt, 2026-06-01): it keeps counting while the dispute is "
         "open, and is deleted if not decided within 30 days"

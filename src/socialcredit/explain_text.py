@@ -14,9 +14,7 @@ from socialcredit.enforcement import Decision
 from socialcredit.policy.compiled import (
     CompiledPolicy,
     CompiledProcess,
-    CompiledSanction,
     later_one,
-    list_types,
 )
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring import Measure, RecordLine, Standing
@@ -492,15 +490,7 @@ def _upcoming_notes(
             continue
         sanction = next(s for s in policy.sanctions if s.name == u.name)
         named = _known(u.records, lines)
-        under = [
-            x
-            for x in lines.values()
-            if x.type in sanction_types(policy, sanction)
-            and (
-                (x.disputed_at is not None and x.decided_at is None)
-                or (x.reconsidered_at is not None and x.reconsideration_decided_at is None)
-            )
-        ]
+        under = _known(u.blocked_by, lines)
         what = (
             f"because of {'record' if len(named) == 1 else 'records'} "
             f"{_joined([record_text(x) for x in named])}"
@@ -540,18 +530,6 @@ def _upcoming_notes(
         else:
             out.append("The measure does not start: its condition stops holding before then.")
     return out
-
-
-def sanction_types(policy: CompiledPolicy, sanction: CompiledSanction) -> set[str]:
-    """The record types the condition of ``sanction`` (and the lists it names) counts."""
-    key = ("sanction_types", sanction.index)
-    cached = policy.cache.get(key)
-    if cached is None:
-        preds = [sanction.when] + [lst.when for lst in policy.lists if lst.name in sanction.lists]
-        cached = {name for pred in preds for name in list_types(policy.policy, pred)}
-        policy.cache[key] = cached
-    result: set[str] = cached
-    return result
 
 
 def plain_text(

@@ -183,7 +183,7 @@ def test_an_objection_upheld_on_the_last_day_means_it_never_starts(
         assert not bulk_standings(p, t).measures.any()
     # before it was upheld, the pending objection was said to hold the start back
     st = standing(p, 0, last_day - 1)
-    assert st.upcoming[0].starts is None
+    assert st.upcoming[0].starts is None and st.upcoming[0].blocked_by == ["rail/r"]
     text = explain(p, 0, "train_tickets", last_day - 1).text
     assert (
         "An objection to record rail/r is pending: if it is upheld, the measure never starts; "

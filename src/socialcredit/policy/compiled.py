@@ -473,6 +473,18 @@ def _processes(p: Policy) -> tuple[tuple[CompiledProcess, ...], npt.NDArray[np.i
     return tuple(processes), np.array(codes, dtype=np.int16)
 
 
+def sanction_types(policy: CompiledPolicy, sanction: CompiledSanction) -> set[str]:
+    """The record types the condition of ``sanction`` (and the lists it names) counts."""
+    key = ("sanction_types", sanction.index)
+    cached = policy.cache.get(key)
+    if cached is None:
+        preds = [sanction.when] + [lst.when for lst in policy.lists if lst.name in sanction.lists]
+        cached = {name for pred in preds for name in list_types(policy.policy, pred)}
+        policy.cache[key] = cached
+    result: set[str] = cached
+    return result
+
+
 def type_processes(policy: Policy) -> dict[str, CompiledProcess]:
     """Each record type's due process (``processes[0]``, index 0, is the policy-wide one)."""
     processes, codes = _processes(policy)

@@ -16,7 +16,12 @@ import numpy as np
 import numpy.typing as npt
 
 from socialcredit.columns import SUBJECT_KINDS
-from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction, later_one
+from socialcredit.policy.compiled import (
+    CompiledPolicy,
+    CompiledSanction,
+    later_one,
+    sanction_types,
+)
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring.evaluate import STATUS_NAMES, EvaluationContext, evaluate_in_context
 from socialcredit.scoring.prepared import Prepared
@@ -301,9 +306,8 @@ def standing_and_timelines(
                     )
         for pub in pubs:
             if pub.published <= t < pub.ends and (pub.starts is None or pub.starts > t):
-                upcoming.append(
-                    _upcoming(sanction, pub, held_at((subject, t), sanction.when, 0), refs)
-                )
+                behind = held_at((subject, t), sanction.when, 0)
+                upcoming.append(_upcoming(policy, sanction, pub, behind, refs, breakdown))
 
     kind_code = int(prep.columns.subject_kind[subject]) if len(prep.columns.subject_kind) else 0
     return Standing(
@@ -327,14 +331,27 @@ _SCORE_KINDS = ("score_below", "score_at_least", "grade_in")
 
 
 def _upcoming(
+    policy: CompiledPolicy,
     sanction: CompiledSanction,
     pub: Publicity,
     behind: list[Held],
     refs: Callable[[tuple[int, ...]], list[str]],
+    breakdown: list[RecordLine],
 ) -> Upcoming:
-    """A published measure not yet in force, with the records behind it at ``t`` (those
-    under objection, suspended meanwhile, are named in ``blocked_by`` by the caller's rows)."""
+    """A published measure not yet in force, with the records behind it at ``t`` and those
+    of the types it counts under an objection still open (at either stage)."""
     rows = tuple(dict.fromkeys(r for h in behind for r in h.rows))
+    types = sanction_types(policy, sanction)
+    under = [
+        f"{x.source}/{x.id}"
+        for x in breakdown
+        if x.type in types
+        and x.status in ("counts", "suspended while disputed")
+        and (
+            (x.disputed_at is not None and x.decided_at is None)
+            or (x.reconsidered_at is not None and x.reconsideration_decided_at is None)
+        )
+    ]
     return Upcoming(
         name=sanction.name,
         service=sanction.service,
@@ -345,6 +362,7 @@ def _upcoming(
         starts=pub.starts,
         until=_opt(pub.periods[-1][1]) if pub.periods else None,
         records=refs(rows),
+        blocked_by=list(dict.fromkeys(under)),
         lists=[h.name for h in behind if h.kind == "list"],
         legal_basis=sanction.legal_basis,
     )
