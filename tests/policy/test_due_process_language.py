@@ -4,12 +4,14 @@ Schema; and policies that do not use it keep their content hash."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
 from socialcredit.policy import PolicyError, parse_policy, policy_json_schema
+from tests.cli.conftest import call
 from tests.conftest import TEST_POLICY
 from tests.scoring.test_due_process_per_type import LIST_POLICY, POLICY
 from tests.scoring.test_publicity_period import POLICY as PUBLICITY
@@ -125,3 +127,17 @@ def test_a_publicity_period_needs_a_notice_with_a_unit() -> None:
     unknown = PUBLICITY.replace("objection_blocks: false", "objections_block: false")
     ((_, path, _),) = problems(unknown)
     assert path == "sanctions.sleeper_ban.starts_after.objections_block"
+
+
+def test_policy_show_names_each_record_types_due_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "process.yaml"
+    path.write_text(POLICY, encoding="utf-8")
+    code, out, _ = call(capsys, "policy", "show", str(path))
+    flat = " ".join(out.split())
+    assert code == 0
+    assert ("due process of court_listing (from record type court_listing): appeal window ") in flat
+    assert "(a late decision keeps the record); reconsideration applied for within" in flat
+    assert "due process of fcra_item (from record type fcra_item)" in flat
+    assert "due process of plain" not in flat

@@ -49,7 +49,8 @@ def span_bound(policy: CompiledPolicy, span: int) -> int:
 
 def later_one(policy: CompiledPolicy, start: int, span: int) -> int:
     """``later`` for one time."""
-    return int(later(policy, np.array([start], dtype=np.int64), span)[0])
+    del policy
+    return min(start + span, NEVER) if start < NEVER else NEVER
 
 
 @dataclass(frozen=True)
