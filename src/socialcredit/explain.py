@@ -170,7 +170,7 @@ class Explanation:
                     "records": u.records,
                 }
                 for u in self.standing.upcoming
-                if u.service == self.decision.service
+                if u.covers_service(self.decision.service)
             ],
             "claims": [
                 {

@@ -486,7 +486,7 @@ def _upcoming_notes(
     out = []
     lines = {f"{x.source}/{x.id}": x for x in st.breakdown if x.status != "annulled or rectified"}
     for u in st.upcoming:
-        if u.service != service or u.effect != "deny":
+        if not u.covers_service(service) or u.effect != "deny":
             continue
         sanction = next(s for s in policy.sanctions if s.name == u.name)
         named = _known(u.records, lines)

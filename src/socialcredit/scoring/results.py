@@ -162,6 +162,11 @@ class Upcoming:
     blocked_by: list[str] = field(default_factory=list)
     lists: list[str] = field(default_factory=list)
     legal_basis: str = ""
+    covers: tuple[str, ...] = ()  # the services it covers (its own and those under it)
+
+    def covers_service(self, service: str) -> bool:
+        """Whether the measure will be on ``service`` or on a service it is part of."""
+        return service == self.service or service in self.covers
 
 
 @dataclass(frozen=True)

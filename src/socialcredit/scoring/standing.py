@@ -365,6 +365,7 @@ def _upcoming(
         blocked_by=list(dict.fromkeys(under)),
         lists=[h.name for h in behind if h.kind == "list"],
         legal_basis=sanction.legal_basis,
+        covers=sanction.covers,
     )
 
 
