@@ -141,3 +141,15 @@ def test_policy_show_names_each_record_types_due_process(
     assert "(a late decision keeps the record); reconsideration applied for within" in flat
     assert "due process of fcra_item (from record type fcra_item)" in flat
     assert "due process of plain" not in flat
+
+
+def test_policy_show_names_the_publicity_period(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "publicity.yaml"
+    path.write_text(PUBLICITY, encoding="utf-8")
+    code, out, _ = call(capsys, "policy", "show", str(path))
+    flat = " ".join(out.split())
+    assert code == 0
+    assert "starts after a publicity period of" in flat
+    assert "holds it back" in flat

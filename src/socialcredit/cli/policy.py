@@ -236,6 +236,9 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
         if s.max_duration is not None:
             duration += f", at most {_span(s.max_duration)}"
         lines = [f"{s.effect} {duration}", f"when {_condition(s.when)}"]
+        if s.notice is not None:
+            held = "; a pending objection holds it back" if s.objection_blocks else ""
+            lines.append(f"starts after a publicity period of {_span(s.notice)}{held}")
         if s.reach:
             lines.append(f"reaches {', '.join(s.reach)}")
         if s.applies_to:
