@@ -153,3 +153,14 @@ def test_policy_show_names_the_publicity_period(
     assert code == 0
     assert "starts after a publicity period of" in flat
     assert "holds it back" in flat
+
+
+def test_a_publicity_period_with_an_end_after_resolution_is_refused() -> None:
+    bad = PUBLICITY.replace(
+        "    starts_after: {notice: P7D, objection_blocks: false}",
+        "    duration: {after_resolution: P90D}\n    starts_after: {notice: P7D, objection_blocks: false}",
+    )
+    ((line, path, message),) = problems(bad)
+    assert path == "sanctions.sleeper_ban.starts_after"
+    assert line == line_of(bad, "starts_after: {notice: P7D, objection_blocks: false}")
+    assert "after resolution" in message
