@@ -31,12 +31,33 @@ CORRECTION_ACTIONS = ("resolve", "annul", "dispute", "uphold", "rectify", "exten
 # ``extend`` lengthens a record's term by ``cor_term``; ``end`` ends it at ``cor_occurred_at``
 # (the court deletes the record early). Both change the record from when they are known.
 
-# Entry kinds as the ledger stores them. Corrections are CORRECTION_BASE + their index in
-# CORRECTION_ACTIONS.
+# Entry kinds as the ledger stores them (the codes are stored: never renumber). Corrections
+# are CORRECTION_BASE + their index in CORRECTION_ACTIONS; exemptions and attributes are
+# facts about a subject with a validity period, not corrections of another entry.
 RECORD, RELATION = 0, 1
-KIND_NAMES = ("record", "relation", *CORRECTION_ACTIONS)
-KIND_CODES = {name: code for code, name in enumerate(KIND_NAMES)}
 CORRECTION_BASE = 2
+EXEMPTION, ATTRIBUTE = 9, 10
+FACT_KINDS = (EXEMPTION, ATTRIBUTE)
+KIND_NAMES: dict[int, str] = {
+    RECORD: "record",
+    RELATION: "relation",
+    **{CORRECTION_BASE + i: action for i, action in enumerate(CORRECTION_ACTIONS)},
+    EXEMPTION: "exemption",
+    ATTRIBUTE: "attribute",
+}
+"""Entry kind code -> name (``KIND_NAMES[code]``), in code order."""
+KIND_CODES = {name: code for code, name in KIND_NAMES.items()}
+
+
+def is_correction(kind: int) -> bool:
+    """Whether entry kind ``kind`` is a correction of another entry (it has a target)."""
+    return CORRECTION_BASE <= kind < CORRECTION_BASE + len(CORRECTION_ACTIONS)
+
+
+def is_fact(kind: int) -> bool:
+    """Whether entry kind ``kind`` is a fact about a subject for a period (an exemption or
+    an attribute): it names a subject, like a record, and no target."""
+    return kind in (EXEMPTION, ATTRIBUTE)
 
 
 COLUMN_DTYPES: dict[str, Any] = {
@@ -69,6 +90,26 @@ COLUMN_DTYPES: dict[str, Any] = {
     "rel_valid_until": np.int64,
     "rel_recorded_at": np.int64,
     "rel_source": np.object_,
+    "exm_seq": np.int64,
+    "exm_subject": np.int32,
+    "exm_services": np.object_,
+    "exm_valid_from": np.int64,
+    "exm_valid_until": np.int64,
+    "exm_recorded_at": np.int64,
+    "exm_source": np.object_,
+    "exm_id": np.object_,
+    "exm_reason": np.object_,
+    "exm_approved_by": np.object_,
+    "exm_approved_at": np.int64,
+    "att_seq": np.int64,
+    "att_subject": np.int32,
+    "att_name": np.object_,
+    "att_value": np.object_,
+    "att_valid_from": np.int64,
+    "att_valid_until": np.int64,
+    "att_recorded_at": np.int64,
+    "att_source": np.object_,
+    "att_id": np.object_,
 }
 """Every column of ``LedgerColumns`` (besides the subjects) and its NumPy dtype."""
 
@@ -104,6 +145,13 @@ class LedgerColumns:
     relations: one row per relation entry (``rel_*``): ``rel_subject`` stands in relation
     ``rel_type`` to ``rel_related`` (e.g. subject ``child_of`` related) from ``rel_valid_from``
     until ``rel_valid_until``.
+    exemptions: one row per exemption entry (``exm_*``): ``exm_subject`` may use the services
+    ``exm_services`` (service ids joined by ``,``) from ``exm_valid_from`` until
+    ``exm_valid_until`` (NEVER = open), approved by ``exm_approved_by`` at
+    ``exm_approved_at`` (-1 = not given) for ``exm_reason``.
+    attributes: one row per attribute entry (``att_*``): attribute ``att_name`` of
+    ``att_subject`` has the value ``att_value`` (text as stored: a date ``YYYY-MM-DD``, a
+    number, or text) from ``att_valid_from`` until ``att_valid_until`` (NEVER = open).
     """
 
     subjects: list[str]
@@ -142,6 +190,28 @@ class LedgerColumns:
     rel_recorded_at: I64 = field(default_factory=lambda: _empty(np.int64))
     rel_source: Obj = field(default_factory=lambda: _empty(np.object_))
 
+    exm_seq: I64 = field(default_factory=lambda: _empty(np.int64))
+    exm_subject: I32 = field(default_factory=lambda: _empty(np.int32))
+    exm_services: Obj = field(default_factory=lambda: _empty(np.object_))  # ids joined by ","
+    exm_valid_from: I64 = field(default_factory=lambda: _empty(np.int64))
+    exm_valid_until: I64 = field(default_factory=lambda: _empty(np.int64))  # NEVER = open
+    exm_recorded_at: I64 = field(default_factory=lambda: _empty(np.int64))
+    exm_source: Obj = field(default_factory=lambda: _empty(np.object_))
+    exm_id: Obj = field(default_factory=lambda: _empty(np.object_))
+    exm_reason: Obj = field(default_factory=lambda: _empty(np.object_))
+    exm_approved_by: Obj = field(default_factory=lambda: _empty(np.object_))
+    exm_approved_at: I64 = field(default_factory=lambda: _empty(np.int64))  # -1 = not given
+
+    att_seq: I64 = field(default_factory=lambda: _empty(np.int64))
+    att_subject: I32 = field(default_factory=lambda: _empty(np.int32))
+    att_name: Obj = field(default_factory=lambda: _empty(np.object_))
+    att_value: Obj = field(default_factory=lambda: _empty(np.object_))
+    att_valid_from: I64 = field(default_factory=lambda: _empty(np.int64))
+    att_valid_until: I64 = field(default_factory=lambda: _empty(np.int64))  # NEVER = open
+    att_recorded_at: I64 = field(default_factory=lambda: _empty(np.int64))
+    att_source: Obj = field(default_factory=lambda: _empty(np.object_))
+    att_id: Obj = field(default_factory=lambda: _empty(np.object_))
+
     @classmethod
     def from_named(
         cls,
@@ -162,7 +232,7 @@ class LedgerColumns:
         if unknown:
             raise ValueError(f"unknown ledger columns: {', '.join(sorted(unknown))}")
         values: dict[str, Any] = {}
-        for prefix in ("rec_", "cor_", "rel_"):
+        for prefix in ("rec_", "cor_", "rel_", "exm_", "att_"):
             group = [name for name in COLUMN_DTYPES if name.startswith(prefix)]
             given = {
                 name: _as_column(columns[name], COLUMN_DTYPES[name])
@@ -225,7 +295,40 @@ def columns_from_entries(entries: list[dict[str, object]]) -> LedgerColumns:
         kind = str(entry.get("kind") or "record")
         source, eid = str(entry["source"]), str(entry["id"])
         seq_of[(source, eid)] = seq
-        if kind == "record":
+        if kind == "exemption":
+            start = ts(entry["valid_from"])
+            until = entry.get("valid_until")
+            approved = entry.get("approved_at")
+            add(
+                named,
+                exm_seq=seq,
+                exm_subject=subject(entry["subject"], entry.get("subject_kind")),
+                exm_services=",".join(service_names(entry["services"])),
+                exm_valid_from=start,
+                exm_valid_until=ts(until) if until is not None else NEVER,
+                exm_recorded_at=ts(entry.get("recorded_at", approved or start)),
+                exm_source=source,
+                exm_id=eid,
+                exm_reason=str(entry.get("reason") or ""),
+                exm_approved_by=str(entry.get("approved_by") or ""),
+                exm_approved_at=ts(approved) if approved is not None else -1,
+            )
+        elif kind == "attribute":
+            start = ts(entry["valid_from"])
+            until = entry.get("valid_until")
+            add(
+                named,
+                att_seq=seq,
+                att_subject=subject(entry["subject"], entry.get("subject_kind")),
+                att_name=str(entry["attribute"]),
+                att_value=str(entry["value"]),
+                att_valid_from=start,
+                att_valid_until=ts(until) if until is not None else NEVER,
+                att_recorded_at=ts(entry.get("recorded_at", start)),
+                att_source=source,
+                att_id=eid,
+            )
+        elif kind == "record":
             occ = ts(entry["occurred_at"])
             amount = entry.get("amount")
             add(
@@ -274,6 +377,16 @@ def columns_from_entries(entries: list[dict[str, object]]) -> LedgerColumns:
                 cor_term=str(entry.get("by") or ""),
             )
     return LedgerColumns.from_named(list(subjects), kinds, named)
+
+
+def service_names(value: object) -> tuple[str, ...]:
+    """An exemption's services as a tuple of ids: from a list, or from text separated by
+    commas or semicolons (as CSV and exports write them)."""
+    if isinstance(value, str):
+        parts = value.replace(";", ",").split(",")
+    else:
+        parts = [str(v) for v in value]  # type: ignore[attr-defined]
+    return tuple(p.strip() for p in parts if p.strip())
 
 
 def add(named: dict[str, list[Any]], **values: Any) -> None:

@@ -11,8 +11,8 @@ from socialcredit.errors import RequestAttributeError, UnknownServiceError
 from socialcredit.ledger.backfills import Backfill
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring.prepared import Prepared
-from socialcredit.scoring.results import Measure, Standing
-from socialcredit.scoring.standing import measures_for_service
+from socialcredit.scoring.results import Exemption, Measure, Standing
+from socialcredit.scoring.standing import exemptions_at, measures_for_service
 from socialcredit.timeutil import NEVER, to_date, to_iso
 
 
@@ -36,6 +36,17 @@ class Decision:
     # the request's attributes as validated (numbers as numbers); None: no particular
     # request (an explanation of every measure on the service)
     attributes: dict[str, float | str] | None = field(default=None)
+    # exemptions of the subject that waive the denials of the service at ``at`` (set only
+    # when there are denials to waive), and the reason codes of the denials they waive
+    exemptions: tuple[Exemption, ...] = ()
+    exempted: list[str] = field(default_factory=list)
+
+    @property
+    def exemption_text(self) -> str | None:
+        """ "exemption … approved by … on … for …, from … until …" (each), or None."""
+        if not self.exemptions:
+            return None
+        return "; ".join(exemption_words(x) for x in self.exemptions)
 
     def to_json(self) -> dict[str, Any]:
         """The ``check --json`` contract."""
@@ -53,6 +64,8 @@ class Decision:
             "known": self.known,
             "backfilled": [b.to_json() for b in self.backfilled],
             "attributes": self.attributes,
+            "exemptions": [x.to_json() for x in self.exemptions],
+            "exempted_reasons": self.exempted,
         }
 
 
@@ -105,6 +118,32 @@ def denials(
     ]
 
 
+def exemption_words(x: Exemption) -> str:
+    """An exemption as a service point or a person is told of it: "exemption court/x1
+    approved by Court X on 2025-02-20 for a funeral, from 2025-03-01 until 2025-03-10"."""
+    on = f" on {to_date(x.approved_at)}" if x.approved_at is not None else ""
+    until = f"until {to_date(x.valid_until)}" if x.valid_until is not None else "with no end date"
+    return (
+        f"exemption {x.source}/{x.id} approved by {x.approved_by}{on} for {x.reason}, "
+        f"from {to_date(x.valid_from)} {until}"
+    )
+
+
+def covering(exemptions: Sequence[Exemption], service: str) -> tuple[Exemption, ...]:
+    """The exemptions that allow ``service``: on it or on a service it is part of."""
+    return tuple(x for x in exemptions if service in x.covers)
+
+
+def _waived(
+    denied: list[Measure], exemptions: tuple[Exemption, ...]
+) -> tuple[list[Measure], tuple[Exemption, ...], list[str]]:
+    """The denials that stand, the exemptions cited and the reason codes they waive: an
+    exemption of the service waives every denial of it (and is cited only then)."""
+    if not exemptions or not denied:
+        return denied, (), []
+    return [], exemptions, sorted({m.reason_code for m in denied})
+
+
 def eligible_again(measures: list[Measure]) -> int | None:
     """When the last of ``measures`` ends if nothing else happens (NEVER if one has no end)."""
     if not measures:
@@ -124,7 +163,9 @@ def decide(
     (``standing.services``): a misspelled service is never allowed by default.
     """
     known_service(standing.services, service, standing.policy_version)
-    denied = denials(standing, service, attributes)
+    denied, waivers, waived = _waived(
+        denials(standing, service, attributes), covering(standing.exemptions, service)
+    )
     end = eligible_again(denied)
     return Decision(
         subject=standing.subject,
@@ -144,6 +185,8 @@ def decide(
         policy_version=standing.policy_version,
         policy_hash=standing.policy_hash,
         attributes=dict(attributes) if attributes is not None else None,
+        exemptions=waivers,
+        exempted=waived,
     )
 
 
@@ -166,7 +209,10 @@ def check(
     require_service(prep.policy, service)
     request = prep.policy.request(service, attributes) if attributes is not None else None
     measures = measures_for_service(prep, subject, service, t, request)
-    denied = [m for m in measures if m.effect == "deny"]
+    denied, waivers, waived = _waived(
+        [m for m in measures if m.effect == "deny"],
+        covering(exemptions_at(prep, subject, t), service),
+    )
     end = eligible_again(denied)
     return Decision(
         subject=prep.columns.subjects[subject],
@@ -180,6 +226,8 @@ def check(
         policy_version=prep.policy.version_label,
         policy_hash=prep.policy.loaded.content_hash,
         attributes=request,
+        exemptions=waivers,
+        exempted=waived,
     )
 
 
@@ -189,9 +237,11 @@ __all__ = [
     "UnknownServiceError",
     "applies",
     "check",
+    "covering",
     "decide",
     "denials",
     "eligible_again",
+    "exemption_words",
     "known_service",
     "require_service",
 ]

@@ -188,6 +188,8 @@ class Engine:
             or (
                 ((cols.rel_subject == 0) | (cols.rel_related == 0)) & (cols.rel_recorded_at <= t)
             ).any()
+            or ((cols.exm_subject == 0) & (cols.exm_recorded_at <= t)).any()
+            or ((cols.att_subject == 0) & (cols.att_recorded_at <= t)).any()
         )
         backfilled = tuple(self.ledger.backfills_crossed(t, cols.subjects)) + self._policy_backfill(
             t

@@ -245,7 +245,8 @@ def explain(
     require_service(policy, service)
     st, tls = computed if computed is not None else standing_and_timelines(prep, subject, t)
     decision = decide(st, service, attributes)
-    denied = denials(st, service, attributes)
+    # an exemption of the service waives every denial of it: nothing to explain or end
+    denied = [] if decision.exemptions else denials(st, service, attributes)
     not_applying = [
         _reason(prep, m)
         for m in denials(st, service)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from socialcredit.enforcement import Decision
+from socialcredit.enforcement import Decision, exemption_words
 from socialcredit.policy.compiled import (
     CompiledPolicy,
     CompiledProcess,
@@ -23,6 +23,7 @@ from socialcredit.timeutil import DAY, to_date
 
 if TYPE_CHECKING:
     from socialcredit.explain import Action, Reason
+    from socialcredit.scoring.facts import SubjectFacts, Unmet
 
 
 def words(ident: str) -> str:
@@ -576,6 +577,19 @@ def plain_text(
             else:
                 shown.append(f"{name}: {number_text(v, attr.unit if attr else '')}")
         lines.append(f"This answer is about one request ({'; '.join(shown)}).")
+    if decision.exemptions:
+        codes = ", ".join(decision.exempted)
+        which = "A measure" if len(decision.exempted) == 1 else "Measures"
+        lines.append(
+            f"{which} in force (reason code{'s' if len(decision.exempted) > 1 else ''} "
+            f"{codes}) would stop you, but you are allowed by "
+            + "; and by ".join(exemption_words(x) for x in decision.exemptions)
+            + ". The exemption changes nothing else: you stay on every list you are on."
+        )
+    if decision.decision == "allow" and decision.exemptions:
+        lines.append(f"You may {act}.")
+        lines.extend(_eligibility_notes(policy, st))
+        return "\n".join(lines)
     if decision.decision == "allow":
         lines.append(f"You may {act}: no measure in force stops you.")
         for r in not_applying or []:
@@ -590,6 +604,7 @@ def plain_text(
                 f"You receive {'a benefit' if n == 1 else 'benefits'} there "
                 f"(reason {'code' if n == 1 else 'codes'} {', '.join(decision.benefits)})."
             )
+        lines.extend(_eligibility_notes(policy, st))
         return "\n".join(lines)
     when = ""  # every denial limited to some requests: which ones (never say more)
     if all(r.applies_to for r in reasons):
@@ -627,4 +642,65 @@ def plain_text(
             )
         )
     lines.extend(_dispute_notes(policy, behind, t, present))
+    lines.extend(_eligibility_notes(policy, st))
     return "\n".join(lines)
+
+
+def _eligibility_notes(policy: CompiledPolicy, st: Standing) -> list[str]:
+    """Lists the person is kept off, and record types not counted, by eligibility."""
+    out = []
+    for n in st.not_eligible:
+        why = "; ".join(n.reasons)
+        if n.kind == "list":
+            out.append(
+                f"You are not on {on_list(policy, n.name)}, although its condition holds for "
+                f"you: the policy lists only those who meet its conditions, and {why}."
+            )
+        else:
+            out.append(
+                f"Your {words(n.name)} records do not count: the policy counts them only for "
+                f"those who meet its conditions, and {why}."
+            )
+    return out
+
+
+def unmet_text(policy: CompiledPolicy, facts: SubjectFacts | None, u: Unmet, t: int) -> str:
+    """Why one eligibility condition does not hold, from what the ledger knows (never a
+    guess): "no birth date is known to the ledger", "under 18 until 2026-02-28 (born
+    2008-02-29)", "residence is 'weihai', not 'rongcheng'"."""
+    c = u.condition
+    what = words(c.attribute)
+    if u.row < 0 or facts is None:
+        return f"no {what} is known to the ledger for you on {to_date(t)}"
+    a = facts.attributes
+    value = str(a.text[u.row])
+    since = to_date(int(a.valid_from[u.row]))
+    if c.age_at_least is not None:
+        if u.reached_at is None:
+            return f"your {what} ({value}) cannot be read as a date"
+        return f"you are under {c.age_at_least} ({what} {value}) until {to_date(u.reached_at)}"
+    wanted = [c.equals] if c.equals is not None else list(c.one_of or [])
+    if wanted:
+        shown = [f"{w:g}" if isinstance(w, float) else repr(str(w)) for w in wanted]
+        kind = policy.policy.attributes[c.attribute].type
+        matches = (
+            a.number[u.row] in [float(w) for w in wanted]
+            if kind == "number"
+            else value in [str(w) for w in wanted]
+        )
+        if not matches:
+            want = shown[0] if len(shown) == 1 else "one of " + ", ".join(shown)
+            return f"your {what} is {value!r} (since {since}), not {want}"
+    if c.held_for is not None and u.reached_at is not None:
+        return (
+            f"your {what} has been {value!r} only since {since}; the policy requires it to "
+            f"have held for {_span(c.held_for)}, which it does on {to_date(u.reached_at)}"
+        )
+    return f"your {what} ({value}) does not meet the policy's condition"
+
+
+def _span(seconds: int) -> str:
+    days = seconds // DAY
+    if days % 365 == 0:
+        return plural(days // 365, "year")
+    return plural(days, "day")

@@ -90,6 +90,11 @@ RECORDS_SCHEMA = pa.schema(
         ("corrected_occurred_at", TIMESTAMP),
         ("term", pa.string()),
         ("by", pa.string()),
+        ("services", pa.string()),
+        ("approved_by", pa.string()),
+        ("approved_at", TIMESTAMP),
+        ("attribute", pa.string()),
+        ("value", pa.string()),
     ]
 )
 """Ledger entries in the ingestion format's field names, one column per field of any kind."""
@@ -155,7 +160,7 @@ def standings_table(bulk: BulkStandings) -> pa.Table:
 
     def by(measures: list[CompiledSanction], label: str, vocabulary: list[str]) -> pa.Array:
         labels = [getattr(s, label) for s in measures]
-        pairs = _pairs(bulk.measures, [s.index for s in measures], labels, vocabulary)
+        pairs = _pairs(bulk.denied(), [s.index for s in measures], labels, vocabulary)
         return _list_column(n, *pairs, vocabulary)
 
     columns: dict[str, Any] = {

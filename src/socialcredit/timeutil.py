@@ -215,3 +215,16 @@ def to_date(ts: int | None) -> str | None:
         return None
     year, month, day, _ = _civil(ts)
     return f"{_year(year)}-{month:02d}-{day:02d}"
+
+
+def iso_date(text: str) -> int | None:
+    """Epoch seconds of midnight UTC of a date written ``YYYY-MM-DD`` within the supported
+    range, or None."""
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        return None
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    ts = int(day.timestamp())
+    return ts if MIN_TIME <= ts <= MAX_TIME else None

@@ -18,11 +18,12 @@ from socialcredit.ledger import IngestRules, Ledger
 from socialcredit.policy import parse_policy
 from socialcredit.timeutil import DAY, parse_timestamp, to_iso
 
-from ..conftest import TEST_POLICY
+from ..scoring.test_subject_facts import FACTS_POLICY
 
 NOW = parse_timestamp("2026-01-01")
 START = parse_timestamp("2023-01-01")
-LOADED = parse_policy(TEST_POLICY)
+# the test policy with attributes, eligibility and a relation to an organisation
+LOADED = parse_policy(FACTS_POLICY)
 RULES = IngestRules.from_policy(LOADED.policy)
 KIND_RULES = IngestRules.for_record_types(
     {"debt": ["person", "organisation"], "pers": ["person"], "org": ["organisation"]}
@@ -103,8 +104,62 @@ def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
         return draw(st.integers(low, NOW - DAY))
 
     for i in range(draw(st.integers(1, 14))):
-        choice = draw(st.sampled_from(["record"] * 5 + ["relation", "correction"] * 2))
-        if choice == "relation":
+        choice = draw(
+            st.sampled_from(
+                ["record"] * 5 + ["relation", "correction"] * 2 + ["exemption", "attribute"]
+            )
+        )
+        if choice == "exemption":
+            s = draw(st.integers(0, n_subjects - 1))
+            start = when(START - 400 * DAY)
+            line = {
+                "kind": "exemption",
+                "id": f"x{i}",
+                "source": "court",
+                "subject": f"s{s}",
+                "subject_kind": kinds[s],
+                "services": draw(
+                    st.lists(
+                        st.sampled_from(["air_travel", "rail", "private_school"]),
+                        min_size=1,
+                        max_size=3,
+                        unique=True,
+                    )
+                ),
+                "valid_from": to_iso(start),
+                "reason": draw(st.sampled_from(["a funeral", "medical treatment, abroad"])),
+                "approved_by": "court, chamber 2",
+            }
+            if draw(st.booleans()):
+                line["valid_until"] = to_iso(start + draw(st.integers(1, 400)) * DAY)
+            if draw(st.booleans()):
+                line["approved_at"] = to_iso(when(START - 400 * DAY))
+            named.add(s)
+            targets.append((f"x{i}", start, "exemption"))
+        elif choice == "attribute":
+            s = draw(st.integers(0, n_subjects - 1))
+            start = when(START - 400 * DAY)
+            if kinds[s] == "person" and draw(st.booleans()):
+                name, value = "birth_date", f"{draw(st.integers(1990, 2012))}-02-28"
+            elif kinds[s] == "organisation" and draw(st.booleans()):
+                name, value = "staff", draw(st.sampled_from([12, 3.5, "40"]))
+            else:
+                name, value = "residence", draw(st.sampled_from(["rongcheng", "weihai"]))
+            line = {
+                "kind": "attribute",
+                "id": f"a{i}",
+                "source": "registry",
+                "subject": f"s{s}",
+                "subject_kind": kinds[s],
+                "attribute": name,
+                "value": value,
+                "valid_from": to_iso(start),
+            }
+            if draw(st.booleans()):
+                line["valid_until"] = to_iso(start + draw(st.integers(1, 800)) * DAY)
+            named.add(s)
+            targets.append((f"a{i}", start, "attribute"))
+        elif choice == "relation":
             persons = [s for s in range(n_subjects) if kinds[s] == "person"]
             if len(persons) < 2:
                 continue
@@ -126,18 +181,18 @@ def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
         elif choice == "correction" and targets:
             target, occurred, target_kind = draw(st.sampled_from(targets))
             action = (
-                "annul"
-                if target_kind == "relation"
-                else draw(
-                    st.sampled_from(["resolve", "annul", "dispute", "uphold", "rectify", "end"])
-                )
+                draw(st.sampled_from(["resolve", "annul", "dispute", "uphold", "rectify", "end"]))
+                if target_kind == "record"
+                else "annul"
             )
             at = when(max(occurred, START))
             line = {
                 "kind": action,
                 "id": f"c{i}",
                 "source": "court",
-                "target_source": "registry" if target_kind == "relation" else "court",
+                "target_source": "registry"
+                if target_kind in ("relation", "attribute")
+                else "court",
                 "target_id": target,
                 "occurred_at": to_iso(at),
             }
@@ -169,7 +224,7 @@ def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
             # not before the event (a rectified one's corrected time too: ingest refuses it)
             floor = max(
                 parse_timestamp(line[k])
-                for k in ("occurred_at", "valid_from", "corrected_occurred_at")
+                for k in ("occurred_at", "valid_from", "corrected_occurred_at", "approved_at")
                 if line.get(k)
             )
             line["recorded_at"] = to_iso(draw(st.integers(floor, NOW)))

@@ -599,7 +599,9 @@ def test_an_absurd_duration_is_an_error() -> None:
 def test_the_reference_documents_every_field() -> None:
     from socialcredit.policy.model import (
         AttributeCondition,
+        AttributeDef,
         DueProcess,
+        EligibilityCondition,
         FixedDuration,
         Grade,
         ListDef,
@@ -631,6 +633,8 @@ def test_the_reference_documents_every_field() -> None:
         FixedDuration,
         Reach,
         DueProcess,
+        AttributeDef,
+        EligibilityCondition,
     ):
         for name, info in model.model_fields.items():
             documented = info.alias or name

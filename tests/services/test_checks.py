@@ -152,6 +152,7 @@ def test_the_check_answer_carries_the_request_and_nothing_of_the_file() -> None:
     assert set(out) == {
         "subject", "service", "at", "decision", "reasons", "eligible_again_on", "indefinite",
         "benefits", "policy_version", "policy_hash", "known", "backfilled", "attributes",
+        "exemptions", "exempted_reasons",
     }  # fmt: skip
 
 

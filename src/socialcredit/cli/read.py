@@ -246,6 +246,9 @@ def check(
             if decision.indefinite
             else f"; eligible again on {decision.eligible_again_on}"
         )
+    if decision.exemptions:
+        waived = ", ".join(decision.exempted)
+        line += f" ({waived} waived by {decision.exemption_text})"
     if not decision.known:
         line += " (no entries about this subject" + (" then)" if at else ")")
     line += f" under {_under(decision.policy_version, decision.policy_hash)}"

@@ -132,7 +132,7 @@ def subjects(
     deny = None
     if denied is not None:
         deny = [s.index for s in cp.covering(denied) if s.effect == "deny"]
-        mask &= bulk.with_measure_on(denied)
+        mask &= bulk.denied_on(denied)
     if kind is not None:
         mask &= bulk.kind == SUBJECT_KINDS.index(kind.value)
     idx = np.flatnonzero(mask)

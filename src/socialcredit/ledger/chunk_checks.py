@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from socialcredit.columns import KIND_CODES, RECORD, RELATION, SUBJECT_KINDS
+from socialcredit.columns import KIND_CODES, RECORD, RELATION, SUBJECT_KINDS, is_fact
 from socialcredit.ledger.entries import a_kind, extension_problem, relation_kind_problem
 from socialcredit.ledger.parsing import (
     IngestProblem,
@@ -24,6 +24,7 @@ from socialcredit.ledger.parsing import (
     content_differences,
     content_of,
     details_content,
+    fact_content,
     target_problem,
     term_content,
 )
@@ -192,6 +193,9 @@ class ChunkChecks:
             line = int(row[-1])
             if line in excluded:
                 continue
+            if is_fact(row[2]):  # an exemption or attribute: a person unless it says
+                give(row[3], stated.get((line, 0), 0), line)
+                continue
             declared = rules.relations.get(row[4], (0, 0)) if rules is not None else (0, 0)
             for which, name in ((0, row[3]), (1, row[9])):
                 give(name, stated.get((line, which), declared[which]), line)
@@ -340,6 +344,9 @@ class ChunkChecks:
         names first seen in this input, with their kinds) as the declared kinds; the others
         become problems (the line's own kinds were checked when parsing)."""
         assert self.rules is not None
+        facts = [r for r in relations if is_fact(r[2])]  # their kinds are claims, checked before
+        if facts:
+            relations = [r for r in relations if not is_fact(r[2])]
         names = sorted({r[3] for r in relations} | {r[9] for r in relations})
         kinds = self._stored_kinds(conn, names)
         for name in names:
@@ -372,7 +379,7 @@ class ChunkChecks:
                     break
             else:
                 kept.append(row)
-        return kept
+        return kept + facts if facts else kept
 
     def _write_corrections(self, conn: Connection, chunk: PreparedChunk, before: int) -> None:
         p = self.p
@@ -669,6 +676,17 @@ def stored_content(stored: Any) -> dict[str, Any]:
     kind, subject, typ, occurred, recorded, amount, evidence, related, until, details = stored[:10]
     claimed = stored[14]
     kind = int(kind)
+    if is_fact(kind):
+        return {
+            "kind": kind,
+            "subject": subject,
+            "attribute": typ,
+            "valid_from": occurred,
+            "recorded_at": recorded,
+            "claimed_recorded_at": claimed,
+            "valid_until": until,
+            **fact_content(details),
+        }
     if kind == RECORD:
         return {
             "kind": kind,

@@ -15,7 +15,15 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from socialcredit.columns import KIND_CODES, RECORD, RELATION, SUBJECT_KINDS
+from socialcredit.columns import (
+    EXEMPTION,
+    KIND_CODES,
+    RECORD,
+    RELATION,
+    SUBJECT_KINDS,
+    is_fact,
+    service_names,
+)
 from socialcredit.ledger.rules import IngestRules
 from socialcredit.term_words import duration_words
 from socialcredit.timeutil import (
@@ -26,6 +34,7 @@ from socialcredit.timeutil import (
     TimeFormatError,
     beyond_years,
     epoch_of,
+    iso_date,
     parse_duration,
     to_iso,
 )
@@ -69,8 +78,39 @@ ENTRY_FIELDS: dict[str, set[str]] = {
     "rectify": _CORRECTION_FIELDS | {"type", "corrected_occurred_at", "amount"},
     "extend": _CORRECTION_FIELDS | {"by"},
     "end": _CORRECTION_FIELDS,
+    "exemption": {
+        "subject",
+        "subject_kind",
+        "services",
+        "valid_from",
+        "valid_until",
+        "reason",
+        "approved_by",
+        "approved_at",
+        "recorded_at",
+        "claimed_recorded_at",
+    },
+    "attribute": {
+        "subject",
+        "subject_kind",
+        "attribute",
+        "value",
+        "valid_from",
+        "valid_until",
+        "recorded_at",
+        "claimed_recorded_at",
+    },
 }
 _ALWAYS = {"kind", "id", "source"}
+# fields a line of another kind would give, and what this kind calls them
+_INSTEAD = {
+    ("exemption", "occurred_at"): "valid_from",
+    ("exemption", "service"): "services",
+    ("exemption", "until"): "valid_until",
+    ("attribute", "occurred_at"): "valid_from",
+    ("attribute", "name"): "attribute",
+    ("attribute", "type"): "attribute",
+}
 MAX_CLOCK_SKEW = 300  # seconds a source's clock may run ahead of ours
 MAX_TEXT = 500  # characters of a text field
 MAX_AMOUNT = 1e15  # the largest amount (either sign): whole numbers up to it are exact
@@ -427,7 +467,12 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
     allowed = ENTRY_FIELDS[kind_name]
     for key, value in obj.items():
         if key not in allowed and key not in _ALWAYS and value not in (None, ""):
-            close = difflib.get_close_matches(key, sorted(allowed | _ALWAYS), n=1)
+            instead = _INSTEAD.get((kind_name, key))
+            close = (
+                [instead]
+                if instead
+                else difflib.get_close_matches(key, sorted(allowed | _ALWAYS), n=1)
+            )
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise EntryError(key, f"is not a field of {_a(kind_name)} entry{hint}")
     source = _text(obj, "source")
@@ -516,6 +561,8 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
             None,
             claimed,
         )
+    if is_fact(kind):
+        return _fact(obj, kind, source, entry_id, rules, now, said, given, recorded, claimed)
     occurred = _time(obj, "occurred_at")
     assert occurred is not None
     _in_order(occurred, said, given, obj, "", now)
@@ -563,3 +610,135 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
         orjson.dumps(details).decode() if details else None,
         claimed,
     )
+
+
+def _fact(
+    obj: dict[str, Any],
+    kind: int,
+    source: str,
+    entry_id: str,
+    rules: IngestRules | None,
+    now: int,
+    said: int,
+    given: int | None,
+    recorded: int,
+    claimed: int | None,
+) -> Entry:
+    """An exemption or attribute entry: a subject, a validity period and the fact's details
+    (stored as JSON: an exemption's services, reason, approver and approval time; an
+    attribute's value). The entry's ``type`` is the attribute's name (None: exemption)."""
+    subject = _text(obj, "subject")
+    subject_kind = _kind_of(obj, "subject_kind")
+    start = _time(obj, "valid_from")
+    assert start is not None
+    until = _time(obj, "valid_until", required=False)
+    if until is not None and until <= start:
+        raise EntryError("valid_until", f"{to_iso(until)} is not after valid_from {to_iso(start)}")
+    details: dict[str, Any] = {}
+    name = None
+    if kind == EXEMPTION:
+        details["services"] = _services(obj, rules)
+        details["reason"] = _text(obj, "reason")
+        details["approved_by"] = _text(obj, "approved_by")
+        approved = _time(obj, "approved_at", required=False)
+        if approved is not None:
+            why = "an exemption cannot be approved after the ledger received it"
+            _in_order(approved, said, given, obj, why, now, "approved_at")
+            details["approved_at"] = approved
+    else:
+        name = _text(obj, "attribute")
+        assert name is not None
+        details["value"] = _attribute_value(obj, name, subject_kind, rules)
+    return Entry(
+        kind,
+        source,
+        entry_id,
+        subject,
+        subject_kind,
+        name,
+        start,
+        recorded,
+        None,
+        None,
+        None,
+        None,
+        None,
+        0,
+        until,
+        orjson.dumps(details).decode(),
+        claimed,
+    )
+
+
+def _services(obj: dict[str, Any], rules: IngestRules | None) -> str:
+    """An exemption's services, checked: a list of service ids or text separated by commas;
+    each known to the active policy. Returned joined by commas."""
+    value = obj.get("services")
+    if value is None or value == "" or value == []:
+        raise EntryError("services", "is required (the services the exemption allows)")
+    if type(value) is list:
+        if not all(type(v) is str for v in value):
+            raise EntryError("services", f"expected service ids as text, got {shown(value)}")
+    elif type(value) is not str:
+        raise EntryError("services", f"expected a list of service ids, got {shown(value)}")
+    names = service_names(value)
+    if not names:
+        raise EntryError("services", "is required (the services the exemption allows)")
+    for name in names:
+        problem = text_problem(name)
+        if problem is not None:
+            raise EntryError("services", f"{shown(name)} {problem}")
+        if rules is not None and rules.services is not None and name not in rules.services:
+            hint = _did_you_mean(name, rules.services)
+            raise EntryError("services", f"unknown service {name!r} for the active policy{hint}")
+    joined = ",".join(dict.fromkeys(names))
+    if len(joined) > MAX_TEXT:
+        raise EntryError("services", f"are longer than {MAX_TEXT} characters in all")
+    return joined
+
+
+def _attribute_value(
+    obj: dict[str, Any], name: str, subject_kind: int, rules: IngestRules | None
+) -> str:
+    """An attribute's value as stored (text): checked against the type the active policy
+    declares for the attribute (a date ``YYYY-MM-DD``, a number, text)."""
+    value = obj.get("value")
+    if value is None or value == "":
+        raise EntryError("value", "is required")
+    known = rules.attributes if rules is not None else None
+    declared = known.get(name) if known is not None else None
+    if known is not None and declared is None:
+        if not known:
+            raise EntryError(
+                "attribute",
+                f"unknown attribute {name!r}: the active policy declares no attributes",
+            )
+        hint = _did_you_mean(name, known)
+        raise EntryError("attribute", f"unknown attribute {name!r} for the active policy{hint}")
+    if declared is not None and subject_kind not in declared[1]:
+        kinds = " and ".join(k for i, k in enumerate(SUBJECT_KINDS) if i in declared[1])
+        raise EntryError(
+            "subject_kind",
+            f"attribute {name!r} applies to {kinds} subjects only, not to {a_kind(subject_kind)}",
+        )
+    kind = declared[0] if declared is not None else "text"
+    if kind == "date":
+        if type(value) is not str or iso_date(value) is None:
+            raise EntryError(
+                "value", f"{shown(value)} is not a date like 2008-02-29 (attribute {name!r})"
+            )
+        return value
+    if kind == "number":
+        number = _number(obj, "value")
+        assert number is not None
+        return str(int(number)) if number.is_integer() else repr(number)
+    if type(value) is int or type(value) is float:
+        value = str(value)
+    if type(value) is not str:
+        raise EntryError("value", f"expected text, got {type(value).__name__} {shown(value)}")
+    if value.isspace():
+        raise EntryError("value", f"is required; got only blank space {shown(value)}")
+    problem = text_problem(value)
+    if problem is not None:
+        raise EntryError("value", problem)
+    return value

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from socialcredit.columns import KIND_CODES, KIND_NAMES, RECORD, RELATION, SUBJECT_KINDS
+from socialcredit.columns import (
+    EXEMPTION,
+    KIND_CODES,
+    KIND_NAMES,
+    RECORD,
+    RELATION,
+    SUBJECT_KINDS,
+    is_fact,
+)
 from socialcredit.timeutil import to_iso
 
 if TYPE_CHECKING:
@@ -26,10 +34,10 @@ def iter_entries(engine: Engine, kinds: Collection[str] | None = None) -> Iterat
     """
     wanted = None
     if kinds is not None:
-        unknown = set(kinds) - set(KIND_NAMES)
+        unknown = set(kinds) - set(KIND_CODES)
         if unknown:
             raise ValueError(
-                f"unknown entry kinds {sorted(unknown)}; expected {', '.join(KIND_NAMES)}"
+                f"unknown entry kinds {sorted(unknown)}; expected {', '.join(KIND_CODES)}"
             )
         wanted = {KIND_CODES[k] for k in kinds}
     with engine.connect() as conn:
@@ -63,7 +71,7 @@ def iter_entries(engine: Engine, kinds: Collection[str] | None = None) -> Iterat
                 details,
                 claimed,
             ) = row
-            if kind in (RECORD, RELATION):
+            if kind in (RECORD, RELATION) or is_fact(kind):
                 targets[seq] = (source, eid)
             if wanted is not None and kind not in wanted:
                 continue
@@ -95,6 +103,25 @@ def iter_entries(engine: Engine, kinds: Collection[str] | None = None) -> Iterat
                 )
                 if until is not None:
                     out["valid_until"] = to_iso(until)
+            elif is_fact(kind):
+                out.update(
+                    subject=names[sid],
+                    subject_kind=SUBJECT_KINDS[kind_of[sid]],
+                    valid_from=to_iso(occ),
+                    recorded_at=to_iso(rec),
+                )
+                if until is not None:
+                    out["valid_until"] = to_iso(until)
+                extra = orjson.loads(details) if details else {}
+                if kind == EXEMPTION:
+                    out["services"] = extra.get("services", "")
+                    out["reason"] = extra.get("reason", "")
+                    out["approved_by"] = extra.get("approved_by", "")
+                    if "approved_at" in extra:
+                        out["approved_at"] = to_iso(extra["approved_at"])
+                else:
+                    out["attribute"] = typ
+                    out["value"] = extra.get("value", "")
             else:
                 tsrc, tid = targets[target]
                 out.update(

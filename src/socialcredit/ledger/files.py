@@ -76,6 +76,7 @@ DATE_FIELDS = (
     "valid_from",
     "valid_until",
     "corrected_occurred_at",
+    "approved_at",
 )
 
 

@@ -16,7 +16,16 @@ from typing import Any
 import numpy as np
 import orjson
 
-from socialcredit.columns import CORRECTION_BASE, RECORD, RELATION, LedgerColumns
+from socialcredit.columns import (
+    ATTRIBUTE,
+    CORRECTION_BASE,
+    EXEMPTION,
+    FACT_KINDS,
+    RECORD,
+    RELATION,
+    LedgerColumns,
+    is_fact,
+)
 from socialcredit.ledger.database import placeholders
 from socialcredit.timeutil import NEVER
 
@@ -160,7 +169,51 @@ def bulk_to_columns(fetched: dict[str, list[Any]], with_ids: bool) -> LedgerColu
     if with_ids:
         named["rec_source"] = recs[7]
         named["rec_id"] = recs[8]
+    facts = fetched.get("facts")
+    if facts and facts[0]:
+        named.update(fact_columns(list(zip(*facts, strict=True)), lookup))
     return LedgerColumns.from_named(list(names), kinds, named)
+
+
+FACTS_WHERE = f"kind IN ({', '.join(str(k) for k in FACT_KINDS)})"
+"""The exemptions and attributes (migration 0007 indexes exactly these rows)."""
+
+
+def fact_columns(rows: Sequence[Any], position: Any) -> dict[str, Any]:
+    """``exm_*`` and ``att_*`` columns from fact rows ``(seq, kind, subject_id, type,
+    valid_from, valid_until or None, recorded_at, details, source, entry_id)`` in seq order;
+    ``position`` maps ledger subject ids to positions."""
+    named: dict[str, Any] = {}
+    exm = [r for r in rows if r[1] == EXEMPTION]
+    att = [r for r in rows if r[1] == ATTRIBUTE]
+    if exm:
+        details = [orjson.loads(r[7]) if r[7] else {} for r in exm]
+        named.update(
+            exm_seq=[r[0] for r in exm],
+            exm_subject=position[np.array([r[2] for r in exm], dtype=np.int64)],
+            exm_services=[d.get("services", "") for d in details],
+            exm_valid_from=[r[4] for r in exm],
+            exm_valid_until=[NEVER if r[5] is None else r[5] for r in exm],
+            exm_recorded_at=[r[6] for r in exm],
+            exm_source=[r[8] for r in exm],
+            exm_id=[r[9] for r in exm],
+            exm_reason=[d.get("reason", "") for d in details],
+            exm_approved_by=[d.get("approved_by", "") for d in details],
+            exm_approved_at=[d.get("approved_at", -1) for d in details],
+        )
+    if att:
+        named.update(
+            att_seq=[r[0] for r in att],
+            att_subject=position[np.array([r[2] for r in att], dtype=np.int64)],
+            att_name=[r[3] for r in att],
+            att_value=[(orjson.loads(r[7]) if r[7] else {}).get("value", "") for r in att],
+            att_valid_from=[r[4] for r in att],
+            att_valid_until=[NEVER if r[5] is None else r[5] for r in att],
+            att_recorded_at=[r[6] for r in att],
+            att_source=[r[8] for r in att],
+            att_id=[r[9] for r in att],
+        )
+    return named
 
 
 def _position_lookup(ids: Any) -> Any:
@@ -178,6 +231,7 @@ def rows_to_columns(
     rels: Sequence[Any],
     cors: Sequence[Any],
     with_ids: bool,
+    facts: Sequence[Any] = (),
 ) -> LedgerColumns:
     """Columns from rows (``load_subjects``); subject rows are (id, name, kind),
     ids below 0 stand for names the ledger does not know (listed, without rows)."""
@@ -224,6 +278,8 @@ def rows_to_columns(
     if with_ids:
         named["rec_source"] = col(recs, 6)
         named["rec_id"] = col(recs, 7)
+    if facts:
+        named.update(fact_columns(facts, lookup))
     return LedgerColumns.from_named([r[1] for r in subj_rows], [r[2] for r in subj_rows], named)
 
 
@@ -262,6 +318,10 @@ def load_everyone(connect: Connect, is_sqlite: bool, with_ids: bool) -> LedgerCo
                     f"COALESCE(amount, {inf}), COALESCE(type, ''), details, source, entry_id "
                     f"FROM entries WHERE target_seq IS NOT NULL AND seq <= {upto} "
                     "ORDER BY +seq",
+                    # exemptions and attributes: the partial index ix_entries_facts (0007)
+                    "facts": "SELECT seq, kind, subject_id, type, occurred_at, valid_until, "
+                    "recorded_at, details, source, entry_id FROM entries "
+                    f"WHERE {FACTS_WHERE} AND seq <= {upto} ORDER BY seq",
                 }
                 with ThreadPoolExecutor(1) as pool:
                     rest = pool.submit(_fetch_columns, connect, others)
@@ -302,6 +362,7 @@ def load_subjects(
     recs: list[tuple[Any, ...]] = []
     rels: list[tuple[Any, ...]] = []
     cors: list[tuple[Any, ...]] = []
+    facts: list[tuple[Any, ...]] = []
     with connect() as conn:
         cursor = conn.cursor()
 
@@ -343,6 +404,8 @@ def load_subjects(
                 elif kind == RELATION:
                     if keep_relations:
                         rels.append((seq, sid, rel, typ, occ, until, rec, src))
+                elif is_fact(kind):
+                    facts.append((seq, kind, sid, typ, occ, until, rec, det, src, eid))
                 else:
                     cors.append((seq, target, kind, occ, rec, typ, amount, det, src, eid))
 
@@ -358,4 +421,5 @@ def load_subjects(
     if follow_relations:
         recs.sort()
         cors.sort()
-    return rows_to_columns(subj_rows, recs, rels, cors, True)
+        facts.sort()
+    return rows_to_columns(subj_rows, recs, rels, cors, True, facts)

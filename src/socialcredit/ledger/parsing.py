@@ -14,6 +14,9 @@ its claim in ``claimed_recorded_at``:
   claimed, line)`` (details: JSON with the record's own ``term``, or None)
 - relation: ``(source, id, kind, subject, relation, valid_from, recorded, None, None,
   related_subject, valid_until, claimed, line)``
+- exemption and attribute (facts, written with the relations): ``(source, id, kind,
+  subject, attribute name or None, valid_from, recorded, None, details, None, valid_until,
+  claimed, line)``; ``details`` is the JSON the entry's ``details`` column stores
 - correction values: ``(source, id, kind, type, occurred, recorded, amount, details,
   claimed)``
 """
@@ -28,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from socialcredit.columns import KIND_CODES, KIND_NAMES, RECORD, RELATION
+from socialcredit.columns import KIND_CODES, KIND_NAMES, RECORD, RELATION, is_fact
 from socialcredit.ledger.entries import (
     MAX_AMOUNT,
     MAX_CLOCK_SKEW,
@@ -176,7 +179,36 @@ def prepare_chunks(
             continue
         recorded = None if e.recorded_at == now else e.recorded_at
         key = (e.source, e.entry_id)
-        if e.kind == RECORD or e.kind == RELATION:
+        if is_fact(e.kind):
+            row = (
+                e.source,
+                e.entry_id,
+                e.kind,
+                e.subject,
+                e.type,
+                e.occurred_at,
+                recorded,
+                None,
+                e.details,
+                None,
+                e.valid_until,
+                e.claimed_recorded_at,
+                number,
+            )
+            if key in keys:
+                chunk.repeats.append(row)
+            else:
+                keys.add(key)
+                name = e.subject
+                assert name is not None
+                if gives_kind(obj, "subject_kind"):
+                    chunk.claims.setdefault((name, e.subject_kind, 0), []).append(number)
+                if name not in seen:
+                    seen.add(name)
+                    chunk.subjects.append((name, e.subject_kind))
+                    chunk.first_lines[name] = number
+                chunk.relations.append(row)
+        elif e.kind == RECORD or e.kind == RELATION:
             row = (
                 e.source,
                 e.entry_id,
@@ -288,6 +320,17 @@ def content_of(row: Row) -> dict[str, Any]:
             "evidence": row[8],
             **term_content(row[9]),
         }
+    if is_fact(kind):
+        return {
+            "kind": kind,
+            "subject": row[3],
+            "attribute": row[4],
+            "valid_from": row[5],
+            "recorded_at": row[6],
+            "claimed_recorded_at": row[11],
+            "valid_until": row[10],
+            **fact_content(row[8]),
+        }
     if kind == RELATION:
         return {
             "kind": kind,
@@ -330,6 +373,16 @@ def term_content(details: str | None) -> dict[str, Any]:
     return {"term": extra["term"]} if extra.get("term") is not None else {}
 
 
+def fact_content(details: str | None) -> dict[str, Any]:
+    """An exemption's or attribute's stored details (JSON) as comparable fields."""
+    extra = orjson.loads(details) if details else {}
+    return {
+        name: extra.get(name)
+        for name in ("services", "reason", "approved_by", "approved_at", "value")
+        if name in extra
+    }
+
+
 _TIMES = {
     "occurred_at",
     "recorded_at",
@@ -337,6 +390,7 @@ _TIMES = {
     "valid_from",
     "valid_until",
     "corrected_occurred_at",
+    "approved_at",
 }
 
 
@@ -553,13 +607,14 @@ def target_problem(
                 f"({to_iso(int(target[4]))}): {with_article(what)} cannot precede the record it corrects",
             )
         return None
-    if target_kind == RELATION:
+    if target_kind == RELATION or is_fact(target_kind):
         if kind == _ANNUL:
             return None
+        name = KIND_NAMES[target_kind]
         return (
             "target_id",
-            f"{source}/{entry_id} is a relation entry; a relation can be annulled, "
-            f"not {_DONE[what]}",
+            f"{source}/{entry_id} is {with_article(name)} entry; {with_article(name)} can be "
+            f"annulled, not {_DONE[what]}",
         )
     of = f" of {corrects[0]}/{corrects[1]}" if corrects is not None else ""
     to_that = (

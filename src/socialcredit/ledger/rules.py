@@ -45,13 +45,21 @@ class IngestRules:
 
     _reconsider: int | None = None  # the policy-wide reconsideration filing period
 
+    # the services an exemption may name (None: any); the attributes the policy declares:
+    # name -> (type: date | number | text, subject kind codes it applies to)
+    services: frozenset[str] | None = None
+    # (None: any attribute, as text)
+    attributes: Mapping[str, tuple[str, frozenset[int]]] | None = None
+
     @classmethod
     def from_policy(cls, policy: Policy) -> IngestRules:
-        """The rules a policy declares: its record types, relations and appeal window."""
+        """The rules a policy declares: its record types, relations, appeal window, due
+        process per record type, services and attributes."""
         from socialcredit.policy.compiled import type_processes
 
         wide = policy.due_process
         recon = wide.reconsideration.file_within if wide.reconsideration else None
+        services = {s.service for s in policy.sanctions.values()} | set(policy.services)
         return cls(
             record_types={
                 name: frozenset(SUBJECT_KINDS.index(k) for k in rt.subject_kinds)
@@ -73,6 +81,11 @@ class IngestRules:
                 if proc.index != 0
             },
             _reconsider=recon,
+            services=frozenset(services),
+            attributes={
+                name: (a.type, frozenset(SUBJECT_KINDS.index(k) for k in a.subject_kinds))
+                for name, a in policy.attributes.items()
+            },
         )
 
     @classmethod
@@ -86,7 +99,7 @@ class IngestRules:
 
         ``types``: record type names, or a mapping of type name to subject kind names (a
         plain collection allows every kind). ``relations``: relation name to (from kind,
-        to kind) names; None declares no relation.
+        to kind) names; None declares no relation. Services and attributes: none checked.
         """
         every = frozenset(range(len(SUBJECT_KINDS)))
         if isinstance(types, Mapping):

@@ -66,6 +66,14 @@ Index(
     postgresql_where=entries.c.related_subject_id.isnot(None),
 )
 
+# exemptions and attributes (entry kinds 9 and 10, ``columns.FACT_KINDS``): few rows, read in bulk
+Index(
+    "ix_entries_facts",
+    entries.c.seq,
+    sqlite_where=entries.c.kind.in_([9, 10]),
+    postgresql_where=entries.c.kind.in_([9, 10]),
+)
+
 policies = Table(
     "policies",
     metadata,

@@ -363,7 +363,11 @@ class _Writer(ChunkChecks):
         ):
             if not group:
                 continue
-            sql = columns.format(
+            template = columns
+            if group is relations:
+                # a relation has no evidence; an exemption's or attribute's details go there
+                template = columns.replace("amount, evidence,", "amount, details,")
+            sql = template.format(
                 p=p,
                 subject=subject,
                 extra=extra,

@@ -53,6 +53,14 @@ class _Declared:
         )
         self.lists = self._keys(data, "lists")
         self.relations = self._keys(data, "relations")
+        self.attributes = self._keys(data, "attributes")
+        attributes = data.get("attributes")
+        # each declared attribute's type, where it can be read
+        self.attribute_types: dict[str, str] = {}
+        if isinstance(attributes, Mapping):
+            for name, spec in attributes.items():
+                if isinstance(spec, Mapping) and isinstance(spec.get("type"), str):
+                    self.attribute_types[str(name)] = spec["type"]
         services = self._keys(data, "services")
         # without a services section (or with an empty one), any service id may be used
         self.services = services or None
@@ -383,6 +391,52 @@ def _applies_to_problems(declared: _Declared, name: str, service: Any, condition
     return problems
 
 
+def _eligibility_problems(declared: _Declared, conditions: Any, path: Path) -> Problems:
+    """Eligibility conditions that name an undeclared attribute, or test it in a way its
+    type does not allow (an age of a value that is not a date)."""
+    if not isinstance(conditions, list) or declared.attributes is None:
+        return []
+    problems: Problems = []
+    for i, cond in enumerate(conditions):
+        if not isinstance(cond, Mapping) or not isinstance(cond.get("attribute"), str):
+            continue
+        name = cond["attribute"]
+        if name not in declared.attributes:
+            problems.append(
+                (
+                    (*path, i, "attribute"),
+                    f"unknown attribute {name!r}{_hint(name, declared.attributes)}; "
+                    "declare it under attributes",
+                )
+            )
+            continue
+        kind = declared.attribute_types.get(name)
+        if cond.get("age_at_least") is not None and kind not in (None, "date"):
+            problems.append(
+                (
+                    (*path, i, "age_at_least"),
+                    f"an age is counted from a date; attribute {name!r} is of type {kind}",
+                )
+            )
+        for key in ("equals", "one_of"):
+            values = cond.get(key)
+            values = values if isinstance(values, list) else [values]
+            if kind == "number" and any(isinstance(v, str) for v in values):
+                problems.append(
+                    ((*path, i, key), f"attribute {name!r} is a number; compare it with numbers")
+                )
+            if kind in ("text", "date") and any(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in values
+            ):
+                problems.append(
+                    (
+                        (*path, i, key),
+                        f"attribute {name!r} is {kind}; quote the value to compare it as {kind}",
+                    )
+                )
+    return problems
+
+
 def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
     """Every reference to an undeclared name, a malformed band order, or an inconsistent bound.
 
@@ -391,12 +445,22 @@ def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
     """
     declared = _Declared(data)
     problems = _grade_problems(data.get("grades")) + _service_problems(data)
+    types = data.get("record_types")
+    if isinstance(types, Mapping):
+        for name, rt in types.items():
+            if isinstance(rt, Mapping):
+                problems += _eligibility_problems(
+                    declared, rt.get("eligible"), ("record_types", str(name), "eligible")
+                )
     lists = data.get("lists")
     if isinstance(lists, Mapping):
         for name, lst in lists.items():
             if isinstance(lst, Mapping):
                 problems += _condition_problems(
                     declared, lst.get("when"), ("lists", str(name), "when"), allow_lists=False
+                )
+                problems += _eligibility_problems(
+                    declared, lst.get("eligible"), ("lists", str(name), "eligible")
                 )
     sanctions = data.get("sanctions")
     if isinstance(sanctions, Mapping):

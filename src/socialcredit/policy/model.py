@@ -301,6 +301,55 @@ class DueProcessOverride(_Strict):
     reconsideration: Reconsideration | None = Field(None, exclude_if=_absent)
 
 
+AttributeType = Literal["date", "number", "text"]
+
+
+class AttributeDef(_Strict):
+    """A subject attribute the ledger may record (``attribute`` entries) and eligibility
+    conditions may test, e.g. ``birth_date`` or ``residence``."""
+
+    type: AttributeType = Field(
+        description="date (YYYY-MM-DD), number or text: ingestion checks every value"
+    )
+    subject_kinds: list[SubjectKind] = Field(
+        default_factory=lambda: list[SubjectKind](["person", "organisation"]),
+        description="Who can have it; a condition on it does not apply to other kinds.",
+    )
+    description: str = ""
+
+
+class EligibilityCondition(_Strict):
+    """One condition on a subject's attributes, at the time of evaluation, with what the
+    ledger knew then. ``attribute`` and one test: ``age_at_least`` (whole years since a
+    date), ``equals`` / ``one_of`` (the value in force), optionally with ``held_for`` (that
+    value in force for at least this long); or ``held_for`` alone (any value)."""
+
+    attribute: Name
+    age_at_least: int | None = Field(
+        None, ge=1, le=200, description="Whole calendar years since the date (an age)."
+    )
+    equals: str | float | None = None
+    one_of: list[str | float] | None = Field(None, min_length=1)
+    held_for: PositiveDuration | None = Field(
+        None, description="The value has been in force at least this long."
+    )
+    if_unknown: Literal["ineligible", "eligible"] = Field(
+        "ineligible",
+        description="When the ledger knows no value in force: not eligible (default) or eligible.",
+    )
+
+    @model_validator(mode="after")
+    def _one_test(self) -> EligibilityCondition:
+        tests = [k for k in ("age_at_least", "equals", "one_of") if getattr(self, k) is not None]
+        if len(tests) > 1:
+            raise ValueError(f"give at most one of age_at_least, equals, one_of; got {tests}")
+        if not tests and self.held_for is None:
+            raise ValueError("give one of age_at_least, equals, one_of or held_for")
+        if self.age_at_least is not None and self.held_for is not None:
+            raise ValueError("held_for does not go with age_at_least")
+        return self
+
+
 class RecordType(_Strict):
     """A kind of record a source may submit, and what it does to a subject's standing."""
 
@@ -328,6 +377,10 @@ class RecordType(_Strict):
         None,
         exclude_if=_absent,
         description="Due process for records of this type, overriding the policy-wide block.",
+    )
+    eligible: list[EligibilityCondition] = Field(
+        default_factory=list,
+        description="Records of this type count only while every condition holds for the subject.",
     )
 
     @model_validator(mode="after")
@@ -509,6 +562,10 @@ class ListDef(_Strict):
         exclude_if=_absent,
         description="Due process for the record types this list's condition names, "
         "overriding the policy-wide block (a record type's own block overrides this one).",
+    )
+    eligible: list[EligibilityCondition] = Field(
+        default_factory=list,
+        description="Only subjects for whom every condition holds may be on the list.",
     )
 
 
@@ -755,6 +812,11 @@ class DueProcess(_Strict):
     reconsideration: Reconsideration | None = Field(None, exclude_if=_absent)
 
 
+LATER_FIELDS = frozenset({"attributes", "eligible", "applies_to", "parent", "context"})
+"""Fields added to the language after policies were stored: left out of the content hash
+while they hold their empty default, so a policy that does not use them keeps its hash."""
+
+
 class Policy(_Strict):
     """A whole policy document."""
 
@@ -774,6 +836,10 @@ class Policy(_Strict):
         "every measure's service must be declared here).",
     )
     relations: dict[Name, RelationDef] = Field(default_factory=dict)
+    attributes: dict[Name, AttributeDef] = Field(
+        default_factory=dict,
+        description="Subject attributes the ledger may record and eligibility conditions test.",
+    )
     lists: dict[Name, ListDef] = Field(default_factory=dict)
     sanctions: dict[Name, Sanction] = Field(default_factory=dict)
     due_process: DueProcess

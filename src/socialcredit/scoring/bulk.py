@@ -19,6 +19,7 @@ from socialcredit.ledger.backfills import Backfill
 from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction, span_bound
 from socialcredit.policy.describe import condition_text
 from socialcredit.scoring.evaluate import evaluate_subjects_at
+from socialcredit.scoring.facts import SubjectFacts, exemption_in_force
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.standing import counted_types, own_measure, relations_at
 from socialcredit.scoring.timeline import row_breakpoints, timelines
@@ -78,6 +79,37 @@ class BulkStandings:
     inherited: Inherited = field(default_factory=Inherited)
     # backfill batches loaded after ``at`` with entries counted here (set by the engine)
     backfilled: tuple[Backfill, ...] = ()
+    # [n_sanctions, n_subjects]: a denial in force that the subject's exemption waives at
+    # ``at`` (None: no exemption is in force for anyone)
+    exempted: Mask | None = None
+    # the subjects' exemptions (for ``exempt_on``); None: none
+    facts: SubjectFacts | None = field(default=None, compare=False, repr=False)
+
+    def exempt_on(self, service: str) -> Mask:
+        """Per subject, whether an exemption allows ``service`` at ``at`` (one on it or on a
+        service it is part of)."""
+        rows = exemption_in_force(
+            self.facts,
+            np.arange(len(self.subjects), dtype=np.int64),
+            self.policy.service_chain(service),
+            self.at,
+        )
+        out: Mask = rows >= 0
+        return out
+
+    def denied_on(self, service: str) -> Mask:
+        """Per subject, whether ``service`` is denied: a denial covering it is in force and
+        no exemption allows it (as ``decide`` of each standing without request attributes)."""
+        out: Mask = self.with_measure_on(service) & ~self.exempt_on(service)
+        return out
+
+    def denied(self) -> Mask:
+        """[n_sanctions, n_subjects]: measures in force, less the denials an exemption of
+        their own service waives (benefits as ``measures``)."""
+        if self.exempted is None:
+            return self.measures
+        out: Mask = self.measures & ~self.exempted
+        return out
 
     def with_measure_on(self, service: str, effect: str = "deny") -> Mask:
         """Per subject, whether a measure (by default a denial) covering ``service`` is in
@@ -262,4 +294,24 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
         own=own,
         triggers=ev.triggers,
         inherited=inherited,
+        exempted=_exempted(prep, measures, t),
+        facts=prep.rows.facts,
     )
+
+
+def _exempted(prep: Prepared, measures: Mask, t: int) -> Mask | None:
+    """Which denials in force an exemption of their subject waives at ``t``, or None."""
+    facts = prep.rows.facts
+    if facts is None or not len(facts.exemptions.subject):
+        return None
+    everyone = np.arange(prep.columns.n_subjects, dtype=np.int64)
+    out = np.zeros_like(measures)
+    by_service: dict[str, Mask] = {}
+    for s in prep.policy.sanctions:
+        if s.effect != "deny":
+            continue
+        if s.service not in by_service:
+            chain = prep.policy.service_chain(s.service)
+            by_service[s.service] = exemption_in_force(facts, everyone, chain, t) >= 0
+        out[s.index] = measures[s.index] & by_service[s.service]
+    return out if out.any() else None

@@ -20,7 +20,7 @@ from socialcredit.scoring.standing import measures_of, relations_at, relevant_ty
 from socialcredit.scoring.timeline import timelines
 from socialcredit.timeutil import DAY, NEVER
 
-_ROW_FIELDS = [f.name for f in fields(Rows)]
+_ROW_FIELDS = [f.name for f in fields(Rows) if f.name != "facts"]
 
 
 _CHANGE_FIELDS = {"resolve": "resolved", "dispute": "disputed", "appeal": "hidden_from"}
@@ -79,7 +79,10 @@ def counterfactual_ends(
             hit = np.zeros(k * n_records, dtype=bool)  # per (scenario, record): changed
             hit[keys] = True
             values[field_name][hit[entry_key]] = t
-    batch_rows = Rows(**values)
+    # each scenario's stand-in i is subject involved[i % n_inv]
+    stand_ins = np.tile(np.asarray(involved, dtype=np.int64), k)
+    facts = rows.facts.standing_in(stand_ins) if rows.facts is not None else None
+    batch_rows = Rows(**values, facts=facts)
     rel_take = np.tile(rel_idx, k)
     rel_scenario = np.repeat(np.arange(k, dtype=np.int64), len(rel_idx))
     batch_rels = RelationRows(

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from socialcredit.policy.compiled import DELETE, FLAG, CompiledPolicy, later
 from socialcredit.policy.model import Predicate, RecordCondition
+from socialcredit.scoring.facts import eligibility_plan, eligible
 from socialcredit.scoring.forms import FORMS
 from socialcredit.scoring.rows import Rows, per_process
 from socialcredit.timeutil import NEVER
@@ -27,6 +28,7 @@ Bools = npt.NDArray[np.bool_]
 
 # Row status codes, in the order they are decided (first that applies wins).
 COUNTS, NOT_YET_KNOWN, SUPERSEDED, EXPIRED, DELETED_OVERDUE, SUSPENDED, UNKNOWN_TYPE = range(7)
+INELIGIBLE = 7
 STATUS_NAMES = (
     "counts",
     "not yet known",
@@ -35,6 +37,7 @@ STATUS_NAMES = (
     "deleted: dispute not decided in time",
     "suspended while disputed",
     "not a record type of this policy",
+    "not counted: the subject is not eligible for this record type",
 )
 
 
@@ -53,6 +56,9 @@ class Evaluation:
     # [n_sanctions, n_groups]: an objection (an open dispute) is pending against a record
     # the condition of a measure with a blocking publicity period counts; None: no such measure
     blocked: Bools | None = None
+    # [n_lists, n_groups]: the list's condition holds but the subject is not eligible for
+    # it (so is not on it); None when the policy has no eligibility conditions on lists
+    ineligible: Bools | None = None
 
 
 class EvaluationContext:
@@ -66,6 +72,7 @@ class EvaluationContext:
         gidx: I64,
         e_group: I64,
         k_group: I64,
+        g_subject: I64 | None = None,
     ) -> None:
         self.policy = policy
         self.n_groups = len(e_group)
@@ -112,6 +119,25 @@ class EvaluationContext:
         status[~visible] = SUPERSEDED
         status[~known_now] = NOT_YET_KNOWN
         status[~known_type] = UNKNOWN_TYPE
+        # eligibility: per group, for each condition set of the policy (a policy without
+        # any pays one cached lookup)
+        plan = eligibility_plan(policy)
+        self.list_ok: list[Bools | None] = [None] * len(policy.lists)
+        if plan.any:
+            if g_subject is None:  # each group's subject: that of its first entry (-1: none)
+                g_subject = np.full(self.n_groups, -1, dtype=np.int64)
+                g_subject[gidx[::-1]] = rows.subject[ridx[::-1]]
+            ok = [
+                eligible(rows.facts, policy, conditions, g_subject, e_group, k_group)
+                for conditions in plan.sets
+            ]
+            type_set = plan.type_set[self.code]
+            for i, group_ok in enumerate(ok):
+                out = (type_set == i) & ~group_ok[gidx] & (status == COUNTS)
+                status[out] = INELIGIBLE
+            for lst in policy.lists:
+                if plan.list_set[lst.index] >= 0:
+                    self.list_ok[lst.index] = ok[int(plan.list_set[lst.index])]
         self.status = status
         self.active = status == COUNTS
         self.resolved_at = seen(rows.resolved[ridx])
@@ -355,14 +381,16 @@ def evaluate(
     e_group: I64,
     k_group: I64,
     sanctions: Sequence[int] | None = None,
+    g_subject: I64 | None = None,
 ) -> Evaluation:
     """Score, grade, list memberships and sanction triggers for every group.
 
     ``sanctions``: evaluate only these sanctions' triggers and the lists they name (every
     other trigger and list is left False) — what a decision on one service needs.
-    Pure: the result depends only on the arguments.
+    ``g_subject``: each group's subject, for eligibility conditions (default: the subject
+    of the group's first entry). Pure: the result depends only on the arguments.
     """
-    return evaluate_in_context(policy, rows, ridx, gidx, e_group, k_group, sanctions)[0]
+    return evaluate_in_context(policy, rows, ridx, gidx, e_group, k_group, sanctions, g_subject)[0]
 
 
 def evaluate_in_context(
@@ -373,16 +401,24 @@ def evaluate_in_context(
     e_group: I64,
     k_group: I64,
     sanctions: Sequence[int] | None = None,
+    g_subject: I64 | None = None,
 ) -> tuple[Evaluation, EvaluationContext]:
     """``evaluate``, and the per-entry state it was computed from (to ask which parts of a
     condition hold, see ``scoring.reasons``)."""
-    ctx = EvaluationContext(policy, rows, ridx, gidx, e_group, k_group)
+    ctx = EvaluationContext(policy, rows, ridx, gidx, e_group, k_group, g_subject)
     chosen = policy.sanctions if sanctions is None else [policy.sanctions[i] for i in sanctions]
     named = None if sanctions is None else {n for s in chosen for n in s.lists}
     lists = np.zeros((len(policy.lists), ctx.n_groups), dtype=bool)
+    ineligible = None
     for lst in policy.lists:
         if named is None or lst.name in named:
             lists[lst.index] = ctx.holds(lst.when, lst.delist_delay)
+            ok = ctx.list_ok[lst.index]
+            if ok is not None:
+                if ineligible is None:
+                    ineligible = np.zeros_like(lists)
+                ineligible[lst.index] = lists[lst.index] & ~ok
+                lists[lst.index] &= ok
     ctx.lists = lists
     triggers = np.zeros((len(policy.sanctions), ctx.n_groups), dtype=bool)
     blocked = None
@@ -402,6 +438,7 @@ def evaluate_in_context(
         contribution=ctx.contribution,
         unresolved=ctx.resolved_at > ctx.e,
         blocked=blocked,
+        ineligible=ineligible,
     ), ctx
 
 
@@ -411,6 +448,13 @@ def evaluate_subjects_at(
     """Evaluate every subject at time ``at`` with what was known at ``known_at`` (default ``at``)."""
     e = np.full(n_subjects, at, dtype=np.int64)
     k = np.full(n_subjects, at if known_at is None else known_at, dtype=np.int64)
+    everyone = np.arange(n_subjects, dtype=np.int64)
     return evaluate(
-        policy, rows, np.arange(len(rows), dtype=np.int64), rows.subject.astype(np.int64), e, k
+        policy,
+        rows,
+        np.arange(len(rows), dtype=np.int64),
+        rows.subject.astype(np.int64),
+        e,
+        k,
+        g_subject=everyone,
     )

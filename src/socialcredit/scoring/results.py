@@ -88,6 +88,50 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Exemption:
+    """An exemption entry in force: its subject may use ``services`` (and every service
+    declared under them: ``covers``) from ``valid_from`` until ``valid_until`` (None: no
+    end), approved by ``approved_by`` (at ``approved_at``, None: not given) for ``reason``;
+    the ledger received it at ``recorded_at``."""
+
+    source: str
+    id: str
+    services: tuple[str, ...]
+    valid_from: int
+    valid_until: int | None
+    reason: str
+    approved_by: str
+    approved_at: int | None
+    recorded_at: int
+    covers: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON, ISO 8601 times."""
+        return {
+            "exemption": f"{self.source}/{self.id}",
+            "services": list(self.services),
+            "covers": list(self.covers),
+            "valid_from": to_iso(self.valid_from),
+            "valid_until": to_iso(self.valid_until),
+            "reason": self.reason,
+            "approved_by": self.approved_by,
+            "approved_at": to_iso(self.approved_at),
+            "recorded_at": to_iso(self.recorded_at),
+        }
+
+
+@dataclass(frozen=True)
+class NotEligible:
+    """A list whose condition holds for the subject, or a record type whose records would
+    count, but whose eligibility conditions the subject does not meet, so it is not on the
+    list (the records do not count). ``reasons``: each unmet condition in words."""
+
+    kind: str  # list | record_type
+    name: str
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
 class Measure:
     """A sanction or reward in force for the subject.
 
@@ -192,6 +236,11 @@ class Standing:
     backfilled: tuple[Backfill, ...] = ()
     # measures published but not yet in force (publicity periods)
     upcoming: list[Upcoming] = field(default_factory=list)
+    # the subject's exemptions in force at ``at``: each lets the subject use its services
+    # although a measure denies them (the measures stay in force; see ``decide``)
+    exemptions: list[Exemption] = field(default_factory=list)
+    # lists and record types the subject is kept off / not counted for by eligibility
+    not_eligible: list[NotEligible] = field(default_factory=list)
 
     @property
     def denials(self) -> list[Measure]:
@@ -252,6 +301,8 @@ class Standing:
                 times(asdict(u), ("published_at", "objections_until", "starts", "until"))
                 for u in self.upcoming
             ],
+            "exemptions": [x.to_json() for x in self.exemptions],
+            "not_eligible": [asdict(n) for n in self.not_eligible],
         }
 
 

@@ -9,7 +9,7 @@ time, with what was known at any time".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,7 @@ from socialcredit.columns import (
     LedgerColumns,
 )
 from socialcredit.policy.compiled import CompiledPolicy, later
+from socialcredit.scoring.facts import SubjectFacts, eligibility_plan, fold_facts
 from socialcredit.timeutil import MAX_TIME, MIN_TIME, NEVER, TimeFormatError, parse_duration
 
 I64 = npt.NDArray[np.int64]
@@ -65,13 +66,18 @@ class Rows:
     # clamped to the type's bounds), + its extensions (at most the type's), or an early end
     expires: I64
     term_flags: I8  # TERM_* bits
+    # the subjects' exemptions and attributes (not per row: kept by ``take``); None: none
+    facts: SubjectFacts | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.subject)
 
     def take(self, index: npt.NDArray[np.int64]) -> Rows:
-        """The versions at ``index``, in that order."""
-        return Rows(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        """The versions at ``index``, in that order (with the same facts)."""
+        return Rows(
+            **{f.name: getattr(self, f.name)[index] for f in fields(self) if f.name != "facts"},
+            facts=self.facts,
+        )
 
     def with_changes(self, row: int, **times: int) -> Rows:
         """A copy in which every version of row ``row``'s record has the given times."""
@@ -195,6 +201,11 @@ def per_process(
         if sel.any():
             out[sel] = later(policy, start[sel], length)
     return out
+
+
+def _has_facts(columns: LedgerColumns, policy: CompiledPolicy) -> bool:
+    # eligibility needs the subjects' kinds even when the ledger holds no attribute
+    return bool(len(columns.exm_seq) or len(columns.att_seq) or eligibility_plan(policy).any)
 
 
 def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, RelationRows]:
@@ -347,6 +358,7 @@ def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, Relation
         ),
         expires=expires,
         term_flags=flags,
+        facts=fold_facts(columns, policy) if _has_facts(columns, policy) else None,
     )
 
     m = len(columns.rel_seq)

@@ -23,13 +23,25 @@ from socialcredit.policy.compiled import (
     sanction_types,
 )
 from socialcredit.policy.model import Predicate
-from socialcredit.scoring.evaluate import STATUS_NAMES, EvaluationContext, evaluate_in_context
+from socialcredit.scoring.evaluate import (
+    INELIGIBLE,
+    STATUS_NAMES,
+    EvaluationContext,
+    evaluate_in_context,
+)
+from socialcredit.scoring.facts import (
+    eligibility_plan,
+    in_force_rows,
+    unmet_conditions,
+)
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.reasons import Held, held
 from socialcredit.scoring.results import (
     Condition,
+    Exemption,
     Measure,
     Membership,
+    NotEligible,
     RecordLine,
     Standing,
     Upcoming,
@@ -234,6 +246,7 @@ def standing_and_timelines(
             m_gidx,
             np.array([e for _, e in missing], dtype=np.int64),
             np.full(len(missing), t, dtype=np.int64),
+            g_subject=np.array([o for o, _ in missing], dtype=np.int64),
         )
         for g, key in enumerate(missing):
             where[key] = (m_ctx, m_ridx, g)
@@ -291,6 +304,7 @@ def standing_and_timelines(
         if f.sanction.after_resolution is not None:
             measure = _with_resolution(prep, tls[f.owner], f, t, measure)
         measures.append(measure)
+    not_eligible = _not_eligible(prep, subject, t, ev.ineligible, here, ev.status[at_t], rid)
 
     upcoming: list[Upcoming] = []
     for sanction in policy.sanctions:
@@ -324,6 +338,8 @@ def standing_and_timelines(
         base=policy.base,
         services=tuple(policy.services()),
         upcoming=upcoming,
+        not_eligible=not_eligible,
+        exemptions=exemptions_at(prep, subject, t),
     ), tls
 
 
@@ -464,6 +480,83 @@ def measures_of(
     ``rel_idx``), without their conditions: what a decision needs."""
     found = _find(prep, subject, t, tls, rel_idx, sanctions)
     return [_measure(f, in_force_from=prep.in_force_from) for f in found]
+
+
+def exemptions_at(prep: Prepared, subject: int, t: int) -> list[Exemption]:
+    """Every exemption of ``subject`` in force at ``t``, with what the ledger knew at ``t``,
+    in ledger order."""
+    facts = prep.rows.facts
+    if facts is None or not len(facts.exemptions.subject):
+        return []
+    rows = in_force_rows(facts, subject, t)
+    return [_exemption(prep, j) for j in rows.tolist()]
+
+
+def _exemption(prep: Prepared, j: int) -> Exemption:
+    facts = prep.rows.facts
+    assert facts is not None
+    x = facts.exemptions
+    c = prep.columns
+    i = int(x.index[j])
+    approved = int(c.exm_approved_at[i])
+    services = tuple(sorted(x.services[j]))
+    policy = prep.policy
+    covers = tuple(
+        s for s in policy.services() if any(n in policy.service_chain(s) for n in services)
+    )
+    return Exemption(
+        source=str(c.exm_source[i]),
+        id=str(c.exm_id[i]),
+        services=services,
+        valid_from=int(x.valid_from[j]),
+        valid_until=_opt(int(x.valid_until[j])),
+        reason=str(c.exm_reason[i]),
+        approved_by=str(c.exm_approved_by[i]),
+        approved_at=approved if approved >= 0 else None,
+        recorded_at=int(x.known[j]),
+        covers=covers,
+    )
+
+
+def _not_eligible(
+    prep: Prepared,
+    subject: int,
+    t: int,
+    ineligible: npt.NDArray[np.bool_] | None,
+    group: int,
+    status: npt.NDArray[np.int8],
+    rid: I64,
+) -> list[NotEligible]:
+    """The lists whose condition holds for ``subject`` at ``t`` and the record types with
+    records that would count, whose eligibility the subject does not meet, with why."""
+    policy = prep.policy
+    plan = eligibility_plan(policy)
+    if not plan.any:
+        return []
+    out = []
+    if ineligible is not None:
+        for lst in policy.lists:
+            if ineligible[lst.index, group]:
+                conditions = plan.sets[int(plan.list_set[lst.index])]
+                out.append(
+                    NotEligible("list", lst.name, _unmet_texts(prep, conditions, subject, t))
+                )
+    hit = sorted({int(prep.rows.type_code[r]) for r in rid[status == INELIGIBLE].tolist()})
+    for code in hit:
+        conditions = plan.sets[int(plan.type_set[code])]
+        name = policy.type_names[code]
+        out.append(NotEligible("record_type", name, _unmet_texts(prep, conditions, subject, t)))
+    return out
+
+
+def _unmet_texts(prep: Prepared, conditions: tuple[Any, ...], subject: int, t: int) -> list[str]:
+    from socialcredit.explain_text import unmet_text
+
+    facts = prep.rows.facts
+    return [
+        unmet_text(prep.policy, facts, u, t)
+        for u in unmet_conditions(facts, prep.policy, conditions, subject, t)
+    ]
 
 
 def measures_for_service(
@@ -631,6 +724,7 @@ def record_lines(
         np.zeros(len(rid), dtype=np.int64),
         np.array([t], dtype=np.int64),
         np.array([t], dtype=np.int64),
+        g_subject=np.array([subject], dtype=np.int64),
     )
     return _breakdown(prep, rid, ev.status, ev.contribution, t)
 

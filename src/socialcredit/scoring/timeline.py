@@ -25,6 +25,7 @@ from socialcredit.scoring.evaluate import (
     evaluate,
     evaluate_in_context,
 )
+from socialcredit.scoring.facts import eligibility_breakpoints
 from socialcredit.scoring.rows import Rows, per_process
 from socialcredit.timeutil import NEVER
 
@@ -173,9 +174,15 @@ def timelines_in_context(
     row_start = np.cumsum(row_count) - row_count
     owners, times = row_breakpoints(policy, rows, rid, t)
     every = np.arange(n_sub, dtype=np.int64)
-    all_loc = np.concatenate([local[owners], every, every])
+    fact_loc, fact_t = eligibility_breakpoints(rows.facts, policy, subj, t)
+    all_loc = np.concatenate([local[owners], every, every, fact_loc])
     all_t = np.concatenate(
-        [times, np.full(n_sub, BEGINNING, dtype=np.int64), np.full(n_sub, t, dtype=np.int64)]
+        [
+            times,
+            np.full(n_sub, BEGINNING, dtype=np.int64),
+            np.full(n_sub, t, dtype=np.int64),
+            fact_t,
+        ]
     )
     order = np.lexsort((all_t, all_loc))
     loc_sorted, t_sorted = all_loc[order], all_t[order]
@@ -187,7 +194,7 @@ def timelines_in_context(
     offsets = np.cumsum(counts) - counts
     ridx = rid[row_start[group_loc][gidx] + np.arange(len(gidx), dtype=np.int64) - offsets[gidx]]
     ev, ctx = evaluate_in_context(
-        policy, rows, ridx, gidx, e, np.full(len(e), t, dtype=np.int64), sanctions
+        policy, rows, ridx, gidx, e, np.full(len(e), t, dtype=np.int64), sanctions, subj[group_loc]
     )
     lo = np.searchsorted(group_loc, every, side="left")
     hi = np.searchsorted(group_loc, every, side="right")
@@ -211,6 +218,7 @@ def _refine(
     hi: int,
     target: bool,
     which: tuple[str, int],
+    subject: int,
 ) -> int:
     """First instant in (lo, hi] at which condition ``which`` equals ``target`` (true at ``hi``)."""
     for _ in range(_ROUNDS):
@@ -228,6 +236,7 @@ def _refine(
             np.repeat(np.arange(n, dtype=np.int64), len(rid)),
             points,
             np.full(n, t, dtype=np.int64),
+            g_subject=np.full(n, subject, dtype=np.int64),
         )
         states = ev.lists[which[1]] if which[0] == "list" else ev.triggers[which[1]]
         hits = np.flatnonzero(states == target)
@@ -267,7 +276,7 @@ def intervals(
             if rid is None:
                 rid = _rows_of(rows, [timeline.subject])[timeline.subject]
                 rid = rid[rows.visible_from[rid] <= t]
-            when = _refine(policy, rows, rid, t, times[i - 1], when, state, which)
+            when = _refine(policy, rows, rid, t, times[i - 1], when, state, which, timeline.subject)
         if state:
             start = when
         else:

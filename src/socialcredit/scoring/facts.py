@@ -1,0 +1,474 @@
+"""Facts about subjects for a period: exemptions and attributes, folded for evaluation.
+
+An **exemption** lets its subject use some services for a period although a measure denies
+them: it turns those denials into allows, and does nothing else (the subject stays on every
+list, other services and other times are untouched). An **attribute** (a birth date, a
+residence, a role) has a value for a period; a policy's **eligibility** conditions test the
+values in force at the time of evaluation, on record types (records count only while their
+subject is eligible) and on lists (only eligible subjects are on the list).
+
+Both count from when the ledger learned them (``recorded_at``) and stop counting from when
+the ledger learned of their annulment, so an answer about an earlier time is unchanged by
+a fact learned later. Everything here is vectorised over (subject, time, knowledge) queries;
+a policy without eligibility conditions never reaches it, and a ledger without exemptions
+pays one empty check per answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from socialcredit.columns import ANNUL, LedgerColumns
+from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.policy.model import EligibilityCondition
+from socialcredit.timeutil import DAY, NEVER, iso_date
+
+I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+F64 = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+Obj = npt.NDArray[np.object_]
+
+
+def _none(dtype: Any = np.int64) -> Any:
+    return np.empty(0, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class ExemptionRows:
+    """Exemptions as arrays: row ``j`` lets ``subject[j]`` use ``services[j]`` (a frozenset
+    of ids) from ``valid_from[j]`` until ``valid_until[j]``, known from ``known[j]`` until
+    ``hidden_from[j]`` (annulled; NEVER). ``index``: its row in the columns' ``exm_*``."""
+
+    subject: I64 = field(default_factory=_none)
+    services: Obj = field(default_factory=lambda: _none(np.object_))
+    valid_from: I64 = field(default_factory=_none)
+    valid_until: I64 = field(default_factory=_none)
+    known: I64 = field(default_factory=_none)
+    hidden_from: I64 = field(default_factory=_none)
+    index: I64 = field(default_factory=_none)
+
+
+@dataclass(frozen=True)
+class AttributeRows:
+    """Attribute values as arrays, sorted by (subject, name, valid_from, seq): the value
+    of ``name[j]`` (its text ``text[j]``; ``number[j]``: a number's value or a date's epoch
+    seconds at midnight UTC, NaN when neither) from ``valid_from[j]`` until
+    ``valid_until[j]``, known from ``known[j]`` until ``hidden_from[j]``."""
+
+    subject: I64 = field(default_factory=_none)
+    name: Obj = field(default_factory=lambda: _none(np.object_))
+    text: Obj = field(default_factory=lambda: _none(np.object_))
+    number: F64 = field(default_factory=lambda: _none(np.float64))
+    valid_from: I64 = field(default_factory=_none)
+    valid_until: I64 = field(default_factory=_none)
+    known: I64 = field(default_factory=_none)
+    hidden_from: I64 = field(default_factory=_none)
+    index: I64 = field(default_factory=_none)
+
+
+@dataclass(frozen=True)
+class SubjectFacts:
+    """A ledger's exemptions and attributes, with its subjects' kinds.
+
+    ``subject_map``: for evaluations over stand-in subjects (counterfactual scenarios),
+    the real subject of each stand-in (None: subjects are the columns' own)."""
+
+    exemptions: ExemptionRows
+    attributes: AttributeRows
+    subject_kind: npt.NDArray[np.int8]
+    subject_map: I64 | None = None
+
+    @property
+    def empty(self) -> bool:
+        """No exemption and no attribute."""
+        return not len(self.exemptions.subject) and not len(self.attributes.subject)
+
+    def real(self, subjects: I64) -> I64:
+        """The real subject indices of ``subjects`` (stand-ins mapped back)."""
+        if self.subject_map is None:
+            return subjects
+        out: I64 = self.subject_map[subjects]
+        return out
+
+    def standing_in(self, subject_map: I64) -> SubjectFacts:
+        """The same facts for stand-in subjects: stand-in ``i`` is subject ``subject_map[i]``."""
+        mapped = self.real(subject_map)
+        return SubjectFacts(self.exemptions, self.attributes, self.subject_kind, mapped)
+
+
+def _annulled(columns: LedgerColumns, seq: I64) -> I64:
+    """When the ledger learned of the first annulment of each entry of ``seq``."""
+    out = np.full(len(seq), NEVER, dtype=np.int64)
+    if not len(seq) or not len(columns.cor_seq):
+        return out
+    sel = columns.cor_action == ANNUL
+    targets = columns.cor_target[sel]
+    times = columns.cor_recorded_at[sel]
+    order = np.argsort(seq, kind="stable")
+    pos = np.minimum(np.searchsorted(seq[order], targets), len(seq) - 1)
+    hit = seq[order][pos] == targets
+    np.minimum.at(out, order[pos[hit]], times[hit])
+    return out
+
+
+def fold_facts(columns: LedgerColumns, policy: CompiledPolicy) -> SubjectFacts:
+    """The exemptions and attributes of ``columns``, with their annulments applied."""
+    n_exm = len(columns.exm_seq)
+    exemptions = ExemptionRows()
+    if n_exm:
+        services = np.empty(n_exm, dtype=object)
+        services[:] = [frozenset(s.split(",")) if s else frozenset() for s in columns.exm_services]
+        exemptions = ExemptionRows(
+            subject=columns.exm_subject.astype(np.int64),
+            services=services,
+            valid_from=columns.exm_valid_from.astype(np.int64),
+            valid_until=columns.exm_valid_until.astype(np.int64),
+            known=columns.exm_recorded_at.astype(np.int64),
+            hidden_from=_annulled(columns, columns.exm_seq),
+            index=np.arange(n_exm, dtype=np.int64),
+        )
+    attributes = AttributeRows()
+    if len(columns.att_seq):
+        kinds = {name: a.type for name, a in policy.policy.attributes.items()}
+        number = np.full(len(columns.att_seq), np.nan)
+        for j, (name, value) in enumerate(zip(columns.att_name, columns.att_value, strict=True)):
+            kind = kinds.get(str(name))
+            if kind == "date":
+                day = iso_date(str(value))
+                number[j] = np.nan if day is None else float(day)
+            elif kind == "number":
+                with contextlib.suppress(ValueError):  # ingestion checked it; be safe
+                    number[j] = float(value)
+        subject = columns.att_subject.astype(np.int64)
+        order = np.lexsort((columns.att_seq, columns.att_valid_from, columns.att_name, subject))
+        attributes = AttributeRows(
+            subject=subject[order],
+            name=columns.att_name[order],
+            text=columns.att_value[order],
+            number=number[order],
+            valid_from=columns.att_valid_from[order].astype(np.int64),
+            valid_until=columns.att_valid_until[order].astype(np.int64),
+            known=columns.att_recorded_at[order].astype(np.int64),
+            hidden_from=_annulled(columns, columns.att_seq)[order],
+            index=order.astype(np.int64),
+        )
+    return SubjectFacts(exemptions, attributes, columns.subject_kind)
+
+
+# ---------------------------------------------------------------------- exemptions
+
+
+def _live(facts: SubjectFacts, t: int) -> I64:
+    x = facts.exemptions
+    out: I64 = np.flatnonzero(
+        (x.known <= t) & (x.hidden_from > t) & (x.valid_from <= t) & (t < x.valid_until)
+    )
+    return out
+
+
+def exemption_in_force(
+    facts: SubjectFacts | None, subjects: I64, services: tuple[str, ...], t: int
+) -> I64:
+    """For each of ``subjects`` (indices), the exemption row in force at ``t`` (with what
+    was known at ``t``) that names one of ``services`` (a service and the services it is
+    part of: ``CompiledPolicy.service_chain``), the one received last when several; or -1."""
+    out = np.full(len(subjects), -1, dtype=np.int64)
+    if facts is None or not len(facts.exemptions.subject) or not len(subjects):
+        return out
+    x = facts.exemptions
+    live = [j for j in _live(facts, t).tolist() if not x.services[j].isdisjoint(services)]
+    if not live:
+        return out
+    real = facts.real(np.asarray(subjects, dtype=np.int64))
+    for j in live:  # few rows, in ledger order: later ones win
+        out[real == x.subject[j]] = j
+    return out
+
+
+def in_force_rows(facts: SubjectFacts, subject: int, t: int) -> I64:
+    """The exemption rows of ``subject`` in force at ``t`` with what was known at ``t``."""
+    rows = _live(facts, t)
+    real = int(facts.real(np.array([subject], dtype=np.int64))[0])
+    out: I64 = rows[facts.exemptions.subject[rows] == real]
+    return out
+
+
+# ---------------------------------------------------------------------- eligibility
+
+
+@dataclass(frozen=True)
+class EligibilityPlan:
+    """Which eligibility condition sets a policy has, and which record types and lists use
+    them: ``type_set[code]`` / ``list_set[index]`` index ``sets`` (-1: none)."""
+
+    sets: tuple[tuple[EligibilityCondition, ...], ...]
+    type_set: I64
+    list_set: I64
+
+    @property
+    def any(self) -> bool:
+        """Whether the policy has any eligibility condition."""
+        return bool(self.sets)
+
+
+def eligibility_plan(policy: CompiledPolicy) -> EligibilityPlan:
+    """The policy's eligibility conditions, grouped (cached on the policy)."""
+    cached = policy.cache.get("eligibility_plan")
+    if cached is not None:
+        plan: EligibilityPlan = cached
+        return plan
+    sets: list[tuple[EligibilityCondition, ...]] = []
+
+    def set_of(conditions: list[EligibilityCondition]) -> int:
+        if not conditions:
+            return -1
+        key = tuple(conditions)
+        for i, known in enumerate(sets):
+            if known == key:
+                return i
+        sets.append(key)
+        return len(sets) - 1
+
+    p = policy.policy
+    type_set = np.array(
+        [set_of(p.record_types[name].eligible) for name in policy.type_names] + [-1],
+        dtype=np.int64,
+    )
+    list_set = np.array([set_of(p.lists[lst.name].eligible) for lst in policy.lists], np.int64)
+    plan = EligibilityPlan(tuple(sets), type_set, list_set)
+    policy.cache["eligibility_plan"] = plan
+    return plan
+
+
+def add_years(days_epoch: F64, years: int) -> I64:
+    """Epoch seconds of midnight UTC ``years`` calendar years after each date (epoch seconds
+    at midnight UTC): the same month and day, or the month's last day when that year has no
+    such day (29 February + 1 year = 28 February)."""
+    day = (np.asarray(days_epoch, dtype=np.float64) // DAY).astype(np.int64).astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    day_of_month = (day - month.astype("datetime64[D]")).astype(np.int64)  # 0-based
+    target = month + np.timedelta64(12 * years, "M")
+    length = (
+        (target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")
+    ).astype(np.int64)
+    when = target.astype("datetime64[D]") + np.minimum(day_of_month, length - 1).astype(
+        "timedelta64[D]"
+    )
+    out: I64 = when.astype(np.int64) * DAY
+    return out
+
+
+def after(policy: CompiledPolicy, times: I64, duration: int) -> I64:
+    """``duration`` (seconds, as the policy states it) after each of ``times``, by the
+    policy's one duration arithmetic (``CompiledPolicy.after``)."""
+    spans = np.full(len(times), duration, dtype=np.int64)
+    return policy.after(np.asarray(times, dtype=np.int64), spans)
+
+
+@dataclass(frozen=True)
+class Found:
+    """Per query, the attribute row in force (-1: none known), and whether the attribute
+    applies to the subject's kind at all."""
+
+    row: I64
+    applies: Bools
+
+
+def value_in_force(
+    facts: SubjectFacts | None, policy: CompiledPolicy, name: str, subjects: I64, e: I64, k: I64
+) -> Found:
+    """The row of attribute ``name`` in force for each query (subject ``subjects[q]`` at
+    ``e[q]`` knowing what was known at ``k[q]``): among the entries known at ``k`` and not
+    annulled then whose period holds ``e``, the one with the latest ``valid_from`` (then
+    the one the ledger received last)."""
+    n = len(subjects)
+    row = np.full(n, -1, dtype=np.int64)
+    declared = policy.policy.attributes.get(name)
+    applies = np.ones(n, dtype=bool)
+    if facts is None:
+        return Found(row, applies)
+    real = facts.real(np.asarray(subjects, dtype=np.int64))
+    if declared is not None and len(declared.subject_kinds) < 2 and len(facts.subject_kind):
+        from socialcredit.columns import SUBJECT_KINDS
+
+        wanted = [SUBJECT_KINDS.index(kind) for kind in declared.subject_kinds]
+        safe = np.clip(real, 0, len(facts.subject_kind) - 1)
+        applies = np.isin(facts.subject_kind[safe], wanted) | (real < 0)
+    a = facts.attributes
+    mine = np.flatnonzero(a.name == name) if len(a.subject) else np.empty(0, dtype=np.int64)
+    if not len(mine):
+        return Found(row, applies)
+    subj = a.subject[mine]  # sorted within the name (rows are sorted by subject, name, ...)
+    lo = np.searchsorted(subj, real, side="left")
+    hi = np.searchsorted(subj, real, side="right")
+    count = hi - lo
+    for r in range(int(count.max()) if n else 0):
+        cand = np.minimum(lo + r, len(mine) - 1)
+        j = mine[cand]
+        ok = (
+            (r < count)
+            & (a.known[j] <= k)
+            & (a.hidden_from[j] > k)
+            & (a.valid_from[j] <= e)
+            & (e < a.valid_until[j])
+        )
+        row = np.where(ok, j, row)
+    return Found(row, applies)
+
+
+def _condition_holds(
+    facts: SubjectFacts | None,
+    policy: CompiledPolicy,
+    cond: EligibilityCondition,
+    subjects: I64,
+    e: I64,
+    k: I64,
+) -> tuple[Bools, Found]:
+    found = value_in_force(facts, policy, cond.attribute, subjects, e, k)
+    known = found.row >= 0
+    holds = np.full(len(subjects), cond.if_unknown == "eligible", dtype=bool)
+    if known.any():
+        assert facts is not None
+        a = facts.attributes
+        j = found.row[known]
+        ok = np.ones(len(j), dtype=bool)
+        if cond.age_at_least is not None:
+            born = a.number[j]
+            valid = ~np.isnan(born)
+            adult = np.zeros(len(j), dtype=bool)
+            adult[valid] = add_years(born[valid], cond.age_at_least) <= e[known][valid]
+            ok &= adult
+        wanted = [cond.equals] if cond.equals is not None else list(cond.one_of or [])
+        if wanted:
+            is_number = policy.policy.attributes[cond.attribute].type == "number"
+            if is_number:
+                ok &= np.isin(a.number[j], [float(w) for w in wanted])
+            else:
+                ok &= np.isin(a.text[j].astype(str), [str(w) for w in wanted])
+        if cond.held_for is not None:
+            ok &= after(policy, a.valid_from[j], cond.held_for) <= e[known]
+        holds[known] = ok
+    holds |= ~found.applies
+    return holds, found
+
+
+def eligible(
+    facts: SubjectFacts | None,
+    policy: CompiledPolicy,
+    conditions: tuple[EligibilityCondition, ...],
+    subjects: I64,
+    e: I64,
+    k: I64,
+) -> Bools:
+    """Per query: every condition holds for subject ``subjects[q]`` at ``e[q]`` with what was
+    known at ``k[q]``."""
+    out = np.ones(len(subjects), dtype=bool)
+    for cond in conditions:
+        out &= _condition_holds(facts, policy, cond, subjects, e, k)[0]
+    return out
+
+
+def eligibility_breakpoints(
+    facts: SubjectFacts | None, policy: CompiledPolicy, subjects: I64, known_at: int
+) -> tuple[I64, I64]:
+    """Every instant at which a subject's eligibility may change: (position in
+    ``subjects``, time) pairs: when an attribute entry known at ``known_at`` starts or ends,
+    when an age is reached, when a value has been held long enough."""
+    plan = eligibility_plan(policy)
+    none = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    if facts is None or not plan.any or not len(facts.attributes.subject) or not len(subjects):
+        return none
+    a = facts.attributes
+    real = facts.real(np.asarray(subjects, dtype=np.int64))
+    order = np.argsort(real, kind="stable")
+    positions, times = [], []
+    by_name: dict[str, list[EligibilityCondition]] = {}
+    for conditions in plan.sets:
+        for cond in conditions:
+            by_name.setdefault(cond.attribute, []).append(cond)
+    for name, conds in by_name.items():
+        rows = np.flatnonzero((a.name == name) & (a.known <= known_at))
+        if not len(rows):
+            continue
+        pos = np.searchsorted(real[order], a.subject[rows])
+        pos = np.minimum(pos, len(real) - 1)
+        hit = real[order][pos] == a.subject[rows]
+        rows, owner = rows[hit], order[pos[hit]]
+        if not len(rows):
+            continue
+        # several stand-ins may share a real subject: each gets the breakpoints
+        parts = [a.known[rows], a.valid_from[rows], a.valid_until[rows], a.hidden_from[rows]]
+        for cond in conds:
+            if cond.age_at_least is not None:
+                born = a.number[rows]
+                ages = np.full(len(rows), NEVER, dtype=np.int64)
+                ok = ~np.isnan(born)
+                ages[ok] = add_years(born[ok], cond.age_at_least)
+                parts.append(ages)
+            if cond.held_for is not None:
+                parts.append(after(policy, a.valid_from[rows], cond.held_for))
+        for part in parts:
+            positions.append(owner)
+            times.append(part)
+    if not positions:
+        return none
+    pos_all = np.concatenate(positions)
+    t_all = np.concatenate(times)
+    if facts.subject_map is not None:  # every stand-in of a real subject
+        extra_p, extra_t = [], []
+        for p, tt in zip(pos_all.tolist(), t_all.tolist(), strict=True):
+            for q in np.flatnonzero(real == real[p]).tolist():
+                if q != p:
+                    extra_p.append(q)
+                    extra_t.append(tt)
+        if extra_p:
+            pos_all = np.concatenate([pos_all, np.array(extra_p, dtype=np.int64)])
+            t_all = np.concatenate([t_all, np.array(extra_t, dtype=np.int64)])
+    keep = (t_all < NEVER) & (t_all > -NEVER)
+    return pos_all[keep], t_all[keep]
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """Why a subject is not eligible, for one condition: the condition, the attribute row
+    in force (-1: none known) and, for an age, when it is reached."""
+
+    condition: EligibilityCondition
+    row: int
+    reached_at: int | None = None
+
+
+def unmet_conditions(
+    facts: SubjectFacts | None,
+    policy: CompiledPolicy,
+    conditions: tuple[EligibilityCondition, ...],
+    subject: int,
+    t: int,
+) -> list[Unmet]:
+    """The conditions of ``conditions`` that do not hold for ``subject`` at ``t`` (knowing
+    what was known at ``t``), each with what the ledger knows."""
+    s = np.array([subject], dtype=np.int64)
+    e = np.array([t], dtype=np.int64)
+    out = []
+    for cond in conditions:
+        holds, found = _condition_holds(facts, policy, cond, s, e, e)
+        if bool(holds[0]):
+            continue
+        row = int(found.row[0])
+        reached = None
+        if row >= 0 and cond.age_at_least is not None and facts is not None:
+            born = facts.attributes.number[row]
+            if not np.isnan(born):
+                reached = int(add_years(np.array([born]), cond.age_at_least)[0])
+        if row >= 0 and cond.held_for is not None and facts is not None:
+            reached = int(
+                after(policy, facts.attributes.valid_from[row : row + 1], cond.held_for)[0]
+            )
+        out.append(Unmet(cond, row, reached))
+    return out
