@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from socialcredit.errors import SocialCreditError
 from socialcredit.policy.checks import Path, cross_reference_problems
-from socialcredit.policy.model import LATER_FIELDS, Policy
+from socialcredit.policy.model import Policy
 
 
 @dataclass(frozen=True)
@@ -59,25 +59,9 @@ class LoadedPolicy:
         return self.content_hash[:12]
 
 
-def _without_later_defaults(value: Any) -> Any:
-    """``value`` without the keys of ``LATER_FIELDS`` that hold an empty default: a field
-    added to the language does not change the hash of a policy that does not use it (the
-    ledger checks stored policies against their hashes)."""
-    if isinstance(value, dict):
-        return {
-            k: _without_later_defaults(v)
-            for k, v in value.items()
-            if not (k in LATER_FIELDS and v in ([], {}, None))
-        }
-    if isinstance(value, list):
-        return [_without_later_defaults(v) for v in value]
-    return value
-
-
 def content_hash(policy: Policy) -> str:
     """SHA-256 of the policy's rules in canonical JSON: same rules, same hash, whatever the layout."""
-    dumped = _without_later_defaults(policy.model_dump(mode="json", by_alias=True))
-    canonical = json.dumps(dumped, sort_keys=True)
+    canonical = json.dumps(policy.model_dump(mode="json", by_alias=True), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

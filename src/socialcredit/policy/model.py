@@ -413,7 +413,7 @@ class RecordType(_Strict):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        _omit_when_default(data, self, ("term",))  # second edition (issue 7)
+        _omit_when_default(data, self, ("term", "eligible"))  # second edition (issue 7)
         return data
 
     def term_bounds(self) -> tuple[int | None, int | None, int, int]:
@@ -567,6 +567,12 @@ class ListDef(_Strict):
         default_factory=list,
         description="Only subjects for whom every condition holds may be on the list.",
     )
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        _omit_when_default(data, self, ("eligible",))  # second edition (issue 7)
+        return data
 
 
 class FixedDuration(_Strict):
@@ -812,11 +818,6 @@ class DueProcess(_Strict):
     reconsideration: Reconsideration | None = Field(None, exclude_if=_absent)
 
 
-LATER_FIELDS = frozenset({"attributes", "eligible", "applies_to", "parent", "context"})
-"""Fields added to the language after policies were stored: left out of the content hash
-while they hold their empty default, so a policy that does not use them keeps its hash."""
-
-
 class Policy(_Strict):
     """A whole policy document."""
 
@@ -843,6 +844,12 @@ class Policy(_Strict):
     lists: dict[Name, ListDef] = Field(default_factory=dict)
     sanctions: dict[Name, Sanction] = Field(default_factory=dict)
     due_process: DueProcess
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        _omit_when_default(data, self, ("attributes",))  # second edition (issue 7)
+        return data
 
     def label(self) -> str:
         """``policy@version``, the name decisions use for this policy."""
