@@ -14,6 +14,7 @@ from socialcredit.columns import (
     RECORD,
     RELATION,
     SUBJECT_KINDS,
+    is_correction,
     is_fact,
 )
 from socialcredit.timeutil import to_iso
@@ -122,7 +123,7 @@ def iter_entries(engine: Engine, kinds: Collection[str] | None = None) -> Iterat
                 else:
                     out["attribute"] = typ
                     out["value"] = extra.get("value", "")
-            else:
+            elif is_correction(kind):
                 tsrc, tid = targets[target]
                 out.update(
                     target_source=tsrc,

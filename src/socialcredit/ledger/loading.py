@@ -24,6 +24,7 @@ from socialcredit.columns import (
     RECORD,
     RELATION,
     LedgerColumns,
+    is_correction,
     is_fact,
 )
 from socialcredit.ledger.database import placeholders
@@ -406,7 +407,7 @@ def load_subjects(
                         rels.append((seq, sid, rel, typ, occ, until, rec, src))
                 elif is_fact(kind):
                     facts.append((seq, kind, sid, typ, occ, until, rec, det, src, eid))
-                else:
+                elif is_correction(kind):
                     cors.append((seq, target, kind, occ, rec, typ, amount, det, src, eid))
 
         found = {r[1]: r for r in lookup("name", names)}
