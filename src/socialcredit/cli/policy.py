@@ -154,6 +154,7 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
     from socialcredit.cli.tables import print_table
     from socialcredit.explain_text import requests_text
     from socialcredit.policy.describe import condition_text as _condition
+    from socialcredit.policy.describe import eligibility_text as _eligible
     from socialcredit.policy.describe import span_text as _span
 
     p = cp.policy
@@ -183,13 +184,29 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
                 _span(rt.expires_after)
                 + _term_text(rt)
                 + (" (decays)" if rt.decay == "linear" else "")
-                + (" (resolvable)" if rt.resolvable else ""),
+                + (" (resolvable)" if rt.resolvable else "")
+                + (f"; only while: {_eligible(rt.eligible)}" if rt.eligible else ""),
                 f"{rt.context}, {rt.category}, {rt.evidence}"
                 + ("" if len(rt.subject_kinds) == 2 else f"; {', '.join(rt.subject_kinds)} only"),
             )
             for name, rt in p.record_types.items()
         ],
     )
+    if p.attributes:
+        print_table(
+            out,
+            "subject attributes",
+            ("attribute", "type", "description"),
+            [
+                (
+                    name,
+                    a.type
+                    + ("" if len(a.subject_kinds) == 2 else f"; {', '.join(a.subject_kinds)} only"),
+                    a.description.strip(),
+                )
+                for name, a in p.attributes.items()
+            ],
+        )
     if p.relations:
         print_table(
             out,
@@ -205,6 +222,8 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
         lines = [f"told as: {cp.list_name(name)}", f"on it while: {_condition(lst.when)}"]
         if lst.delist_after_resolution:
             lines.append(f"lifted {_span(lst.delist_after_resolution)} after a resolution")
+        if lst.eligible:
+            lines.append(f"only for: {_eligible(lst.eligible)}")
         if lst.description.strip():
             lines.append(" ".join(lst.description.split()))
         list_rows.append((name, lst.kind, "\n".join(lines)))

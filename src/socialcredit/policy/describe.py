@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from socialcredit.policy.model import Predicate
+from collections.abc import Sequence
+
+from socialcredit.policy.model import EligibilityCondition, Predicate
 from socialcredit.timeutil import DAY, YEAR
 
 
@@ -54,3 +56,23 @@ def condition_text(pred: Predicate, *, lists: bool = True) -> str:
     parts = [condition_text(c, lists=lists) for c in children]
     joined = (" and " if pred.all_ is not None else " or ").join(parts)
     return f"({joined})" if len(parts) > 1 else joined
+
+
+def eligibility_text(conditions: Sequence[EligibilityCondition]) -> str:
+    """Eligibility conditions in words, e.g. ``birth date at least 18 years ago; residence
+    rongcheng for at least 1 year`` (with what holds when the value is unknown)."""
+    parts = []
+    for c in conditions:
+        name = c.attribute.replace("_", " ")
+        if c.age_at_least is not None:
+            text = f"{name} at least {c.age_at_least} years ago"
+        else:
+            wanted = [c.equals] if c.equals is not None else list(c.one_of or [])
+            shown = " or ".join(f"{w:g}" if isinstance(w, float) else str(w) for w in wanted)
+            text = f"{name} {shown}" if shown else f"{name} unchanged"
+            if c.held_for is not None:
+                text += f" for at least {span_text(c.held_for)}"
+        if c.if_unknown == "eligible":
+            text += " (or not known)"
+        parts.append(text)
+    return "; ".join(parts)
