@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialcredit.enforcement import Decision, exemption_words
 from socialcredit.policy.compiled import (
+    NOT_DETERMINABLE,
     CompiledPolicy,
     CompiledProcess,
     later_one,
@@ -136,14 +137,59 @@ def _condition_phrase(
         article = "an" if kinds[:1].lower() in ("a", "e", "i", "o", "u") else "a"
         counted = f"{article} {kinds} record" if n == 1 else plural(n, f"{kinds} record")
         return f"{who} {have} {counted}"
-    if kind == "grade_in":
-        grades = " or ".join(name.split(","))
-        return f"{possessive} grade {is_} {grades}"
-    if kind == "score_below":
-        return f"{possessive} score {is_} below {name}"
-    if kind == "score_at_least":
-        return f"{possessive} score {is_} at least {name}"
+    if kind in ("grade_in", "score_below", "score_at_least"):
+        score, _, name = name.rpartition(":")
+        what = f"{score_name(policy, score)} " if score else ""
+        if kind == "grade_in":
+            grades = " or ".join(name.split(","))
+            return f"{possessive} {what}grade {is_} {grades}"
+        if kind == "score_below":
+            return f"{possessive} {what}score {is_} below {name}"
+        return f"{possessive} {what}score {is_} at least {name}"
     return f"a negated condition of the policy {'held' if past else 'holds'} for {who}"
+
+
+def score_name(policy: CompiledPolicy, name: str) -> str:
+    """How people are told a named score's name (its display name)."""
+    return policy.scores[policy.score_index(name)].display_name
+
+
+def _points(x: float) -> str:
+    return f"{x:+g}" if x else "0"
+
+
+def score_sentences(st: Standing) -> list[str]:
+    """The scores in words, each component with what it added and why it did not add more:
+    ``Jasmine points: 560 (grade C) — 500 to start with; volunteering +50 (3 records; 60 earned,
+    held at 50); clean years +20 (2 clean years: 2021 and 2022).`` Empty for a policy with
+    one score and no components (its first sentence says the score already)."""
+    if len(st.scores) <= 1 and not any(sc.components for sc in st.scores):
+        return []
+    out = []
+    for sc in st.scores:
+        grade = f"grade {sc.grade}" if sc.grade is not None else f"grade {sc.grade_note}"
+        what = sc.display_name if sc.named else "score"
+        parts = [f"{sc.base:g} to start with"] if sc.base or not sc.components else []
+        for c in sc.components:
+            weighted = f" × {c.weight:g} = {_points(c.contribution)}" if c.weight != 1 else ""
+            if c.kind == "clean_year":
+                n = len(c.clean_years)
+                years = f": {_joined([str(y) for y in c.clean_years])}" if n else ""
+                why = f"{plural(n, 'clean year')}{years}"
+            else:
+                why = plural(len(c.records), "record")
+            if c.capped:
+                bound = c.max if c.max is not None and c.earned > c.value else c.min
+                why += f"; {c.earned:g} earned, held at {bound:g}"
+            parts.append(f"{c.display_name} {_points(c.value)}{weighted} ({why})")
+        total = f" — {'; '.join(parts)}" if sc.components else ""
+        clamp = ""
+        if sc.components:
+            summed = sc.base + sum(c.contribution for c in sc.components)
+            if abs(summed - sc.value) > 1e-9:
+                clamp = f" (the parts add up to {summed:g}; the score is held within its bounds)"
+        out.append(f"{what[0].upper()}{what[1:]}: {sc.value:g} ({grade}){total}{clamp}.")
+    return out
 
 
 def since_text(day: str | None, at_policy_start: bool, label: str, after: str = "") -> str:
@@ -554,9 +600,16 @@ def plain_text(
     def limited(service: str, conds: list[dict[str, Any]]) -> str:
         return requests_text(policy, service or decision.service, conds)
 
+    grade = st.grade if st.grade is not None else NOT_DETERMINABLE
+    first = st.scores[0] if st.scores else None
+    named = first is not None and first.named
+    what = (
+        f"your score ({first.display_name}) is" if first is not None and named else "your score is"
+    )
     lines = [
-        f"Under policy {st.policy_version}, on {to_date(st.at)}, your score is "
-        f"{st.score:g} (grade {st.grade})."
+        f"Under policy {st.policy_version}, on {to_date(st.at)}, {what} "
+        f"{st.score:g} (grade {grade}).",
+        *score_sentences(st),
     ]
     for m in ended:  # one measure each: another may still deny the service
         start = since_text(to_date(m.since), m.since_policy_start, st.policy_version, ",")

@@ -185,7 +185,9 @@ def standings_table(bulk: BulkStandings) -> pa.Table:
 
 
 def _labels(names: Sequence[str], codes: npt.NDArray[Any]) -> pa.Array:
-    return pa.array(np.asarray(names, dtype=object)[codes], pa.string())
+    # a code of -1 (a grade not determinable: unpublished cut-offs) is null
+    labels = np.asarray([*names, None], dtype=object)
+    return pa.array(labels[np.where(codes >= 0, codes, len(names))], pa.string())
 
 
 def _pairs(

@@ -518,9 +518,13 @@ def test_json_schema_describes_the_language() -> None:
     assert {"policy", "version", "record_types", "lists", "sanctions", "due_process"} <= set(
         schema["properties"]
     )
-    assert {"policy", "version", "meta", "score", "grades", "record_types", "due_process"} <= set(
-        schema["required"]
-    )
+    assert {"policy", "version", "meta", "record_types", "due_process"} <= set(schema["required"])
+    # a score is required: the unnamed one (score with grades) or named ones
+    assert {"required": ["score", "grades"]} in schema["anyOf"]
+    assert {"required": ["scores"], "properties": {"scores": {"minProperties": 1}}} in schema[
+        "anyOf"
+    ]
+    assert schema["dependentRequired"] == {"score": ["grades"], "grades": ["score"]}
 
 
 def test_content_hash_ignores_comments_and_layout() -> None:
@@ -600,17 +604,22 @@ def test_the_reference_documents_every_field() -> None:
     from socialcredit.policy.model import (
         AttributeCondition,
         AttributeDef,
+        CleanYear,
+        Component,
         DueProcess,
         EligibilityCondition,
         FixedDuration,
         Grade,
+        GradeChoice,
         ListDef,
         Meta,
+        NamedScore,
         PointsScore,
         Reach,
         RecordCondition,
         RelationDef,
         Sanction,
+        ScoreThreshold,
         ServiceAttribute,
         ServiceDef,
     )
@@ -635,6 +644,11 @@ def test_the_reference_documents_every_field() -> None:
         DueProcess,
         AttributeDef,
         EligibilityCondition,
+        NamedScore,
+        Component,
+        CleanYear,
+        ScoreThreshold,
+        GradeChoice,
     ):
         for name, info in model.model_fields.items():
             documented = info.alias or name

@@ -149,6 +149,48 @@ def policy_show(
     show_policy(cp, activated)
 
 
+def score_lines(cp: CompiledPolicy) -> list[str]:
+    """Each score of ``cp``: base, bounds, components and grades, one line each."""
+    from socialcredit.policy.model import NamedScore
+
+    p = cp.policy
+    declared: list[tuple[str | None, NamedScore]] = list(p.scores.items())
+    if p.score is not None and p.grades is not None:
+        unnamed = NamedScore(base=p.score.base, min=p.score.min, max=p.score.max, grades=p.grades)
+        declared.insert(0, (None, unnamed))
+    lines = []
+    for name, sc in declared:
+        grades = ", ".join(
+            f"{g.name} ≥ {g.at_least}"
+            if g.unpublished
+            else f"{g.name} ≥ {g.at_least:g}"
+            if g.at_least is not None
+            else f"{g.name} below"
+            for g in sc.grades
+        )
+        bounds = "".join(
+            f"; {word} {value:g}" for word, value in (("min", sc.min), ("max", sc.max))
+            if value is not None
+        )  # fmt: skip
+        parts = []
+        for cname, c in sc.components.items():
+            what = (
+                f"{c.clean_year.points:+g} a clean year from {c.clean_year.first_year}"
+                if c.clean_year is not None
+                else ", ".join(c.types or []) or f"category {c.category}"
+            )
+            limits = "".join(
+                f", {word} {value:g}" for word, value in (("min", c.min), ("max", c.max))
+                if value is not None
+            )  # fmt: skip
+            weight = f", weight {c.weight:g}" if c.weight != 1 else ""
+            parts.append(f"{cname} ({what}{limits}{weight})")
+        label = "score" if name is None else f"score {name}"
+        components = f"; components: {', '.join(parts)}" if parts else ""
+        lines.append(f"{label}: base {sc.base:g}{bounds}{components}; grades: {grades}")
+    return lines
+
+
 def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
     """Print ``cp`` as a header and tables, identifiers whole at any terminal width."""
     from socialcredit.cli.tables import print_table
@@ -164,15 +206,8 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
         out.print(styled(f"active: ledger policy version {activated}"))
     if p.meta.description:
         out.print(styled(p.meta.description.strip()))
-    grades = ", ".join(
-        f"{g.name} ≥ {g.at_least:g}" if g.at_least is not None else f"{g.name} below"
-        for g in p.grades
-    )
-    bounds = "".join(
-        f"; {word} {value:g}" for word, value in (("min", p.score.min), ("max", p.score.max))
-        if value is not None
-    )  # fmt: skip
-    out.print(styled(f"score: base {p.score.base:g}{bounds}; grades: {grades}"))
+    for line in score_lines(cp):
+        out.print(styled(line))
     print_table(
         out,
         "record types",

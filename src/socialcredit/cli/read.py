@@ -88,6 +88,9 @@ def score(
     if as_json:
         print_json(st.to_json())
         return
+    from socialcredit.explain_text import score_sentences
+    from socialcredit.policy.compiled import NOT_DETERMINABLE
+
     out.print(
         styled(
             (st.subject, "bold"),
@@ -95,9 +98,11 @@ def score(
             f"{_under(st.policy_version, st.policy_hash)}: score ",
             (f"{st.score:g}", "bold"),
             ", grade ",
-            (st.grade, "bold"),
+            (st.grade if st.grade is not None else NOT_DETERMINABLE, "bold"),
         )
     )
+    for sentence in score_sentences(st):
+        out.print(f"  {sentence}")
     _backfill_note(st.at, st.backfilled, subject)
     for m in st.lists:
         out.print(
@@ -290,9 +295,11 @@ def explain(
         return
     _backfill_note(st.at, st.backfilled, subject)
     if not explanations:
+        from socialcredit.policy.compiled import NOT_DETERMINABLE
+
         out.print(
             styled(
-                f"{subject}: score {st.score:g}, grade {st.grade}; no measure is in force "
+                f"{subject}: score {st.score:g}, grade {st.grade or NOT_DETERMINABLE}; no measure is in force "
                 f"under {_under(st.policy_version, st.policy_hash)}."
             )
         )

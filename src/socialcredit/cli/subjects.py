@@ -144,7 +144,7 @@ def subjects(
                 "subject": bulk.subjects[i],
                 "kind": bulk.kind_name(i),
                 "score": float(bulk.score[i]),
-                "grade": cp.grade_names[int(bulk.grade[i])],
+                "grade": bulk.grade_name(i),
                 "lists": [lst.name for lst in cp.lists if bulk.lists[lst.index, i]],
                 "reasons": list(dict.fromkeys(m.reason for m in found)),
                 "measures": [

@@ -51,6 +51,11 @@ class _Declared:
             if isinstance(types, Mapping)
             else set()
         )
+        self.categories: dict[str, Any] = (
+            {str(k): v.get("category") for k, v in types.items() if isinstance(v, Mapping)}
+            if isinstance(types, Mapping)
+            else {}
+        )
         self.lists = self._keys(data, "lists")
         self.relations = self._keys(data, "relations")
         self.attributes = self._keys(data, "attributes")
@@ -65,12 +70,33 @@ class _Declared:
         # without a services section (or with an empty one), any service id may be used
         self.services = services or None
         self.raw_services = _raw_services(data)
-        grades = data.get("grades")
-        self.grades: list[str] | None = None
+        # grades (and the unpublished ones) of each score: None for the unnamed one
+        self.score_grades: dict[str | None, tuple[list[str], set[str]] | None] = {}
+        if "score" in data or "grades" in data:
+            self.score_grades[None] = self._grades(data.get("grades"))
+        scores = data.get("scores")
+        self.scores: list[str] | None = [] if scores is None else None
+        if isinstance(scores, Mapping):
+            self.scores = [str(k) for k in scores]
+            for name, score in scores.items():
+                grades = score.get("grades") if isinstance(score, Mapping) else None
+                self.score_grades[str(name)] = self._grades(grades)
+        first = next(iter(self.score_grades.values()), None)
+        self.grades: list[str] | None = first[0] if first else None
+
+    def grades_of_first(self) -> tuple[list[str], set[str]] | None:
+        """Grades of the first score (the one an unnamed score or grade condition tests)."""
+        return next(iter(self.score_grades.values()), None)
+
+    @staticmethod
+    def _grades(grades: Any) -> tuple[list[str], set[str]] | None:
         if isinstance(grades, list) and all(
             isinstance(g, Mapping) and isinstance(g.get("name"), str) for g in grades
         ):
-            self.grades = [str(g["name"]) for g in grades]
+            names = [str(g["name"]) for g in grades]
+            hidden = {str(g["name"]) for g in grades if g.get("at_least") == "unpublished"}
+            return names, hidden
+        return None
 
     @staticmethod
     def _keys(data: Mapping[str, Any], section: str, required: bool = False) -> list[str] | None:
@@ -122,15 +148,8 @@ def _condition_problems(
                         f"unknown record type {name!r}{_hint(name, declared.types)}",
                     )
                 )
-    elif key == "grade_in" and isinstance(value, list) and declared.grades is not None:
-        for i, grade in enumerate(value):
-            if isinstance(grade, str) and grade not in declared.grades:
-                problems.append(
-                    (
-                        (*path, "grade_in", i),
-                        f"unknown grade {grade!r}{_hint(grade, declared.grades)}",
-                    )
-                )
+    elif key in ("score_below", "score_at_least", "grade_in"):
+        problems += _score_condition_problems(declared, key, value, path)
     elif key == "list" and isinstance(value, str):
         if not allow_lists:
             problems.append(
@@ -150,9 +169,100 @@ def _condition_problems(
     return problems
 
 
-def _grade_problems(grades: Any) -> Problems:
+def _score_condition_problems(declared: _Declared, key: str, value: Any, path: Path) -> Problems:
+    """A score or grade condition names a declared score, and grades that score declares
+    (never one with an unpublished cut-off: nobody is placed in it)."""
+    problems: Problems = []
+    score: str | None = None
+    if isinstance(value, Mapping):
+        named = value.get("score")
+        if not isinstance(named, str) or declared.scores is None:
+            return []
+        if named not in declared.scores:
+            where = (*path, key, "score")
+            return [(where, f"unknown score {named!r}{_hint(named, declared.scores)}")]
+        score = named
+        value, path = value.get("grades"), (*path, key, "grades")
+    else:
+        path = (*path, key)
+    if key != "grade_in" or not isinstance(value, list):
+        return problems
+    known = declared.score_grades.get(score) if score else declared.grades_of_first()
+    if known is None:
+        return problems
+    names, hidden = known
+    for i, grade in enumerate(value):
+        if isinstance(grade, str) and grade not in names:
+            problems.append(((*path, i), f"unknown grade {grade!r}{_hint(grade, names)}"))
+        elif isinstance(grade, str) and grade in hidden:
+            problems.append(
+                (
+                    (*path, i),
+                    f"grade {grade!r} has an unpublished cut-off: nobody is placed in it, so "
+                    "this condition could never hold",
+                )
+            )
+    return problems
+
+
+def _component_problems(declared: _Declared, name: str, score: Any) -> Problems:
+    """Components name declared record types, each at most once per score."""
+    components = score.get("components") if isinstance(score, Mapping) else None
+    if not isinstance(components, Mapping) or declared.types is None:
+        return []
+    problems: Problems = []
+    seen: dict[str, str] = {}
+    for cname, comp in components.items():
+        if not isinstance(comp, Mapping):
+            continue
+        base: Path = ("scores", name, "components", str(cname))
+        named: list[tuple[Path, Any]] = []
+        if isinstance(comp.get("types"), list):
+            named = [((*base, "types", i), t) for i, t in enumerate(comp["types"])]
+        clean = comp.get("clean_year")
+        if isinstance(clean, Mapping) and isinstance(clean.get("types"), list):
+            named += [((*base, "clean_year", "types", i), t) for i, t in enumerate(clean["types"])]
+        category = comp.get("category")
+        if isinstance(category, str):
+            for type_name, cat in declared.categories.items():
+                if cat == category and type_name in seen:
+                    problems.append(
+                        (
+                            (*base, "category"),
+                            f"record type {type_name!r} (category {category}) is already "
+                            f"counted by component {seen[type_name]!r} of this score",
+                        )
+                    )
+                elif cat == category:
+                    seen[type_name] = str(cname)
+        for where, type_name in named:
+            if not isinstance(type_name, str):
+                continue
+            if type_name not in declared.types:
+                problems.append(
+                    (where, f"unknown record type {type_name!r}{_hint(type_name, declared.types)}")
+                )
+            elif "clean_year" not in where and type_name in seen:
+                problems.append(
+                    (
+                        where,
+                        f"record type {type_name!r} is already counted by component "
+                        f"{seen[type_name]!r} of this score",
+                    )
+                )
+            elif "clean_year" not in where:
+                seen[type_name] = str(cname)
+    return problems
+
+
+def _grade_problems(grades: Any, prefix: Path = ()) -> Problems:
     if not isinstance(grades, list):
         return []
+    problems = [((*prefix, *path), message) for path, message in _band_problems(grades)]
+    return problems
+
+
+def _band_problems(grades: list[Any]) -> Problems:
     problems: Problems = []
     bands = [g if isinstance(g, Mapping) else {} for g in grades]
     for i, grade in enumerate(bands):
@@ -452,6 +562,12 @@ def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
                 problems += _eligibility_problems(
                     declared, rt.get("eligible"), ("record_types", str(name), "eligible")
                 )
+    scores = data.get("scores")
+    if isinstance(scores, Mapping):
+        for name, score in scores.items():
+            if isinstance(score, Mapping):
+                problems += _grade_problems(score.get("grades"), ("scores", str(name)))
+                problems += _component_problems(declared, str(name), score)
     lists = data.get("lists")
     if isinstance(lists, Mapping):
         for name, lst in lists.items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,6 +22,8 @@ from socialcredit.policy.model import (
     AttributeCondition,
     DueProcessOverride,
     FixedDuration,
+    Grade,
+    NamedScore,
     Policy,
     Predicate,
     ServiceAttribute,
@@ -140,6 +142,83 @@ class CompiledSanction:
 
 
 @dataclass(frozen=True)
+class CompiledComponent:
+    """One component of a score: the records it counts (per type code, the last entry a
+    type the policy does not know) or a clean-year reward, its bounds and weight."""
+
+    name: str
+    display_name: str
+    counts: npt.NDArray[np.bool_]  # per type code (+1): the component counts these records
+    base: float
+    low: float
+    high: float
+    weight: float
+    clean_points: float | None = None  # a clean-year reward: points per clean year
+    first_year: int = 0
+
+    @property
+    def clean_year(self) -> bool:
+        """Whether this is a clean-year reward (else it sums the points of its records)."""
+        return self.clean_points is not None
+
+    @property
+    def capped(self) -> bool:
+        """Whether the component has a lower or upper bound."""
+        return bool(np.isfinite(self.low) or np.isfinite(self.high))
+
+
+@dataclass(frozen=True)
+class CompiledScore:
+    """One score: base, bounds, components (none: every record's points count) and grades.
+
+    ``name`` is None for the unnamed score (``score:`` with ``grades:``).
+    """
+
+    index: int
+    name: str | None
+    display_name: str
+    form: str
+    base: float
+    low: float
+    high: float
+    components: tuple[CompiledComponent, ...]
+    grade_names: tuple[str, ...]
+    grade_floor: npt.NDArray[np.float64]  # descending; the last band's floor is -inf
+    unpublished: npt.NDArray[np.bool_]  # per band: its cut-off is not published
+
+    @property
+    def key(self) -> str:
+        """The name the score is reported under (``score`` for the unnamed one)."""
+        return self.name if self.name is not None else "score"
+
+    def grade_of(self, score: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        """Grade band index (0 = highest) for each score; -1 where it cannot be decided
+        because the score may fall in a band whose cut-off is unpublished."""
+        if not self.unpublished.any():
+            # grade_floor is descending; the band index is the number of floors above the score
+            plain: npt.NDArray[np.int64] = np.searchsorted(
+                -self.grade_floor[:-1], -score, side="left"
+            ).astype(np.int64)
+            return plain
+        # the first band with a published floor at or below the score (else the last band)
+        known = np.append(np.flatnonzero(~self.unpublished[:-1]), len(self.grade_names) - 1)
+        pos = np.searchsorted(-self.grade_floor[known[:-1]], -score, side="left")
+        band = known[pos].astype(np.int64)
+        # a band with an unpublished floor just above it might hold the score instead
+        above_unknown = np.concatenate([[False], self.unpublished[:-1]])
+        out: npt.NDArray[np.int64] = np.where(above_unknown[band], -1, band).astype(np.int64)
+        return out
+
+    def grade_label(self, index: int) -> str | None:
+        """The grade's name, None for -1 (not determinable)."""
+        return self.grade_names[index] if index >= 0 else None
+
+
+NOT_DETERMINABLE = "not determinable: the cut-offs are unpublished"
+"""What a person is told instead of a grade their score may or may not reach."""
+
+
+@dataclass(frozen=True)
 class CompiledPolicy:
     """Arrays indexed by record-type code, plus the lists and sanctions in declaration order."""
 
@@ -173,6 +252,7 @@ class CompiledPolicy:
     # process of records of type ``code`` (the last entry: types the policy does not know)
     processes: tuple[CompiledProcess, ...] = ()
     type_process: npt.NDArray[np.int16] = field(default_factory=lambda: np.zeros(1, dtype=np.int16))
+    scores: tuple[CompiledScore, ...] = ()  # the first is the one reported as ``score``
     # derived lookup tables, filled on first use (evaluation asks for the same ones often)
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -237,10 +317,27 @@ class CompiledPolicy:
         return result
 
     def grade_of(self, score: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
-        """Grade band index (0 = highest) for each score."""
-        # grade_floor is descending; the band index is the number of floors strictly above the score
-        floors = self.grade_floor[:-1]
-        return np.searchsorted(-floors, -score, side="left").astype(np.int64)
+        """Grade band index (0 = highest) of the first score for each score; -1: not
+        determinable (see ``CompiledScore.grade_of``)."""
+        return self.scores[0].grade_of(score)
+
+    def grade_label(self, index: int) -> str | None:
+        """The first score's grade name for a band index, None for -1 (not determinable)."""
+        return self.scores[0].grade_label(index)
+
+    def score_index(self, name: str | None) -> int:
+        """Position of the score ``name`` (None: the first score)."""
+        if name is None:
+            return 0
+        for sc in self.scores:
+            if sc.name == name:
+                return sc.index
+        raise KeyError(name)
+
+    @property
+    def clean_year_components(self) -> list[CompiledComponent]:
+        """Every clean-year reward of every score (their year ends are breakpoints)."""
+        return [c for sc in self.scores for c in sc.components if c.clean_year]
 
     def services(self) -> list[str]:
         """Every service the policy knows: named by a measure or declared, sorted."""
@@ -492,6 +589,63 @@ def type_processes(policy: Policy) -> dict[str, CompiledProcess]:
     return {name: processes[int(codes[i])] for i, name in enumerate(policy.record_types)}
 
 
+def _floors(grades: list[Grade]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    floors = [g.at_least if isinstance(g.at_least, int | float) else -np.inf for g in grades]
+    return (
+        np.array(floors, dtype=np.float64),
+        np.array([g.unpublished for g in grades], dtype=np.bool_),
+    )
+
+
+def _bound(value: float | None, default: float) -> float:
+    return float(value) if value is not None else default
+
+
+def _compile_score(
+    index: int,
+    name: str | None,
+    sc: NamedScore,
+    names: tuple[str, ...],
+    categories: Sequence[str],
+) -> CompiledScore:
+    components = []
+    for cname, comp in sc.components.items():
+        source = comp.clean_year if comp.clean_year is not None else comp
+        wanted = set(source.types or [])
+        counts = np.array(
+            [n in wanted or categories[i] == source.category for i, n in enumerate(names)]
+            + [False],
+            dtype=np.bool_,
+        )
+        components.append(
+            CompiledComponent(
+                name=cname,
+                display_name=comp.display_name or cname.replace("_", " "),
+                counts=counts,
+                base=float(comp.base),
+                low=_bound(comp.min, -np.inf),
+                high=_bound(comp.max, np.inf),
+                weight=float(comp.weight),
+                clean_points=float(comp.clean_year.points) if comp.clean_year else None,
+                first_year=comp.clean_year.first_year if comp.clean_year else 0,
+            )
+        )
+    floors, unpublished = _floors(sc.grades)
+    return CompiledScore(
+        index=index,
+        name=name,
+        display_name=sc.display_name or (name or "score").replace("_", " "),
+        form=sc.form,
+        base=float(sc.base),
+        low=_bound(sc.min, -np.inf),
+        high=_bound(sc.max, np.inf),
+        components=tuple(components),
+        grade_names=tuple(g.name for g in sc.grades),
+        grade_floor=floors,
+        unpublished=unpublished,
+    )
+
+
 def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
     """Compile a validated policy; the result is immutable and safe to share."""
     p = loaded.policy
@@ -551,7 +705,18 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         return np.array([NEVER if v is None else v for v in values], dtype=np.int64)
 
     processes, type_process = _processes(p)
-    floors = [g.at_least if g.at_least is not None else -np.inf for g in p.grades]
+    declared: list[tuple[str | None, NamedScore]] = []
+    if p.score is not None and p.grades is not None:
+        unnamed = NamedScore(
+            form=p.score.form, base=p.score.base, min=p.score.min, max=p.score.max, grades=p.grades
+        )
+        declared.append((None, unnamed))
+    declared += list(p.scores.items())
+    categories = [rt.category for rt in rts]
+    scores = tuple(
+        _compile_score(i, name, sc, names, categories) for i, (name, sc) in enumerate(declared)
+    )
+    first = scores[0]
     return CompiledPolicy(
         loaded=loaded,
         type_names=names,
@@ -564,11 +729,11 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         decays=np.array([rt.decay == "linear" for rt in rts], dtype=np.bool_),
         resolvable=np.array([rt.resolvable for rt in rts], dtype=np.bool_),
         category=tuple(rt.category for rt in rts),
-        base=float(p.score.base),
-        score_min=float(p.score.min) if p.score.min is not None else -np.inf,
-        score_max=float(p.score.max) if p.score.max is not None else np.inf,
-        grade_names=tuple(g.name for g in p.grades),
-        grade_floor=np.array(floors, dtype=np.float64),
+        base=first.base,
+        score_min=first.low,
+        score_max=first.high,
+        grade_names=first.grade_names,
+        grade_floor=first.grade_floor,
         lists=lists,
         sanctions=tuple(sanctions),
         relation_names=tuple(p.relations),
@@ -582,4 +747,5 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         ext_max=seconds([b[3] for b in bounds]),
         processes=processes,
         type_process=type_process,
+        scores=scores,
     )

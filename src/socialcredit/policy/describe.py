@@ -28,12 +28,15 @@ def condition_text(pred: Predicate, *, lists: bool = True) -> str:
     """
     if pred.on_list is not None:
         return f"on list {pred.on_list}"
+    named = pred.score_named()
+    of = f" on {named}" if named is not None else ""
     if pred.grade_in is not None:
-        return "grade " + " or ".join(pred.grade_in)
-    if pred.score_below is not None:
-        return f"score below {pred.score_below:g}"
-    if pred.score_at_least is not None:
-        return f"score at least {pred.score_at_least:g}"
+        return "grade " + " or ".join(pred.grades()) + of
+    threshold = pred.threshold()
+    if pred.score_below is not None and threshold is not None:
+        return f"{named or 'score'} below {threshold:g}"
+    if pred.score_at_least is not None and threshold is not None:
+        return f"{named or 'score'} at least {threshold:g}"
     if pred.records is not None:
         r = pred.records
         what = r.category or " or ".join(r.type_names())

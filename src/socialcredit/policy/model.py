@@ -221,12 +221,125 @@ class PointsScore(_Strict):
 ScoreForm = PointsScore  # later forms join as a union discriminated by `form`
 
 
+UNPUBLISHED = "unpublished"
+"""A grade band's floor that the rule book does not publish (``at_least: unpublished``)."""
+
+
+def _floor_tag(value: Any) -> str:
+    return "<unpublished>" if isinstance(value, str) else "<number>"
+
+
+# tagged, so that a bad number is reported once (not also as "not 'unpublished'")
+GradeFloor = Annotated[
+    Annotated[Number, Tag("<number>")] | Annotated[Literal["unpublished"], Tag("<unpublished>")],
+    Discriminator(_floor_tag),
+]
+
+
 class Grade(_Strict):
-    """One grade band: scores at or above ``at_least`` (down to the next band) get ``name``."""
+    """One grade band: scores at or above ``at_least`` (down to the next band) get ``name``.
+
+    ``at_least: unpublished``: the band exists but its cut-off is not public. Nobody is
+    placed in it; a score that may fall in it gets no grade ("not determinable").
+    """
 
     name: str = Field(min_length=1, max_length=20)
-    at_least: Number | None = None
+    at_least: GradeFloor | None = None
     description: str = ""
+
+    @property
+    def unpublished(self) -> bool:
+        """Whether this band's cut-off is not published."""
+        return self.at_least == UNPUBLISHED
+
+
+class CleanYear(_Strict):
+    """Points for every whole calendar year (UTC), from ``first_year`` on, in which the
+    subject has no record of ``types`` (or of ``category``): the reward appears on 1 January
+    of the next year. A record counts against its year once the ledger knows it, unless it is
+    annulled, rectified away, suspended or deleted; an expired record still made its year
+    unclean."""
+
+    model_config = ConfigDict(json_schema_extra=_exactly_one_of(("types", "category")))
+
+    types: list[Name] | None = Field(None, min_length=1)
+    category: Category | None = None
+    points: Number = Field(description="Points for each clean year.")
+    first_year: int = Field(
+        ge=1900, le=9999, description="The first calendar year that can earn the reward."
+    )
+
+    @model_validator(mode="after")
+    def _one_filter(self) -> CleanYear:
+        if (self.types is None) == (self.category is None):
+            raise ValueError("give exactly one of 'types' or 'category'")
+        return self
+
+
+class Component(_Strict):
+    """One part of a named score: the points of some records (``types`` or ``category``), or a
+    clean-year reward (``clean_year``); started at ``base``, held within ``min``/``max`` (a
+    cap), then multiplied by ``weight`` before it is added to the score."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_exactly_one_of(("types", "category", "clean_year"))
+    )
+
+    display_name: str = Field("", max_length=120, description="How people are told its name.")
+    description: str = ""
+    types: list[Name] | None = Field(None, min_length=1)
+    category: Category | None = None
+    clean_year: CleanYear | None = None
+    base: Number = 0
+    min: Number | None = None
+    max: Number | None = None
+    weight: Number = 1
+
+    @model_validator(mode="after")
+    def _check(self) -> Component:
+        given = [k for k in ("types", "category", "clean_year") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'types', 'category' or 'clean_year'")
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+
+class NamedScore(_Strict):
+    """A named score (``scores:``): base plus its components' (bounded, weighted) values, or,
+    without components, plus the points of every record, as the unnamed score; clamped to
+    min/max and banded by its own ``grades``."""
+
+    display_name: str = Field(
+        "", max_length=120, description="How people are told its name; default: its id."
+    )
+    description: str = ""
+    form: Literal["points"] = "points"
+    base: Number = 0
+    min: Number | None = None
+    max: Number | None = None
+    components: dict[Name, Component] = Field(default_factory=dict)
+    grades: list[Grade] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NamedScore:
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+
+class ScoreThreshold(_Strict):
+    """``score_below`` / ``score_at_least`` on a named score: ``{score: jasmine, value: 550}``."""
+
+    score: Name
+    value: Number
+
+
+class GradeChoice(_Strict):
+    """``grade_in`` on a named score: ``{score: jasmine, grades: [A, B]}``."""
+
+    score: Name
+    grades: list[str] = Field(min_length=1)
 
 
 class TermExtension(_Strict):
@@ -497,6 +610,22 @@ class RecordCondition(_Strict):
         return list(self.types or [])
 
 
+def _named_tag(value: Any) -> str:
+    return "<named>" if isinstance(value, dict | ScoreThreshold | GradeChoice) else "<plain>"
+
+
+# tagged unions: a bad plain value is reported once, at its own path
+ScoreLimit = Annotated[
+    Annotated[Number, Tag("<plain>")] | Annotated[ScoreThreshold, Tag("<named>")],
+    Discriminator(_named_tag),
+]
+GradeSet = Annotated[
+    Annotated[list[str], Field(min_length=1), Tag("<plain>")]
+    | Annotated[GradeChoice, Tag("<named>")],
+    Discriminator(_named_tag),
+]
+
+
 class Predicate(_Strict):
     """A declarative condition; exactly one key is set. Combine with all / any / not."""
 
@@ -510,9 +639,9 @@ class Predicate(_Strict):
     any_: list[Predicate] | None = Field(None, alias="any", min_length=1)
     not_: Predicate | None = Field(None, alias="not")
     records: RecordCondition | None = None
-    score_below: Number | None = None
-    score_at_least: Number | None = None
-    grade_in: list[str] | None = Field(None, min_length=1)
+    score_below: ScoreLimit | None = None
+    score_at_least: ScoreLimit | None = None
+    grade_in: GradeSet | None = None
     on_list: str | None = Field(None, alias="list")
 
     @model_validator(mode="before")
@@ -533,6 +662,26 @@ class Predicate(_Strict):
         for child in (self.all_ or []) + (self.any_ or []) + ([self.not_] if self.not_ else []):
             out.extend(child.walk())
         return out
+
+    def score_named(self) -> str | None:
+        """The named score this score or grade condition tests (None: the first score)."""
+        for value in (self.score_below, self.score_at_least, self.grade_in):
+            if isinstance(value, ScoreThreshold | GradeChoice):
+                return value.score
+        return None
+
+    def threshold(self) -> float | None:
+        """The number a ``score_below`` / ``score_at_least`` condition compares with."""
+        value = self.score_below if self.score_below is not None else self.score_at_least
+        if isinstance(value, ScoreThreshold):
+            return value.value
+        return value
+
+    def grades(self) -> list[str]:
+        """The grades a ``grade_in`` condition names (empty for any other condition)."""
+        if isinstance(self.grade_in, GradeChoice):
+            return list(self.grade_in.grades)
+        return list(self.grade_in or [])
 
     def uses_score(self) -> bool:
         """Whether the condition depends on the score or grade (and so may change with decay)."""
@@ -821,6 +970,16 @@ class DueProcess(_Strict):
 class Policy(_Strict):
     """A whole policy document."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["score", "grades"]},
+                {"required": ["scores"], "properties": {"scores": {"minProperties": 1}}},
+            ],
+            "dependentRequired": {"score": ["grades"], "grades": ["score"]},
+        }
+    )
+
     policy: str = Field(
         pattern=r"^[a-z][a-z0-9_-]*$",
         max_length=80,
@@ -828,8 +987,15 @@ class Policy(_Strict):
     )
     version: str = Field(min_length=1, max_length=40)
     meta: Meta
-    score: ScoreForm
-    grades: list[Grade] = Field(min_length=1)
+    score: ScoreForm | None = Field(
+        None, description="The unnamed score (with grades); optional when scores are named."
+    )
+    grades: list[Grade] | None = Field(None, min_length=1)
+    scores: dict[Name, NamedScore] = Field(
+        default_factory=dict,
+        description="Named scores, each with components and its own grades; the first score "
+        "(the unnamed one if given, else the first named) is the one reported as 'score'.",
+    )
     record_types: dict[Name, RecordType] = Field(min_length=1)
     services: dict[Name, ServiceDef] = Field(
         default_factory=dict,
@@ -845,10 +1011,22 @@ class Policy(_Strict):
     sanctions: dict[Name, Sanction] = Field(default_factory=dict)
     due_process: DueProcess
 
+    @model_validator(mode="after")
+    def _some_score(self) -> Policy:
+        if (self.score is None) != (self.grades is None):
+            missing = "grades" if self.grades is None else "score"
+            raise ValueError(
+                f"the unnamed score needs both 'score' and 'grades'; '{missing}' is missing"
+            )
+        if self.score is None and not self.scores:
+            raise ValueError("declare a score: 'score' with 'grades', or named 'scores'")
+        return self
+
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        _omit_when_default(data, self, ("attributes",))  # second edition (issue 7)
+        # second edition (issue 7): a policy without them dumps (and hashes) as before
+        _omit_when_default(data, self, ("attributes", "scores"))
         return data
 
     def label(self) -> str:

@@ -22,7 +22,7 @@ from socialcredit.scoring.evaluate import evaluate_subjects_at
 from socialcredit.scoring.facts import SubjectFacts, exemption_in_force
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.standing import counted_types, own_measure, relations_at
-from socialcredit.scoring.timeline import row_breakpoints, timelines
+from socialcredit.scoring.timeline import row_breakpoints, timelines, year_ends
 
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -69,8 +69,8 @@ class BulkStandings:
     at: int
     policy: CompiledPolicy
     subjects: list[str]
-    score: npt.NDArray[np.float64]
-    grade: I64
+    score: npt.NDArray[np.float64]  # the first score
+    grade: I64  # its grade band (index into ``policy.grade_names``); -1: not determinable
     lists: Mask  # [n_lists, n_subjects]
     measures: Mask  # [n_sanctions, n_subjects], own and through relations
     kind: npt.NDArray[np.int8] = field(default_factory=lambda: np.empty(0, dtype=np.int8))
@@ -110,6 +110,15 @@ class BulkStandings:
             return self.measures
         out: Mask = self.measures & ~self.exempted
         return out
+
+    scores: tuple[npt.NDArray[np.float64], ...] = ()  # every score (``policy.scores``)
+    grades: tuple[I64, ...] = ()  # their grade bands; -1: not determinable
+    components: tuple[npt.NDArray[np.float64], ...] = ()  # per score: earned, before bounds
+
+    def grade_name(self, i: int, score: int = 0) -> str | None:
+        """Subject index ``i``'s grade on score ``score``; None when not determinable."""
+        grades = self.grades[score] if self.grades else self.grade
+        return self.policy.scores[score].grade_label(int(grades[i]))
 
     def with_measure_on(self, service: str, effect: str = "deny") -> Mask:
         """Per subject, whether a measure (by default a denial) covering ``service`` is in
@@ -190,7 +199,8 @@ class BulkStandings:
             key |= self.lists[policy.list_index(name), rows].astype(np.int64) << bit
         holds = self.triggers[k, rows] if self.triggers is not None else np.ones(len(rows), bool)
         key |= holds.astype(np.int64) << len(named)
-        key |= self.grade[rows].astype(np.int64) << (len(named) + 1)
+        # grade + 1: a grade that cannot be decided is -1
+        key |= (self.grade[rows].astype(np.int64) + 1) << (len(named) + 1)
         distinct, inverse = np.unique(key, return_inverse=True)
         texts = [self._own_reason(s, named, int(code)) for code in distinct.tolist()]
         return [texts[j] for j in inverse.reshape(-1).tolist()]
@@ -198,10 +208,10 @@ class BulkStandings:
     def _own_reason(self, s: CompiledSanction, named: list[str], code: int) -> str:
         on = [name for bit, name in enumerate(named) if code >> bit & 1]
         holds = bool(code >> len(named) & 1)
-        grade = code >> (len(named) + 1)
+        grade = (code >> (len(named) + 1)) - 1
         if holds and on:
             return ", ".join(on)
-        if holds and s.when.grade_in is not None:
+        if holds and s.when.grade_in is not None and s.when.score_named() is None:
             return f"grade {self.policy.grade_names[grade]}"
         text = condition_text(s.when, lists=not holds)
         if not on and text.startswith("on list "):
@@ -249,6 +259,10 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
             )
             recent = (when > t - max(reach)) & (when <= t)
             candidates[prep.rows.subject[owners[recent]]] = True
+            # a clean-year reward changes scores at a year's end, whatever the records
+            ends = year_ends(policy, t)
+            if any(s.uses_score for s in bounded) and ((ends > t - max(reach)) & (ends <= t)).any():
+                candidates[:] = True
         cand = np.flatnonzero(candidates).tolist()
         tls = timelines(policy, prep.rows, cand, t)
         for s in bounded:
@@ -296,6 +310,9 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
         inherited=inherited,
         exempted=_exempted(prep, measures, t),
         facts=prep.rows.facts,
+        scores=ev.scores,
+        grades=ev.grades,
+        components=ev.components,
     )
 
 

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from socialcredit.policy.compiled import DELETE, FLAG, CompiledPolicy, later
 from socialcredit.policy.model import Predicate, RecordCondition
 from socialcredit.scoring.facts import eligibility_plan, eligible
-from socialcredit.scoring.forms import FORMS
+from socialcredit.scoring.forms import FORMS, FormInput
 from socialcredit.scoring.rows import Rows, per_process
 from socialcredit.timeutil import NEVER
 
@@ -46,8 +46,8 @@ class Evaluation:
     """What a policy says about each group, with the per-row detail behind it."""
 
     n_groups: int
-    score: F64
-    grade: I64
+    score: F64  # the first score
+    grade: I64  # its grade band; -1: not determinable (unpublished cut-offs)
     lists: Bools  # [n_lists, n_groups]
     triggers: Bools  # [n_sanctions, n_groups]: the condition holds (before durations, reach)
     status: npt.NDArray[np.int8]  # per (ridx) entry
@@ -59,6 +59,9 @@ class Evaluation:
     # [n_lists, n_groups]: the list's condition holds but the subject is not eligible for
     # it (so is not on it); None when the policy has no eligibility conditions on lists
     ineligible: Bools | None = None
+    scores: tuple[F64, ...] = ()  # per score (``policy.scores``), per group
+    grades: tuple[I64, ...] = ()
+    components: tuple[F64, ...] = ()  # per score: [n_components, n_groups], before bounds
 
 
 class EvaluationContext:
@@ -149,9 +152,24 @@ class EvaluationContext:
             age = (e[decays] - occurred[decays]).astype(np.float64)
             factor[decays] = np.clip(1.0 - age / span, 0.0, 1.0)
         weight = np.where(self.active, factor, 0.0)
-        form = FORMS[policy.policy.score.form]
-        self.contribution, self.score = form(policy, safe_code, weight, gidx, self.n_groups)
-        self.grade = policy.grade_of(self.score)
+        inp = FormInput(
+            safe_code,
+            weight,
+            gidx,
+            self.n_groups,
+            occurred,
+            (status == COUNTS) | (status == EXPIRED),
+            e_group,
+        )
+        results = [FORMS[sc.form](policy, sc, inp) for sc in policy.scores]
+        self.contribution = results[0].contribution
+        self.scores = tuple(r.score for r in results)
+        self.grades = tuple(
+            sc.grade_of(r.score) for sc, r in zip(policy.scores, results, strict=True)
+        )
+        self.components = tuple(r.components for r in results)
+        self.score = self.scores[0]
+        self.grade = self.grades[0]
         self.lists: Bools | None = None
         self._type_masks: dict[tuple[str, ...], Bools] = {}
         # answers already computed, by (id of the condition, delisting delay): evaluation,
@@ -352,15 +370,20 @@ class EvaluationContext:
             counts = np.bincount(self.gidx[mask], minlength=self.n_groups)
             result: Bools = counts >= pred.records.at_least
             return result
-        if pred.score_below is not None:
-            below: Bools = self.score < pred.score_below
-            return below
-        if pred.score_at_least is not None:
-            above: Bools = self.score >= pred.score_at_least
+        if pred.score_below is not None or pred.score_at_least is not None:
+            values = self.scores[self.policy.score_index(pred.score_named())]
+            threshold = pred.threshold()
+            assert threshold is not None
+            if pred.score_below is not None:
+                below: Bools = values < threshold
+                return below
+            above: Bools = values >= threshold
             return above
         if pred.grade_in is not None:
-            wanted = [self.policy.grade_names.index(g) for g in pred.grade_in]
-            return np.isin(self.grade, wanted)
+            sc = self.policy.scores[self.policy.score_index(pred.score_named())]
+            wanted = [sc.grade_names.index(g) for g in pred.grades()]
+            # a grade that cannot be decided (-1) is in no set of grades
+            return np.isin(self.grades[sc.index], wanted)
         if pred.on_list is not None:
             assert self.lists is not None
             member: Bools = self.lists[self.policy.list_index(pred.on_list)].copy()
@@ -439,6 +462,9 @@ def evaluate_in_context(
         unresolved=ctx.resolved_at > ctx.e,
         blocked=blocked,
         ineligible=ineligible,
+        scores=ctx.scores,
+        grades=ctx.grades,
+        components=ctx.components,
     ), ctx
 
 

@@ -1,36 +1,105 @@
-"""Score forms: how the records that count become one number per subject.
+"""Score forms: how the records that count become one number per subject, for each score.
 
 A form is a pure function from the records that count (with their per-record weight, e.g.
-decay) to a score per group. The policy's ``score.form`` picks one; the ledger, lists,
-sanctions and explanations do not depend on which. New forms (a Sesame-style bounded score
-from weighted factor categories, a ranking from ratings) are added here and in
-``policy.model`` under a new ``form`` name.
+decay) to a score per group. Each score's ``form`` picks one; the ledger, lists, sanctions
+and explanations do not depend on which. New forms (a ranking from ratings, a points
+wallet) are added here and in ``policy.model`` under a new ``form`` name.
+
+A score with components adds, to its base, each component's value held within the
+component's bounds and multiplied by its weight: a component sums the points of the records
+it counts, or (a clean-year reward) pays points for each whole calendar year without a
+record of its kind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.policy.compiled import CompiledComponent, CompiledPolicy, CompiledScore
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
 
-# (policy, type code per row, weight per row (0 where the record does not count), group per
-# row, number of groups) -> (contribution per row, score per group)
-ScoreForm = Callable[[CompiledPolicy, I64, F64, I64, int], tuple[F64, F64]]
+_FIRST_SECOND = -62_135_596_800  # 0001-01-01T00:00:00Z
+_LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
-def points_form(
-    policy: CompiledPolicy, code: I64, weight: F64, group: I64, n_groups: int
-) -> tuple[F64, F64]:
-    """Base plus the (weighted) points of every record that counts, clamped to min/max."""
-    contribution = policy.points[code] * weight
-    raw = policy.base + np.bincount(group, weights=contribution, minlength=n_groups)
-    return contribution, np.clip(raw, policy.score_min, policy.score_max)
+@dataclass(frozen=True)
+class FormInput:
+    """The records of an evaluation, as a form reads them (one entry per row of a group)."""
+
+    code: I64  # record type code (0 for a type the policy does not know: weight 0 then)
+    weight: F64  # 0 where the record does not count; else 1, or less where it decays
+    group: I64
+    n_groups: int
+    occurred: I64
+    happened: Bools  # known then to have happened: counts, or counted until it expired
+    at: I64  # per group: the time it is evaluated at
+
+
+@dataclass(frozen=True)
+class FormResult:
+    """A score for every group, with its parts."""
+
+    contribution: F64  # per entry: what the record adds (weighted, before any bound)
+    score: F64  # per group
+    components: F64  # [n_components, n_groups]: what each component earned, before its bounds
+
+
+ScoreForm = Callable[[CompiledPolicy, CompiledScore, FormInput], FormResult]
+
+
+def calendar_year(ts: I64) -> I64:
+    """The UTC calendar year of each timestamp (seconds), clipped to years 1..9999."""
+    clipped = np.clip(ts, _FIRST_SECOND, _LAST_SECOND)
+    years: I64 = clipped.astype("datetime64[s]").astype("datetime64[Y]").astype(np.int64) + 1970
+    return years
+
+
+def clean_years(component: CompiledComponent, inp: FormInput) -> I64:
+    """Per group: the whole calendar years from ``component.first_year`` up to the one before
+    the group's time in which no record the component watches happened."""
+    year_now = calendar_year(inp.at)
+    total = np.maximum(year_now - component.first_year, 0)
+    watched = inp.happened & component.counts[inp.code]
+    if not watched.any():
+        return total
+    group = inp.group[watched]
+    year = calendar_year(inp.occurred[watched])
+    inside = (year >= component.first_year) & (year < year_now[group])
+    span = 10_000  # years are below 10000: one number per (group, year)
+    pairs = np.unique(group[inside] * span + (year[inside] - component.first_year))
+    dirty = np.bincount(pairs // span, minlength=inp.n_groups)
+    out: I64 = total - dirty
+    return out
+
+
+def points_form(policy: CompiledPolicy, score: CompiledScore, inp: FormInput) -> FormResult:
+    """Base plus the (weighted) points of every record that counts, or of each component
+    within its bounds times its weight; clamped to the score's min/max."""
+    if not score.components:
+        contribution = policy.points[inp.code] * inp.weight
+        raw = score.base + np.bincount(inp.group, weights=contribution, minlength=inp.n_groups)
+        empty = np.empty((0, inp.n_groups), dtype=np.float64)
+        return FormResult(contribution, np.clip(raw, score.low, score.high), empty)
+    contribution = np.zeros(len(inp.code), dtype=np.float64)
+    values = np.empty((len(score.components), inp.n_groups), dtype=np.float64)
+    total = np.full(inp.n_groups, score.base, dtype=np.float64)
+    for i, c in enumerate(score.components):
+        if c.clean_points is not None:
+            raw = c.base + c.clean_points * clean_years(c, inp).astype(np.float64)
+        else:
+            part = policy.points[inp.code] * inp.weight * c.counts[inp.code]
+            contribution += part * c.weight
+            raw = c.base + np.bincount(inp.group, weights=part, minlength=inp.n_groups)
+        values[i] = raw
+        total += c.weight * np.clip(raw, c.low, c.high)
+    return FormResult(contribution, np.clip(total, score.low, score.high), values)
 
 
 FORMS: dict[str, ScoreForm] = {"points": points_form}

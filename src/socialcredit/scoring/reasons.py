@@ -26,7 +26,8 @@ class Held:
 
     kind: ``list`` (name: the list), ``records`` (name: record types, comma-separated),
     ``category`` (name: the record category), ``score_below`` / ``score_at_least`` (name:
-    the threshold), ``grade_in`` (name: the grades, comma-separated), ``not`` (name: empty).
+    the threshold), ``grade_in`` (name: the grades, comma-separated), ``not`` (name: empty);
+    a condition on a named score prefixes its name: ``jasmine:550``, ``jasmine:A,B``.
     """
 
     kind: str
@@ -107,12 +108,14 @@ def _walk(
         if cond.category is not None:
             return [Held("category", cond.category, rows, **extra)]
         return [Held("records", ",".join(cond.type_names()), rows, **extra)]
+    # a named score's condition is named ``score:threshold`` / ``score:grade,grade``
+    named = f"{pred.score_named()}:" if pred.score_named() is not None else ""
     if pred.score_below is not None:
-        return [Held("score_below", f"{pred.score_below:g}", ())]
+        return [Held("score_below", f"{named}{pred.threshold():g}", ())]
     if pred.score_at_least is not None:
-        return [Held("score_at_least", f"{pred.score_at_least:g}", ())]
+        return [Held("score_at_least", f"{named}{pred.threshold():g}", ())]
     if pred.grade_in is not None:
-        return [Held("grade_in", ",".join(pred.grade_in), ())]
+        return [Held("grade_in", named + ",".join(pred.grades()), ())]
     assert pred.on_list is not None
     lst = ctx.policy.lists[ctx.policy.list_index(pred.on_list)]
     inner = _walk(ctx, ridx, lst.when, group, lst.delist_delay)

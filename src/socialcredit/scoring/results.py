@@ -68,7 +68,8 @@ class Condition:
 
     kind: ``list`` (name: the list id), ``records`` (name: record type ids, comma-separated),
     ``category`` (name: a record category), ``score_below`` / ``score_at_least`` (name: the
-    threshold), ``grade_in`` (name: grades, comma-separated), ``not`` (a negated condition).
+    threshold), ``grade_in`` (name: grades, comma-separated), ``not`` (a negated condition);
+    a condition on a named score prefixes its name (``jasmine:550``, ``jasmine:A,B``).
     ``records``: source/id of the records that make it hold (for a list: the records behind
     the listing). ``ended``: for a fixed-term measure that outlives its trigger, when this
     part stopped holding; None while it holds.
@@ -214,6 +215,59 @@ class Upcoming:
 
 
 @dataclass(frozen=True)
+class ComponentValue:
+    """One component of a score for the subject: what it earned, what counts within its
+    bounds, and what that adds to the score (times its weight)."""
+
+    name: str
+    display_name: str
+    kind: str  # records | clean_year
+    earned: float  # base + its records' points (or the clean years' reward), before bounds
+    value: float  # within its bounds
+    weight: float
+    contribution: float  # weight * value: what it adds to the score
+    min: float | None
+    max: float | None
+    records: list[str]  # source/id of the records it counts now (a clean-year reward: none)
+    clean_years: list[int] = field(default_factory=list)  # the years that earned the reward
+
+    @property
+    def capped(self) -> bool:
+        """Whether a bound held the component back (what it earned does not all count)."""
+        return self.value != self.earned
+
+
+@dataclass(frozen=True)
+class ScoreValue:
+    """One of the policy's scores for the subject. ``grade`` is None when it cannot be
+    decided because a band's cut-off is unpublished (``grade_note`` says so)."""
+
+    name: str  # ``score`` for the unnamed score
+    display_name: str
+    named: bool
+    value: float
+    grade: str | None
+    grade_note: str
+    base: float
+    components: list[ComponentValue] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """This score as ``score --json`` reports it under ``scores``."""
+        return {
+            "name": self.name,
+            "display_name": self.display_name,
+            "score": round(self.value, 4),
+            "grade": self.grade,
+            "grade_note": self.grade_note,
+            "base": self.base,
+            "components": [
+                {**asdict(c), "capped": c.capped, "contribution": round(c.contribution, 4)}
+                for c in self.components
+            ],
+        }
+
+
+@dataclass(frozen=True)
 class Standing:
     """Everything the policy says about one subject at ``at``, with what was known at ``at``."""
 
@@ -223,7 +277,7 @@ class Standing:
     policy_version: str
     policy_hash: str
     score: float
-    grade: str
+    grade: str | None  # None: not determinable (unpublished cut-offs; see ``scores``)
     lists: list[Membership]
     measures: list[Measure]
     breakdown: list[RecordLine]
@@ -241,6 +295,8 @@ class Standing:
     exemptions: list[Exemption] = field(default_factory=list)
     # lists and record types the subject is kept off / not counted for by eligibility
     not_eligible: list[NotEligible] = field(default_factory=list)
+    # every score of the policy (the first is ``score``/``grade``), with its components
+    scores: list[ScoreValue] = field(default_factory=list)
 
     @property
     def denials(self) -> list[Measure]:
@@ -303,6 +359,7 @@ class Standing:
             ],
             "exemptions": [x.to_json() for x in self.exemptions],
             "not_eligible": [asdict(n) for n in self.not_eligible],
+            "scores": [sc.to_json() for sc in self.scores],
         }
 
 

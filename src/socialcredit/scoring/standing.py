@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from socialcredit.columns import SUBJECT_KINDS
 from socialcredit.policy.compiled import (
+    NOT_DETERMINABLE,
     CompiledPolicy,
     CompiledSanction,
     later_one,
@@ -24,8 +25,11 @@ from socialcredit.policy.compiled import (
 )
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring.evaluate import (
+    COUNTS,
+    EXPIRED,
     INELIGIBLE,
     STATUS_NAMES,
+    Evaluation,
     EvaluationContext,
     evaluate_in_context,
 )
@@ -34,15 +38,18 @@ from socialcredit.scoring.facts import (
     in_force_rows,
     unmet_conditions,
 )
+from socialcredit.scoring.forms import calendar_year
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.reasons import Held, held
 from socialcredit.scoring.results import (
+    ComponentValue,
     Condition,
     Exemption,
     Measure,
     Membership,
     NotEligible,
     RecordLine,
+    ScoreValue,
     Standing,
     Upcoming,
 )
@@ -219,6 +226,7 @@ def standing_and_timelines(
     ev = te.evaluation
     breakdown = _breakdown(prep, rid, ev.status[at_t], ev.contribution[at_t], t)
     score, grade = float(ev.score[here]), int(ev.grade[here])
+    scores = score_values(prep, ev, here, rid, ev.status[at_t], t)
     asked: list[tuple[tuple[int, int], int | None]] = []  # per measure: (owner, instant), end
     for f in found:
         instant, ended = _trigger_instant(f, t)
@@ -331,7 +339,7 @@ def standing_and_timelines(
         policy_version=policy.version_label,
         policy_hash=policy.loaded.content_hash,
         score=score,
-        grade=policy.grade_names[grade],
+        grade=policy.grade_label(grade),
         lists=memberships,
         measures=measures,
         breakdown=breakdown,
@@ -340,7 +348,68 @@ def standing_and_timelines(
         upcoming=upcoming,
         not_eligible=not_eligible,
         exemptions=exemptions_at(prep, subject, t),
+        scores=scores,
     ), tls
+
+
+def score_values(
+    prep: Prepared, ev: Evaluation, group: int, rid: I64, status: npt.NDArray[np.int8], t: int
+) -> list[ScoreValue]:
+    """Every score of group ``group`` of ``ev`` (rows ``rid`` with ``status``), with its
+    components: what each earned, what counts within its bounds and the records behind it."""
+    policy = prep.policy
+    code = prep.rows.type_code[rid]
+    safe = np.where(code >= 0, code, len(policy.type_names))
+    counts = status == COUNTS
+    happened = counts | (status == EXPIRED)
+    out = []
+    for sc in policy.scores:
+        components = []
+        for j, c in enumerate(sc.components):
+            earned = float(ev.components[sc.index][j, group])
+            value = float(np.clip(earned, c.low, c.high))
+            years: list[int] = []
+            records: list[str] = []
+            if c.clean_points is not None:
+                dirty = set(
+                    calendar_year(prep.rows.occurred[rid[happened & c.counts[safe]]]).tolist()
+                )
+                years = [y for y in range(c.first_year, _year_of(t)) if y not in dirty]
+            else:
+                records = [_ref(prep, int(r)) for r in rid[counts & c.counts[safe]]]
+            components.append(
+                ComponentValue(
+                    name=c.name,
+                    display_name=c.display_name,
+                    kind="clean_year" if c.clean_year else "records",
+                    earned=earned,
+                    value=value,
+                    weight=c.weight,
+                    contribution=c.weight * value,
+                    min=float(c.low) if np.isfinite(c.low) else None,
+                    max=float(c.high) if np.isfinite(c.high) else None,
+                    records=list(dict.fromkeys(records)),
+                    clean_years=years,
+                )
+            )
+        band = int(ev.grades[sc.index][group])
+        out.append(
+            ScoreValue(
+                name=sc.key,
+                display_name=sc.display_name,
+                named=sc.name is not None,
+                value=float(ev.scores[sc.index][group]),
+                grade=sc.grade_label(band),
+                grade_note="" if band >= 0 else NOT_DETERMINABLE,
+                base=sc.base,
+                components=components,
+            )
+        )
+    return out
+
+
+def _year_of(t: int) -> int:
+    return int(calendar_year(np.array([t], dtype=np.int64))[0])
 
 
 _SCORE_KINDS = ("score_below", "score_at_least", "grade_in")

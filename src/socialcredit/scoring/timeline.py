@@ -26,6 +26,7 @@ from socialcredit.scoring.evaluate import (
     evaluate_in_context,
 )
 from socialcredit.scoring.facts import eligibility_breakpoints
+from socialcredit.scoring.forms import calendar_year
 from socialcredit.scoring.rows import Rows, per_process
 from socialcredit.timeutil import NEVER
 
@@ -107,6 +108,35 @@ def row_breakpoints(
     return owners[keep], times[keep]
 
 
+YEAR_END_HORIZON = 50
+"""How many years past the last instant asked about a clean-year reward is projected, when
+its cap does not stop it sooner."""
+
+
+def year_ends(policy: CompiledPolicy, last: int) -> I64:
+    """The instants a clean-year reward can change a score: 1 January (UTC) of each year after
+    the first year it counts, up to the year after ``last`` plus the years the reward can still
+    grow (its cap reached, or ``YEAR_END_HORIZON``). Empty for a policy without one."""
+    components = policy.clean_year_components
+    if not components:
+        return np.empty(0, dtype=np.int64)
+    horizon = 1
+    for c in components:
+        points = c.clean_points or 0.0
+        if points > 0 and np.isfinite(c.high):
+            grow = int(np.ceil(max(c.high - c.base, 0.0) / points)) + 1
+        elif points < 0 and np.isfinite(c.low):
+            grow = int(np.ceil(max(c.base - c.low, 0.0) / -points)) + 1
+        else:
+            grow = YEAR_END_HORIZON
+        horizon = max(horizon, min(grow, YEAR_END_HORIZON))
+    first = min(c.first_year for c in components) + 1
+    last_year = int(calendar_year(np.array([last], dtype=np.int64))[0]) + 1 + horizon
+    years = np.arange(first, min(last_year, 9999) + 1)
+    jan1: I64 = (years - 1970).astype("datetime64[Y]").astype("datetime64[s]").astype(np.int64)
+    return jan1
+
+
 def _offsets(policy: CompiledPolicy) -> tuple[list[int], list[int]]:
     """The policy's delisting delays (with 0) and ``within`` windows, sorted (cached)."""
     cached = policy.cache.get("breakpoint_offsets")
@@ -175,13 +205,15 @@ def timelines_in_context(
     owners, times = row_breakpoints(policy, rows, rid, t)
     every = np.arange(n_sub, dtype=np.int64)
     fact_loc, fact_t = eligibility_breakpoints(rows.facts, policy, subj, t)
-    all_loc = np.concatenate([local[owners], every, every, fact_loc])
+    ends = year_ends(policy, max(t, int(times.max()) if len(times) else t))
+    all_loc = np.concatenate([local[owners], every, every, fact_loc, np.repeat(every, len(ends))])
     all_t = np.concatenate(
         [
             times,
             np.full(n_sub, BEGINNING, dtype=np.int64),
             np.full(n_sub, t, dtype=np.int64),
             fact_t,
+            np.tile(ends, n_sub),
         ]
     )
     order = np.lexsort((all_t, all_loc))
