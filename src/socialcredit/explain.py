@@ -185,20 +185,55 @@ class Explanation:
         return out
 
 
-def records_behind(lines: list[RecordLine], measure: Measure) -> list[RecordLine]:
+def records_behind(
+    lines: list[RecordLine], measure: Measure, policy: CompiledPolicy | None = None
+) -> list[RecordLine]:
     """The current version of each record behind ``measure`` (once each, in order); for a
-    condition on the grade or score, every record that lowers the score now."""
+    condition on the grade or score, every record that lowers the score now (for a condition
+    on a named score, given ``policy``: every record that lowers that score)."""
     current = {
         f"{line.source}/{line.id}": line for line in lines if line.status != "annulled or rectified"
     }
     refs = list(measure.records)
-    if any(c.grade_or_score for c in measure.conditions) or not refs:
+    first_score = any(
+        c.grade_or_score and (policy is None or _score_of(c) is None) for c in measure.conditions
+    )
+    if first_score or not refs:
         refs += [
             f"{line.source}/{line.id}"
             for line in lines
             if line.status == "counts" and line.contribution < 0
         ]
+    if policy is not None:
+        for score in {_score_of(c) for c in measure.conditions} - {None}:
+            lowers = _lowering_types(policy, score)
+            refs += [
+                f"{line.source}/{line.id}"
+                for line in lines
+                if line.status == "counts" and line.type in lowers
+            ]
     return [current[r] for r in dict.fromkeys(refs) if r in current]
+
+
+def _score_of(c: Condition) -> str | None:
+    """The named score a score or grade condition tests (None for any other condition)."""
+    if c.kind in ("score_below", "score_at_least", "grade_in") and ":" in c.name:
+        return c.name.rpartition(":")[0]
+    return None
+
+
+def _lowering_types(policy: CompiledPolicy, score: str) -> set[str]:
+    """The record types whose records lower the named score ``score`` while they count."""
+    sc = policy.scores[policy.score_index(score)]
+    out = set()
+    for code, name in enumerate(policy.type_names):
+        points = float(policy.points[code])
+        if not sc.components and points < 0:
+            out.add(name)
+        for c in sc.components:
+            if not c.clean_year and c.counts[code] and points * c.weight < 0:
+                out.add(name)
+    return out
 
 
 def _steps_for(policy: CompiledPolicy, line: RecordLine, subject: str, t: int) -> list[Step]:
@@ -265,7 +300,7 @@ def explain(
     by_record: dict[tuple[str, str], tuple[RecordLine, list[Step]]] = {}
     for m in denied:
         owner = m.via_subject or st.subject
-        for line in records_behind(lines_for(m), m):
+        for line in records_behind(lines_for(m), m, policy):
             key = (owner, f"{line.source}/{line.id}")
             if key not in by_record:
                 by_record[key] = (line, _steps_for(policy, line, owner, t))

@@ -139,13 +139,18 @@ def _condition_phrase(
         return f"{who} {have} {counted}"
     if kind in ("grade_in", "score_below", "score_at_least"):
         score, _, name = name.rpartition(":")
-        what = f"{score_name(policy, score)} " if score else ""
+        shown = score_name(policy, score) if score else ""
+        if shown and not shown.lower().endswith("score"):
+            shown += " score"
+        what = f"{shown} " if shown else ""
         if kind == "grade_in":
             grades = " or ".join(name.split(","))
-            return f"{possessive} {what}grade {is_} {grades}"
+            on = f" on {score_name(policy, score)}" if score else ""
+            return f"{possessive} grade{on} {is_} {grades}"
+        noun = what.strip() if what else "score"
         if kind == "score_below":
-            return f"{possessive} {what}score {is_} below {name}"
-        return f"{possessive} {what}score {is_} at least {name}"
+            return f"{possessive} {noun} {is_} below {name}"
+        return f"{possessive} {noun} {is_} at least {name}"
     return f"a negated condition of the policy {'held' if past else 'holds'} for {who}"
 
 
@@ -166,7 +171,9 @@ def score_sentences(st: Standing) -> list[str]:
     if len(st.scores) <= 1 and not any(sc.components for sc in st.scores):
         return []
     out = []
-    for sc in st.scores:
+    for k, sc in enumerate(st.scores):
+        if k == 0 and not sc.named and not sc.components:
+            continue  # the first sentence says it
         grade = f"grade {sc.grade}" if sc.grade is not None else f"grade {sc.grade_note}"
         what = sc.display_name if sc.named else "score"
         parts = [f"{sc.base:g} to start with"] if sc.base or not sc.components else []

@@ -319,3 +319,24 @@ due_process: {{appeal_window: P30D, reinvestigation_deadline: P30D, disputed_rec
     assert part.earned == sum(points)
     assert part.value == min(sum(points), cap) <= cap
     assert s.score == pytest.approx(weight * part.value)
+
+
+def test_a_denial_on_a_named_score_says_which_score_and_offers_its_records() -> None:
+    from socialcredit.explain import explain
+
+    entries = [
+        rec("d1", "ann", "debt", "2024-02-01"),
+        rec("d2", "ann", "debt", "2024-02-01"),
+        rec("f", "ann", "fine", "2024-02-01"),
+        rec("v", "ann", "volunteering", "2024-02-01"),
+    ]
+    p = prep(entries)
+    e = explain(p, 0, "rail", ts("2024-02-10"))
+    assert e.decision.decision == "deny"
+    # weighted: conduct 300 - 60 × (1 - 9/100) = 245.4; civic 300 - 200 + 10 = 110
+    assert "Weighted score: 507.39 (grade poor)" in e.text
+    assert "Your weighted score is below 540." in e.text
+    # the records that lower the weighted score are the ones offered
+    assert {s.record for a in e.actions for s in a.steps} == {"s/d1", "s/d2", "s/f"}
+    hotel = explain(p, 0, "luxury_hotel", ts("2024-02-10")).text
+    assert "Your grade on civic points is D." in hotel
