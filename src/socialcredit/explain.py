@@ -205,7 +205,8 @@ def records_behind(
             if line.status == "counts" and line.contribution < 0
         ]
     if policy is not None:
-        for score in {_score_of(c) for c in measure.conditions} - {None}:
+        named = {_score_of(c) for c in measure.conditions}
+        for score in sorted(n for n in named if n is not None):
             lowers = _lowering_types(policy, score)
             refs += [
                 f"{line.source}/{line.id}"

@@ -337,7 +337,16 @@ class CompiledPolicy:
     @property
     def clean_year_components(self) -> list[CompiledComponent]:
         """Every clean-year reward of every score (their year ends are breakpoints)."""
-        return [c for sc in self.scores for c in sc.components if c.clean_year]
+        found: list[CompiledComponent] | None = self.cache.get("clean_year_components")
+        if found is None:
+            found = [c for sc in self.scores for c in sc.components if c.clean_year]
+            self.cache["clean_year_components"] = found
+        return found
+
+    @property
+    def plain_score(self) -> bool:
+        """Whether the policy has one score, without components (as before named scores)."""
+        return len(self.scores) == 1 and not self.scores[0].components
 
     def services(self) -> list[str]:
         """Every service the policy knows: named by a measure or declared, sorted."""

@@ -158,7 +158,10 @@ class EvaluationContext:
             gidx,
             self.n_groups,
             occurred,
-            (status == COUNTS) | (status == EXPIRED),
+            # which records happened matters only to a clean-year reward
+            (status == COUNTS) | (status == EXPIRED)
+            if policy.clean_year_components
+            else self.active,
             e_group,
         )
         results = [FORMS[sc.form](policy, sc, inp) for sc in policy.scores]

@@ -358,6 +358,20 @@ def score_values(
     """Every score of group ``group`` of ``ev`` (rows ``rid`` with ``status``), with its
     components: what each earned, what counts within its bounds and the records behind it."""
     policy = prep.policy
+    if policy.plain_score:
+        sc = policy.scores[0]
+        band = int(ev.grade[group])
+        return [
+            ScoreValue(
+                name=sc.key,
+                display_name=sc.display_name,
+                named=sc.name is not None,
+                value=float(ev.score[group]),
+                grade=sc.grade_label(band),
+                grade_note="" if band >= 0 else NOT_DETERMINABLE,
+                base=sc.base,
+            )
+        ]
     code = prep.rows.type_code[rid]
     safe = np.where(code >= 0, code, len(policy.type_names))
     counts = status == COUNTS
