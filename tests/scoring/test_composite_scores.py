@@ -340,3 +340,58 @@ def test_a_denial_on_a_named_score_says_which_score_and_offers_its_records() -> 
     assert {s.record for a in e.actions for s in a.steps} == {"s/d1", "s/d2", "s/f"}
     hotel = explain(p, 0, "luxury_hotel", ts("2024-02-10")).text
     assert "Your grade on civic points is D." in hotel
+
+
+SESAME_WEIGHTS = {"history": 0.35, "behaviour": 0.20, "capacity": 0.25, "identity": 0.15, "relations": 0.05}  # fmt: skip
+SESAME = compile_policy(
+    parse_policy(
+        f"""\
+policy: sesame-like
+version: "1"
+meta: {{title: a Sesame-style weighted score}}
+scores:
+  sesame:
+    base: 350
+    components:
+{chr(10).join(f"      {n}: {{types: [{n}_up, {n}_down], base: 300, min: 0, max: 600, weight: {w}}}" for n, w in SESAME_WEIGHTS.items())}
+    grades:
+      - {{name: extremely good, at_least: 700}}
+      - {{name: excellent, at_least: 650}}
+      - {{name: good, at_least: 600}}
+      - {{name: fair, at_least: 550}}
+      - {{name: poor}}
+record_types:
+{chr(10).join(f"  {n}_{d}: {{points: {p}, expires_after: P5Y, context: finance, category: financial, evidence: third_party_report}}" for n in SESAME_WEIGHTS for d, p in (("up", 90), ("down", -120)))}
+due_process: {{appeal_window: P30D, reinvestigation_deadline: P30D, disputed_records_count: true}}
+""",
+        "sesame.yaml",
+    )
+)
+
+
+@SETTINGS
+@given(
+    picks=st.lists(
+        st.tuples(st.sampled_from(sorted(SESAME_WEIGHTS)), st.sampled_from(["up", "down"])),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_five_weights_summing_to_one_keep_a_sesame_style_score_within_350_to_950(
+    picks: list[tuple[str, str]],
+) -> None:
+    # no bound on the score itself: the weights (summing to 1) and the 0-600 dimensions
+    # alone keep it within 350-950
+    assert sum(SESAME_WEIGHTS.values()) == pytest.approx(1.0)
+    entries = [rec(f"r{i}", "x", f"{n}_{d}", "2024-01-01") for i, (n, d) in enumerate(picks)]
+    s = standing(prep(entries, SESAME), 0, ts("2024-02-01"))
+    (sesame,) = s.scores
+    assert 350 <= s.score <= 950
+    assert s.score == pytest.approx(
+        350 + sum(SESAME_WEIGHTS[c.name] * c.value for c in sesame.components)
+    )
+    for c in sesame.components:
+        ups = sum(1 for n, d in picks if n == c.name and d == "up")
+        downs = sum(1 for n, d in picks if n == c.name and d == "down")
+        assert c.earned == 300 + 90 * ups - 120 * downs
+        assert c.value == min(max(c.earned, 0), 600)
