@@ -28,6 +28,7 @@ from socialcredit.scoring.counterfactual import OWN_KINDS, Change, SetEnd, day, 
 from socialcredit.scoring.results import Condition
 from socialcredit.scoring.standing import ended_measures, record_lines, standing_and_timelines
 from socialcredit.scoring.timeline import SubjectTimeline
+from socialcredit.spans import Span
 from socialcredit.timeutil import DAY, NEVER, to_date, to_iso
 
 
@@ -106,7 +107,7 @@ class Reason:
     # the requests it is limited to (``applies_to`` as written in the policy); empty: all
     applies_to: list[dict[str, Any]] = field(default_factory=list)
     # a measure that ends a set time after its triggering records are resolved:
-    # {"after_resolution": seconds, "resolved_on": date or None, "unresolved": [source/id]}
+    # {"after_resolution": the span as written, "resolved_on": date or None, "unresolved": [source/id]}
     ends: dict[str, Any] | None = None
     # a measure that started after a publicity period: when it was published and the
     # period to object ended
@@ -237,6 +238,12 @@ def _lowering_types(policy: CompiledPolicy, score: str) -> set[str]:
     return out
 
 
+def _whole_days(span: Span) -> int | None:
+    # the due-process periods in days, where they are a whole number of days (None for
+    # calendar months or working days: see the spelled-out fields beside)
+    return span.seconds // DAY if span.exact and span.seconds % DAY == 0 else None
+
+
 def _steps_for(policy: CompiledPolicy, line: RecordLine, subject: str, t: int) -> list[Step]:
     code = policy.type_code.get(line.type, -1)
     kinds = []
@@ -346,8 +353,10 @@ def explain(
     best = action(frontier[-1]) if frontier else None
     due: dict[str, Any] = {
         "notice_before_sanction": policy.policy.due_process.notice_before_sanction,
-        "appeal_window_days": policy.appeal_window // DAY,
-        "reinvestigation_deadline_days": policy.reinvestigation_deadline // DAY,
+        "appeal_window_days": _whole_days(policy.appeal_window),
+        "reinvestigation_deadline_days": _whole_days(policy.reinvestigation_deadline),
+        "appeal_window": policy.span_text(policy.appeal_window),
+        "reinvestigation_deadline": policy.span_text(policy.reinvestigation_deadline),
         "disputed_records_count": policy.disputed_records_count,
         "human_review": policy.policy.due_process.human_review,
         "records": [
@@ -380,16 +389,16 @@ def _process_json(policy: CompiledPolicy, line: RecordLine) -> dict[str, Any]:
     return {
         "due_process": {
             "from": proc.origin or "policy",
-            "appeal_window_days": proc.appeal_window // DAY,
-            "reinvestigation_deadline_days": proc.review_deadline // DAY,
+            "appeal_window_days": _whole_days(proc.appeal_window),
+            "reinvestigation_deadline_days": _whole_days(proc.review_deadline),
             "disputed_records_count": proc.counts_while_disputed,
             "on_overdue": proc.on_overdue,
             "reconsideration_within_days": None
             if proc.reconsider_within is None
-            else proc.reconsider_within // DAY,
+            else _whole_days(proc.reconsider_within),
             "reconsideration_deadline_days": None
             if proc.reconsider_deadline is None
-            else proc.reconsider_deadline // DAY,
+            else _whole_days(proc.reconsider_deadline),
         },
         "decided_at": to_date(line.decided_at),
         "reconsidered_at": to_date(line.reconsidered_at),

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 from socialcredit.enforcement import Decision, exemption_words
 from socialcredit.policy.compiled import (
     NOT_DETERMINABLE,
+    CompiledList,
     CompiledPolicy,
     CompiledProcess,
     later_one,
 )
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring import Measure, RecordLine, Standing
+from socialcredit.spans import Span
 from socialcredit.term_words import duration_words
 from socialcredit.timeutil import DAY, to_date
 
@@ -58,16 +60,16 @@ def step_description(kind: str, line: RecordLine, policy: CompiledPolicy) -> str
         return f"resolve record {ref}, e.g. by performing the obligation it records"
     if kind == "dispute":
         proc = policy.process_of(line.type)
-        days = proc.review_deadline // DAY
+        days = policy.span_text(proc.review_deadline)
         meanwhile = "keeps counting" if proc.counts_while_disputed else "stops counting"
         if proc.on_overdue == "delete":
             return (
                 f"dispute record {ref}: it {meanwhile} while the dispute is open, and is "
-                f"deleted if not decided within {days} days"
+                f"deleted if not decided within {days}"
             )
         return (
             f"dispute record {ref}: it {meanwhile} while the dispute is open, which must be "
-            f"decided within {days} days"
+            f"decided within {days}"
         )
     return f"have record {ref} annulled on appeal, if it is wrong"
 
@@ -310,7 +312,7 @@ def _window_phrase(c: dict[str, Any], lines: dict[str, RecordLine]) -> str:
     if not anchors:
         return ""
     line = anchors[0]
-    within = f" within {duration_words(int(c['within']))}" if c.get("within") else ""
+    within = f" within {duration_words(str(c['within']))}" if c.get("within") else ""
     if c.get("after") == "resolution_of" and line.resolved_at is not None:
         return (
             f"{within} after record {record_text(line)} was resolved on {to_date(line.resolved_at)}"
@@ -321,7 +323,7 @@ def _window_phrase(c: dict[str, Any], lines: dict[str, RecordLine]) -> str:
 def _ends_sentence(r: Reason, lines: dict[str, RecordLine], present: bool, at: int) -> str:
     """When a measure that ends after its triggering records are resolved ends, in words."""
     assert r.ends is not None
-    delay = duration_words(int(r.ends["after_resolution"]))
+    delay = duration_words(str(r.ends["after_resolution"]))
     if r.ends["unresolved"]:
         refs = r.ends["unresolved"]
         known = _known(refs, lines)
@@ -362,20 +364,44 @@ def _resolution_notes(
             lst = policy.lists[policy.list_index(c["name"])]
             for ref in c["records"]:
                 line = lines.get(ref)
-                if line is None or line.resolved_at is None or not lst.delist_delay:
+                if line is None or line.resolved_at is None or lst.delist_delay.zero:
                     continue
                 if not _lifted_by_resolution(policy, lst.when, line.type):
                     continue  # the list counts it resolved or not: no delay to speak of
-                lifts = line.resolved_at + lst.delist_delay
+                lifts = policy.after_one(line.resolved_at, lst.delist_delay)
                 if lifts > t:
                     # resolved_at is when the ledger learned of it: the delay runs from then
-                    out.append(
-                        f"The resolution of record {ref} was recorded on "
-                        f"{to_date(line.resolved_at)}; under the policy's "
-                        f"{lst.delist_delay // DAY}-day delisting delay the record counts for "
-                        f"{on_list(policy, lst.name)} until {to_date(lifts)}."
-                    )
+                    out.append(_delisting_note(policy, lst, ref, line.resolved_at, lifts))
     return list(dict.fromkeys(out))
+
+
+def _delisting_note(
+    policy: CompiledPolicy, lst: CompiledList, ref: str, resolved: int, lifts: int
+) -> str:
+    delay = lst.delist_delay
+    said = f"The resolution of record {ref} was recorded on {to_date(resolved)}; "
+    if delay.working_days:
+        # a deadline in working days: the last day it allows, in the policy's local time
+        note = (
+            f"{said}the policy lifts the listing within {policy.span_text(delay)} of a "
+            f"resolution, so you will be removed from {on_list(policy, lst.name)} by "
+            f"{policy.last_date(lifts)} at the latest"
+        )
+        if policy.estimated(resolved, delay):
+            note += (
+                f" (counted Monday to Friday: the holiday calendar covers "
+                f"{policy.calendar_years()} only, so a holiday after that is not known)"
+            )
+        return note + "."
+    length = (
+        f"{delay.seconds // DAY}-day delisting delay"
+        if delay.exact and delay.seconds % DAY == 0
+        else f"delisting delay of {policy.span_text(delay)}"
+    )
+    return (
+        f"{said}under the policy's {length} the record counts for "
+        f"{on_list(policy, lst.name)} until {to_date(lifts)}."
+    )
 
 
 def _lifted_by_resolution(policy: CompiledPolicy, when: Predicate, rtype: str) -> bool:
@@ -456,7 +482,7 @@ def _dispute_notes(
             if proc.counts_while_disputed
             else "the record does not count meanwhile"
         )
-        days = plural(proc.review_deadline // DAY, "day")
+        days = policy.span_text(proc.review_deadline)
         if uniform:
             out.append(f"A dispute must be decided within {days}; {counts}.")
             continue
@@ -476,8 +502,8 @@ def _dispute_notes(
         if proc.reconsider_within is not None and proc.reconsider_deadline is not None:
             out.append(
                 f"If the review upholds the record, reconsideration may be applied for within "
-                f"{plural(proc.reconsider_within // DAY, 'day')} and must be decided within "
-                f"{plural(proc.reconsider_deadline // DAY, 'day')}."
+                f"{policy.span_text(proc.reconsider_within)} and must be decided within "
+                f"{policy.span_text(proc.reconsider_deadline)}."
             )
     return out
 
@@ -573,7 +599,7 @@ def _upcoming_notes(
         elif under:
             refs = _joined([f"{x.source}/{x.id}" for x in under])
             term = (
-                f" and lasts {plural(sanction.fixed // DAY, 'day')}"
+                f" and lasts {policy.span_text(sanction.fixed)}"
                 if sanction.fixed is not None
                 else ""
             )
@@ -759,8 +785,5 @@ def unmet_text(policy: CompiledPolicy, facts: SubjectFacts | None, u: Unmet, t: 
     return f"your {what} ({value}) does not meet the policy's condition"
 
 
-def _span(seconds: int) -> str:
-    days = seconds // DAY
-    if days % 365 == 0:
-        return plural(days // 365, "year")
-    return plural(days, "day")
+def _span(span: Span) -> str:
+    return span.describe()

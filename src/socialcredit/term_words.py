@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 
-from socialcredit.timeutil import DAY, YEAR
+from socialcredit.spans import Span
+from socialcredit.timeutil import DAY
 
 _ISO = re.compile(
     r"^P(?:(?P<year>\d+)Y)?(?:(?P<month>\d+)M)?(?:(?P<week>\d+)W)?(?:(?P<day>\d+)D)?"
     r"(?:T(?:(?P<hour>\d+)H)?(?:(?P<minute>\d+)M)?(?:(?P<second>\d+)S)?)?$"
 )
-_SHORT = re.compile(r"^(?P<n>\d+)\s*(?P<unit>y|years?|mo|months?|w|weeks?|d|days?|h|hours?)$")
+_SHORT = re.compile(
+    r"^(?P<n>\d+)\s*(?P<unit>y|years?|mo|months?|w|weeks?|d|days?|h|hours?|wd|working\s+days?)$"
+)
 _UNITS = {"y": "year", "mo": "month", "w": "week", "d": "day", "h": "hour"}
 
 
@@ -22,12 +25,12 @@ def _joined(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def duration_words(value: str | int) -> str:
-    """A duration as written in a policy or the ledger (``P1Y6M``, ``18 months``), or a
-    number of seconds, in words; text that is not a duration is returned as it is."""
+def duration_words(value: str | int | Span) -> str:
+    """A duration as written in a policy or the ledger (``P1Y6M``, ``18 months``), a span,
+    or a number of seconds, in words; text that is not a duration is returned as it is."""
+    if isinstance(value, Span):
+        return value.describe()
     if isinstance(value, int):
-        if value % YEAR == 0 and value:
-            return _count(value // YEAR, "year")
         if value % DAY == 0:
             return _count(value // DAY, "day")
         return _count(value, "second")
@@ -37,6 +40,8 @@ def duration_words(value: str | int) -> str:
         parts = [_count(int(v), unit) for unit, v in m.groupdict().items() if v and int(v)]
         return _joined(parts) if parts else "no time"
     m2 = _SHORT.match(text.lower())
+    if m2 and (m2["unit"] == "wd" or m2["unit"].startswith("working")):
+        return _count(int(m2["n"]), "working day")
     if m2:
         unit = m2["unit"]
         name = next(full for short, full in _UNITS.items() if unit.startswith(short))

@@ -50,8 +50,9 @@ def test_check_json_contract_and_least_privilege(
     data = json.loads(out)
     assert code == 0
     assert data["decision"] == "deny" and data["reasons"] == ["SPC-DEBTOR"]
-    # the record expires after P10Y = 10 x 365 days from 2026-01-10; 2028, 2032 are leap years
-    assert data["eligible_again_on"] == "2036-01-08"
+    # the record expires P10Y after 2026-01-10: ten calendar years, on the same day of 2036
+    # (the leap days of 2028 and 2032 do not move it, as they did when a year was 365 days)
+    assert data["eligible_again_on"] == "2036-01-10"
     assert data["policy_version"] == "china-scs@2026.1" and data["policy_hash"] == CHINA_HASH
     assert data["known"] is True
     assert "breakdown" not in data and "score" not in data  # the counter learns no more

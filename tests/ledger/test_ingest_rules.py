@@ -24,6 +24,7 @@ from socialcredit.ledger import (
 )
 from socialcredit.policy import compile_policy, parse_policy
 from socialcredit.scoring.rows import fold
+from socialcredit.spans import Span
 from socialcredit.timeutil import DAY, NEVER, parse_timestamp
 from tests.ledger.conftest import policy_body
 
@@ -483,8 +484,8 @@ def test_every_line_is_accounted_for_and_notices_follow_the_scoring_rule(
             assert cols.subject_kind[s] == 0 and cols.subject_kind[r] == 0
         # the scoring rule: a dispute counts iff recorded by the target's recorded_at plus
         # the appeal window; only the earliest such one matters
-        window = RULES.appeal_window
-        assert window == 30 * DAY
+        assert RULES.appeal_window == Span(seconds=30 * DAY)
+        window = 30 * DAY
         seq_to_record = {int(q): i for i, q in enumerate(cols.rec_seq)}
         in_time: dict[int, int] = {}
         late = set()

@@ -115,3 +115,30 @@ def test_every_command_refuses_an_altered_policy(
         _, err = capsys.readouterr()
         assert re.search(ALTERED, err.replace("\n", " ")), (args, err)
         assert "Traceback" not in err
+
+
+def test_a_policy_stored_before_calendar_spans_still_reads_and_reactivates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A body activated when a year was 365 days carries the hash it had then (its P2Y as
+    63,072,000 seconds): it is the same unaltered body, read under today's meaning, and
+    activating the same file again is the same policy, not a changed one."""
+    from socialcredit.policy.loader import legacy_content_hash
+
+    old_hash = legacy_content_hash(LOADED.policy)
+    assert old_hash != LOADED.content_hash  # the seed policy writes years
+    db = str(tmp_path / "ledger.db")
+    with Ledger.open(db) as ledger:
+        ledger.upgrade()
+        ledger.activate_policy(
+            LOADED.text, LOADED.policy.policy, LOADED.policy.version, old_hash, NOW, backfill=True
+        )
+        (pv,) = ledger.policy_history()
+        assert pv.content_hash == old_hash
+    assert run(["policy", "show", "--db", db]) == 0
+    assert (
+        run(["policy", "activate", str(ROOT / "examples/policies/china-scs.yaml"), "--db", db]) == 0
+    )
+    capsys.readouterr()
+    with Ledger.open(db) as ledger:
+        assert [v.content_hash for v in ledger.policy_history()] == [old_hash]

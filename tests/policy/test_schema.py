@@ -14,12 +14,13 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from socialcredit.cli import run
 from socialcredit.policy import PolicyError, parse_policy, policy_json_schema
-from socialcredit.timeutil import TimeFormatError, parse_duration
+from socialcredit.spans import parse_span
+from socialcredit.timeutil import TimeFormatError
 from tests.policy.test_all_problems import MUTATIONS
 from tests.policy.test_policy_language import BASE, EXAMPLES, edit
 
@@ -171,27 +172,33 @@ def test_schema_and_validate_agree_on_field_problems(name: str) -> None:
     assert bool(_errors(yaml.safe_load(text))) == field_problem
 
 
-DURATION_ALPHABET = "PpYyMmWwDdTtHhSs0123456789 .-aeorsnkvx"
+DURATION_ALPHABET = "PpYyMmWwDdTtHhSs0123456789 .-aeorsnkvxgi\t"
+WORKING_DAYS = st.sampled_from(
+    ["3 working days", "1 working day", "3wd", "3 WD", "0 working days", "3working days",
+     "3 working  days", "3 workingdays", "3 working dayss", "3 work days", "P3WD", "3 wds"]
+)  # fmt: skip
 
 
-@given(st.text(DURATION_ALPHABET, max_size=12))
+@given(st.text(DURATION_ALPHABET, max_size=12) | WORKING_DAYS)
+@example("3 working days")
 def test_the_duration_pattern_accepts_exactly_what_the_parser_accepts(text: str) -> None:
     pattern = SCHEMA["$defs"]["RecordType"]["properties"]["expires_after"]["pattern"]
     try:
-        parses = parse_duration(text) > 0  # expires_after must be longer than zero
+        parses = not parse_span(text).zero  # expires_after must be longer than zero
     except TimeFormatError:
         parses = text.strip().lower() == "never"
     assert (re.search(pattern, text) is not None) == parses
 
 
 FORMS = ["P{n}D", "P{n}Y", "P{n}Y{n}M", "PT{n}H", "P{n}DT{n}H", "{n}d", "{n} days", "{n} years",
-         "{n}mo", "{n} Months", "{n}w", "{n}h", "P{n}W", " {n}D "]  # fmt: skip
+         "{n}mo", "{n} Months", "{n}w", "{n}h", "P{n}W", " {n}D ", "{n} working days",
+         "{n}wd", "{n} Working Days"]  # fmt: skip
 
 
 @given(st.sampled_from(FORMS), st.integers(1, 10**5))
 def test_the_documented_duration_forms_pass_the_schema(form: str, n: int) -> None:
     text = form.format(n=n)
-    parse_duration(text)
+    parse_span(text)
     doc = yaml.safe_load(edit("expires_after: P180D", f"expires_after: '{text}'"))
     assert _errors(doc) == []
 
@@ -229,4 +236,4 @@ def test_a_zero_delay_before_delisting_is_allowed() -> None:
     from ..conftest import TEST_POLICY
 
     text = TEST_POLICY.replace("delist_after_resolution: P3D", "delist_after_resolution: P0D")
-    assert parse_policy(text).policy.lists["debtors"].delist_after_resolution == 0
+    assert parse_policy(text).policy.lists["debtors"].delist_after_resolution.zero

@@ -95,11 +95,12 @@ def test_expired_records_contribute_nothing(
     before = everyone(policy, entries, t)
     for s in before.values():
         assert all(line.contribution == 0 for line in s.breakdown if line.status == "expired")
-    lifetime = {name: int(policy.lifetime[i]) for i, name in enumerate(policy.type_names)}
     expired = {
         e["id"]
         for e in entries
-        if "type" in e and "kind" not in e and e["occurred_at"] + lifetime[e["type"]] <= t
+        if "type" in e
+        and "kind" not in e
+        and policy.expiry_one(e["occurred_at"], policy.type_code[e["type"]]) <= t
     }
     kept = [e for e in entries if e["id"] not in expired and e.get("target_id") not in expired]
     after = everyone(policy, kept, t)
@@ -207,7 +208,7 @@ def test_resolving_the_listing_record_lifts_its_sanctions(
                         }
                     )
     delay = policy.lists[policy.list_index("debtors")].delist_delay
-    after = everyone(policy, entries + fixes, t + delay)
+    after = everyone(policy, entries + fixes, policy.after_one(t, delay))
     for name, s in before.items():
         if any(m.name == "debtors" for m in s.lists):
             assert not any(m.name == "debtors" for m in after[name].lists)

@@ -305,6 +305,18 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
     print_table(out, "sanctions and rewards", ("measure", "service", "what"), rows, whole=(0, 1))
     dp = p.due_process
     yes = {True: "yes", False: "no"}
+    if p.calendar is not None:
+        first = (
+            "the day it starts from counts"
+            if p.calendar.first_day_counted
+            else "the day it starts from does not count"
+        )
+        out.print(
+            styled(
+                f"calendar: days and months in UTC{p.calendar.utc_offset}; "
+                f"{cp.calendar_note()}; in a period of working days {first}"
+            )
+        )
     overdue = {
         "delete": "or the record is deleted",
         "keep": "(a late decision keeps the record)",

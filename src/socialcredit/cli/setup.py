@@ -49,6 +49,8 @@ def activate(ledger: Ledger, path: Path, by: str | None) -> None:
 
 
 def _activate(ledger: Ledger, loaded: LoadedPolicy, by: str | None) -> None:
+    from socialcredit.policy.loader import legacy_content_hash
+
     pv = ledger.activate_policy(
         loaded.text,
         loaded.policy.policy,
@@ -57,6 +59,7 @@ def _activate(ledger: Ledger, loaded: LoadedPolicy, by: str | None) -> None:
         at := now(),
         by,
         now=at,
+        earlier_hash=legacy_content_hash(loaded.policy),
     )
     from socialcredit.timeutil import to_iso
 

@@ -31,7 +31,8 @@ from socialcredit.ledger.parsing import (
 from socialcredit.ledger.refusals import insert_keeping, names_in
 from socialcredit.ledger.results import IngestResult
 from socialcredit.ledger.rules import IngestRules
-from socialcredit.timeutil import parse_duration, to_iso
+from socialcredit.spans import Span, parse_span
+from socialcredit.timeutil import to_iso
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -385,7 +386,7 @@ class ChunkChecks:
         p = self.p
         rows: list[Row] = []
         notes: dict[tuple[str, str], IngestProblem] = {}
-        window = self.rules.appeal_window if self.rules is not None else None
+        window = self.rules if self.rules is not None and self.rules.appeal_window else None
         disputed: dict[int, tuple[int, str, str]] = {}  # target seq -> earliest in-time dispute
         lookup = (
             "SELECT e.seq, e.subject_id, e.kind, e.recorded_at, e.occurred_at, e.target_seq, "
@@ -476,7 +477,7 @@ class ChunkChecks:
         found = cursor.fetchone()
         if by is None or found is None:
             return None
-        problem = extension_problem(str(found[0]), parse_duration(by), self.rules)
+        problem = extension_problem(str(found[0]), parse_span(by), self.rules)
         return ("by", problem) if problem is not None else None
 
     def _rectified_type_problem(
@@ -500,7 +501,7 @@ class ChunkChecks:
         cursor: Any,
         values: Row,
         target: Any,
-        windows: tuple[int | None, int | None],
+        windows: tuple[Span | None, Span | None],
         disputed: dict[int, tuple[int, str, str]],
         target_name: str,
     ) -> str | None:
@@ -516,7 +517,8 @@ class ChunkChecks:
         assert window is not None
         recorded = self.now if values[5] is None else int(values[5])
         target_seq, target_recorded = int(target[0]), int(target[3])
-        closes = target_recorded + window
+        assert self.rules is not None
+        closes = self.rules.closes(target_recorded, window)
         if reconsider is not None:
             note = self._reconsideration_note(
                 cursor, values, target_seq, closes, reconsider, recorded, target_name
@@ -562,7 +564,7 @@ class ChunkChecks:
         values: Row,
         target_seq: int,
         closes: int,
-        reconsider: int,
+        reconsider: Span,
         recorded: int,
         target_name: str,
     ) -> str | None:
@@ -587,7 +589,8 @@ class ChunkChecks:
         upheld = cursor.fetchone()
         if upheld is None or int(upheld[0]) > recorded:
             return ""
-        ends = int(upheld[0]) + reconsider
+        assert self.rules is not None
+        ends = self.rules.closes(int(upheld[0]), reconsider)
         if recorded > ends:
             return (
                 f"the reconsideration of {target_name} is applied for on {to_iso(recorded)}, "

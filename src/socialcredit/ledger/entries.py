@@ -25,17 +25,16 @@ from socialcredit.columns import (
     service_names,
 )
 from socialcredit.ledger.rules import IngestRules
+from socialcredit.spans import Span, parse_span
 from socialcredit.term_words import duration_words
 from socialcredit.timeutil import (
     MAX_TIME,
     MIN_TIME,
     RANGE_TEXT,
-    YEAR,
     TimeFormatError,
     beyond_years,
     epoch_of,
     iso_date,
-    parse_duration,
     to_iso,
 )
 
@@ -255,9 +254,9 @@ def _number(obj: dict[str, Any], field: str) -> float | None:
     return value
 
 
-def _span(obj: dict[str, Any], field: str, required: bool) -> tuple[str, int] | None:
-    """A duration field (``term``, ``by``) as written (trimmed) and in seconds; it must be
-    longer than zero and at most 1000 years."""
+def _span(obj: dict[str, Any], field: str, required: bool) -> tuple[str, Span] | None:
+    """A duration field (``term``, ``by``) as written (trimmed) and as a span (calendar
+    months, exact days, working days); it must be longer than zero and at most 1000 years."""
     value = obj.get(field)
     if value is None or value == "":
         if required:
@@ -270,18 +269,19 @@ def _span(obj: dict[str, Any], field: str, required: bool) -> tuple[str, int] | 
         )
     text = value.strip()
     try:
-        seconds = parse_duration(text)
+        span = parse_span(text)
     except TimeFormatError as exc:
         raise EntryError(field, str(exc)) from None
-    if seconds <= 0:
+    if span.zero:
         raise EntryError(field, f"{shown(value)} is no time at all; a term must be longer")
-    if seconds > 1000 * YEAR:
+    if span.nominal() > parse_span("P1000Y").nominal():
         raise EntryError(field, f"{shown(value)} is longer than 1000 years")
-    return text, seconds
+    return text, span
 
 
-def term_problem(type_name: str, seconds: int, rules: IngestRules) -> str | None:
-    """Why a record of ``type_name`` cannot carry its own term of ``seconds``, or None."""
+def term_problem(type_name: str, seconds: Span, rules: IngestRules) -> str | None:
+    """Why a record of ``type_name`` cannot carry its own term ``seconds``, or None (spans
+    compared at average lengths; scoring clamps a term on the dates it gives)."""
     bounds = rules.terms.get(type_name)
     if bounds is None:
         return (
@@ -296,10 +296,10 @@ def term_problem(type_name: str, seconds: int, rules: IngestRules) -> str | None
     return None
 
 
-def extension_problem(type_name: str, seconds: int, rules: IngestRules) -> str | None:
+def extension_problem(type_name: str, seconds: Span, rules: IngestRules) -> str | None:
     """Why a record of ``type_name`` cannot be extended by ``seconds``, or None."""
     bounds = rules.terms.get(type_name)
-    if bounds is None or bounds[3] == 0:
+    if bounds is None or bounds[3].zero:
         return (
             f"record type {type_name!r} cannot be extended under the active policy "
             "(it declares no term.extension)"

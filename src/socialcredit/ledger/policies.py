@@ -87,6 +87,8 @@ def stored_policy(pv: PolicyVersion) -> Policy:
         return _VERIFIED[key]
     policy = _policy_of_body(pv.body)
     found = None if policy is None else _content_hash(policy)
+    if found != pv.content_hash and policy is not None and _legacy_hash(policy) == pv.content_hash:
+        found = pv.content_hash  # stored before calendar spans: the same body, unaltered
     if found != pv.content_hash:
         what = f"policy version {pv.version} ({pv.policy_id} {pv.declared_version})"
         if found is None:
@@ -108,6 +110,12 @@ def _content_hash(policy: Policy) -> str:
     from socialcredit.policy.loader import content_hash
 
     return content_hash(policy)
+
+
+def _legacy_hash(policy: Policy) -> str:
+    from socialcredit.policy.loader import legacy_content_hash
+
+    return legacy_content_hash(policy)
 
 
 def _policy_of_body(body: str) -> Policy | None:
@@ -180,15 +188,17 @@ def activate(
     activated_by: str | None,
     now: int,
     backfill: bool = False,
+    earlier_hash: str | None = None,
 ) -> PolicyVersion:
     """Record an activation made at ``now`` (see ``Ledger.activate_policy``)."""
+    same = {content_hash} | ({earlier_hash} if earlier_hash else set())
     from sqlalchemy import insert, select
 
     from socialcredit.ledger.schema import policies
 
     with engine.begin() as conn:
         latest = conn.execute(select(policies).order_by(policies.c.version.desc()).limit(1)).first()
-        if latest is not None and latest.content_hash == content_hash:
+        if latest is not None and latest.content_hash in same:
             return _version(tuple(latest._mapping[c] for c in _COLUMNS))
         if activated_at < now and not backfill:
             raise PastActivationError(
@@ -202,7 +212,7 @@ def activate(
             select(policies.c.content_hash, policies.c.activated_at)
             .where(policies.c.policy_id == policy_id)
             .where(policies.c.declared_version == declared_version)
-            .where(policies.c.content_hash != content_hash)
+            .where(policies.c.content_hash.not_in(same))
             .order_by(policies.c.version)
             .limit(1)
         ).first()

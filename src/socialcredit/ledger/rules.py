@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from socialcredit.columns import SUBJECT_KINDS
+from socialcredit.spans import UTC_CALENDAR, Calendar, Span, seconds_span, shift_one
 
 if TYPE_CHECKING:
     from socialcredit.policy.model import Policy
@@ -24,26 +25,33 @@ class IngestRules:
 
     ``record_types``: each declared record type and the subject kinds (codes into
     ``SUBJECT_KINDS``) it may be about. ``relations``: each declared relation and the kinds
-    (codes) of its subject and related subject. ``appeal_window``: seconds after a record is
-    recorded within which a dispute of it has an effect (None = not reported).
+    (codes) of its subject and related subject. ``appeal_window``: how long after a record
+    is recorded a dispute of it has an effect (None = not reported), added by the policy's
+    ``calendar`` (see ``window_closes``).
     """
 
     record_types: Mapping[str, frozenset[int]]
     relations: Mapping[str, tuple[int, int]]
-    appeal_window: int | None = None
+    appeal_window: Span | None = None
     # record types that declare term bounds: (shortest own term, longest own term, shortest
-    # extension, longest extensions together) in seconds, None = never; a type not here
+    # extension, longest extensions together) as spans, None = never; a type not here
     # takes no term of its own and no extension
-    terms: Mapping[str, tuple[int | None, int | None, int, int]] = field(default_factory=dict)
+    terms: Mapping[str, tuple[Span | None, Span | None, Span, Span]] = field(default_factory=dict)
     # record types whose due process differs from the policy-wide one: (appeal window,
     # how long after a review upheld a record a reconsideration may be applied for or None)
-    processes: Mapping[str, tuple[int, int | None]] = field(default_factory=dict)
+    processes: Mapping[str, tuple[Span, Span | None]] = field(default_factory=dict)
+    calendar: Calendar = UTC_CALENDAR  # the policy's, for adding the periods above
 
-    def window_of(self, record_type: str) -> tuple[int | None, int | None]:
+    def window_of(self, record_type: str) -> tuple[Span | None, Span | None]:
         """The appeal window and reconsideration filing period of records of ``record_type``."""
         return self.processes.get(record_type, (self.appeal_window, self._reconsider))
 
-    _reconsider: int | None = None  # the policy-wide reconsideration filing period
+    _reconsider: Span | None = None  # the policy-wide reconsideration filing period
+
+    def closes(self, start: int, span: Span) -> int:
+        """``start`` plus ``span`` by the policy's calendar, as the scorer adds it
+        (``CompiledPolicy.after``)."""
+        return shift_one(start, span, self.calendar)
 
     # the services an exemption may name (None: any); the attributes the policy declares:
     # name -> (type: date | number | text, subject kind codes it applies to)
@@ -55,7 +63,7 @@ class IngestRules:
     def from_policy(cls, policy: Policy) -> IngestRules:
         """The rules a policy declares: its record types, relations, appeal window, due
         process per record type, services and attributes."""
-        from socialcredit.policy.compiled import type_processes
+        from socialcredit.policy.compiled import compile_calendar, type_processes
 
         wide = policy.due_process
         recon = wide.reconsideration.file_within if wide.reconsideration else None
@@ -86,6 +94,7 @@ class IngestRules:
                 name: (a.type, frozenset(SUBJECT_KINDS.index(k) for k in a.subject_kinds))
                 for name, a in policy.attributes.items()
             },
+            calendar=compile_calendar(policy.calendar),
         )
 
     @classmethod
@@ -93,14 +102,17 @@ class IngestRules:
         cls,
         types: Collection[str] | Mapping[str, Collection[str]],
         relations: Mapping[str, tuple[str, str]] | None = None,
-        appeal_window: int | None = None,
+        appeal_window: Span | int | None = None,
     ) -> IngestRules:
         """Rules from plain names (for tests and callers without a policy object).
 
         ``types``: record type names, or a mapping of type name to subject kind names (a
         plain collection allows every kind). ``relations``: relation name to (from kind,
         to kind) names; None declares no relation. Services and attributes: none checked.
+        ``appeal_window``: a span, or exact seconds.
         """
+        if isinstance(appeal_window, int):
+            appeal_window = seconds_span(appeal_window)
         every = frozenset(range(len(SUBJECT_KINDS)))
         if isinstance(types, Mapping):
             record_types = {

@@ -136,6 +136,7 @@ class Ledger:
         *,
         now: int | Clock | None = None,
         backfill: bool = False,
+        earlier_hash: str | None = None,
     ) -> PolicyVersion:
         """Make a policy the active one, in force from ``activated_at``, and return its
         activation.
@@ -149,7 +150,9 @@ class Ledger:
         Activating the active policy again changes nothing. A body activated before may be
         activated again (a new activation). A different body under a (policy id, declared
         version) already activated raises ``PolicyVersionConflict`` (a ``ConflictError``):
-        changed rules need a new declared version.
+        changed rules need a new declared version. ``earlier_hash``: the content hash the
+        same body had before durations were calendar spans (``legacy_content_hash``); an
+        activation recorded under it is the same body.
         """
         self._check()
         return policies.activate(
@@ -162,6 +165,7 @@ class Ledger:
             activated_by,
             int(time.time()) if now is None else _now(now),
             backfill,
+            earlier_hash,
         )
 
     def policy_history(self) -> list[PolicyVersion]:

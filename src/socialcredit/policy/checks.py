@@ -13,7 +13,8 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
-from socialcredit.timeutil import TimeFormatError, parse_duration
+from socialcredit.spans import Span, parse_span
+from socialcredit.timeutil import TimeFormatError
 
 Path = tuple[str | int, ...]
 Problems = list[tuple[Path, str]]
@@ -31,13 +32,44 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def _seconds(value: Any) -> int | None:
+def _span(value: Any) -> Span | None:
     if not isinstance(value, str):
         return None
     try:
-        return parse_duration(value)
+        return parse_span(value)
     except TimeFormatError:
         return None
+
+
+def _working_day_problems(data: Mapping[str, Any]) -> Problems:
+    """Durations in working days in a policy without a ``calendar:`` block (which says
+    which days are working days)."""
+    if isinstance(data.get("calendar"), Mapping):
+        return []
+    problems: Problems = []
+
+    def walk(node: Any, path: Path) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if key not in ("description", "legal_basis", "meta", "calendar"):
+                    walk(value, (*path, str(key)))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, (*path, i))
+        elif isinstance(node, str):
+            span = _span(node)
+            if span is not None and span.working_days and "calendar" not in data:
+                problems.append(
+                    (
+                        path,
+                        f"{node!r} counts working days, which need a calendar: add e.g. "
+                        "'calendar: {holidays: prc, utc_offset: \"+08:00\"}' (or "
+                        "'holidays: none' for Monday to Friday)",
+                    )
+                )
+
+    walk(data, ())
+    return problems
 
 
 class _Declared:
@@ -325,9 +357,11 @@ def _sanction_problems(declared: _Declared, name: str, sanction: Mapping[str, An
                 )
     problems += _applies_to_problems(declared, name, service, sanction.get("applies_to"))
     duration = sanction.get("duration")
-    fixed = _seconds(duration.get("fixed")) if isinstance(duration, Mapping) else None
-    bound = _seconds(sanction.get("max_duration"))
-    if fixed is not None and bound is not None and bound < fixed:
+    fixed = _span(duration.get("fixed")) if isinstance(duration, Mapping) else None
+    bound = _span(sanction.get("max_duration"))
+    # compared at average lengths (a month of 30.44 days): a bound of P30D under a fixed P1M
+    # is refused although it ends later from a February
+    if fixed is not None and bound is not None and bound.nominal() < fixed.nominal():
         problems.append(
             (("sanctions", name, "max_duration"), "max_duration is shorter than the fixed duration")
         )
@@ -568,6 +602,7 @@ def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
             if isinstance(score, Mapping):
                 problems += _grade_problems(score.get("grades"), ("scores", str(name)))
                 problems += _component_problems(declared, str(name), score)
+    problems += _working_day_problems(data)
     lists = data.get("lists")
     if isinstance(lists, Mapping):
         for name, lst in lists.items():

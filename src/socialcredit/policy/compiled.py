@@ -15,11 +15,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from socialcredit.calendars import NONE, holiday_calendar
 from socialcredit.errors import RequestAttributeError
 from socialcredit.policy.loader import LoadedPolicy
 from socialcredit.policy.model import (
     AfterResolution,
     AttributeCondition,
+    CalendarDef,
     DueProcessOverride,
     FixedDuration,
     Grade,
@@ -28,7 +30,8 @@ from socialcredit.policy.model import (
     Predicate,
     ServiceAttribute,
 )
-from socialcredit.timeutil import NEVER
+from socialcredit.spans import Calendar, Span, estimated, last_day, shift, shift_one, shift_span
+from socialcredit.timeutil import DAY, NEVER, to_date
 
 I64 = npt.NDArray[np.int64]
 
@@ -36,23 +39,21 @@ ON_OVERDUE = ("delete", "keep", "flag")
 DELETE, KEEP, FLAG = range(3)
 
 
-def later(policy: CompiledPolicy, start: I64, span: int) -> I64:
-    """``start`` plus the duration ``span`` (NEVER stays NEVER): the one place the due-process
-    and publicity rules add durations (calendar-aware spans replace int seconds here)."""
-    del policy  # the calendar the span is counted in (working days) will come from it
-    return np.where(start < NEVER, np.minimum(start + span, NEVER), NEVER).astype(np.int64)
+def later(policy: CompiledPolicy, start: I64, span: Span) -> I64:
+    """``start`` plus the duration ``span`` (NEVER stays NEVER), by the policy's calendar:
+    ``CompiledPolicy.after``."""
+    return policy.after(np.asarray(start, dtype=np.int64), span)
 
 
-def span_bound(policy: CompiledPolicy, span: int) -> int:
+def span_bound(policy: CompiledPolicy, span: Span) -> int:
     """An upper bound, in seconds, of how long ``span`` can last from any start."""
     del policy
-    return span
+    return span.longest()
 
 
-def later_one(policy: CompiledPolicy, start: int, span: int) -> int:
-    """``later`` for one time."""
-    del policy
-    return min(start + span, NEVER) if start < NEVER else NEVER
+def later_one(policy: CompiledPolicy, start: int, span: Span) -> int:
+    """``later`` for one time (``CompiledPolicy.after_one``)."""
+    return policy.after_one(start, span)
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,12 @@ class CompiledProcess:
     """
 
     index: int
-    appeal_window: int
-    review_deadline: int
+    appeal_window: Span
+    review_deadline: Span
     counts_while_disputed: bool
     on_overdue: str  # delete | keep | flag
-    reconsider_within: int | None  # how long after an upheld review one may apply
-    reconsider_deadline: int | None  # how long a reconsideration may take
+    reconsider_within: Span | None  # how long after an upheld review one may apply
+    reconsider_deadline: Span | None  # how long a reconsideration may take
     origin: str = ""
 
     @property
@@ -86,7 +87,7 @@ class CompiledList:
     name: str
     kind: str  # black | red
     when: Predicate
-    delist_delay: int
+    delist_delay: Span
     description: str
     legal_basis: str
 
@@ -100,8 +101,8 @@ class CompiledSanction:
     service: str
     effect: str  # deny | benefit
     when: Predicate
-    fixed: int | None  # seconds, or None for while_triggered
-    max_duration: int | None
+    fixed: Span | None  # None for while_triggered
+    max_duration: Span | None
     reach: tuple[str, ...]
     reason_code: str
     description: str
@@ -110,7 +111,7 @@ class CompiledSanction:
     uses_score: bool
     # ``duration: {after_resolution: D}``: the measure ends D after the records that
     # triggered it are resolved (None: another duration rule)
-    after_resolution: int | None = None
+    after_resolution: Span | None = None
     # the requests it is limited to (every condition holds); empty: every request
     applies_to: tuple[AttributeCondition, ...] = ()
     # the services it covers: its own and every service declared under it (parent chain)
@@ -137,7 +138,7 @@ class CompiledSanction:
 
     # a publicity period (``starts_after``): its length, and whether a pending objection
     # holds the start back; None: the measure starts when its condition begins to hold
-    notice: int | None = None
+    notice: Span | None = None
     objection_blocks: bool = False
 
 
@@ -226,7 +227,7 @@ class CompiledPolicy:
     type_names: tuple[str, ...]
     type_code: dict[str, int]
     points: npt.NDArray[np.float64]
-    lifetime: npt.NDArray[np.int64]  # NEVER where records never expire
+    lifetimes: tuple[Span | None, ...]  # per type; None: never expires
     decays: npt.NDArray[np.bool_]
     resolvable: npt.NDArray[np.bool_]
     category: tuple[str, ...]
@@ -238,16 +239,24 @@ class CompiledPolicy:
     lists: tuple[CompiledList, ...]
     sanctions: tuple[CompiledSanction, ...]
     relation_names: tuple[str, ...]
-    appeal_window: int
-    reinvestigation_deadline: int
+    appeal_window: Span
+    reinvestigation_deadline: Span
     disputed_records_count: bool
     any_decay: bool
     # terms set per case (per type code; NEVER = no end): a record's own term is clamped
     # into [term_min, term_max], the sum of its extensions to at most ext_max
-    term_min: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
-    term_max: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
-    ext_min: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
-    ext_max: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    # (spans per type code; None = no end; for explanations, the arithmetic uses ``tables``)
+    term_min: tuple[Span | None, ...] = ()
+    term_max: tuple[Span | None, ...] = ()
+    ext_min: tuple[Span, ...] = ()
+    ext_max: tuple[Span, ...] = ()
+    calendar: Calendar = field(default_factory=Calendar)
+    # per-type spans as arrays by type code (months, seconds, working days, never), one more
+    # entry for a type the policy does not know (never ends): "life" (expires_after),
+    # "term_min", "term_max", "ext_max"
+    tables: dict[str, tuple[I64, I64, I64, npt.NDArray[np.bool_]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
     # due process: ``processes[0]`` is the policy-wide block; ``type_process[code]`` the
     # process of records of type ``code`` (the last entry: types the policy does not know)
     processes: tuple[CompiledProcess, ...] = ()
@@ -255,6 +264,73 @@ class CompiledPolicy:
     scores: tuple[CompiledScore, ...] = ()  # the first is the one reported as ``score``
     # derived lookup tables, filled on first use (evaluation asks for the same ones often)
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    # --- durations: every duration the engine adds goes through these ---------------------
+
+    def after(self, times: I64, span: Span) -> I64:
+        """``times`` (epoch seconds) plus ``span``, by the policy's calendar: calendar
+        months, exact days and hours, working days. ``NEVER`` stays ``NEVER``."""
+        return shift_span(times, span, self.calendar)
+
+    def after_one(self, time: int, span: Span) -> int:
+        """One time plus ``span`` (the same computation as ``after``)."""
+        return shift_one(time, span, self.calendar)
+
+    def after_per_type(
+        self, times: I64, code: npt.NDArray[np.integer[Any]], table: str = "life"
+    ) -> I64:
+        """``times`` plus, element by element, the span ``table`` gives the type ``code``
+        (-1 or unknown: never), by the policy's calendar; ``NEVER`` where it has no end."""
+        months, seconds, working, never = self.tables[table]
+        n = len(self.type_names)
+        safe = np.where((code >= 0) & (code < n), code, n)
+        t = np.asarray(times, dtype=np.int64)
+        if not (months.any() or working.any()):
+            out: I64 = np.where(never[safe], NEVER, np.minimum(t + seconds[safe], NEVER))
+            return np.where(t >= NEVER, NEVER, out)
+        moved = shift(t, months[safe], seconds[safe], working[safe], self.calendar)
+        result: I64 = np.where(never[safe], NEVER, moved)
+        return result
+
+    def expiry(self, occurred: I64, code: npt.NDArray[np.integer[Any]]) -> I64:
+        """When records of type ``code`` (-1 or an unknown code: never) that occurred at
+        ``occurred`` stop counting by the type's ``expires_after``; ``NEVER`` for types that
+        never expire. (``Rows.expires`` adds a record's own term and extensions.)"""
+        return self.after_per_type(occurred, code, "life")
+
+    def expiry_one(self, occurred: int, code: int) -> int:
+        """``expiry`` of one record."""
+        return int(self.expiry(np.array([occurred], np.int64), np.array([code], np.int64))[0])
+
+    def estimated(self, time: int, span: Span) -> bool:
+        """Whether ``time`` + ``span`` counted working days the holiday calendar does not
+        cover (Monday to Friday were counted there); explanations must say so."""
+        return estimated(time, span, self.calendar)
+
+    def last_date(self, end: int) -> str:
+        """The last local date (ISO) a period ending at ``end`` (exclusive) includes: for a
+        deadline in working days, the day it falls on ("by 2026-02-24 at the latest")."""
+        return to_date(last_day(end, self.calendar) * DAY) or ""
+
+    def span_text(self, span: Span) -> str:
+        """A span in plain words, as written: ``2 years``, ``3 working days``."""
+        return span.describe()
+
+    def calendar_years(self) -> str:
+        """The years the holiday calendar covers, e.g. ``2015-2026`` ("" without one)."""
+        if not self.calendar.name or self.calendar.complete:
+            return ""
+        return holiday_calendar(self.calendar.name).covered_years()
+
+    def calendar_note(self) -> str:
+        """What days a working-day period counts, for explanations."""
+        if not self.calendar.name or self.calendar.complete:
+            return "working days are Monday to Friday"
+        data = holiday_calendar(self.calendar.name)
+        return (
+            f"working days follow the {data.title} for {data.covered_years()} (holidays and "
+            "the weekend days declared working days)"
+        )
 
     @property
     def policy(self) -> Policy:
@@ -265,22 +341,6 @@ class CompiledPolicy:
     def version_label(self) -> str:
         """``policy@version``, named by every decision."""
         return self.loaded.label
-
-    def after(
-        self, times: npt.NDArray[np.int64], spans: npt.NDArray[np.int64]
-    ) -> npt.NDArray[np.int64]:
-        """``times`` plus durations ``spans`` (element-wise; NEVER in either gives NEVER).
-
-        The one place the terms and anchored windows add a duration to a time, so calendar
-        arithmetic replaces it in one place.
-        """
-        times = np.asarray(times, dtype=np.int64)
-        spans = np.asarray(spans, dtype=np.int64)
-        endless = (times >= NEVER) | (spans >= NEVER)
-        out: npt.NDArray[np.int64] = np.where(
-            endless, NEVER, times + np.where(endless, 0, spans)
-        ).astype(np.int64)
-        return np.minimum(out, NEVER)
 
     def list_index(self, name: str) -> int:
         """Position of list ``name``."""
@@ -655,6 +715,37 @@ def _compile_score(
     )
 
 
+def _table(spans: list[Span | None]) -> tuple[I64, I64, I64, npt.NDArray[np.bool_]]:
+    ends = [*spans, None]  # the extra entry: a type the policy does not know never ends
+    return (
+        np.array([sp.months if sp else 0 for sp in ends], dtype=np.int64),
+        np.array([sp.seconds if sp else 0 for sp in ends], dtype=np.int64),
+        np.array([sp.working_days if sp else 0 for sp in ends], dtype=np.int64),
+        np.array([sp is None for sp in ends], dtype=np.bool_),
+    )
+
+
+def compile_calendar(spec: CalendarDef | None) -> Calendar:
+    """The day-counting rules of a policy's ``calendar:`` block (UTC, Monday to Friday when
+    there is none)."""
+    if spec is None:
+        return Calendar(complete=True)
+    offset = spec.offset_seconds()
+    if spec.holidays == NONE:
+        return Calendar(
+            offset=offset, first_day_counted=spec.first_day_counted, name=NONE, complete=True
+        )
+    data = holiday_calendar(spec.holidays)
+    return Calendar(
+        offset=offset,
+        working=data.working,
+        first=data.first,
+        last=data.last,
+        first_day_counted=spec.first_day_counted,
+        name=data.name,
+    )
+
+
 def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
     """Compile a validated policy; the result is immutable and safe to share."""
     p = loaded.policy
@@ -710,9 +801,6 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         )
     bounds = [rt.term_bounds() for rt in rts]
 
-    def seconds(values: list[int | None]) -> npt.NDArray[np.int64]:
-        return np.array([NEVER if v is None else v for v in values], dtype=np.int64)
-
     processes, type_process = _processes(p)
     declared: list[tuple[str | None, NamedScore]] = []
     if p.score is not None and p.grades is not None:
@@ -726,15 +814,13 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         _compile_score(i, name, sc, names, categories) for i, (name, sc) in enumerate(declared)
     )
     first = scores[0]
+    lives = [rt.expires_after for rt in rts]
     return CompiledPolicy(
         loaded=loaded,
         type_names=names,
         type_code={n: i for i, n in enumerate(names)},
         points=np.array([rt.points for rt in rts], dtype=np.float64),
-        lifetime=np.array(
-            [rt.expires_after if rt.expires_after is not None else NEVER for rt in rts],
-            dtype=np.int64,
-        ),
+        lifetimes=tuple(lives),
         decays=np.array([rt.decay == "linear" for rt in rts], dtype=np.bool_),
         resolvable=np.array([rt.resolvable for rt in rts], dtype=np.bool_),
         category=tuple(rt.category for rt in rts),
@@ -750,10 +836,17 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         reinvestigation_deadline=p.due_process.reinvestigation_deadline,
         disputed_records_count=p.due_process.disputed_records_count,
         any_decay=bool(any(rt.decay == "linear" for rt in rts)),
-        term_min=seconds([b[0] for b in bounds]),
-        term_max=seconds([b[1] for b in bounds]),
-        ext_min=seconds([b[2] for b in bounds]),
-        ext_max=seconds([b[3] for b in bounds]),
+        term_min=tuple(b[0] for b in bounds),
+        term_max=tuple(b[1] for b in bounds),
+        ext_min=tuple(b[2] for b in bounds),
+        ext_max=tuple(b[3] for b in bounds),
+        calendar=compile_calendar(p.calendar),
+        tables={
+            "life": _table(lives),
+            "term_min": _table([b[0] for b in bounds]),
+            "term_max": _table([b[1] for b in bounds]),
+            "ext_max": _table([b[3] for b in bounds]),
+        },
         processes=processes,
         type_process=type_process,
         scores=scores,

@@ -5,18 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from socialcredit.policy.model import EligibilityCondition, Predicate
-from socialcredit.timeutil import DAY, YEAR
+from socialcredit.spans import Span
 
 
-def span_text(seconds: int | None) -> str:
-    """``10 years``, ``180 days``, ``1 day``, ``12 hours``; ``never`` for None."""
-    if seconds is None:
+def span_text(span: Span | None) -> str:
+    """A duration as the policy means it: ``10 years``, ``1 year and 6 months``, ``180
+    days``, ``2 weeks``, ``12 hours``, ``3 working days``; ``never`` for None."""
+    if span is None:
         return "never"
-    for unit, size in (("year", YEAR), ("day", DAY), ("hour", 3600)):
-        if seconds >= size and seconds % size == 0:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return f"{seconds} seconds"
+    return span.describe()
 
 
 def condition_text(pred: Predicate, *, lists: bool = True) -> str:

@@ -59,10 +59,21 @@ class LoadedPolicy:
         return self.content_hash[:12]
 
 
+def _canonical(policy: Policy, context: dict[str, Any] | None = None) -> str:
+    data = policy.model_dump(mode="json", by_alias=True, context=context)
+    return json.dumps(data, sort_keys=True)
+
+
 def content_hash(policy: Policy) -> str:
     """SHA-256 of the policy's rules in canonical JSON: same rules, same hash, whatever the layout."""
-    canonical = json.dumps(policy.model_dump(mode="json", by_alias=True), sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(_canonical(policy).encode()).hexdigest()
+
+
+def legacy_content_hash(policy: Policy) -> str:
+    """The content hash the policy had before durations were calendar spans (a year was
+    then 365 days and a month 30): a policy stored then carries this one. Equal to
+    ``content_hash`` for a policy written without years and months."""
+    return hashlib.sha256(_canonical(policy, {"legacy": True}).encode()).hexdigest()
 
 
 MAX_NESTING = 64

@@ -15,16 +15,22 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainSerializer,
+    PlainValidator,
+    SerializationInfo,
     SerializerFunctionWrapHandler,
     Tag,
     WithJsonSchema,
+    field_validator,
     model_serializer,
     model_validator,
 )
 
-from socialcredit.timeutil import YEAR, TimeFormatError, parse_duration
+from socialcredit.calendars import available as available_calendars
+from socialcredit.spans import AVERAGE_MONTH, Span, legacy_seconds, parse_span
+from socialcredit.timeutil import TimeFormatError
 
-MAX_DURATION = 1000 * YEAR  # beyond any rule's horizon, and far inside int64
+MAX_DURATION = 1000 * 12 * AVERAGE_MONTH  # 1000 years: beyond any rule's horizon, inside int64
 
 MAX_POINTS = 1_000_000_000
 """The largest magnitude of any number in a policy's scoring (points, base, min, max, grade
@@ -46,34 +52,46 @@ Number = Annotated[
 """A finite number in [-MAX_POINTS, MAX_POINTS]."""
 
 
-def _duration(value: Any) -> Any:
+def _duration(value: Any) -> Span:
+    if isinstance(value, Span):
+        return value
     if isinstance(value, str):
         try:
-            seconds = parse_duration(value)
+            span = parse_span(value)
         except TimeFormatError as exc:
             raise ValueError(str(exc)) from None
-        if seconds > MAX_DURATION:
+        if span.nominal() > MAX_DURATION:
             raise ValueError(f"{value!r} is longer than 1000 years; write 'never' for no end")
-        return seconds
+        return span
     # a bare number is ambiguous (days? seconds?), so durations are always written with a unit
     raise ValueError(
         f"{value!r} is not a duration; write it with a unit, e.g. 'P180D', '2 years' or '30d'"
     )
 
 
-def _positive_duration(value: Any) -> Any:
-    seconds = _duration(value)
-    if seconds == 0:
+def _positive_duration(value: Any) -> Span:
+    span = _duration(value)
+    if span.zero:
         raise ValueError(f"{value!r} is a zero duration; this one must be longer, e.g. 'P1D'")
-    return seconds
+    return span
 
 
-def _duration_or_never(value: Any) -> Any:
+def _duration_or_never(value: Any) -> Span | None:
     if isinstance(value, str) and value.strip().lower() == "never":
         return None
     if value is None:
         raise ValueError("expected a duration such as 'P2Y', or 'never' (say it explicitly)")
     return _positive_duration(value)
+
+
+def _dump_span(span: Span | None, info: SerializationInfo) -> int | str | None:
+    # the content hash's form of a span; with context {"legacy": True}, the seconds it had
+    # when a year was 365 days and a month 30 (to recognise policies stored before)
+    if span is None:
+        return None
+    if info.context and info.context.get("legacy"):
+        return legacy_seconds(span)
+    return span.canonical()
 
 
 def _either_case(word: str) -> str:
@@ -87,21 +105,25 @@ _ISO = (
     rf"(?:\d+{_either_case('h')})?(?:\d+{_either_case('m')})?(?:\d+{_either_case('s')})?)?"
 )
 _UNITS = "|".join(
-    f"{_either_case(short)}(?:{_either_case(rest)}{_either_case(plural)}?)?"
-    for short, rest, plural in (("y", "ear", "s"), ("mo", "nth", "s"), ("w", "eek", "s"),
-                                ("d", "ay", "s"), ("h", "our", "s"))
+    [f"{_either_case('working')}\\s+{_either_case('day')}{_either_case('s')}?",
+     f"{_either_case('wd')}"]
+    + [f"{_either_case(short)}(?:{_either_case(rest)}{_either_case(plural)}?)?"
+       for short, rest, plural in (("y", "ear", "s"), ("mo", "nth", "s"), ("w", "eek", "s"),
+                                   ("d", "ay", "s"), ("h", "our", "s"))]
 )  # fmt: skip
 DURATION_PATTERN = rf"^\s*(?:{_ISO}|\d+\s*(?:{_UNITS}))\s*$"
-"""What ``parse_duration`` reads, as a JSON Schema (ECMA-262) pattern: ISO 8601 or '180d'."""
+"""What ``parse_span`` reads, as a JSON Schema (ECMA-262) pattern: ISO 8601 or '180d'."""
 DURATION_OR_NEVER_PATTERN = rf"^\s*(?:{_ISO}|\d+\s*(?:{_UNITS})|{_either_case('never')})\s*$"
 
 _DURATION_HELP = (
     "A duration with a unit: ISO 8601 ('P180D', 'P2Y', 'P1Y6M', 'PT12H') or a number and a "
-    "unit ('180d', '3 years', '6 months', '2w'); never a bare number."
+    "unit ('180d', '3 years', '6 months', '2w', '3 working days', '3wd'); never a bare "
+    "number. Years and months are calendar months; working days need a calendar."
 )
 Duration = Annotated[
-    int,
-    BeforeValidator(_duration),
+    Span,
+    PlainValidator(_duration),
+    PlainSerializer(_dump_span),
     WithJsonSchema(
         {
             "type": "string",
@@ -111,13 +133,14 @@ Duration = Annotated[
         }
     ),
 ]
-"""Seconds; written in YAML as ISO 8601 ('P180D') or '180d' / '2 years'."""
+"""A ``Span``; written in YAML as ISO 8601 ('P180D') or '180d' / '2 years' / '3 working days'."""
 
 # a duration is longer than zero exactly when one of its numbers has a digit other than 0
 _NONZERO = r"^(?=[^1-9]*[1-9])"
 PositiveDuration = Annotated[
-    int,
-    BeforeValidator(_positive_duration),
+    Span,
+    PlainValidator(_positive_duration),
+    PlainSerializer(_dump_span),
     WithJsonSchema(
         {
             "type": "string",
@@ -127,11 +150,12 @@ PositiveDuration = Annotated[
         }
     ),
 ]
-"""Seconds, more than zero (a zero duration would make the rule do nothing)."""
+"""A ``Span`` longer than zero (a zero duration would make the rule do nothing)."""
 
 OptionalDuration = Annotated[
-    int | None,
-    BeforeValidator(_duration_or_never),
+    Span | None,
+    PlainValidator(_duration_or_never),
+    PlainSerializer(_dump_span),
     WithJsonSchema(
         {
             "type": "string",
@@ -529,17 +553,18 @@ class RecordType(_Strict):
         _omit_when_default(data, self, ("term", "eligible"))  # second edition (issue 7)
         return data
 
-    def term_bounds(self) -> tuple[int | None, int | None, int, int]:
-        """(shortest own term, longest own term, shortest extension, longest total extension)
-        in seconds; None = never ends; extensions (0, 0) when none is allowed."""
+    def term_bounds(self) -> tuple[Span | None, Span | None, Span, Span]:
+        """(shortest own term, longest own term, shortest extension, longest total extension);
+        None = never ends; extensions zero spans when none is allowed. Compared with each
+        other at average lengths (``Span.nominal``); scoring clamps on the dates."""
         default = self.expires_after
         term = self.term
         if term is None:
-            return default, default, 0, 0
+            return default, default, Span(), Span()
         low = term.min if term.min is not None else default
         high = term.max if term.max is not None else default
         ext = term.extension
-        return low, high, (ext.min if ext else 0), (ext.max if ext else 0)
+        return low, high, (ext.min if ext else Span()), (ext.max if ext else Span())
 
 
 class Anchor(_Strict):
@@ -701,7 +726,7 @@ class ListDef(_Strict):
     description: str = ""
     when: Predicate
     delist_after_resolution: Duration = Field(
-        0,
+        Span(),
         description="Delay between a record being resolved and the listing being lifted.",
         json_schema_extra={"default": "P0D"},
     )
@@ -967,6 +992,42 @@ class DueProcess(_Strict):
     reconsideration: Reconsideration | None = Field(None, exclude_if=_absent)
 
 
+class CalendarDef(_Strict):
+    """How the policy counts days: its local time and, for working days, its holidays."""
+
+    holidays: str = Field(
+        "none",
+        description="A holiday calendar shipped with the engine, by name: 'prc' (public "
+        "holidays of the People's Republic of China with the adjusted working days), or "
+        "'none' (Monday to Friday, no holidays).",
+    )
+    utc_offset: str = Field(
+        "+00:00",
+        pattern=r"^[+-](?:[01]\d|2[0-3]):[0-5]\d$",
+        description="The local time days and months are counted in, e.g. '+08:00'.",
+    )
+    first_day_counted: bool = Field(
+        False,
+        description="Whether the day a working-day period starts from counts as its first "
+        "day (false: 'within 3 working days' of a Friday ends with the third working day "
+        "after it).",
+    )
+
+    @field_validator("holidays")
+    @classmethod
+    def _known_calendar(cls, value: str) -> str:
+        if value not in available_calendars():
+            names = ", ".join(available_calendars())
+            raise ValueError(f"unknown holiday calendar {value!r} (shipped: {names})")
+        return value
+
+    def offset_seconds(self) -> int:
+        """``utc_offset`` in seconds east of UTC."""
+        sign = -1 if self.utc_offset.startswith("-") else 1
+        hours, minutes = self.utc_offset[1:].split(":")
+        return sign * (int(hours) * 3600 + int(minutes) * 60)
+
+
 class Policy(_Strict):
     """A whole policy document."""
 
@@ -1010,6 +1071,12 @@ class Policy(_Strict):
     lists: dict[Name, ListDef] = Field(default_factory=dict)
     sanctions: dict[Name, Sanction] = Field(default_factory=dict)
     due_process: DueProcess
+    calendar: CalendarDef | None = Field(
+        None,
+        description="How days are counted: the local time months and working days are "
+        "counted in, and the holiday calendar behind working days (required when a "
+        "duration is in working days).",
+    )
 
     @model_validator(mode="after")
     def _some_score(self) -> Policy:
@@ -1026,7 +1093,7 @@ class Policy(_Strict):
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
         # second edition (issue 7): a policy without them dumps (and hashes) as before
-        _omit_when_default(data, self, ("attributes", "scores"))
+        _omit_when_default(data, self, ("calendar", "attributes", "scores"))
         return data
 
     def label(self) -> str:

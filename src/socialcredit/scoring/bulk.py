@@ -249,7 +249,8 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
         # starts when the period ends (or at a decision after it, a breakpoint): look at
         # anyone whose standing changed within the longest such reach into the past
         reach = [
-            (s.fixed or 0) + (span_bound(policy, s.notice) if s.notice is not None else 0)
+            (s.fixed.longest() if s.fixed is not None else 0)
+            + (span_bound(policy, s.notice) if s.notice is not None else 0)
             for s in bounded
             if s.fixed is not None or s.notice is not None
         ]

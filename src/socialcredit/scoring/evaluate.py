@@ -20,7 +20,10 @@ from socialcredit.policy.model import Predicate, RecordCondition
 from socialcredit.scoring.facts import eligibility_plan, eligible
 from socialcredit.scoring.forms import FORMS, FormInput
 from socialcredit.scoring.rows import Rows, per_process
+from socialcredit.spans import Span
 from socialcredit.timeutil import NEVER
+
+NO_DELAY = Span()
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -179,10 +182,10 @@ class EvaluationContext:
         # then the walks that say which parts hold (``scoring.reasons``), ask for the same
         # conditions again; the conditions belong to the policy and outlive this context.
         # The arrays are read-only, so no caller can change an answer another one reads.
-        self._matching: dict[tuple[int, int], Bools] = {}
+        self._matching: dict[tuple[int, Span], Bools] = {}
         # per anchored condition (as ``_matching``): the entries whose windows are full
-        self._anchors: dict[tuple[int, int], Bools] = {}
-        self._holds: dict[tuple[int, int], Bools] = {}
+        self._anchors: dict[tuple[int, Span], Bools] = {}
+        self._holds: dict[tuple[int, Span], Bools] = {}
 
     def _stages(
         self,
@@ -225,7 +228,7 @@ class EvaluationContext:
             self._type_masks[key] = mask
         return mask
 
-    def matching(self, cond: RecordCondition, delist_delay: int) -> Bools:
+    def matching(self, cond: RecordCondition, delist_delay: Span) -> Bools:
         """Per entry: the row is an active record that ``cond`` counts (read-only)."""
         key = (id(cond), delist_delay)
         known = self._matching.get(key)
@@ -246,14 +249,16 @@ class EvaluationContext:
         base = open_ & ((self.status == COUNTS) | (self.status == SUSPENDED))
         mask = np.zeros(len(ridx), dtype=bool)
         if base.any():
-            for cond, delay in self._record_conditions(pred, 0):
+            for cond, delay in self._record_conditions(pred, NO_DELAY):
                 mask |= self._matching_now(cond, delay, base)
         result: Bools = np.bincount(self.gidx[mask], minlength=self.n_groups) > 0
         return result
 
-    def _record_conditions(self, pred: Predicate, delay: int) -> list[tuple[RecordCondition, int]]:
+    def _record_conditions(
+        self, pred: Predicate, delay: Span
+    ) -> list[tuple[RecordCondition, Span]]:
         """The records conditions ``pred`` counts through ``all``, ``any`` and lists."""
-        out: list[tuple[RecordCondition, int]] = []
+        out: list[tuple[RecordCondition, Span]] = []
         if pred.records is not None:
             out.append((pred.records, delay))
         for child in (pred.all_ or []) + (pred.any_ or []):
@@ -264,29 +269,29 @@ class EvaluationContext:
         return out
 
     def _matching_now(
-        self, cond: RecordCondition, delist_delay: int, base: Bools | None = None
+        self, cond: RecordCondition, delist_delay: Span, base: Bools | None = None
     ) -> Bools:
         mask = (self.active if base is None else base) & self.type_mask(
             tuple(cond.type_names()), cond.category
         )
         if cond.unresolved:
-            lifted = np.where(self.resolved_at < NEVER, self.resolved_at + delist_delay, NEVER)
+            lifted = self.policy.after(self.resolved_at, delist_delay)
             mask &= self.e < lifted
         if cond.after is not None:
             mask = self._in_anchored_window(cond, mask, delist_delay)
         elif cond.within is not None:
-            mask &= self.e - self.occurred < cond.within
+            mask &= self.policy.after(self.occurred, cond.within) > self.e
         result: Bools = mask
         return result
 
-    def anchors(self, cond: RecordCondition, delist_delay: int) -> Bools:
+    def anchors(self, cond: RecordCondition, delist_delay: Span) -> Bools:
         """Per entry: the record opens a window of anchored ``cond`` holding ``at_least``
         records (all False for a condition without ``after``)."""
         self.matching(cond, delist_delay)
         found = self._anchors.get((id(cond), delist_delay))
         return found if found is not None else np.zeros(len(self.gidx), dtype=bool)
 
-    def _in_anchored_window(self, cond: RecordCondition, mask: Bools, delay: int) -> Bools:
+    def _in_anchored_window(self, cond: RecordCondition, mask: Bools, delay: Span) -> Bools:
         """The entries of ``mask`` that lie in a window of ``cond`` holding ``at_least``
         records: a window opens at an anchoring event (a known resolution of a record of
         ``cond.after``'s type, or such a record's occurrence) that happened by the group's
@@ -314,7 +319,7 @@ class EvaluationContext:
         occ = self.occurred[m_idx]
         a_at = at[a_idx]
         low = int(min(occ.min(), a_at.min()))
-        width = cond.within if cond.within is not None else 0
+        width = cond.within.longest() if cond.within is not None else 0
         span = int(max(occ.max(), a_at.max())) - low + width + 2
         _, number = np.unique(
             np.concatenate([self.gidx[m_idx], self.gidx[a_idx]]), return_inverse=True
@@ -330,7 +335,7 @@ class EvaluationContext:
         lo = np.searchsorted(m_sorted, start, side="right")
         if cond.within is not None:
             # ... that occurred less than ``within`` after it
-            ends = self.policy.after(a_at, np.full(len(a_at), cond.within, dtype=np.int64))
+            ends = self.policy.after(a_at, cond.within)
             hi = np.searchsorted(m_sorted, a_base + (ends - low), side="left")
         else:
             hi = np.searchsorted(m_sorted, a_base + span - 1, side="left")
@@ -347,7 +352,7 @@ class EvaluationContext:
         out[m_idx[order[inside]]] = True
         return out
 
-    def holds(self, pred: Predicate, delist_delay: int) -> Bools:
+    def holds(self, pred: Predicate, delist_delay: Span) -> Bools:
         """Per group: ``pred`` holds (read-only). A condition on a list reads ``lists``."""
         key = (id(pred), delist_delay)
         known = self._holds.get(key)
@@ -355,7 +360,7 @@ class EvaluationContext:
             known = self._holds[key] = _frozen(self._holds_now(pred, delist_delay))
         return known
 
-    def _holds_now(self, pred: Predicate, delist_delay: int) -> Bools:
+    def _holds_now(self, pred: Predicate, delist_delay: Span) -> Bools:
         if pred.all_ is not None:
             out = np.ones(self.n_groups, dtype=bool)
             for child in pred.all_:
@@ -449,7 +454,7 @@ def evaluate_in_context(
     triggers = np.zeros((len(policy.sanctions), ctx.n_groups), dtype=bool)
     blocked = None
     for s in chosen:
-        triggers[s.index] = ctx.holds(s.when, 0)
+        triggers[s.index] = ctx.holds(s.when, NO_DELAY)
         if s.notice is not None and s.objection_blocks:
             if blocked is None:
                 blocked = np.zeros((len(policy.sanctions), ctx.n_groups), dtype=bool)

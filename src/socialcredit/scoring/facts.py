@@ -26,6 +26,7 @@ import numpy.typing as npt
 from socialcredit.columns import ANNUL, LedgerColumns
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.policy.model import EligibilityCondition
+from socialcredit.spans import Span
 from socialcredit.timeutil import DAY, NEVER, iso_date
 
 I64 = npt.NDArray[np.int64]
@@ -264,11 +265,10 @@ def add_years(days_epoch: F64, years: int) -> I64:
     return out
 
 
-def after(policy: CompiledPolicy, times: I64, duration: int) -> I64:
-    """``duration`` (seconds, as the policy states it) after each of ``times``, by the
-    policy's one duration arithmetic (``CompiledPolicy.after``)."""
-    spans = np.full(len(times), duration, dtype=np.int64)
-    return policy.after(np.asarray(times, dtype=np.int64), spans)
+def after(policy: CompiledPolicy, times: I64, duration: Span) -> I64:
+    """``duration`` (as the policy states it: "P18Y" is eighteen calendar years) after each
+    of ``times``, by the policy's one duration arithmetic (``CompiledPolicy.after``)."""
+    return policy.after(np.asarray(times, dtype=np.int64), duration)
 
 
 @dataclass(frozen=True)

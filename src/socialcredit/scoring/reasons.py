@@ -16,6 +16,9 @@ import numpy.typing as npt
 
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring.evaluate import EvaluationContext
+from socialcredit.spans import Span
+
+NO_DELAY = Span()
 
 I64 = npt.NDArray[np.int64]
 
@@ -45,8 +48,8 @@ def held(
     ridx: I64,
     pred: Predicate,
     group: int,
-    delist_delay: int = 0,
-    memo: dict[tuple[str, int, int], list[Held]] | None = None,
+    delist_delay: Span = NO_DELAY,
+    memo: dict[tuple[str, int, Span], list[Held]] | None = None,
 ) -> list[Held]:
     """The parts of ``pred`` that hold for ``group`` of the evaluation ``ctx`` (empty if it
     does not hold). ``ridx``: the row index of each entry of the evaluation. ``memo``: answers
@@ -80,7 +83,7 @@ def _walk(
     ridx: I64,
     pred: Predicate,
     group: int,
-    delay: int,
+    delay: Span,
 ) -> list[Held]:
     if pred.all_ is not None:
         return [h for child in pred.all_ for h in _walk(ctx, ridx, child, group, delay)]
@@ -103,7 +106,7 @@ def _walk(
             extra = {
                 "anchors": tuple(int(r) for r in ridx[opened]),
                 "after": "resolution_of" if cond.after.resolution_of is not None else "record_of",
-                "within": cond.within,
+                "within": None if cond.within is None else cond.within.written(),
             }
         if cond.category is not None:
             return [Held("category", cond.category, rows, **extra)]

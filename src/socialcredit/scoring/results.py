@@ -160,10 +160,10 @@ class Measure:
     trigger_ended: int | None = None
     # it began before the policy used came into force: ``since`` is when that policy did
     since_policy_start: bool = False
-    # ``duration: {after_resolution: D}``: D in seconds, the resolution it runs from (the
+    # ``duration: {after_resolution: D}``: D as the policy wrote it, the resolution it runs from (the
     # last of its triggering records'; None while one is unresolved) and the triggering
     # records not yet resolved (source/id). Only ``standing`` fills the last two.
-    after_resolution: int | None = None
+    after_resolution: str | None = None
     resolved_on: int | None = None
     unresolved: list[str] = field(default_factory=list)
     # the services it covers (its own and those declared under it) and the requests it is

@@ -26,11 +26,13 @@ from socialcredit.columns import (
 )
 from socialcredit.policy.compiled import CompiledPolicy, later
 from socialcredit.scoring.facts import SubjectFacts, eligibility_plan, fold_facts
-from socialcredit.timeutil import MAX_TIME, MIN_TIME, NEVER, TimeFormatError, parse_duration
+from socialcredit.spans import Span, parse_span, shift
+from socialcredit.timeutil import MAX_TIME, MIN_TIME, NEVER, TimeFormatError
 
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
 I8 = npt.NDArray[np.int8]
+Bools = npt.NDArray[np.bool_]
 
 # Row.term_flags bits: how a version's expiry came about (for explanations)
 TERM_OWN = 1  # the record carries its own term
@@ -115,55 +117,79 @@ def _first_time(n: int, targets: I64, times: I64) -> I64:
     return out
 
 
-def _seconds(text: object) -> int:
-    """A duration as written in the ledger, in seconds (0 when it is not one: ingestion
+def _span(text: object) -> Span:
+    """A duration as written in the ledger (a zero span when it is not one: ingestion
     refuses those, so only columns built by hand can hold them)."""
     try:
-        return parse_duration(str(text)) if text else 0
+        return parse_span(str(text)) if text else Span()
     except TimeFormatError:
-        return 0
+        return Span()
 
 
-def _own_terms(columns: LedgerColumns) -> I64:
-    """Each record's own term in seconds, or -1 (none: the type's term applies)."""
-    out = np.full(len(columns.rec_seq), -1, dtype=np.int64)
+# spans by row, one array per part: (months, seconds, working days)
+Spans = tuple[I64, I64, I64]
+
+
+def _spans_of(texts: npt.NDArray[np.generic], given: I64, n: int) -> Spans:
+    """The spans written in ``texts`` at rows ``given`` (zero elsewhere), as arrays."""
+    parts = np.zeros((3, n), dtype=np.int64)
+    for i in given.tolist():
+        span = _span(texts[i])
+        parts[:, i] = (span.months, span.seconds, span.working_days)
+    return parts[0], parts[1], parts[2]
+
+
+def _own_terms(columns: LedgerColumns) -> tuple[Spans, Bools]:
+    """Each record's own term (zero spans where none is given: the type's term applies),
+    and whether it gave one."""
+    n = len(columns.rec_seq)
+    given = np.zeros(n, dtype=bool)
     if len(columns.rec_term):
-        given = np.flatnonzero(columns.rec_term != "")
-        for i in given.tolist():
-            seconds = _seconds(columns.rec_term[i])
-            if seconds > 0:
-                out[i] = seconds
-    return out
+        listed = np.flatnonzero(columns.rec_term != "")
+        spans = _spans_of(columns.rec_term, listed, n)
+        given = (spans[0] > 0) | (spans[1] > 0) | (spans[2] > 0)
+        return spans, given
+    zero = np.zeros(n, dtype=np.int64)
+    return (zero, zero, zero), given
 
 
 def _expiry(
-    policy: CompiledPolicy, code: I32, occurred: I64, own: I64, extension: I64, ended: I64
+    policy: CompiledPolicy,
+    code: I32,
+    occurred: I64,
+    own: Spans,
+    given: Bools,
+    extension: Spans,
+    ended: I64,
 ) -> tuple[I64, I8]:
     """When each version stops counting, and how (``TERM_*`` bits); see ``Rows.expires``.
 
+    Every date goes through the policy's calendar (``CompiledPolicy.after_per_type`` and
+    ``spans.shift``): a term of ``P2Y`` ends two calendar years after the record occurred.
     A stored term or extension outside the bounds of the policy evaluated is not trusted:
-    it is clamped to the nearest bound (and flagged), never taken as it stands.
+    it is clamped to the nearest bound, on the dates they give (and flagged), never taken
+    as it stands.
     """
     flags = np.zeros(len(code), dtype=np.int8)
     if not len(code):
         return np.empty(0, dtype=np.int64), flags
-    safe = np.where(code >= 0, code, 0)
-    given = own >= 0
-    term = policy.lifetime[safe]
+    expires = policy.after_per_type(occurred, code, "life")
     if given.any():
-        low, high = policy.term_min[safe], policy.term_max[safe]
-        clamped = np.clip(own, low, high)
-        term = np.where(given, clamped, term)
+        own_end = shift(occurred, *own, cal=policy.calendar)
+        low = policy.after_per_type(occurred, code, "term_min")
+        high = policy.after_per_type(occurred, code, "term_max")
+        clamped = np.minimum(np.maximum(own_end, low), high)
+        expires = np.where(given, clamped, expires)
         flags[given] |= TERM_OWN
-        flags[given & (clamped != own)] |= TERM_CLAMPED
-    expires = policy.after(occurred, term)
-    extended = extension > 0
+        flags[given & (clamped != own_end)] |= TERM_CLAMPED
+    extended = (extension[0] > 0) | (extension[1] > 0) | (extension[2] > 0)
     if extended.any():
-        cap = policy.ext_max[safe]
-        applied = np.minimum(extension, cap)
-        expires = np.where(extended, policy.after(expires, applied), expires)
-        flags[extended & (applied > 0)] |= TERM_EXTENDED
-        flags[extended & (extension > cap)] |= TERM_EXTENSION_CAPPED
+        wanted = shift(expires, *extension, cal=policy.calendar)
+        cap = policy.after_per_type(expires, code, "ext_max")
+        applied = np.minimum(wanted, cap)
+        flags[extended & (applied > expires)] |= TERM_EXTENDED
+        flags[extended & (wanted > cap)] |= TERM_EXTENSION_CAPPED
+        expires = np.where(extended, applied, expires)
     early = ended < expires
     if early.any():
         expires = np.where(early, ended, expires)
@@ -287,13 +313,15 @@ def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, Relation
     last_rect = np.maximum.accumulate(np.where(is_rect, np.arange(len(r_sel)), -1))
     if len(r_sel):
         last_rect = np.where(last_rect >= start_pos, last_rect, -1)
-    # extensions so far (seconds), and the earliest end so far
-    ext_each = np.zeros(len(r_sel), dtype=np.int64)
+    # extensions so far (spans, summed part by part), and the earliest end so far
     is_ext = r_action == EXTEND
-    if is_ext.any():
-        ext_each[is_ext] = [_seconds(t) for t in columns.cor_term[r_sel[is_ext]]]
-    ext_sum = np.cumsum(ext_each)
-    ext_sum = ext_sum - ext_sum[start_pos] + ext_each[start_pos] if len(r_sel) else ext_sum
+    ext_parts: list[I64] = []
+    texts = columns.cor_term[r_sel] if is_ext.any() else np.array([], dtype=object)
+    for ext_each in _spans_of(texts, np.flatnonzero(is_ext), len(r_sel)):
+        ext_sum = np.cumsum(ext_each)
+        if len(r_sel):
+            ext_sum = ext_sum - ext_sum[start_pos] + ext_each[start_pos]
+        ext_parts.append(ext_sum)
     end_each = np.where(r_action == END, columns.cor_occurred_at[r_sel], MAX_TIME + 1)
     # a running minimum per record: each record's values shifted below every earlier
     # record's (ranks count records, so the shift stays far inside int64)
@@ -324,13 +352,19 @@ def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, Relation
     record = cat(idx, r_rec).astype(np.int64)
     all_type = cat(type_code, new_type).astype(np.int32)
     all_occ = cat(columns.rec_occurred_at, new_occ).astype(np.int64)
-    own = _own_terms(columns)
+    own, given = _own_terms(columns)
+    zero = np.zeros(n, dtype=np.int64)
     expires, flags = _expiry(
         policy,
         all_type,
         all_occ,
-        own[record],
-        cat(np.zeros(n, dtype=np.int64), ext_sum).astype(np.int64),
+        (own[0][record], own[1][record], own[2][record]),
+        given[record],
+        (
+            cat(zero, ext_parts[0]).astype(np.int64),
+            cat(zero, ext_parts[1]).astype(np.int64),
+            cat(zero, ext_parts[2]).astype(np.int64),
+        ),
         cat(np.full(n, NEVER, dtype=np.int64), end_min).astype(np.int64),
     )
     rows = Rows(

@@ -28,6 +28,7 @@ from socialcredit.scoring.evaluate import (
     COUNTS,
     EXPIRED,
     INELIGIBLE,
+    NO_DELAY,
     STATUS_NAMES,
     Evaluation,
     EvaluationContext,
@@ -66,6 +67,7 @@ from socialcredit.scoring.timeline import (
     timelines,
     timelines_in_context,
 )
+from socialcredit.spans import Span
 from socialcredit.timeutil import NEVER
 
 I64 = npt.NDArray[np.int64]
@@ -118,7 +120,7 @@ def measure_periods(
     refine = sanction.uses_score and prep.policy.any_decay
     trig = intervals(prep.policy, prep.rows, tl, ("trigger", sanction.index), t, refine)
     ends = resolution_ends(prep, tl, sanction, trig, t)
-    return trig, measure_intervals(trig, sanction.fixed, sanction.max_duration, ends)
+    return trig, measure_intervals(prep.policy, trig, sanction.fixed, sanction.max_duration, ends)
 
 
 def triggering_rows(
@@ -176,7 +178,7 @@ def resolution_end(
     last = int(resolved.max())
     if last >= NEVER:
         return NEVER, None, rows
-    end = int(prep.policy.after(np.array([last]), np.array([delay]))[0])
+    end = prep.policy.after_one(last, delay)
     return end, last, rows
 
 
@@ -262,9 +264,9 @@ def standing_and_timelines(
     def refs(row_ids: tuple[int, ...]) -> list[str]:
         return [_ref(prep, r) for r in row_ids]
 
-    memos: dict[int, dict[tuple[str, int, int], list[Held]]] = {}
+    memos: dict[int, dict[tuple[str, int, Span], list[Held]]] = {}
 
-    def held_at(key: tuple[int, int], pred: Predicate, delay: int) -> list[Held]:
+    def held_at(key: tuple[int, int], pred: Predicate, delay: Span) -> list[Held]:
         ctx, ridx, g = where[key]
         return held(ctx, ridx, pred, g, delay, memos.setdefault(id(ctx), {}))
 
@@ -291,7 +293,7 @@ def standing_and_timelines(
     for f, (key, ended) in zip(found, asked, strict=True):
         instant = key[1]
         conditions = []
-        for h in held_at(key, f.sanction.when, 0):
+        for h in held_at(key, f.sanction.when, NO_DELAY):
             list_ended = None
             if h.kind == "list" and ended is not None:
                 period = _list_period(prep, tls[f.owner], policy.list_index(h.name), instant, t)
@@ -328,7 +330,7 @@ def standing_and_timelines(
                     )
         for pub in pubs:
             if pub.published <= t < pub.ends and (pub.starts is None or pub.starts > t):
-                behind = held_at((subject, t), sanction.when, 0)
+                behind = held_at((subject, t), sanction.when, NO_DELAY)
                 upcoming.append(_upcoming(policy, sanction, pub, behind, refs, breakdown))
 
     kind_code = int(prep.columns.subject_kind[subject]) if len(prep.columns.subject_kind) else 0
@@ -782,7 +784,9 @@ def _measure(
         since_policy_start=flagged,
         covers=sanction.covers,
         applies_to=sanction.applies_to,
-        after_resolution=sanction.after_resolution,
+        after_resolution=(
+            None if sanction.after_resolution is None else sanction.after_resolution.written()
+        ),
     )
 
 
@@ -928,16 +932,19 @@ def term_note(prep: Prepared, rec: int, code: int, flags: int, known_at: int) ->
     from socialcredit.timeutil import to_date
 
     policy, cols = prep.policy, prep.columns
+
+    def _words(span: Span | None) -> str:
+        return "no end" if span is None else duration_words(span)
+
     parts = []
     if flags & TERM_OWN:
         given = duration_words(str(cols.rec_term[rec]))
         if flags & TERM_CLAMPED:
-            low = int(policy.term_min[code])
-            high = int(policy.term_max[code])
+            low, high = policy.term_min[code], policy.term_max[code]
             parts.append(
                 f"the term given for it ({given}) is outside what the policy allows for "
                 f"{policy.type_names[code].replace('_', ' ')} records "
-                f"({duration_words(low)} to {duration_words(high)}), so the nearest bound is used"
+                f"({_words(low)} to {_words(high)}), so the nearest bound is used"
             )
         else:
             parts.append(f"its term was set at {given}")
@@ -952,7 +959,7 @@ def term_note(prep: Prepared, rec: int, code: int, flags: int, known_at: int) ->
                     f"{to_date(int(cols.cor_occurred_at[c]))}"
                 )
         if flags & TERM_EXTENSION_CAPPED:
-            cap = duration_words(int(policy.ext_max[code]))
+            cap = duration_words(policy.ext_max[code])
             parts.append(f"the extensions together are capped at {cap}, the most the policy allows")
     if flags & TERM_ENDED:
         ends = [int(cols.cor_occurred_at[c]) for c in mine if int(cols.cor_action[c]) == END]

@@ -28,6 +28,7 @@ from socialcredit.scoring.evaluate import (
 from socialcredit.scoring.facts import eligibility_breakpoints
 from socialcredit.scoring.forms import calendar_year
 from socialcredit.scoring.rows import Rows, per_process
+from socialcredit.spans import Span
 from socialcredit.timeutil import NEVER
 
 I64 = npt.NDArray[np.int64]
@@ -84,9 +85,9 @@ def row_breakpoints(
     occ = rows.occurred[rid]
     parts = [rows.known[rid], rows.expires[rid]]
     delays, windows = _offsets(policy)
+    resolved = seen(rows.resolved[rid])
     for delay in delays:
-        resolved = seen(rows.resolved[rid])
-        parts.append(np.where(resolved < NEVER, resolved + delay, NEVER))
+        parts.append(policy.after(resolved, delay))
     disputed = seen(rows.disputed[rid])
     parts += [disputed, seen(rows.decided[rid])]
     if policy.uniform_process:
@@ -101,7 +102,7 @@ def row_breakpoints(
             per_process(policy, reconsidered, process, "reconsider_deadline"),
         ]
     for window in windows:
-        parts.append(occ + window)
+        parts.append(policy.after(occ, window))
     times = np.concatenate(parts)
     owners = np.tile(rid, len(parts))
     keep = (times < NEVER) & (times > BEGINNING)
@@ -137,7 +138,7 @@ def year_ends(policy: CompiledPolicy, last: int) -> I64:
     return jan1
 
 
-def _offsets(policy: CompiledPolicy) -> tuple[list[int], list[int]]:
+def _offsets(policy: CompiledPolicy) -> tuple[list[Span], list[Span]]:
     """The policy's delisting delays (with 0) and ``within`` windows, sorted (cached)."""
     cached = policy.cache.get("breakpoint_offsets")
     if cached is None:
@@ -149,10 +150,10 @@ def _offsets(policy: CompiledPolicy) -> tuple[list[int], list[int]]:
             # an anchored window is fixed in time: leaving it is no change
             if p.records is not None and p.records.within is not None and p.records.after is None
         }
-        delays = {0, *(lst.delist_delay for lst in policy.lists)}
-        cached = (sorted(delays), sorted(windows))
+        delays = {Span(), *(lst.delist_delay for lst in policy.lists)}
+        cached = (sorted(delays, key=_span_order), sorted(windows, key=_span_order))
         policy.cache["breakpoint_offsets"] = cached
-    result: tuple[list[int], list[int]] = cached
+    result: tuple[list[Span], list[Span]] = cached
     return result
 
 
@@ -320,13 +321,19 @@ def intervals(
     return result
 
 
+def _span_order(span: Span) -> tuple[int, int, int, int]:
+    return (span.nominal(), span.months, span.seconds, span.working_days)
+
+
 def measure_intervals(
+    policy: CompiledPolicy,
     trigger: list[Interval],
-    fixed: int | None,
-    max_duration: int | None,
+    fixed: Span | None,
+    max_duration: Span | None,
     ends: list[int] | None = None,
 ) -> list[Interval]:
-    """Periods a measure is in force, given when its trigger held and its duration rules.
+    """Periods a measure is in force, given when its trigger held and its duration rules
+    (durations added by the policy's calendar, ``CompiledPolicy.after_one``).
 
     ``ends``: for a measure that ends after its triggering records are resolved, the end
     computed for each trigger period (from when it started; the trigger's own end is then
@@ -336,9 +343,13 @@ def measure_intervals(
         if ends is not None:
             stop = ends[i]
         else:
-            stop = end if fixed is None else (start + fixed if start > BEGINNING else NEVER)
+            stop = (
+                end
+                if fixed is None
+                else (policy.after_one(start, fixed) if start > BEGINNING else NEVER)
+            )
         if max_duration is not None and start > BEGINNING:
-            stop = min(stop, start + max_duration)
+            stop = min(stop, policy.after_one(start, max_duration))
         if stop <= start:
             continue  # its records were resolved long enough before: it never applied
         if out and start <= out[-1][1]:
