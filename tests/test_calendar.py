@@ -251,8 +251,15 @@ def test_one_more_working_day_ends_later(t: int, n: int, cal: Calendar) -> None:
     assert shift_one(t, Span(working_days=n), cal) < shift_one(t, Span(working_days=n + 1), cal)
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.lists(TIMES, min_size=1, max_size=40), CALENDAR_SPANS, CALENDARS)
+# the whole supported range (less the longest span), so that both ways the vectorised adder
+# takes (tables of the days involved, or each date computed) are compared with the scalar one
+WIDE = st.integers(at("1000-01-01"), at("8990-01-01"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(TIMES, min_size=1, max_size=40) | st.lists(WIDE, max_size=5), CALENDAR_SPANS, CALENDARS
+)
 def test_scalar_and_vectorised_adders_agree(times: list[int], span: Span, cal: Calendar) -> None:
     bulk = shift_span(np.array(times, dtype=np.int64), span, cal).tolist()
     assert bulk == [shift_one(t, span, cal) for t in times]
@@ -448,3 +455,18 @@ def test_policy_show_prints_spans_and_the_calendar(tmp_path: Any) -> None:
     assert "for 20 working days" in out
     assert "calendar: days and months in UTC+08:00" in out
     assert "public holidays of the People's Republic of China (mainland) for 2015-2026" in out
+
+
+def test_a_deadline_in_working_days_is_its_last_day(calendar_policy: CompiledPolicy) -> None:
+    # a dispute received on Thursday 2026-02-12 (10:00 in Beijing), 15 working days to decide:
+    # Feb 13, Sat 14, 24, 25, 26, 27, Sat 28, Mar 2, 3, 4, 5, 6, 9, 10, 11
+    deadline = calendar_policy.policy.due_process.reinvestigation_deadline
+    assert calendar_policy.deadline_date(at("2026-02-12T02:00:00Z"), deadline) == "2026-03-11"
+    # from Monday 2026-12-14: Dec 15-18, 21-25, 28-31 (13, covered), then Jan 1 and 4 2027
+    # counted as weekdays
+    assert calendar_policy.deadline_date(at("2026-12-14T02:00:00Z"), deadline) == (
+        "2027-01-04 (counted Monday to Friday: the holiday calendar covers 2015-2026 only)"
+    )
+    # a calendar span: the date it ends
+    window = calendar_policy.policy.due_process.appeal_window
+    assert calendar_policy.deadline_date(at("2026-01-31T02:00:00Z"), window) == "2026-02-28"

@@ -443,7 +443,7 @@ def _dispute_notes(
                 possible[proc.index] = proc
                 out.append(
                     f"Record {ref} has been disputed since {to_date(line.disputed_at)}; the dispute "
-                    f"must be decided by {to_date(due)}."
+                    f"must be decided by {policy.deadline_date(line.disputed_at, proc.review_deadline)}."
                     if present
                     else f"On {to_date(t)}, record {ref} had been disputed since "
                     f"{to_date(line.disputed_at)}; the dispute was to be decided by {to_date(due)}."

@@ -308,7 +308,12 @@ def _add_months_local(local: Any, months: Any) -> Any:
     )
 
 
-_TABLE_LIMIT = 400_000  # days (about 1,100 years): beyond, compute each date directly
+# The first day (day number) of every month from January of year 0 to December of 10999:
+# months since year 0 index it. A time's month is found by one search, so adding months to
+# an array costs a dozen NumPy operations whatever its size.
+_FIRST_YEAR, _LAST_YEAR = 0, 10_999
+_MONTHS = np.arange(_FIRST_YEAR * 12, (_LAST_YEAR + 1) * 12 + 1, dtype=np.int64)
+_MONTH_STARTS: I64 = _days_from_civil(_MONTHS // 12, _MONTHS % 12 + 1, 1)
 
 
 def add_months(times: I64, months: I64 | int, offset: int = 0) -> I64:
@@ -319,32 +324,23 @@ def add_months(times: I64, months: I64 | int, offset: int = 0) -> I64:
     runs to the end of 28 February. So later starts never end earlier, and a longer span
     never ends before a shorter one.
 
-    The same arithmetic as ``_add_months_local`` (what ``shift_one`` runs), with the civil
-    dates of the days involved looked up in small tables: a population's records fall on a
-    few thousand distinct days."""
+    The same arithmetic as ``_add_months_local`` (what ``shift_one`` runs), with the months
+    looked up in a table of month starts; times beyond the table are computed directly."""
     local = times + offset
     k = np.asarray(months, dtype=np.int64)
-    if len(local) == 0:
-        return local.copy()
     days = local // DAY
-    lo, hi = int(days.min()), int(days.max())
-    if hi - lo > _TABLE_LIMIT:
-        slow: I64 = _add_months_local(local, k) - offset
-        return slow
-    year, month, day = _civil(np.arange(lo, hi + 1, dtype=np.int64))
-    at = days - lo
-    target = (year * 12 + month - 1)[at] + k  # months since year 0
-    dom = day[at]
-    m_lo, m_hi = int(target.min()), int(target.max()) + 1
-    index = np.arange(m_lo, m_hi + 1, dtype=np.int64)
-    starts = _days_from_civil(index // 12, index % 12 + 1, 1)
-    first = starts[target - m_lo]
-    first_next = starts[target - m_lo + 1]
-    fits = dom <= first_next - first
-    out: I64 = (
-        np.where(fits, (first + dom - 1) * DAY + (local - days * DAY), first_next * DAY) - offset
-    )
-    return out
+    index = np.searchsorted(_MONTH_STARTS, days, side="right") - 1
+    target = index + k
+    inside = (index >= 0) & (target >= 0) & (target < len(_MONTH_STARTS) - 1)
+    if not inside.all():
+        direct: I64 = _add_months_local(local, k) - offset
+        return direct
+    first = _MONTH_STARTS[target]
+    first_next = _MONTH_STARTS[target + 1]
+    dom = days - _MONTH_STARTS[index]  # 0-based day of the month
+    fits = dom < first_next - first
+    out: I64 = np.where(fits, (first + dom) * DAY + (local - days * DAY), first_next * DAY)
+    return out - offset
 
 
 def _weekday_after(days: I64, n: I64) -> I64:

@@ -312,6 +312,21 @@ class CompiledPolicy:
         deadline in working days, the day it falls on ("by 2026-02-24 at the latest")."""
         return to_date(last_day(end, self.calendar) * DAY) or ""
 
+    def deadline_date(self, start: int, span: Span) -> str:
+        """The date by which something due ``span`` after ``start`` must happen: for working
+        days the last working day (local), said to be counted Monday to Friday where the
+        holiday calendar does not reach; otherwise the date the period ends."""
+        end = self.after_one(start, span)
+        if not span.working_days:
+            return to_date(end) or "never"
+        text = self.last_date(end)
+        if self.estimated(start, span):
+            text += (
+                f" (counted Monday to Friday: the holiday calendar covers "
+                f"{self.calendar_years()} only)"
+            )
+        return text
+
     def span_text(self, span: Span) -> str:
         """A span in plain words, as written: ``2 years``, ``3 working days``."""
         return span.describe()
