@@ -997,6 +997,7 @@ class CalendarDef(_Strict):
 
     holidays: str = Field(
         "none",
+        json_schema_extra={"enum": available_calendars()},
         description="A holiday calendar shipped with the engine, by name: 'prc' (public "
         "holidays of the People's Republic of China with the adjusted working days), or "
         "'none' (Monday to Friday, no holidays).",
