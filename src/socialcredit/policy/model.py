@@ -992,12 +992,15 @@ class DueProcess(_Strict):
     reconsideration: Reconsideration | None = Field(None, exclude_if=_absent)
 
 
+_CALENDAR_NAMES: dict[str, Any] = {"enum": available_calendars()}
+
+
 class CalendarDef(_Strict):
     """How the policy counts days: its local time and, for working days, its holidays."""
 
     holidays: str = Field(
         "none",
-        json_schema_extra={"enum": available_calendars()},
+        json_schema_extra=_CALENDAR_NAMES,
         description="A holiday calendar shipped with the engine, by name: 'prc' (public "
         "holidays of the People's Republic of China with the adjusted working days), or "
         "'none' (Monday to Friday, no holidays).",
