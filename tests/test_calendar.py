@@ -22,7 +22,7 @@ from socialcredit.policy.compiled import compile_calendar
 from socialcredit.policy.model import CalendarDef
 from socialcredit.scoring import Prepared, bulk_standings, standing
 from socialcredit.spans import Calendar, Span, parse_span, shift_one, shift_span
-from socialcredit.timeutil import DAY, parse_timestamp, to_iso
+from socialcredit.timeutil import DAY, parse_timestamp, to_date, to_iso
 
 from .conftest import TEST_POLICY
 from .scoring.test_properties import SETTINGS, T0, ledgers, summary
@@ -470,3 +470,69 @@ def test_a_deadline_in_working_days_is_its_last_day(calendar_policy: CompiledPol
     # a calendar span: the date it ends
     window = calendar_policy.policy.due_process.appeal_window
     assert calendar_policy.deadline_date(at("2026-01-31T02:00:00Z"), window) == "2026-02-28"
+
+
+# --- terms set per case and extensions (construct 1) in calendar units ---------------------
+
+
+def _terms_in_years() -> CompiledPolicy:
+    from .scoring.terms_policy import TERMS_POLICY
+
+    text = (
+        TERMS_POLICY.replace("expires_after: P730D\n", "expires_after: P2Y\n", 1)
+        .replace("min: P365D\n", "min: P1Y\n", 1)
+        .replace("max: P1095D\n", "max: P3Y\n", 1)
+        .replace("extension: {min: P365D, max: P1095D}", "extension: {min: P1Y, max: P3Y}")
+    )
+    assert "expires_after: P2Y" in text and "extension: {min: P1Y, max: P3Y}" in text
+    return compile_policy(parse_policy(text, "terms-years.yaml"))
+
+
+def _listing(occurred: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": "j1",
+        "source": "court",
+        "subject": "ann",
+        "type": "listing",
+        "occurred_at": occurred,
+        "recorded_at": occurred,
+        **extra,
+    }
+
+
+def _extend(by: str, on: str) -> dict[str, Any]:
+    return {
+        "kind": "extend",
+        "id": "x1",
+        "source": "court",
+        "target_source": "court",
+        "target_id": "j1",
+        "occurred_at": on,
+        "recorded_at": on,
+        "by": by,
+    }
+
+
+def _expires(policy: CompiledPolicy, entries: list[dict[str, Any]], at_: str) -> str | None:
+    prep = Prepared.build(columns_from_entries(entries), policy)
+    (line,) = [
+        x for x in standing(prep, 0, at(at_)).breakdown if x.status != "annulled or rectified"
+    ]
+    return to_date(line.expires_at)
+
+
+def test_terms_and_extensions_count_calendar_years_and_months() -> None:
+    policy = _terms_in_years()
+    # the type's two years from 2024-01-15: 2026-01-15 (730 days would end on 2026-01-14)
+    assert _expires(policy, [_listing("2024-01-15")], "2024-06-01") == "2026-01-15"
+    # extended by 18 months: 2026-01-15 + 18 calendar months = 2027-07-15
+    entries = [_listing("2024-01-15"), _extend("18 months", "2025-06-01")]
+    assert _expires(policy, entries, "2025-06-02") == "2027-07-15"
+    entries = [_listing("2024-01-15"), _extend("P1Y6M", "2025-06-01")]
+    assert _expires(policy, entries, "2025-06-02") == "2027-07-15"
+    # its own term of three years from 29 February 2024: to the end of 28 February 2027
+    assert _expires(policy, [_listing("2024-02-29", term="P3Y")], "2024-06-01") == "2027-03-01"
+    # an own term of 40 months is beyond the bound (three years): clamped to it, on the dates
+    assert _expires(policy, [_listing("2024-01-15", term="40 months")], "2024-06-01") == (
+        "2027-01-15"
+    )

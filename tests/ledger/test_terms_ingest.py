@@ -75,8 +75,8 @@ def test_terms_and_extensions_outside_the_bounds_are_refused_line_by_line(
     result = ledger.ingest_entries(lines, rules=RULES, now=NOW)
     got = [(p.line, p.field, p.message) for p in result.problems]
     assert got == [
-        (2, "term", "is longer than record type 'listing' allows (at most 3 years)"),
-        (3, "term", "is shorter than record type 'listing' allows (at least 1 year)"),
+        (2, "term", "is longer than record type 'listing' allows (at most 1095 days)"),
+        (3, "term", "is shorter than record type 'listing' allows (at least 365 days)"),
         (
             4,
             "term",
@@ -87,7 +87,7 @@ def test_terms_and_extensions_outside_the_bounds_are_refused_line_by_line(
             5,
             "term",
             "'banana' is not a duration; expected ISO 8601 like 'P180D', 'P2Y' or 'P1Y6M', "
-            "or a number with a unit like '180d', '3 years', '6 months'",
+            "or a number with a unit like '180d', '3 years', '6 months', '3 working days'",
         ),
         (
             6,
@@ -97,12 +97,12 @@ def test_terms_and_extensions_outside_the_bounds_are_refused_line_by_line(
         (
             8,
             "by",
-            "is shorter than an extension of record type 'listing' may be (at least 1 year)",
+            "is shorter than an extension of record type 'listing' may be (at least 365 days)",
         ),
         (
             9,
             "by",
-            "is longer than record type 'listing' may be extended (at most 3 years in all)",
+            "is longer than record type 'listing' may be extended (at most 1095 days in all)",
         ),
         (10, "by", "is required (a duration like 'P1Y6M' or '18 months')"),
         (

@@ -11,6 +11,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from socialcredit.policy import PolicyError, parse_policy, policy_json_schema
+from socialcredit.spans import Span
 
 from ..scoring.terms_policy import TERMS_POLICY
 
@@ -32,7 +33,8 @@ def edit(old: str, new: str) -> str:
 def test_the_terms_policy_is_valid_for_the_loader_and_the_schema() -> None:
     loaded = parse_policy(TERMS_POLICY, "p.yaml")
     listing = loaded.policy.record_types["listing"]
-    assert listing.term_bounds() == (365 * 86400, 1095 * 86400, 365 * 86400, 1095 * 86400)
+    year, three = Span(seconds=365 * 86400), Span(seconds=1095 * 86400)  # written in days
+    assert listing.term_bounds() == (year, three, year, three)
     assert not list(SCHEMA.iter_errors(yaml.safe_load(TERMS_POLICY)))
 
 

@@ -90,7 +90,7 @@ def test_the_explanation_gives_the_true_dates() -> None:
     text = explain(p, 0, "train_tickets", T("2025-11-01")).text
     assert "You cannot use train tickets." in text
     assert (
-        "You have 3 fare evasion records within 1 year after record rail/f1 (fare evasion, "
+        "You have 3 fare evasion records within 365 days after record rail/f1 (fare evasion, "
         "2025-01-10) was resolved on 2025-01-20: rail/f2 (fare evasion, 2025-03-01), rail/f3 "
         "(fare evasion, 2025-06-01) and rail/f4 (fare evasion, 2025-09-01)." in text
     )

@@ -93,7 +93,7 @@ def test_a_term_outside_the_bounds_is_clamped_and_said_so() -> None:
     ex = explain(p, 0, "air_travel", T("2025-01-01"))
     assert (
         "Record court/j1 counts until 2027-01-14: the term given for it (2000 days) is outside "
-        "what the policy allows for listing records (1 year to 3 years), so the nearest bound "
+        "what the policy allows for listing records (365 days to 1095 days), so the nearest bound "
         "is used." in ex.text
     )
 
@@ -136,7 +136,7 @@ def test_extensions_together_are_capped_at_the_policys_maximum() -> None:
     assert p.rows.term_flags[last] & TERM_EXTENSION_CAPPED
     # 2026-01-14 + 1095 days (2028 is a leap year: 366 + 365 + 365 - 1 ... = 2029-01-13)
     assert to_date(int(p.rows.expires[last])) == "2029-01-13"
-    assert "capped at 3 years" in (current(p, "2025-03-01").term or "")
+    assert "capped at 1095 days" in (current(p, "2025-03-01").term or "")
 
 
 def test_the_court_ends_a_term_early_from_when_the_ledger_learns_it() -> None:
