@@ -536,3 +536,40 @@ def test_terms_and_extensions_count_calendar_years_and_months() -> None:
     assert _expires(policy, [_listing("2024-01-15", term="40 months")], "2024-06-01") == (
         "2027-01-15"
     )
+
+
+# --- a publicity period in working days (construct 3) --------------------------------------
+
+
+def test_a_publicity_period_of_seven_working_days_spans_the_spring_festival() -> None:
+    from .scoring.test_publicity_period import POLICY
+
+    text = (
+        POLICY.replace("notice: P7D", "notice: 7 working days").replace(
+            "appeal_window: P7D", "appeal_window: 7 working days"
+        )
+        + "calendar: {holidays: prc, utc_offset: '+08:00'}\n"
+    )
+    assert "notice: 7 working days" in text
+    policy = compile_policy(parse_policy(text, "publicity-wd.yaml"))
+    # published Thursday 2026-02-12 (10:00 in Beijing); the seven working days after it:
+    # Fri 13, Sat 14 (declared a working day), then 15-23 February off, Tue 24, Wed 25,
+    # Thu 26, Fri 27, Sat 28 (declared a working day): objections until the end of 28 February
+    entries = [
+        {
+            "id": "r",
+            "source": "rail",
+            "subject": "p",
+            "type": "rail_misconduct",
+            "occurred_at": at("2026-02-12T02:00:00Z"),
+            "recorded_at": at("2026-02-12T02:00:00Z"),
+        }
+    ]
+    prep = Prepared.build(columns_from_entries(entries), policy)
+    (upcoming,) = standing(prep, 0, at("2026-02-20")).upcoming
+    assert to_iso(upcoming.objections_until) == "2026-02-28T16:00:00Z"
+    assert to_iso(upcoming.starts) == "2026-02-28T16:00:00Z"
+    # the ban of 180 days runs from then
+    assert to_iso(upcoming.until) == to_iso(at("2026-02-28T16:00:00Z") + 180 * DAY)
+    assert not standing(prep, 0, at("2026-02-28T15:59:59Z")).measures
+    assert [m.name for m in standing(prep, 0, at("2026-02-28T16:00:00Z")).measures] == ["rail_ban"]
