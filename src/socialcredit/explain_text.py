@@ -752,8 +752,8 @@ def _eligibility_notes(policy: CompiledPolicy, st: Standing) -> list[str]:
 
 def unmet_text(policy: CompiledPolicy, facts: SubjectFacts | None, u: Unmet, t: int) -> str:
     """Why one eligibility condition does not hold, from what the ledger knows (never a
-    guess): "no birth date is known to the ledger", "under 18 until 2026-02-28 (born
-    2008-02-29)", "residence is 'weihai', not 'rongcheng'"."""
+    guess): "no birth date is known to the ledger", "you are under 18 (birth date
+    2008-02-29) until the end of 2026-02-28", "residence is 'weihai', not 'rongcheng'"."""
     c = u.condition
     what = words(c.attribute)
     if u.row < 0 or facts is None:
@@ -764,7 +764,10 @@ def unmet_text(policy: CompiledPolicy, facts: SubjectFacts | None, u: Unmet, t: 
     if c.age_at_least is not None:
         if u.reached_at is None:
             return f"your {what} ({value}) cannot be read as a date"
-        return f"you are under {c.age_at_least} ({what} {value}) until {to_date(u.reached_at)}"
+        return (
+            f"you are under {c.age_at_least} ({what} {value}) until the end of "
+            f"{policy.last_date(u.reached_at)}"
+        )
     wanted = [c.equals] if c.equals is not None else list(c.one_of or [])
     if wanted:
         shown = [f"{w:g}" if isinstance(w, float) else repr(str(w)) for w in wanted]

@@ -72,14 +72,14 @@ def test_a_minor_is_told_why_they_are_not_listed(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = call(
-        capsys, "explain", "--db", db, "kid", "--service", "air_travel", "--at", "2026-02-27"
+        capsys, "explain", "--db", db, "kid", "--service", "air_travel", "--at", "2026-02-28"
     )
     assert code == 0
     text = " ".join(out.split())
     assert "You may use air travel" in text
     assert "You are not on the list debtors, although its condition holds for you" in text
-    assert "you are under 18 (birth date 2008-02-29) until 2026-02-28" in text
-    code, out, _ = call(capsys, "check", "--db", db, "kid", "air_travel", "--at", "2026-02-28")
+    assert "you are under 18 (birth date 2008-02-29) until the end of 2026-02-28" in text
+    code, out, _ = call(capsys, "check", "--db", db, "kid", "air_travel", "--at", "2026-03-01")
     assert out.startswith("DENY kid air_travel")
 
 

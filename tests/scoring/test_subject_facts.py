@@ -256,12 +256,13 @@ def born(subject: str, day: str, recorded: str = "2024-01-01", xid: str = "") ->
     }
 
 
-def test_a_minor_born_on_a_leap_day_is_listed_from_the_28th_of_february(
+def test_a_minor_born_on_a_leap_day_is_listed_from_the_1st_of_march(
     fpolicy: CompiledPolicy,
 ) -> None:
     entries = [born("kid", "2008-02-29"), debt("kid", day="2025-06-01")]
     prep = prep_of(fpolicy, entries)
-    minor, of_age = ts("2026-02-27T23:59:59"), ts("2026-02-28T00:00:00")
+    # 18 calendar years from 2008-02-29 end when 2026-02-28 ends (as P18Y does)
+    minor, of_age = ts("2026-02-28T23:59:59"), ts("2026-03-01T00:00:00")
     assert standing(prep, 0, minor).lists == []
     assert check(prep, 0, "air_travel", minor).decision == "allow"
     on = standing(prep, 0, of_age)
@@ -271,24 +272,31 @@ def test_a_minor_born_on_a_leap_day_is_listed_from_the_28th_of_february(
     st = standing(prep, 0, minor)
     assert st.not_eligible[0].name == "debtors"
     assert st.not_eligible[0].reasons == [
-        "you are under 18 (birth date 2008-02-29) until 2026-02-28"
+        "you are under 18 (birth date 2008-02-29) until the end of 2026-02-28"
     ]
     text = explain(prep, 0, "air_travel", minor, present=False).text
     assert "You are not on the list debtors, although its condition holds for you" in text
 
 
-def test_add_years_clamps_the_29th_of_february() -> None:
+def test_an_age_is_counted_as_the_policy_counts_calendar_years(
+    fpolicy: CompiledPolicy,
+) -> None:
     import numpy as np
 
-    from socialcredit.scoring.facts import add_years
+    from socialcredit.scoring.facts import age_reached
+    from socialcredit.spans import Span
 
     days = np.array([ts("2008-02-29"), ts("2024-01-31"), ts("2000-12-31")], dtype=np.float64)
-    assert [int(x) for x in add_years(days, 18)] == [
-        ts("2026-02-28"),
+    # worked out by hand: the 18th birthday, or the day after 28 February for a leap-day birth
+    assert [int(x) for x in age_reached(fpolicy, days, 18)] == [
+        ts("2026-03-01"),
         ts("2042-01-31"),
         ts("2018-12-31"),
     ]
-    assert int(add_years(days[:1], 20)[0]) == ts("2028-02-29")
+    assert int(age_reached(fpolicy, days[:1], 20)[0]) == ts("2028-02-29")
+    # one rule: an age of n is n calendar years, the same as a span of PnY
+    same = fpolicy.after(days.astype(np.int64), Span(months=12 * 18))
+    assert [int(x) for x in age_reached(fpolicy, days, 18)] == [int(x) for x in same]
 
 
 def test_a_subject_whose_birth_date_is_unknown_is_not_listed_and_told_why(
@@ -562,7 +570,7 @@ def test_an_ineligible_subject_is_never_listed(
 ) -> None:
     import numpy as np
 
-    from socialcredit.scoring.facts import add_years
+    from socialcredit.scoring.facts import age_reached
 
     t = T0 + day * DAY
     prep = prep_of(fpolicy, entries)
@@ -582,7 +590,7 @@ def test_an_ineligible_subject_is_never_listed(
             assert not bulk.lists[debtors, i]
             continue
         latest = max(births, key=lambda e: (parse_timestamp(e["valid_from"]), entries.index(e)))
-        of_age = int(add_years(np.array([float(ts(latest["value"]))]), 18)[0])
+        of_age = int(age_reached(fpolicy, np.array([float(ts(latest["value"]))]), 18)[0])
         if t < of_age:
             assert not bulk.lists[debtors, i]
             assert not standing(prep, i, t).lists or all(

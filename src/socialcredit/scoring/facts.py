@@ -247,22 +247,15 @@ def eligibility_plan(policy: CompiledPolicy) -> EligibilityPlan:
     return plan
 
 
-def add_years(days_epoch: F64, years: int) -> I64:
-    """Epoch seconds of midnight UTC ``years`` calendar years after each date (epoch seconds
-    at midnight UTC): the same month and day, or the month's last day when that year has no
-    such day (29 February + 1 year = 28 February)."""
-    day = (np.asarray(days_epoch, dtype=np.float64) // DAY).astype(np.int64).astype("datetime64[D]")
-    month = day.astype("datetime64[M]")
-    day_of_month = (day - month.astype("datetime64[D]")).astype(np.int64)  # 0-based
-    target = month + np.timedelta64(12 * years, "M")
-    length = (
-        (target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")
-    ).astype(np.int64)
-    when = target.astype("datetime64[D]") + np.minimum(day_of_month, length - 1).astype(
-        "timedelta64[D]"
-    )
-    out: I64 = when.astype(np.int64) * DAY
-    return out
+def age_reached(policy: CompiledPolicy, born: F64, years: int) -> I64:
+    """When someone born on each date (epoch seconds of that date's midnight UTC, as the
+    ledger stores a date) reaches ``years`` of age: the birth date's local midnight plus
+    ``years`` calendar years by the policy's one duration arithmetic (``CompiledPolicy.after``),
+    so an age is counted exactly as ``P18Y`` is. From 29 February the year ends when 28
+    February ends: someone born on 2008-02-29 is 18 from 2026-03-01."""
+    days = np.floor_divide(np.asarray(born, dtype=np.float64), DAY).astype(np.int64)
+    local_midnight = days * DAY - policy.calendar.offset
+    return policy.after(local_midnight, Span(months=12 * years))
 
 
 def after(policy: CompiledPolicy, times: I64, duration: Span) -> I64:
@@ -342,7 +335,7 @@ def _condition_holds(
             born = a.number[j]
             valid = ~np.isnan(born)
             adult = np.zeros(len(j), dtype=bool)
-            adult[valid] = add_years(born[valid], cond.age_at_least) <= e[known][valid]
+            adult[valid] = age_reached(policy, born[valid], cond.age_at_least) <= e[known][valid]
             ok &= adult
         wanted = [cond.equals] if cond.equals is not None else list(cond.one_of or [])
         if wanted:
@@ -409,7 +402,7 @@ def eligibility_breakpoints(
                 born = a.number[rows]
                 ages = np.full(len(rows), NEVER, dtype=np.int64)
                 ok = ~np.isnan(born)
-                ages[ok] = add_years(born[ok], cond.age_at_least)
+                ages[ok] = age_reached(policy, born[ok], cond.age_at_least)
                 parts.append(ages)
             if cond.held_for is not None:
                 parts.append(after(policy, a.valid_from[rows], cond.held_for))
@@ -465,7 +458,7 @@ def unmet_conditions(
         if row >= 0 and cond.age_at_least is not None and facts is not None:
             born = facts.attributes.number[row]
             if not np.isnan(born):
-                reached = int(add_years(np.array([born]), cond.age_at_least)[0])
+                reached = int(age_reached(policy, np.array([born]), cond.age_at_least)[0])
         if row >= 0 and cond.held_for is not None and facts is not None:
             reached = int(
                 after(policy, facts.attributes.valid_from[row : row + 1], cond.held_for)[0]
