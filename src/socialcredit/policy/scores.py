@@ -1,0 +1,156 @@
+"""Scores in a policy: the unnamed score's form, grade bands, named scores with their
+components and clean-year rewards, and the score/grade references conditions make.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
+
+from socialcredit.policy.fields import Category, Name, Number, _exactly_one_of, _Strict
+
+
+class PointsScore(_Strict):
+    """Score = base + the points of every active record (decayed where declared), clamped."""
+
+    form: Literal["points"] = "points"
+    base: Number = 0
+    min: Number | None = None
+    max: Number | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PointsScore:
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+
+ScoreForm = PointsScore  # later forms join as a union discriminated by `form`
+
+
+UNPUBLISHED = "unpublished"
+"""A grade band's floor that the rule book does not publish (``at_least: unpublished``)."""
+
+
+def _floor_tag(value: Any) -> str:
+    return "<unpublished>" if isinstance(value, str) else "<number>"
+
+
+# tagged, so that a bad number is reported once (not also as "not 'unpublished'")
+GradeFloor = Annotated[
+    Annotated[Number, Tag("<number>")] | Annotated[Literal["unpublished"], Tag("<unpublished>")],
+    Discriminator(_floor_tag),
+]
+
+
+class Grade(_Strict):
+    """One grade band: scores at or above ``at_least`` (down to the next band) get ``name``.
+
+    ``at_least: unpublished``: the band exists but its cut-off is not public. Nobody is
+    placed in it; a score that may fall in it gets no grade ("not determinable").
+    """
+
+    name: str = Field(min_length=1, max_length=20)
+    at_least: GradeFloor | None = None
+    description: str = ""
+
+    @property
+    def unpublished(self) -> bool:
+        """Whether this band's cut-off is not published."""
+        return self.at_least == UNPUBLISHED
+
+
+class CleanYear(_Strict):
+    """Points for every whole calendar year (UTC), from ``first_year`` on, in which the
+    subject has no record of ``types`` (or of ``category``): the reward appears on 1 January
+    of the next year. A record counts against its year once the ledger knows it, unless it is
+    annulled, rectified away, suspended or deleted; an expired record still made its year
+    unclean."""
+
+    model_config = ConfigDict(json_schema_extra=_exactly_one_of(("types", "category")))
+
+    types: list[Name] | None = Field(None, min_length=1)
+    category: Category | None = None
+    points: Number = Field(description="Points for each clean year.")
+    first_year: int = Field(
+        ge=1900, le=9999, description="The first calendar year that can earn the reward."
+    )
+
+    @model_validator(mode="after")
+    def _one_filter(self) -> CleanYear:
+        if (self.types is None) == (self.category is None):
+            raise ValueError("give exactly one of 'types' or 'category'")
+        return self
+
+
+class Component(_Strict):
+    """One part of a named score: the points of some records (``types`` or ``category``), or a
+    clean-year reward (``clean_year``); started at ``base``, held within ``min``/``max`` (a
+    cap), then multiplied by ``weight`` before it is added to the score."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_exactly_one_of(("types", "category", "clean_year"))
+    )
+
+    display_name: str = Field("", max_length=120, description="How people are told its name.")
+    description: str = ""
+    types: list[Name] | None = Field(None, min_length=1)
+    category: Category | None = None
+    clean_year: CleanYear | None = None
+    base: Number = 0
+    min: Number | None = None
+    max: Number | None = None
+    weight: Number = 1
+
+    @model_validator(mode="after")
+    def _check(self) -> Component:
+        given = [k for k in ("types", "category", "clean_year") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'types', 'category' or 'clean_year'")
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+
+class NamedScore(_Strict):
+    """A named score (``scores:``): base plus its components' (bounded, weighted) values, or,
+    without components, plus the points of every record, as the unnamed score; clamped to
+    min/max and banded by its own ``grades``."""
+
+    display_name: str = Field(
+        "", max_length=120, description="How people are told its name; default: its id."
+    )
+    description: str = ""
+    form: Literal["points"] = "points"
+    base: Number = 0
+    min: Number | None = None
+    max: Number | None = None
+    components: dict[Name, Component] = Field(default_factory=dict)
+    grades: list[Grade] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NamedScore:
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+
+class ScoreThreshold(_Strict):
+    """``score_below`` / ``score_at_least`` on a named score: ``{score: jasmine, value: 550}``."""
+
+    score: Name
+    value: Number
+
+
+class GradeChoice(_Strict):
+    """``grade_in`` on a named score: ``{score: jasmine, grades: [A, B]}``."""
+
+    score: Name
+    grades: list[str] = Field(min_length=1)
