@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,26 +17,63 @@ import numpy.typing as npt
 
 from socialcredit.calendars import NONE, holiday_calendar
 from socialcredit.errors import RequestAttributeError
+from socialcredit.policy.compiled_measures import (
+    CompiledList,
+    CompiledSanction,
+    lists_named,
+    sanction_types,
+)
+from socialcredit.policy.compiled_process import (
+    DELETE,
+    FLAG,
+    KEEP,
+    ON_OVERDUE,
+    CompiledProcess,
+    compile_processes,
+    list_types,
+    type_processes,
+)
+from socialcredit.policy.compiled_scores import (
+    NOT_DETERMINABLE,
+    CompiledComponent,
+    CompiledScore,
+    compile_score,
+)
 from socialcredit.policy.loader import LoadedPolicy
 from socialcredit.policy.model import (
     AfterResolution,
-    AttributeCondition,
     CalendarDef,
-    DueProcessOverride,
     FixedDuration,
-    Grade,
     NamedScore,
     Policy,
-    Predicate,
     ServiceAttribute,
 )
 from socialcredit.spans import Calendar, Span, estimated, last_day, shift, shift_one, shift_span
 from socialcredit.timeutil import DAY, NEVER, to_date
 
-I64 = npt.NDArray[np.int64]
+__all__ = [
+    "DELETE",
+    "FLAG",
+    "KEEP",
+    "NOT_DETERMINABLE",
+    "ON_OVERDUE",
+    "CompiledComponent",
+    "CompiledList",
+    "CompiledPolicy",
+    "CompiledProcess",
+    "CompiledSanction",
+    "CompiledScore",
+    "compile_calendar",
+    "compile_policy",
+    "later",
+    "later_one",
+    "list_types",
+    "sanction_types",
+    "span_bound",
+    "type_processes",
+]
 
-ON_OVERDUE = ("delete", "keep", "flag")
-DELETE, KEEP, FLAG = range(3)
+I64 = npt.NDArray[np.int64]
 
 
 def later(policy: CompiledPolicy, start: I64, span: Span) -> I64:
@@ -54,169 +91,6 @@ def span_bound(policy: CompiledPolicy, span: Span) -> int:
 def later_one(policy: CompiledPolicy, start: int, span: Span) -> int:
     """``later`` for one time (``CompiledPolicy.after_one``)."""
     return policy.after_one(start, span)
-
-
-@dataclass(frozen=True)
-class CompiledProcess:
-    """The due process that applies to a record: the policy-wide block, or a record type's
-    (or list's) override of it, field by field.
-
-    ``origin``: ``""`` for the policy-wide block, else ``record type NAME`` / ``list NAME``.
-    """
-
-    index: int
-    appeal_window: Span
-    review_deadline: Span
-    counts_while_disputed: bool
-    on_overdue: str  # delete | keep | flag
-    reconsider_within: Span | None  # how long after an upheld review one may apply
-    reconsider_deadline: Span | None  # how long a reconsideration may take
-    origin: str = ""
-
-    @property
-    def overdue_code(self) -> int:
-        """``DELETE``, ``KEEP`` or ``FLAG``."""
-        return ON_OVERDUE.index(self.on_overdue)
-
-
-@dataclass(frozen=True)
-class CompiledList:
-    """A list ready for evaluation."""
-
-    index: int
-    name: str
-    kind: str  # black | red
-    when: Predicate
-    delist_delay: Span
-    description: str
-    legal_basis: str
-
-
-@dataclass(frozen=True)
-class CompiledSanction:
-    """A sanction or reward ready for evaluation."""
-
-    index: int
-    name: str
-    service: str
-    effect: str  # deny | benefit
-    when: Predicate
-    fixed: Span | None  # None for while_triggered
-    max_duration: Span | None
-    reach: tuple[str, ...]
-    reason_code: str
-    description: str
-    legal_basis: str
-    lists: tuple[str, ...]  # lists named in the trigger
-    uses_score: bool
-    # ``duration: {after_resolution: D}``: the measure ends D after the records that
-    # triggered it are resolved (None: another duration rule)
-    after_resolution: Span | None = None
-    # the requests it is limited to (every condition holds); empty: every request
-    applies_to: tuple[AttributeCondition, ...] = ()
-    # the services it covers: its own and every service declared under it (parent chain)
-    covers: tuple[str, ...] = ()
-
-    def applies(self, attributes: Mapping[str, float | str] | None) -> bool:
-        """Whether the measure covers a request with ``attributes`` (validated by
-        ``CompiledPolicy.request``). ``None`` means no particular request: every measure
-        applies (what a description of the measures in force says). An attribute the
-        measure tests but the request lacks raises ``RequestAttributeError``: a missing
-        attribute never allows silently."""
-        if attributes is None or not self.applies_to:
-            return True
-        for cond in self.applies_to:
-            if cond.attribute not in attributes:
-                raise RequestAttributeError(
-                    f"measure {self.name} ({self.reason_code}) on service {self.service!r} "
-                    f"applies only to some requests: the check needs attribute "
-                    f"{cond.attribute!r}"
-                )
-            if not cond.holds(attributes[cond.attribute]):
-                return False
-        return True
-
-    # a publicity period (``starts_after``): its length, and whether a pending objection
-    # holds the start back; None: the measure starts when its condition begins to hold
-    notice: Span | None = None
-    objection_blocks: bool = False
-
-
-@dataclass(frozen=True)
-class CompiledComponent:
-    """One component of a score: the records it counts (per type code, the last entry a
-    type the policy does not know) or a clean-year reward, its bounds and weight."""
-
-    name: str
-    display_name: str
-    counts: npt.NDArray[np.bool_]  # per type code (+1): the component counts these records
-    base: float
-    low: float
-    high: float
-    weight: float
-    clean_points: float | None = None  # a clean-year reward: points per clean year
-    first_year: int = 0
-
-    @property
-    def clean_year(self) -> bool:
-        """Whether this is a clean-year reward (else it sums the points of its records)."""
-        return self.clean_points is not None
-
-    @property
-    def capped(self) -> bool:
-        """Whether the component has a lower or upper bound."""
-        return bool(np.isfinite(self.low) or np.isfinite(self.high))
-
-
-@dataclass(frozen=True)
-class CompiledScore:
-    """One score: base, bounds, components (none: every record's points count) and grades.
-
-    ``name`` is None for the unnamed score (``score:`` with ``grades:``).
-    """
-
-    index: int
-    name: str | None
-    display_name: str
-    form: str
-    base: float
-    low: float
-    high: float
-    components: tuple[CompiledComponent, ...]
-    grade_names: tuple[str, ...]
-    grade_floor: npt.NDArray[np.float64]  # descending; the last band's floor is -inf
-    unpublished: npt.NDArray[np.bool_]  # per band: its cut-off is not published
-
-    @property
-    def key(self) -> str:
-        """The name the score is reported under (``score`` for the unnamed one)."""
-        return self.name if self.name is not None else "score"
-
-    def grade_of(self, score: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
-        """Grade band index (0 = highest) for each score; -1 where it cannot be decided
-        because the score may fall in a band whose cut-off is unpublished."""
-        if not self.unpublished.any():
-            # grade_floor is descending; the band index is the number of floors above the score
-            plain: npt.NDArray[np.int64] = np.searchsorted(
-                -self.grade_floor[:-1], -score, side="left"
-            ).astype(np.int64)
-            return plain
-        # the first band with a published floor at or below the score (else the last band)
-        known = np.append(np.flatnonzero(~self.unpublished[:-1]), len(self.grade_names) - 1)
-        pos = np.searchsorted(-self.grade_floor[known[:-1]], -score, side="left")
-        band = known[pos].astype(np.int64)
-        # a band with an unpublished floor just above it might hold the score instead
-        above_unknown = np.concatenate([[False], self.unpublished[:-1]])
-        out: npt.NDArray[np.int64] = np.where(above_unknown[band], -1, band).astype(np.int64)
-        return out
-
-    def grade_label(self, index: int) -> str | None:
-        """The grade's name, None for -1 (not determinable)."""
-        return self.grade_names[index] if index >= 0 else None
-
-
-NOT_DETERMINABLE = "not determinable: the cut-offs are unpublished"
-"""What a person is told instead of a grade their score may or may not reach."""
 
 
 @dataclass(frozen=True)
@@ -574,162 +448,6 @@ def _typed(service: str, name: str, attr: ServiceAttribute, value: Any) -> float
     return value
 
 
-def _lists_named(pred: Predicate) -> tuple[str, ...]:
-    return tuple(p.on_list for p in pred.walk() if p.on_list is not None)
-
-
-def _process(
-    index: int,
-    policy: Policy,
-    overrides: list[DueProcessOverride],
-    origin: str,
-) -> CompiledProcess:
-    """The policy-wide block with ``overrides`` applied in order (later ones win)."""
-    dp = policy.due_process
-    window, deadline, counts = (
-        dp.appeal_window,
-        dp.reinvestigation_deadline,
-        dp.disputed_records_count,
-    )
-    on_overdue, recon = dp.on_overdue, dp.reconsideration
-    for o in overrides:
-        window = o.appeal_window if o.appeal_window is not None else window
-        deadline = (
-            o.reinvestigation_deadline if o.reinvestigation_deadline is not None else deadline
-        )
-        counts = o.disputed_records_count if o.disputed_records_count is not None else counts
-        on_overdue = o.on_overdue if o.on_overdue is not None else on_overdue
-        recon = o.reconsideration if o.reconsideration is not None else recon
-    return CompiledProcess(
-        index,
-        window,
-        deadline,
-        counts,
-        on_overdue,
-        recon.file_within if recon is not None else None,
-        recon.decide_within if recon is not None else None,
-        origin,
-    )
-
-
-def list_types(policy: Policy, when: Predicate) -> list[str]:
-    """The record types a condition names, by type or by category, in declaration order."""
-    names: set[str] = set()
-    categories: set[str] = set()
-    for p in when.walk():
-        if p.records is not None:
-            names.update(p.records.type_names())
-            if p.records.category is not None:
-                categories.add(p.records.category)
-    return [n for n, rt in policy.record_types.items() if n in names or rt.category in categories]
-
-
-def _processes(p: Policy) -> tuple[tuple[CompiledProcess, ...], npt.NDArray[np.int16]]:
-    """The distinct due processes and each record type's (see ``CompiledPolicy``)."""
-    by_list: dict[str, tuple[str, DueProcessOverride]] = {}
-    for name, lst in p.lists.items():
-        if lst.due_process is not None:
-            for t in list_types(p, lst.when):
-                by_list.setdefault(t, (name, lst.due_process))  # checks refuse conflicts
-    processes = [_process(0, p, [], "")]
-    seen = {processes[0]: 0}
-    codes = []
-    for name, rt in p.record_types.items():
-        overrides: list[DueProcessOverride] = []
-        origin = ""
-        if name in by_list:
-            overrides.append(by_list[name][1])
-            origin = f"list {by_list[name][0]}"
-        if rt.due_process is not None:
-            overrides.append(rt.due_process)
-            origin = f"record type {name}"
-        proc = _process(0, p, overrides, "")
-        if proc == processes[0]:
-            codes.append(0)  # an override equal to the policy-wide block changes nothing
-            continue
-        if proc not in seen:
-            seen[proc] = len(processes)
-            processes.append(replace(proc, index=len(processes), origin=origin))
-        codes.append(seen[proc])
-    codes.append(0)  # a record type the policy does not know
-    return tuple(processes), np.array(codes, dtype=np.int16)
-
-
-def sanction_types(policy: CompiledPolicy, sanction: CompiledSanction) -> set[str]:
-    """The record types the condition of ``sanction`` (and the lists it names) counts."""
-    key = ("sanction_types", sanction.index)
-    cached = policy.cache.get(key)
-    if cached is None:
-        preds = [sanction.when] + [lst.when for lst in policy.lists if lst.name in sanction.lists]
-        cached = {name for pred in preds for name in list_types(policy.policy, pred)}
-        policy.cache[key] = cached
-    result: set[str] = cached
-    return result
-
-
-def type_processes(policy: Policy) -> dict[str, CompiledProcess]:
-    """Each record type's due process (``processes[0]``, index 0, is the policy-wide one)."""
-    processes, codes = _processes(policy)
-    return {name: processes[int(codes[i])] for i, name in enumerate(policy.record_types)}
-
-
-def _floors(grades: list[Grade]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-    floors = [g.at_least if isinstance(g.at_least, int | float) else -np.inf for g in grades]
-    return (
-        np.array(floors, dtype=np.float64),
-        np.array([g.unpublished for g in grades], dtype=np.bool_),
-    )
-
-
-def _bound(value: float | None, default: float) -> float:
-    return float(value) if value is not None else default
-
-
-def _compile_score(
-    index: int,
-    name: str | None,
-    sc: NamedScore,
-    names: tuple[str, ...],
-    categories: Sequence[str],
-) -> CompiledScore:
-    components = []
-    for cname, comp in sc.components.items():
-        source = comp.clean_year if comp.clean_year is not None else comp
-        wanted = set(source.types or [])
-        counts = np.array(
-            [n in wanted or categories[i] == source.category for i, n in enumerate(names)]
-            + [False],
-            dtype=np.bool_,
-        )
-        components.append(
-            CompiledComponent(
-                name=cname,
-                display_name=comp.display_name or cname.replace("_", " "),
-                counts=counts,
-                base=float(comp.base),
-                low=_bound(comp.min, -np.inf),
-                high=_bound(comp.max, np.inf),
-                weight=float(comp.weight),
-                clean_points=float(comp.clean_year.points) if comp.clean_year else None,
-                first_year=comp.clean_year.first_year if comp.clean_year else 0,
-            )
-        )
-    floors, unpublished = _floors(sc.grades)
-    return CompiledScore(
-        index=index,
-        name=name,
-        display_name=sc.display_name or (name or "score").replace("_", " "),
-        form=sc.form,
-        base=float(sc.base),
-        low=_bound(sc.min, -np.inf),
-        high=_bound(sc.max, np.inf),
-        components=tuple(components),
-        grade_names=tuple(g.name for g in sc.grades),
-        grade_floor=floors,
-        unpublished=unpublished,
-    )
-
-
 def _table(spans: list[Span | None]) -> tuple[I64, I64, I64, npt.NDArray[np.bool_]]:
     ends = [*spans, None]  # the extra entry: a type the policy does not know never ends
     return (
@@ -789,7 +507,7 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
 
     sanctions = []
     for i, (name, s) in enumerate(p.sanctions.items()):
-        named = _lists_named(s.when)
+        named = lists_named(s.when)
         sanctions.append(
             CompiledSanction(
                 index=i,
@@ -816,7 +534,7 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         )
     bounds = [rt.term_bounds() for rt in rts]
 
-    processes, type_process = _processes(p)
+    processes, type_process = compile_processes(p)
     declared: list[tuple[str | None, NamedScore]] = []
     if p.score is not None and p.grades is not None:
         unnamed = NamedScore(
@@ -826,7 +544,7 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
     declared += list(p.scores.items())
     categories = [rt.category for rt in rts]
     scores = tuple(
-        _compile_score(i, name, sc, names, categories) for i, (name, sc) in enumerate(declared)
+        compile_score(i, name, sc, names, categories) for i, (name, sc) in enumerate(declared)
     )
     first = scores[0]
     lives = [rt.expires_after for rt in rts]
