@@ -10,9 +10,10 @@ from typing import Any
 from socialcredit.errors import RequestAttributeError, UnknownServiceError
 from socialcredit.ledger.backfills import Backfill
 from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.scoring.measures import measures_for_service
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.results import Exemption, Measure, Standing
-from socialcredit.scoring.standing import exemptions_at, measures_for_service
+from socialcredit.scoring.standing import exemptions_at
 from socialcredit.timeutil import NEVER, to_date, to_iso
 
 

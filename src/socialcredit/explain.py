@@ -24,9 +24,11 @@ from socialcredit.enforcement import (
 from socialcredit.explain_text import plain_text, step_description
 from socialcredit.policy.compiled import CompiledPolicy, later_one
 from socialcredit.scoring import Measure, Prepared, RecordLine, Standing
+from socialcredit.scoring.breakdown import record_lines
 from socialcredit.scoring.counterfactual import OWN_KINDS, Change, SetEnd, day, smallest_sets
+from socialcredit.scoring.measures import ended_measures
 from socialcredit.scoring.results import Condition
-from socialcredit.scoring.standing import ended_measures, record_lines, standing_and_timelines
+from socialcredit.scoring.standing import standing_and_timelines
 from socialcredit.scoring.timeline import SubjectTimeline
 from socialcredit.spans import Span
 from socialcredit.timeutil import DAY, NEVER, to_date, to_iso

@@ -243,7 +243,7 @@ def test_batched_counterfactuals_agree_with_one_at_a_time(
 ) -> None:
     from socialcredit.enforcement import eligible_again
     from socialcredit.scoring.counterfactual import counterfactual_ends
-    from socialcredit.scoring.standing import measures_for_service
+    from socialcredit.scoring.measures import measures_for_service
 
     t = T0 + day * DAY
     prep = Prepared.build(columns_from_entries(entries), policy)
@@ -287,7 +287,8 @@ def test_check_decides_as_the_full_standing(
 def test_record_lines_from_timelines_equal_the_standings_breakdown(
     policy: CompiledPolicy, entries: list[dict[str, Any]], day: int
 ) -> None:
-    from socialcredit.scoring.standing import record_lines, standing_and_timelines
+    from socialcredit.scoring.breakdown import record_lines
+    from socialcredit.scoring.standing import standing_and_timelines
 
     t = T0 + day * DAY
     prep = Prepared.build(columns_from_entries(entries), policy)
@@ -364,7 +365,7 @@ def test_a_policy_period_only_trims_what_is_said_about_the_past(
     """With the policy in force from ``start`` (<= t), every start reported is the true one
     or, flagged, ``start`` when the true one is earlier; ends, scores and decisions are
     unchanged; ended measures are the ones that ended after ``start``, trimmed to it."""
-    from socialcredit.scoring.standing import ended_measures
+    from socialcredit.scoring.measures import ended_measures
 
     t = T0 + day * DAY
     start = min(T0 + start_day * DAY, t)

@@ -20,8 +20,8 @@ from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction, span_
 from socialcredit.policy.describe import condition_text
 from socialcredit.scoring.evaluate import evaluate_subjects_at
 from socialcredit.scoring.facts import SubjectFacts, exemption_in_force
+from socialcredit.scoring.measures import counted_types, own_measure, relations_at
 from socialcredit.scoring.prepared import Prepared
-from socialcredit.scoring.standing import counted_types, own_measure, relations_at
 from socialcredit.scoring.timeline import row_breakpoints, timelines, year_ends
 
 I64 = npt.NDArray[np.int64]

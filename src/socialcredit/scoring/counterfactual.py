@@ -14,9 +14,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from socialcredit.columns import LedgerColumns
+from socialcredit.scoring.measures import measures_of, relations_at, relevant_types
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.rows import RelationRows, Rows
-from socialcredit.scoring.standing import measures_of, relations_at, relevant_types
 from socialcredit.scoring.timeline import timelines
 from socialcredit.timeutil import DAY, NEVER
 
