@@ -23,18 +23,18 @@ from socialcredit.policy.fields import (
     Category,
     Name,
     Number,
-    _exactly_one_of,
-    _omit_when_default,
-    _Strict,
+    StrictModel,
+    exactly_one_of,
+    omit_when_default,
 )
 from socialcredit.policy.scores import GradeChoice, ScoreThreshold
 
 
-class Anchor(_Strict):
+class Anchor(StrictModel):
     """The event a records condition's window starts at: the resolution of a record of a
     type (``resolution_of``) or another record of a type (``record_of``)."""
 
-    model_config = ConfigDict(json_schema_extra=_exactly_one_of(("resolution_of", "record_of")))
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(("resolution_of", "record_of")))
 
     resolution_of: Name | None = Field(
         None, description="The window starts when a record of this (resolvable) type is resolved."
@@ -57,10 +57,10 @@ class Anchor(_Strict):
         return name
 
 
-class RecordCondition(_Strict):
+class RecordCondition(StrictModel):
     """Holds when the subject has at least ``at_least`` active records matching the filters."""
 
-    model_config = ConfigDict(json_schema_extra=_exactly_one_of(("type", "types", "category")))
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(("type", "types", "category")))
 
     type: Name | None = None
     types: list[Name] | None = None
@@ -88,7 +88,7 @@ class RecordCondition(_Strict):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        _omit_when_default(data, self, ("after",))  # second edition (issue 7)
+        omit_when_default(data, self, ("after",))  # second edition (issue 7)
         return data
 
     def type_names(self) -> list[str]:
@@ -114,11 +114,11 @@ GradeSet = Annotated[
 ]
 
 
-class Predicate(_Strict):
+class Predicate(StrictModel):
     """A declarative condition; exactly one key is set. Combine with all / any / not."""
 
     model_config = ConfigDict(
-        json_schema_extra=_exactly_one_of(
+        json_schema_extra=exactly_one_of(
             ("all", "any", "not", "records", "score_below", "score_at_least", "grade_in", "list")
         )
     )

@@ -12,12 +12,12 @@ from pydantic import (
 )
 
 from socialcredit.policy.durations import PositiveDuration
-from socialcredit.policy.fields import _absent, _Strict
+from socialcredit.policy.fields import StrictModel, absent_field
 
 OnOverdue = Literal["delete", "keep", "flag"]
 
 
-class Reconsideration(_Strict):
+class Reconsideration(StrictModel):
     """A second stage after a review that upheld the record (cf. SPC Art. 12): the subject
     may apply within ``file_within`` of the review's decision; the application is decided
     within ``decide_within``."""
@@ -31,7 +31,7 @@ class Reconsideration(_Strict):
     )
 
 
-class DueProcessOverride(_Strict):
+class DueProcessOverride(StrictModel):
     """Due process for one record type (or the record types a list counts), overriding the
     policy-wide ``due_process`` field by field; a field not given is the policy-wide one."""
 
@@ -49,10 +49,10 @@ class DueProcessOverride(_Strict):
         description="What a missed deadline does: delete the record, keep it, or keep it "
         "and report it as overdue (flag).",
     )
-    reconsideration: Reconsideration | None = Field(None, exclude_if=_absent)
+    reconsideration: Reconsideration | None = Field(None, exclude_if=absent_field)
 
 
-class DueProcess(_Strict):
+class DueProcess(StrictModel):
     """What the system promises the people it scores, and enforces on itself."""
 
     notice_before_sanction: bool = True
@@ -72,10 +72,10 @@ class DueProcess(_Strict):
         description="What a missed deadline does: delete the record, keep it, or keep it "
         "and report it as overdue (flag).",
     )
-    reconsideration: Reconsideration | None = Field(None, exclude_if=_absent)
+    reconsideration: Reconsideration | None = Field(None, exclude_if=absent_field)
 
 
-class StartsAfter(_Strict):
+class StartsAfter(StrictModel):
     """A publicity period before a measure starts (cf. the railway's and aviation's 2018
     rules): the person is notified when its condition begins to hold (publication), may
     object (a ``dispute`` of a record behind it) until ``notice`` has passed, and the

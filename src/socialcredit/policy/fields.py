@@ -46,7 +46,7 @@ Evidence = Literal["court_order", "official_record", "third_party_report", "self
 SubjectKind = Literal["person", "organisation"]
 
 
-def _omit_when_default(data: dict[str, Any], model: BaseModel, names: tuple[str, ...]) -> None:
+def omit_when_default(data: dict[str, Any], model: BaseModel, names: tuple[str, ...]) -> None:
     """Drop the fields ``names`` from ``data`` (a dump of ``model``) while they hold their
     defaults: fields added to the language later, so that a policy that does not use them
     dumps, and so hashes (``content_hash``), exactly as before they existed. A ledger keeps
@@ -60,7 +60,7 @@ def _omit_when_default(data: dict[str, Any], model: BaseModel, names: tuple[str,
             data.pop(info.alias or name, None)
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     # strict: a number or a yes/no is written as one, never as a string ('5', 'yes'), so that
     # the JSON Schema (`policy schema`) accepts exactly the types validation accepts
     model_config = ConfigDict(
@@ -68,7 +68,7 @@ class _Strict(BaseModel):
     )
 
 
-def _exactly_one_of(keys: tuple[str, ...]) -> dict[str, Any]:
+def exactly_one_of(keys: tuple[str, ...]) -> dict[str, Any]:
     """JSON Schema for "exactly one of ``keys`` is given and not null" (the others absent or null)."""
     return {
         "oneOf": [
@@ -84,7 +84,8 @@ def _exactly_one_of(keys: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def _absent(value: Any) -> bool:
-    # a field added in the second edition is left out of the canonical form (and so of the
-    # content hash) while it is not given: policies activated before it keep their hashes
+def absent_field(value: Any) -> bool:
+    """Whether an optional field is not given (``exclude_if``): a field added in the second
+    edition is left out of the canonical form (and so of the content hash) while it is not
+    given, so policies activated before it keep their hashes."""
     return value is None

@@ -17,13 +17,13 @@ from pydantic import (
 from socialcredit.policy.conditions import Predicate
 from socialcredit.policy.due_process import DueProcessOverride, StartsAfter
 from socialcredit.policy.durations import Duration, PositiveDuration
-from socialcredit.policy.fields import Name, _absent, _omit_when_default, _Strict
+from socialcredit.policy.fields import Name, StrictModel, absent_field, omit_when_default
 from socialcredit.policy.services import AttributeCondition, Service
 from socialcredit.policy.subjects import EligibilityCondition
 from socialcredit.spans import Span
 
 
-class ListDef(_Strict):
+class ListDef(StrictModel):
     """A black list (adverse) or red list (favourable) defined by a condition."""
 
     kind: Literal["black", "red"]
@@ -40,7 +40,7 @@ class ListDef(_Strict):
     legal_basis: str = ""
     due_process: DueProcessOverride | None = Field(
         None,
-        exclude_if=_absent,
+        exclude_if=absent_field,
         description="Due process for the record types this list's condition names, "
         "overriding the policy-wide block (a record type's own block overrides this one).",
     )
@@ -52,17 +52,17 @@ class ListDef(_Strict):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        _omit_when_default(data, self, ("eligible",))  # second edition (issue 7)
+        omit_when_default(data, self, ("eligible",))  # second edition (issue 7)
         return data
 
 
-class FixedDuration(_Strict):
+class FixedDuration(StrictModel):
     """The measure lasts a fixed period from when its trigger started."""
 
     fixed: PositiveDuration
 
 
-class AfterResolution(_Strict):
+class AfterResolution(StrictModel):
     """The measure lasts from when its trigger started until this long after the records
     that triggered it are resolved (the last of them); it has no end while one is not.
     The trigger is not tested again: the end comes from the triggering records alone."""
@@ -88,13 +88,13 @@ DurationRule = Annotated[
 ]
 
 
-class Reach(_Strict):
+class Reach(StrictModel):
     """Extends a measure to subjects who stand in ``relation`` to the subject it applies to."""
 
     relation: Name
 
 
-class Sanction(_Strict):
+class Sanction(StrictModel):
     """A measure at a service point: a denial (sanction) or a benefit (reward)."""
 
     description: str = ""
@@ -115,7 +115,7 @@ class Sanction(_Strict):
     )
     starts_after: StartsAfter | None = Field(
         None,
-        exclude_if=_absent,
+        exclude_if=absent_field,
         description="A publicity period: the measure starts when it ends, unless an "
         "objection is upheld.",
     )
@@ -123,5 +123,5 @@ class Sanction(_Strict):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        _omit_when_default(data, self, ("applies_to",))  # second edition (issue 7)
+        omit_when_default(data, self, ("applies_to",))  # second edition (issue 7)
         return data

@@ -54,9 +54,9 @@ from socialcredit.policy.fields import (
     Evidence,
     Name,
     Number,
+    StrictModel,
     SubjectKind,
-    _omit_when_default,
-    _Strict,
+    omit_when_default,
 )
 from socialcredit.policy.measures import (
     AfterResolution,
@@ -155,7 +155,7 @@ __all__ = [
 ]
 
 
-class Meta(_Strict):
+class Meta(StrictModel):
     """Who publishes the policy and on what basis."""
 
     title: str
@@ -167,7 +167,7 @@ class Meta(_Strict):
 _CALENDAR_NAMES: dict[str, Any] = {"enum": available_calendars()}
 
 
-class CalendarDef(_Strict):
+class CalendarDef(StrictModel):
     """How the policy counts days: its local time and, for working days, its holidays."""
 
     holidays: str = Field(
@@ -204,7 +204,7 @@ class CalendarDef(_Strict):
         return sign * (int(hours) * 3600 + int(minutes) * 60)
 
 
-class Policy(_Strict):
+class Policy(StrictModel):
     """A whole policy document."""
 
     model_config = ConfigDict(
@@ -269,7 +269,7 @@ class Policy(_Strict):
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
         # second edition (issue 7): a policy without them dumps (and hashes) as before
-        _omit_when_default(data, self, ("calendar", "attributes", "scores"))
+        omit_when_default(data, self, ("calendar", "attributes", "scores"))
         return data
 
     def label(self) -> str:

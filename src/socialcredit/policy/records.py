@@ -20,16 +20,16 @@ from socialcredit.policy.fields import (
     Context,
     Evidence,
     Number,
+    StrictModel,
     SubjectKind,
-    _absent,
-    _omit_when_default,
-    _Strict,
+    absent_field,
+    omit_when_default,
 )
 from socialcredit.policy.subjects import EligibilityCondition
 from socialcredit.spans import Span
 
 
-class TermExtension(_Strict):
+class TermExtension(StrictModel):
     """How far a record's term may be extended by ``extend`` corrections."""
 
     min: PositiveDuration = Field(description="Each extension is at least this long.")
@@ -42,7 +42,7 @@ class TermExtension(_Strict):
         return self
 
 
-class TermBounds(_Strict):
+class TermBounds(StrictModel):
     """The terms a record of this type may carry: its own term within [min, max] (both
     default to ``expires_after``), and the extensions courts may add."""
 
@@ -57,7 +57,7 @@ class TermBounds(_Strict):
     )
 
 
-class RecordType(_Strict):
+class RecordType(StrictModel):
     """A kind of record a source may submit, and what it does to a subject's standing."""
 
     description: str = ""
@@ -82,7 +82,7 @@ class RecordType(_Strict):
     )
     due_process: DueProcessOverride | None = Field(
         None,
-        exclude_if=_absent,
+        exclude_if=absent_field,
         description="Due process for records of this type, overriding the policy-wide block.",
     )
     eligible: list[EligibilityCondition] = Field(
@@ -120,7 +120,7 @@ class RecordType(_Strict):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        _omit_when_default(data, self, ("term", "eligible"))  # second edition (issue 7)
+        omit_when_default(data, self, ("term", "eligible"))  # second edition (issue 7)
         return data
 
     def term_bounds(self) -> tuple[Span | None, Span | None, Span, Span]:

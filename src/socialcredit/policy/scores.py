@@ -14,10 +14,10 @@ from pydantic import (
     model_validator,
 )
 
-from socialcredit.policy.fields import Category, Name, Number, _exactly_one_of, _Strict
+from socialcredit.policy.fields import Category, Name, Number, StrictModel, exactly_one_of
 
 
-class PointsScore(_Strict):
+class PointsScore(StrictModel):
     """Score = base + the points of every active record (decayed where declared), clamped."""
 
     form: Literal["points"] = "points"
@@ -50,7 +50,7 @@ GradeFloor = Annotated[
 ]
 
 
-class Grade(_Strict):
+class Grade(StrictModel):
     """One grade band: scores at or above ``at_least`` (down to the next band) get ``name``.
 
     ``at_least: unpublished``: the band exists but its cut-off is not public. Nobody is
@@ -67,14 +67,14 @@ class Grade(_Strict):
         return self.at_least == UNPUBLISHED
 
 
-class CleanYear(_Strict):
+class CleanYear(StrictModel):
     """Points for every whole calendar year (UTC), from ``first_year`` on, in which the
     subject has no record of ``types`` (or of ``category``): the reward appears on 1 January
     of the next year. A record counts against its year once the ledger knows it, unless it is
     annulled, rectified away, suspended or deleted; an expired record still made its year
     unclean."""
 
-    model_config = ConfigDict(json_schema_extra=_exactly_one_of(("types", "category")))
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(("types", "category")))
 
     types: list[Name] | None = Field(None, min_length=1)
     category: Category | None = None
@@ -90,14 +90,12 @@ class CleanYear(_Strict):
         return self
 
 
-class Component(_Strict):
+class Component(StrictModel):
     """One part of a named score: the points of some records (``types`` or ``category``), or a
     clean-year reward (``clean_year``); started at ``base``, held within ``min``/``max`` (a
     cap), then multiplied by ``weight`` before it is added to the score."""
 
-    model_config = ConfigDict(
-        json_schema_extra=_exactly_one_of(("types", "category", "clean_year"))
-    )
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(("types", "category", "clean_year")))
 
     display_name: str = Field("", max_length=120, description="How people are told its name.")
     description: str = ""
@@ -119,7 +117,7 @@ class Component(_Strict):
         return self
 
 
-class NamedScore(_Strict):
+class NamedScore(StrictModel):
     """A named score (``scores:``): base plus its components' (bounded, weighted) values, or,
     without components, plus the points of every record, as the unnamed score; clamped to
     min/max and banded by its own ``grades``."""
@@ -142,14 +140,14 @@ class NamedScore(_Strict):
         return self
 
 
-class ScoreThreshold(_Strict):
+class ScoreThreshold(StrictModel):
     """``score_below`` / ``score_at_least`` on a named score: ``{score: jasmine, value: 550}``."""
 
     score: Name
     value: Number
 
 
-class GradeChoice(_Strict):
+class GradeChoice(StrictModel):
     """``grade_in`` on a named score: ``{score: jasmine, grades: [A, B]}``."""
 
     score: Name

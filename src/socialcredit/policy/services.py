@@ -14,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from socialcredit.policy.fields import Context, Name, Number, _omit_when_default, _Strict
+from socialcredit.policy.fields import Context, Name, Number, StrictModel, omit_when_default
 
 Service = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
@@ -22,7 +22,7 @@ Service = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 AttributeValue = Annotated[str, Field(min_length=1, max_length=80)]
 
 
-class ServiceAttribute(_Strict):
+class ServiceAttribute(StrictModel):
     """A request attribute a check on a service may carry (price, class, payer …)."""
 
     model_config = ConfigDict(
@@ -58,7 +58,7 @@ class ServiceAttribute(_Strict):
         return self
 
 
-class AttributeCondition(_Strict):
+class AttributeCondition(StrictModel):
     """A condition on one request attribute: ``in`` (listed values) or a number range."""
 
     model_config = ConfigDict(
@@ -109,7 +109,7 @@ class AttributeCondition(_Strict):
         )
 
 
-class ServiceDef(_Strict):
+class ServiceDef(StrictModel):
     """A service point that measures apply to, as people are told about it."""
 
     display_name: str = Field(
@@ -138,5 +138,5 @@ class ServiceDef(_Strict):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        _omit_when_default(data, self, ("parent", "context", "attributes"))  # issue 7
+        omit_when_default(data, self, ("parent", "context", "attributes"))  # issue 7
         return data

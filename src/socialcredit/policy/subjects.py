@@ -12,12 +12,12 @@ from pydantic import (
 )
 
 from socialcredit.policy.durations import PositiveDuration
-from socialcredit.policy.fields import Name, SubjectKind, _Strict
+from socialcredit.policy.fields import Name, StrictModel, SubjectKind
 
 AttributeType = Literal["date", "number", "text"]
 
 
-class AttributeDef(_Strict):
+class AttributeDef(StrictModel):
     """A subject attribute the ledger may record (``attribute`` entries) and eligibility
     conditions may test, e.g. ``birth_date`` or ``residence``."""
 
@@ -31,7 +31,7 @@ class AttributeDef(_Strict):
     description: str = ""
 
 
-class EligibilityCondition(_Strict):
+class EligibilityCondition(StrictModel):
     """One condition on a subject's attributes, at the time of evaluation, with what the
     ledger knew then. ``attribute`` and one test: ``age_at_least`` (whole years since a
     date), ``equals`` / ``one_of`` (the value in force), optionally with ``held_for`` (that
@@ -63,7 +63,7 @@ class EligibilityCondition(_Strict):
         return self
 
 
-class RelationDef(_Strict):
+class RelationDef(StrictModel):
     """A relation between subjects that the ledger may record (e.g. child_of)."""
 
     description: str = ""
