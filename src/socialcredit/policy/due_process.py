@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import (
-    Field,
-)
+from pydantic import Field
 
 from socialcredit.policy.durations import PositiveDuration
 from socialcredit.policy.fields import StrictModel, absent_field

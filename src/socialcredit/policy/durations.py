@@ -7,12 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import (
-    PlainSerializer,
-    PlainValidator,
-    SerializationInfo,
-    WithJsonSchema,
-)
+from pydantic import PlainSerializer, PlainValidator, SerializationInfo, WithJsonSchema
 
 from socialcredit.spans import AVERAGE_MONTH, Span, legacy_seconds, parse_span
 from socialcredit.timeutil import TimeFormatError

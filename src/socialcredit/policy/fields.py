@@ -7,12 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 MAX_POINTS = 1_000_000_000
 """The largest magnitude of any number in a policy's scoring (points, base, min, max, grade

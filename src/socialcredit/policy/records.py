@@ -6,12 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import (
-    Field,
-    SerializerFunctionWrapHandler,
-    model_serializer,
-    model_validator,
-)
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from socialcredit.policy.due_process import DueProcessOverride
 from socialcredit.policy.durations import OptionalDuration, PositiveDuration

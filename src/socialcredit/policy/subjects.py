@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import (
-    Field,
-    model_validator,
-)
+from pydantic import Field, model_validator
 
 from socialcredit.policy.durations import PositiveDuration
 from socialcredit.policy.fields import Name, StrictModel, SubjectKind

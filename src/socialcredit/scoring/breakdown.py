@@ -9,22 +9,11 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.policy.compiled import (
-    CompiledPolicy,
-    later_one,
-)
-from socialcredit.scoring.evaluate import (
-    STATUS_NAMES,
-    evaluate_in_context,
-)
+from socialcredit.policy.compiled import CompiledPolicy, later_one
+from socialcredit.scoring.evaluate import STATUS_NAMES, evaluate_in_context
 from socialcredit.scoring.prepared import Prepared
-from socialcredit.scoring.results import (
-    RecordLine,
-)
-from socialcredit.scoring.timeline import (
-    BEGINNING,
-    SubjectTimeline,
-)
+from socialcredit.scoring.results import RecordLine
+from socialcredit.scoring.timeline import BEGINNING, SubjectTimeline
 from socialcredit.spans import Span
 from socialcredit.timeutil import NEVER
 

@@ -13,24 +13,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.policy.compiled import (
-    CompiledPolicy,
-    CompiledSanction,
-    sanction_types,
-)
+from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction, sanction_types
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring.breakdown import record_ref, reported_time
-from socialcredit.scoring.evaluate import (
-    evaluate_in_context,
-)
+from socialcredit.scoring.evaluate import evaluate_in_context
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.reasons import Held, held
-from socialcredit.scoring.results import (
-    Condition,
-    Measure,
-    RecordLine,
-    Upcoming,
-)
+from socialcredit.scoring.results import Condition, Measure, RecordLine, Upcoming
 from socialcredit.scoring.timeline import (
     BEGINNING,
     Interval,
