@@ -11,38 +11,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from socialcredit.enforcement import Decision, exemption_words
-from socialcredit.policy.compiled import (
-    NOT_DETERMINABLE,
-    CompiledList,
-    CompiledPolicy,
-    CompiledProcess,
-    later_one,
-)
+from socialcredit.explain_eligibility import eligibility_notes
+from socialcredit.explain_process import dispute_notes
+from socialcredit.explain_words import on_list, plural, words
+from socialcredit.policy.compiled import NOT_DETERMINABLE, CompiledList, CompiledPolicy
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring import Measure, RecordLine, Standing
-from socialcredit.spans import Span
 from socialcredit.term_words import duration_words
 from socialcredit.timeutil import DAY, to_date
 
 if TYPE_CHECKING:
     from socialcredit.explain import Action, Reason
-    from socialcredit.scoring.facts import SubjectFacts, Unmet
-
-
-def words(ident: str) -> str:
-    """An id in words: ``court_judgment_unfulfilled`` → ``court judgment unfulfilled``."""
-    return ident.replace("_", " ")
-
-
-def plural(n: int, singular: str, many: str | None = None) -> str:
-    """``1 record``, ``2 records``."""
-    return f"{n} {singular if n == 1 else (many or singular + 's')}"
-
-
-def on_list(policy: CompiledPolicy, name: str) -> str:
-    """``the list Brawlers``, or ``the railway list of …`` when the display name says "list"."""
-    shown = policy.list_name(name)
-    return f"the {shown}" if "list" in shown.lower() else f"the list {shown}"
 
 
 def record_text(line: RecordLine) -> str:
@@ -416,148 +395,6 @@ def _lifted_by_resolution(policy: CompiledPolicy, when: Predicate, rtype: str) -
     )
 
 
-def _overdue_words(on_overdue: str) -> str:
-    """What a missed deadline does, completing "if it is not, …"."""
-    return {
-        "delete": "the record is deleted",
-        "keep": "the record stays until it is decided",
-        "flag": "the record stays and is reported as overdue",
-    }[on_overdue]
-
-
-def _dispute_notes(
-    policy: CompiledPolicy, behind: list[tuple[str, RecordLine]], t: int, present: bool = True
-) -> list[str]:
-    out = []
-    possible: dict[
-        int, CompiledProcess
-    ] = {}  # processes under which a dispute is pending or possible
-    uniform = policy.uniform_process
-    for _, line in behind:
-        ref = f"{line.source}/{line.id}"
-        proc = policy.process_of(line.type)
-        closes = later_one(policy, line.recorded_at, proc.appeal_window)
-        if line.disputed_at is not None and line.decided_at is None:
-            due = later_one(policy, line.disputed_at, proc.review_deadline)
-            if due > t or proc.on_overdue == "delete":
-                possible[proc.index] = proc
-                out.append(
-                    f"Record {ref} has been disputed since {to_date(line.disputed_at)}; the dispute "
-                    f"must be decided by {policy.deadline_date(line.disputed_at, proc.review_deadline)}."
-                    if present
-                    else f"On {to_date(t)}, record {ref} had been disputed since "
-                    f"{to_date(line.disputed_at)}; the dispute was to be decided by {to_date(due)}."
-                )
-            else:
-                out.append(
-                    f"Record {ref} has been disputed since {to_date(line.disputed_at)}; the "
-                    f"dispute was to be decided by {to_date(due)} and "
-                    f"{'has' if present else f'on {to_date(t)} had'} not been: under the "
-                    f"policy {_overdue_words(proc.on_overdue)}."
-                )
-        elif line.disputed_at is not None:
-            assert line.decided_at is not None
-            out.append(
-                f"Record {ref} was disputed on {to_date(line.disputed_at)}; the review upheld "
-                f"it on {to_date(line.decided_at)}."
-            )
-            out.extend(_reconsideration_notes(policy, proc, line, ref, t, present, possible))
-        elif line.dispute_late_at is not None:
-            out.append(
-                f"Record {ref} was disputed on {to_date(line.dispute_late_at)}, after its "
-                f"dispute window closed on {to_date(closes)}: that dispute had no effect."
-            )
-        elif closes >= t:
-            possible[proc.index] = proc
-            out.append(
-                f"Record {ref} may be disputed until {to_date(closes)}."
-                if present
-                else f"On {to_date(t)}, record {ref} could be disputed until {to_date(closes)}."
-            )
-        else:
-            out.append(f"The window to dispute record {ref} closed on {to_date(closes)}.")
-    for proc in possible.values():
-        counts = (
-            "the record keeps counting meanwhile"
-            if proc.counts_while_disputed
-            else "the record does not count meanwhile"
-        )
-        days = policy.span_text(proc.review_deadline)
-        if uniform:
-            out.append(f"A dispute must be decided within {days}; {counts}.")
-            continue
-        whose = (
-            f" of a record of type {words(proc.origin.removeprefix('record type '))}"
-            if (proc.origin.startswith("record type"))
-            else (
-                f" of a record on {on_list(policy, proc.origin.removeprefix('list '))}"
-                if proc.origin
-                else ""
-            )
-        )
-        out.append(
-            f"A dispute{whose} must be decided within {days}, or "
-            f"{_overdue_words(proc.on_overdue)}; {counts}."
-        )
-        if proc.reconsider_within is not None and proc.reconsider_deadline is not None:
-            out.append(
-                f"If the review upholds the record, reconsideration may be applied for within "
-                f"{policy.span_text(proc.reconsider_within)} and must be decided within "
-                f"{policy.span_text(proc.reconsider_deadline)}."
-            )
-    return out
-
-
-def _reconsideration_notes(
-    policy: CompiledPolicy,
-    proc: CompiledProcess,
-    line: RecordLine,
-    ref: str,
-    t: int,
-    present: bool,
-    possible: dict[int, CompiledProcess],
-) -> list[str]:
-    """The reconsideration stage of a record whose review upheld it, if its process has one."""
-    if proc.reconsider_within is None or proc.reconsider_deadline is None:
-        return []
-    assert line.decided_at is not None
-    ends = later_one(policy, line.decided_at, proc.reconsider_within)
-    if line.reconsidered_at is None:
-        late = line.dispute_late_at
-        if late is not None and late >= line.decided_at:
-            return [
-                f"Reconsideration of record {ref} was applied for on {to_date(late)}, after the "
-                f"period to apply ended on {to_date(ends)}: it had no effect."
-            ]
-        if ends >= t:
-            possible[proc.index] = proc
-            return [
-                f"Reconsideration of record {ref} may be applied for until {to_date(ends)}."
-                if present
-                else f"On {to_date(t)}, reconsideration of record {ref} could be applied for "
-                f"until {to_date(ends)}."
-            ]
-        return [
-            f"The period to apply for reconsideration of record {ref} ended on {to_date(ends)}."
-        ]
-    due = later_one(policy, line.reconsidered_at, proc.reconsider_deadline)
-    if line.reconsideration_decided_at is not None:
-        return [
-            f"Reconsideration of record {ref} was applied for on {to_date(line.reconsidered_at)} "
-            f"and upheld the record on {to_date(line.reconsideration_decided_at)}."
-        ]
-    if due > t:
-        return [
-            f"Reconsideration of record {ref} was applied for on {to_date(line.reconsidered_at)} "
-            f"and must be decided by {to_date(due)}."
-        ]
-    return [
-        f"Reconsideration of record {ref} was applied for on {to_date(line.reconsidered_at)} "
-        f"and was to be decided by {to_date(due)}; it {'has' if present else 'had'} not been: "
-        f"under the policy {_overdue_words(proc.on_overdue)}."
-    ]
-
-
 def _upcoming_notes(
     policy: CompiledPolicy, st: Standing, service: str, act: str, t: int, present: bool
 ) -> list[str]:
@@ -674,7 +511,7 @@ def plain_text(
         )
     if decision.decision == "allow" and decision.exemptions:
         lines.append(f"You may {act}.")
-        lines.extend(_eligibility_notes(policy, st))
+        lines.extend(eligibility_notes(policy, st))
         return "\n".join(lines)
     if decision.decision == "allow":
         lines.append(f"You may {act}: no measure in force stops you.")
@@ -690,7 +527,7 @@ def plain_text(
                 f"You receive {'a benefit' if n == 1 else 'benefits'} there "
                 f"(reason {'code' if n == 1 else 'codes'} {', '.join(decision.benefits)})."
             )
-        lines.extend(_eligibility_notes(policy, st))
+        lines.extend(eligibility_notes(policy, st))
         return "\n".join(lines)
     when = ""  # every denial limited to some requests: which ones (never say more)
     if all(r.applies_to for r in reasons):
@@ -727,66 +564,6 @@ def plain_text(
                 else f"{act} again on {best.eligible_again_on}."
             )
         )
-    lines.extend(_dispute_notes(policy, behind, t, present))
-    lines.extend(_eligibility_notes(policy, st))
+    lines.extend(dispute_notes(policy, behind, t, present))
+    lines.extend(eligibility_notes(policy, st))
     return "\n".join(lines)
-
-
-def _eligibility_notes(policy: CompiledPolicy, st: Standing) -> list[str]:
-    """Lists the person is kept off, and record types not counted, by eligibility."""
-    out = []
-    for n in st.not_eligible:
-        why = "; ".join(n.reasons)
-        if n.kind == "list":
-            out.append(
-                f"You are not on {on_list(policy, n.name)}, although its condition holds for "
-                f"you: the policy lists only those who meet its conditions, and {why}."
-            )
-        else:
-            out.append(
-                f"Your {words(n.name)} records do not count: the policy counts them only for "
-                f"those who meet its conditions, and {why}."
-            )
-    return out
-
-
-def unmet_text(policy: CompiledPolicy, facts: SubjectFacts | None, u: Unmet, t: int) -> str:
-    """Why one eligibility condition does not hold, from what the ledger knows (never a
-    guess): "no birth date is known to the ledger", "you are under 18 (birth date
-    2008-02-29) until the end of 2026-02-28", "residence is 'weihai', not 'rongcheng'"."""
-    c = u.condition
-    what = words(c.attribute)
-    if u.row < 0 or facts is None:
-        return f"no {what} is known to the ledger for you on {to_date(t)}"
-    a = facts.attributes
-    value = str(a.text[u.row])
-    since = to_date(int(a.valid_from[u.row]))
-    if c.age_at_least is not None:
-        if u.reached_at is None:
-            return f"your {what} ({value}) cannot be read as a date"
-        return (
-            f"you are under {c.age_at_least} ({what} {value}) until the end of "
-            f"{policy.last_date(u.reached_at)}"
-        )
-    wanted = [c.equals] if c.equals is not None else list(c.one_of or [])
-    if wanted:
-        shown = [f"{w:g}" if isinstance(w, float) else repr(str(w)) for w in wanted]
-        kind = policy.policy.attributes[c.attribute].type
-        matches = (
-            a.number[u.row] in [float(w) for w in wanted]
-            if kind == "number"
-            else value in [str(w) for w in wanted]
-        )
-        if not matches:
-            want = shown[0] if len(shown) == 1 else "one of " + ", ".join(shown)
-            return f"your {what} is {value!r} (since {since}), not {want}"
-    if c.held_for is not None and u.reached_at is not None:
-        return (
-            f"your {what} has been {value!r} only since {since}; the policy requires it to "
-            f"have held for {_span(c.held_for)}, which it does on {to_date(u.reached_at)}"
-        )
-    return f"your {what} ({value}) does not meet the policy's condition"
-
-
-def _span(span: Span) -> str:
-    return span.describe()

@@ -16,9 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from socialcredit.columns import SUBJECT_KINDS
-from socialcredit.policy.compiled import (
-    NOT_DETERMINABLE,
-)
+from socialcredit.policy.compiled import NOT_DETERMINABLE
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring.breakdown import record_breakdown, record_ref, reported_time
 from socialcredit.scoring.evaluate import (
@@ -30,11 +28,7 @@ from socialcredit.scoring.evaluate import (
     EvaluationContext,
     evaluate_in_context,
 )
-from socialcredit.scoring.facts import (
-    eligibility_plan,
-    in_force_rows,
-    unmet_conditions,
-)
+from socialcredit.scoring.facts import eligibility_plan, in_force_rows, unmet_conditions
 from socialcredit.scoring.forms import calendar_year
 from socialcredit.scoring.measures import (
     find_measures,
@@ -58,11 +52,7 @@ from socialcredit.scoring.results import (
     Standing,
     Upcoming,
 )
-from socialcredit.scoring.timeline import (
-    SubjectTimeline,
-    publicity,
-    timelines_in_context,
-)
+from socialcredit.scoring.timeline import SubjectTimeline, publicity, timelines_in_context
 from socialcredit.spans import Span
 
 I64 = npt.NDArray[np.int64]
@@ -373,7 +363,7 @@ def _not_eligible(
 
 
 def _unmet_texts(prep: Prepared, conditions: tuple[Any, ...], subject: int, t: int) -> list[str]:
-    from socialcredit.explain_text import unmet_text
+    from socialcredit.explain_eligibility import unmet_text
 
     facts = prep.rows.facts
     return [
