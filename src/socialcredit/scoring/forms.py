@@ -3,7 +3,7 @@
 A form is a pure function from the records that count (with their per-record weight, e.g.
 decay) to a score per group. Each score's ``form`` picks one; the ledger, lists, sanctions
 and explanations do not depend on which. New forms (a ranking from ratings, a points
-wallet) are added here and in ``policy.model`` under a new ``form`` name.
+wallet) are added here and in ``policy.scores`` under a new ``form`` name.
 
 A score with components adds, to its base, each component's value held within the
 component's bounds and multiplied by its weight: a component sums the points of the records
