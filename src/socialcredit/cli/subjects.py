@@ -199,7 +199,7 @@ def subjects(
                 r["subject"],
                 r["kind"],
                 f"{r['score']:g}",
-                r["grade"],
+                r["grade"] if r["grade"] is not None else "not determinable",
                 "\n".join([*r["lists"], *(x for x in r["reasons"] if x not in r["lists"])]),
             )
             for r in rows
