@@ -148,7 +148,7 @@ def test_china_debtor_in_plain_english() -> None:
         },
     ]
     ex = explain(prep_of(china, entries), 0, "high_speed_rail", T0 + 40 * DAY)
-    assert "You cannot buy high-speed rail tickets." in ex.text
+    assert "You cannot buy seats on G-series high-speed trains." in ex.text
     assert "You are refused" not in ex.text
     # the policy's display name already says "list": not "the list list of …"
     assert "- You are on the list of dishonest judgment debtors because of record court/j1" in (

@@ -125,16 +125,15 @@ def _pick_examples(
         rewards = [s for s in cp.sanctions if s.effect == "benefit"]
         if len(hit) and rewards:
             picks.append(("A redlisted volunteer", bulk.subjects[int(hit[0])], rewards[0].service))
-    # someone whose rail ban has run out: a past misconduct record, no longer denied
-    rail = [s for s in cp.sanctions if s.effect == "deny" and s.service == "high_speed_rail"]
+    # someone whose rail ban has run out: a misconduct record long enough ago for the
+    # publicity period (at most about three weeks) and the 180-day ban to have passed
+    rail = [s for s in cp.sanctions if s.effect == "deny" and s.service == "rail_travel"]
     if "rail_serious_misconduct" in cp.type_code and rail:
-        old = (cols.rec_type == "rail_serious_misconduct") & (cols.rec_occurred_at < at - 200 * DAY)
+        old = (cols.rec_type == "rail_serious_misconduct") & (cols.rec_occurred_at < at - 230 * DAY)
         denied = np.asarray(bulk.measures[[s.index for s in rail]].any(axis=0), dtype=bool)
         for subj in cols.rec_subject[old].tolist():
             if not denied[subj]:
-                picks.append(
-                    ("Someone whose ban has expired", cols.subjects[subj], "high_speed_rail")
-                )
+                picks.append(("Someone whose ban has expired", cols.subjects[subj], "rail_travel"))
                 break
     return picks
 
@@ -237,6 +236,9 @@ def run_demo(
 
         cp = engine.policy
         grades = [(g, int((bulk.grade == i).sum())) for i, g in enumerate(cp.grade_names)]
+        undetermined = int((bulk.grade < 0).sum())
+        if undetermined:  # a band's cut-off is unpublished: no grade is given
+            grades.append(("not determinable (cut-offs unpublished)", undetermined))
         lists = [(lst.name, lst.kind, int(bulk.lists[lst.index].sum())) for lst in cp.lists]
         services = []
         for service in cp.services():

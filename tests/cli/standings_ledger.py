@@ -1,14 +1,19 @@
 """A small ledger under china-scs whose standings on 2026-06-01 are worked out by hand below.
 
-Used by the ``subjects`` and ``export`` tests. china-scs: base 1,000; grades AAA ≥ 1050,
-AA ≥ 1030, A ≥ 960, B ≥ 850, C ≥ 600, D below. A court_judgment_unfulfilled record is -50
-and lists its subject as a dishonest judgment debtor while unresolved; the listing denies
-air_travel, high_speed_rail, soft_sleeper and luxury_hotel (code SPC-DEBTOR, reaching a legal
-representative) and private_school (SPC-DEBTOR-FAMILY, reaching a child). A
-rail_serious_misconduct record (-20, 180 days) lists its subject as an untrustworthy passenger,
-denied high_speed_rail and rail_travel (RAIL-180). Five volunteering sessions (+2 each) in a
-year put a person on the volunteers' redlist: bike_rental, priority_services and
-public_transit_discount (benefits).
+Used by the ``subjects`` and ``export`` tests. china-scs: base 1,000; Rongcheng's grade
+cut-offs are unpublished, so nobody's grade can be determined (``grade`` is empty). The
+court list carries no points. A court_judgment_unfulfilled record lists its subject as a
+dishonest judgment debtor while unresolved (no term); the listing denies the twelve kinds of
+high consumption (code SPC-DEBTOR, reaching the company's four kinds of officer, here a
+legal representative) and high-fee private school places paid by the debtor
+(SPC-DEBTOR-FAMILY, reaching a child). A rail_serious_misconduct record (no points), received
+Friday 2026-05-01, a holiday: the 7 working days of publicity are 6, 7, 8, Sat 9 (a declared
+working day), 11, 12 and 13 May; the 180-day ban on train tickets (RAIL-180) runs from the end
+of 13 May in Beijing. Five volunteering sessions (+2 each, no residence condition) in a year
+put a person on the volunteers' redlist: bike_rental, priority_services and
+public_transit_discount (benefits). A traffic ticket (-5) counts only for an adult resident
+of Rongcheng for a year: the ledger knows no birth date or residence for boss, so it does
+not count.
 """
 
 from __future__ import annotations
@@ -71,15 +76,29 @@ ENTRIES: list[dict[str, Any]] = [
     },
 ]
 
-SPC = ["air_travel", "high_speed_rail", "luxury_hotel", "private_school", "soft_sleeper"]
+SPC = [
+    "air_travel",
+    "emu_seats",
+    "high_speed_rail",
+    "holidays",
+    "insurance",
+    "luxury_hotel",
+    "office_rental",
+    "private_school",
+    "real_estate",
+    "ship_cabins",
+    "soft_sleeper",
+    "vehicle_purchase",
+]
 DEBTORS = "dishonest_judgment_debtors"
+RIDER_REASON = "1 rail_serious_misconduct record"  # the ban's own condition (no list)
 
 # subject -> the standings row on AT, by hand (lists, services and codes sorted)
 EXPECTED: dict[str, dict[str, Any]] = {
     "debtor": {
         "kind": "person",
-        "score": 950.0,  # 1000 - 50
-        "grade": "B",
+        "score": 1000.0,  # the court list has no points
+        "grade": None,
         "lists": [DEBTORS],
         "denied_services": SPC,
         "benefit_services": [],
@@ -88,8 +107,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "acme": {
         "kind": "organisation",
-        "score": 950.0,
-        "grade": "B",
+        "score": 1000.0,
+        "grade": None,
         "lists": [DEBTORS],
         "denied_services": SPC,
         "benefit_services": [],
@@ -98,18 +117,18 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "rider": {
         "kind": "person",
-        "score": 980.0,  # 1000 - 20
-        "grade": "A",
-        "lists": ["rail_untrustworthy_passengers"],
-        "denied_services": ["high_speed_rail", "rail_travel"],
+        "score": 1000.0,
+        "grade": None,
+        "lists": [],
+        "denied_services": ["rail_travel"],
         "benefit_services": [],
         "reason_codes": ["RAIL-180"],
-        "reasons": ["rail_untrustworthy_passengers"],
+        "reasons": [RIDER_REASON],
     },
     "helper": {
         "kind": "person",
         "score": 1010.0,  # 1000 + 5 * 2
-        "grade": "A",
+        "grade": None,
         "lists": ["redlist_volunteers"],
         "denied_services": [],
         "benefit_services": ["bike_rental", "priority_services", "public_transit_discount"],
@@ -118,10 +137,11 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "boss": {
         "kind": "person",
-        "score": 995.0,  # 1000 - 5; not listed, reached through acme (not private_school)
-        "grade": "A",
+        "score": 1000.0,  # the ticket does not count: no age or residence known
+        "grade": None,
         "lists": [],
-        "denied_services": ["air_travel", "high_speed_rail", "luxury_hotel", "soft_sleeper"],
+        # reached through acme: every SPC-DEBTOR measure (not the school's SPC-DEBTOR-FAMILY)
+        "denied_services": [s for s in SPC if s != "private_school"],
         "benefit_services": [],
         "reason_codes": ["SPC-DEBTOR"],
         "reasons": ["legal_representative_of acme"],
@@ -129,7 +149,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "child": {
         "kind": "person",
         "score": 1000.0,
-        "grade": "A",
+        "grade": None,
         "lists": [],
         "denied_services": ["private_school"],
         "benefit_services": [],

@@ -73,7 +73,7 @@ def test_policy_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     code, _, err = call(capsys, "policy", "validate", str(bad))
     assert code == 2  # an invalid policy is unusable input, as for `policy activate`
     assert re.search(
-        rf"{re.escape(str(bad))}:\d+ at lists\.rail_untrustworthy_passengers\.when\.records\.type",
+        rf"{re.escape(str(bad))}:\d+ at sanctions\.rail_ban\.when\.records\.type",
         err,
     )
     code, _, _ = call(capsys, "policy", "activate", str(bad), "--db", str(tmp_path / "p.db"))

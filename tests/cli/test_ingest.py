@@ -41,28 +41,37 @@ def test_same_content_again_is_a_duplicate_and_exit_0(
 def test_a_late_dispute_is_a_notice_not_a_rejection(
     db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # j1 is recorded 2026-01-12; china-scs's appeal window is 7 days: it closes 2026-01-19
+    # a traffic ticket recorded 2026-01-12; china-scs's policy-wide appeal window is 30 days:
+    # it closes 2026-02-11 (the court list's own window has no published end)
+    ticket = {
+        "id": "t1",
+        "source": "police",
+        "subject": "driver",
+        "type": "traffic_offence",
+        "occurred_at": "2026-01-10",
+        "recorded_at": "2026-01-12",
+    }
     late = {
         "kind": "dispute",
         "id": "d1",
-        "source": "court",
-        "target_source": "court",
-        "target_id": "j1",
-        "occurred_at": "2026-02-01",
-        "recorded_at": "2026-02-01",
+        "source": "police",
+        "target_source": "police",
+        "target_id": "t1",
+        "occurred_at": "2026-03-01",
+        "recorded_at": "2026-03-01",
     }
-    data = _jsonl(tmp_path / "dispute.jsonl", [late])
+    data = _jsonl(tmp_path / "dispute.jsonl", [ticket, late])
     code, out, err = call(capsys, "ingest", data, "--db", db, "--backfill")
     assert code == 0
-    assert "accepted 1," in out
+    assert "accepted 2," in out
     assert (
-        f"no effect: {data}:1: recorded_at: the dispute of court/j1 is recorded on "
-        "2026-02-01T00:00:00Z, after the appeal window closed on 2026-01-19T00:00:00Z" in err
+        f"no effect: {data}:2: recorded_at: the dispute of police/t1 is recorded on "
+        "2026-03-01T00:00:00Z, after the appeal window closed on 2026-02-11T00:00:00Z" in err
     )
     assert "rejected" not in err
     code, out, _ = call(capsys, "ingest", data, "--db", db, "--json")
     got = json.loads(out)
-    assert (code, got["duplicates"], got["no_effect"], got["no_effect_lines"]) == (0, 1, 0, [])
+    assert (code, got["duplicates"], got["no_effect"], got["no_effect_lines"]) == (0, 2, 0, [])
 
 
 def test_relations_must_fit_the_policy(
@@ -73,7 +82,7 @@ def test_relations_must_fit_the_policy(
         "source": "tax",
         "subject": "acme",
         "subject_kind": "organisation",
-        "type": "tax_arrears",
+        "type": "major_tax_violation",
         "occurred_at": "2026-01-10",
     }
     child = {**ENTRIES[2], "id": "h2", "subject": "kim", "related_subject": "acme"}
@@ -203,7 +212,7 @@ def test_a_line_cannot_turn_an_organisation_into_a_person(
         "source": "tax",
         "subject": "acme",
         "subject_kind": "organisation",
-        "type": "tax_arrears",
+        "type": "major_tax_violation",
         "occurred_at": "2026-01-10",
     }
     code, _, err = call(capsys, "ingest", _jsonl(tmp_path / "a.jsonl", [acme]), "--db", db)

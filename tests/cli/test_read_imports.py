@@ -61,15 +61,14 @@ def test_a_read_on_sqlite_loads_no_sqlalchemy(
 
 
 def test_the_answer_is_read_from_the_file(db: str) -> None:
-    # debtor's unfulfilled judgment of 2026-01-10 lists them: air travel is denied until the
-    # record expires, P10Y = ten calendar years later: 2036-01-10 (the leap days of 2028 and
-    # 2032 do not move it, as they did when a year was 365 days)
+    # debtor's unfulfilled judgment of 2026-01-10 lists them: air travel is denied while it
+    # is unfulfilled (ground (1) has no term), so there is no date to give
     code, out, modules = run_fresh(
         "check", "debtor", "air_travel", "--at", "2026-06-01", "--json", "--db", db
     )
     data = json.loads(out)
     assert code == 0 and data["decision"] == "deny" and data["reasons"] == ["SPC-DEBTOR"]
-    assert data["eligible_again_on"] == "2036-01-10" and data["known"] is True
+    assert data["eligible_again_on"] is None and data["known"] is True
     assert "sqlalchemy" not in modules
 
 

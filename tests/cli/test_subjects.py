@@ -140,7 +140,7 @@ def test_the_table_shows_reasons_and_whole_names(db: str) -> None:
     assert result.returncode == 0, result.stderr
     words = set(re.split(r"[\s;,()]+", result.stdout))
     assert {"legal_representative_of", "child_of", "dishonest_judgment_debtors"} <= words
-    assert {"rail_untrustworthy_passengers", "organisation", CHINA_HASH} <= words
+    assert {"redlist_volunteers", "organisation", CHINA_HASH} <= words
     assert "…" not in result.stdout
 
 

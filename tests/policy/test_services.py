@@ -83,6 +83,6 @@ def test_every_example_declares_its_services_and_list_names(path: Path) -> None:
 def test_the_seed_policy_names_services_as_people_know_them() -> None:
     cp = compile_policy(load_policy(POLICIES / "china-scs.yaml"))
     assert cp.version_label.startswith("china-scs")
-    assert cp.service_action("high_speed_rail") == "buy high-speed rail tickets"
+    assert cp.service_action("high_speed_rail") == "buy seats on G-series high-speed trains"
     assert cp.service_action("air_travel") == "buy air tickets"
     assert cp.list_name("dishonest_judgment_debtors") == "list of dishonest judgment debtors"

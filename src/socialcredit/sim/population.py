@@ -3,7 +3,9 @@
 The behaviour model is deliberately simple and every rate is stated here: each subject has
 a propensity for each record type (most people never get a court judgment; some volunteer
 every month), events arrive as a Poisson process, some debts are paid and some records are
-wrong and get disputed and annulled. Same seed, same population, byte for byte.
+wrong and get disputed and annulled. Every person has a birth date and a residence from the
+civil registry (some are minors, some moved less than a year ago). The record types are
+those of examples/policies/china-scs.yaml. Same seed, same population, byte for byte.
 """
 
 from __future__ import annotations
@@ -37,28 +39,30 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     Behaviour("volunteering", "civic-volunteer-office", 0.40, 0.0, 15.0),
     Behaviour("blood_donation", "blood-centre", 0.15, 0.0, 4.0),
     Behaviour("charity_donation", "charity-federation", 0.30, 0.30, 5.0),
-    Behaviour("fare_evasion", "railway", 0.08, 0.0, 3.0),
-    Behaviour("tax_arrears", "tax-bureau", 0.05, 0.20, 1.5, 0.60, 8_000.0),
+    Behaviour("rc_late_public_service_fees", "utility-company", 0.06, 0.0, 1.5),
+    Behaviour("rc_bank_loan_arrears", "bank", 0.04, 0.0, 3.0),
+    Behaviour("rc_contract_nonperformance", "market-regulator", 0.01, 0.0, 1.2),
+    Behaviour("fare_evasion", "railway", 0.08, 0.0, 1.5, 0.90),
+    Behaviour("major_tax_violation", "tax-bureau", 0.005, 0.03, 1.0),
     Behaviour("court_judgment_unfulfilled", "court", 0.02, 0.10, 1.2, 0.45, 60_000.0),
     Behaviour("obstructing_enforcement", "court", 0.002, 0.01, 1.0),
     Behaviour("consumption_order_breach", "court", 0.002, 0.0, 1.0),
+    Behaviour("consumption_restriction_order", "court", 0.004, 0.02, 1.0, 0.30),
     Behaviour("rail_serious_misconduct", "railway", 0.006, 0.0, 1.0),
-    Behaviour("spreading_rumours_online", "cyberspace-admin", 0.004, 0.0, 1.5),
+    Behaviour("aviation_serious_misconduct", "civil-aviation", 0.002, 0.0, 1.0),
 )
+# resolved_share is 0 for the types the policy does not let anyone resolve (a fixed term).
 
 ERROR_RATE = 0.015  # share of adverse records that are about the wrong person
 DISPUTE_IF_WRONG = 0.6  # how often a wrongly recorded person notices and disputes in time
 DISPUTE_IF_RIGHT = 0.02  # how often a correctly recorded person disputes anyway
-ADVERSE = {
-    "traffic_offence",
-    "fare_evasion",
-    "tax_arrears",
-    "court_judgment_unfulfilled",
-    "obstructing_enforcement",
-    "consumption_order_breach",
-    "rail_serious_misconduct",
-    "spreading_rumours_online",
+ADVERSE = {b.type for b in BEHAVIOURS} - {"volunteering", "blood_donation", "charity_donation"}
+PERSONS_ONLY = {"traffic_offence", "volunteering", "blood_donation", "fare_evasion"} | {
+    b.type for b in BEHAVIOURS if b.type.startswith("rc_") or "misconduct" in b.type
 }
+RONGCHENG_SHARE = 0.7  # persons registered as Rongcheng residents; the others in Weihai
+CHILD_AGE_YEARS = (0, 30)  # ages of persons recorded as someone's child (some are minors)
+ADULT_AGE_YEARS = (18, 85)  # ages of everyone else
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, obje
             "recorded_at": to_iso(int(rel_from[o])),
         }
 
+    yield from _attributes(spec, rng, names, persons, children[keep])
+
     parts: dict[str, list[npt.NDArray[np.generic]]] = {
         k: [] for k in ("subj", "beh", "occ", "rec", "amount", "seq")
     }
@@ -143,7 +149,8 @@ def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, obje
             else np.full(m, np.nan)
         )
         wrong = (rng.random(m) < ERROR_RATE) if b.type in ADVERSE else np.zeros(m, dtype=bool)
-        subj = np.where(wrong, rng.integers(0, n, size=m), subj)
+        anyone = persons if b.type in PERSONS_ONLY else np.arange(n)
+        subj = np.where(wrong, rng.choice(anyone, size=m), subj)
         resolve_at = recorded + rng.integers(30 * DAY, 400 * DAY, size=m)
         resolved = (rng.random(m) < b.resolved_share) & ~wrong & (resolve_at < spec.end)
         dispute_p = np.where(wrong, DISPUTE_IF_WRONG, DISPUTE_IF_RIGHT if b.type in ADVERSE else 0)
@@ -223,6 +230,55 @@ def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, obje
                 "recorded_at": iso[i],
                 "reason": why,
             }
+
+
+def _attributes(
+    spec: PopulationSpec,
+    rng: np.random.Generator,
+    names: list[str],
+    persons: npt.NDArray[np.int64],
+    children: npt.NDArray[np.int64],
+) -> Iterator[dict[str, object]]:
+    """Every person's birth date and residence (Rongcheng or Weihai), as the civil registry
+    records them: the birth date from birth, the residence from when the person moved there
+    (some within the last year, so not yet scored under Rongcheng's one-year rule)."""
+    year = 365.25 * DAY
+    is_child = np.zeros(len(names), dtype=bool)
+    is_child[children] = True
+    lo = np.where(is_child[persons], CHILD_AGE_YEARS[0], ADULT_AGE_YEARS[0])
+    hi = np.where(is_child[persons], CHILD_AGE_YEARS[1], ADULT_AGE_YEARS[1])
+    age = lo + rng.random(len(persons)) * (hi - lo)
+    born = (spec.end - age * year).astype(np.int64) // DAY * DAY
+    moved = (spec.end - rng.random(len(persons)) * 20 * year).astype(np.int64) // DAY * DAY
+    moved = np.maximum(moved, born)
+    place = np.where(rng.random(len(persons)) < RONGCHENG_SHARE, "rongcheng", "weihai")
+    born_iso = [t[:10] for t in _iso(born)]
+    moved_iso = _iso(moved)
+    for i, (p, b, mv, pl) in enumerate(
+        zip(persons.tolist(), born_iso, moved_iso, place.tolist(), strict=True)
+    ):
+        yield {
+            "kind": "attribute",
+            "id": f"birth-{i}",
+            "source": "civil-registry",
+            "subject": names[p],
+            "subject_kind": "person",
+            "attribute": "birth_date",
+            "value": b,
+            "valid_from": b,
+            "recorded_at": b,
+        }
+        yield {
+            "kind": "attribute",
+            "id": f"residence-{i}",
+            "source": "civil-registry",
+            "subject": names[p],
+            "subject_kind": "person",
+            "attribute": "residence",
+            "value": pl,
+            "valid_from": mv,
+            "recorded_at": mv,
+        }
 
 
 _DISPUTE, _ANNUL, _UPHOLD, _RESOLVE = range(4)
