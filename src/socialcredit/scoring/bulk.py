@@ -248,21 +248,31 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
         # a fixed-period measure may outlast its trigger, and one with a publicity period
         # starts when the period ends (or at a decision after it, a breakpoint): look at
         # anyone whose standing changed within the longest such reach into the past
+        # (only rows of the record types its condition can count: no other row changes it)
         reach = [
-            (s.fixed.longest() if s.fixed is not None else 0)
-            + (span_bound(policy, s.notice) if s.notice is not None else 0)
+            (
+                s,
+                (s.fixed.longest() if s.fixed is not None else 0)
+                + (span_bound(policy, s.notice) if s.notice is not None else 0),
+            )
             for s in bounded
             if s.fixed is not None or s.notice is not None
         ]
-        if reach:
-            owners, when = row_breakpoints(
-                policy, prep.rows, np.arange(len(prep.rows), dtype=np.int64), t
+        for s, back in reach:
+            table = counted_types(policy, s)
+            rid = (
+                np.arange(len(prep.rows), dtype=np.int64)
+                if table is None
+                else np.flatnonzero(table[prep.rows.type_code]).astype(np.int64)
             )
-            recent = (when > t - max(reach)) & (when <= t)
+            owners, when = row_breakpoints(policy, prep.rows, rid, t)
+            recent = (when > t - back) & (when <= t)
             candidates[prep.rows.subject[owners[recent]]] = True
+        if reach:
+            longest = max(back for _, back in reach)
             # a clean-year reward changes scores at a year's end, whatever the records
             ends = year_ends(policy, t)
-            if any(s.uses_score for s in bounded) and ((ends > t - max(reach)) & (ends <= t)).any():
+            if any(s.uses_score for s in bounded) and ((ends > t - longest) & (ends <= t)).any():
                 candidates[:] = True
         cand = np.flatnonzero(candidates).tolist()
         tls = timelines(policy, prep.rows, cand, t)
