@@ -11,6 +11,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,39 @@ def test_two_ingests_into_one_sqlite_file_both_finish(tmp_path: Path, lines: int
                 == []
             )
         conn.close()
+
+
+def test_checking_the_file_keeps_the_locks_of_open_connections(tmp_path: Path) -> None:
+    """The cause of the [small files] case's intermittent failures: the schema check read the
+    file's first bytes with ``open()``, and closing that descriptor dropped the POSIX locks
+    of the connection the ingest then wrote on; another process closing its last connection
+    then checkpointed and deleted the write-ahead log under it, and what it wrote next (the
+    batch's ``finished_at``, or chunks) was lost or failed with "disk I/O error"."""
+    from socialcredit.ledger import Ledger
+
+    db = str(tmp_path / "locks.db")
+    other = _write(tmp_path / "other.jsonl", "o-", 50)
+    own = Path(_write(tmp_path / "own.jsonl", "s-", 50)).read_text().splitlines()
+    lines = [json.loads(line) for line in own]
+    with Ledger.open(db) as ledger:
+        ledger.upgrade()  # its connection stays open: in WAL mode, a shared lock on the file
+        ledger.active_policy()  # checks the file, then reads
+        subprocess.run(
+            [sys.executable, "-m", "socialcredit", "ingest", other, "--db", db],
+            check=True,
+            capture_output=True,
+        )  # opens, writes and closes its last connection to the file
+        assert ledger.ingest_entries(lines, now=int(time.time())).accepted == 50
+        # another process sees all of it, finished, while this one is still open
+        seen = subprocess.run(
+            [sys.executable, "-c", COUNT, db], check=True, capture_output=True, text=True
+        )
+        assert json.loads(seen.stdout) == [100, 0], seen.stderr
+
+
+COUNT = (
+    "import json, sqlite3, sys; conn = sqlite3.connect(sys.argv[1]); print(json.dumps(["
+    "conn.execute('SELECT count(*) FROM entries').fetchone()[0], "
+    "conn.execute('SELECT count(*) FROM ingest_batches WHERE finished_at IS NULL')"
+    ".fetchone()[0]]))"
+)

@@ -158,13 +158,29 @@ def sqlite_file_problem(path: str, create: bool) -> str | None:
         if not create:
             return f"{path} does not exist: there is no database there; {_init(path)}"
         return None
+    if not os.access(path, os.R_OK):
+        return f"cannot read the database {path}: Permission denied"
+    # SQLite reads the first bytes itself (an empty file is a new database), not open():
+    # closing any descriptor of a file drops every POSIX lock this process holds on it, so
+    # a connection already open here (in WAL mode each holds a shared lock on the file for
+    # its lifetime) would lose its lock, and another process closing its last connection
+    # would then checkpoint and delete the write-ahead log under this one's feet, losing
+    # what it writes next. SQLite keeps its own descriptors of a file open until the
+    # process's last connection to it closes.
+    uri = file.absolute().as_uri() + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
     try:
-        with file.open("rb") as fh:
-            head = fh.read(len(SQLITE_MAGIC))
-    except OSError as exc:
-        return f"cannot read the database {path}: {exc.strerror or exc}"
-    if head and head != SQLITE_MAGIC:
-        return f"{path} is not a socialcredit database (not an SQLite file)"
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        name = getattr(exc, "sqlite_errorname", "")
+        if name == "SQLITE_NOTADB":
+            return f"{path} is not a socialcredit database (not an SQLite file)"
+        if name.startswith("SQLITE_CANTOPEN"):
+            return f"cannot read the database {path}: {exc}"
+        # anything else (another process's lock held too long, a recovery) is met again,
+        # and reported, by the connection that reads the ledger
+    finally:
+        conn.close()
     return None
 
 
