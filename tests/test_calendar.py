@@ -467,9 +467,11 @@ def test_a_deadline_in_working_days_is_its_last_day(calendar_policy: CompiledPol
     assert calendar_policy.deadline_date(at("2026-12-14T02:00:00Z"), deadline) == (
         "2027-01-04 (counted Monday to Friday: the holiday calendar covers 2015-2026 only)"
     )
-    # a calendar span: the date it ends
+    # a calendar span: the date it ends, in Beijing: a month from 31 January runs to the end
+    # of 28 February (clamped), i.e. until 1 March 00:00 local (2026-02-28T16:00:00Z), said
+    # "2026-03-01" as a UTC policy says its end at 2026-03-01T00:00:00Z
     window = calendar_policy.policy.due_process.appeal_window
-    assert calendar_policy.deadline_date(at("2026-01-31T02:00:00Z"), window) == "2026-02-28"
+    assert calendar_policy.deadline_date(at("2026-01-31T02:00:00Z"), window) == "2026-03-01"
 
 
 # --- terms set per case and extensions (construct 1) in calendar units ---------------------

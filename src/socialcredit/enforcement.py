@@ -14,7 +14,7 @@ from socialcredit.scoring.measures import measures_for_service
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.results import Exemption, Measure, Standing
 from socialcredit.scoring.standing import exemptions_at
-from socialcredit.timeutil import NEVER, to_date, to_iso
+from socialcredit.timeutil import NEVER, local_date, to_iso
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,16 @@ class Decision:
     # when there are denials to waive), and the reason codes of the denials they waive
     exemptions: tuple[Exemption, ...] = ()
     exempted: list[str] = field(default_factory=list)
+    # the policy's local time, seconds east of UTC: its dates (``eligible_again_on``, the
+    # exemptions') are dates there (``CompiledPolicy.date_of``)
+    utc_offset: int = 0
 
     @property
     def exemption_text(self) -> str | None:
         """ "exemption … approved by … on … for …, from … until …" (each), or None."""
         if not self.exemptions:
             return None
-        return "; ".join(exemption_words(x) for x in self.exemptions)
+        return "; ".join(exemption_words(x, self.utc_offset) for x in self.exemptions)
 
     def to_json(self) -> dict[str, Any]:
         """The ``check --json`` contract."""
@@ -119,14 +122,18 @@ def denials(
     ]
 
 
-def exemption_words(x: Exemption) -> str:
+def exemption_words(x: Exemption, offset: int = 0) -> str:
     """An exemption as a service point or a person is told of it: "exemption court/x1
     approved by Court X on 2025-02-20 for a funeral, from 2025-03-01 until 2025-03-10"."""
-    on = f" on {to_date(x.approved_at)}" if x.approved_at is not None else ""
-    until = f"until {to_date(x.valid_until)}" if x.valid_until is not None else "with no end date"
+    on = f" on {local_date(x.approved_at, offset)}" if x.approved_at is not None else ""
+    until = (
+        f"until {local_date(x.valid_until, offset)}"
+        if x.valid_until is not None
+        else "with no end date"
+    )
     return (
         f"exemption {x.source}/{x.id} approved by {x.approved_by}{on} for {x.reason}, "
-        f"from {to_date(x.valid_from)} {until}"
+        f"from {local_date(x.valid_from, offset)} {until}"
     )
 
 
@@ -174,7 +181,7 @@ def decide(
         at=standing.at,
         decision="deny" if denied else "allow",
         reasons=sorted({m.reason_code for m in denied}),
-        eligible_again_on=to_date(end) if end is not None else None,
+        eligible_again_on=local_date(end, standing.utc_offset),
         indefinite=end is not None and end >= NEVER,
         benefits=sorted(
             {
@@ -188,6 +195,7 @@ def decide(
         attributes=dict(attributes) if attributes is not None else None,
         exemptions=waivers,
         exempted=waived,
+        utc_offset=standing.utc_offset,
     )
 
 
@@ -221,7 +229,7 @@ def check(
         at=t,
         decision="deny" if denied else "allow",
         reasons=sorted({m.reason_code for m in denied}),
-        eligible_again_on=to_date(end) if end is not None else None,
+        eligible_again_on=prep.policy.date_of(end),
         indefinite=end is not None and end >= NEVER,
         benefits=sorted({m.reason_code for m in measures if m.effect == "benefit"}),
         policy_version=prep.policy.version_label,
@@ -229,6 +237,7 @@ def check(
         attributes=request,
         exemptions=waivers,
         exempted=waived,
+        utc_offset=prep.policy.calendar.offset,
     )
 
 

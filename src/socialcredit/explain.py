@@ -8,7 +8,7 @@ The plain text (``explain_text``) is for the person: every sentence is true of t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -135,6 +135,8 @@ class Explanation:
     # for a request (``decision.attributes``): measures in force on the service that do not
     # apply to it, as reason code and the requests they are limited to
     not_applying: list[Reason] = field(default_factory=list)
+    # the date of an instant in the policy's local time (``CompiledPolicy.date_of``)
+    date_of: Callable[[int | None], str | None] = to_date
 
     def to_json(self) -> dict[str, Any]:
         """``explain --json``: the decision (with policy version and hash), reasons,
@@ -148,8 +150,8 @@ class Explanation:
                 {
                     "measure": m.name,
                     "reason_code": m.reason_code,
-                    "since": to_date(m.since),
-                    "until": to_date(m.until),
+                    "since": self.date_of(m.since),
+                    "until": self.date_of(m.until),
                     "since_policy_start": m.since_policy_start,
                     "applies_to": [
                         c.model_dump(by_alias=True, exclude_none=True) for c in m.applies_to
@@ -166,10 +168,10 @@ class Explanation:
                 {
                     "measure": u.name,
                     "reason_code": u.reason_code,
-                    "published_at": to_date(u.published_at),
-                    "objections_until": to_date(u.objections_until),
-                    "starts": to_date(u.starts),
-                    "until": to_date(u.until),
+                    "published_at": self.date_of(u.published_at),
+                    "objections_until": self.date_of(u.objections_until),
+                    "starts": self.date_of(u.starts),
+                    "until": self.date_of(u.until),
                     "records": u.records,
                 }
                 for u in self.standing.upcoming
@@ -334,7 +336,7 @@ def explain(
         if not frontier and appeals:
             appeal_singles = [s for s in singles if s.changes[0][0] == "appeal"]
             best_single = min((s.end for s in appeal_singles), default=NEVER)
-            if day(best_single) < day(current_end):
+            if day(best_single, policy.calendar.offset) < day(current_end, policy.calendar.offset):
                 frontier = [next(s for s in appeal_singles if s.end == best_single)]
             elif len(appeals) > 1:
                 _, frontier = smallest_sets(
@@ -348,7 +350,7 @@ def explain(
                 )
 
     def action(x: SetEnd) -> Action:
-        return Action([step_of[c] for c in x.changes], to_date(x.end), x.end >= NEVER)
+        return Action([step_of[c] for c in x.changes], policy.date_of(x.end), x.end >= NEVER)
 
     actions = [action(x) for x in singles] + [action(x) for x in frontier if len(x.changes) > 1]
     # the frontier's dates fall as sets grow: its last set is the smallest giving the earliest
@@ -365,11 +367,11 @@ def explain(
             {
                 "record": ref,
                 "subject": owner,
-                "dispute_window_closes": to_date(
+                "dispute_window_closes": policy.date_of(
                     later_one(policy, line.recorded_at, policy.process_of(line.type).appeal_window)
                 ),
-                "disputed_at": to_date(line.disputed_at),
-                "late_dispute_at": to_date(line.dispute_late_at),
+                "disputed_at": policy.date_of(line.disputed_at),
+                "late_dispute_at": policy.date_of(line.dispute_late_at),
                 **_process_json(policy, line),
             }
             for (owner, ref), (line, _) in by_record.items()
@@ -379,7 +381,16 @@ def explain(
     behind = [(owner, line) for (owner, _), (line, _) in by_record.items()]
     text = plain_text(policy, st, decision, reasons, behind, best, ended, t, present, not_applying)
     return Explanation(
-        decision, reasons, actions, best, text, st, ended, due, not_applying=not_applying
+        decision,
+        reasons,
+        actions,
+        best,
+        text,
+        st,
+        ended,
+        due,
+        not_applying=not_applying,
+        date_of=policy.date_of,
     )
 
 
@@ -402,19 +413,19 @@ def _process_json(policy: CompiledPolicy, line: RecordLine) -> dict[str, Any]:
             if proc.reconsider_deadline is None
             else _whole_days(proc.reconsider_deadline),
         },
-        "decided_at": to_date(line.decided_at),
-        "reconsidered_at": to_date(line.reconsidered_at),
-        "reconsideration_decided_at": to_date(line.reconsideration_decided_at),
-        "decision_due": to_date(line.review_due),
-        "overdue_since": to_date(line.overdue_since),
+        "decided_at": policy.date_of(line.decided_at),
+        "reconsidered_at": policy.date_of(line.reconsidered_at),
+        "reconsideration_decided_at": policy.date_of(line.reconsideration_decided_at),
+        "decision_due": policy.date_of(line.review_due),
+        "overdue_since": policy.date_of(line.overdue_since),
     }
 
 
-def _condition_json(c: Condition) -> dict[str, Any]:
+def _condition_json(policy: CompiledPolicy, c: Condition) -> dict[str, Any]:
     """``asdict(c)`` with ``ended`` as a date (field by field: ``asdict`` is slow)."""
     out = {f.name: getattr(c, f.name) for f in fields(c)}
     out["records"] = list(c.records)
-    out["ended"] = to_date(c.ended)
+    out["ended"] = policy.date_of(c.ended)
     return out
 
 
@@ -429,14 +440,14 @@ def _reason(prep: Prepared, m: Measure) -> Reason:
         reason_code=m.reason_code,
         lists=m.lists,
         records=m.records,
-        conditions=[_condition_json(c) for c in m.conditions],
-        since=to_date(m.since),
-        until=to_date(m.until),
+        conditions=[_condition_json(prep.policy, c) for c in m.conditions],
+        since=prep.policy.date_of(m.since),
+        until=prep.policy.date_of(m.until),
         via_relation=m.via_relation,
         via_subject=m.via_subject,
         via_kind=via_kind,
         legal_basis=m.legal_basis,
-        trigger_ended=to_date(m.trigger_ended),
+        trigger_ended=prep.policy.date_of(m.trigger_ended),
         since_policy_start=m.since_policy_start,
         service=m.service,
         applies_to=[c.model_dump(by_alias=True, exclude_none=True) for c in m.applies_to],
@@ -444,11 +455,11 @@ def _reason(prep: Prepared, m: Measure) -> Reason:
         if m.after_resolution is None
         else {
             "after_resolution": m.after_resolution,
-            "resolved_on": to_date(m.resolved_on),
+            "resolved_on": prep.policy.date_of(m.resolved_on),
             "unresolved": list(m.unresolved),
         },
-        published_at=to_date(m.published_at),
-        objections_until=to_date(m.objections_until),
+        published_at=prep.policy.date_of(m.published_at),
+        objections_until=prep.policy.date_of(m.objections_until),
     )
 
 

@@ -11,7 +11,6 @@ from socialcredit.explain_words import on_list, words
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring import Standing
 from socialcredit.spans import Span
-from socialcredit.timeutil import to_date
 
 if TYPE_CHECKING:
     from socialcredit.scoring.facts import SubjectFacts, Unmet
@@ -42,10 +41,10 @@ def unmet_text(policy: CompiledPolicy, facts: SubjectFacts | None, u: Unmet, t: 
     c = u.condition
     what = words(c.attribute)
     if u.row < 0 or facts is None:
-        return f"no {what} is known to the ledger for you on {to_date(t)}"
+        return f"no {what} is known to the ledger for you on {policy.date_of(t)}"
     a = facts.attributes
     value = str(a.text[u.row])
-    since = to_date(int(a.valid_from[u.row]))
+    since = policy.date_of(int(a.valid_from[u.row]))
     if c.age_at_least is not None:
         if u.reached_at is None:
             return f"your {what} ({value}) cannot be read as a date"
@@ -68,7 +67,7 @@ def unmet_text(policy: CompiledPolicy, facts: SubjectFacts | None, u: Unmet, t: 
     if c.held_for is not None and u.reached_at is not None:
         return (
             f"your {what} has been {value!r} only since {since}; the policy requires it to "
-            f"have held for {_span(c.held_for)}, which it does on {to_date(u.reached_at)}"
+            f"have held for {_span(c.held_for)}, which it does on {policy.date_of(u.reached_at)}"
         )
     return f"your {what} ({value}) does not meet the policy's condition"
 

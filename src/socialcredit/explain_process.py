@@ -8,7 +8,6 @@ from __future__ import annotations
 from socialcredit.explain_words import on_list, words
 from socialcredit.policy.compiled import CompiledPolicy, CompiledProcess, later_one
 from socialcredit.scoring import RecordLine
-from socialcredit.timeutil import to_date
 
 
 def overdue_words(on_overdue: str) -> str:
@@ -37,40 +36,40 @@ def dispute_notes(
             if due > t or proc.on_overdue == "delete":
                 possible[proc.index] = proc
                 out.append(
-                    f"Record {ref} has been disputed since {to_date(line.disputed_at)}; the dispute "
+                    f"Record {ref} has been disputed since {policy.date_of(line.disputed_at)}; the dispute "
                     f"must be decided by {policy.deadline_date(line.disputed_at, proc.review_deadline)}."
                     if present
-                    else f"On {to_date(t)}, record {ref} had been disputed since "
-                    f"{to_date(line.disputed_at)}; the dispute was to be decided by {to_date(due)}."
+                    else f"On {policy.date_of(t)}, record {ref} had been disputed since "
+                    f"{policy.date_of(line.disputed_at)}; the dispute was to be decided by {policy.date_of(due)}."
                 )
             else:
                 out.append(
-                    f"Record {ref} has been disputed since {to_date(line.disputed_at)}; the "
-                    f"dispute was to be decided by {to_date(due)} and "
-                    f"{'has' if present else f'on {to_date(t)} had'} not been: under the "
+                    f"Record {ref} has been disputed since {policy.date_of(line.disputed_at)}; the "
+                    f"dispute was to be decided by {policy.date_of(due)} and "
+                    f"{'has' if present else f'on {policy.date_of(t)} had'} not been: under the "
                     f"policy {overdue_words(proc.on_overdue)}."
                 )
         elif line.disputed_at is not None:
             assert line.decided_at is not None
             out.append(
-                f"Record {ref} was disputed on {to_date(line.disputed_at)}; the review upheld "
-                f"it on {to_date(line.decided_at)}."
+                f"Record {ref} was disputed on {policy.date_of(line.disputed_at)}; the review upheld "
+                f"it on {policy.date_of(line.decided_at)}."
             )
             out.extend(_reconsideration_notes(policy, proc, line, ref, t, present, possible))
         elif line.dispute_late_at is not None:
             out.append(
-                f"Record {ref} was disputed on {to_date(line.dispute_late_at)}, after its "
-                f"dispute window closed on {to_date(closes)}: that dispute had no effect."
+                f"Record {ref} was disputed on {policy.date_of(line.dispute_late_at)}, after its "
+                f"dispute window closed on {policy.date_of(closes)}: that dispute had no effect."
             )
         elif closes >= t:
             possible[proc.index] = proc
             out.append(
-                f"Record {ref} may be disputed until {to_date(closes)}."
+                f"Record {ref} may be disputed until {policy.date_of(closes)}."
                 if present
-                else f"On {to_date(t)}, record {ref} could be disputed until {to_date(closes)}."
+                else f"On {policy.date_of(t)}, record {ref} could be disputed until {policy.date_of(closes)}."
             )
         else:
-            out.append(f"The window to dispute record {ref} closed on {to_date(closes)}.")
+            out.append(f"The window to dispute record {ref} closed on {policy.date_of(closes)}.")
     for proc in possible.values():
         counts = (
             "the record keeps counting meanwhile"
@@ -121,33 +120,33 @@ def _reconsideration_notes(
         late = line.dispute_late_at
         if late is not None and late >= line.decided_at:
             return [
-                f"Reconsideration of record {ref} was applied for on {to_date(late)}, after the "
-                f"period to apply ended on {to_date(ends)}: it had no effect."
+                f"Reconsideration of record {ref} was applied for on {policy.date_of(late)}, after the "
+                f"period to apply ended on {policy.date_of(ends)}: it had no effect."
             ]
         if ends >= t:
             possible[proc.index] = proc
             return [
-                f"Reconsideration of record {ref} may be applied for until {to_date(ends)}."
+                f"Reconsideration of record {ref} may be applied for until {policy.date_of(ends)}."
                 if present
-                else f"On {to_date(t)}, reconsideration of record {ref} could be applied for "
-                f"until {to_date(ends)}."
+                else f"On {policy.date_of(t)}, reconsideration of record {ref} could be applied for "
+                f"until {policy.date_of(ends)}."
             ]
         return [
-            f"The period to apply for reconsideration of record {ref} ended on {to_date(ends)}."
+            f"The period to apply for reconsideration of record {ref} ended on {policy.date_of(ends)}."
         ]
     due = later_one(policy, line.reconsidered_at, proc.reconsider_deadline)
     if line.reconsideration_decided_at is not None:
         return [
-            f"Reconsideration of record {ref} was applied for on {to_date(line.reconsidered_at)} "
-            f"and upheld the record on {to_date(line.reconsideration_decided_at)}."
+            f"Reconsideration of record {ref} was applied for on {policy.date_of(line.reconsidered_at)} "
+            f"and upheld the record on {policy.date_of(line.reconsideration_decided_at)}."
         ]
     if due > t:
         return [
-            f"Reconsideration of record {ref} was applied for on {to_date(line.reconsidered_at)} "
-            f"and must be decided by {to_date(due)}."
+            f"Reconsideration of record {ref} was applied for on {policy.date_of(line.reconsidered_at)} "
+            f"and must be decided by {policy.date_of(due)}."
         ]
     return [
-        f"Reconsideration of record {ref} was applied for on {to_date(line.reconsidered_at)} "
-        f"and was to be decided by {to_date(due)}; it {'has' if present else 'had'} not been: "
+        f"Reconsideration of record {ref} was applied for on {policy.date_of(line.reconsidered_at)} "
+        f"and was to be decided by {policy.date_of(due)}; it {'has' if present else 'had'} not been: "
         f"under the policy {overdue_words(proc.on_overdue)}."
     ]

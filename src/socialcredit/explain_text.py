@@ -18,15 +18,15 @@ from socialcredit.policy.compiled import NOT_DETERMINABLE, CompiledList, Compile
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring import Measure, RecordLine, Standing
 from socialcredit.term_words import duration_words
-from socialcredit.timeutil import DAY, to_date
+from socialcredit.timeutil import DAY
 
 if TYPE_CHECKING:
     from socialcredit.explain import Action, Reason
 
 
-def record_text(line: RecordLine) -> str:
+def record_text(policy: CompiledPolicy, line: RecordLine) -> str:
     """``court/j1 (court judgment unfulfilled, 2026-01-10)``, as the record now stands."""
-    notes = [words(line.type), to_date(line.occurred_at) or ""]
+    notes = [words(line.type), policy.date_of(line.occurred_at) or ""]
     if line.rectified:
         notes.append("as corrected")
     return f"{line.source}/{line.id} ({', '.join(notes)})"
@@ -34,7 +34,7 @@ def record_text(line: RecordLine) -> str:
 
 def step_description(kind: str, line: RecordLine, policy: CompiledPolicy) -> str:
     """One step in words."""
-    ref = record_text(line)
+    ref = record_text(policy, line)
     if kind == "resolve":
         return f"resolve record {ref}, e.g. by performing the obligation it records"
     if kind == "dispute":
@@ -94,13 +94,13 @@ def _joined(texts: list[str]) -> str:
     return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
 
 
-def _records_phrase(refs: list[str], lines: dict[str, RecordLine]) -> str:
+def _records_phrase(policy: CompiledPolicy, refs: list[str], lines: dict[str, RecordLine]) -> str:
     """`` because of record(s) …`` for a list or a score; empty when none is in the breakdown."""
     known = _known(refs, lines)
     if not known:
         return ""
     noun = "record" if len(known) == 1 else "records"
-    return f" because of {noun} {_joined([record_text(line) for line in known])}"
+    return f" because of {noun} {_joined([record_text(policy, line) for line in known])}"
 
 
 def _condition_phrase(
@@ -207,12 +207,12 @@ def _reason_sentence(
     for c in r.conditions:
         phrase = _condition_phrase(policy, c, who, possessive, past)
         if c["kind"] in ("records", "category"):
-            phrase += _window_phrase(c, lines)
+            phrase += _window_phrase(policy, c, lines)
             known = _known(c["records"], lines)
             if known:  # the records are the condition: name them, no "because"
-                phrase += ": " + _joined([record_text(line) for line in known])
+                phrase += ": " + _joined([record_text(policy, line) for line in known])
         else:
-            phrase += _records_phrase(c["records"], lines)
+            phrase += _records_phrase(policy, c["records"], lines)
         parts.append(phrase)
     named = _known([ref for c in r.conditions for ref in c["records"]], lines)
     if not parts:  # conditions are only absent for measures computed without them
@@ -251,7 +251,7 @@ def _reason_sentence(
         )
     else:
         # the records named hold the measure at st.at; it may have begun with others
-        when = "now" if present else f"on {to_date(st.at)}"
+        when = "now" if present else f"on {policy.date_of(st.at)}"
         keeps = (
             ""
             if not named
@@ -271,7 +271,7 @@ def _reason_sentence(
     if r.applies_to:
         body += f" It applies only{requests_text(policy, r.service or asked, r.applies_to)}."
     if r.ends is not None:
-        body += " " + _ends_sentence(r, lines, present, st.at)
+        body += " " + _ends_sentence(policy, r, lines, present, st.at)
     if r.published_at is not None and r.objections_until is not None:
         body += (
             f" It was published on {r.published_at}; objections could be made until "
@@ -284,7 +284,7 @@ def _reason_sentence(
     return ["- " + body[0].upper() + body[1:]]
 
 
-def _window_phrase(c: dict[str, Any], lines: dict[str, RecordLine]) -> str:
+def _window_phrase(policy: CompiledPolicy, c: dict[str, Any], lines: dict[str, RecordLine]) -> str:
     """`` within 1 year after record rail/f1 (…) was resolved on 2025-01-20`` for a records
     condition with an anchored window (the first anchor that opened a full window)."""
     anchors = _known(c.get("anchors") or [], lines)
@@ -293,23 +293,23 @@ def _window_phrase(c: dict[str, Any], lines: dict[str, RecordLine]) -> str:
     line = anchors[0]
     within = f" within {duration_words(str(c['within']))}" if c.get("within") else ""
     if c.get("after") == "resolution_of" and line.resolved_at is not None:
-        return (
-            f"{within} after record {record_text(line)} was resolved on {to_date(line.resolved_at)}"
-        )
-    return f"{within} after record {record_text(line)}"
+        return f"{within} after record {record_text(policy, line)} was resolved on {policy.date_of(line.resolved_at)}"
+    return f"{within} after record {record_text(policy, line)}"
 
 
-def _ends_sentence(r: Reason, lines: dict[str, RecordLine], present: bool, at: int) -> str:
+def _ends_sentence(
+    policy: CompiledPolicy, r: Reason, lines: dict[str, RecordLine], present: bool, at: int
+) -> str:
     """When a measure that ends after its triggering records are resolved ends, in words."""
     assert r.ends is not None
     delay = duration_words(str(r.ends["after_resolution"]))
     if r.ends["unresolved"]:
         refs = r.ends["unresolved"]
         known = _known(refs, lines)
-        named = _joined([record_text(line) for line in known] if known else refs)
+        named = _joined([record_text(policy, line) for line in known] if known else refs)
         noun = "that record is" if len(refs) == 1 else "those records are"
         verb = "is" if len(refs) == 1 else "are"
-        not_yet = "not resolved yet" if present else f"not resolved on {to_date(at)}"
+        not_yet = "not resolved yet" if present else f"not resolved on {policy.date_of(at)}"
         return (
             f"It lasts until {delay} after {noun} resolved, whether or not the condition "
             f"still holds then; {named} {verb} {not_yet}."
@@ -322,12 +322,14 @@ def _ends_sentence(r: Reason, lines: dict[str, RecordLine], present: bool, at: i
     )
 
 
-def _term_notes(behind: list[tuple[str, RecordLine]]) -> list[str]:
+def _term_notes(policy: CompiledPolicy, behind: list[tuple[str, RecordLine]]) -> list[str]:
     """How the term of each record behind a measure was set, extended or ended, in words."""
     out = []
     for _, line in behind:
         if line.term:
-            until = f"counts until {to_date(line.expires_at)}" if line.expires_at else "counts"
+            until = (
+                f"counts until {policy.date_of(line.expires_at)}" if line.expires_at else "counts"
+            )
             out.append(f"Record {line.source}/{line.id} {until}: {line.term}.")
     return list(dict.fromkeys(out))
 
@@ -358,7 +360,7 @@ def _delisting_note(
     policy: CompiledPolicy, lst: CompiledList, ref: str, resolved: int, lifts: int
 ) -> str:
     delay = lst.delist_delay
-    said = f"The resolution of record {ref} was recorded on {to_date(resolved)}; "
+    said = f"The resolution of record {ref} was recorded on {policy.date_of(resolved)}; "
     if delay.working_days:
         # a deadline in working days: the last day it allows, in the policy's local time
         note = (
@@ -379,7 +381,7 @@ def _delisting_note(
     )
     return (
         f"{said}under the policy's {length} the record counts for "
-        f"{on_list(policy, lst.name)} until {to_date(lifts)}."
+        f"{on_list(policy, lst.name)} until {policy.date_of(lifts)}."
     )
 
 
@@ -410,18 +412,16 @@ def _upcoming_notes(
         under = _known(u.blocked_by, lines)
         what = (
             f"because of {'record' if len(named) == 1 else 'records'} "
-            f"{_joined([record_text(x) for x in named])}"
+            f"{_joined([record_text(policy, x) for x in named])}"
             if named
-            else "because of record " + _joined([record_text(x) for x in under])
+            else "because of record " + _joined([record_text(policy, x) for x in under])
             if under
             else ""
         )
-        lead = "" if present else f"On {to_date(t)}, "
+        lead = "" if present else f"On {policy.date_of(t)}, "
         may = "you may" if present else "you could"
-        closes = to_date(u.objections_until)
-        published = (
-            f"A measure (reason code {u.reason_code}) was published on {to_date(u.published_at)}"
-        )
+        closes = policy.date_of(u.objections_until)
+        published = f"A measure (reason code {u.reason_code}) was published on {policy.date_of(u.published_at)}"
         published += f" {what}" if what else ""
         if u.objections_until > t:
             first = f"{lead}{published}: nothing is in force yet; {may} object until {closes}."
@@ -429,9 +429,9 @@ def _upcoming_notes(
             first = f"{lead}{published}: nothing is in force yet; the period to object ended on {closes}."
         out.append(first[0].upper() + first[1:])
         if u.starts is not None:
-            until = f" until {to_date(u.until)}" if u.until is not None else ""
+            until = f" until {policy.date_of(u.until)}" if u.until is not None else ""
             out.append(
-                f"If no objection is upheld, you cannot {act} from {to_date(u.starts)}{until}."
+                f"If no objection is upheld, you cannot {act} from {policy.date_of(u.starts)}{until}."
             )
         elif under:
             refs = _joined([f"{x.source}/{x.id}" for x in under])
@@ -477,16 +477,16 @@ def plain_text(
         f"your score ({first.display_name}) is" if first is not None and named else "your score is"
     )
     lines = [
-        f"Under policy {st.policy_version}, on {to_date(st.at)}, {what} "
+        f"Under policy {st.policy_version}, on {policy.date_of(st.at)}, {what} "
         f"{st.score:g} (grade {grade}).",
         *score_sentences(st),
     ]
     for m in ended:  # one measure each: another may still deny the service
-        start = since_text(to_date(m.since), m.since_policy_start, st.policy_version, ",")
+        start = since_text(policy.date_of(m.since), m.since_policy_start, st.policy_version, ",")
         conds = [c.model_dump(by_alias=True, exclude_none=True) for c in m.applies_to]
         lines.append(
             f"A measure (reason code {m.reason_code}) under which you could not {act}"
-            f"{limited(m.service, conds)} from {start} until {to_date(m.until)} "
+            f"{limited(m.service, conds)} from {start} until {policy.date_of(m.until)} "
             "has ended."
         )
     if decision.attributes:
@@ -506,7 +506,7 @@ def plain_text(
         lines.append(
             f"{which} in force (reason code{'s' if len(decision.exempted) > 1 else ''} "
             f"{codes}) would stop you, but you are allowed by "
-            + "; and by ".join(exemption_words(x) for x in decision.exemptions)
+            + "; and by ".join(exemption_words(x, decision.utc_offset) for x in decision.exemptions)
             + ". The exemption changes nothing else: you stay on every list you are on."
         )
     if decision.decision == "allow" and decision.exemptions:
@@ -546,7 +546,7 @@ def plain_text(
     for r in reasons:
         lines.extend(_reason_sentence(policy, st, r, record_of, present, decision.service))
     lines.extend(_resolution_notes(policy, reasons, record_of, t))
-    lines.extend(_term_notes(behind))
+    lines.extend(_term_notes(policy, behind))
     if decision.indefinite:
         lines.append("If nothing changes, this has no end date.")
     elif decision.eligible_again_on:

@@ -151,6 +151,15 @@ def to_date(ts: int | None) -> str | None:
     return f"{_year(year)}-{month:02d}-{day:02d}"
 
 
+def local_date(ts: int | None, offset: int) -> str | None:
+    """The ISO date of epoch seconds ``ts`` in the local time ``offset`` seconds east of UTC
+    (``to_date`` of ``ts + offset``; ``None`` and NEVER give ``None``): the date a person
+    there would name. ``CompiledPolicy.date_of`` gives it for a policy's ``utc_offset``."""
+    if ts is None or ts >= NEVER:
+        return None
+    return to_date(ts + offset)
+
+
 def iso_date(text: str) -> int | None:
     """Epoch seconds of midnight UTC of a date written ``YYYY-MM-DD`` within the supported
     range, or None."""

@@ -24,7 +24,7 @@ from socialcredit.cli.common import (
     print_styled,
     styled,
 )
-from socialcredit.timeutil import to_date, to_iso
+from socialcredit.timeutil import local_date, to_iso
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -94,7 +94,7 @@ def score(
     out.print(
         styled(
             (st.subject, "bold"),
-            f" ({st.kind}) on {to_date(st.at)} under "
+            f" ({st.kind}) on {local_date(st.at, st.utc_offset)} under "
             f"{_under(st.policy_version, st.policy_hash)}: score ",
             (f"{st.score:g}", "bold"),
             ", grade ",
@@ -109,7 +109,7 @@ def score(
             styled(
                 f"  on {m.kind} list ",
                 (m.name, "bold"),
-                f" since {to_date(m.since)} until {to_date(m.until) or 'no end in sight'}",
+                f" since {local_date(m.since, st.utc_offset)} until {local_date(m.until, st.utc_offset) or 'no end in sight'}",
             )
         )
     from socialcredit.cli.tables import print_table
@@ -124,8 +124,8 @@ def score(
                     ms.name,
                     ms.service,
                     ms.effect,
-                    to_date(ms.since) or "",
-                    to_date(ms.until) or "no end",
+                    local_date(ms.since, st.utc_offset) or "",
+                    local_date(ms.until, st.utc_offset) or "no end",
                     f"{ms.via_relation} {ms.via_subject}" if ms.via_subject else "",
                 )
                 for ms in st.measures
@@ -140,11 +140,11 @@ def score(
             (
                 f"{line.source}/{line.id}",
                 line.type,
-                to_date(line.occurred_at) or "",
+                local_date(line.occurred_at, st.utc_offset) or "",
                 f"{line.points:+g}",
                 _signed(line.contribution),
                 status,
-                to_date(line.expires_at) or "never",
+                local_date(line.expires_at, st.utc_offset) or "never",
             )
             for line, status in current_versions(st.breakdown)
         ],

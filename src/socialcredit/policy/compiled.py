@@ -49,7 +49,7 @@ from socialcredit.policy.model import (
     ServiceAttribute,
 )
 from socialcredit.spans import Calendar, Span, estimated, last_day, shift, shift_one, shift_span
-from socialcredit.timeutil import DAY, NEVER, to_date
+from socialcredit.timeutil import DAY, NEVER, local_date, to_date
 
 __all__ = [
     "DELETE",
@@ -181,6 +181,13 @@ class CompiledPolicy:
         cover (Monday to Friday were counted there); explanations must say so."""
         return estimated(time, span, self.calendar)
 
+    def date_of(self, ts: int | None) -> str | None:
+        """The date (ISO) of the instant ``ts`` in the policy's local time (``calendar.
+        utc_offset``; UTC without a calendar block), as every date said to a person or a
+        counter is given: an end at local midnight is the local date it begins. ``None``
+        and ``NEVER`` give ``None``, like ``to_date``."""
+        return local_date(ts, self.calendar.offset)
+
     def last_date(self, end: int) -> str:
         """The last local date (ISO) a period ending at ``end`` (exclusive) includes: for a
         deadline in working days, the day it falls on ("by 2026-02-24 at the latest")."""
@@ -192,7 +199,7 @@ class CompiledPolicy:
         holiday calendar does not reach; otherwise the date the period ends."""
         end = self.after_one(start, span)
         if not span.working_days:
-            return to_date(end) or "never"
+            return self.date_of(end) or "never"
         text = self.last_date(end)
         if self.estimated(start, span):
             text += (

@@ -172,7 +172,6 @@ def term_note(prep: Prepared, rec: int, code: int, flags: int, known_at: int) ->
         TERM_OWN,
     )
     from socialcredit.term_words import duration_words
-    from socialcredit.timeutil import to_date
 
     policy, cols = prep.policy, prep.columns
 
@@ -199,7 +198,7 @@ def term_note(prep: Prepared, rec: int, code: int, flags: int, known_at: int) ->
             if int(cols.cor_action[c]) == EXTEND:
                 parts.append(
                     f"extended by {duration_words(str(cols.cor_term[c]))} on "
-                    f"{to_date(int(cols.cor_occurred_at[c]))}"
+                    f"{policy.date_of(int(cols.cor_occurred_at[c]))}"
                 )
         if flags & TERM_EXTENSION_CAPPED:
             cap = duration_words(policy.ext_max[code])
@@ -207,5 +206,5 @@ def term_note(prep: Prepared, rec: int, code: int, flags: int, known_at: int) ->
     if flags & TERM_ENDED:
         ends = [int(cols.cor_occurred_at[c]) for c in mine if int(cols.cor_action[c]) == END]
         if ends:
-            parts.append(f"ended early on {to_date(min(ends))}")
+            parts.append(f"ended early on {policy.date_of(min(ends))}")
     return "; ".join(parts)

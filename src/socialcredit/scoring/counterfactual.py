@@ -180,24 +180,26 @@ def smallest_sets(
     probe = ends[-1] if everything else None
     frontier: list[SetEnd] = []
     best = current
+    local = prep.policy.calendar.offset
     for size in range(1, top + 1):
         if size not in size_ends:
-            if probe is None or day(probe) >= day(best):
+            if probe is None or day(probe, local) >= day(best, local):
                 break
             by_size[size] = _sets(per_record, size, max_scenarios)
             size_ends[size] = _ends(prep, subject, service, t, by_size[size], attributes)
         if not size_ends[size]:
             break
         lowest = min(size_ends[size])
-        if day(lowest) < day(best):
+        if day(lowest, local) < day(best, local):
             frontier.append(SetEnd(by_size[size][size_ends[size].index(lowest)], lowest))
             best = lowest
     return single_ends, frontier
 
 
-def day(ts: int) -> int:
-    """The UTC day of ``ts`` (what ``to_date`` names), to compare ends as people are told them."""
-    return ts // DAY
+def day(ts: int, offset: int = 0) -> int:
+    """The day of ``ts`` in local time ``offset`` seconds east of UTC (what
+    ``CompiledPolicy.date_of`` names), to compare ends as people are told them."""
+    return (ts + offset) // DAY
 
 
 def _sets(steps: list[list[Change]], size: int, limit: int) -> list[tuple[Change, ...]]:

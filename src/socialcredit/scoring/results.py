@@ -297,6 +297,9 @@ class Standing:
     not_eligible: list[NotEligible] = field(default_factory=list)
     # every score of the policy (the first is ``score``/``grade``), with its components
     scores: list[ScoreValue] = field(default_factory=list)
+    # the policy's local time, seconds east of UTC (``calendar.utc_offset``): the dates said
+    # to a person are dates there (``CompiledPolicy.date_of``; ``decide`` has no policy)
+    utc_offset: int = 0
 
     @property
     def denials(self) -> list[Measure]:

@@ -204,6 +204,7 @@ def standing_and_timelines(
         at=t,
         policy_version=policy.version_label,
         policy_hash=policy.loaded.content_hash,
+        utc_offset=policy.calendar.offset,
         score=score,
         grade=policy.grade_label(grade),
         lists=memberships,
