@@ -225,12 +225,7 @@ AtOption = Annotated[
     str | None,
     typer.Option(
         "--at",
-        help=(
-            "Evaluate as of this date or time (ISO 8601), under the policy in force then. "
-            "A date alone is midnight UTC of that date, whatever the policy's "
-            "calendar.utc_offset; give the offset for local midnight "
-            "(e.g. 2026-02-25T00:00:00+08:00)."
-        ),
+        help="Evaluate as of this time (ISO 8601; a bare date is 00:00 UTC), under the policy in force then.",
         show_default="now",
     ),
 ]
