@@ -97,7 +97,10 @@ def test_explain_names_record_list_and_remedy(db: str, capsys: pytest.CaptureFix
     assert data["policy_hash"] == CHINA_HASH
     best = data["explanation"]["best_action"]
     assert best["kind"] == "resolve" and best["record"] == "court/j1"
-    assert best["eligible_again_on"] == "2026-06-04"  # lifted 3 days after payment
+    # paid on Monday 2026-06-01 (08:00 in Beijing): the listing is lifted when the third
+    # working day after it (Thursday 4 June) ends in Beijing, 2026-06-04T16:00:00Z; the
+    # debtor may fly again on 5 June, the local date (issue 7: dates are said locally)
+    assert best["eligible_again_on"] == "2026-06-05"
     code, out, _ = call(capsys, "explain", "debtor", "--db", db, "--at", "2026-06-01")
     assert code == 0 and "court/j1" in out and "air_travel" in out
     assert CHINA_HASH[:12] in out
