@@ -126,9 +126,11 @@ def test_no_delisting_delay_is_claimed_where_the_list_ignores_resolution() -> No
     from socialcredit.policy import compile_policy, parse_policy
     from tests.conftest import TEST_POLICY
 
-    # the debtors list counts a debt whether resolved or not: resolving lifts nothing
+    # the debtors list counts a debt whether resolved or not: resolving lifts nothing (a
+    # delisting delay on such a list is a validation error, so the delay goes too)
     text = TEST_POLICY.replace(
-        "when: {records: {type: debt, unresolved: true}}", "when: {records: {type: debt}}"
+        "when: {records: {type: debt, unresolved: true}}\n    delist_after_resolution: P3D\n",
+        "when: {records: {type: debt}}\n",
     )
     assert text != TEST_POLICY
     ignoring = compile_policy(parse_policy(text, "ignoring.yaml"))

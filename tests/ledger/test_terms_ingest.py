@@ -4,12 +4,14 @@ its line and field; export then ingest gives the same entries and the same stand
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import yaml
 
 from socialcredit.columns import KIND_CODES
 from socialcredit.engine import Engine
@@ -203,3 +205,21 @@ def test_export_files_carry_term_and_by(tmp_path: Path, fmt: str) -> None:
     assert by_id["e1"]["kind"] == "end"
     ledger.close()
     copy.close()
+
+
+def test_the_ingestion_guide_names_record_types_the_policy_reference_declares() -> None:
+    """docs/ingestion.md's examples (the terms example and its errors) use record types that
+    a policy shown in docs/policy-reference.md declares, so a reader can run them."""
+    docs = Path(__file__).parents[2] / "docs"
+    declared: set[str] = set()
+    reference = (docs / "policy-reference.md").read_text(encoding="utf-8")
+    for block in re.findall(r"```yaml\n(.*?)```", reference, re.DOTALL):
+        data = yaml.safe_load(block)
+        if isinstance(data, dict) and isinstance(data.get("record_types"), dict):
+            declared |= set(data["record_types"])
+    guide = (docs / "ingestion.md").read_text(encoding="utf-8")
+    named = set(re.findall(r'"type": "(\w+)"', guide)) | set(
+        re.findall(r"record type '(\w+)'", guide)
+    )
+    assert "spc_obstruction" in named
+    assert named <= declared, sorted(named - declared)

@@ -684,3 +684,70 @@ def test_yaml_aliases_are_refused() -> None:
     (problem,) = info.value.problems
     # the alias reuses the anchored node, so the line is where the anchor is
     assert problem.line == 3 and "aliases are not allowed" in problem.message
+
+
+# BASE with subject attributes and an eligibility condition on the debtors list
+WITH_ATTRIBUTES = edit(
+    "    delist_after_resolution: P3D\n",
+    "    delist_after_resolution: P3D\n    eligible:\n      - {attribute: birth_date, age_at_least: 18}\n",
+    edit(
+        "record_types:\n",
+        "attributes:\n  birth_date: {type: date, subject_kinds: [person]}\nrecord_types:\n",
+    ),
+)
+
+
+def test_the_attributes_policy_is_valid() -> None:
+    assert parse_policy(WITH_ATTRIBUTES).policy.lists["debtors"].eligible
+
+
+@pytest.mark.parametrize(
+    "test", ["equals: '18'", "equals: 'eighteen'", "one_of: ['2000-01-01', '2001-02-30']"]
+)
+def test_a_date_attribute_is_compared_with_dates_only(test: str) -> None:
+    text = edit("age_at_least: 18}", test + "}", WITH_ATTRIBUTES)
+    line, path, message = one_problem(text)
+    key = test.split(":")[0]
+    assert path == f"lists.debtors.eligible[0].{key}" and line is not None
+    assert text.splitlines()[line - 1].strip().startswith("- {attribute: birth_date")
+    assert f"attribute 'birth_date' is a date, so {key} takes dates (YYYY-MM-DD)" in message
+    assert "age_at_least" in message and "held_for" in message
+
+
+def test_a_date_attribute_compared_with_a_date_is_fine() -> None:
+    text = edit("age_at_least: 18}", "one_of: ['2000-01-01', '2000-01-02']}", WITH_ATTRIBUTES)
+    assert parse_policy(text).policy.lists["debtors"].eligible[0].one_of
+
+
+def test_a_rejected_attribute_type_is_reported_once() -> None:
+    text = edit("{type: date,", "{type: datetime,", WITH_ATTRIBUTES)
+    _, path, message = one_problem(text)
+    assert path == "attributes.birth_date.type" and "'date', 'number' or 'text'" in message
+
+
+def test_a_delay_after_resolution_without_an_unresolved_test_is_an_error() -> None:
+    text = edit(
+        "    when: {records: {type: debt, unresolved: true}}\n    delist_after_resolution: P3D\n",
+        "    when: {records: {type: debt}}\n    delist_after_resolution: 3 days\n",
+    )
+    line, path, message = one_problem(text)
+    assert path == "lists.debtors.delist_after_resolution" and line == 36
+    assert message.startswith("has no effect") and "add unresolved: true" in message
+    # nested in all/any/not, the test is found; a zero delay (the default) is fine
+    nested = "    when: {all: [{records: {type: debt}}, {not: {records: {type: debt, unresolved: true}}}]}\n"
+    assert parse_policy(edit("    when: {records: {type: debt, unresolved: true}}\n", nested))
+    zero = "    when: {records: {type: debt}}\n    delist_after_resolution: P0D\n"
+    assert parse_policy(
+        edit(
+            "    when: {records: {type: debt, unresolved: true}}\n    delist_after_resolution: P3D\n",
+            zero,
+        )
+    )
+
+
+@pytest.mark.parametrize("offset", ["+8", "08:00", "+8:00", "+24:00", "+08:00\n"])
+def test_a_bad_utc_offset_says_what_is_expected(offset: str) -> None:
+    text = edit("relations:\n", f"calendar: {{utc_offset: {offset!r}}}\nrelations:\n")
+    _, path, message = one_problem(text)
+    assert path == "calendar.utc_offset"
+    assert '"+HH:MM"' in message and '"+08:00"' in message and "pattern" not in message

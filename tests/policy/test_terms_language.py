@@ -44,14 +44,14 @@ def test_the_terms_policy_is_valid_for_the_loader_and_the_schema() -> None:
         (
             "      min: P365D\n      max: P1095D\n",
             "      min: P1095D\n      max: P365D\n",
-            "record_types.listing",
-            "term: min is longer than max",
+            "record_types.listing.term.min",
+            "is longer than term.max",
         ),
         (
             "    expires_after: P730D\n    term:",
             "    expires_after: P2000D\n    term:",
-            "record_types.listing",
-            "term: expires_after (the default term) lies outside [min, max]",
+            "record_types.listing.term.max",
+            "is shorter than expires_after (the default term)",
         ),
         (
             "extension: {min: P365D, max: P1095D}",
@@ -96,6 +96,44 @@ def test_bad_terms_and_anchors_are_reported_with_line_and_path(
 ) -> None:
     found = problems(edit(old, new))
     assert any(p == path and message in m and line is not None for line, p, m in found), found
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        (
+            "      min: P365D\n      max: P1095D\n",
+            "      min: P1095D\n      max: P365D\n",
+            "min",
+            "is longer than term.max",
+        ),
+        ("      min: P365D\n", "      min: P1000D\n", "min", "is longer than expires_after"),
+        (
+            "    expires_after: P730D\n    term:",
+            "    expires_after: P2000D\n    term:",
+            "max",
+            "is shorter than",
+        ),
+        (
+            "      min: P365D\n      max: P1095D\n",
+            "",
+            "extension",
+            "a record that never expires cannot be extended",
+        ),
+    ],
+)
+def test_a_term_bound_error_is_reported_at_the_bound_not_at_the_record_type(
+    old: str, new: str, field: str, message: str
+) -> None:
+    text = edit(old, new)
+    if field == "extension":
+        text = text.replace(
+            "    expires_after: P730D\n    term:", "    expires_after: never\n    term:"
+        )
+    ((line, path, said),) = problems(text)
+    assert path == f"record_types.listing.term.{field}" and said.startswith(message), said
+    assert line is not None
+    assert text.splitlines()[line - 1].strip().startswith(f"{field}:")
 
 
 def test_the_schema_refuses_what_the_loader_refuses_in_shape() -> None:

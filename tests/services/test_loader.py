@@ -147,3 +147,13 @@ def test_applies_to_without_a_services_section() -> None:
     ((_, path, message),) = _problems(text)
     assert path == "sanctions.no_flights.applies_to[0].attribute"
     assert "declare it under services.air_travel.attributes" in message
+
+
+def test_a_number_attribute_tested_with_in_is_reported_once() -> None:
+    """``in: [1]`` on a number attribute: one problem, saying how to test a number (not a
+    second one for the item that is not text)."""
+    text = _edit("{attribute: stars, at_least: 1}", "{attribute: stars, in: [1]}")
+    ((line, path, message),) = _problems(text)
+    assert path == "sanctions.no_star_hotels.applies_to[0].in"
+    assert message == "attribute 'stars' is a number: test it with at_least and/or below"
+    assert line == _line(text, "{attribute: stars, in: [1]}")

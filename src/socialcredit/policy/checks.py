@@ -10,7 +10,9 @@ here; field validation reports it.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from socialcredit.spans import Span, parse_span
@@ -96,7 +98,9 @@ class _Declared:
         self.attribute_types: dict[str, str] = {}
         if isinstance(attributes, Mapping):
             for name, spec in attributes.items():
-                if isinstance(spec, Mapping) and isinstance(spec.get("type"), str):
+                # a type the language does not know is reported once, where it is written;
+                # conditions on the attribute are then not judged by it
+                if isinstance(spec, Mapping) and spec.get("type") in ("date", "number", "text"):
                     self.attribute_types[str(name)] = spec["type"]
         services = self._keys(data, "services")
         # without a services section (or with an empty one), any service id may be used
@@ -578,7 +582,63 @@ def _eligibility_problems(declared: _Declared, conditions: Any, path: Path) -> P
                         f"attribute {name!r} is {kind}; quote the value to compare it as {kind}",
                     )
                 )
+            elif kind == "date" and any(isinstance(v, str) and not _is_date(v) for v in values):
+                bad = next(v for v in values if isinstance(v, str) and not _is_date(v))
+                problems.append(
+                    (
+                        (*path, i, key),
+                        f"attribute {name!r} is a date, so {key} takes dates (YYYY-MM-DD), not "
+                        f"{bad!r}; to test an age use age_at_least (e.g. age_at_least: 18), to "
+                        "test how long a value has held use held_for",
+                    )
+                )
     return problems
+
+
+def _is_date(text: str) -> bool:
+    """Whether ``text`` is a calendar date written YYYY-MM-DD (as attribute values are)."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _tests_unresolved(pred: Any, depth: int = 0) -> bool | None:
+    """Whether a condition (as parsed) has a ``records`` test with ``unresolved: true``;
+    None when it cannot be read (field validation reports that)."""
+    if depth > 100 or not isinstance(pred, Mapping):
+        return None
+    if len([v for v in pred.values() if v is not None]) != 1:
+        return None
+    records = pred.get("records")
+    if isinstance(records, Mapping):
+        unresolved = records.get("unresolved", False)
+        return unresolved if isinstance(unresolved, bool) else None
+    children = [*(pred.get("all") or []), *(pred.get("any") or [])]
+    if pred.get("not") is not None:
+        children.append(pred["not"])
+    found = [_tests_unresolved(c, depth + 1) for c in children]
+    return True if True in found else (None if None in found else False)
+
+
+def _delist_problems(name: str, lst: Mapping[str, Any]) -> Problems:
+    """A ``delist_after_resolution`` delay on a list whose condition never tests
+    ``unresolved: true`` would silently do nothing: the delay only ends such tests."""
+    delay = _span(lst.get("delist_after_resolution"))
+    if delay is None or delay.zero or _tests_unresolved(lst.get("when")) is not False:
+        return []
+    return [
+        (
+            ("lists", name, "delist_after_resolution"),
+            "has no effect: the delay applies only to records: {unresolved: true} tests, and "
+            "this list's condition has none; add unresolved: true to the records test (the "
+            "listing then ends this long after the records are resolved) or remove "
+            "delist_after_resolution",
+        )
+    ]
 
 
 def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
@@ -613,6 +673,7 @@ def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
                 problems += _eligibility_problems(
                     declared, lst.get("eligible"), ("lists", str(name), "eligible")
                 )
+                problems += _delist_problems(str(name), lst)
     sanctions = data.get("sanctions")
     if isinstance(sanctions, Mapping):
         for name, sanction in sanctions.items():

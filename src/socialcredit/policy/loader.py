@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -198,6 +199,21 @@ def _message(err: Any) -> str:
     return message
 
 
+_FIELD_FIRST = re.compile(r"([a-z_]+(?:\.[a-z_]+)*): (.+)", re.DOTALL)
+
+
+def _at_field(lines: dict[Path, int], path: Path, message: str) -> tuple[Path, str]:
+    """A problem whose message starts with the field it is about (``term.min: …``, from a
+    check of several fields together) is reported at that field, when the file has it."""
+    match = _FIELD_FIRST.fullmatch(message)
+    if match is None:
+        return path, message
+    below = (*path, *match.group(1).split("."))
+    if below not in lines:
+        return path, message
+    return below, match.group(2)
+
+
 def parse_policy(text: str, source: str = "<policy>") -> LoadedPolicy:
     """Validate policy text; raise ``PolicyError`` listing every problem with line and field path.
 
@@ -250,10 +266,17 @@ def _parse_policy(text: str, source: str) -> LoadedPolicy:
     # reference checks read the raw data, so they run on whatever parts validated too: every
     # independent problem is reported in one run; one already reported at or above a path is
     # not reported again below it
+    found = [_at_field(lines, path, message) for path, message in found]
     invalid = [path for path, _ in found if path]
+    crossed: list[tuple[Path, str]] = []
     for path, message in cross_reference_problems(data):
         if not any(path[: len(bad)] == bad for bad in invalid):
-            found.append((path, message))
+            crossed.append((path, message))
+    # a reference problem about a whole list (``in: [1]`` on a number attribute) says what
+    # is wrong with its items too: their own type errors would report it a second time
+    covered = {path for path, _ in crossed}
+    found = [(p, m) for p, m in found if not (p and isinstance(p[-1], int) and p[:-1] in covered)]
+    found += crossed
     if found or policy is None:
         problems = [PolicyProblem(source, _locate(lines, p), _dotted(p), m) for p, m in found]
         problems.sort(key=lambda p: (p.line is None, p.line or 0))

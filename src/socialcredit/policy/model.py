@@ -13,6 +13,7 @@ model, numbers, names, vocabularies), ``durations``, ``scores``, ``records``,
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import (
@@ -167,6 +168,9 @@ class Meta(StrictModel):
 _CALENDAR_NAMES: dict[str, Any] = {"enum": available_calendars()}
 
 
+_UTC_OFFSET = r"^[+-](?:[01]\d|2[0-3]):[0-5]\d$"
+
+
 class CalendarDef(StrictModel):
     """How the policy counts days: its local time and, for working days, its holidays."""
 
@@ -179,7 +183,7 @@ class CalendarDef(StrictModel):
     )
     utc_offset: str = Field(
         "+00:00",
-        pattern=r"^[+-](?:[01]\d|2[0-3]):[0-5]\d$",
+        json_schema_extra={"pattern": _UTC_OFFSET},
         description="The local time days and months are counted in, e.g. '+08:00'.",
     )
     first_day_counted: bool = Field(
@@ -188,6 +192,16 @@ class CalendarDef(StrictModel):
         "day (false: 'within 3 working days' of a Friday ends with the third working day "
         "after it).",
     )
+
+    @field_validator("utc_offset")
+    @classmethod
+    def _offset(cls, value: str) -> str:
+        if not re.fullmatch(_UTC_OFFSET.strip("^$"), value):
+            raise ValueError(
+                'expected an offset from UTC written "+HH:MM" or "-HH:MM" (hours 00-23, '
+                'minutes 00-59), e.g. "+08:00" for China'
+            )
+        return value
 
     @field_validator("holidays")
     @classmethod

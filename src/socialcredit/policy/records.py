@@ -99,16 +99,27 @@ class RecordType(StrictModel):
         default = self.expires_after
         low = term.min if term.min is not None else default
         high = term.max if term.max is not None else default
+        # each message starts with the field it is about: the loader reports it there
         if low is not None and high is not None and low > high:
-            raise ValueError("term: min is longer than max")
-        if default is not None and (
-            (low is not None and default < low) or (high is not None and default > high)
-        ):
-            raise ValueError("term: expires_after (the default term) lies outside [min, max]")
+            if term.min is not None and term.max is not None:
+                raise ValueError("term.min: is longer than term.max")
+            if term.min is not None:
+                raise ValueError(
+                    "term.min: is longer than expires_after (the longest term when term.max "
+                    "is not given)"
+                )
+            raise ValueError(
+                "term.max: is shorter than expires_after (the shortest term when term.min "
+                "is not given)"
+            )
+        if default is not None and low is not None and default < low:
+            raise ValueError("term.min: is longer than expires_after (the default term)")
+        if default is not None and high is not None and default > high:
+            raise ValueError("term.max: is shorter than expires_after (the default term)")
         if default is None and term.extension is not None and term.max is None:
             raise ValueError(
-                "term: a record that never expires cannot be extended; give term.max for "
-                "records that carry their own term"
+                "term.extension: a record that never expires cannot be extended; give "
+                "term.max for records that carry their own term"
             )
         return self
 
