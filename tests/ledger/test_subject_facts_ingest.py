@@ -131,6 +131,40 @@ def test_kind_codes_are_fixed_and_facts_are_not_corrections() -> None:
         ),
         (attribute(value=None), "value", "is required"),
         (
+            attribute(attribute="residence", value=42),
+            "value",
+            "expected text (attribute 'residence' is of type text), got int 42; quote it if "
+            "it is meant as text",
+        ),
+        (
+            attribute(value="2026-01-02", valid_from="2025-01-01"),
+            "value",
+            "2026-01-02 is after this line was recorded (2026-01-01T00:00:00Z): attribute "
+            "'birth_date' is a date the policy counts an age from, which cannot lie in the future",
+        ),
+        (
+            attribute(value="2025-12-20", valid_from="2025-01-01", recorded_at="2025-12-01"),
+            "value",
+            "2025-12-20 is after this line was recorded (2025-12-01T00:00:00Z): attribute "
+            "'birth_date' is a date the policy counts an age from, which cannot lie in the future",
+        ),
+        # two faults: the first in the order of the line's fields is reported, as for records
+        (
+            exemption(services=["air_travle"], valid_until="2025-02-10"),
+            "services",
+            "unknown service 'air_travle' for the active policy; did you mean 'air_travel'?",
+        ),
+        (
+            attribute(attribute="birthdate", valid_until="2008-02-29"),
+            "attribute",
+            "unknown attribute 'birthdate' for the active policy; did you mean 'birth_date'?",
+        ),
+        (
+            attribute(attribute="birthdate", value=None),
+            "attribute",
+            "unknown attribute 'birthdate' for the active policy; did you mean 'birth_date'?",
+        ),
+        (
             attribute(valid_until="2008-02-29"),
             "valid_until",
             "2008-02-29T00:00:00Z is not after valid_from 2008-02-29T00:00:00Z",
@@ -143,6 +177,16 @@ def test_bad_lines_are_rejected_with_their_field_and_reason(
     result = sqlite_ledger.ingest_entries([line, attribute(id="ok")], rules=RULES, now=NOW)
     assert result.accepted == 1
     assert [(p.line, p.field, p.reason) for p in result.problems] == [(1, field, reason)]
+
+
+def test_a_birth_date_of_today_and_a_quoted_number_as_text_are_accepted(
+    sqlite_ledger: Ledger,
+) -> None:
+    lines = [
+        attribute(value="2026-01-01", valid_from="2026-01-01"),
+        attribute(id="r1", attribute="residence", value="42"),
+    ]
+    assert sqlite_ledger.ingest_entries(lines, rules=RULES, now=NOW).accepted == 2
 
 
 def test_without_a_policy_any_attribute_is_kept_as_text(sqlite_ledger: Ledger) -> None:

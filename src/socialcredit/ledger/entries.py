@@ -627,17 +627,25 @@ def _fact(
     """An exemption or attribute entry: a subject, a validity period and the fact's details
     (stored as JSON: an exemption's services, reason, approver and approval time; an
     attribute's value). The entry's ``type`` is the attribute's name (None: exemption)."""
+    # a line with several faults is refused for the first in the order of its fields
+    # (subject, what the fact is, its period, then an exemption's reason and approval), as a
+    # record is for its type before its dates
     subject = _text(obj, "subject")
     subject_kind = _kind_of(obj, "subject_kind")
+    details: dict[str, Any] = {}
+    name = None
+    if kind == EXEMPTION:
+        details["services"] = _services(obj, rules)
+    else:
+        name = _text(obj, "attribute")
+        assert name is not None
+        details["value"] = _attribute_value(obj, name, subject_kind, rules, said)
     start = _time(obj, "valid_from")
     assert start is not None
     until = _time(obj, "valid_until", required=False)
     if until is not None and until <= start:
         raise EntryError("valid_until", f"{to_iso(until)} is not after valid_from {to_iso(start)}")
-    details: dict[str, Any] = {}
-    name = None
     if kind == EXEMPTION:
-        details["services"] = _services(obj, rules)
         details["reason"] = _text(obj, "reason")
         details["approved_by"] = _text(obj, "approved_by")
         approved = _time(obj, "approved_at", required=False)
@@ -645,10 +653,6 @@ def _fact(
             why = "an exemption cannot be approved after the ledger received it"
             _in_order(approved, said, given, obj, why, now, "approved_at")
             details["approved_at"] = approved
-    else:
-        name = _text(obj, "attribute")
-        assert name is not None
-        details["value"] = _attribute_value(obj, name, subject_kind, rules)
     return Entry(
         kind,
         source,
@@ -698,13 +702,12 @@ def _services(obj: dict[str, Any], rules: IngestRules | None) -> str:
 
 
 def _attribute_value(
-    obj: dict[str, Any], name: str, subject_kind: int, rules: IngestRules | None
+    obj: dict[str, Any], name: str, subject_kind: int, rules: IngestRules | None, said: int
 ) -> str:
     """An attribute's value as stored (text): checked against the type the active policy
-    declares for the attribute (a date ``YYYY-MM-DD``, a number, text)."""
+    declares for the attribute (a date ``YYYY-MM-DD``, a number, text). A date the policy
+    counts an age from may not lie after ``said``, the time the line says it was recorded."""
     value = obj.get("value")
-    if value is None or value == "":
-        raise EntryError("value", "is required")
     known = rules.attributes if rules is not None else None
     declared = known.get(name) if known is not None else None
     if known is not None and declared is None:
@@ -721,17 +724,35 @@ def _attribute_value(
             "subject_kind",
             f"attribute {name!r} applies to {kinds} subjects only, not to {a_kind(subject_kind)}",
         )
+    if value is None or value == "":
+        raise EntryError("value", "is required")
     kind = declared[0] if declared is not None else "text"
     if kind == "date":
-        if type(value) is not str or iso_date(value) is None:
+        day = iso_date(value) if type(value) is str else None
+        if type(value) is not str or day is None:
             raise EntryError(
                 "value", f"{shown(value)} is not a date like 2008-02-29 (attribute {name!r})"
+            )
+        assert rules is not None
+        # the date's local midnight, in the policy's time: a child born today is no error
+        if name in rules.ages and day - rules.calendar.offset > said:
+            raise EntryError(
+                "value",
+                f"{value} is after this line was recorded ({to_iso(said)}): attribute "
+                f"{name!r} is a date the policy counts an age from, which cannot lie in "
+                "the future",
             )
         return value
     if kind == "number":
         number = _number(obj, "value")
         assert number is not None
         return str(int(number)) if number.is_integer() else repr(number)
+    if declared is not None and type(value) is not str:
+        raise EntryError(
+            "value",
+            f"expected text (attribute {name!r} is of type text), got "
+            f"{type(value).__name__} {shown(value)}; quote it if it is meant as text",
+        )
     if type(value) is int or type(value) is float:
         value = str(value)
     if type(value) is not str:

@@ -58,6 +58,9 @@ class IngestRules:
     services: frozenset[str] | None = None
     # (None: any attribute, as text)
     attributes: Mapping[str, tuple[str, frozenset[int]]] | None = None
+    # the date attributes the policy counts an age from (age_at_least): a value of one
+    # cannot lie after the time its line was recorded (nobody is born in the future)
+    ages: frozenset[str] = frozenset()
 
     @classmethod
     def from_policy(cls, policy: Policy) -> IngestRules:
@@ -94,6 +97,15 @@ class IngestRules:
                 name: (a.type, frozenset(SUBJECT_KINDS.index(k) for k in a.subject_kinds))
                 for name, a in policy.attributes.items()
             },
+            ages=frozenset(
+                cond.attribute
+                for conditions in (
+                    *(rt.eligible for rt in policy.record_types.values()),
+                    *(lst.eligible for lst in policy.lists.values()),
+                )
+                for cond in conditions
+                if cond.age_at_least is not None
+            ),
             calendar=compile_calendar(policy.calendar),
         )
 
