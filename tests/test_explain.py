@@ -27,8 +27,9 @@ def test_denied_debtor_is_told_why_until_when_and_how_to_end_it(policy: Compiled
     (reason,) = ex.reasons
     assert (reason.lists, reason.records) == (["debtors"], ["court/d1"])
     kinds = {a.kind for a in ex.actions}
-    # 40 days after it was recorded the 30-day appeal window is closed: no dispute offered
-    assert kinds == {"resolve", "appeal"}
+    # 40 days after it was recorded the 30-day appeal window is closed: no dispute offered,
+    # and no annulment on appeal either (no stage of the policy's due process is open)
+    assert kinds == {"resolve"}
     assert ex.best_action is not None and ex.best_action.kind == "resolve"
     # resolving now lifts the listing after the 3-day delay
     assert ex.best_action.eligible_again_on == to_date(T0 + 43 * DAY)

@@ -91,9 +91,10 @@ def test_a_fixed_ban_after_its_listing_ended(reasons_policy: CompiledPolicy) -> 
         f"ended on {to_date(T0 + 100 * DAY)}" in ex.text
     )
     # a brawl is not resolvable and its dispute window closed on day 30: only an annulment
-    # lifts the ban, and it lifts it at once (the record never counted)
-    assert [a.kind for a in ex.actions] == ["appeal"]
-    assert ex.best_action is not None and ex.best_action.eligible_again_on == to_date(t)
+    # would lift the ban, and no stage of the due process to obtain one is open any more, so
+    # nothing is offered (an action the person cannot take would be a false statement)
+    assert ex.actions == [] and ex.best_action is None
+    assert "Sooner" not in ex.text and "annulled on appeal" not in ex.text
     assert f"The window to dispute record src/b1 closed on {to_date(T0 + 30 * DAY)}." in ex.text
     no_ids_in_sentences(ex.text)
 
@@ -106,8 +107,13 @@ def test_resolving_does_not_end_a_fixed_ban_but_an_annulment_does(
     t = T0 + 40 * DAY
     ex = explain(prep, 0, "loans", t)
     by_kind = {a.kind: a.eligible_again_on for a in ex.actions}
-    assert by_kind == {"resolve": to_date(T0 + 200 * DAY), "appeal": to_date(t)}
-    assert ex.best_action is not None and ex.best_action.kind == "appeal"
+    # the 30-day dispute window closed on day 30: an annulment is no longer to be had
+    assert by_kind == {"resolve": to_date(T0 + 200 * DAY)}
+    assert ex.best_action is None and "Sooner" not in ex.text
+    # inside the window the annulment is offered, and lifts the ban at once
+    ex = explain(prep, 0, "loans", T0 + 10 * DAY)
+    by_kind = {a.kind: a.eligible_again_on for a in ex.actions}
+    assert by_kind["appeal"] == to_date(T0 + 10 * DAY)
 
 
 def test_allowed_in_plain_english(reasons_policy: CompiledPolicy) -> None:

@@ -248,6 +248,26 @@ def _whole_days(span: Span) -> int | None:
     return span.seconds // DAY if span.exact and span.seconds % DAY == 0 else None
 
 
+def can_still_contest(policy: CompiledPolicy, line: RecordLine, t: int) -> bool:
+    """Whether the person can still have ``line`` annulled under the policy at ``t``: its
+    dispute window is open, a dispute or reconsideration of it is pending, or the period to
+    apply for reconsideration after the review upheld it is open. Once none is, offering
+    "have it annulled on appeal" would be an action the person cannot take."""
+    proc = policy.process_of(line.type)
+    if line.disputed_at is None:
+        return later_one(policy, line.recorded_at, proc.appeal_window) >= t
+    if line.decided_at is None:
+        return True  # the review may still annul it
+    if proc.reconsider_within is None or proc.reconsider_deadline is None:
+        return False
+    if line.reconsidered_at is None:
+        late = line.dispute_late_at
+        if late is not None and late >= line.decided_at:
+            return False  # applied for too late
+        return later_one(policy, line.decided_at, proc.reconsider_within) >= t
+    return line.reconsideration_decided_at is None
+
+
 def _steps_for(policy: CompiledPolicy, line: RecordLine, subject: str, t: int) -> list[Step]:
     code = policy.type_code.get(line.type, -1)
     kinds = []
@@ -258,7 +278,8 @@ def _steps_for(policy: CompiledPolicy, line: RecordLine, subject: str, t: int) -
     undisputed = line.disputed_at is None and line.dispute_late_at is None
     if not proc.counts_while_disputed and window_open and undisputed:
         kinds.append("dispute")
-    kinds.append("appeal")
+    if can_still_contest(policy, line, t):
+        kinds.append("appeal")
     return [
         Step(k, f"{line.source}/{line.id}", line.type, subject, step_description(k, line, policy))
         for k in kinds

@@ -245,3 +245,34 @@ def test_a_list_gives_its_due_process_to_the_record_types_it_counts() -> None:
     assert cp.process_of("listing").on_overdue == "keep"
     assert cp.process_of("listing").origin == "list debtors"
     assert cp.process_of("other").index == 0
+
+
+def test_an_annulment_is_offered_only_while_a_stage_of_the_process_is_open(
+    policy: CompiledPolicy,
+) -> None:
+    # disputed on day 5, upheld on day 12; reconsideration may be applied for until day 22
+    base = [rec("r", "staged_item"), fix("dispute", "d", "r", 5), fix("uphold", "u", "r", 12)]
+    prep = Prepared.build(columns_from_entries(base), policy)
+    open_ = explain(prep, 0, "air_travel", T0 + 15 * DAY)
+    assert [a.kind for a in open_.actions] == ["appeal"]
+    assert "annulled on appeal" in open_.text
+    closed = explain(prep, 0, "air_travel", T0 + 25 * DAY)
+    assert closed.decision.decision == "deny"
+    assert "The period to apply for reconsideration of record s/r ended on 2025-01-23." in (
+        closed.text
+    )
+    assert closed.actions == [] and closed.best_action is None
+    assert "Sooner" not in closed.text and "annulled on appeal" not in closed.text
+
+
+def test_no_annulment_is_offered_after_a_review_upheld_a_record_without_reconsideration(
+    policy: CompiledPolicy,
+) -> None:
+    # 'plain' has no reconsideration stage: once the review upheld it (day 10) nothing of the
+    # policy's due process is left, although its 30-day dispute window is still open (day 13)
+    entries = [rec("r", "plain"), fix("dispute", "d", "r", 5), fix("uphold", "u", "r", 10)]
+    prep = Prepared.build(columns_from_entries(entries), policy)
+    ex = explain(prep, 0, "air_travel", T0 + 13 * DAY)
+    assert ex.decision.decision == "deny"
+    assert "the review upheld it on 2025-01-11" in ex.text
+    assert ex.actions == [] and "Sooner" not in ex.text
