@@ -575,3 +575,21 @@ def test_a_publicity_period_of_seven_working_days_spans_the_spring_festival() ->
     assert to_iso(upcoming.until) == to_iso(at("2026-02-28T16:00:00Z") + 180 * DAY)
     assert not standing(prep, 0, at("2026-02-28T15:59:59Z")).measures
     assert [m.name for m in standing(prep, 0, at("2026-02-28T16:00:00Z")).measures] == ["rail_ban"]
+
+
+def test_a_sooner_date_beyond_the_calendar_says_how_working_days_are_counted(
+    calendar_policy: CompiledPolicy,
+) -> None:
+    # debt recorded 2026-11-01; resolving it on Wednesday 2026-12-30 (10:00 in Beijing)
+    # lifts the listing after 3 working days: Thu 31, then 2027 (not covered, counted Monday
+    # to Friday): Fri 1 January, Mon 4 January: eligible again on 2027-01-04
+    entry = _debt_resolved("2026-12-30T02:00:00Z")[0]
+    entry["occurred_at"] = entry["recorded_at"] = at("2026-11-01")
+    prep = Prepared.build(columns_from_entries([entry]), calendar_policy)
+    text = explain(prep, 0, "air_travel", at("2026-12-30T02:00:00Z")).text
+    note = (
+        " (working days after 2026 are counted Monday to Friday: the holiday calendar covers "
+        "2015-2026 only, so a holiday after that is not known)"
+    )
+    assert f"You could then use air travel again on 2027-01-04{note}." in text
+    assert f"If nothing changes, you may use air travel again on 2029-11-01{note}." in text

@@ -53,6 +53,22 @@ def step_description(kind: str, line: RecordLine, policy: CompiledPolicy) -> str
     return f"have record {ref} annulled on appeal, if it is wrong"
 
 
+def beyond_calendar_note(policy: CompiledPolicy, date: str | None) -> str:
+    """`` (working days after 2026 are counted Monday to Friday: …)`` for a date after the
+    last year the policy's holiday calendar covers; empty otherwise (or without one). Said
+    of the policy's counting, so it is true whether or not working days gave the date."""
+    cal = policy.calendar
+    if date is None or not cal.name or cal.complete:
+        return ""
+    last = to_date(cal.last * DAY) or ""
+    if date <= last:
+        return ""
+    return (
+        f" (working days after {last[:4]} are counted Monday to Friday: the holiday calendar "
+        f"covers {policy.calendar_years()} only, so a holiday after that is not known)"
+    )
+
+
 def number_text(x: float, unit: str = "") -> str:
     """``20,000``, ``12.5``, ``20,000 CNY``."""
     text = f"{int(x):,}" if float(x).is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
@@ -535,7 +551,12 @@ def plain_text(
     lines.append(f"You cannot {act}{when}.")
 
     def again(day: str | None) -> str:
-        return f"from {day} you may {act}{when}" if when else f"you may {act} again on {day}"
+        note = beyond_calendar_note(policy, day)
+        return (
+            f"from {day}{note} you may {act}{when}"
+            if when
+            else f"you may {act} again on {day}{note}"
+        )
 
     record_of: dict[str, RecordLine] = {}
     for _, line in behind:
@@ -556,12 +577,13 @@ def plain_text(
             "you" if s == st.subject else s for s in dict.fromkeys(x.subject for x in best.steps)
         ]
         for_whom = "" if whose == ["you"] else ", with records about " + " and about ".join(whose)
+        note = beyond_calendar_note(policy, best.eligible_again_on)
         lines.append(
             f"Sooner{for_whom}: {best.description}. You could then "
             + (
-                f"{act}{when} from {best.eligible_again_on}."
+                f"{act}{when} from {best.eligible_again_on}{note}."
                 if when
-                else f"{act} again on {best.eligible_again_on}."
+                else f"{act} again on {best.eligible_again_on}{note}."
             )
         )
     lines.extend(dispute_notes(policy, behind, t, present))
