@@ -14,11 +14,16 @@ from socialcredit.enforcement import Decision, exemption_words
 from socialcredit.explain_eligibility import eligibility_notes
 from socialcredit.explain_process import dispute_notes
 from socialcredit.explain_words import on_list, plural, words
-from socialcredit.policy.compiled import NOT_DETERMINABLE, CompiledList, CompiledPolicy
+from socialcredit.policy.compiled import (
+    NOT_DETERMINABLE,
+    CompiledList,
+    CompiledPolicy,
+    later_one,
+)
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring import Measure, RecordLine, Standing
 from socialcredit.term_words import duration_words
-from socialcredit.timeutil import DAY
+from socialcredit.timeutil import DAY, to_date
 
 if TYPE_CHECKING:
     from socialcredit.explain import Action, Reason
@@ -60,7 +65,7 @@ def beyond_calendar_note(policy: CompiledPolicy, date: str | None) -> str:
     cal = policy.calendar
     if date is None or not cal.name or cal.complete:
         return ""
-    last = to_date(cal.last * DAY) or ""
+    last = to_date(cal.last * DAY) or ""  # a local day number: its date
     if date <= last:
         return ""
     return (
@@ -413,6 +418,41 @@ def _lifted_by_resolution(policy: CompiledPolicy, when: Predicate, rtype: str) -
     )
 
 
+def _objection_period(
+    policy: CompiledPolicy, notice_ends: int, records: list[RecordLine], t: int
+) -> str:
+    """Until when the person may object, completing "nothing is in force yet; …": the end of
+    the publicity period, or the close of a record's dispute window if that comes first (an
+    objection is a dispute of the record, and a dispute after its window has no effect)."""
+    ends = {}
+    for x in records:
+        closes = later_one(policy, x.recorded_at, policy.process_of(x.type).appeal_window)
+        ends[f"{x.source}/{x.id}"] = min(closes, notice_ends)
+    notice = policy.date_of(notice_ends)
+    if not ends or all(e == notice_ends for e in ends.values()):
+        if notice_ends > t:
+            return f"you may object until {notice}."
+        return f"the period to object ended on {notice}."
+    if len(set(ends.values())) == 1:
+        end = next(iter(ends.values()))
+        noun = "record" if len(ends) == 1 else "records"
+        why = (
+            f"the window to dispute the {noun} behind it closes on {policy.date_of(end)}, before the "
+            f"publicity period ends on {notice}; an objection after that has no effect"
+        )
+        if end >= t:
+            return f"you may object until {policy.date_of(end)} ({why})."
+        return f"the period to object ended on {policy.date_of(end)} ({why.replace('closes', 'closed')})."
+    parts = []
+    for ref, end in ends.items():
+        verb = "may be objected to until" if end >= t else "could be objected to until"
+        parts.append(f"record {ref} {verb} {policy.date_of(end)}")
+    return (
+        f"{_joined(parts)}, when the window to dispute it closes (the publicity period ends on "
+        f"{notice}); an objection after that has no effect."
+    )
+
+
 def _upcoming_notes(
     policy: CompiledPolicy, st: Standing, service: str, act: str, t: int, present: bool
 ) -> list[str]:
@@ -435,15 +475,22 @@ def _upcoming_notes(
             else ""
         )
         lead = "" if present else f"On {policy.date_of(t)}, "
-        may = "you may" if present else "you could"
-        closes = policy.date_of(u.objections_until)
-        published = f"A measure (reason code {u.reason_code}) was published on {policy.date_of(u.published_at)}"
+        published = (
+            f"a measure (reason code {u.reason_code}) was published on "
+            f"{policy.date_of(u.published_at)}"
+        )
         published += f" {what}" if what else ""
-        if u.objections_until > t:
-            first = f"{lead}{published}: nothing is in force yet; {may} object until {closes}."
-        else:
-            first = f"{lead}{published}: nothing is in force yet; the period to object ended on {closes}."
+        first = f"{lead}{published}: nothing is in force yet; "
+        first += _objection_period(policy, u.objections_until, named or under, t)
         out.append(first[0].upper() + first[1:])
+        for x in named or under:
+            if x.dispute_late_at is not None:
+                closes = later_one(policy, x.recorded_at, policy.process_of(x.type).appeal_window)
+                out.append(
+                    f"An objection to record {x.source}/{x.id} was made on "
+                    f"{policy.date_of(x.dispute_late_at)}, after the window to dispute it closed "
+                    f"on {policy.date_of(closes)}: that objection had no effect."
+                )
         if u.starts is not None:
             until = f" until {policy.date_of(u.until)}" if u.until is not None else ""
             out.append(

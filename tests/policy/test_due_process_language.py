@@ -164,3 +164,27 @@ def test_a_publicity_period_with_an_end_after_resolution_is_refused() -> None:
     assert path == "sanctions.sleeper_ban.starts_after"
     assert line == line_of(bad, "starts_after: {notice: P7D, objection_blocks: false}")
     assert "after resolution" in message
+
+
+def test_a_notice_longer_than_the_appeal_window_of_a_record_behind_it_is_refused() -> None:
+    # rail misconduct may be disputed for 7 days; 7 working days are at least 9 days
+    bad = (
+        PUBLICITY.replace(
+            "starts_after: {notice: P7D, objection_blocks: true}",
+            "starts_after: {notice: 7 working days, objection_blocks: true}",
+        )
+        + "calendar: {holidays: prc, utc_offset: '+08:00'}\n"
+    )
+    ((line, path, message),) = problems(bad)
+    assert path == "sanctions.rail_ban.starts_after.notice"
+    assert line == line_of(bad, "notice: 7 working days")
+    assert "longer than the appeal window (P7D) of record type 'rail_misconduct'" in message
+    # fare dodging has the policy-wide 30-day window: a 14-day notice is within it
+    fine = PUBLICITY.replace(
+        "starts_after: {notice: P7D, objection_blocks: false}",
+        "starts_after: {notice: P14D, objection_blocks: false}",
+    )
+    parse_policy(fine, "p.yaml")
+    longer = fine.replace("notice: P14D", "notice: P31D")
+    ((_, path, message),) = problems(longer)
+    assert path == "sanctions.sleeper_ban.starts_after.notice" and "(P30D)" in message

@@ -6,11 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
 from socialcredit.columns import columns_from_entries
 from socialcredit.enforcement import check
 from socialcredit.explain import explain
-from socialcredit.policy import CompiledPolicy, compile_policy, parse_policy
+from socialcredit.policy import (
+    CompiledPolicy,
+    LoadedPolicy,
+    compile_policy,
+    content_hash,
+    parse_policy,
+)
+from socialcredit.policy.model import Policy
 from socialcredit.scoring import Prepared, bulk_standings, standing
 from socialcredit.timeutil import DAY, parse_timestamp, to_date
 
@@ -234,3 +242,59 @@ def test_an_objection_learned_later_does_not_change_earlier_answers(
         a, b = standing(known, 0, t).to_json(), standing(later, 0, t).to_json()
         assert a == b
     assert standing(later, 0, upheld).measures == []
+
+
+WORKING_DAY_POLICY = (
+    POLICY.replace(
+        f"starts_after: {{notice: {NOTICE}, objection_blocks: true}}",
+        "starts_after: {notice: 7 working days, objection_blocks: true}",
+    )
+    + "calendar: {holidays: prc, utc_offset: '+08:00'}\n"
+)
+
+
+def _unchecked(text: str) -> CompiledPolicy:
+    """A policy compiled without the whole-policy checks: ``policy validate`` now refuses a
+    notice longer than an appeal window, but the explanation must not depend on that check
+    to stay true."""
+    model = Policy.model_validate(yaml.safe_load(text))
+    return compile_policy(LoadedPolicy(model, text, "p.yaml", content_hash(model)))
+
+
+def test_the_objection_deadline_said_is_the_dispute_window_when_it_closes_first() -> None:
+    policy = _unchecked(WORKING_DAY_POLICY)
+    # published Monday 2025-03-03 (08:00 in Beijing); 7 working days after it: Tue 4 … Fri 7,
+    # Mon 10, Tue 11, Wed 12: the period ends at midnight after 12 March in Beijing
+    # (2025-03-12T16:00Z); rail misconduct may be disputed for 7 days only, until 2025-03-10
+    p = prep(policy, [rec("r")])
+    (u,) = standing(p, 0, PUBLISHED + 2 * DAY).upcoming
+    assert u.objections_until == parse_timestamp("2025-03-12T16:00:00Z")
+    text = explain(p, 0, "train_tickets", PUBLISHED + 2 * DAY).text
+    assert "object until 2025-03-12" not in text
+    assert (
+        "nothing is in force yet; you may object until 2025-03-10 (the window to dispute the "
+        "record behind it closes on 2025-03-10, before the publicity period ends on "
+        "2025-03-12; an objection after that has no effect)."
+    ) in text
+    # an objection on 2025-03-11 comes after the window: the measure starts all the same,
+    # and the explanation says the objection had no effect
+    late = prep(policy, [rec("r"), fix("dispute", "o", "r", parse_timestamp("2025-03-11"))])
+    text = explain(late, 0, "train_tickets", parse_timestamp("2025-03-11T12:00:00Z")).text
+    assert "the period to object ended on 2025-03-10 (the window to dispute the record" in text
+    assert (
+        "An objection to record rail/r was made on 2025-03-11, after the window to dispute it "
+        "closed on 2025-03-10: that objection had no effect."
+    ) in text
+    assert check(late, 0, "train_tickets", parse_timestamp("2025-03-13")).decision == "deny"
+
+
+def test_a_past_date_leads_the_sentence_and_the_open_period_says_may(
+    policy: CompiledPolicy,
+) -> None:
+    p = prep(policy, [rec("r")])
+    text = explain(p, 0, "train_tickets", PUBLISHED + 2 * DAY, present=False).text
+    assert (
+        "On 2025-03-05, a measure (reason code RAIL-CAT1) was published on 2025-03-03 because "
+        "of record rail/r (rail misconduct, 2025-03-03): nothing is in force yet; you may "
+        "object until 2025-03-10."
+    ) in text

@@ -725,6 +725,7 @@ def _publicity_problems(data: Mapping[str, Any]) -> Problems:
                     "resolution; give the measure a fixed term or none",
                 )
             )
+        problems += _notice_problems(data, str(name), sanction)
         if _uses_score(sanction.get("when"), lists if isinstance(lists, Mapping) else {}):
             problems.append(
                 (
@@ -732,6 +733,65 @@ def _publicity_problems(data: Mapping[str, Any]) -> Problems:
                     "a publicity period needs a condition on records (or on lists of "
                     "records): this measure's condition depends on the score or grade, and "
                     "there would be no record to object to",
+                )
+            )
+    return problems
+
+
+def _window_of(data: Mapping[str, Any], type_name: str, via: list[str]) -> Any:
+    """The appeal window (as written) of records of ``type_name``: the record type's own, a
+    list's among ``via`` that counts it, else the policy-wide one."""
+    types, lists = data.get("record_types"), data.get("lists")
+    blocks = [types.get(type_name) if isinstance(types, Mapping) else None]
+    for name in via:
+        lst = lists.get(name) if isinstance(lists, Mapping) else None
+        if isinstance(lst, Mapping) and type_name in _types_named(data, lst.get("when")):
+            blocks.append(lst)
+    blocks.append(data)
+    for block in blocks:
+        dp = block.get("due_process") if isinstance(block, Mapping) else None
+        if isinstance(dp, Mapping) and dp.get("appeal_window") is not None:
+            return dp["appeal_window"]
+    return None
+
+
+def _notice_problems(data: Mapping[str, Any], name: str, sanction: Mapping[str, Any]) -> Problems:
+    """A publicity period longer than the appeal window of a record behind the measure: the
+    person would be told they may object while a dispute of that record no longer has any
+    effect (an objection is a dispute)."""
+    starts = sanction.get("starts_after")
+    notice = _span(starts.get("notice")) if isinstance(starts, Mapping) else None
+    if notice is None:
+        return []
+    when = sanction.get("when")
+    via: list[str] = []
+    stack = [when]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, Mapping):
+            if isinstance(item.get("list"), str):
+                via.append(item["list"])
+            stack.extend(v for k, v in item.items() if k in ("all", "any", "not"))
+    lists = data.get("lists")
+    named = _types_named(data, when)
+    for lst in via:
+        got = lists.get(lst) if isinstance(lists, Mapping) else None
+        if isinstance(got, Mapping):
+            named += [t for t in _types_named(data, got.get("when")) if t not in named]
+    problems: Problems = []
+    for t in named:
+        written = _window_of(data, t, via)
+        window = _span(written)
+        if window is not None and notice > window:
+            problems.append(
+                (
+                    ("sanctions", name, "starts_after", "notice"),
+                    f"the publicity period ({starts['notice']}) is longer than the appeal "
+                    f"window ({written}) of record type {t!r}: an objection is a dispute of the "
+                    "record, and one after its appeal window has no effect; make the notice "
+                    "no longer than the appeal window, or lengthen the window",
                 )
             )
     return problems
