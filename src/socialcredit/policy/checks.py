@@ -760,7 +760,8 @@ def _notice_problems(data: Mapping[str, Any], name: str, sanction: Mapping[str, 
     person would be told they may object while a dispute of that record no longer has any
     effect (an objection is a dispute)."""
     starts = sanction.get("starts_after")
-    notice = _span(starts.get("notice")) if isinstance(starts, Mapping) else None
+    given = starts.get("notice") if isinstance(starts, Mapping) else None
+    notice = _span(given)
     if notice is None:
         return []
     when = sanction.get("when")
@@ -788,7 +789,7 @@ def _notice_problems(data: Mapping[str, Any], name: str, sanction: Mapping[str, 
             problems.append(
                 (
                     ("sanctions", name, "starts_after", "notice"),
-                    f"the publicity period ({starts['notice']}) is longer than the appeal "
+                    f"the publicity period ({given}) is longer than the appeal "
                     f"window ({written}) of record type {t!r}: an objection is a dispute of the "
                     "record, and one after its appeal window has no effect; make the notice "
                     "no longer than the appeal window, or lengthen the window",
