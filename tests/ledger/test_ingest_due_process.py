@@ -111,3 +111,31 @@ def test_reconsideration_on_day_10_is_not_noted_and_day_11_is(ledger: Ledger) ->
     rows, _ = fold(ledger.columns(), compile_policy(PARSED))
     assert rows.reconsidered[0] == parse_timestamp("2025-01-23")
     assert rows.reconsidered[1] > parse_timestamp("9000-01-01")
+
+
+def test_a_reconsideration_in_the_same_file_as_the_review_is_not_noted(ledger: Ledger) -> None:
+    # one file: disputed on 2025-01-06, upheld on 2025-01-13, reconsideration applied for on
+    # 2025-01-20 (7 days after the decision, within the 10 to apply): the engine counts it as
+    # the reconsideration, so ingest must not call it a second dispute without effect
+    result = ledger.ingest_entries(
+        [
+            rec("a", "staged_item"),
+            fix("dispute", "da", "a", "2025-01-06"),
+            fix("uphold", "ua", "a", "2025-01-13"),
+            fix("dispute", "ra", "a", "2025-01-20"),
+            fix("dispute", "ra2", "a", "2025-01-21"),  # a second application: no effect
+        ],
+        rules=RULES,
+        now=NOW,
+        backfill=True,
+    )
+    assert result.accepted == 5
+    assert [(n.line, n.message) for n in result.no_effect_lines] == [
+        (
+            5,
+            "reconsideration of s/a was already applied for (by s/ra, recorded on "
+            "2025-01-20T00:00:00Z): another dispute is kept in the ledger but has no effect",
+        )
+    ]
+    rows, _ = fold(ledger.columns(), compile_policy(PARSED))
+    assert rows.reconsidered[0] == parse_timestamp("2025-01-20")

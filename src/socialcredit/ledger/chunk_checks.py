@@ -388,6 +388,11 @@ class ChunkChecks:
         notes: dict[tuple[str, str], IngestProblem] = {}
         window = self.rules if self.rules is not None and self.rules.appeal_window else None
         disputed: dict[int, tuple[int, str, str]] = {}  # target seq -> earliest in-time dispute
+        # this chunk's upholds (target seq -> recorded_at) and reconsiderations (target seq ->
+        # the first application): a reconsideration in the same input as the review's uphold
+        # is one, as the engine counts it
+        upheld: dict[int, list[int]] = {}
+        reconsidered: dict[int, tuple[int, str, str]] = {}
         lookup = (
             "SELECT e.seq, e.subject_id, e.kind, e.recorded_at, e.occurred_at, e.target_seq, "
             "s.kind, s.name, e.type FROM entries e JOIN subjects s ON s.id = e.subject_id "
@@ -433,13 +438,16 @@ class ChunkChecks:
                         values,
                         target,
                         self.rules.window_of(str(target[8])),
-                        disputed,
+                        (disputed, upheld, reconsidered),
                         f"{target_source}/{target_id}",
                     )
                     if note is not None:
                         notes[(values[0], values[1])] = IngestProblem(
                             self.origin, number, "recorded_at", note
                         )
+                if kind == _UPHOLD and int(target[2]) == RECORD:
+                    at = self.now if values[5] is None else int(values[5])
+                    upheld.setdefault(int(target[0]), []).append(at)
                 rows.append((*values, int(target[1]), int(target[0]), number))
         finally:
             cursor.close()
@@ -502,7 +510,9 @@ class ChunkChecks:
         values: Row,
         target: Any,
         windows: tuple[Span | None, Span | None],
-        disputed: dict[int, tuple[int, str, str]],
+        here: tuple[
+            dict[int, tuple[int, str, str]], dict[int, list[int]], dict[int, tuple[int, str, str]]
+        ],
         target_name: str,
     ) -> str | None:
         """Why a dispute changes nothing, or None. The rule is the scoring rule
@@ -512,7 +522,9 @@ class ChunkChecks:
         a dispute inside the window after the fact; see ``Ledger.ingest``). Under a due
         process with reconsideration, a dispute after the review upheld the record and
         within the period to apply is the reconsideration (``windows``: the record type's
-        appeal window and that period)."""
+        appeal window and that period). ``here``: this input's earliest in-time disputes,
+        upholds and reconsiderations by target, not stored yet."""
+        disputed, upheld, reconsidered = here
         window, reconsider = windows
         assert window is not None
         recorded = self.now if values[5] is None else int(values[5])
@@ -521,7 +533,12 @@ class ChunkChecks:
         closes = self.rules.closes(target_recorded, window)
         if reconsider is not None:
             note = self._reconsideration_note(
-                cursor, values, target_seq, closes, reconsider, recorded, target_name
+                cursor,
+                values,
+                (target_seq, closes, recorded),
+                reconsider,
+                (disputed.get(target_seq), upheld.get(target_seq, []), reconsidered),
+                target_name,
             )
             if note != "":
                 return note
@@ -562,35 +579,44 @@ class ChunkChecks:
         self,
         cursor: Any,
         values: Row,
-        target_seq: int,
-        closes: int,
+        times: tuple[int, int, int],
         reconsider: Span,
-        recorded: int,
+        here: tuple[tuple[int, str, str] | None, list[int], dict[int, tuple[int, str, str]]],
         target_name: str,
     ) -> str | None:
         """For a dispute recorded after a review upheld its record (the rule of
         ``scoring.rows.fold``): None when it applies for reconsideration, a note when it
         changes nothing; ``""`` when no review has upheld the record by then (the dispute
-        is then an ordinary one)."""
+        is then an ordinary one). ``here``: this input's first in-time dispute of the record,
+        its upholds, and the reconsiderations applied for in it (by target), not stored yet."""
         p = self.p
+        target_seq, closes, recorded = times
+        first_here, upheld_here, reconsidered = here
         cursor.execute(
             f"SELECT recorded_at FROM entries WHERE target_seq = {p} AND kind = {_DISPUTE} "
             f"AND recorded_at <= {p} ORDER BY recorded_at, seq LIMIT 1",
             (target_seq, closes),
         )
-        first = cursor.fetchone()
-        if first is None:
+        stored_first = cursor.fetchone()
+        firsts = [int(stored_first[0])] if stored_first is not None else []
+        if first_here is not None and first_here[1:] != tuple(values[:2]):
+            firsts.append(first_here[0])
+        if not firsts:
             return ""
+        first = min(firsts)
         cursor.execute(
             f"SELECT recorded_at FROM entries WHERE target_seq = {p} AND kind = {_UPHOLD} "
             f"AND recorded_at >= {p} ORDER BY recorded_at, seq LIMIT 1",
-            (target_seq, int(first[0])),
+            (target_seq, first),
         )
-        upheld = cursor.fetchone()
-        if upheld is None or int(upheld[0]) > recorded:
+        stored_uphold = cursor.fetchone()
+        upholds = [int(stored_uphold[0])] if stored_uphold is not None else []
+        upholds += [u for u in upheld_here if u >= first]
+        if not upholds or min(upholds) > recorded:
             return ""
+        decided = min(upholds)
         assert self.rules is not None
-        ends = self.rules.closes(int(upheld[0]), reconsider)
+        ends = self.rules.closes(decided, reconsider)
         if recorded > ends:
             return (
                 f"the reconsideration of {target_name} is applied for on {to_iso(recorded)}, "
@@ -601,15 +627,21 @@ class ChunkChecks:
             f"SELECT recorded_at, source, entry_id FROM entries WHERE target_seq = {p} "
             f"AND kind = {_DISPUTE} AND recorded_at >= {p} AND recorded_at <= {p} "
             "ORDER BY recorded_at, seq LIMIT 1",
-            (target_seq, int(upheld[0]), ends),
+            (target_seq, decided, ends),
         )
-        earlier = cursor.fetchone()
-        if earlier is not None and (str(earlier[1]), str(earlier[2])) != tuple(values[:2]):
+        found = cursor.fetchone()
+        earlier = (int(found[0]), str(found[1]), str(found[2])) if found is not None else None
+        mine = reconsidered.get(target_seq)
+        if mine is not None and (earlier is None or mine[0] < earlier[0]):
+            earlier = mine
+        if earlier is not None and earlier[1:] != tuple(values[:2]) and earlier[0] <= recorded:
             return (
                 f"reconsideration of {target_name} was already applied for (by "
-                f"{earlier[1]}/{earlier[2]}, recorded on {to_iso(int(earlier[0]))}): another "
+                f"{earlier[1]}/{earlier[2]}, recorded on {to_iso(earlier[0])}): another "
                 "dispute is kept in the ledger but has no effect"
             )
+        if mine is None or recorded < mine[0]:
+            reconsidered[target_seq] = (recorded, str(values[0]), str(values[1]))
         return None
 
     def _settle_repeats(self, conn: Connection, rows: list[Row]) -> set[tuple[str, str]]:
