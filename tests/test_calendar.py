@@ -582,7 +582,8 @@ def test_a_sooner_date_beyond_the_calendar_says_how_working_days_are_counted(
 ) -> None:
     # debt recorded 2026-11-01; resolving it on Wednesday 2026-12-30 (10:00 in Beijing)
     # lifts the listing after 3 working days: Thu 31, then 2027 (not covered, counted Monday
-    # to Friday): Fri 1 January, Mon 4 January: eligible again on 2027-01-04
+    # to Friday): Fri 1 January, Mon 4 January: eligible again at Beijing midnight after it,
+    # said as the local date that begins, 2027-01-05
     entry = _debt_resolved("2026-12-30T02:00:00Z")[0]
     entry["occurred_at"] = entry["recorded_at"] = at("2026-11-01")
     prep = Prepared.build(columns_from_entries([entry]), calendar_policy)
@@ -591,5 +592,5 @@ def test_a_sooner_date_beyond_the_calendar_says_how_working_days_are_counted(
         " (working days after 2026 are counted Monday to Friday: the holiday calendar covers "
         "2015-2026 only, so a holiday after that is not known)"
     )
-    assert f"You could then use air travel again on 2027-01-04{note}." in text
+    assert f"You could then use air travel again on 2027-01-05{note}." in text
     assert f"If nothing changes, you may use air travel again on 2029-11-01{note}." in text

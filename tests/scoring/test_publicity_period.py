@@ -265,16 +265,17 @@ def test_the_objection_deadline_said_is_the_dispute_window_when_it_closes_first(
     policy = _unchecked(WORKING_DAY_POLICY)
     # published Monday 2025-03-03 (08:00 in Beijing); 7 working days after it: Tue 4 … Fri 7,
     # Mon 10, Tue 11, Wed 12: the period ends at midnight after 12 March in Beijing
-    # (2025-03-12T16:00Z); rail misconduct may be disputed for 7 days only, until 2025-03-10
+    # (2025-03-12T16:00Z, said as the local date it begins, 2025-03-13); rail misconduct may
+    # be disputed for 7 days only, until 2025-03-10
     p = prep(policy, [rec("r")])
     (u,) = standing(p, 0, PUBLISHED + 2 * DAY).upcoming
     assert u.objections_until == parse_timestamp("2025-03-12T16:00:00Z")
     text = explain(p, 0, "train_tickets", PUBLISHED + 2 * DAY).text
-    assert "object until 2025-03-12" not in text
+    assert "object until 2025-03-13" not in text
     assert (
         "nothing is in force yet; you may object until 2025-03-10 (the window to dispute the "
         "record behind it closes on 2025-03-10, before the publicity period ends on "
-        "2025-03-12; an objection after that has no effect)."
+        "2025-03-13; an objection after that has no effect)."
     ) in text
     # an objection on 2025-03-11 comes after the window: the measure starts all the same,
     # and the explanation says the objection had no effect
