@@ -68,6 +68,19 @@ def test_check_cites_the_exemption_and_the_list_stays(
     assert [row["subject"] for row in json.loads(out)["subjects"]] == []
 
 
+def test_score_text_lists_the_exemptions_in_force(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = call(capsys, "score", "--db", db, "wang", "--at", "2025-03-05")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "exemptions in force" in text
+    # valid 2025-03-01 (included) to 2025-03-10 (excluded): the last day covered is the 9th
+    assert "court/x1" in text and "2025-03-09" in text and "a funeral" in text
+    code, out, _ = call(capsys, "score", "--db", db, "wang", "--at", "2025-03-10")
+    assert "exemptions in force" not in out
+
+
 def test_a_minor_is_told_why_they_are_not_listed(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

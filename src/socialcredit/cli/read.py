@@ -132,6 +132,27 @@ def score(
             ],
             whole=(0, 1, 2, 3, 4),
         )
+    if st.exemptions:
+        # the end of an exemption is not part of it: say the last day it covers
+        print_table(
+            out,
+            "exemptions in force",
+            ("exemption", "services", "from", "last day", "approved by", "reason"),
+            [
+                (
+                    f"{x.source}/{x.id}",
+                    ", ".join(x.services),
+                    local_date(x.valid_from, st.utc_offset) or "",
+                    local_date(x.valid_until - 1, st.utc_offset) or ""
+                    if x.valid_until is not None
+                    else "no end",
+                    x.approved_by,
+                    x.reason,
+                )
+                for x in st.exemptions
+            ],
+            whole=(0, 2, 3),
+        )
     print_table(
         out,
         f"breakdown (base {st.base:g})",
