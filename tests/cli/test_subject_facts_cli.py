@@ -76,7 +76,8 @@ def test_score_text_lists_the_exemptions_in_force(
     text = " ".join(out.split())
     assert "exemptions in force" in text
     # valid 2025-03-01 (included) to 2025-03-10 (excluded): the last day covered is the 9th
-    assert "court/x1" in text and "2025-03-09" in text and "a funeral" in text
+    # a table cell may wrap on a narrow terminal: test words, not phrases
+    assert "court/x1" in text and "2025-03-09" in text and "funeral" in text
     code, out, _ = call(capsys, "score", "--db", db, "wang", "--at", "2025-03-10")
     assert "exemptions in force" not in out
 
