@@ -104,3 +104,16 @@ ingest_batches = Table(
     Column("backfill", SmallInteger, nullable=False, server_default=text("0")),
     Column("finished_at", BigInteger),  # NULL: interrupted (or still running)
 )
+
+# API keys of the HTTP service (``socialcredit.keys``): only a hash of each key's secret is
+# kept; a row is never deleted, and ``revoked_at`` is the only column that may change, once
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("role", Text, nullable=False),  # as written: admin, source:court, …
+    Column("name", Text),  # who holds it, for people (optional)
+    Column("secret_hash", Text, nullable=False),  # hex SHA-256 of the whole token
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),  # NULL: in use
+)
