@@ -21,7 +21,16 @@ from typing import TYPE_CHECKING
 import typer
 
 # importing the command modules registers their commands on ``app``
-from socialcredit.cli import export, ingest, policy, read, setup, subjects  # noqa: F401
+from socialcredit.cli import (  # noqa: F401
+    disputes,
+    export,
+    ingest,
+    notices,
+    policy,
+    read,
+    setup,
+    subjects,
+)
 from socialcredit.cli.common import PipeClosed, app, err, styled
 from socialcredit.errors import SocialCreditError
 

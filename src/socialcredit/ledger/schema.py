@@ -117,3 +117,35 @@ api_keys = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger),  # NULL: in use
 )
+
+# The notices outbox (``socialcredit.notices``): one row per event a subject is told about
+# (a measure started or was published, a dispute went overdue). ``event_key`` (a SHA-256 of
+# what identifies the event) is unique, so writing a notice twice, from any number of
+# processes, stores it once. Rows are never rewritten; only ``delivered_at`` and
+# ``read_at`` are set later.
+notices = Table(
+    "notices",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("event_key", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("kind", Text, nullable=False),  # measure_started | measure_published | dispute_overdue
+    Column("event_at", BigInteger, nullable=False),  # when the event happened
+    Column("written_at", BigInteger, nullable=False),  # the clock of the run that wrote it
+    Column("policy_version", Text, nullable=False),
+    Column("policy_hash", Text, nullable=False),
+    Column("service", Text),
+    Column("measure", Text),
+    Column("reason_code", Text),
+    Column("records", Text, nullable=False),  # JSON list of source/id
+    Column("until", BigInteger),  # when the measure ends if nothing changes (NULL: no set end)
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("details", Text, nullable=False),  # JSON: the structured facts behind the text
+    Column("delivered_at", BigInteger),
+    Column("read_at", BigInteger),
+    UniqueConstraint("event_key", name="uq_notices_event_key"),
+)
+Index("ix_notices_subject", notices.c.subject, notices.c.id)
