@@ -275,3 +275,26 @@ def test_the_migration_adds_the_outbox_to_an_older_ledger(tmp_path: Path) -> Non
     assert [n.subject for n in run.written] == ["P1"]
     assert led.count_entries() == 1
     led.close()
+
+
+def test_a_measure_waived_by_an_exemption_is_told_as_such(told: Ledger) -> None:
+    exemption = {
+        "kind": "exemption",
+        "id": "x1",
+        "source": "court",
+        "subject": "P1",
+        "services": ["air_travel"],
+        "valid_from": "2025-02-01",
+        "valid_until": "2025-03-01",
+        "reason": "a parent's funeral",
+        "approved_by": "Intermediate Court",
+    }
+    assert told.ingest_entries([exemption], rules=RULES, now=ts("2025-02-04")).accepted == 1
+    [n] = generate_notices(engine_at(told, "2025-02-10"), ["P1"], ts("2025-02-10")).written
+    # the measure is in force (P1 is on the list), but nobody may say "you cannot" now
+    assert n.title == (
+        "Since 2025-02-03, a measure (reason code DEBTOR) denies you flights; an exemption "
+        "lets you board flights for now."
+    )
+    assert n.body.startswith("An exemption lets you board flights for now.\n")
+    assert n.details["blocks"] == []

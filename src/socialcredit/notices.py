@@ -328,6 +328,17 @@ def _measure_notice(
         )
         verb = "would block"
     blocks_sentence = f"The measure ({ev.reason_code}) {verb} {_joined(blocks)}{when}."
+    if ev.kind == "measure_started":
+        # what it blocks now: an exemption may allow some of the services it covers
+        from socialcredit.enforcement import decide
+
+        allowed = [s for s in covers if decide(e.standing, s, None).decision != "deny"]
+        blocked = [s for s in covers if s not in allowed]
+        blocks = [policy.service_name(s) for s in blocked]
+        blocks_sentence = " ".join(
+            ([f"The measure ({ev.reason_code}) blocks {_joined(blocks)}{when}."] if blocks else [])
+            + [f"An exemption lets you {policy.service_action(s)} for now." for s in allowed]
+        )
     disputes, dispute_json = _dispute_sentences(policy, ev.subject, e, ev.records, dispute_url)
     body = "\n".join([blocks_sentence, e.text, *disputes])
     best = e.best_action
