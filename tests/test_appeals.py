@@ -67,8 +67,15 @@ def test_a_measure_starts_the_subject_disputes_the_review_upholds_reconsideratio
     assert p1.details["sooner"]["kind"] == "resolve"
     assert "Sooner: resolve record court/d1" in p1.body
     # the appeal window: 30 days from 2025-02-03
-    assert p1.details["disputes"] == [{"record": "court/d1", "until": "2025-03-05", "url": URL}]
-    assert f"file a dispute at {URL} by 2025-03-05." in p1.body
+    assert p1.details["disputes"] == [
+        {
+            "record": "court/d1",
+            "until": "2025-03-05",
+            "closes_at": "2025-03-05T00:00:00Z",
+            "url": URL,
+        }
+    ]
+    assert f"file a dispute at {URL} before 2025-03-05." in p1.body
     assert p1.details["records"][0]["source"] == "court"
     assert c1.title == (
         "Since 2025-02-03, you cannot board flights (reason code DEBTOR): you are recorded as "
@@ -284,8 +291,15 @@ def test_a_published_measure_is_told_at_publication_and_at_its_start(due: Ledger
         "A measure (reason code RAIL-CAT1) was published on 2025-03-03: nothing is in force yet."
     )
     assert p3.details["starts"] == "2025-03-10" and p3.details["until"] == "2025-09-06"
-    assert p3.details["disputes"] == [{"record": "rail/r1", "until": "2025-03-10", "url": None}]
-    assert "file a dispute by 2025-03-10." in p3.body
+    assert p3.details["disputes"] == [
+        {
+            "record": "rail/r1",
+            "until": "2025-03-10",
+            "closes_at": "2025-03-10T00:00:00Z",
+            "url": None,
+        }
+    ]
+    assert "file a dispute before 2025-03-10." in p3.body
     # P5 objects in time and the objection is upheld: the measure never starts
     file_dispute(due, "P5", "rail", "r2", "I was not on that train", ts("2025-03-05"))
     decide(

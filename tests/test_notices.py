@@ -298,3 +298,11 @@ def test_a_measure_waived_by_an_exemption_is_told_as_such(told: Ledger) -> None:
     )
     assert n.body.startswith("An exemption lets you board flights for now.\n")
     assert n.details["blocks"] == []
+
+
+def test_a_window_closing_in_the_day_is_said_with_its_time(told: Ledger) -> None:
+    # a record received at 14:30 UTC: its 30-day window closes at 14:30 on 2025-03-07
+    ingest(told, [record("d2", "court", "P2", "debt", "2025-02-01")], "2025-02-05T14:30")
+    [n] = generate_notices(engine_at(told, "2025-02-10"), ["P2"], ts("2025-02-10")).written
+    assert "file a dispute by 2025-03-07 14:30 (UTC+00:00)." in n.body
+    assert n.details["disputes"][0]["closes_at"] == "2025-03-07T14:30:00Z"

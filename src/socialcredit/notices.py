@@ -34,7 +34,7 @@ from socialcredit.errors import NotFoundError
 from socialcredit.explain_text import requests_text
 from socialcredit.explain_words import words
 from socialcredit.scoring.results import Measure
-from socialcredit.timeutil import to_iso
+from socialcredit.timeutil import DAY, to_iso
 
 if TYPE_CHECKING:
     from socialcredit.engine import Engine
@@ -274,15 +274,36 @@ def _dispute_sentences(
         if not can_still_contest(policy, line, e.decision.at):
             continue
         proc = policy.process_of(original_type(st, line.source, line.id) or line.type)
-        closes = policy.date_of(later_one(policy, line.recorded_at, proc.appeal_window))
+        end = later_one(policy, line.recorded_at, proc.appeal_window)
         source, _, rid = ref.partition("/")
         where = f" at {dispute_url}" if dispute_url else ""
         sentences.append(
             f"To dispute record {ref} (id {rid} from source {source}), file a dispute{where} "
-            f"by {closes}."
+            f"{window_end_text(policy, end)}."
         )
-        out.append({"record": ref, "until": closes, "url": dispute_url})
+        out.append(
+            {
+                "record": ref,
+                "until": policy.date_of(end),
+                "closes_at": to_iso(end),
+                "url": dispute_url,
+            }
+        )
     return sentences, out
+
+
+def window_end_text(policy: CompiledPolicy, end: int) -> str:
+    """When a window that closes at the instant ``end`` (a dispute received then still
+    counts) must be used, in the policy's local time: ``before 2025-03-05`` when it closes at
+    local midnight (the date the explanations name), else ``by 2025-03-05 14:30 (UTC+08:00)``
+    (a date alone would suggest the whole day)."""
+    offset = policy.calendar.offset
+    if (end + offset) % DAY == 0:
+        return f"before {policy.date_of(end)}"
+    local = to_iso(end + offset) or ""
+    sign = "+" if offset >= 0 else "-"
+    hours, minutes = divmod(abs(offset) // 60, 60)
+    return f"by {local[:10]} {local[11:16]} (UTC{sign}{hours:02d}:{minutes:02d})"
 
 
 def _measure_notice(
