@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from socialcredit.errors import SocialCreditError
 
 DAY = 86_400
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 WEEK = 7 * DAY
 NEVER = 2**62  # "no end": far beyond any real date, still an int64
 # The times the ledger accepts, in UTC after any offset is applied: years 1000 to 9999,
@@ -165,9 +166,13 @@ def iso_date(text: str) -> int | None:
     range, or None."""
     if len(text) != 10 or text[4] != "-" or text[7] != "-":
         return None
+    year, month, day = text[:4], text[5:7], text[8:10]
+    # ASCII digits only (``str.isdigit`` alone admits other scripts' digits)
+    if not (text.isascii() and year.isdigit() and month.isdigit() and day.isdigit()):
+        return None
     try:
-        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+        ordinal = date(int(year), int(month), int(day)).toordinal()
     except ValueError:
         return None
-    ts = int(day.timestamp())
+    ts = (ordinal - _EPOCH_ORDINAL) * DAY
     return ts if MIN_TIME <= ts <= MAX_TIME else None

@@ -20,7 +20,7 @@ from socialcredit.scoring.rows import RelationRows, Rows
 from socialcredit.scoring.timeline import timelines
 from socialcredit.timeutil import DAY, NEVER
 
-_ROW_FIELDS = [f.name for f in fields(Rows) if f.name != "facts"]
+_ROW_FIELDS = [f.name for f in fields(Rows) if f.init and f.name != "facts"]
 
 
 _CHANGE_FIELDS = {"resolve": "resolved", "dispute": "disputed", "appeal": "hidden_from"}

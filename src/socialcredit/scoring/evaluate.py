@@ -133,14 +133,19 @@ class EvaluationContext:
             if g_subject is None:  # each group's subject: that of its first entry (-1: none)
                 g_subject = np.full(self.n_groups, -1, dtype=np.int64)
                 g_subject[gidx[::-1]] = rows.subject[ridx[::-1]]
+            type_set = plan.type_set[self.code]
+            used = set(np.unique(type_set).tolist()) | set(plan.list_set.tolist())
+            # a set no entry's type and no list uses is not evaluated (all eligible)
             ok = [
                 eligible(rows.facts, policy, conditions, g_subject, e_group, k_group)
-                for conditions in plan.sets
+                if i in used
+                else np.ones(self.n_groups, dtype=bool)
+                for i, conditions in enumerate(plan.sets)
             ]
-            type_set = plan.type_set[self.code]
             for i, group_ok in enumerate(ok):
-                out = (type_set == i) & ~group_ok[gidx] & (status == COUNTS)
-                status[out] = INELIGIBLE
+                if i in used:
+                    out = (type_set == i) & ~group_ok[gidx] & (status == COUNTS)
+                    status[out] = INELIGIBLE
             for lst in policy.lists:
                 if plan.list_set[lst.index] >= 0:
                     self.list_ok[lst.index] = ok[int(plan.list_set[lst.index])]
@@ -275,12 +280,17 @@ class EvaluationContext:
             tuple(cond.type_names()), cond.category
         )
         if cond.unresolved:
-            lifted = self.policy.after(self.resolved_at, delist_delay)
+            # resolved_at is the row's resolution when seen, else NEVER (which stays NEVER)
+            lifted = np.where(
+                self.resolved_at < NEVER,
+                self._rows.shifted(self.policy, "resolved", delist_delay)[self._ridx],
+                NEVER,
+            )
             mask &= self.e < lifted
         if cond.after is not None:
             mask = self._in_anchored_window(cond, mask, delist_delay)
         elif cond.within is not None:
-            mask &= self.policy.after(self.occurred, cond.within) > self.e
+            mask &= self._rows.shifted(self.policy, "occurred", cond.within)[self._ridx] > self.e
         result: Bools = mask
         return result
 

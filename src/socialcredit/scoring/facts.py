@@ -16,14 +16,13 @@ pays one empty check per answer.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.columns import ANNUL, LedgerColumns
+from socialcredit.columns import ANNUL, SUBJECT_KINDS, LedgerColumns
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.policy.model import EligibilityCondition
 from socialcredit.spans import Span
@@ -71,6 +70,45 @@ class AttributeRows:
     known: I64 = field(default_factory=_none)
     hidden_from: I64 = field(default_factory=_none)
     index: I64 = field(default_factory=_none)
+    # values derived from these rows alone, computed on first use (evaluations at many
+    # times ask for the same ones); keyed with the policy whose calendar they use
+    _derived: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def named(self, name: str) -> tuple[I64, I64]:
+        """The rows of attribute ``name`` and their subjects (sorted: rows are sorted by
+        subject, then name)."""
+        key = ("named", name)
+        found: tuple[I64, I64] | None = self._derived.get(key)
+        if found is None:
+            mine = np.flatnonzero(self.name == name) if len(self.subject) else _none()
+            found = self._derived[key] = (mine, self.subject[mine])
+        return found
+
+    def age_reached(self, policy: CompiledPolicy, years: int) -> I64:
+        """Per row, when a subject born on its date value reaches ``years`` of age
+        (``age_reached``; NEVER for a row without a date)."""
+        return self._per_row(("age", years), policy, lambda: _ages(policy, self.number, years))
+
+    def held_until(self, policy: CompiledPolicy, span: Span) -> I64:
+        """Per row, ``span`` after its ``valid_from`` (when the value has been held so long)."""
+        return self._per_row(("held", span), policy, lambda: after(policy, self.valid_from, span))
+
+    def _per_row(self, key: tuple[Any, ...], policy: CompiledPolicy, make: Any) -> I64:
+        found = self._derived.get((*key, id(policy)))
+        if found is not None and found[0] is policy:
+            values: I64 = found[1]
+            return values
+        values = make()
+        values.flags.writeable = False
+        self._derived[(*key, id(policy))] = (policy, values)
+        return values
+
+
+def _ages(policy: CompiledPolicy, born: F64, years: int) -> I64:
+    out = np.full(len(born), NEVER, dtype=np.int64)
+    ok = ~np.isnan(born)
+    out[ok] = age_reached(policy, born[ok], years)
+    return out
 
 
 @dataclass(frozen=True)
@@ -118,6 +156,18 @@ def _annulled(columns: LedgerColumns, seq: I64) -> I64:
     return out
 
 
+def _date_number(text: str) -> float:
+    day = iso_date(text)
+    return np.nan if day is None else float(day)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:  # ingestion checked it; be safe
+        return np.nan
+
+
 def fold_facts(columns: LedgerColumns, policy: CompiledPolicy) -> SubjectFacts:
     """The exemptions and attributes of ``columns``, with their annulments applied."""
     n_exm = len(columns.exm_seq)
@@ -136,16 +186,19 @@ def fold_facts(columns: LedgerColumns, policy: CompiledPolicy) -> SubjectFacts:
         )
     attributes = AttributeRows()
     if len(columns.att_seq):
-        kinds = {name: a.type for name, a in policy.policy.attributes.items()}
         number = np.full(len(columns.att_seq), np.nan)
-        for j, (name, value) in enumerate(zip(columns.att_name, columns.att_value, strict=True)):
-            kind = kinds.get(str(name))
-            if kind == "date":
-                day = iso_date(str(value))
-                number[j] = np.nan if day is None else float(day)
-            elif kind == "number":
-                with contextlib.suppress(ValueError):  # ingestion checked it; be safe
-                    number[j] = float(value)
+        for name, declared in policy.policy.attributes.items():
+            if declared.type not in ("date", "number"):
+                continue
+            rows = np.flatnonzero(columns.att_name == name)
+            if not len(rows):
+                continue
+            # each distinct value read once (many subjects share a birth date)
+            distinct, where = np.unique(columns.att_value[rows].astype(str), return_inverse=True)
+            read = _date_number if declared.type == "date" else _number
+            number[rows] = np.array([read(v) for v in distinct.tolist()], dtype=np.float64)[
+                where.reshape(-1)
+            ]
         subject = columns.att_subject.astype(np.int64)
         order = np.lexsort((columns.att_seq, columns.att_valid_from, columns.att_name, subject))
         attributes = AttributeRows(
@@ -288,16 +341,15 @@ def value_in_force(
         return Found(row, applies)
     real = facts.real(np.asarray(subjects, dtype=np.int64))
     if declared is not None and len(declared.subject_kinds) < 2 and len(facts.subject_kind):
-        from socialcredit.columns import SUBJECT_KINDS
-
-        wanted = [SUBJECT_KINDS.index(kind) for kind in declared.subject_kinds]
         safe = np.clip(real, 0, len(facts.subject_kind) - 1)
-        applies = np.isin(facts.subject_kind[safe], wanted) | (real < 0)
+        kinds = facts.subject_kind[safe]
+        applies = real < 0
+        for kind in declared.subject_kinds:
+            applies |= kinds == SUBJECT_KINDS.index(kind)
     a = facts.attributes
-    mine = np.flatnonzero(a.name == name) if len(a.subject) else np.empty(0, dtype=np.int64)
+    mine, subj = a.named(name)  # subjects sorted within the name
     if not len(mine):
         return Found(row, applies)
-    subj = a.subject[mine]  # sorted within the name (rows are sorted by subject, name, ...)
     lo = np.searchsorted(subj, real, side="left")
     hi = np.searchsorted(subj, real, side="right")
     count = hi - lo
@@ -331,21 +383,19 @@ def _condition_holds(
         a = facts.attributes
         j = found.row[known]
         ok = np.ones(len(j), dtype=bool)
-        if cond.age_at_least is not None:
-            born = a.number[j]
-            valid = ~np.isnan(born)
-            adult = np.zeros(len(j), dtype=bool)
-            adult[valid] = age_reached(policy, born[valid], cond.age_at_least) <= e[known][valid]
-            ok &= adult
+        if cond.age_at_least is not None:  # (NEVER without a date: never reached)
+            ok &= a.age_reached(policy, cond.age_at_least)[j] <= e[known]
         wanted = [cond.equals] if cond.equals is not None else list(cond.one_of or [])
         if wanted:
             is_number = policy.policy.attributes[cond.attribute].type == "number"
-            if is_number:
-                ok &= np.isin(a.number[j], [float(w) for w in wanted])
-            else:
-                ok &= np.isin(a.text[j].astype(str), [str(w) for w in wanted])
+            # a few values: one comparison each (``np.isin`` costs more for short lists)
+            values = a.number[j] if is_number else a.text[j].astype(str)
+            any_of = np.zeros(len(j), dtype=bool)
+            for w in wanted:
+                any_of |= values == (float(w) if is_number else str(w))
+            ok &= any_of
         if cond.held_for is not None:
-            ok &= after(policy, a.valid_from[j], cond.held_for) <= e[known]
+            ok &= a.held_until(policy, cond.held_for)[j] <= e[known]
         holds[known] = ok
     holds |= ~found.applies
     return holds, found
@@ -399,13 +449,9 @@ def eligibility_breakpoints(
         parts = [a.known[rows], a.valid_from[rows], a.valid_until[rows], a.hidden_from[rows]]
         for cond in conds:
             if cond.age_at_least is not None:
-                born = a.number[rows]
-                ages = np.full(len(rows), NEVER, dtype=np.int64)
-                ok = ~np.isnan(born)
-                ages[ok] = age_reached(policy, born[ok], cond.age_at_least)
-                parts.append(ages)
+                parts.append(a.age_reached(policy, cond.age_at_least)[rows])
             if cond.held_for is not None:
-                parts.append(after(policy, a.valid_from[rows], cond.held_for))
+                parts.append(a.held_until(policy, cond.held_for)[rows])
         for part in parts:
             positions.append(owner)
             times.append(part)

@@ -70,6 +70,11 @@ class Rows:
     term_flags: I8  # TERM_* bits
     # the subjects' exemptions and attributes (not per row: kept by ``take``); None: none
     facts: SubjectFacts | None = field(default=None, compare=False, repr=False)
+    # per-row times derived from these arrays alone (``shifted``), computed on first use;
+    # not an init field, so ``take`` and ``replace`` start an empty one for the new rows
+    _shifted: dict[tuple[str, Span, int], tuple[CompiledPolicy, I64]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def __len__(self) -> int:
         return len(self.subject)
@@ -77,9 +82,26 @@ class Rows:
     def take(self, index: npt.NDArray[np.int64]) -> Rows:
         """The versions at ``index``, in that order (with the same facts)."""
         return Rows(
-            **{f.name: getattr(self, f.name)[index] for f in fields(self) if f.name != "facts"},
+            **{
+                f.name: getattr(self, f.name)[index]
+                for f in fields(self)
+                if f.init and f.name != "facts"
+            },
             facts=self.facts,
         )
+
+    def shifted(self, policy: CompiledPolicy, name: str, span: Span) -> I64:
+        """Per row, the times of column ``name`` plus ``span`` by ``policy``'s calendar
+        (``CompiledPolicy.after``), computed once per rows, column and span: evaluations at
+        many times over the same rows ask for the same window ends again (read-only)."""
+        key = (name, span, id(policy))
+        found = self._shifted.get(key)
+        if found is not None and found[0] is policy:
+            return found[1]
+        values = policy.after(getattr(self, name), span)
+        values.flags.writeable = False
+        self._shifted[key] = (policy, values)
+        return values
 
     def with_changes(self, row: int, **times: int) -> Rows:
         """A copy in which every version of row ``row``'s record has the given times."""
@@ -107,7 +129,8 @@ class RelationRows:
 
 
 def _codes(names: npt.NDArray[np.object_], mapping: dict[str, int]) -> I32:
-    return np.fromiter((mapping.get(n, -1) for n in names), dtype=np.int32, count=len(names))
+    get = mapping.get
+    return np.array([get(n, -1) for n in names.tolist()], dtype=np.int32)
 
 
 def _first_time(n: int, targets: I64, times: I64) -> I64:

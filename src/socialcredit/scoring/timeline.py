@@ -82,12 +82,11 @@ def row_breakpoints(
     def seen(times: I64) -> I64:
         return np.where(times <= known_at, times, NEVER)
 
-    occ = rows.occurred[rid]
     parts = [rows.known[rid], rows.expires[rid]]
     delays, windows = _offsets(policy)
-    resolved = seen(rows.resolved[rid])
-    for delay in delays:
-        parts.append(policy.after(resolved, delay))
+    resolved_seen = rows.resolved[rid] <= known_at
+    for delay in delays:  # (the same per-row times as evaluation asks for: computed once)
+        parts.append(np.where(resolved_seen, rows.shifted(policy, "resolved", delay)[rid], NEVER))
     disputed = seen(rows.disputed[rid])
     parts += [disputed, seen(rows.decided[rid])]
     if policy.uniform_process:
@@ -102,7 +101,7 @@ def row_breakpoints(
             per_process(policy, reconsidered, process, "reconsider_deadline"),
         ]
     for window in windows:
-        parts.append(policy.after(occ, window))
+        parts.append(rows.shifted(policy, "occurred", window)[rid])
     times = np.concatenate(parts)
     owners = np.tile(rid, len(parts))
     keep = (times < NEVER) & (times > BEGINNING)
