@@ -28,6 +28,7 @@ from socialcredit.cli import (  # noqa: F401
     notices,
     policy,
     read,
+    serve,
     setup,
     subjects,
 )

@@ -1,0 +1,46 @@
+"""The service's own routes: /healthz, /openapi.json, /metrics, the body limit."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from socialcredit.api import create_app
+from tests.api.conftest import Clock
+
+
+def test_healthz_says_ok(client: TestClient) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def test_openapi_document_is_served(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    assert doc["info"]["title"] == "socialcredit"
+    assert "/healthz" in doc["paths"]
+
+
+def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
+    client.get("/healthz")
+    text = client.get("/metrics").text
+    assert 'socialcredit_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert "socialcredit_http_request_duration_seconds_bucket" in text
+
+
+def test_unknown_path_is_404_with_a_message(client: TestClient) -> None:
+    r = client.get("/v1/nothing-here")
+    assert r.status_code == 404 and r.json()["detail"]
+
+
+def test_a_body_over_the_limit_is_413_before_it_is_read(db_url: str, clock: Clock) -> None:
+    with TestClient(create_app(db_url, clock, max_body=1000)) as c:
+        r = c.post("/healthz", content=b"x" * 2000)
+        assert r.status_code == 413
+        assert "larger than 1,000 bytes" in r.json()["detail"]
+
+
+def test_a_missing_database_stops_the_start(tmp_path: pytest.TempPathFactory) -> None:
+    from socialcredit.ledger import LedgerError
+
+    with pytest.raises(LedgerError), TestClient(create_app(str(tmp_path) + "/missing.db")):
+        pass
