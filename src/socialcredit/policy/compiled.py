@@ -148,6 +148,15 @@ class CompiledPolicy:
 
     def after_one(self, time: int, span: Span) -> int:
         """One time plus ``span`` (the same computation as ``after``)."""
+        if span.working_days and not span.months and not span.seconds and -NEVER < time < NEVER:
+            # a count of working days ends at a local midnight that depends only on the
+            # local day it starts from: remembered per day (timelines ask for many times)
+            day = (time + self.calendar.offset) // DAY
+            key = ("working_days_after", span.working_days, day)
+            found: int | None = self.cache.get(key)
+            if found is None:
+                found = self.cache[key] = shift_one(time, span, self.calendar)
+            return found
         return shift_one(time, span, self.calendar)
 
     def after_per_type(
