@@ -22,6 +22,7 @@ import typer
 
 # importing the command modules registers their commands on ``app``
 from socialcredit.cli import (  # noqa: F401
+    audit,
     disputes,
     export,
     ingest,

@@ -149,3 +149,40 @@ notices = Table(
     UniqueConstraint("event_key", name="uq_notices_event_key"),
 )
 Index("ix_notices_subject", notices.c.subject, notices.c.id)
+
+# The audit log (``socialcredit.audit``): one row per audited request, hash-chained. ``seq``
+# is given by the writer (1, 2, 3 … with no gap) under the chain's lock; ``hash`` is SHA-256
+# over ``prev_hash`` and the entry's canonical form (docs/audit.md). Append-only (triggers).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("at_us", BigInteger, nullable=False),  # the event's time, epoch microseconds
+    Column("key_id", Text),  # NULL: no valid key (a refused request)
+    Column("role", Text),
+    Column("route", Text, nullable=False),
+    Column("subject", Text),
+    Column("service", Text),
+    Column("decision", Text),
+    Column("policy_version", Text),
+    Column("status", Integer),  # the HTTP status answered
+    Column("check_id", Text),
+    Column("details", Text),  # JSON object text, as hashed
+    Column("prev_hash", Text, nullable=False),
+    Column("hash", Text, nullable=False),
+)
+Index("ix_audit_log_subject", audit_log.c.subject)
+
+# The chain's head: one row (id 1) holding the last entry's seq and hash, updated in the same
+# transaction as the entries it covers. It is the lock writers take to extend the chain, and
+# what ``verify`` compares the last entry with (removing the last entries is seen there).
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", Text, nullable=False),
+    Column("updated_at_us", BigInteger),
+)

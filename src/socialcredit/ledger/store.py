@@ -115,6 +115,11 @@ class Ledger:
         """Create the schema or migrate it to the newest version (idempotent)."""
         database.upgrade(self.engine, self.url)
 
+    def check_schema(self) -> None:
+        """Raise ``LedgerError`` unless the database holds a ledger at this program's schema
+        version (checked once per ``Ledger``: the schema is never dropped)."""
+        self._check()
+
     def _check(self) -> None:
         if not self._checked:
             if self._sqlite is not None:
