@@ -159,3 +159,22 @@ def test_a_killed_process_keeps_everything_flushed_and_no_half_batch(ledger: Led
         assert subjects == [f"r{round_}-{i}" for i in range(len(subjects))]  # a prefix: no hole
         result = AuditLog(ledger, start=False).verify()
         assert result.ok, result.problem
+
+
+def test_an_event_without_a_usable_time_is_refused_at_once(ledger: Ledger) -> None:
+    audit = AuditLog(ledger, start=False)
+    with pytest.raises(TypeError, match="epoch seconds"):
+        audit.append(event(1, at="2026-01-01"))
+    for at in (float("nan"), float("inf"), 1e300):
+        with pytest.raises(ValueError, match="finite time"):
+            audit.append(event(1, at=at))
+    audit.append(event(1, at=1_780_000_000))  # an int is a time too
+    audit.close()
+    assert [e.at_us for e in audit.read()] == [1_780_000_000_000_000]
+
+
+def test_a_database_without_the_schema_is_refused(tmp_path: Path) -> None:
+    from socialcredit.ledger import LedgerError
+
+    with pytest.raises(LedgerError, match="does not exist"):
+        AuditLog(Ledger.open(str(tmp_path / "nope.db")))

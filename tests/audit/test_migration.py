@@ -38,10 +38,14 @@ def test_down_and_up_again(ledger: Ledger) -> None:
     with ledger.engine.connect() as conn:
         assert "audit_log" not in sa.inspect(conn).get_table_names()
     ledger.upgrade()
-    with ledger.engine.connect() as conn:
-        head = conn.exec_driver_sql("SELECT id, seq, hash FROM audit_head").all()
-    assert [tuple(r) for r in head] == [(1, 0, GENESIS)]
+    with ledger.engine.connect() as conn:  # the first write makes the head row
+        assert conn.exec_driver_sql("SELECT * FROM audit_head").all() == []
+    audit = fill(ledger, 0)
+    assert audit.verify().ok and audit.head() == (0, GENESIS)
     audit = fill(ledger, 2)
-    assert audit.verify().ok and audit.head()[0] == 2
+    with ledger.engine.connect() as conn:
+        head = conn.exec_driver_sql("SELECT id, seq FROM audit_head").all()
+    assert [tuple(r) for r in head] == [(1, 2)]
+    assert audit.verify().ok
     with pytest.raises(sa.exc.DatabaseError, match="append-only"), ledger.engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM audit_log")

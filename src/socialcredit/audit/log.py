@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from socialcredit.audit.chain import FIELDS, AuditEntry, AuditEvent, chain_entry
+from socialcredit.audit.chain import FIELDS, GENESIS, AuditEntry, AuditEvent, chain_entry
 from socialcredit.audit.verify import Anchor, AuditVerification, verify_chain
 from socialcredit.errors import StorageError
 
@@ -53,7 +53,8 @@ class AuditLog:
     this many events is written at once without waiting; ``max_buffer``: past this many
     unwritten events ``append`` raises ``AuditUnavailable`` (the database is not keeping up
     or is unreachable); ``clock``: the time recorded in the head row. ``start=False``: no
-    background thread (``flush`` writes), for tests and one-shot commands.
+    background thread (``flush`` writes), for tests and one-shot commands. Raises
+    ``LedgerError`` unless the database is a ledger at this program's schema.
 
     One ``AuditLog`` per process (make it after forking); thread-safe. ``close`` (or the
     interpreter's exit) writes what the buffer holds.
@@ -73,6 +74,7 @@ class AuditLog:
             raise ValueError("interval must be a positive number of seconds")
         if batch < 1 or max_buffer < batch:
             raise ValueError("batch must be at least 1 and max_buffer at least batch")
+        ledger.check_schema()  # a database without the audit tables fails here, not later
         self.ledger = ledger
         self.interval = interval
         self.batch = batch
@@ -107,10 +109,12 @@ class AuditLog:
         ``AuditUnavailable`` when the log is closed or its buffer is full, and
         ``TypeError``/``ValueError`` for an event whose ``at`` is not a finite number."""
         at = event.at
-        if not isinstance(at, float | int) or isinstance(at, bool):
+        if (type(at) is not float and type(at) is not int) and (
+            not isinstance(at, float | int) or isinstance(at, bool)
+        ):
             raise TypeError(f"AuditEvent.at must be epoch seconds, not {type(at).__name__}")
-        if not math.isfinite(at):
-            raise ValueError(f"AuditEvent.at must be finite, not {at!r}")
+        if not -(2**52) < at < 2**52:  # NaN too
+            raise ValueError(f"AuditEvent.at must be a finite time, not {at!r}")
         with self._lock:
             if self._closed:
                 raise AuditUnavailable("the audit log is closed: the request was not audited")
@@ -132,13 +136,19 @@ class AuditLog:
         """Write every event appended before this call; return how many this call wrote.
         Raises ``StorageError`` if the database refuses the write (the events stay in the
         buffer, in order, for the next attempt)."""
+        # the events appended before this call are the buffer's first ``left`` (or were
+        # taken by a write that holds the write lock now, and is done when we get it)
+        with self._lock:
+            left = len(self._buffer)
         total = 0
-        while True:
+        while left > 0:
             with self._write_lock:
                 written = self._write_once(raise_errors=True)
+            if written == 0:
+                break
             total += written
-            if written == 0 or not self._buffer:
-                return total
+            left -= written
+        return total
 
     def close(self) -> None:
         """Stop the background writer, write what the buffer holds, release the connection.
@@ -195,8 +205,8 @@ class AuditLog:
         except Exception as exc:
             with self._lock:  # back at the front, in order
                 self._buffer[:0] = taken
-            if self._writer is not None:
-                self._writer.close()
+            if self._writer is not None:  # a new connection next time
+                self._writer.close(broken=True)
                 self._writer = None
             self.last_error = f"writing the audit log failed: {' '.join(str(exc).split())}"
             log.error("%s; %d entries kept to try again", self.last_error, len(taken))
@@ -258,12 +268,19 @@ class _Writer:
         try:
             if self.is_sqlite:
                 cur.execute("BEGIN IMMEDIATE")
-                row = cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-            else:
-                cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
-                row = cur.fetchone()
-            if row is None:
-                raise StorageError("the audit head row is missing: the audit log was tampered with")
+            row = self._lock_head(cur)
+            if row is None:  # the first write ever makes the head row
+                cur.execute("SELECT 1 FROM audit_log LIMIT 1")
+                if cur.fetchone() is not None:
+                    raise StorageError(
+                        "the audit head row is missing: the audit log was tampered with"
+                    )
+                cur.execute(
+                    "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, "
+                    f"'{GENESIS}') ON CONFLICT (id) DO NOTHING"
+                )
+                row = self._lock_head(cur)
+                assert row is not None
             seq, prev = int(row[0]), str(row[1])
             rows = []
             for event in events:
@@ -292,9 +309,21 @@ class _Writer:
         finally:
             cur.close()
 
-    def close(self) -> None:
+    def _lock_head(self, cur: Any) -> Any:
+        """The head row (seq, hash), locked until the transaction ends (SQLite: the whole
+        database already is, by ``BEGIN IMMEDIATE``); None if there is none yet."""
+        if self.is_sqlite:
+            cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1")
+        else:
+            cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
+        return cur.fetchone()
+
+    def close(self, broken: bool = False) -> None:
+        """Release the connection (``broken``: discard it rather than return it to the pool)."""
         try:
             if self._proxy is not None:
+                if broken:
+                    self._proxy.invalidate()
                 self._proxy.close()
             else:
                 self.conn.close()
@@ -353,7 +382,8 @@ def _snapshot(ledger: Ledger) -> Iterator[Any]:
 
 
 def read_head(ledger: Ledger) -> tuple[int, str]:
-    """The head row's (seq, hash); raises ``StorageError`` if the row is missing."""
+    """The head row's (seq, hash): (0, ``GENESIS``) before the first write; raises
+    ``StorageError`` if the row is missing although entries exist."""
     with _snapshot(ledger) as cur:
         head = _head(cur)
     if head is None:
@@ -362,9 +392,14 @@ def read_head(ledger: Ledger) -> tuple[int, str]:
 
 
 def _head(cur: Any) -> tuple[int, str] | None:
+    """The head row; (0, GENESIS) for a log never written to (no head row and no entry);
+    None for a missing head row in front of entries."""
     cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1")
     row = cur.fetchone()
-    return None if row is None else (int(row[0]), str(row[1]))
+    if row is not None:
+        return int(row[0]), str(row[1])
+    cur.execute("SELECT 1 FROM audit_log LIMIT 1")
+    return (0, GENESIS) if cur.fetchone() is None else None
 
 
 def read_entries(

@@ -2,8 +2,9 @@
 
 - ``audit_log``: one row per audited request (``socialcredit.audit``), numbered 1, 2, 3 …
   by the writer, each holding the previous entry's hash and its own (docs/audit.md).
-- ``audit_head``: one row (id 1) with the last entry's seq and hash, updated in the same
-  transaction as the entries; writers lock it to extend the chain one at a time.
+- ``audit_head``: one row (id 1, made by the first write) with the last entry's seq and
+  hash, updated in the same transaction as the entries; writers lock it to extend the chain
+  one at a time.
 - Triggers refuse UPDATE and DELETE (and, on PostgreSQL, TRUNCATE) of ``audit_log``, and
   on ``audit_head`` a DELETE or an UPDATE that moves the head back or changes its id, for
   every role: the log is append-only in the database itself.
@@ -20,7 +21,6 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-GENESIS = "0" * 64
 _LOG = "the audit log is append-only"
 _HEAD = "the audit head only moves forward"
 
@@ -49,14 +49,13 @@ def upgrade() -> None:
         sa.Column("hash", sa.Text, nullable=False),
     )
     op.create_index("ix_audit_log_subject", "audit_log", ["subject"])
-    head = op.create_table(
+    op.create_table(
         "audit_head",
         sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
         sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("hash", sa.Text, nullable=False),
         sa.Column("updated_at_us", sa.BigInteger),
     )
-    op.bulk_insert(head, [{"id": 1, "seq": 0, "hash": GENESIS, "updated_at_us": None}])
     if op.get_bind().dialect.name == "sqlite":
         for action in ("UPDATE", "DELETE"):
             op.execute(
