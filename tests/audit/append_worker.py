@@ -1,9 +1,9 @@
 """A process appending audit events: ``python append_worker.py URL NAME COUNT [flush-then-spin]``.
 
-Waits for the file ``URL``.go (when given as the fifth argument) so that several workers
-start together, appends COUNT events with subjects ``NAME-0`` … through a background-writing
-``AuditLog``, then closes it. With ``spin``: flushes, prints ``flushed COUNT``, then keeps
-appending until killed."""
+With a fifth argument, prints ``ready`` and waits for that file to exist, so that several
+workers start together. Appends COUNT events with subjects ``NAME-0`` … through an
+``AuditLog`` writing in the background, then closes it. With ``spin``: flushes, prints
+``flushed COUNT``, then keeps appending until killed."""
 
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ def main() -> None:
     go = Path(sys.argv[5]) if len(sys.argv) > 5 else None
     ledger = Ledger.open(url)
     audit = AuditLog(ledger, interval=0.002, batch=100)
-    while go is not None and not go.exists():
-        time.sleep(0.005)
+    if go is not None:
+        print("ready", flush=True)
+        while not go.exists():
+            time.sleep(0.005)
 
     def event(i: int) -> AuditEvent:
         return AuditEvent(
@@ -31,7 +33,7 @@ def main() -> None:
 
     for i in range(count):
         audit.append(event(i))
-        if i % 50 == 0:
+        if i % 10 == 0:
             time.sleep(0.001)  # let the other worker's writes interleave with this one's
     if mode == "spin":
         audit.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -130,7 +131,8 @@ def test_two_processes_append_one_linear_chain(ledger: Ledger, tmp_path: Path) -
     go = tmp_path / "go"
     count = 1500
     workers = [_worker(_url(ledger), name, count, "", str(go)) for name in ("a", "b")]
-    time.sleep(0.5)
+    for w in workers:
+        assert w.stdout is not None and w.stdout.readline() == "ready\n"
     go.touch()
     for w in workers:
         _out, err = w.communicate(timeout=300)
@@ -140,6 +142,9 @@ def test_two_processes_append_one_linear_chain(ledger: Ledger, tmp_path: Path) -
     for name in ("a", "b"):  # each process's entries once each, in its own order
         mine = [r[5] for r in stored if r[5].startswith(f"{name}-")]
         assert mine == [f"{name}-{i}" for i in range(count)]
+    # the two wrote at the same time: their batches alternate in the chain
+    writers = [r[5][0] for r in stored]
+    assert sum(a != b for a, b in itertools.pairwise(writers)) >= 2
     result = AuditLog(ledger, start=False).verify()
     assert result.ok and result.entries == 2 * count, result.problem
 
