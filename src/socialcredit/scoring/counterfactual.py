@@ -83,6 +83,7 @@ def counterfactual_ends(
     stand_ins = np.tile(np.asarray(involved, dtype=np.int64), k)
     facts = rows.facts.standing_in(stand_ins) if rows.facts is not None else None
     batch_rows = Rows(**values, facts=facts)
+    rows.carry_shifted(batch_rows, take)
     rel_take = np.tile(rel_idx, k)
     rel_scenario = np.repeat(np.arange(k, dtype=np.int64), len(rel_idx))
     batch_rels = RelationRows(

@@ -103,6 +103,20 @@ class Rows:
         self._shifted[key] = (policy, values)
         return values
 
+    def carry_shifted(self, copy: Rows, take: npt.NDArray[np.int64]) -> None:
+        """Give ``copy`` (rows ``take`` of these, some times changed) the shifted times
+        already computed here: taken where its times are these rows' own, computed anew
+        only where they differ."""
+        for key, (policy, values) in list(self._shifted.items()):
+            name, span, _ = key
+            mine, theirs = getattr(self, name)[take], getattr(copy, name)
+            out = values[take]
+            differ = mine != theirs
+            if differ.any():
+                out[differ] = policy.after(theirs[differ], span)
+            out.flags.writeable = False
+            copy._shifted[key] = (policy, out)
+
     def with_changes(self, row: int, **times: int) -> Rows:
         """A copy in which every version of row ``row``'s record has the given times."""
         same = self.record == self.record[row]
