@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # ingestion's modules are imported by the methods that ingest
     from sqlalchemy.engine import Engine
 
     from socialcredit.ledger.backfills import Backfill
+    from socialcredit.ledger.changes import Change, HighWater
     from socialcredit.ledger.files import CsvOptions
     from socialcredit.ledger.results import IngestResult
     from socialcredit.ledger.rules import IngestRules
@@ -390,6 +391,42 @@ class Ledger:
         self._check()
         with self.reading() as conn:
             return crossed(conn, self.is_sqlite, at, subjects)
+
+    def changes_after(
+        self, seq: int, ranges: Sequence[tuple[int, int]] = (), limit: int = 50_000
+    ) -> list[Change]:
+        """Entries received after ``seq`` (at most ``limit``), and those numbered within
+        ``ranges`` (numbers a reader has not seen yet), in ``seq`` order: see
+        ``socialcredit.ledger.changes``."""
+        from socialcredit.ledger.changes import changes_after
+
+        self._check()
+        with self.reading() as conn:
+            return changes_after(conn, self.is_sqlite, seq, ranges, limit)
+
+    def high_water(self) -> HighWater:
+        """The highest ``seq`` and the policy history's size (``changes.HighWater``)."""
+        from socialcredit.ledger.changes import high_water
+
+        self._check()
+        with self.reading() as conn:
+            return high_water(conn)
+
+    def policy_water(self) -> tuple[int, int]:
+        """(activations, highest version) of the policy history: it changed if these did."""
+        from socialcredit.ledger.changes import policy_water
+
+        self._check()
+        with self.reading() as conn:
+            return policy_water(conn)
+
+    def backfills_loaded(self) -> int | None:
+        """When the last backfill batch was loaded (None: never)."""
+        from socialcredit.ledger.changes import backfills_loaded
+
+        self._check()
+        with self.reading() as conn:
+            return backfills_loaded(conn)
 
     def iter_entries(self, kinds: Collection[str] | None = None) -> Iterator[dict[str, Any]]:
         """Every entry in ledger order, in the ingestion format (export → ingest round-trips).

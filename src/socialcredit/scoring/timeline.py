@@ -186,8 +186,15 @@ def timelines_in_context(
     subjects: Sequence[int],
     t: int,
     sanctions: Sequence[int] | None = None,
+    since: int | None = None,
 ) -> tuple[dict[int, SubjectTimeline], TimelineEvaluation | None]:
-    """``timelines``, and the evaluation they come from (None when no subject is asked)."""
+    """``timelines``, and the evaluation they come from (None when no subject is asked).
+
+    ``since`` (at most ``t``): only the instants from ``since`` on are evaluated (the first
+    is ``since`` itself): the state at every instant from then on is the same as on the
+    whole timeline, while a period that began earlier is seen to begin at ``since`` (for
+    a measure whose period does not depend on when its trigger began, e.g. the
+    enforcement index's view of the future)."""
     subjects = list(dict.fromkeys(subjects))
     if not subjects:
         return {}, None
@@ -216,6 +223,12 @@ def timelines_in_context(
             np.tile(ends, n_sub),
         ]
     )
+    if since is not None:
+        # every subject keeps an instant at ``since`` (its state there opens the timeline)
+        all_loc = np.concatenate([all_loc, every])
+        all_t = np.concatenate([all_t, np.full(n_sub, since, dtype=np.int64)])
+        keep = all_t >= since
+        all_loc, all_t = all_loc[keep], all_t[keep]
     order = np.lexsort((all_t, all_loc))
     loc_sorted, t_sorted = all_loc[order], all_t[order]
     first = np.ones(len(order), dtype=bool)
