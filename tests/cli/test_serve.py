@@ -28,7 +28,8 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], within: float = 30.0)
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"the server exited with {proc.returncode}")
+            stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise AssertionError(f"the server exited with {proc.returncode}: {stderr[-2000:]}")
         try:
             if httpx.get(base + "/healthz", timeout=1).status_code == 200:
                 return

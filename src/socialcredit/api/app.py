@@ -15,11 +15,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from socialcredit.api import audit, checks, disputes, entries, keys, notices, policy, subjects
+from socialcredit.api.checks import Checks, FastChecks
 from socialcredit.api.limits import BodyLimit
-from socialcredit.api.metrics import MetricsMiddleware, exposition
+from socialcredit.api.metrics import INDEX_AGE, MetricsMiddleware, exposition
 from socialcredit.api.state import Clock, ServiceState, wall_clock
 from socialcredit.errors import SocialCreditError
 
@@ -33,6 +37,8 @@ def create_app(
     *,
     public_url: str = "",
     max_body: int = 16 * 1024 * 1024,
+    fast_checks: bool = True,
+    audit_interval: float = 0.005,
 ) -> FastAPI:
     """The HTTP service over the ledger at ``ledger_url`` (the CLI's ``--db`` rules: a
     SQLAlchemy URL or a SQLite path; None = ``SOCIALCREDIT_DB`` or ``socialcredit.db``).
@@ -42,25 +48,37 @@ def create_app(
     starts (a missing database or one of a newer socialcredit stops the start with its
     message). ``public_url``: the address people reach the service at, used in the appeal
     URL a check answers ("" = a path on this service). ``max_body``: the largest request
-    body accepted (413 beyond it).
+    body accepted (413 beyond it). ``fast_checks``: serve the check routes from the plain
+    ASGI layer (``socialcredit.api.checks``); False serves them through FastAPI, with the
+    same answers. ``audit_interval``: seconds between the audit log's group commits.
     """
     from socialcredit.ledger import Ledger
 
-    holder: dict[str, ServiceState] = {}
-
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from socialcredit.audit import AuditLog
+        from socialcredit.keys import KeyStore
+
         ledger = Ledger.open(ledger_url)
+        audit_log = None
+        state = None
         try:
             ledger._check()
-            state = ServiceState(ledger, clock, public_url)
-            holder["state"] = state
+            audit_log = AuditLog(ledger, interval=audit_interval)
+            state = ServiceState(ledger, clock, KeyStore(ledger), audit_log, public_url)
             app.state.service = state
+            app.state.checks = Checks(state)
+            state.start_index()
             yield
         finally:
+            if state is not None:
+                state.stop_index()
+            if audit_log is not None:
+                audit_log.close()  # writes what the buffer holds
             ledger.close()
 
     app = FastAPI(
+        responses=ERROR_RESPONSES,
         title="socialcredit",
         version=_version(),
         summary="The register authorities write to and service points ask: every decision "
@@ -70,6 +88,7 @@ def create_app(
         redoc_url=None,
     )
     _errors(app)
+    _openapi(app)
 
     @app.get("/healthz", tags=["service"], response_model=dict[str, Any])
     def healthz(request: Request) -> JSONResponse:
@@ -89,15 +108,84 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     @app.get("/metrics", tags=["service"], response_class=Response)
-    def metrics() -> Response:
+    def metrics(request: Request) -> Response:
         """Prometheus metrics: requests and latencies by route, checks by decision,
         ingested lines by outcome, the enforcement index's age."""
+        age = request.app.state.service.index_age()
+        if age is not None:
+            INDEX_AGE.set(age)
         body, content_type = exposition()
         return Response(body, media_type=content_type)
 
+    for router in (
+        checks.router,
+        entries.router,
+        subjects.router,
+        notices.router,
+        disputes.router,
+        policy.router,
+        audit.router,
+        keys.router,
+    ):
+        app.include_router(router)
     app.add_middleware(BodyLimit, max_body=max_body)
     app.add_middleware(MetricsMiddleware)
+    if fast_checks:  # outermost: a check passes through nothing else
+        app.add_middleware(FastChecks, max_body=max_body)
     return app
+
+
+class ErrorBody(BaseModel):
+    """What every error answers: what is wrong and what to do about it."""
+
+    detail: str = Field(description="What is wrong and what to do about it.")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in {
+        400: "The request cannot be used (a bad time, attribute or policy): the detail says why.",
+        401: "No API key, or one that is unknown, mistyped or revoked.",
+        403: "The key's role may not do this.",
+        404: "Something named does not exist (a subject, a service, a key).",
+        409: "The request contradicts what is stored (a reused policy version, a revoked key).",
+        413: "The request body is too large.",
+        415: "The request body is not in a format the route reads.",
+        422: "A field is missing, unknown or of the wrong type: the detail names it.",
+        503: "The database or the audit log cannot take the request now: try again.",
+    }.items()
+}
+
+
+def _openapi(app: FastAPI) -> None:
+    """The OpenAPI document, with 422 answered as every other error (``ErrorBody``: FastAPI
+    would document its own list of validation errors, which this service words as one
+    sentence)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                routes=app.routes,
+            )
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    answer = operation.get("responses", {}).get("422")
+                    if answer is not None:
+                        answer["content"] = {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ErrorBody"}
+                            }
+                        }
+            schemas = schema.get("components", {}).get("schemas", {})
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app_from_env() -> FastAPI:

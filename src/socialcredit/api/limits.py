@@ -8,7 +8,8 @@ from starlette.exceptions import HTTPException
 from socialcredit.api.metrics import ASGIApp, Message, Receive, Scope, Send
 
 
-def _message(limit: int) -> str:
+def body_too_large(limit: int) -> str:
+    """The 413's message for a body over ``limit`` bytes."""
     return (
         f"the request body is larger than {limit:,} bytes: send it in smaller parts "
         "(entries can be submitted in several requests; each is idempotent)"
@@ -19,11 +20,11 @@ class BodyTooLarge(HTTPException):
     """A request body grew past the limit while it was read (answered 413)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, _message(limit))
+        super().__init__(413, body_too_large(limit))
 
 
 def _too_large(limit: int) -> bytes:
-    return orjson.dumps({"detail": _message(limit)})
+    return orjson.dumps({"detail": body_too_large(limit)})
 
 
 class BodyLimit:

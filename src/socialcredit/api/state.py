@@ -1,19 +1,36 @@
 """What the service holds while it runs: the ledger, the clock, the engine over the policy
-history (reopened when another process activates a policy), and the parts other modules
-add (keys, audit log, enforcement index)."""
+history (reopened when another process activates a policy), the API keys, the audit log
+and the enforcement index."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import quote
 
 if TYPE_CHECKING:
+    from socialcredit.audit import AuditLog
+    from socialcredit.enforcement_index import EnforcementIndex, Refresher
     from socialcredit.engine import Engine
-    from socialcredit.ledger import Ledger
+    from socialcredit.keys import ApiKey, KeyStore
+    from socialcredit.ledger import IngestRules, Ledger
 
 Clock = Callable[[], int]
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]+")  # characters a URL path carries as they are
+
+
+class CheckAnswer(NamedTuple):
+    """What a check tells a service point (and nothing of the file behind it)."""
+
+    decision: str  # allow | deny
+    reasons: list[str]  # reason codes of the measures that deny
+    eligible_again_on: str | None  # local date; None when allowed or with no end in sight
+    indefinite: bool  # denied with no end in sight
+    benefits: list[str]  # benefit measures that apply
+    policy_version: str
 
 
 def wall_clock() -> int:
@@ -24,17 +41,32 @@ def wall_clock() -> int:
 class ServiceState:
     """The shared state of one service process. Safe to use from several threads."""
 
-    def __init__(self, ledger: Ledger, clock: Clock, public_url: str = "") -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        clock: Clock,
+        keys: KeyStore,
+        audit: AuditLog,
+        public_url: str = "",
+    ) -> None:
         """A state over an open ``ledger`` (its schema checked by the caller), answering
-        "now" by ``clock``; ``public_url``: the service's address as people reach it (for
-        the appeal URL a check answers), "" for paths relative to this service."""
+        "now" by ``clock``, authenticating with ``keys`` and auditing into ``audit``.
+        ``public_url``: the service's address as people reach it (for the appeal URL a check
+        answers), "" for paths relative to this service."""
         self.ledger = ledger
         self.clock = clock
+        self.keys = keys
+        self.audit_log = audit
         self.public_url = public_url.rstrip("/")
+        self._subjects_url = f"{self.public_url}/v1/subjects/"
+        # the audit's time: sub-second on the wall clock, the test's clock otherwise
+        self.audit_clock: Callable[[], float] = time.time if clock is wall_clock else clock
         self._lock = threading.Lock()
         self._engine: Engine | None = None
         self._history_key: tuple[Any, ...] | None = None
-        self.extras: dict[str, Any] = {}
+        self._rules: dict[tuple[str, str], IngestRules] = {}
+        self.index: EnforcementIndex | None = None
+        self._refresher: Refresher | None = None
 
     def engine(self) -> Engine:
         """An engine over the ledger's policy history as it is now: reopened (its compiled
@@ -52,3 +84,125 @@ class ServiceState:
                     engine._compiled.update(previous._compiled)
                 self._engine, self._history_key = engine, key
             return self._engine
+
+    def ingest_rules(self, submitter: str) -> IngestRules | None:
+        """What the policy in force declares for ingestion by source ``submitter`` (its
+        ``sources:`` section: that source's entries only, of the kinds it may submit);
+        None: no policy, the format alone is checked. Kept per policy and source."""
+        from socialcredit.engine import NoPolicyError
+        from socialcredit.ledger import IngestRules
+
+        try:
+            policy = self.engine().policy
+        except NoPolicyError:
+            return None
+        key = (policy.loaded.content_hash, submitter)
+        with self._lock:
+            cached = self._rules.get(key)
+            if cached is None:
+                cached = IngestRules.from_policy(policy.policy, submitter=submitter)
+                self._rules[key] = cached
+            return cached
+
+    def entries_stored(self) -> None:
+        """Entries were stored (or a policy activated) by this process: bring the index up
+        to date now, so that this process's next check reflects them (other processes
+        catch up within their refresher's interval)."""
+        if self.index is not None:
+            self.index.catch_up()
+
+    def decide(
+        self, subject: str, service: str, at: int, attributes: Mapping[str, Any] | None
+    ) -> CheckAnswer:
+        """The answer to a check of ``subject`` for ``service`` at ``at`` with the request's
+        ``attributes``. Raises ``UnknownServiceError`` (404) for a service the policy in
+        force does not know and ``RequestAttributeError`` (400) for attributes it does not
+        declare."""
+        index = self.index
+        if index is not None:
+            a = index.check(subject, service, at, attributes)
+            return CheckAnswer(
+                a.decision,
+                a.reasons,  # type: ignore[arg-type]  # a tuple: JSON arrays all the same
+                a.eligible_again_on,
+                a.indefinite,
+                a.benefits,  # type: ignore[arg-type]
+                a.policy_version,
+            )
+        d = self.engine().check(subject, service, at, attributes)
+        return CheckAnswer(
+            d.decision, d.reasons, d.eligible_again_on, d.indefinite, d.benefits, d.policy_version
+        )
+
+    def start_index(self) -> None:
+        """Build the enforcement index from the ledger (when it has a policy) and keep it
+        current from a background thread (entries and activations of every process)."""
+        from socialcredit.enforcement_index import EnforcementIndex, Refresher
+        from socialcredit.engine import NoPolicyError
+
+        try:
+            engine = self.engine()
+        except NoPolicyError:
+            return  # no policy yet: checks say so (400) until one is activated and a restart
+        self.index = EnforcementIndex.build(engine)
+        self._refresher = Refresher(self.index).start()
+
+    def stop_index(self) -> None:
+        """Stop keeping the index current."""
+        if self._refresher is not None:
+            self._refresher.stop()
+            self._refresher = None
+
+    def dispute_url(self, subject: str) -> str:
+        """Where ``subject`` reads its open disputes (GET) and files one (POST)."""
+        if _PLAIN.fullmatch(subject) is None:
+            subject = quote(subject, safe="")
+        return f"{self._subjects_url}{subject}/disputes"
+
+    def index_age(self) -> float | None:
+        """Seconds since the index last caught up with the ledger (None: no index)."""
+        if self.index is None:
+            return None
+        return max(0.0, time.monotonic() - self.index.caught_up_at)
+
+    # ------------------------------------------------------------------ audit
+
+    def audit(
+        self,
+        key: ApiKey | None,
+        route: str,
+        *,
+        subject: str | None = None,
+        decision: str | None = None,
+        policy_version: str | None = None,
+        service: str | None = None,
+        status: int = 200,
+        check_id: str | None = None,
+        details: dict[str, Any] | str | None = None,
+    ) -> None:
+        """Append one audit entry (returns once it is in the log's buffer; raises
+        ``AuditUnavailable``, a 503, when the log cannot take it: the request is then not
+        answered)."""
+        from socialcredit.audit import AuditEvent
+
+        self.audit_log.append(
+            AuditEvent(
+                key.key_id if key is not None else None,
+                str(key.role) if key is not None else None,
+                route,
+                subject,
+                decision,
+                policy_version,
+                self.audit_clock(),
+                service=service,
+                status=status,
+                check_id=check_id,
+                details=details,
+            )
+        )
+
+    def audit_refusal(
+        self, key: ApiKey | None, route: str, status: int, subject: str | None = None
+    ) -> None:
+        """Audit a request refused for its key (401) or its role (403)."""
+        self.audit(key, route, subject=subject, decision="refused", status=status)
