@@ -196,3 +196,4 @@ def test_checks_are_counted_by_decision(client: TestClient, keys: Keys) -> None:
     metrics = client.get("/metrics").text
     assert 'socialcredit_checks_total{decision="deny"}' in metrics
     assert 'route="/v1/checks",status="200"' in metrics
+    assert "socialcredit_index_age_seconds " in metrics
