@@ -275,7 +275,7 @@ def bench_ingest(kind: str, tmp: Path, n: int, batch: int) -> None:
     url, drop = fresh_ledger(kind, tmp)
     try:
         loaded = load_policy(HERE.parent / "examples" / "policies" / "china-scs.yaml")
-        rules = IngestRules.from_policy(loaded.policy, submitter="court")
+        rules = IngestRules.from_policy(loaded.policy)
         with Ledger.open(url) as ledger:
             start = time.perf_counter()
             result = ledger.ingest_entries(entries, "bench", rules, int(time.time()))

@@ -100,7 +100,7 @@ class ServiceState:
         with self._lock:
             cached = self._rules.get(key)
             if cached is None:
-                cached = IngestRules.from_policy(policy.policy, submitter=submitter)
+                cached = IngestRules.from_policy(policy.policy)
                 self._rules[key] = cached
             return cached
 
@@ -123,7 +123,7 @@ class ServiceState:
             a = index.check(subject, service, at, attributes)
             return CheckAnswer(
                 a.decision,
-                a.reasons,  # type: ignore[arg-type]  # a tuple: JSON arrays all the same
+                a.reasons,  # type: ignore[arg-type]  # a tuple: a JSON array all the same
                 a.eligible_again_on,
                 a.indefinite,
                 a.benefits,  # type: ignore[arg-type]
