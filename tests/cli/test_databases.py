@@ -31,11 +31,14 @@ READS: list[list[str]] = [
     ["policy", "show"],
     ["export", "records", "-o", "{tmp}/records.jsonl"],
     ["export", "standings", "-o", "{tmp}/standings.jsonl"],
+    ["keys", "list"],
+    ["keys", "revoke", "0123456789abcdef"],  # writes only to a ledger that exists
 ]
 WRITES: list[list[str]] = [
     ["init"],
     ["ingest", "{tmp}/in.jsonl"],
     ["policy", "activate", CHINA],
+    ["keys", "create", "--role", "admin"],
 ]
 EVERY = READS + WRITES
 NAMES = [" ".join(a[:2]) for a in EVERY]

@@ -26,6 +26,7 @@ from socialcredit.cli import (  # noqa: F401
     disputes,
     export,
     ingest,
+    keys,
     notices,
     policy,
     read,
