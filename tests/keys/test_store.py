@@ -214,6 +214,20 @@ def test_the_active_policy_is_used_when_there_is_one(ledger: Ledger) -> None:
     key, _ = store.create("enforcer:high_speed_rail", None, NOW)
     # both made at NOW: list() orders them by key id (random), after created_at
     assert [k.key_id for k in store.list()] == sorted([before.key_id, key.key_id])
+    with pytest.raises(RoleError, match=r"unknown source 'court': policy fair-transit@1.0"):
+        store.create("source:court", None, NOW)
+    source, _ = store.create("source:transit-operator", None, NOW)
+    listed = {k.key_id for k in store.list()}
+    assert listed == {before.key_id, key.key_id, source.key_id}
+
+
+def test_a_source_needs_a_policy_that_declares_it(
+    sqlite_ledger: Ledger, policy: CompiledPolicy
+) -> None:
+    # the test policy has no sources section: no source may submit under it
+    with pytest.raises(RoleError, match="declares no sources, so no source may submit"):
+        KeyStore(sqlite_ledger).create("source:court", None, NOW, policy=policy)
+    assert KeyStore(sqlite_ledger).list() == []
 
 
 @pytest.mark.parametrize(

@@ -641,6 +641,7 @@ def test_the_reference_documents_every_field() -> None:
         ScoreThreshold,
         ServiceAttribute,
         ServiceDef,
+        SourceDef,
     )
 
     reference = (ROOT / "docs" / "policy-reference.md").read_text(encoding="utf-8")
@@ -668,6 +669,7 @@ def test_the_reference_documents_every_field() -> None:
         CleanYear,
         ScoreThreshold,
         GradeChoice,
+        SourceDef,
         CalendarDef,
     ):
         for name, info in model.model_fields.items():

@@ -64,6 +64,16 @@ def ingest(
             "say so).",
         ),
     ] = False,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Submit as this one source, as its API key (source:NAME) does: a line of "
+            "another source, or of anything the policy's sources section does not let NAME "
+            "submit, is rejected.",
+            show_default="any source",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add records, corrections and relations to the ledger (idempotent on source and id).
@@ -75,7 +85,10 @@ def ingest(
     subject kinds must be as it declares. A line's subject_kind or related_kind must be the
     kind the ledger records for that subject (a line without one uses it). Accepted
     disputes that change nothing (after the appeal window, or of a record already
-    disputed) are listed as notices. CSV fields are
+    disputed) are listed as notices. With --source NAME, every line must be NAME's and of
+    what the policy's sources section lets NAME submit (its record types, relations,
+    attributes and exemptions; corrections of its own records only); without it, this is
+    the operator's load and the sources section is not applied. CSV fields are
     trimmed of surrounding spaces (the report says which lines), and a byte order mark is
     ignored.
 
@@ -105,10 +118,22 @@ def ingest(
     with open_ledger(db, create=True) as ledger:
         active = ledger.active_policy()
         rules = None
+        if active is None and source is not None:
+            raise CliError(
+                f"--source {source} needs a policy in force: its sources section says what "
+                "a source may submit (`socialcredit policy activate FILE`)"
+            )
         if active is not None:
             from socialcredit.policy import parse_policy
 
-            rules = IngestRules.from_policy(parse_policy(active.body).policy)
+            policy = parse_policy(active.body).policy
+            if source is not None:
+                from socialcredit.policy.sources import unknown_source
+
+                problem = unknown_source(policy, source)
+                if problem is not None:
+                    raise CliError(f"--source: {problem}; nothing was ingested")
+            rules = IngestRules.from_policy(policy, submitter=source)
         with progress_bar() as progress:
             task = progress.add_task(visible(f"ingesting {file}"), total=None)
 

@@ -168,9 +168,11 @@ class KeyStore:
         and its token, which is not stored and cannot be shown again.
 
         The role's source or service is checked against ``policy``, or, when None, the
-        ledger's active policy if there is one (``check_role``): an unknown service or
-        source is an error (``RoleError``), never a key that silently allows nothing or
-        everything. Raises ``ApiKeyError`` for an unusable name.
+        ledger's active policy if there is one (``check_role``): an unknown service, or a
+        source its ``sources:`` section does not declare, is an error (``RoleError``),
+        never a key that silently allows nothing or everything. Without any policy nothing
+        is checked (what a source may submit is judged per entry, under the policy in
+        force then). Raises ``ApiKeyError`` for an unusable name.
         """
         role = parse_role(role) if isinstance(role, str) else role
         if name is not None:
@@ -246,7 +248,8 @@ class KeyStore:
         return None if row is None else row[1]
 
     def list(self) -> list[ApiKey]:
-        """Every key, revoked ones included, oldest first."""
+        """Every key, revoked ones included, oldest first (keys created in the same second
+        by id)."""
         self.ledger._check()
         with self.ledger.reading() as conn:
             cursor = conn.cursor()
@@ -346,8 +349,16 @@ class KeyStore:
 
 
 def check_role(policy: CompiledPolicy, role: Role) -> None:
-    """Raise ``RoleError`` unless ``policy`` knows the service of an ``enforcer`` role (an
-    unknown service is an error, with the closest known one)."""
+    """Raise ``RoleError`` unless ``policy`` knows the service of an ``enforcer`` role and
+    declares the source of a ``source`` role under ``sources:`` (an unknown name is an
+    error, with the closest known one)."""
+    if role.kind == "source":
+        from socialcredit.policy.sources import unknown_source
+
+        assert role.name is not None
+        problem = unknown_source(policy.policy, role.name)
+        if problem is not None:
+            raise RoleError(f"role {role}: {problem}")
     if role.kind == "enforcer":
         from socialcredit.enforcement import require_service
         from socialcredit.errors import UnknownServiceError

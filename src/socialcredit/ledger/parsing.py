@@ -27,7 +27,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -36,6 +36,7 @@ from socialcredit.ledger.entries import (
     MAX_AMOUNT,
     MAX_CLOCK_SKEW,
     MAX_TEXT,
+    Entry,
     EntryError,
     gives_kind,
     validate_entry,
@@ -44,6 +45,9 @@ from socialcredit.ledger.entries import (
 from socialcredit.ledger.files import BLANK, TRIMMED, FieldError
 from socialcredit.ledger.rules import IngestRules
 from socialcredit.timeutil import MAX_TIME, MIN_TIME, to_iso
+
+if TYPE_CHECKING:
+    from socialcredit.policy.sources import SourceGrant
 
 CHUNK = 100_000
 log = logging.getLogger("socialcredit.ledger")
@@ -129,6 +133,7 @@ def prepare_chunks(
     # is set aside here: the first line wins, as it does across chunks.
     keys: set[tuple[str, str]] = set()
     types = rules.record_types if rules is not None else None
+    submitter = rules.submitter if rules is not None else None
     record_kinds = chunk.record_kinds
     for number, obj, error in lines:
         chunk.lines += 1
@@ -143,6 +148,11 @@ def prepare_chunks(
                 chunk.problems.append(IngestProblem(origin, number, where, str(error)))
                 continue
         row = fast_record(obj, types, now, number, backfill)
+        if row is not None and submitter is not None:
+            refused = submitter.refusal("record", row[0], row[4])
+            if refused is not None:
+                chunk.problems.append(IngestProblem(origin, number, *refused))
+                continue
         if row is not None:
             key = (row[0], row[1])
             if key in keys:
@@ -177,6 +187,11 @@ def prepare_chunks(
             message = f"cannot be read as an entry ({type(exc).__name__}: {exc})"
             chunk.problems.append(IngestProblem(origin, number, "", message[:300]))
             continue
+        if submitter is not None:
+            refused = submitter_refusal(submitter, e)
+            if refused is not None:
+                chunk.problems.append(IngestProblem(origin, number, *refused))
+                continue
         recorded = None if e.recorded_at == now else e.recorded_at
         key = (e.source, e.entry_id)
         if is_fact(e.kind):
@@ -281,6 +296,15 @@ def prepare_chunks(
             keys = set()
     if chunk.lines:
         yield _finish(chunk)
+
+
+def submitter_refusal(submitter: SourceGrant, e: Entry) -> tuple[str, str] | None:
+    """Why the restricted submitter may not submit the valid entry ``e`` (field, reason),
+    or None (see ``SourceGrant.refusal``)."""
+    services: tuple[str, ...] = ()
+    if e.kind == KIND_CODES["exemption"] and e.details:
+        services = tuple(str(orjson.loads(e.details)["services"]).split(","))
+    return submitter.refusal(KIND_NAMES[e.kind], e.source, e.type, e.target_source, services)
 
 
 def _gives(obj: Any, name: str) -> bool:

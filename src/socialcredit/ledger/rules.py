@@ -17,6 +17,7 @@ from socialcredit.spans import UTC_CALENDAR, Calendar, Span, seconds_span, shift
 
 if TYPE_CHECKING:
     from socialcredit.policy.model import Policy
+    from socialcredit.policy.sources import SourceGrant
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,21 @@ class IngestRules:
     # the date attributes the policy counts an age from (age_at_least): a value of one
     # cannot lie after the time its line was recorded (nobody is born in the future)
     ages: frozenset[str] = frozenset()
+    # a submitter restriction: every line must be this source's, of what the policy's
+    # ``sources:`` section lets it submit (None: any source, any declared name)
+    submitter: SourceGrant | None = None
 
     @classmethod
-    def from_policy(cls, policy: Policy) -> IngestRules:
+    def from_policy(cls, policy: Policy, submitter: str | None = None) -> IngestRules:
         """The rules a policy declares: its record types, relations, appeal window, due
-        process per record type, services and attributes."""
+        process per record type, services and attributes.
+
+        ``submitter``: restrict the ingest to the entries this one source may submit under
+        the policy's ``sources:`` section (``SourceGrant.refusal``; a source the policy
+        does not declare may submit nothing); each other line is rejected with its reason.
+        """
         from socialcredit.policy.compiled import compile_calendar, type_processes
+        from socialcredit.policy.sources import grant_of
 
         wide = policy.due_process
         recon = wide.reconsideration.file_within if wide.reconsideration else None
@@ -107,6 +117,7 @@ class IngestRules:
                 if cond.age_at_least is not None
             ),
             calendar=compile_calendar(policy.calendar),
+            submitter=None if submitter is None else grant_of(policy, submitter),
         )
 
     @classmethod

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from socialcredit.policy.sources import source_problems
 from socialcredit.spans import Span, parse_span
 from socialcredit.timeutil import TimeFormatError
 
@@ -681,6 +682,7 @@ def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
                 problems += _sanction_problems(declared, str(name), sanction)
     problems += _list_process_problems(data)
     problems += _publicity_problems(data)
+    problems += source_problems(data)
     return problems
 
 

@@ -48,6 +48,7 @@ from socialcredit.policy.model import (
     Policy,
     ServiceAttribute,
 )
+from socialcredit.policy.sources import SourceGrant, compile_sources
 from socialcredit.spans import Calendar, Span, estimated, last_day, shift, shift_one, shift_span
 from socialcredit.timeutil import DAY, NEVER, local_date, to_date
 
@@ -136,6 +137,8 @@ class CompiledPolicy:
     processes: tuple[CompiledProcess, ...] = ()
     type_process: npt.NDArray[np.int16] = field(default_factory=lambda: np.zeros(1, dtype=np.int16))
     scores: tuple[CompiledScore, ...] = ()  # the first is the one reported as ``score``
+    # what each source may submit (``sources:``; empty when the policy has none)
+    sources: Mapping[str, SourceGrant] = field(default_factory=dict)
     # derived lookup tables, filled on first use (evaluation asks for the same ones often)
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -599,4 +602,5 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         processes=processes,
         type_process=type_process,
         scores=scores,
+        sources=compile_sources(p),
     )

@@ -7,8 +7,8 @@ grades trigger, and the due-process guarantees. Nothing here runs code from the 
 This module holds the whole document (``Policy``), its ``meta`` and ``calendar`` blocks, and
 re-exports every part of the language from the module that defines it: ``fields`` (base
 model, numbers, names, vocabularies), ``durations``, ``scores``, ``records``,
-``conditions``, ``measures`` (lists and sanctions), ``services``, ``subjects`` and
-``due_process``.
+``conditions``, ``measures`` (lists and sanctions), ``services``, ``subjects``,
+``due_process`` and ``sources``.
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ from socialcredit.policy.services import (
     ServiceAttribute,
     ServiceDef,
 )
+from socialcredit.policy.sources import SourceDef, SourceName
 from socialcredit.policy.subjects import (
     AttributeDef,
     AttributeType,
@@ -149,6 +150,8 @@ __all__ = [
     "Service",
     "ServiceAttribute",
     "ServiceDef",
+    "SourceDef",
+    "SourceName",
     "StartsAfter",
     "SubjectKind",
     "TermBounds",
@@ -261,6 +264,13 @@ class Policy(StrictModel):
     lists: dict[Name, ListDef] = Field(default_factory=dict)
     sanctions: dict[Name, Sanction] = Field(default_factory=dict)
     due_process: DueProcess
+    sources: dict[SourceName, SourceDef] = Field(
+        default_factory=dict,
+        description="The authorities that submit entries, by the name their entries give as "
+        "'source', and what each may submit (record types, relations, attributes, "
+        "exemptions); each may also correct its own records. A submitter restricted to one "
+        "source (an API key 'source:<name>', `ingest --source`) may submit nothing else.",
+    )
     calendar: CalendarDef | None = Field(
         None,
         description="How days are counted: the local time months and working days are "
@@ -283,7 +293,7 @@ class Policy(StrictModel):
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
         # second edition (issue 7): a policy without them dumps (and hashes) as before
-        omit_when_default(data, self, ("calendar", "attributes", "scores"))
+        omit_when_default(data, self, ("calendar", "attributes", "scores", "sources"))
         return data
 
     def label(self) -> str:
