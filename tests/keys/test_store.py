@@ -99,6 +99,9 @@ def test_list_shows_every_key_never_a_secret(ledger: Ledger) -> None:
         lambda t: "sck__" + t.split("_", 2)[2],  # no key id
         lambda t: t + "é",
         lambda t: t + "\udc80",  # a lone surrogate: not even encodable
+        lambda t: t[:-1] + "é",  # the right length, not ASCII
+        lambda t: t[:-1] + "\udc80",
+        lambda t: t[:4] + "Z" + t[5:],  # a key id no key has, the right secret
         lambda t: t * 2,
     ],
 )

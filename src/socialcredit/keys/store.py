@@ -41,9 +41,9 @@ if TYPE_CHECKING:
     from socialcredit.policy import CompiledPolicy
 
 PREFIX = "sck_"
-MAX_TOKEN = 100
-"""No token is longer (``sck_`` + 16 + ``_`` + 43 = 64 characters): anything longer is not
-hashed, just refused."""
+TOKEN_LENGTH = 64
+"""Every token's length: ``sck_`` + 16 hex digits + ``_`` + 43 characters (256 bits in
+URL-safe base64); a string of any other length is refused without hashing it."""
 MAX_KEY_NAME = 200
 REFRESH_INTERVAL = 1.0
 """Seconds between reads of the revoked keys: the longest a key revoked by another process
@@ -100,13 +100,17 @@ def token_hash(token: str) -> bytes:
 
 
 def split_token(token: object) -> str | None:
-    """The key id a string of the token's form names, or None for anything else."""
-    if type(token) is not str or len(token) > MAX_TOKEN or not token.startswith(PREFIX):
+    """The key id a string of the token's form names (``sck_``, 16 hex digits, ``_``, 43
+    URL-safe characters: 64 ASCII characters in all), or None for anything else."""
+    if (
+        type(token) is not str
+        or len(token) != TOKEN_LENGTH
+        or token[20] != "_"
+        or not token.startswith(PREFIX)
+        or not token.isascii()
+    ):
         return None
-    key_id, sep, secret = token[4:].partition("_")
-    if not sep or not key_id or not secret or not token.isascii():
-        return None
-    return key_id
+    return token[4:20]
 
 
 @dataclass(slots=True)
@@ -288,16 +292,22 @@ class KeyStore:
         now = self._clock()
         if now >= self._next_refresh:
             self._refresh(now)
-        key_id = split_token(token)
-        if key_id is None:
+        # the token's form, checked inline (this runs on every request)
+        if type(token) is not str or len(token) != TOKEN_LENGTH or token[20] != "_":
             return None
+        if not token.startswith(PREFIX):
+            return None
+        key_id = token[4:20]
         cached = self._cache.get(key_id)
         if cached is None:
             cached = self._load(key_id, now)
             if cached is None:
                 return None
-        assert isinstance(token, str)
-        if not hmac.compare_digest(token_hash(token), cached.digest):
+        try:
+            digest = hashlib.sha256(token.encode("ascii")).digest()
+        except UnicodeEncodeError:
+            return None
+        if not hmac.compare_digest(digest, cached.digest):
             return None
         key = cached.key
         return key if key.revoked_at is None else None
