@@ -104,3 +104,17 @@ def test_without_source_the_operator_loads_any_source(
     db, data = work
     code, out, _ = call(capsys, "ingest", data, "--db", db)
     assert code == 0 and out.startswith("accepted 4,")
+
+
+def test_policy_show_lists_what_each_source_may_submit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = call(capsys, "policy", "show", CHINA)
+    assert code == 0
+    words = " ".join(out.split())
+    assert "sources (each may also correct its own records)" in words
+    assert "railway │ China State Railway Group" in words
+    assert "records: rail_serious_misconduct, fare_evasion" in words
+    assert "relations: child_of" in words and "attributes: birth_date, residence" in words
+    code, out, _ = call(capsys, "policy", "show", CHINA, "--json")
+    assert json.loads(out)["sources"]["civil-registry"]["attributes"] == ["birth_date", "residence"]

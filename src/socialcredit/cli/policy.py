@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -191,6 +191,22 @@ def score_lines(cp: CompiledPolicy) -> list[str]:
     return lines
 
 
+def _source_lines(display_name: str, spec: dict[str, Any]) -> str:
+    """What a source may submit, one kind a line, under the name people are told."""
+    lines = [display_name]
+    for field, what in (
+        ("record_types", "records"),
+        ("relations", "relations"),
+        ("attributes", "attributes"),
+        ("exemptions", "exemptions from"),
+    ):
+        if spec[field]:
+            lines.append(f"{what}: {', '.join(spec[field])}")
+    if len(lines) == 1:
+        lines.append("nothing")
+    return "\n".join(lines)
+
+
 def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
     """Print ``cp`` as a header and tables, identifiers whole at any terminal width."""
     from socialcredit.cli.tables import print_table
@@ -250,6 +266,16 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
             [
                 (name, f"{r.from_kind} → {r.to_kind}", r.description.strip())
                 for name, r in p.relations.items()
+            ],
+        )
+    if p.sources:
+        print_table(
+            out,
+            "sources (each may also correct its own records)",
+            ("source", "may submit"),
+            [
+                (name, _source_lines(src.display_name, src.model_dump()))
+                for name, src in p.sources.items()
             ],
         )
     list_rows = []
