@@ -248,6 +248,14 @@ def test_bad_key_names_are_refused(sqlite_ledger: Ledger, name: str, message: st
     assert KeyStore(sqlite_ledger).list() == []
 
 
+_URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+WELL_FORMED = st.builds(
+    lambda key_id, secret: f"sck_{key_id}_{secret}",
+    st.text("0123456789abcdef", min_size=16, max_size=16),
+    st.text(_URLSAFE, min_size=43, max_size=43),
+)
+"""Strings of a token's exact form (most name no key; those that do have the wrong secret)."""
+
 _ROLES = st.sampled_from(["admin", "reviewer", "auditor", "source:court", "subject:P1"])
 
 
@@ -256,7 +264,7 @@ _ROLES = st.sampled_from(["admin", "reviewer", "auditor", "source:court", "subje
 )
 @given(
     plan=st.lists(st.tuples(_ROLES, st.booleans()), min_size=1, max_size=6),
-    strangers=st.lists(st.text(max_size=80), max_size=5),
+    strangers=st.lists(st.one_of(st.text(max_size=80), WELL_FORMED), max_size=5),
 )
 def test_only_issued_unrevoked_tokens_authenticate(
     ledger: Ledger, plan: list[tuple[str, bool]], strangers: list[str]
