@@ -77,28 +77,6 @@ def body_lines(content_type: str, body: bytes) -> Iterator[Line]:
     return ((i, obj, None) for i, obj in enumerate(data, start=1))
 
 
-def own_source(lines: Iterator[Line], source: str) -> Iterator[Line]:
-    """``lines`` with every entry of another source rejected (a ``FieldError`` note: the
-    ledger reports it with the line's number, the field and the reason)."""
-    from socialcredit.ledger.files import FieldError
-
-    for number, obj, note in lines:
-        if note is None and isinstance(obj, dict) and obj.get("source") != source:
-            given = obj.get("source")
-            shown = repr(given) if given is not None else "no source"
-            yield (
-                number,
-                None,
-                FieldError(
-                    "source",
-                    f"is {shown}, not {source!r}: this key may submit only entries whose "
-                    f"source is {source!r}",
-                ),
-            )
-        else:
-            yield number, obj, note
-
-
 _ENTRIES_BODY = {
     "requestBody": {
         "required": True,
@@ -157,9 +135,7 @@ def _submit(request: Request, key: ApiKey, body: bytes) -> JSONResponse:
             "no policy is in force: an admin activates one (POST /v1/policy/activations) "
             "before sources submit entries"
         )
-    result = state.ledger.ingest(
-        own_source(lines, key.role.name), f"<api key {key.key_id}>", rules, state.clock()
-    )
+    result = state.ledger.ingest(lines, f"<api key {key.key_id}>", rules, state.clock())
     counts = {
         "accepted": result.accepted,
         "duplicate": result.duplicates,

@@ -100,7 +100,7 @@ class ServiceState:
         with self._lock:
             cached = self._rules.get(key)
             if cached is None:
-                cached = IngestRules.from_policy(policy.policy)
+                cached = IngestRules.from_policy(policy.policy, submitter=submitter)
                 self._rules[key] = cached
             return cached
 
