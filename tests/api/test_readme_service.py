@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import ROOT
 from tests.cli.test_serve import free_port
 
@@ -21,6 +23,7 @@ def block(n: int) -> str:
     return section.split("```bash", n + 1)[n + 1].split("```", 1)[0]
 
 
+@pytest.mark.slow  # a server and six `keys create` processes: minutes on a loaded machine
 def test_the_service_walkthrough_runs(tmp_path: Path, sqlite_template: Path) -> None:
     db = tmp_path / "demo.db"
     shutil.copyfile(sqlite_template, db)
@@ -35,7 +38,7 @@ def test_the_service_walkthrough_runs(tmp_path: Path, sqlite_template: Path) -> 
         "PATH": f"{bindir}:{os.environ['PATH']}",
     }
     done = subprocess.run(
-        ["bash", "-e", "-c", script], capture_output=True, text=True, timeout=180, env=env
+        ["bash", "-e", "-c", script], capture_output=True, text=True, timeout=900, env=env
     )
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [x for x in done.stdout.splitlines() if x.strip()]
