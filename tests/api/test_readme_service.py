@@ -3,9 +3,11 @@ demo's, on a free port): a real server, one key per role, an entry, a check, a d
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -37,10 +39,23 @@ def test_the_service_walkthrough_runs(tmp_path: Path, sqlite_template: Path) -> 
         **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
         "PATH": f"{bindir}:{os.environ['PATH']}",
     }
-    done = subprocess.run(
-        ["bash", "-e", "-c", script], capture_output=True, text=True, timeout=900, env=env
+    # its own process group: a server the script started is stopped even if the script fails
+    proc = subprocess.Popen(
+        ["bash", "-e", "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
+    try:
+        stdout, stderr = proc.communicate(timeout=900)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == 0, stderr[-3000:]
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     lines = [x for x in done.stdout.splitlines() if x.strip()]
     answers = [
         (json.loads(body), int(code)) for body, code in zip(lines[::2], lines[1::2], strict=True)
