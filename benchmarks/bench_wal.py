@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -88,9 +89,10 @@ def measure_ingest(scale: int) -> dict[str, Any]:
     with Ledger.open(str(db)) as ledger:
         ledger.upgrade()
         with Sampler(db) as sampler:
-            start = time.perf_counter()
+            start, own, children = time.perf_counter(), _cpu(), _cpu(resource.RUSAGE_CHILDREN)
             result = ledger.ingest_file(str(path), rules=rules, now=SPEC.end, backfill=True)
-            seconds = time.perf_counter() - start
+            seconds, own = time.perf_counter() - start, _cpu() - own
+            children = _cpu(resource.RUSAGE_CHILDREN) - children
     assert result.rejected == 0 and result.accepted == result.lines, result.problems[:3]
     records = sum(1 for line in path.open("rb") if b'"kind"' not in line)
     fresh_db(f"wal-ingest-{scale}.db")
@@ -98,9 +100,17 @@ def measure_ingest(scale: int) -> dict[str, Any]:
         "lines": result.lines,
         "records": records,
         "seconds": seconds,
+        "cpu": own,
+        "parsing_cpu": children,
         "peak_wal": sampler.peak_wal,
         "peak_rss": sampler.peak_rss,
     }
+
+
+def _cpu(who: int = resource.RUSAGE_SELF) -> float:
+    """CPU seconds of this process (all its threads), or of its children that ended."""
+    used = resource.getrusage(who)
+    return used.ru_utime + used.ru_stime
 
 
 def measure_baseline(scale: int) -> dict[str, Any]:
@@ -112,7 +122,7 @@ def measure_baseline(scale: int) -> dict[str, Any]:
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-262144"):
         conn.execute(f"PRAGMA {pragma}")
     ids: dict[str, int] = {}
-    seconds = 0.0
+    seconds = cpu = 0.0
     rows = 0
     with Sampler(db) as sampler, path.open("rb") as fh:
         while True:
@@ -128,7 +138,7 @@ def measure_baseline(scale: int) -> dict[str, Any]:
                     break
             if not chunk:
                 break
-            start = time.perf_counter()
+            start, started_cpu = time.perf_counter(), _cpu()
             conn.execute("BEGIN")
             conn.executemany(
                 "INSERT INTO entries (source, entry_id, kind, subject_id, type, occurred_at, "
@@ -138,12 +148,14 @@ def measure_baseline(scale: int) -> dict[str, Any]:
             )
             conn.execute("COMMIT")
             seconds += time.perf_counter() - start
+            cpu += _cpu() - started_cpu
             rows += len(chunk)
     conn.close()
     fresh_db(f"wal-baseline-{scale}.db")
     return {
         "rows": rows,
         "seconds": seconds,
+        "cpu": cpu,
         "peak_wal": sampler.peak_wal,
         "peak_rss": sampler.peak_rss,
     }
@@ -174,12 +186,15 @@ def main(scales: list[int]) -> None:
             f"{scale}x: {ingest['lines']:,} lines ({ingest['records']:,} records) in "
             f"{ingest['seconds']:.1f}s = {ingest['lines'] / ingest['seconds']:,.0f} lines/s, "
             f"{rate:,.0f} records/s; peak WAL {ingest['peak_wal'] / gb:.2f} GB, peak RSS "
-            f"{ingest['peak_rss'] / gb:.2f} GB (with its parsing processes)"
+            f"{ingest['peak_rss'] / gb:.2f} GB (with its parsing processes); CPU "
+            f"{ingest['cpu']:.1f}s writing (with its checkpoint thread), "
+            f"{ingest['parsing_cpu']:.1f}s parsing"
         )
         print(
             f"{scale}x baseline: {base['rows']:,} records by bare executemany in "
             f"{base['seconds']:.1f}s = {base_rate:,.0f} rows/s; peak WAL "
-            f"{base['peak_wal'] / gb:.2f} GB; ingest/baseline = {rate / base_rate:.0%}"
+            f"{base['peak_wal'] / gb:.2f} GB; CPU {base['cpu']:.1f}s; "
+            f"ingest/baseline = {rate / base_rate:.0%}; load average {os.getloadavg()[0]:.1f}"
         )
         sys.stdout.flush()
 

@@ -144,6 +144,39 @@ def test_a_subject_named_first_by_a_rejected_relation_is_stored_with_a_later_lin
     assert list(cols.rec_id) == ["k"]
 
 
+def test_subject_kinds_hold_in_every_chunk_of_a_long_ingest(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The writer remembers the kinds it read or stored (``ChunkChecks.known_kinds``): a
+    # subject an earlier ingest stored as an organisation, named again here as new without
+    # a kind (so this ingest's insert leaves it alone), keeps its kind in a later chunk.
+    from socialcredit.ledger import parsing
+
+    assert ledger.ingest_entries([ACME], now=NOW).accepted == 1  # acme: an organisation
+    monkeypatch.setattr(parsing, "CHUNK", 2)
+    result = ledger.ingest_entries(
+        [
+            relation("r1", "kid", "bob"),  # chunk 1: every subject new, stored as persons
+            relation("r2", "kid", "carol"),
+            relation("r3", "dan", "acme"),  # chunk 2: acme is not new to the ledger
+            {**DEBT, "id": "k", "subject": "kid", "subject_kind": "organisation"},
+            {**ACME, "id": "p", "subject_kind": "person"},  # chunk 3
+            {**DEBT, "id": "b", "subject": "bob"},
+        ],
+        now=NOW,
+    )
+    assert (result.accepted, result.rejected) == (4, 2)
+    first, second = result.problems
+    assert (first.line, first.field) == (4, "subject_kind")
+    assert first.message == (
+        "kid is recorded as a person since line 1 of this input; "
+        "this line gives subject_kind organisation"
+    )
+    assert (second.line, second.field) == (5, "subject_kind")
+    assert second.message.startswith("acme is recorded as an organisation since ")
+    assert "(ingest batch 1, line 1)" in second.message
+
+
 def test_without_a_policy_relations_are_not_checked(ledger: Ledger) -> None:
     result = ledger.ingest_entries(
         [ACME, {**relation("r1", "kim", "acme"), "relation": "cousin_of"}], now=NOW

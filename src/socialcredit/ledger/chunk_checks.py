@@ -45,6 +45,8 @@ _RECTIFY = KIND_CODES["rectify"]
 _EXTEND = KIND_CODES["extend"]
 
 _KIND_ROUNDS = 6  # checks of a chunk's subject kinds (again when a first line was rejected)
+# subject kinds an ingest remembers (``ChunkChecks.known_kinds``): ~100 bytes each
+KNOWN_KINDS_LIMIT = 2_000_000
 
 
 def key_order(row: Row) -> tuple[str, str]:
@@ -70,6 +72,9 @@ class ChunkChecks:
         self.since: dict[str, str] = {}  # see ``_since``
         # lines of the chunk being written that the database refused, with its reason
         self.refused: dict[int, str] = {}
+        # subject name -> kind, as stored in the ledger (read, or stored by a committed
+        # chunk of this ingest); see ``_stored_kinds``
+        self.known_kinds: dict[str, int] = {}
 
     def _state(self) -> tuple[Any, ...]:
         result = self.result
@@ -205,16 +210,44 @@ class ChunkChecks:
             self.first_lines[name] = line
 
     def _stored_kinds(self, conn: Connection, names: list[str]) -> dict[str, int]:
-        """The kinds the ledger records for those of ``names`` it knows."""
+        """The kinds the ledger records for those of ``names`` it knows.
+
+        A subject's kind never changes once stored (the ledger is append-only), so what was
+        read or stored before in this ingest is remembered (``known_kinds``) and only the
+        other names are looked up: a large ingest names most subjects again and again."""
+        known = self.known_kinds
         kinds: dict[str, int] = {}
-        for start in range(0, len(names), 900):  # SQLite takes up to 999 parameters
-            part = names[start : start + 900]
-            found = conn.exec_driver_sql(
-                f"SELECT name, kind FROM subjects WHERE name IN ({','.join([self.p] * len(part))})",
-                tuple(part),
-            )
-            kinds.update((str(n), int(k)) for n, k in found)
+        missing = []
+        for name in names:
+            kind = known.get(name)
+            if kind is None:
+                missing.append(name)
+            else:
+                kinds[name] = kind
+        if not missing:
+            return kinds
+        cursor = conn.connection.cursor()
+        try:
+            for start in range(0, len(missing), 900):  # SQLite takes up to 999 parameters
+                part = missing[start : start + 900]
+                cursor.execute(
+                    f"SELECT name, kind FROM subjects WHERE name IN ({','.join([self.p] * len(part))})",
+                    tuple(part),
+                )
+                kinds.update((str(n), int(k)) for n, k in cursor.fetchall())
+        finally:
+            cursor.close()
+        if len(known) < KNOWN_KINDS_LIMIT:
+            known.update((name, kinds[name]) for name in missing if name in kinds)
         return kinds
+
+    def _remember_stored(self, subjects: list[tuple[str, int]], inserted: int) -> None:
+        """After a chunk's commit: the kinds of the subjects it stored, when it stored every
+        one it named as new (``inserted``, the insert's row count); otherwise another
+        writer stored some first, perhaps with other kinds, and they are read when next
+        needed."""
+        if inserted == len(subjects) and len(self.known_kinds) < KNOWN_KINDS_LIMIT:
+            self.known_kinds.update(subjects)
 
     def _claims_fit(
         self, conn: Connection, chunk: PreparedChunk, pending: dict[str, int]

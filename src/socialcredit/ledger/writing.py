@@ -333,8 +333,9 @@ class _Writer(ChunkChecks):
             used |= {r[9] for r in relations}
             subjects = sorted((name, kind) for name, kind in new.items() if name in used)
             self.withheld = {name: kind for name, kind in new.items() if name not in used}
+        stored_subjects = 0
         if subjects:
-            self._insert(
+            stored_subjects, _ = self._insert(
                 conn,
                 f"INSERT INTO subjects (name, kind) VALUES ({p}, {p}) ON CONFLICT (name) DO NOTHING",
                 subjects,
@@ -387,6 +388,12 @@ class _Writer(ChunkChecks):
             self._settle_repeats(conn, chunk.repeats)
         self._record_counts(conn)
         conn.commit()
+        if subjects:
+            self._remember_stored(subjects, stored_subjects)
+        # the first lines of subjects now stored are read from the ledger when needed: only
+        # those still waiting are kept (``_state`` copies this at every chunk)
+        first_lines = self.first_lines
+        self.first_lines = {n: first_lines[n] for n in self.withheld if n in first_lines}
 
 
 RETRIES = 8  # attempts at a chunk that other writers' locks keep failing
