@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from socialcredit.columns import KIND_CODES
 from socialcredit.errors import StorageError
 from socialcredit.ledger.chunk_checks import ChunkChecks
+from socialcredit.ledger.copying import can_copy, copy_entries, copy_subjects
 from socialcredit.ledger.parsing import (
     IngestProblem,
     PreparedChunk,
@@ -159,6 +160,7 @@ class _Writer(ChunkChecks):
     ) -> None:
         super().__init__(engine, origin, now, rules)
         self.backfill = backfill
+        self.copying = False  # PostgreSQL, by COPY (``copying``)
 
     def run(
         self, chunks: Iterable[PreparedChunk], progress: Callable[[int], None] | None
@@ -176,6 +178,8 @@ class _Writer(ChunkChecks):
                 # committed pages from the write-ahead log into the database file meanwhile,
                 # and the writer restarts the log when it has grown (``Checkpointer.bound``).
                 conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            if not self.is_sqlite:
+                self.copying = can_copy(conn)
             self._retrying(conn, lambda: self._new_batch(conn), 0)
             try:
                 for chunk in chunks:
@@ -335,14 +339,28 @@ class _Writer(ChunkChecks):
             self.withheld = {name: kind for name, kind in new.items() if name not in used}
         stored_subjects = 0
         if subjects:
-            stored_subjects, _ = self._insert(
-                conn,
-                f"INSERT INTO subjects (name, kind) VALUES ({p}, {p}) ON CONFLICT (name) DO NOTHING",
-                subjects,
-                chunk,
-            )
+            # PostgreSQL: by COPY (``copying``); the row-by-row insert finds refused rows
+            copied = copy_subjects(conn, subjects) if self.copying else None
+            if copied is not None:
+                stored_subjects = copied
+            else:
+                stored_subjects, _ = self._insert(
+                    conn,
+                    f"INSERT INTO subjects (name, kind) VALUES ({p}, {p}) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    subjects,
+                    chunk,
+                )
             if self.refused:
                 return  # written again without the lines naming the refused subjects
+        if self.copying and (rows or relations):
+            stored = copy_entries(conn, rows, relations, self.batch_id, self.now)
+            if stored is not None:
+                self.result.accepted += len(stored)
+                left = [r for group in (rows, relations) for r in group if r[-1] not in stored]
+                if left:
+                    self._settle_repeats(conn, left)
+                rows = relations = []
         if not self.is_sqlite:
             # concurrent writers take the unique keys' locks in one order (subjects by name,
             # then entries by subject, source and id), so two ingests of the same keys wait

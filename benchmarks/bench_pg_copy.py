@@ -1,0 +1,184 @@
+"""Bulk ingestion into PostgreSQL (issue 8, item 7): ``socialcredit ingest``'s path (parsing
+processes, every check, ``COPY`` into staging tables and ``INSERT … SELECT … ON CONFLICT``)
+against a bare ``COPY`` of the same rows into the same schema, in the same run (target: at
+least 50 % of the bare ``COPY``'s rate).
+
+    .venv/bin/python benchmarks/bench_pg_copy.py [SCALE ...] [--pg URL] [--runs N]
+
+SCALE: multiples of the demo population (default 1). ``--pg``: the server (default
+``SOCIALCREDIT_BENCH_PG``, else ``postgresql://postgres@127.0.0.1:5432/test``). Each
+measurement gets a fresh schema, migrated by the ledger, dropped afterwards.
+
+The baseline stores what the ingest stores, except corrections (their targets would
+need looking up): the subjects (ids given by the program) and the records, relations and
+facts, with subject ids, by ``COPY`` straight into ``subjects`` and ``entries``, one
+transaction per chunk of ``CHUNK`` lines, as the ingest commits. Its rows are parsed
+and validated beforehand by the ledger's own parser, outside the timed part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from _common import POLICY, SPEC, machine, population_file
+from socialcredit.ledger import IngestRules, Ledger
+from socialcredit.ledger.files import read_lines
+from socialcredit.ledger.parsing import prepare_chunks
+from socialcredit.policy import load_policy
+
+DEFAULT_PG = os.environ.get("SOCIALCREDIT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def population(scale: int) -> Path:
+    """The demo population with ``scale`` times its subjects, as JSON Lines (made once)."""
+    return population_file(replace(SPEC, subjects=SPEC.subjects * scale))
+
+
+@contextmanager
+def fresh_schema(url: str) -> Iterator[str]:
+    """A new schema holding the ledger's tables; yields a URL that uses it."""
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    scoped = f"{url}?options=-csearch_path%3D{schema}"
+    try:
+        with Ledger.open(scoped) as ledger:
+            ledger.upgrade()
+        yield scoped
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def measure_ingest(url: str, path: Path, rules: IngestRules) -> dict[str, Any]:
+    with fresh_schema(url) as scoped, Ledger.open(scoped) as ledger:
+        start = time.perf_counter()
+        result = ledger.ingest_file(str(path), rules=rules, now=SPEC.end, backfill=True)
+        seconds = time.perf_counter() - start
+        stored = ledger.count_entries()
+    assert result.rejected == 0 and result.accepted == result.lines == stored, result.problems[:3]
+    return {"entries": result.accepted, "seconds": seconds}
+
+
+def baseline_chunks(path: Path, rules: IngestRules) -> list[tuple[list[Any], list[Any]]]:
+    """Per chunk: (new subjects as (id, name, kind), entries as ``entries`` rows)."""
+    ids: dict[str, int] = {}
+    out = []
+    now = SPEC.end
+    lines = read_lines(str(path), None, None)
+    for chunk in prepare_chunks(lines, str(path), rules, now, None, True):
+        assert not chunk.problems, chunk.problems[:3]
+        subjects = []
+        for name, kind in chunk.subjects:
+            if name not in ids:
+                ids[name] = len(ids) + 1
+                subjects.append((ids[name], name, kind))
+        rows = [
+            (
+                r[0],
+                r[1],
+                r[2],
+                ids[r[3]],
+                r[4],
+                r[5],
+                now if r[6] is None else r[6],
+                r[7],
+                r[8],
+                r[9],
+                None,
+                None,
+                r[10],
+                1,
+                r[11],
+            )
+            for r in chunk.rows
+        ]
+        rows += [
+            (
+                r[0],
+                r[1],
+                r[2],
+                ids[r[3]],
+                r[4],
+                r[5],
+                now if r[6] is None else r[6],
+                r[7],
+                None,
+                r[8],
+                None if r[9] is None else ids[r[9]],
+                r[10],
+                r[11],
+                1,
+                r[12],
+            )
+            for r in chunk.relations
+        ]
+        out.append((subjects, rows))
+    return out
+
+
+def measure_baseline(url: str, chunks: list[tuple[list[Any], list[Any]]]) -> dict[str, Any]:
+    columns = (
+        "source, entry_id, kind, subject_id, type, occurred_at, recorded_at, amount, "
+        "evidence, details, related_subject_id, valid_until, claimed_recorded_at, batch_id, "
+        "line"
+    )
+    entries = 0
+    seconds = 0.0
+    with fresh_schema(url) as scoped:
+        schema = scoped.rsplit("%3D", 1)[1]
+        with psycopg.connect(url, options=f"-csearch_path={schema}") as conn:
+            for subjects, rows in chunks:
+                start = time.perf_counter()
+                with conn.cursor() as cur:
+                    with cur.copy("COPY subjects (id, name, kind) FROM STDIN") as copy:
+                        for subject in subjects:
+                            copy.write_row(subject)
+                    with cur.copy(f"COPY entries ({columns}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                conn.commit()
+                seconds += time.perf_counter() - start
+                entries += len(rows)
+    return {"entries": entries, "seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scales", nargs="*", type=int, default=[1])
+    parser.add_argument("--pg", default=DEFAULT_PG)
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    rules = IngestRules.from_policy(load_policy(POLICY).policy)
+    print(f"machine: {machine()}; server: {args.pg}")
+    for scale in args.scales:
+        path = population(scale)
+        chunks = baseline_chunks(path, rules)
+        for run in range(1, args.runs + 1):
+            load = os.getloadavg()[0]
+            base = measure_baseline(args.pg, chunks)
+            ingest = measure_ingest(args.pg, path, rules)
+            base_rate = base["entries"] / base["seconds"]
+            rate = ingest["entries"] / ingest["seconds"]
+            print(
+                f"{scale}x run {run} (load average {load:.1f} before, "
+                f"{os.getloadavg()[0]:.1f} after): ingest {ingest['entries']:,} entries in "
+                f"{ingest['seconds']:.1f}s = {rate:,.0f} entries/s; bare COPY "
+                f"{base['entries']:,} entries in {base['seconds']:.1f}s = {base_rate:,.0f} "
+                f"entries/s; ingest/COPY = {rate / base_rate:.0%}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
