@@ -10,7 +10,6 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from socialcredit.api.auth import Caller, require_subject_reader, route_name, state_of
-from socialcredit.errors import RequestAttributeError
 from socialcredit.timeutil import parse_timestamp
 
 router = APIRouter(prefix="/v1/subjects", tags=["subjects"])
@@ -38,20 +37,7 @@ def request_attributes(
 ) -> dict[str, Any] | None:
     """``attr=name=value`` query parameters as the request attributes ``policy`` declares for
     ``service`` (numbers read as numbers), as ``--attr`` on the command line."""
-    if not pairs:
-        return None
-    if service is None:
-        raise RequestAttributeError("attr describes a request for one service: give service too")
-    texts: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise RequestAttributeError(f"attr {pair!r}: write name=value, e.g. attr=class=first")
-        if name in texts:
-            raise RequestAttributeError(f"attr: attribute {name!r} is given twice")
-        texts[name] = value.strip()
-    result: dict[str, Any] = policy.attributes_from_text(service, texts)
+    result: dict[str, Any] | None = policy.attributes_from_pairs(service, pairs, "attr")
     return result
 
 

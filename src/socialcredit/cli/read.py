@@ -51,23 +51,10 @@ def _attributes(
 ) -> dict[str, Any] | None:
     """``--attr name=value`` options as the request attributes of ``service`` under the
     policy in force at ``at`` (numbers read as numbers); None when none is given."""
-    from socialcredit.cli.common import CliError
-
     if not pairs:
         return None
-    if service is None:
-        raise CliError("--attr describes a request for one service: give --service too")
-    texts: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise CliError(f"--attr {pair!r}: write name=value, e.g. --attr class=first")
-        if name in texts:
-            raise CliError(f"--attr: attribute {name!r} is given twice")
-        texts[name] = value.strip()
     policy = engine.policy_at(engine.clock() if at is None else at)
-    return policy.attributes_from_text(service, texts)
+    return policy.attributes_from_pairs(service, pairs, "--attr")
 
 
 def _under(label: str, content_hash: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -417,6 +417,34 @@ class CompiledPolicy:
                 + ", ".join(f"{a}=VALUE" for a in missing)
             )
         return out
+
+    def attributes_from_pairs(
+        self, service: str | None, pairs: Sequence[str] | None, option: str
+    ) -> dict[str, Any] | None:
+        """``name=value`` texts given as ``option`` (``--attr`` on the command line, ``attr``
+        in a query string) as the typed request attributes of ``service``; None when none is
+        given. A malformed or repeated pair, or pairs without a service, raise
+        ``RequestAttributeError`` naming ``option``."""
+        if not pairs:
+            return None
+        if service is None:
+            service_option = "--service" if option.startswith("--") else "service"
+            raise RequestAttributeError(
+                f"{option} describes a request for one service: give {service_option} too"
+            )
+        texts: dict[str, str] = {}
+        for pair in pairs:
+            name, sep, value = pair.partition("=")
+            name = name.strip()
+            if not sep or not name:
+                sep_example = " " if option.startswith("--") else "="
+                raise RequestAttributeError(
+                    f"{option} {pair!r}: write name=value, e.g. {option}{sep_example}class=first"
+                )
+            if name in texts:
+                raise RequestAttributeError(f"{option}: attribute {name!r} is given twice")
+            texts[name] = value.strip()
+        return self.attributes_from_text(service, texts)
 
     def attributes_from_text(self, service: str, pairs: Mapping[str, str]) -> dict[str, Any]:
         """Command-line ``name=value`` texts as typed values (a number attribute's text is
