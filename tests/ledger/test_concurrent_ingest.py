@@ -11,6 +11,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -113,3 +114,54 @@ COUNT = (
     "conn.execute('SELECT count(*) FROM ingest_batches WHERE finished_at IS NULL')"
     ".fetchone()[0]]))"
 )
+
+
+def test_an_ingest_waits_for_another_writer_longer_than_the_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After each chunk's commit another connection takes the write lock and holds it for
+    # far longer than SQLite's busy timeout (made 20 ms here, 10 s in use): the ingest's
+    # next chunk and its closing count wait for it instead of failing "database is locked"
+    # (what made concurrent ingests on a loaded machine fail now and then).
+    from sqlalchemy import event
+
+    from socialcredit.ledger import Ledger, parsing
+    from socialcredit.ledger.database import open_engine
+
+    monkeypatch.setattr(parsing, "CHUNK", 40)
+    path = tmp_path / "ledger.db"
+    with Ledger.open(str(path)) as ledger:
+        ledger.upgrade()
+    engine = open_engine(str(path))
+    event.listen(engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout=20"))
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holds = []
+
+    def hold_the_lock(_lines: int) -> None:
+        other.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.4, other.execute, ("COMMIT",))
+        release.start()
+        holds.append(release)
+
+    entries = [
+        {
+            "id": f"e{i}",
+            "source": "court",
+            "subject": f"p{i % 7}",
+            "type": "fine",
+            "occurred_at": "2025-01-01T00:00:00Z",
+        }
+        for i in range(100)
+    ]
+    with Ledger(engine) as ledger:
+        result = ledger.ingest_entries(entries, now=1_767_225_600, progress=hold_the_lock)
+    for release in holds:
+        release.join()
+    other.close()
+    assert len(holds) == 3  # three chunks, each followed by a lock held 0.4 s
+    assert (result.accepted, result.rejected) == (100, 0)
+    check = sqlite3.connect(path)
+    assert check.execute("SELECT COUNT(*) FROM entries").fetchone() == (100,)
+    assert check.execute("SELECT lines, accepted FROM ingest_batches").fetchall() == [(100, 100)]
+    assert check.execute("SELECT finished_at IS NOT NULL FROM ingest_batches").fetchone() == (1,)
+    check.close()

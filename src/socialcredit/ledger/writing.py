@@ -202,9 +202,44 @@ class _Writer(ChunkChecks):
             result.rejected = len(result.problems)
             result.conflicts = len(result.conflict_lines)
             # the ledger's clock, read once at the start, plus the time the batch took
+            self._write_lock(conn)
             self._record_counts(conn, finished_at=self.now + int(time.monotonic() - started))
             conn.commit()
         return result
+
+    def _write_lock(self, conn: Connection) -> None:
+        """SQLite: open the transaction with the write lock (``BEGIN IMMEDIATE``), waiting
+        for other writers however long their transactions take, up to ``LOCK_WAIT``
+        seconds in all. SQLite's own wait (the busy timeout) gives up after ten seconds,
+        which a writer of a large chunk on a loaded machine can exceed; here each refusal
+        is followed by a pause of random length (so that waiting writers do not all try at
+        once), doubling up to a second. Nothing is written before the lock is held, so
+        nothing is lost or repeated by waiting. PostgreSQL: nothing (rows are locked one
+        by one as they are written)."""
+        if not self.is_sqlite:
+            return
+        from sqlalchemy.exc import OperationalError
+
+        deadline = time.monotonic() + LOCK_WAIT
+        pause = 0.02
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if not _contended(exc):
+                    raise
+                conn.rollback()
+                if time.monotonic() >= deadline:
+                    raise StorageError(
+                        f"ingesting {self.origin}: another writer kept the database locked "
+                        f"for more than {LOCK_WAIT:.0f} seconds ({_first_line(exc.orig)}); "
+                        "the chunks committed before are stored; running the same ingest "
+                        "again completes it"
+                    ) from None
+                log.debug("%s: waiting for another writer's lock (%s)", self.origin, exc.orig)
+                time.sleep(random.uniform(pause / 2, pause))
+                pause = min(pause * 2, 1.0)
 
     def _record_counts(self, conn: Connection, finished_at: int | None = None) -> None:
         """Write what this batch has stored so far into its row (in the open transaction,
@@ -270,6 +305,7 @@ class _Writer(ChunkChecks):
 
         from socialcredit.ledger.schema import ingest_batches
 
+        self._write_lock(conn)
         res = conn.execute(
             insert(ingest_batches)
             .values(
@@ -311,10 +347,9 @@ class _Writer(ChunkChecks):
 
     def _write_chunk(self, conn: Connection, chunk: PreparedChunk) -> None:
         p = self.p
-        if self.is_sqlite:
-            # one writer at a time: take the write lock first (waiting for another writer up
-            # to the busy timeout), so every check below reads what this chunk writes onto
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # SQLite: one writer at a time: take the write lock first (waiting for other
+        # writers), so every check below reads what this chunk writes onto
+        self._write_lock(conn)
         # entries up to here were in the ledger before this chunk: a correction whose target
         # is not an earlier line of the chunk must point at one of them, not at a later line
         before = 0
@@ -415,6 +450,7 @@ class _Writer(ChunkChecks):
 
 
 RETRIES = 8  # attempts at a chunk that other writers' locks keep failing
+LOCK_WAIT = 600.0  # seconds a SQLite writer waits for other writers' transactions
 
 # PostgreSQL: serialization_failure, deadlock_detected
 _RETRY_STATES = {"40001", "40P01"}
