@@ -195,13 +195,21 @@ def test_killed_ingests_leave_no_process_and_a_consistent_ledger(
         assert _start(probe, file, 3000).wait() == 0
         whole = time.monotonic() - started
     interrupted = killed_with_workers = 0
-    for attempt, how in enumerate([signal.SIGKILL, signal.SIGKILL, signal.SIGTERM, signal.SIGKILL]):
+    # the last kill waits for the parsing processes to be running, so that at least one kill
+    # hits them whatever the machine's load; the others come at random moments
+    plan = [signal.SIGKILL, signal.SIGKILL, signal.SIGTERM, signal.SIGKILL]
+    for attempt, how in enumerate(plan):
         before = db.rows("SELECT COUNT(*) FROM ingest_batches")[0][0]
         proc = _start(db, file, 3000)
-        deadline = time.monotonic() + rng.uniform(whole * 0.2, whole * 0.95)
+        wait_for_workers = attempt == len(plan) - 1
+        deadline = time.monotonic() + (
+            whole * 5 if wait_for_workers else rng.uniform(whole * 0.2, whole * 0.95)
+        )
         workers: set[int] = set()
         while time.monotonic() < deadline and proc.poll() is None:
             workers |= _children(proc.pid)
+            if wait_for_workers and workers:
+                break
             time.sleep(0.02)
         proc.send_signal(how)
         code = proc.wait()
