@@ -6,6 +6,11 @@ in one process (issue 8, item 9; targets: build well under 10 s, >= 2,000,000 lo
 Baselines from the same run: a bare ``dict.get`` on the same subject ids (the floor of
 any lookup), ``bulk_standings`` of everyone (what a full recompute costs), and
 ``Engine.check`` per subject (what answering without the index costs).
+
+Lookups are timed in CPU time of this process (``time.process_time``; no other thread
+runs meanwhile), which a loaded machine changes far less than the wall clock; the wall
+figure is given beside it. In-process: no connections, no offered rate (a loop asks as
+fast as it can).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from _common import SPEC, demo_db, machine
@@ -29,9 +35,9 @@ LOOKUPS = 1_000_000
 SERVICE = "air_travel"
 
 
-def _cpu_wall(fn: object) -> tuple[float, float, object]:
+def _cpu_wall(fn: Callable[[], object]) -> tuple[float, float, object]:
     c0, w0 = time.process_time(), time.perf_counter()
-    out = fn()  # type: ignore[operator]
+    out = fn()
     return time.process_time() - c0, time.perf_counter() - w0, out
 
 
@@ -77,24 +83,28 @@ def main() -> None:
         n = len(subjects)
         plain = {name: 1 for name in names}
         get = plain.get
-        t0 = time.perf_counter()
-        for s in subjects:
-            get(s)
-        bare = time.perf_counter() - t0
+
+        def bare_loop() -> None:
+            for s in subjects:
+                get(s)
+
+        bare, bare_wall, _ = min((_cpu_wall(bare_loop) for _ in range(3)), key=lambda r: r[0])
         check = index.check
-        runs = []
-        for _ in range(3):
-            t0 = time.perf_counter()
+
+        def check_loop() -> None:
             for s in subjects:
                 check(s, SERVICE, at)
-            runs.append(time.perf_counter() - t0)
-        best = min(runs)
+
+        check_loop()  # the first pass builds the service's view and lazy answers
+        runs = [_cpu_wall(check_loop) for _ in range(3)]
+        best, best_wall, _ = min(runs, key=lambda r: r[0])
         denied = sum(check(s, SERVICE, at).decision == "deny" for s in subjects[:100_000])
         print(
             f"single lookups (check(subject, {SERVICE!r}, at), {n:,} subjects, "
-            f"{denied / 1000:.1f} % denied): best of 3 {n / best:,.0f}/s "
-            f"({best / n * 1e6:.2f} µs each; runs {', '.join(f'{n / r:,.0f}' for r in runs)}); "
-            f"bare dict.get on the same ids {n / bare:,.0f}/s ({bare / n * 1e6:.2f} µs)"
+            f"{denied / 1000:.1f} % denied; target >= 2,000,000/s): best of 3 "
+            f"{n / best:,.0f}/s in CPU time ({best / n * 1e6:.2f} µs each; "
+            f"{n / best_wall:,.0f}/s wall); baseline bare dict.get on the same ids "
+            f"{n / bare:,.0f}/s in CPU time ({bare / n * 1e6:.2f} µs; {n / bare_wall:,.0f}/s wall)"
         )
         with_measures = [s for s in subjects if s in gen.states][:200_000]
         t0 = time.perf_counter()
@@ -118,14 +128,14 @@ def main() -> None:
 
         # --- batch
         batch = subjects[:200_000]
-        runs = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            index.check_batch(batch, SERVICE, at)
-            runs.append(time.perf_counter() - t0)
+        cpu, wall, _ = min(
+            (_cpu_wall(lambda: index.check_batch(batch, SERVICE, at)) for _ in range(3)),
+            key=lambda r: r[0],
+        )
         print(
-            f"batch checks ({len(batch):,} subjects, one service): best of 3 "
-            f"{len(batch) / min(runs):,.0f} subjects/s"
+            f"batch checks (check_batch, {len(batch):,} subjects, one service; target >= "
+            f"200,000/s): best of 3 {len(batch) / cpu:,.0f} subjects/s in CPU time "
+            f"({cpu / len(batch) * 1e6:.2f} µs each; {len(batch) / wall:,.0f}/s wall)"
         )
         # --- baseline: the engine, one subject at a time
         few = [s for s in names[:: max(1, len(names) // 200)]][:200]

@@ -6,7 +6,10 @@ subjects they are about and the subjects related to those (a measure reaches a s
 through a relation to the one it is in force on). A check is a dictionary lookup: a
 subject with no measure shares one answer per service with everyone else; one with
 measures has, per service it covers, its answers by time (``Slot``), so a period starting
-or ending is a binary search, not a re-evaluation.
+or ending is a binary search, not a re-evaluation. For each service asked about, a
+generation keeps a flat view (subject -> answer on that service, built on the first check
+of the service and kept current with the rest), so a check without request attributes is
+one dictionary lookup, and a batch one ``map`` of it.
 
 Policies: each activation in force at the index's knowledge time or later has its own
 generation, built under that policy; a check at ``at`` is answered by the generation
@@ -24,6 +27,8 @@ subdivision (``SubjectState.exact``), and times without a policy indexed.
 from __future__ import annotations
 
 import bisect
+import itertools
+import operator
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -63,8 +68,18 @@ LAZY: dict[str, Any] = {}
 REQUESTS_CACHED = 4096
 """Validated request attributes remembered per generation."""
 
+View = tuple[dict[str, Any], IndexAnswer]
+"""One service's flat view: subject -> its answer (``IndexAnswer``), its answers by time
+(``Slot``) or None (the slow path: answers built on the first check, or the engine's), and
+the answer for a subject the ledger never heard of."""
 
-@dataclass
+
+def _on(answers: dict[str, Any], service: str) -> Any:
+    """A subject's entry in the flat view of ``service`` (see ``View``)."""
+    return None if answers is LAZY else answers.get(service)
+
+
+@dataclass(slots=True)
 class Generation:
     """The index under one policy activation: answers for checks at times in
     [``valid_from``, ``valid_until``).
@@ -91,6 +106,27 @@ class Generation:
     every_unknown: dict[str, IndexAnswer] = field(default_factory=dict)
     requests: dict[tuple[Any, ...], dict[str, float | str] | None] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    views: dict[str, View] = field(default_factory=dict)  # service -> flat view
+
+    def view(self, service: str) -> View | None:
+        """The flat view of ``service`` (built now if it is the first check of it); None
+        for a service no check without request attributes can be answered from memory
+        (unknown, or one whose measures need request attributes)."""
+        found = self.views.get(service)
+        if found is not None or service not in self.known:
+            return found
+        with self.lock:  # no subject changes while the view is made
+            found = self.views.get(service)
+            if found is None:
+                table = {name: _on(answers, service) for name, answers in self.lookup.items()}
+                found = self.views[service] = (table, self.unknown[service])
+        return found
+
+    def _install(self, name: str, answers: dict[str, Any]) -> None:
+        """``name``'s answers by service, in the lookup and every view (under ``lock``)."""
+        self.lookup[name] = answers
+        for service, (table, _) in self.views.items():
+            table[name] = _on(answers, service)
 
     def request(
         self, service: str, attributes: Mapping[str, Any] | None
@@ -118,7 +154,7 @@ class Generation:
         )
         with self.lock:
             if self.states.get(name) is state and self.lookup.get(name) is LAZY:
-                self.lookup[name] = found
+                self._install(name, found)
         return found
 
     def is_known(self, name: str) -> bool:
@@ -151,10 +187,10 @@ class Generation:
         with self.lock:
             if state is None:
                 self.states.pop(name, None)
-                self.lookup[name] = base
+                self._install(name, base)
             else:
                 self.states[name] = state
-                self.lookup[name] = {} if state.exact else LAZY
+                self._install(name, {} if state.exact else LAZY)
 
 
 def _generation(
@@ -273,18 +309,25 @@ class EnforcementIndex:
         ``UnknownServiceError`` for a service the policy does not know and
         ``RequestAttributeError`` for a bad or missing attribute, as the engine does; a
         subject the ledger never heard of is allowed with ``known=False``."""
+        gen = self._gen
+        view = gen.views.get(service)
+        if view is not None and not attributes:
+            if at is None:
+                at = self.clock()
+            if gen.valid_from <= at < gen.valid_until:
+                found = view[0].get(subject, view[1])
+                if found.__class__ is _ANSWER:
+                    answer: IndexAnswer = found
+                    return answer
+                if found is not None:
+                    got = found.answers[_bisect_right(found.times, at)]
+                    if got is not None:
+                        return got  # type: ignore[no-any-return]
+            return self._check(subject, service, at, attributes)
         if at is None:
             at = self.clock()
-        gen = self._gen
-        if not attributes and gen.valid_from <= at < gen.valid_until:
-            found = gen.lookup.get(subject, gen.unknown).get(service)
-            if found.__class__ is _ANSWER:
-                answer: IndexAnswer = found
-                return answer
-            if found is not None:
-                got = found.answers[_bisect_right(found.times, at)]
-                if got is not None:
-                    return got  # type: ignore[no-any-return]
+        if not attributes and gen.valid_from <= at < gen.valid_until and gen.view(service):
+            return self.check(subject, service, at)  # the view is made: answer from it
         return self._check(subject, service, at, attributes)
 
     def _check(
@@ -338,17 +381,21 @@ class EnforcementIndex:
         if at is None:
             at = self.clock()
         gen = self._gen
-        if not attributes and gen.valid_from <= at < gen.valid_until and service in gen.known:
-            lookup, unknown = gen.lookup, gen.unknown
-            out: list[IndexAnswer] = []
-            append = out.append
-            bisect_right = bisect.bisect_right
-            for subject in subjects:
-                found = lookup.get(subject, unknown).get(service)
-                if found.__class__ is not _ANSWER:
-                    got = None if found is None else found.answers[bisect_right(found.times, at)]
-                    found = got if got is not None else self._check(subject, service, at, None)
-                append(found)
+        view = None
+        if not attributes and gen.valid_from <= at < gen.valid_until:
+            view = gen.view(service)
+        if view is not None:
+            names = subjects if isinstance(subjects, list) else list(subjects)
+            table, unknown = view
+            out: list[Any] = list(map(table.get, names, itertools.repeat(unknown)))
+            n = len(names)  # the positions of the entries that are not answers, found in C:
+            slow = itertools.compress(
+                range(n), map(operator.is_not, map(type, out), itertools.repeat(_ANSWER, n))
+            )
+            for i in slow:
+                found = out[i]
+                got = None if found is None else found.answers[_bisect_right(found.times, at)]
+                out[i] = got if got is not None else self._check(names[i], service, at, None)
             return out
         picked = self._pick(at)
         if picked is None:
