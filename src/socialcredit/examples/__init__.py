@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 POLICIES = Path(__file__).resolve().parent / "policies"
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 
 
 def example_policy(name: str) -> Path:
@@ -18,3 +19,10 @@ def example_policy(name: str) -> Path:
 def example_policies() -> list[Path]:
     """Every shipped example policy, sorted by name."""
     return sorted(POLICIES.glob("*.yaml"))
+
+
+def example_scenario(name: str) -> Path:
+    """The path of the shipped simulation scenario ``name`` (with or without ``.yaml``): the
+    default scenario of the example policy of that name, or ``commuters``."""
+    stem = name.removesuffix(".yaml")
+    return SCENARIOS / f"{stem}.yaml"

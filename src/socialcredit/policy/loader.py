@@ -230,7 +230,11 @@ def parse_policy(text: str, source: str = "<policy>") -> LoadedPolicy:
         ) from None
 
 
-def _parse_policy(text: str, source: str) -> LoadedPolicy:
+def read_yaml(text: str, source: str) -> tuple[Any, dict[Path, int]]:
+    """Parse a YAML document of this package (a policy, a scenario) safely: the data and the
+    line of every field path in it. Raise ``PolicyError`` with one located problem when the
+    text is not valid YAML, nests too deeply, uses anchors or aliases, gives a key twice or
+    uses a mapping or list as a key."""
     lines: dict[Path, int] = {}
     structure = _structure_problem(text)
     if structure is not None:
@@ -253,7 +257,28 @@ def _parse_policy(text: str, source: str) -> LoadedPolicy:
         raise PolicyError([PolicyProblem(source, line, "", msg)]) from None
     except yaml.YAMLError as exc:
         raise PolicyError([PolicyProblem(source, None, "", f"not valid YAML: {exc}")]) from None
-    if not isinstance(data, dict) or root is None:
+    return (data if root is not None else None), lines
+
+
+def validation_problems(exc: ValidationError, lines: dict[Path, int]) -> list[tuple[Path, str]]:
+    """A pydantic validation error as (field path, message) pairs, each at the deepest field
+    the file has (a message naming a field below the path is moved to it)."""
+    found = [(_clean_loc(err["loc"]), _message(err)) for err in exc.errors()]
+    return [_at_field(lines, path, message) for path, message in found]
+
+
+def located(
+    source: str, lines: dict[Path, int], found: list[tuple[Path, str]]
+) -> list[PolicyProblem]:
+    """(field path, message) pairs as problems with the file's line numbers, in line order."""
+    problems = [PolicyProblem(source, _locate(lines, p), _dotted(p), m) for p, m in found]
+    problems.sort(key=lambda p: (p.line is None, p.line or 0))
+    return problems
+
+
+def _parse_policy(text: str, source: str) -> LoadedPolicy:
+    data, lines = read_yaml(text, source)
+    if not isinstance(data, dict):
         raise PolicyError(
             [PolicyProblem(source, 1, "", "a policy is a YAML mapping (policy:, version:, ...)")]
         )
@@ -262,11 +287,10 @@ def _parse_policy(text: str, source: str) -> LoadedPolicy:
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
-        found = [(_clean_loc(err["loc"]), _message(err)) for err in exc.errors()]
+        found = validation_problems(exc, lines)
     # reference checks read the raw data, so they run on whatever parts validated too: every
     # independent problem is reported in one run; one already reported at or above a path is
     # not reported again below it
-    found = [_at_field(lines, path, message) for path, message in found]
     invalid = [path for path, _ in found if path]
     crossed: list[tuple[Path, str]] = []
     for path, message in cross_reference_problems(data):
@@ -278,9 +302,7 @@ def _parse_policy(text: str, source: str) -> LoadedPolicy:
     found = [(p, m) for p, m in found if not (p and isinstance(p[-1], int) and p[:-1] in covered)]
     found += crossed
     if found or policy is None:
-        problems = [PolicyProblem(source, _locate(lines, p), _dotted(p), m) for p, m in found]
-        problems.sort(key=lambda p: (p.line is None, p.line or 0))
-        raise PolicyError(problems)
+        raise PolicyError(located(source, lines, found))
     return LoadedPolicy(policy=policy, text=text, source=source, content_hash=content_hash(policy))
 
 
