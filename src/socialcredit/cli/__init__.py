@@ -32,6 +32,7 @@ from socialcredit.cli import (  # noqa: F401
     read,
     serve,
     setup,
+    simulate,
     subjects,
 )
 from socialcredit.cli.common import PipeClosed, app, err, styled

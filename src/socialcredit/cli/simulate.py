@@ -1,0 +1,149 @@
+"""``simulate``: run policies on a synthetic population and write what they do to people."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from socialcredit.cli.common import CliError, _err, app, err, print_json
+from socialcredit.cli.tables import help_text
+
+if TYPE_CHECKING:
+    from socialcredit.policy import CompiledPolicy
+    from socialcredit.sim.events import SimSpec
+    from socialcredit.sim.scenario import LoadedScenario
+
+simulate_app = typer.Typer(
+    help="Simulate policies on a synthetic population (see `simulate --help`).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(simulate_app, name="simulate")
+
+_HELP = """Run one or more policies on the same synthetic population and events; write
+days.parquet, summary.json and report.html into --report.
+
+The scenario (--scenario, default: the one shipped for the first policy) says who the
+population is and how often each record type happens; `simulate schema` prints its JSON
+Schema. The same seed gives the same results whatever --chunk-size and --workers.
+"""
+
+
+@simulate_app.callback(help=help_text(_HELP))
+def simulate(
+    ctx: typer.Context,
+    policy: Annotated[
+        list[Path] | None, typer.Option("--policy", help="A policy file; repeat to compare.")
+    ] = None,
+    population: Annotated[int, typer.Option(min=1, help="Simulated subjects.")] = 10_000,
+    days: Annotated[int, typer.Option(min=1, max=36_500, help="Simulated days.")] = 365,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
+    scenario: Annotated[Path | None, typer.Option(help="Scenario file (YAML).")] = None,
+    start: Annotated[
+        str, typer.Option(help="First simulated day (YYYY-MM-DD, UTC).")
+    ] = "2026-01-01",
+    report: Annotated[Path | None, typer.Option(help="Directory for the outputs.")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Run on a local Dask cluster of this many processes.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Run on an existing Dask cluster (tcp://HOST:PORT).")
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option(min=1, help="Agents per chunk (rounded up to blocks of 1024).")
+    ] = 4096,
+) -> None:
+    """Run policies on a synthetic population (see the help text)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from socialcredit.examples import example_scenario
+    from socialcredit.policy import compile_policy, load_policy
+    from socialcredit.sim.events import SimSpec
+    from socialcredit.sim.scenario import check_against, load_scenario
+    from socialcredit.timeutil import DAY, iso_date
+
+    if not policy:
+        raise CliError("give at least one --policy FILE")
+    if report is None:
+        raise CliError("give --report DIR (where days.parquet, summary.json and report.html go)")
+    if workers is not None and scheduler is not None:
+        raise CliError("give --workers or --scheduler, not both")
+    begin = iso_date(start)
+    if begin is None or begin % DAY:
+        raise CliError(f"--start: expected a date YYYY-MM-DD (got {start!r})")
+    compiled = [compile_policy(load_policy(p)) for p in policy]
+    path = scenario or example_scenario(compiled[0].loaded.policy.policy)
+    if scenario is None and not path.exists():
+        raise CliError(
+            f"no scenario is shipped for policy {compiled[0].loaded.label!r}: give --scenario FILE"
+        )
+    loaded = load_scenario(path)
+    check_against(loaded, compiled)
+    spec = SimSpec(population, days, seed, begin)
+    written = _run(compiled, loaded, spec, chunk_size, workers, scheduler, report)
+    for p in written:
+        err.print(f"wrote {p}")
+
+
+def _run(
+    compiled: list[CompiledPolicy],
+    loaded: LoadedScenario,
+    spec: SimSpec,
+    chunk_size: int,
+    workers: int | None,
+    scheduler: str | None,
+    report: Path,
+) -> list[Path]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from socialcredit.sim.report import write_report
+    from socialcredit.sim.run import simulate as run_simulation
+
+    total = spec.population * spec.days * len(compiled)
+    bar = Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}", markup=False),
+        TimeElapsedColumn(),
+        TextColumn("ETA", markup=False),
+        TimeRemainingColumn(),
+        console=_err.console,
+        disable=not err.is_terminal,
+    )
+    with bar:
+        task = bar.add_task("agent-days", total=total, rate="")
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+            speed = bar.tasks[0].speed
+            if speed:
+                bar.update(task, rate=f"{speed:,.0f} agent-days/s")
+
+        if workers is None and scheduler is None:
+            result = run_simulation(compiled, loaded, spec, chunk_size, advance)
+        else:
+            from socialcredit.sim.distributed import cluster_client
+
+            with cluster_client(workers, scheduler) as client:
+                result = run_simulation(compiled, loaded, spec, chunk_size, advance, client)
+    return write_report(result, report)
+
+
+@simulate_app.command("schema")
+def simulate_schema() -> None:
+    """Print the JSON Schema (Draft 2020-12) of scenario files."""
+    from socialcredit.sim.scenario import scenario_json_schema
+
+    print_json(scenario_json_schema())

@@ -1,0 +1,176 @@
+"""The reference evaluation of a chunk: the live scorer's ``bulk_standings`` on every day.
+
+Each chunk's generated ledger is folded once per policy (``Prepared``, with the very
+``CompiledPolicy`` the live scorer uses) and read at the last second of every simulated
+day, once as generated and once without the records attributed to the wrong subject (to
+tell wrongful sanctions apart). It is exact and slow; a faster event-driven evaluation
+must agree with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.scoring import BulkStandings, Prepared, bulk_standings
+from socialcredit.sim.events import BlockDraws, SimSpec, chunk_columns, draw_block, known_records
+from socialcredit.sim.metrics import PolicyMetrics
+from socialcredit.sim.scenario import Scenario
+from socialcredit.timeutil import DAY
+
+Mask = npt.NDArray[np.bool_]
+
+
+def evaluate_chunk(
+    scenario: Scenario,
+    spec: SimSpec,
+    policies: list[CompiledPolicy],
+    blocks: range,
+    on_day: Callable[[int], None] | None = None,
+) -> list[PolicyMetrics]:
+    """Generate ``blocks`` and measure them under each policy on every day (one
+    ``PolicyMetrics`` per policy, in order). ``on_day(agent_days)`` is told of progress."""
+    draws = [draw_block(scenario, spec, b) for b in blocks]
+    out = []
+    for policy in policies:
+        out.append(evaluate_draws(scenario, spec, policy, draws, on_day))
+    return out
+
+
+def evaluate_draws(
+    scenario: Scenario,
+    spec: SimSpec,
+    policy: CompiledPolicy,
+    draws: list[BlockDraws],
+    on_day: Callable[[int], None] | None = None,
+) -> PolicyMetrics:
+    """Measure generated blocks under one policy (see ``socialcredit.sim.metrics``)."""
+    n_groups = len(scenario.groups)
+    m = PolicyMetrics(spec.days, n_groups)
+    full = Prepared.build(chunk_columns(draws, scenario, spec, policy), policy)
+    clean = Prepared.build(chunk_columns(draws, scenario, spec, policy, with_errors=False), policy)
+    group = np.concatenate([d.group for d in draws]) if draws else np.empty(0, np.int64)
+    n = len(group)
+    per_group = np.bincount(group, minlength=n_groups)
+    m.count("subjects")[:] = per_group
+
+    # records learned each day, by the group of whom they are about
+    offsets = np.cumsum([0] + [d.n for d in draws])
+    for d, base in zip(draws, offsets[:-1].tolist(), strict=True):
+        known = known_records(d, spec, policy)
+        rec_day = (d.recorded[known] - spec.start) // DAY
+        g = d.group[d.subject[known]]
+        np.add.at(m.count("records"), (rec_day, g), 1)
+        wrong = d.wrong[known]
+        np.add.at(m.count("wrong_records"), (rec_day[wrong], g[wrong]), 1)
+        del base
+
+    deny = np.array([s.effect == "deny" for s in policy.sanctions], dtype=bool)
+    services = sorted({s.service for s in policy.sanctions})
+    by_service = {
+        (svc, eff): np.array(
+            [s.service == svc and s.effect == eff for s in policy.sanctions], dtype=bool
+        )
+        for svc in services
+        for eff in ("deny", "benefit")
+    }
+    grade_names = list(policy.grade_names)
+    prev_lists = np.zeros((len(policy.lists), n), dtype=bool)
+    list_start = np.full((len(policy.lists), n), -1, dtype=np.int64)
+    wrong_start = np.full(n, -1, dtype=np.int64)
+    for day in range(spec.days):
+        t = spec.day_end(day)
+        bs = bulk_standings(full, t)
+        bc = bulk_standings(clean, t)
+        _measure_day(m, day, group, n_groups, bs, bc, deny, by_service, grade_names)
+        # list flows and spells
+        for li, lst in enumerate(policy.lists):
+            now = bs.lists[li]
+            came = now & ~prev_lists[li]
+            went = ~now & prev_lists[li]
+            m.count(f"list_in:{lst.name}")[day] += np.bincount(group[came], minlength=n_groups)
+            m.count(f"list_out:{lst.name}")[day] += np.bincount(group[went], minlength=n_groups)
+            _close_spells(m, f"list:{lst.name}", list_start[li], went, day, group)
+            list_start[li][came] = day
+        prev_lists = bs.lists.copy()
+        wrongful = _wrongful(bs, bc, deny)
+        began = wrongful & (wrong_start < 0)
+        ended = ~wrongful & (wrong_start >= 0)
+        _close_spells(m, "wrongful", wrong_start, ended, day, group)
+        wrong_start[began] = day
+        if on_day is not None:
+            on_day(n)
+    for li, lst in enumerate(policy.lists):
+        _censor(m, f"list:{lst.name}", list_start[li], spec.days, group)
+    _censor(m, "wrongful", wrong_start, spec.days, group)
+    return m
+
+
+def _wrongful(bs: BulkStandings, bc: BulkStandings, deny: Mask) -> Mask:
+    full = bs.denied()[deny]
+    clean = bc.denied()[deny]
+    return np.asarray((full & ~clean).any(axis=0), dtype=bool)
+
+
+def _close_spells(
+    m: PolicyMetrics,
+    name: str,
+    start: npt.NDArray[np.int64],
+    ended: Mask,
+    day: int,
+    group: npt.NDArray[np.int64],
+) -> None:
+    """Spells of ``ended`` subjects end at ``day``: count their lengths, forget their start."""
+    if ended.any():
+        np.add.at(m.spell(name), (group[ended], day - start[ended]), 1)
+        start[ended] = -1
+    else:
+        m.spell(name)
+
+
+def _censor(
+    m: PolicyMetrics,
+    name: str,
+    start: npt.NDArray[np.int64],
+    days: int,
+    group: npt.NDArray[np.int64],
+) -> None:
+    running = start >= 0
+    np.add.at(m.spell(name, censored=True), (group[running], days - start[running]), 1)
+
+
+def _measure_day(
+    m: PolicyMetrics,
+    day: int,
+    group: npt.NDArray[np.int64],
+    n_groups: int,
+    bs: BulkStandings,
+    bc: BulkStandings,
+    deny: Mask,
+    by_service: dict[tuple[str, str], Mask],
+    grade_names: list[str],
+) -> None:
+    def add(name: str, mask: object) -> None:
+        m.count(name)[day] += np.bincount(group[np.asarray(mask, dtype=bool)], minlength=n_groups)
+
+    grade = bs.grade
+    for gi, gname in enumerate(grade_names):
+        add(f"grade:{gname}", grade == gi)
+    add("grade:not_determinable", grade < 0)
+    for li, lst in enumerate(bs.policy.lists):
+        add(f"list:{lst.name}", bs.lists[li])
+    denied = bs.denied()
+    for (svc, eff), rows in by_service.items():
+        if rows.any():
+            add(f"{'denied' if eff == 'deny' else 'benefit'}:{svc}", denied[rows].any(axis=0))
+    sanctioned = denied[deny].any(axis=0)
+    add("sanctioned", sanctioned)
+    add("sanctioned_wrongful", _wrongful(bs, bc, deny))
+    own = bs.own if bs.own is not None else bs.measures
+    via = (denied[deny] & ~own[deny]).any(axis=0)
+    add("sanctioned_via_relation", via)
+    add("rewarded", denied[~deny].any(axis=0))
+    m.add_scores(day, group, bs.score)

@@ -1,0 +1,639 @@
+"""What happens to a simulated population: its members, relations, records and corrections.
+
+Agents are numbered 0..N-1 and cut into blocks of ``BLOCK`` consecutive agents. Each block
+draws everything about its agents from its own counter-based random stream (Philox keyed by
+``SeedSequence(seed, spawn_key=(block,))``), in a fixed order, so an agent's life depends
+only on the seed, the scenario and its block: the same whatever the chunk size (a whole
+number of blocks) and however many workers run the chunks. Relations and misattributed
+records stay inside a block (a block is a town of ``BLOCK`` agents).
+
+Generation is in two steps. ``draw_block`` makes every random choice once (``BlockDraws``):
+who is in which group, the records each agent's conduct produces, which of them land on the
+wrong subject, who disputes, where in the allowed time each dispute and review falls, who
+pays and when. ``materialise`` turns the draws into ledger entries under one policy: the
+dispute and review times depend on that policy's own appeal window and reinvestigation
+deadline, and record types the policy does not declare are left out. Several policies thus
+see the same population and the same conduct (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from socialcredit.columns import (
+    ANNUL,
+    DISPUTE,
+    RESOLVE,
+    SUBJECT_KINDS,
+    UPHOLD,
+    LedgerColumns,
+)
+from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.sim.scenario import Scenario
+from socialcredit.timeutil import DAY, to_date, to_iso
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+
+BLOCK = 1024
+"""Agents per block: the unit of random streams, relations and misattribution."""
+
+YEAR = 365.25 * DAY
+RELATIONS_FROM_DAYS = 365  # relations are recorded this long before the start
+
+
+@dataclass(frozen=True)
+class SimSpec:
+    """The size, length, seed and start (epoch seconds, a UTC midnight) of a simulation."""
+
+    population: int
+    days: int
+    seed: int
+    start: int
+
+    @property
+    def end(self) -> int:
+        """The first second after the simulated period."""
+        return self.start + self.days * DAY
+
+    @property
+    def blocks(self) -> int:
+        """How many blocks of agents there are."""
+        return -(-self.population // BLOCK)
+
+    def block_range(self, block: int) -> tuple[int, int]:
+        """The first agent of ``block`` and how many agents it holds."""
+        first = block * BLOCK
+        return first, min(BLOCK, self.population - first)
+
+    def day_end(self, day: int) -> int:
+        """The last second of day ``day`` (0-based): where that day's standing is read."""
+        return self.start + (day + 1) * DAY - 1
+
+
+def block_rng(seed: int, block: int) -> np.random.Generator:
+    """The random stream of ``block`` under ``seed`` (counter-based: Philox)."""
+    return np.random.Generator(np.random.Philox(np.random.SeedSequence(seed, spawn_key=(block,))))
+
+
+@dataclass(frozen=True)
+class BlockDraws:
+    """Every random choice about one block of agents (local indices 0..n-1).
+
+    Records: ``actor`` is whose conduct produced it, ``subject`` whom it is recorded about
+    (another subject when ``wrong``); ``type`` indexes ``types``. Each record carries the
+    uniform draws that place its dispute and review within the policy's limits, and its
+    resolution time (-1: never resolved).
+    """
+
+    block: int
+    first: int
+    n: int
+    types: tuple[str, ...]
+    group: I64
+    kind: npt.NDArray[np.int8]
+    birth: I64  # -1: no birth date recorded
+    since: I64  # when the group's attributes were acquired
+    rel_rule: I64  # index into scenario.relations
+    rel_subject: I64
+    rel_related: I64
+    actor: I64
+    subject: I64
+    type: I64
+    occurred: I64
+    recorded: I64
+    amount: F64
+    wrong: Mask
+    disputed: Mask
+    file_u: F64
+    decide_u: F64
+    on_time: Mask
+    finds: Mask
+    resolve_at: I64
+
+    def names(self) -> list[str]:
+        """The agents' subject identifiers (``A`` and the global agent number)."""
+        return [f"A{i:010d}" for i in range(self.first, self.first + self.n)]
+
+
+def draw_block(scenario: Scenario, spec: SimSpec, block: int) -> BlockDraws:
+    """Draw everything about ``block`` (see ``BlockDraws``); a pure function of its arguments."""
+    rng = block_rng(spec.seed, block)
+    first, n = spec.block_range(block)
+    groups = list(scenario.groups.values())
+    shares = np.cumsum([g.share for g in groups])
+    shares[-1] = 1.0
+    group = np.searchsorted(shares, rng.random(n), side="right").astype(np.int64)
+    group = np.minimum(group, len(groups) - 1)
+    kind = np.array([SUBJECT_KINDS.index(g.kind) for g in groups], dtype=np.int8)[group]
+
+    # ages and attribute times (drawn for everyone, used where the group has them)
+    age_lo = np.array([g.age_years[0] if g.age_years else 0.0 for g in groups])[group]
+    age_hi = np.array([g.age_years[1] if g.age_years else 0.0 for g in groups])[group]
+    has_age = np.array([g.age_years is not None for g in groups])[group]
+    age = age_lo + rng.random(n) * (age_hi - age_lo)
+    birth = np.where(has_age, (spec.start - age * YEAR).astype(np.int64) // DAY * DAY, -1)
+    held_lo = np.array([g.held_for_years[0] for g in groups])[group]
+    held_hi = np.array([g.held_for_years[1] for g in groups])[group]
+    held = held_lo + rng.random(n) * (held_hi - held_lo)
+    since = (spec.start - held * YEAR).astype(np.int64) // DAY * DAY
+    since = np.where(has_age, np.maximum(since, birth), since)
+
+    # relations, rule by rule, within the block
+    names = list(scenario.groups)
+    r_rule: list[I64] = []
+    r_subj: list[I64] = []
+    r_rel: list[I64] = []
+    for i, rule in enumerate(scenario.relations):
+        from_mask = np.isin(group, [names.index(g) for g in rule.from_groups])
+        to_mask = np.isin(group, [names.index(g) for g in rule.to_groups])
+        take = rng.random(n) < rule.share
+        pick = rng.random(n)
+        each, other = (from_mask, to_mask) if rule.each == "from" else (to_mask, from_mask)
+        pool = np.flatnonzero(other)
+        members = np.flatnonzero(each & take)
+        if not len(pool) or not len(members):
+            continue
+        partner = pool[(pick[members] * len(pool)).astype(np.int64)]
+        keep = partner != members
+        members, partner = members[keep], partner[keep]
+        subj, rel = (members, partner) if rule.each == "from" else (partner, members)
+        r_rule.append(np.full(len(subj), i, dtype=np.int64))
+        r_subj.append(subj.astype(np.int64))
+        r_rel.append(rel.astype(np.int64))
+
+    # records, type by type
+    types = tuple(scenario.record_types())
+    persons = np.flatnonzero(kind == 0)
+    orgs = np.flatnonzero(kind == 1)
+    pos_in_kind = np.empty(n, dtype=np.int64)
+    pos_in_kind[persons] = np.arange(len(persons))
+    pos_in_kind[orgs] = np.arange(len(orgs))
+    span = spec.days * DAY
+    delay = scenario.reporting_delay_days * DAY
+    d = scenario.disputes
+    parts: dict[str, list[npt.NDArray[np.generic]]] = {
+        k: []
+        for k in [
+            "actor",
+            "subject",
+            "type",
+            "occurred",
+            "recorded",
+            "amount",
+            "wrong",
+            "disputed",
+            "file_u",
+            "decide_u",
+            "on_time",
+            "finds",
+            "resolve_at",
+        ]
+    }
+    for ti, tname in enumerate(types):
+        rate = np.array([g.rates.get(tname, 0.0) for g in groups])[group]
+        counts = rng.poisson(rate * spec.days / 365.25)
+        actor = np.repeat(np.arange(n, dtype=np.int64), counts)
+        m = len(actor)
+        occurred = spec.start + (rng.random(m) * span).astype(np.int64)
+        recorded = occurred + (rng.random(m) * delay).astype(np.int64)
+        err = scenario.data_errors.by_type.get(tname, scenario.data_errors.rate)
+        wrong = rng.random(m) < err
+        u = rng.random(m)
+        same = np.where(kind[actor] == 0, len(persons), len(orgs))
+        wrong &= same > 1
+        other = (u * np.maximum(same - 1, 1)).astype(np.int64)
+        other += other >= pos_in_kind[actor]
+        pool_of = np.where(kind[actor] == 0, 0, 1)
+        chosen = np.where(
+            pool_of == 0,
+            persons[np.minimum(other, max(len(persons) - 1, 0))] if len(persons) else actor,
+            orgs[np.minimum(other, max(len(orgs) - 1, 0))] if len(orgs) else actor,
+        )
+        subject = np.where(wrong, chosen, actor)
+        spec_amount = scenario.amounts.get(tname)
+        amount = (
+            np.round(rng.lognormal(np.log(spec_amount.median), spec_amount.sigma, m), 2)
+            if spec_amount is not None
+            else np.full(m, np.nan)
+        )
+        disputed = rng.random(m) < np.where(wrong, d.if_wrong, d.if_right)
+        file_u = rng.random(m)
+        decide_u = rng.random(m)
+        on_time = rng.random(m) < d.on_time
+        finds = rng.random(m) < d.finds_error
+        res = scenario.resolution.get(tname)
+        if res is not None:
+            paid = rng.random(m) < res.share
+            after = rng.exponential(res.mean_days * DAY, m).astype(np.int64) + 1
+            resolve_at = np.where(paid & ~wrong, recorded + after, -1)
+        else:
+            resolve_at = np.full(m, -1, dtype=np.int64)
+        for key, value in (
+            ("actor", actor),
+            ("subject", subject),
+            ("type", np.full(m, ti, dtype=np.int64)),
+            ("occurred", occurred),
+            ("recorded", recorded),
+            ("amount", amount),
+            ("wrong", wrong),
+            ("disputed", disputed),
+            ("file_u", file_u),
+            ("decide_u", decide_u),
+            ("on_time", on_time),
+            ("finds", finds),
+            ("resolve_at", resolve_at),
+        ):
+            parts[key].append(value)
+
+    def cat(key: str, dtype: type) -> npt.NDArray[np.generic]:
+        return np.concatenate(parts[key]).astype(dtype) if parts[key] else np.empty(0, dtype)
+
+    def cat_rel(values: list[I64]) -> I64:
+        return np.concatenate(values) if values else np.empty(0, dtype=np.int64)
+
+    return BlockDraws(
+        block=block,
+        first=first,
+        n=n,
+        types=types,
+        group=group,
+        kind=kind,
+        birth=birth.astype(np.int64),
+        since=since.astype(np.int64),
+        rel_rule=cat_rel(r_rule),
+        rel_subject=cat_rel(r_subj),
+        rel_related=cat_rel(r_rel),
+        actor=cat("actor", np.int64),  # type: ignore[arg-type]
+        subject=cat("subject", np.int64),  # type: ignore[arg-type]
+        type=cat("type", np.int64),  # type: ignore[arg-type]
+        occurred=cat("occurred", np.int64),  # type: ignore[arg-type]
+        recorded=cat("recorded", np.int64),  # type: ignore[arg-type]
+        amount=cat("amount", np.float64),  # type: ignore[arg-type]
+        wrong=cat("wrong", np.bool_),  # type: ignore[arg-type]
+        disputed=cat("disputed", np.bool_),  # type: ignore[arg-type]
+        file_u=cat("file_u", np.float64),  # type: ignore[arg-type]
+        decide_u=cat("decide_u", np.float64),  # type: ignore[arg-type]
+        on_time=cat("on_time", np.bool_),  # type: ignore[arg-type]
+        finds=cat("finds", np.bool_),  # type: ignore[arg-type]
+        resolve_at=cat("resolve_at", np.int64),  # type: ignore[arg-type]
+    )
+
+
+@dataclass(frozen=True)
+class Corrections:
+    """The corrections of a block's records under one policy (``target`` indexes records)."""
+
+    target: I64
+    action: npt.NDArray[np.int8]
+    at: I64
+
+
+def corrections(
+    draws: BlockDraws, scenario: Scenario, spec: SimSpec, policy: CompiledPolicy
+) -> Corrections:
+    """Disputes, their decisions (annul a wrong record the review finds, else uphold) and
+    resolutions, timed within ``policy``'s own limits: a dispute within the record type's
+    appeal window (or the scenario's ``within_days``, if shorter) of the record being known,
+    a decision within its reinvestigation deadline (or, for the late share, up to
+    ``late_days`` after it). Only those known before the simulated period ends."""
+    d = scenario.disputes
+    tgt: list[I64] = []
+    act: list[npt.NDArray[np.int8]] = []
+    at: list[I64] = []
+    for ti, tname in enumerate(draws.types):
+        code = policy.type_code.get(tname)
+        if code is None:
+            continue
+        sel = np.flatnonzero((draws.type == ti) & draws.disputed)
+        if len(sel):
+            process = policy.process_of(tname)
+            rec = draws.recorded[sel]
+            window_end = np.minimum(
+                policy.after(rec, process.appeal_window), rec + int(d.within_days * DAY)
+            )
+            room = np.maximum(window_end - rec - 1, 0)
+            filed = rec + 1 + (draws.file_u[sel] * room).astype(np.int64)
+            due = policy.after(filed, process.review_deadline)
+            inside = (
+                filed + 1 + (draws.decide_u[sel] * np.maximum(due - filed - 1, 0)).astype(np.int64)
+            )
+            late = due + 1 + (draws.decide_u[sel] * d.late_days * DAY).astype(np.int64)
+            decided = np.where(draws.on_time[sel], inside, late)
+            annul = draws.wrong[sel] & draws.finds[sel]
+            tgt += [sel, sel]
+            act += [
+                np.full(len(sel), DISPUTE, np.int8),
+                np.where(annul, ANNUL, UPHOLD).astype(np.int8),
+            ]
+            at += [filed, decided]
+        if policy.resolvable[code]:
+            res = np.flatnonzero((draws.type == ti) & (draws.resolve_at >= 0))
+            tgt.append(res)
+            act.append(np.full(len(res), RESOLVE, np.int8))
+            at.append(draws.resolve_at[res])
+    if not tgt:
+        return Corrections(np.empty(0, np.int64), np.empty(0, np.int8), np.empty(0, np.int64))
+    target, action, when = np.concatenate(tgt), np.concatenate(act), np.concatenate(at)
+    keep = when < spec.end
+    return Corrections(target[keep].astype(np.int64), action[keep], when[keep])
+
+
+def known_records(draws: BlockDraws, spec: SimSpec, policy: CompiledPolicy) -> Mask:
+    """Which of the block's records the policy's ledger holds: of a declared type, and known
+    before the simulated period ends."""
+    declared = np.array([t in policy.type_code for t in draws.types] + [False])
+    return np.asarray(declared[draws.type] & (draws.recorded < spec.end), dtype=np.bool_)
+
+
+def source_of(policy: CompiledPolicy, type_name: str) -> str:
+    """The source that submits records of ``type_name`` under ``policy`` (its ``sources:``
+    section), or ``simulator`` when it names none."""
+    for name, spec in policy.policy.sources.items():
+        if type_name in spec.record_types:
+            return str(name)
+    return "simulator"
+
+
+ACTION_NAMES = {DISPUTE: "dispute", ANNUL: "annul", UPHOLD: "uphold", RESOLVE: "resolve"}
+
+
+def block_entries(
+    draws: BlockDraws,
+    scenario: Scenario,
+    spec: SimSpec,
+    policy: CompiledPolicy,
+    agents: npt.NDArray[np.integer] | None = None,
+) -> list[dict[str, object]]:
+    """The block's ledger entries under ``policy`` in the ingestion format, in the order the
+    ledger learns them (the order ``columns`` gives them seqs in): relations, attributes,
+    then records and corrections by the time they are known. ``agents`` (local indices):
+    only entries about them (and the records their corrections target)."""
+    names = draws.names()
+    order = _entry_order(draws, scenario, spec, policy)
+    cor = corrections(draws, scenario, spec, policy)
+    wanted = None if agents is None else set(np.asarray(agents).tolist())
+    out: list[dict[str, object]] = []
+    rel_names = [r.relation for r in scenario.relations]
+    groups = list(scenario.groups.values())
+    for kind_code, i in order:
+        if kind_code == _REL:
+            s, r = int(draws.rel_subject[i]), int(draws.rel_related[i])
+            if wanted is not None and s not in wanted:
+                continue
+            if rel_names[int(draws.rel_rule[i])] not in policy.relation_names:
+                continue
+            when = to_iso(spec.start - RELATIONS_FROM_DAYS * DAY)
+            out.append(
+                {
+                    "kind": "relation",
+                    "id": f"rel-{draws.block}-{i}",
+                    "source": "registry",
+                    "subject": names[s],
+                    "subject_kind": SUBJECT_KINDS[draws.kind[s]],
+                    "relation": rel_names[int(draws.rel_rule[i])],
+                    "related_subject": names[r],
+                    "related_kind": SUBJECT_KINDS[draws.kind[r]],
+                    "valid_from": when,
+                    "recorded_at": when,
+                }
+            )
+        elif kind_code == _ATT:
+            a, attr = divmod(i, _ATT_SLOTS)
+            if wanted is not None and a not in wanted:
+                continue
+            name, value, valid = _attribute(draws, scenario, groups, a, attr)
+            if name is None or name not in policy.policy.attributes:
+                continue
+            out.append(
+                {
+                    "kind": "attribute",
+                    "id": f"att-{draws.block}-{a}-{attr}",
+                    "source": "registry",
+                    "subject": names[a],
+                    "subject_kind": SUBJECT_KINDS[draws.kind[a]],
+                    "attribute": name,
+                    "value": value,
+                    "valid_from": to_iso(valid),
+                    "recorded_at": to_iso(valid),
+                }
+            )
+        elif kind_code == _REC:
+            s = int(draws.subject[i])
+            if wanted is not None and s not in wanted:
+                continue
+            tname = draws.types[int(draws.type[i])]
+            entry: dict[str, object] = {
+                "id": f"rec-{draws.block}-{i}",
+                "source": source_of(policy, tname),
+                "subject": names[s],
+                "subject_kind": SUBJECT_KINDS[draws.kind[s]],
+                "type": tname,
+                "occurred_at": to_iso(int(draws.occurred[i])),
+                "recorded_at": to_iso(int(draws.recorded[i])),
+            }
+            if draws.amount[i] == draws.amount[i]:
+                entry["amount"] = float(draws.amount[i])
+            out.append(entry)
+        else:
+            t = int(cor.target[i])
+            if wanted is not None and int(draws.subject[t]) not in wanted:
+                continue
+            tname = draws.types[int(draws.type[t])]
+            action = ACTION_NAMES[int(cor.action[i])]
+            src = source_of(policy, tname)
+            out.append(
+                {
+                    "kind": action,
+                    "id": f"{action}-{draws.block}-{i}",
+                    "source": f"{src}-review" if action in ("annul", "uphold") else src,
+                    "target_source": src,
+                    "target_id": f"rec-{draws.block}-{t}",
+                    "occurred_at": to_iso(int(cor.at[i])),
+                    "recorded_at": to_iso(int(cor.at[i])),
+                    "reason": _REASONS[action],
+                }
+            )
+    return out
+
+
+_REASONS = {
+    "dispute": "the subject contests the record",
+    "annul": "the review found the record concerns another subject",
+    "uphold": "the review confirmed the record",
+    "resolve": "obligation performed",
+}
+
+_REL, _ATT, _REC, _COR = 0, 1, 2, 3
+_ATT_SLOTS = 64  # attribute slots per agent: birth date first, then the group's attributes
+
+
+def _attribute(
+    draws: BlockDraws, scenario: Scenario, groups: object, a: int, slot: int
+) -> tuple[str | None, str, int]:
+    """Attribute ``slot`` of agent ``a``: (name, value, valid from); name None: none."""
+    g = list(scenario.groups.values())[int(draws.group[a])]
+    if slot == 0:
+        if scenario.birth_date_attribute is None or draws.birth[a] < 0:
+            return None, "", 0
+        born = int(draws.birth[a])
+        return scenario.birth_date_attribute, str(to_date(born)), born
+    items = list(g.attributes.items())
+    if slot - 1 >= len(items):
+        return None, "", 0
+    name, value = items[slot - 1]
+    return name, value, int(draws.since[a])
+
+
+def _entry_order(
+    draws: BlockDraws, scenario: Scenario, spec: SimSpec, policy: CompiledPolicy
+) -> list[tuple[int, int]]:
+    """(entry kind, index) of every entry of the block, in ledger order: by the time it is
+    known, records before corrections at the same second, then by index."""
+    kinds: list[I64] = []
+    idx: list[I64] = []
+    times: list[I64] = []
+    nrel = len(draws.rel_subject)
+    kinds.append(np.full(nrel, _REL))
+    idx.append(np.arange(nrel))
+    times.append(np.full(nrel, spec.start - RELATIONS_FROM_DAYS * DAY))
+    groups = list(scenario.groups.values())
+    att_i: list[int] = []
+    att_t: list[int] = []
+    for a in range(draws.n):
+        g = groups[int(draws.group[a])]
+        for slot in range(1 + len(g.attributes)):
+            name, _, valid = _attribute(draws, scenario, groups, a, slot)
+            if name is not None:
+                att_i.append(a * _ATT_SLOTS + slot)
+                att_t.append(valid)
+    kinds.append(np.full(len(att_i), _ATT))
+    idx.append(np.array(att_i, dtype=np.int64))
+    times.append(np.array(att_t, dtype=np.int64))
+    known = np.flatnonzero(known_records(draws, spec, policy))
+    kinds.append(np.full(len(known), _REC))
+    idx.append(known)
+    times.append(draws.recorded[known])
+    cor = corrections(draws, scenario, spec, policy)
+    kinds.append(np.full(len(cor.target), _COR))
+    idx.append(np.arange(len(cor.target)))
+    times.append(cor.at)
+    k, i, t = (np.concatenate(x).astype(np.int64) for x in (kinds, idx, times))
+    order = np.lexsort((i, k, t))
+    return list(zip(k[order].tolist(), i[order].tolist(), strict=True))
+
+
+def chunk_columns(
+    blocks: list[BlockDraws],
+    scenario: Scenario,
+    spec: SimSpec,
+    policy: CompiledPolicy,
+    with_errors: bool = True,
+) -> LedgerColumns:
+    """The ledger of a chunk of blocks under ``policy`` as columns, one subject per agent in
+    agent order, with the entries ``block_entries`` gives, seq by seq. ``with_errors=False``:
+    the same ledger without the wrongly attributed records and their corrections (the
+    world as it would be without data errors)."""
+    names: list[str] = []
+    kinds: list[npt.NDArray[np.int8]] = []
+    cols: dict[str, list[npt.NDArray[np.generic]]] = {}
+    seq_base = 0
+    offset = 0
+
+    def put(**values: npt.NDArray[np.generic]) -> None:
+        for key, value in values.items():
+            cols.setdefault(key, []).append(value)
+
+    for draws in blocks:
+        names += draws.names()
+        kinds.append(draws.kind)
+        order = _entry_order(draws, scenario, spec, policy)
+        k = np.array([o[0] for o in order], dtype=np.int64)
+        i = np.array([o[1] for o in order], dtype=np.int64)
+        cor = corrections(draws, scenario, spec, policy)
+        drop = np.zeros(len(k), dtype=bool)
+        if not with_errors:
+            rec_wrong = (k == _REC) & draws.wrong[np.where(k == _REC, i, 0)]
+            cor_t = cor.target[np.where(k == _COR, i, 0)] if len(cor.target) else i
+            cor_wrong = (k == _COR) & (draws.wrong[cor_t] if len(draws.wrong) else False)
+            drop = rec_wrong | cor_wrong
+        # relations a policy does not declare and attributes it does not know are left out
+        rel_names = [r.relation for r in scenario.relations]
+        if len(draws.rel_rule):
+            rel_ok = np.array([name in policy.relation_names for name in rel_names])
+            drop |= (k == _REL) & ~rel_ok[draws.rel_rule[np.where(k == _REL, i, 0)]]
+        att_name: dict[int, tuple[str, str, int]] = {}
+        for j in np.flatnonzero(k == _ATT).tolist():
+            a, slot = divmod(int(i[j]), _ATT_SLOTS)
+            name, value, valid = _attribute(draws, scenario, [], a, slot)
+            if name is None or name not in policy.policy.attributes:
+                drop[j] = True
+            else:
+                att_name[j] = (name, value, valid)
+        k, i = k[~drop], i[~drop]
+        kept_pos = np.flatnonzero(~drop)
+        seq = seq_base + 1 + np.arange(len(k), dtype=np.int64)
+        seq_base += len(k)
+        rec_seq_of = np.full(len(draws.subject), -1, dtype=np.int64)
+
+        sel = k == _REL
+        ri = i[sel]
+        put(
+            rel_seq=seq[sel],
+            rel_subject=(offset + draws.rel_subject[ri]).astype(np.int32),
+            rel_related=(offset + draws.rel_related[ri]).astype(np.int32),
+            rel_type=np.array([*rel_names, ""], dtype=object)[draws.rel_rule[ri]],
+            rel_valid_from=np.full(len(ri), spec.start - RELATIONS_FROM_DAYS * DAY),
+            rel_valid_until=np.full(len(ri), 2**62),
+            rel_recorded_at=np.full(len(ri), spec.start - RELATIONS_FROM_DAYS * DAY),
+            rel_source=np.full(len(ri), "registry", dtype=object),
+        )
+        sel = k == _ATT
+        att_rows = [att_name[int(j)] for j in kept_pos[sel].tolist()]
+        ai = i[sel] // _ATT_SLOTS
+        put(
+            att_seq=seq[sel],
+            att_subject=(offset + ai).astype(np.int32),
+            att_name=np.array([r[0] for r in att_rows] + [""], dtype=object)[:-1],
+            att_value=np.array([r[1] for r in att_rows] + [""], dtype=object)[:-1],
+            att_valid_from=np.array([r[2] for r in att_rows], dtype=np.int64),
+            att_valid_until=np.full(len(ai), 2**62),
+            att_recorded_at=np.array([r[2] for r in att_rows], dtype=np.int64),
+            att_source=np.full(len(ai), "registry", dtype=object),
+            att_id=np.full(len(ai), "", dtype=object),
+        )
+        sel = k == _REC
+        ri = i[sel]
+        rec_seq_of[ri] = seq[sel]
+        types = np.array([*draws.types, ""], dtype=object)
+        put(
+            rec_seq=seq[sel],
+            rec_subject=(offset + draws.subject[ri]).astype(np.int32),
+            rec_type=types[draws.type[ri]],
+            rec_occurred_at=draws.occurred[ri],
+            rec_recorded_at=draws.recorded[ri],
+            rec_amount=draws.amount[ri],
+        )
+        sel = k == _COR
+        ci = i[sel]
+        put(
+            cor_seq=seq[sel],
+            cor_target=rec_seq_of[cor.target[ci]] if len(ci) else np.empty(0, np.int64),
+            cor_action=cor.action[ci] if len(ci) else np.empty(0, np.int8),
+            cor_occurred_at=cor.at[ci] if len(ci) else np.empty(0, np.int64),
+            cor_recorded_at=cor.at[ci] if len(ci) else np.empty(0, np.int64),
+            cor_type=np.full(len(ci), "", dtype=object),
+            cor_new_occurred_at=np.full(len(ci), -1, dtype=np.int64),
+            cor_amount=np.full(len(ci), np.nan),
+            cor_source=np.full(len(ci), "", dtype=object),
+            cor_id=np.full(len(ci), "", dtype=object),
+            cor_reason=np.full(len(ci), "", dtype=object),
+        )
+        offset += draws.n
+    columns = {key: np.concatenate(values) for key, values in cols.items()}
+    kind = np.concatenate(kinds) if kinds else np.empty(0, np.int8)
+    return LedgerColumns.from_named(names, kind, columns)

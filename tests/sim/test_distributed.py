@@ -1,0 +1,32 @@
+"""A two-worker Dask LocalCluster gives the single-process result bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from socialcredit.examples import example_policy, example_scenario
+from socialcredit.policy import compile_policy, load_policy
+from socialcredit.sim.distributed import cluster_client
+from socialcredit.sim.events import SimSpec
+from socialcredit.sim.run import simulate
+from socialcredit.sim.scenario import load_scenario
+from socialcredit.timeutil import parse_timestamp
+
+
+@pytest.mark.slow
+def test_two_workers_equal_one_process() -> None:
+    pols = [
+        compile_policy(load_policy(example_policy(n))) for n in ("fair-transit", "carrot-rewards")
+    ]
+    loaded = load_scenario(example_scenario("commuters"))
+    spec = SimSpec(3000, 30, 9, parse_timestamp("2026-01-01"))
+    local = simulate(pols, loaded, spec, chunk_size=1024)
+    with cluster_client(workers=2) as client:
+        remote = simulate(pols, loaded, spec, chunk_size=1024, client=client)
+    for a, b in zip(local.metrics, remote.metrics, strict=True):
+        assert a.counts.keys() == b.counts.keys()
+        for name in a.counts:
+            assert np.array_equal(a.counts[name], b.counts[name]), name
+        assert np.array_equal(a.score_keys, b.score_keys)
+        assert np.array_equal(a.score_counts, b.score_counts)
