@@ -1,0 +1,76 @@
+"""``socialcredit simulate``: the outputs, the schema, and clear errors (exit 2, no traceback)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from socialcredit.cli import run
+from socialcredit.examples import example_policy, example_scenario
+
+
+def test_simulate_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(
+        [
+            "simulate",
+            "--policy", str(example_policy("fair-transit")),
+            "--policy", str(example_policy("carrot-rewards")),
+            "--scenario", str(example_scenario("commuters")),
+            "--population", "1100", "--days", "10", "--seed", "3",
+            "--report", str(tmp_path / "out"),
+        ]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads((tmp_path / "out/summary.json").read_text())
+    assert [p["label"] for p in summary["policies"]] == ["fair-transit@1.0", "carrot-rewards@1.0"]
+    assert summary["parameters"]["seed"] == 3
+    assert (tmp_path / "out/report.html").stat().st_size > 0
+
+
+def test_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["simulate", "schema"]) == 0
+    assert "groups" in json.loads(capsys.readouterr().out)["properties"]
+
+
+def test_a_scenario_that_does_not_fit_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(
+        [
+            "simulate", "--policy", str(example_policy("fair-transit")),
+            "--scenario", str(example_scenario("carrot-rewards")),
+            "--report", str(tmp_path / "out"),
+        ]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "carrot-rewards.yaml:10 at groups.active.rates.daily_step_goal: record type" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--report", "r"], "give at least one --policy FILE"),
+        (["--policy", "fair-transit"], "give --report DIR"),
+        (["--policy", "p", "--report", "r", "--start", "2026-13-01"], "--start"),
+        (
+            ["--policy", "p", "--report", "r", "--workers", "2", "--scheduler", "tcp://x:1"],
+            "not both",
+        ),
+    ],
+)
+def test_bad_options(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["simulate", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_no_default_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(
+        ["simulate", "--policy", str(example_policy("fuzhou-jasmine")), "--report", str(tmp_path)]
+    )
+    assert code == 2
+    assert "no scenario is shipped for policy 'fuzhou-jasmine" in capsys.readouterr().err
