@@ -176,3 +176,25 @@ def sqlite_ledger(path: Path) -> Iterator[Ledger]:
         yield ledger
     finally:
         ledger.close()
+
+
+def with_debtor(ledger: Ledger, *others: dict[str, object]) -> Ledger:
+    """``ledger`` under the policy (in force from 2025-01-01) with a debtor P1 (a debt of
+    2025-02-01) and their child C1, and ``others``, all received 2025-02-03."""
+    activate(ledger)
+    ingest(
+        ledger,
+        [record("d1", "court", "P1", "debt", "2025-02-01"), child("c1", "C1", "P1"), *others],
+        "2025-02-03",
+    )
+    return ledger
+
+
+class Clock:
+    """A clock the test moves: ``clock.now = …`` (epoch seconds)."""
+
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now

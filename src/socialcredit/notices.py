@@ -18,13 +18,19 @@ name; where and until when to dispute). Notices are events: a later-learned entr
 rewrites one already written (an event whose key changes, e.g. a start moved by a
 correction, gets a notice of its own). The unique ``event_key`` makes generation
 idempotent, also between processes running at once.
+
+A measure in force when a new policy version is activated starts again under it (``since``
+is the version's start, as the engine computes it), so its subject is told again, once,
+under that version. The HTTP service generates notices in
+the background (``socialcredit.notifier``): after entries arrive, when a publicity period
+ends or a dispute deadline passes, and when a policy version is activated.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +127,9 @@ class NoticeRun:
     already: int
     subjects: int
     at: int
+    next_at: dict[str, int] = field(default_factory=dict)
+    """For each subject looked at that has one: the next time after ``at`` an event may
+    come without a new entry (a publicity period ends, a dispute's deadline passes)."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON."""
@@ -233,6 +242,30 @@ def _overdue_events(policy: CompiledPolicy, st: Standing, now: int) -> list[Even
                 )
             )
     return out
+
+
+def next_event_at(policy: CompiledPolicy, st: Standing, now: int) -> int | None:
+    """The first time after ``now`` at which ``st``'s subject may have an event although
+    the ledger receives nothing new: a published measure starting (its publicity period
+    over) or an undecided dispute stage reaching its deadline. None: no such time."""
+    from socialcredit.appeals import original_type
+    from socialcredit.policy.compiled import later_one
+
+    times = [u.starts for u in st.upcoming if u.effect == "deny" and u.starts is not None]
+    for line in st.breakdown:
+        if line.status == "annulled or rectified" or line.disputed_at is None:
+            continue
+        proc = policy.process_of(original_type(st, line.source, line.id) or line.type)
+        if line.decided_at is None:
+            times.append(later_one(policy, line.disputed_at, proc.review_deadline))
+        if (
+            line.reconsidered_at is not None
+            and proc.reconsider_deadline is not None
+            and line.reconsideration_decided_at is None
+        ):
+            times.append(later_one(policy, line.reconsidered_at, proc.reconsider_deadline))
+    later = [t for t in times if t > now]
+    return min(later) if later else None
 
 
 # ---------------------------------------------------------------------------- the words
@@ -477,7 +510,7 @@ def generate_notices(
     subjects: Sequence[str] | None,
     now: int,
     *,
-    dispute_url: str | None = None,
+    dispute_url: str | Callable[[str], str] | None = None,
 ) -> NoticeRun:
     """Write a notice for every event at ``now`` of ``subjects`` (None: everyone) that has
     none yet, and return what was written.
@@ -486,8 +519,9 @@ def generate_notices(
     the ledger had received by ``now``, under the policy in force then. Each is written once
     whatever runs (a unique key per event: a second run, or another process at the same
     time, finds it and writes nothing). ``dispute_url``: where a subject files a dispute
-    (the HTTP service passes its own); None: the notice says when, not where. An unknown
-    subject raises ``UnknownSubjectError``.
+    (the HTTP service passes its own, or a function of the subject); None: the notice says
+    when, not where. An unknown subject raises ``UnknownSubjectError``. The run's
+    ``next_at`` says when each subject may next have an event without a new entry.
     """
     from socialcredit.engine import UnknownSubjectError
 
@@ -503,14 +537,19 @@ def generate_notices(
     policy = engine.policy_at(now)
     written: list[Notice] = []
     already = 0
+    next_at: dict[str, int] = {}
     for subject in names:
         st = engine.standing(subject, now)
+        upcoming = next_event_at(policy, st, now)
+        if upcoming is not None:
+            next_at[subject] = upcoming
         events = events_of(policy, st, now)
         if not events:
             continue
         known = _known_keys(ledger, subject)
         new = [ev for ev in events if ev.key not in known]
         already += len(events) - len(new)
+        url = dispute_url(subject) if callable(dispute_url) else dispute_url
         explained: dict[str, Explanation] = {}
         for ev in new:
             if ev.kind == "dispute_overdue":
@@ -520,13 +559,13 @@ def generate_notices(
                 e = explained.get(ev.service)
                 if e is None:
                     e = explained[ev.service] = engine.explain(subject, ev.service)
-                title, body, details = _measure_notice(policy, ev, e, dispute_url)
+                title, body, details = _measure_notice(policy, ev, e, url)
             notice = _insert(ledger, ev, now, st, title, body, details)
             if notice is None:
                 already += 1
             else:
                 written.append(notice)
-    return NoticeRun(written, already, len(names), now)
+    return NoticeRun(written, already, len(names), now, next_at)
 
 
 # ---------------------------------------------------------------------------- storage

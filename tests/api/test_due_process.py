@@ -105,3 +105,52 @@ def test_a_subject_cannot_dispute_another_subjects_record(client: TestClient, ke
     )
     assert r.status_code == 404  # the helper has no record court/j1: the debtor's is not told
     assert "subj-debtor-1" not in r.text
+
+
+def test_the_service_writes_notices_in_the_background(
+    db_url: str, clock: Clock, keys: Keys
+) -> None:
+    """An entry that starts a measure is told to its subject without anyone reading the
+    notices: the service's notifier writes it (on the service's clock)."""
+    import time
+
+    from socialcredit.api import create_app
+    from socialcredit.notices import notices_for
+
+    record = {
+        "id": "case-bg",
+        "source": "court",
+        "subject": PERSON,
+        "type": "court_judgment_unfulfilled",
+        "occurred_at": "2026-05-20",
+        "amount": 50000,
+    }
+    with TestClient(create_app(db_url, clock, notice_interval=0.05)) as client:
+        r = client.post("/v1/entries", json=[record], headers=keys.auth("source"))
+        assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+        deadline = time.monotonic() + 20
+        found = []
+        with Ledger.open(db_url) as ledger:
+            while not found and time.monotonic() < deadline:
+                found = notices_for(ledger, PERSON)
+                time.sleep(0.05)
+        # the look in flight writes every measure the record starts (one notice each):
+        # a look of our own waits for it (one at a time) and finds nothing left to write
+        assert client.app.state.service.notifier.tick() == 0  # type: ignore[attr-defined]
+        with Ledger.open(db_url) as ledger:
+            found = notices_for(ledger, PERSON)
+        assert found, "no notice was written in the background"
+        assert {(n.kind, tuple(n.records)) for n in found} == {
+            ("measure_started", ("court/case-bg",))
+        }
+        assert len({n.measure for n in found}) == len(found)  # one notice per measure
+        assert {n.written_at for n in found} == {clock.now}
+        # the subject then reads it, once (no second notice for the same event)
+        made = client.post(
+            "/v1/keys",
+            json={"role": f"subject:{PERSON}", "name": "the appellant"},
+            headers=keys.auth("admin"),
+        )
+        me = {"Authorization": f"Bearer {made.json()['token']}"}
+        read = client.get(f"/v1/subjects/{PERSON}/notices", headers=me)
+        assert [n["id"] for n in read.json()] == [n.id for n in found]

@@ -39,6 +39,7 @@ def create_app(
     max_body: int = 16 * 1024 * 1024,
     fast_checks: bool = True,
     audit_interval: float = 0.005,
+    notice_interval: float | None = 1.0,
 ) -> FastAPI:
     """The HTTP service over the ledger at ``ledger_url`` (the CLI's ``--db`` rules: a
     SQLAlchemy URL or a SQLite path; None = ``SOCIALCREDIT_DB`` or ``socialcredit.db``).
@@ -51,6 +52,9 @@ def create_app(
     body accepted (413 beyond it). ``fast_checks``: serve the check routes from the plain
     ASGI layer (``socialcredit.api.checks``); False serves them through FastAPI, with the
     same answers. ``audit_interval``: seconds between the audit log's group commits.
+    ``notice_interval``: seconds between the background notifier's looks (it also looks
+    when entries are stored; ``socialcredit.notifier``); None: notices are written only
+    when a subject's notices are read.
     """
     from socialcredit.ledger import Ledger
 
@@ -69,9 +73,12 @@ def create_app(
             app.state.service = state
             app.state.checks = Checks(state)
             state.start_index()
+            if notice_interval is not None:
+                state.start_notifier(notice_interval)
             yield
         finally:
             if state is not None:
+                state.stop_notifier()
                 state.stop_index()
             if audit_log is not None:
                 audit_log.close()  # writes what the buffer holds

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from socialcredit.engine import Engine
     from socialcredit.keys import ApiKey, KeyStore
     from socialcredit.ledger import IngestRules, Ledger
+    from socialcredit.notifier import Notifier
 
 Clock = Callable[[], int]
 _PLAIN = re.compile(r"[A-Za-z0-9_.~-]+")  # characters a URL path carries as they are
@@ -67,6 +68,7 @@ class ServiceState:
         self._rules: dict[tuple[str, str], IngestRules] = {}
         self.index: EnforcementIndex | None = None
         self._refresher: Refresher | None = None
+        self.notifier: Notifier | None = None
 
     def engine(self) -> Engine:
         """An engine over the ledger's policy history as it is now: reopened (its compiled
@@ -110,6 +112,8 @@ class ServiceState:
         catch up within their refresher's interval)."""
         if self.index is not None:
             self.index.catch_up()
+        if self.notifier is not None:
+            self.notifier.poke()
 
     def decide(
         self, subject: str, service: str, at: int, attributes: Mapping[str, Any] | None
@@ -152,6 +156,19 @@ class ServiceState:
         if self._refresher is not None:
             self._refresher.stop()
             self._refresher = None
+
+    def start_notifier(self, interval: float) -> None:
+        """Write notices in the background (``socialcredit.notifier``), looking every
+        ``interval`` seconds and whenever this process stores entries."""
+        from socialcredit.notifier import Notifier
+
+        self.notifier = Notifier(self.engine, self.clock, self.dispute_url, interval).start()
+
+    def stop_notifier(self) -> None:
+        """Stop writing notices in the background."""
+        if self.notifier is not None:
+            self.notifier.stop()
+            self.notifier = None
 
     def dispute_url(self, subject: str) -> str:
         """Where ``subject`` reads its open disputes (GET) and files one (POST)."""
