@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -183,3 +187,47 @@ def test_a_database_without_the_schema_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(LedgerError, match="does not exist"):
         AuditLog(Ledger.open(str(tmp_path / "nope.db")))
+
+
+@contextlib.contextmanager
+def database_write_lock(ledger: Ledger) -> Iterator[None]:
+    """Hold the lock the audit writer needs (SQLite: the database's write lock; PostgreSQL:
+    the head table's), so that a write the writer thread starts waits until the block ends."""
+    if ledger.is_sqlite:
+        from socialcredit.ledger.database import sqlite_path
+
+        conn = sqlite3.connect(str(sqlite_path(ledger.url)), isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return
+    with ledger.engine.connect() as pg:
+        pg.exec_driver_sql("LOCK TABLE audit_head IN ACCESS EXCLUSIVE MODE")
+        yield
+        pg.commit()
+
+
+def test_flush_waits_for_a_batch_the_writer_thread_took(ledger: Ledger) -> None:
+    fill(ledger, 1).close()  # the head row exists: the writer's first step is to lock it
+    audit = AuditLog(ledger, interval=0.001)
+    try:
+        with database_write_lock(ledger):
+            audit.append(event(1))
+            # the writer thread takes the batch, then waits for the database
+            assert wait_until(lambda: audit.pending() == 0)
+            flushed = threading.Thread(target=audit.flush)
+            flushed.start()
+            flushed.join(0.5)
+            # the buffer is empty, but an entry appended before the flush is not written:
+            # flush must not have returned
+            assert flushed.is_alive(), "flush returned before the batch in flight was written"
+            assert len(rows(ledger)) == 1
+        flushed.join(30)
+        assert not flushed.is_alive()
+        assert audit.written == 1 and len(rows(ledger)) == 2
+    finally:
+        audit.close()
+    assert audit.verify().ok

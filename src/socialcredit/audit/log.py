@@ -89,6 +89,7 @@ class AuditLog:
         self._writer: _Writer | None = None
         self.written = 0
         """Events this log has written to the database so far."""
+        self._appended = 0  # events appended so far (under ``_lock``)
         self.last_error: str | None = None
         """The last write's failure (None after a write succeeds)."""
         self._thread: threading.Thread | None = None
@@ -125,6 +126,7 @@ class AuditLog:
                     f"{self.last_error or 'the database is not keeping up'}); try again later"
                 )
             self._buffer.append(event)
+            self._appended += 1
         if n + 1 == self.batch:
             self._wake.set()
 
@@ -133,22 +135,26 @@ class AuditLog:
         return len(self._buffer)
 
     def flush(self) -> int:
-        """Write every event appended before this call; return how many this call wrote.
-        Raises ``StorageError`` if the database refuses the write (the events stay in the
+        """Write every event appended before this call, and return once they are committed
+        (one the background writer is writing now is waited for); return how many this call
+        wrote. Raises ``StorageError`` if the database refuses the write (the events stay in the
         buffer, in order, for the next attempt)."""
-        # the events appended before this call are the buffer's first ``left`` (or were
-        # taken by a write that holds the write lock now, and is done when we get it)
+        # Events are written in the order appended (a failed batch goes back to the front),
+        # so those appended before this call are written once ``written`` reaches the count
+        # appended by then. One of them may be in a batch the writer thread took and is
+        # writing now: the buffer no longer holds it, and the write lock is held until it
+        # is committed (or back in the buffer), so every round takes the write lock.
         with self._lock:
-            left = len(self._buffer)
+            target = self._appended
         total = 0
-        while left > 0:
+        while True:
             with self._write_lock:
+                if self.written >= target:
+                    return total
                 written = self._write_once(raise_errors=True)
             if written == 0:
-                break
+                return total
             total += written
-            left -= written
-        return total
 
     def close(self) -> None:
         """Stop the background writer, write what the buffer holds, release the connection.
