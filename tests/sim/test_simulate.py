@@ -15,6 +15,7 @@ from socialcredit.columns import columns_from_entries
 from socialcredit.examples import example_policy, example_scenario
 from socialcredit.policy import CompiledPolicy, compile_policy, load_policy
 from socialcredit.scoring import Prepared, bulk_standings, standing
+from socialcredit.sim.evaluate import evaluate_draws
 from socialcredit.sim.events import SimSpec, block_entries, chunk_columns, draw_block
 from socialcredit.sim.metrics import PolicyMetrics, gini_of
 from socialcredit.sim.report import write_report
@@ -210,3 +211,28 @@ def test_report_files(tmp_path: Path) -> None:
     page = (tmp_path / "out/report.html").read_text()
     assert "<svg" in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "<script" not in page
+
+
+def test_wrongful_sanctions_equal_a_full_evaluation_without_errors() -> None:
+    """The evaluator reads the world without errors only for the subjects errors can reach;
+    reading it for everyone gives the same wrongful sanctions, day by day."""
+    pol = policy("china-scs")
+    loaded = scenario("china-scs")
+    sc = loaded.scenario.model_copy(
+        update={
+            "data_errors": loaded.scenario.data_errors.model_copy(update={"rate": 0.5}),
+        }
+    )
+    spec = SimSpec(1024, 90, 8, START)
+    draws = [draw_block(sc, spec, 0)]
+    m = evaluate_draws(sc, spec, pol, draws)
+    full = Prepared.build(chunk_columns(draws, sc, spec, pol), pol)
+    clean = Prepared.build(chunk_columns(draws, sc, spec, pol, with_errors=False), pol)
+    deny = np.array([s.effect == "deny" for s in pol.sanctions])
+    expected = []
+    for day in range(spec.days):
+        a = bulk_standings(full, spec.day_end(day)).denied()[deny]
+        b = bulk_standings(clean, spec.day_end(day)).denied()[deny]
+        expected.append(int((a & ~b).any(axis=0).sum()))
+    assert m.counts["sanctioned_wrongful"].sum(axis=1).tolist() == expected
+    assert sum(expected) > 0

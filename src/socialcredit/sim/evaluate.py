@@ -51,9 +51,19 @@ def evaluate_draws(
     n_groups = len(scenario.groups)
     m = PolicyMetrics(spec.days, n_groups)
     full = Prepared.build(chunk_columns(draws, scenario, spec, policy), policy)
-    clean = Prepared.build(chunk_columns(draws, scenario, spec, policy, with_errors=False), policy)
     group = np.concatenate([d.group for d in draws]) if draws else np.empty(0, np.int64)
     n = len(group)
+    # Without data errors only the wrongly recorded subjects and those related to them
+    # could stand differently: the world without errors is read for them alone (and the
+    # subjects their standing depends on), from the first erroneous record on.
+    affected, first_error = _affected(draws, spec, policy)
+    clean: Prepared | None = None
+    if affected.any():
+        needed = affected.copy()
+        needed[full.relations.related[affected[full.relations.subject]]] = True
+        clean = Prepared.build(
+            chunk_columns(draws, scenario, spec, policy, with_errors=False, only=needed), policy
+        )
     per_group = np.bincount(group, minlength=n_groups)
     m.count("subjects")[:] = per_group
 
@@ -84,8 +94,11 @@ def evaluate_draws(
     for day in range(spec.days):
         t = spec.day_end(day)
         bs = bulk_standings(full, t)
-        bc = bulk_standings(clean, t)
-        _measure_day(m, day, group, n_groups, bs, bc, deny, by_service, grade_names)
+        if clean is not None and t >= first_error:
+            wrongful = affected & _wrongful(bs, bulk_standings(clean, t), deny)
+        else:
+            wrongful = np.zeros(n, dtype=bool)
+        _measure_day(m, day, group, n_groups, bs, wrongful, deny, by_service, grade_names)
         # list flows and spells
         for li, lst in enumerate(policy.lists):
             now = bs.lists[li]
@@ -96,7 +109,6 @@ def evaluate_draws(
             _close_spells(m, f"list:{lst.name}", list_start[li], went, day, group)
             list_start[li][came] = day
         prev_lists = bs.lists.copy()
-        wrongful = _wrongful(bs, bc, deny)
         began = wrongful & (wrong_start < 0)
         ended = ~wrongful & (wrong_start >= 0)
         _close_spells(m, "wrongful", wrong_start, ended, day, group)
@@ -107,6 +119,28 @@ def evaluate_draws(
         _censor(m, f"list:{lst.name}", list_start[li], spec.days, group)
     _censor(m, "wrongful", wrong_start, spec.days, group)
     return m
+
+
+def _affected(draws: list[BlockDraws], spec: SimSpec, policy: CompiledPolicy) -> tuple[Mask, int]:
+    """Agents of the chunk whose standing data errors can change (the subjects of erroneous
+    records the ledger holds, and whoever stands in a relation to one), and when the first
+    of those records is known."""
+    n = sum(d.n for d in draws)
+    hit = np.zeros(n, dtype=bool)
+    first = 2**62
+    offset = 0
+    for d in draws:
+        wrong = known_records(d, spec, policy) & d.wrong
+        hit[offset + d.subject[wrong]] = True
+        if wrong.any():
+            first = min(first, int(d.recorded[wrong].min()))
+        offset += d.n
+    offset = 0
+    out = hit.copy()
+    for d in draws:
+        out[offset + d.rel_subject[hit[offset + d.rel_related]]] = True
+        offset += d.n
+    return out, first
 
 
 def _wrongful(bs: BulkStandings, bc: BulkStandings, deny: Mask) -> Mask:
@@ -148,7 +182,7 @@ def _measure_day(
     group: npt.NDArray[np.int64],
     n_groups: int,
     bs: BulkStandings,
-    bc: BulkStandings,
+    wrongful: Mask,
     deny: Mask,
     by_service: dict[tuple[str, str], Mask],
     grade_names: list[str],
@@ -168,7 +202,7 @@ def _measure_day(
             add(f"{'denied' if eff == 'deny' else 'benefit'}:{svc}", denied[rows].any(axis=0))
     sanctioned = denied[deny].any(axis=0)
     add("sanctioned", sanctioned)
-    add("sanctioned_wrongful", _wrongful(bs, bc, deny))
+    add("sanctioned_wrongful", wrongful)
     own = bs.own if bs.own is not None else bs.measures
     via = (denied[deny] & ~own[deny]).any(axis=0)
     add("sanctioned_via_relation", via)

@@ -533,11 +533,13 @@ def chunk_columns(
     spec: SimSpec,
     policy: CompiledPolicy,
     with_errors: bool = True,
+    only: Mask | None = None,
 ) -> LedgerColumns:
     """The ledger of a chunk of blocks under ``policy`` as columns, one subject per agent in
     agent order, with the entries ``block_entries`` gives, seq by seq. ``with_errors=False``:
     the same ledger without the wrongly attributed records and their corrections (the
-    world as it would be without data errors)."""
+    world as it would be without data errors). ``only`` (one flag per agent of the chunk):
+    only the entries about those agents (every agent is still a subject)."""
     names: list[str] = []
     kinds: list[npt.NDArray[np.int8]] = []
     cols: dict[str, list[npt.NDArray[np.generic]]] = {}
@@ -556,7 +558,19 @@ def chunk_columns(
         i = np.array([o[1] for o in order], dtype=np.int64)
         cor = corrections(draws, scenario, spec, policy)
         drop = np.zeros(len(k), dtype=bool)
-        if not with_errors:
+        if only is not None:
+            mine = only[offset : offset + draws.n]
+            about = np.zeros(len(k), dtype=np.int64)
+            if len(draws.subject):
+                about = np.where(k == _REC, draws.subject[np.where(k == _REC, i, 0)], about)
+            if len(cor.target):
+                cor_about = draws.subject[cor.target[np.where(k == _COR, i, 0)]]
+                about = np.where(k == _COR, cor_about, about)
+            if len(draws.rel_subject):
+                about = np.where(k == _REL, draws.rel_subject[np.where(k == _REL, i, 0)], about)
+            about = np.where(k == _ATT, i // _ATT_SLOTS, about)
+            drop |= ~mine[about]
+        if not with_errors and len(draws.wrong):
             rec_wrong = (k == _REC) & draws.wrong[np.where(k == _REC, i, 0)]
             cor_t = cor.target[np.where(k == _COR, i, 0)] if len(cor.target) else i
             cor_wrong = (k == _COR) & (draws.wrong[cor_t] if len(draws.wrong) else False)

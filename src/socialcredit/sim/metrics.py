@@ -70,18 +70,27 @@ class PolicyMetrics:
     ) -> None:
         """Add the day's scores of subjects in ``group`` (group index per subject)."""
         cents = np.round(np.asarray(score, dtype=np.float64) * 100).astype(np.int64)
-        keys = np.stack([np.full(len(cents), day), group.astype(np.int64), cents], axis=1)
+        order = np.lexsort((cents, group))
+        g, c = group[order].astype(np.int64), cents[order]
+        if not len(c):
+            return
+        start = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (c[1:] != c[:-1])])
+        counts = np.diff(np.r_[start, len(c)])
+        keys = np.stack([np.full(len(start), day), g[start], c[start]], axis=1)
         self.score_keys = np.concatenate([self.score_keys, keys])
-        self.score_counts = np.concatenate([self.score_counts, np.ones(len(cents), np.int64)])
-        self._compact()
+        self.score_counts = np.concatenate([self.score_counts, counts.astype(np.int64)])
 
     def _compact(self) -> None:
+        """Add up the counts of equal (day, group, score) rows, in key order."""
         if not len(self.score_counts):
             return
-        keys, inverse = np.unique(self.score_keys, axis=0, return_inverse=True)
-        counts = np.zeros(len(keys), dtype=np.int64)
-        np.add.at(counts, inverse.reshape(-1), self.score_counts)
-        self.score_keys, self.score_counts = keys, counts
+        k = self.score_keys
+        order = np.lexsort((k[:, 2], k[:, 1], k[:, 0]))
+        k, counts = k[order], self.score_counts[order]
+        new = np.r_[True, (np.diff(k, axis=0) != 0).any(axis=1)]
+        start = np.flatnonzero(new)
+        self.score_keys = k[start]
+        self.score_counts = np.add.reduceat(counts, start)
 
     def merge(self, other: PolicyMetrics) -> None:
         """Add ``other`` (another chunk of the same run) into this one."""
@@ -93,6 +102,10 @@ class PolicyMetrics:
             self.spell(name, censored=True)[...] += values
         self.score_keys = np.concatenate([self.score_keys, other.score_keys])
         self.score_counts = np.concatenate([self.score_counts, other.score_counts])
+        self._compact()
+
+    def finish(self) -> None:
+        """Put the score histogram in its canonical form (sorted, one row per key)."""
         self._compact()
 
     def score_summary(

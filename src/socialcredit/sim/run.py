@@ -79,6 +79,8 @@ def simulate(
             for mine, theirs in zip(total, result, strict=True):
                 mine.merge(theirs)
         workers = "dask"
+    for m in total:
+        m.finish()
     return SimResult(
         spec=spec,
         scenario=scenario,
