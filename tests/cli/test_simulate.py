@@ -74,3 +74,22 @@ def test_no_default_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     )
     assert code == 2
     assert "no scenario is shipped for policy 'fuzhou-jasmine" in capsys.readouterr().err
+
+
+def test_export_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path / 'sample.db'}"
+    code = run(
+        [
+            "simulate", "--policy", str(example_policy("carrot-rewards")),
+            "--population", "1100", "--days", "30", "--start", "2025-01-01",
+            "--report", str(tmp_path / "out"), "--export-sample", "50", "--db", db,
+        ]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "sampled subjects (the others have none)" in err
+    assert run(["subjects", "--db", db, "--at", "2025-01-30", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["subjects"]
+    code = run(["simulate", "--policy", "p", "--report", "r", "--export-sample", "5"])
+    assert code == 2
+    assert "--export-sample K and --db URL go together" in capsys.readouterr().err

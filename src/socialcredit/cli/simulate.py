@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from socialcredit.cli.common import CliError, _err, app, err, print_json
+from socialcredit.cli.common import CliError, _err, app, err, now, print_json
 from socialcredit.cli.tables import help_text
 
 if TYPE_CHECKING:
@@ -51,6 +51,17 @@ def simulate(
     scheduler: Annotated[
         str | None, typer.Option(help="Run on an existing Dask cluster (tcp://HOST:PORT).")
     ] = None,
+    export_sample: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Also write this many sampled subjects (and those related to them) with "
+            "their entries into the ledger --db, under the first policy.",
+        ),
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option(help="The ledger for --export-sample (a URL or SQLite path).")
+    ] = None,
     chunk_size: Annotated[
         int, typer.Option(min=1, help="Agents per chunk (rounded up to blocks of 1024).")
     ] = 4096,
@@ -62,7 +73,7 @@ def simulate(
     from socialcredit.policy import compile_policy, load_policy
     from socialcredit.sim.events import SimSpec
     from socialcredit.sim.scenario import check_against, load_scenario
-    from socialcredit.timeutil import DAY, iso_date
+    from socialcredit.timeutil import DAY, iso_date, to_date
 
     if not policy:
         raise CliError("give at least one --policy FILE")
@@ -70,6 +81,8 @@ def simulate(
         raise CliError("give --report DIR (where days.parquet, summary.json and report.html go)")
     if workers is not None and scheduler is not None:
         raise CliError("give --workers or --scheduler, not both")
+    if (export_sample is None) != (db is None):
+        raise CliError("--export-sample K and --db URL go together")
     begin = iso_date(start)
     if begin is None or begin % DAY:
         raise CliError(f"--start: expected a date YYYY-MM-DD (got {start!r})")
@@ -82,9 +95,26 @@ def simulate(
     loaded = load_scenario(path)
     check_against(loaded, compiled)
     spec = SimSpec(population, days, seed, begin)
+    if export_sample is not None and spec.end > now():
+        raise CliError(
+            f"--export-sample: the simulated period ends {to_date(spec.end)}, after now; a "
+            "ledger holds no entries from the future (choose an earlier --start or fewer --days)"
+        )
     written = _run(compiled, loaded, spec, chunk_size, workers, scheduler, report)
     for p in written:
         err.print(f"wrote {p}")
+    if export_sample is not None:
+        from socialcredit.cli.common import open_ledger
+        from socialcredit.sim.export import export_sample as export
+
+        with open_ledger(db, create=True) as ledger:
+            names, result = export(ledger, compiled[0], loaded, spec, export_sample, now)
+        example = f", e.g. {names[0]}" if names else ""
+        err.print(
+            f"wrote {result.accepted} entries about {len(names)} of {export_sample} sampled "
+            f"subjects (the others have none) into {db} under {compiled[0].loaded.label}"
+            f"{example}"
+        )
 
 
 def _run(
