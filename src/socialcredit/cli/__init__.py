@@ -27,6 +27,7 @@ from socialcredit.cli import (  # noqa: F401
     export,
     ingest,
     keys,
+    lint,
     notices,
     policy,
     read,

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from socialcredit.policy.durations import PositiveDuration
 from socialcredit.policy.fields import StrictModel, absent_field
+from socialcredit.policy.lint_settings import LintSettings
 
 OnOverdue = Literal["delete", "keep", "flag"]
 
@@ -71,6 +72,9 @@ class DueProcess(StrictModel):
         "and report it as overdue (flag).",
     )
     reconsideration: Reconsideration | None = Field(None, exclude_if=absent_field)
+    lint: LintSettings | None = Field(
+        None, exclude_if=absent_field, description="Lint rules silenced for the due process."
+    )
 
 
 class StartsAfter(StrictModel):

@@ -48,6 +48,13 @@ class LoadedPolicy:
     text: str
     source: str
     content_hash: str = field(default="")
+    lines: dict[Path, int] = field(default_factory=dict, compare=False, repr=False)
+    """The YAML line of each field path in ``text`` (keys as written, list items by index);
+    empty for a policy not read from text."""
+
+    def line_of(self, path: Path) -> int | None:
+        """The line of ``path`` in the file, or of the nearest enclosing field it has."""
+        return _locate(self.lines, path)
 
     @property
     def label(self) -> str:
@@ -90,54 +97,95 @@ class _AliasError(ValueError):
 
 
 def _structure_problem(text: str) -> tuple[int, str] | None:
+    """See ``_structure_in``; read by libyaml first when PyYAML has it (a text libyaml finds
+    no fault in is read again by PyYAML only when libyaml sees a problem or an error, so
+    the answer is always PyYAML's)."""
+    if _C_EVENTS is not None:
+        try:
+            if _structure_in(text, _C_EVENTS) is None:
+                return None
+        except yaml.YAMLError:
+            pass
+    try:
+        return _structure_in(text, yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _structure_in(text: str, loader: Any) -> tuple[int, str] | None:
     """The first line where ``text`` nests deeper than ``MAX_NESTING`` or uses a mapping or
-    list as a key, with what is wrong; None when neither happens (or the YAML is invalid:
-    parsing it again reports that).
+    list as a key, with what is wrong; None when neither happens. Invalid YAML raises
+    ``yaml.YAMLError`` (``_structure_problem`` then answers None: parsing it again reports it).
 
     It reads the parser's events, which PyYAML produces without recursion, so it runs before
     anything that recurses (composing nodes, building objects, validating) sees the text.
     """
     # one entry per open collection: for a mapping, whether its next node is a key
     open_: list[bool | None] = []
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            line = event.start_mark.line + 1 if event.start_mark is not None else 1
-            is_node = isinstance(event, yaml.NodeEvent)
-            if is_node and open_ and open_[-1] is not None:
-                if open_[-1] and not isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
-                    return (
-                        line,
-                        "a mapping or list used as a key (`? [a, b]`); keys are plain names",
-                    )
-                open_[-1] = not open_[-1]
-            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-                if len(open_) >= MAX_NESTING:
-                    return (
-                        line,
-                        f"nested more than {MAX_NESTING} levels deep (each mapping and list is a "
-                        "level); a policy needs far fewer",
-                    )
-                open_.append(True if isinstance(event, yaml.MappingStartEvent) else None)
-            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-                open_.pop()
-    except yaml.YAMLError:
-        return None
+    for event in yaml.parse(text, Loader=loader):
+        line = event.start_mark.line + 1 if event.start_mark is not None else 1
+        is_node = isinstance(event, yaml.NodeEvent)
+        if is_node and open_ and open_[-1] is not None:
+            if open_[-1] and not isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
+                return (
+                    line,
+                    "a mapping or list used as a key (`? [a, b]`); keys are plain names",
+                )
+            open_[-1] = not open_[-1]
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            if len(open_) >= MAX_NESTING:
+                return (
+                    line,
+                    f"nested more than {MAX_NESTING} levels deep (each mapping and list is a "
+                    "level); a policy needs far fewer",
+                )
+            open_.append(True if isinstance(event, yaml.MappingStartEvent) else None)
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            open_.pop()
     return None
+
+
+def _unique_keys(
+    loader: yaml.constructor.SafeConstructor, node: yaml.MappingNode, deep: bool
+) -> None:
+    """Refuse a key given twice in one mapping (PyYAML keeps the last)."""
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} is given twice", key_node.start_mark
+            )
+        seen.add(key)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """A safe loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"the key {key!r} is given twice", key_node.start_mark
-                )
-            seen.add(key)
+        _unique_keys(self, node, deep)
         return super().construct_mapping(node, deep)
+
+
+_C_EVENTS: Any = (
+    getattr(yaml, "CSafeLoader", None) if getattr(yaml, "__with_libyaml__", False) else None
+)
+"""libyaml's parser, when PyYAML has it: the structure check reads its events first (fast);
+it is more lenient than PyYAML's own, so only its "nothing wrong" is taken as it is."""
+
+
+def _read_yaml(text: str, lines: dict[Path, int]) -> tuple[yaml.Node | None, Any]:
+    """The document's root node (the line of each field added to ``lines``) and its data, in
+    one pass of PyYAML's reader (``yaml.compose`` and then ``yaml.load`` read it twice)."""
+    loader = _UniqueKeyLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        _line_map(root, (), lines)
+        return root, loader.construct_document(root)
+    finally:
+        loader.dispose()
 
 
 def _line_map(
@@ -166,6 +214,11 @@ def _locate(lines: dict[Path, int], path: Path) -> int | None:
         if path[:cut] in lines:
             return lines[path[:cut]]
     return None
+
+
+def dotted(path: Path) -> str:
+    """A field path as problems name it: ``sanctions.no_flights.reach[0]``."""
+    return _dotted(path)
 
 
 def _dotted(path: Path) -> str:
@@ -240,10 +293,7 @@ def read_yaml(text: str, source: str) -> tuple[Any, dict[Path, int]]:
     if structure is not None:
         raise PolicyError([PolicyProblem(source, structure[0], "", structure[1])])
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        if root is not None:
-            _line_map(root, (), lines)
-        data: Any = yaml.load(text, Loader=_UniqueKeyLoader)
+        root, data = _read_yaml(text, lines)
     except _AliasError as exc:
         raise PolicyError(
             [PolicyProblem(source, exc.line, "", "YAML anchors and aliases are not allowed here")]
@@ -303,7 +353,9 @@ def _parse_policy(text: str, source: str) -> LoadedPolicy:
     found += crossed
     if found or policy is None:
         raise PolicyError(located(source, lines, found))
-    return LoadedPolicy(policy=policy, text=text, source=source, content_hash=content_hash(policy))
+    return LoadedPolicy(
+        policy=policy, text=text, source=source, content_hash=content_hash(policy), lines=lines
+    )
 
 
 def load_policy(path: str | FsPath) -> LoadedPolicy:

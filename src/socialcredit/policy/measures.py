@@ -12,6 +12,7 @@ from socialcredit.policy.conditions import Predicate
 from socialcredit.policy.due_process import DueProcessOverride, StartsAfter
 from socialcredit.policy.durations import Duration, PositiveDuration
 from socialcredit.policy.fields import Name, StrictModel, absent_field, omit_when_default
+from socialcredit.policy.lint_settings import LintSettings, MeasureSeverity
 from socialcredit.policy.services import AttributeCondition, Service
 from socialcredit.policy.subjects import EligibilityCondition
 from socialcredit.spans import Span
@@ -41,6 +42,9 @@ class ListDef(StrictModel):
     eligible: list[EligibilityCondition] = Field(
         default_factory=list,
         description="Only subjects for whom every condition holds may be on the list.",
+    )
+    lint: LintSettings | None = Field(
+        None, exclude_if=absent_field, description="Lint rules silenced for this list."
     )
 
     @model_serializer(mode="wrap")
@@ -112,6 +116,15 @@ class Sanction(StrictModel):
         exclude_if=absent_field,
         description="A publicity period: the measure starts when it ends, unless an "
         "objection is upheld.",
+    )
+    severity: MeasureSeverity | None = Field(
+        None,
+        exclude_if=absent_field,
+        description="How hard the measure hits: low, medium or high (read by the linter's "
+        "proportionality rules, which compare it with the triggering records' severity).",
+    )
+    lint: LintSettings | None = Field(
+        None, exclude_if=absent_field, description="Lint rules silenced for this measure."
     )
 
     @model_serializer(mode="wrap")

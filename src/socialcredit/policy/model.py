@@ -57,8 +57,10 @@ from socialcredit.policy.fields import (
     Number,
     StrictModel,
     SubjectKind,
+    absent_field,
     omit_when_default,
 )
+from socialcredit.policy.lint_settings import LintSettings
 from socialcredit.policy.measures import (
     AfterResolution,
     DurationRule,
@@ -127,6 +129,7 @@ __all__ = [
     "GradeChoice",
     "GradeFloor",
     "GradeSet",
+    "LintSettings",
     "ListDef",
     "Meta",
     "Name",
@@ -276,6 +279,12 @@ class Policy(StrictModel):
         description="How days are counted: the local time months and working days are "
         "counted in, and the holiday calendar behind working days (required when a "
         "duration is in working days).",
+    )
+    lint: LintSettings | None = Field(
+        None,
+        exclude_if=absent_field,
+        description="Lint rules silenced for the policy's own parts (its score and grades); "
+        "each element (record type, list, measure, service, relation, due_process) has its own.",
     )
 
     @model_validator(mode="after")

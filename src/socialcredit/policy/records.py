@@ -20,6 +20,7 @@ from socialcredit.policy.fields import (
     absent_field,
     omit_when_default,
 )
+from socialcredit.policy.lint_settings import LintSettings, RecordSeverity
 from socialcredit.policy.subjects import EligibilityCondition
 from socialcredit.spans import Span
 
@@ -83,6 +84,15 @@ class RecordType(StrictModel):
     eligible: list[EligibilityCondition] = Field(
         default_factory=list,
         description="Records of this type count only while every condition holds for the subject.",
+    )
+    severity: RecordSeverity | None = Field(
+        None,
+        exclude_if=absent_field,
+        description="How grave the recorded behaviour is: minor, moderate or serious (read "
+        "by the linter's proportionality rules; default: judged from negative points).",
+    )
+    lint: LintSettings | None = Field(
+        None, exclude_if=absent_field, description="Lint rules silenced for this record type."
     )
 
     @model_validator(mode="after")

@@ -14,7 +14,15 @@ from pydantic import (
     model_validator,
 )
 
-from socialcredit.policy.fields import Context, Name, Number, StrictModel, omit_when_default
+from socialcredit.policy.fields import (
+    Context,
+    Name,
+    Number,
+    StrictModel,
+    absent_field,
+    omit_when_default,
+)
+from socialcredit.policy.lint_settings import LintSettings
 
 Service = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
@@ -133,6 +141,9 @@ class ServiceDef(StrictModel):
     attributes: dict[Name, ServiceAttribute] = Field(
         default_factory=dict,
         description="Request attributes a check may carry (a child inherits its parent's).",
+    )
+    lint: LintSettings | None = Field(
+        None, exclude_if=absent_field, description="Lint rules silenced for this service."
     )
 
     @model_serializer(mode="wrap")

@@ -9,7 +9,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from socialcredit.policy.durations import PositiveDuration
-from socialcredit.policy.fields import Name, StrictModel, SubjectKind
+from socialcredit.policy.fields import Name, StrictModel, SubjectKind, absent_field
+from socialcredit.policy.lint_settings import LintSettings, RelationNature
 
 AttributeType = Literal["date", "number", "text"]
 
@@ -66,3 +67,13 @@ class RelationDef(StrictModel):
     description: str = ""
     from_kind: SubjectKind = "person"
     to_kind: SubjectKind = "person"
+    nature: RelationNature | None = Field(
+        None,
+        exclude_if=absent_field,
+        description="Who the related subject is: child, family, officer or other (the "
+        "linter treats a measure reaching children as an error; default: judged from the "
+        "relation's name).",
+    )
+    lint: LintSettings | None = Field(
+        None, exclude_if=absent_field, description="Lint rules silenced for this relation."
+    )
