@@ -97,7 +97,7 @@ ROUTES: list[tuple[str, str, Request, frozenset[str]]] = [
     (
         "POST",
         "/v1/policy/activations",
-        lambda c, k: {"json": {"body": Path(CHINA).read_text()}},
+        lambda c, k: {"json": {"body": Path(CHINA).read_text(), "override": "the seed system"}},
         frozenset({"admin"}),
     ),
     ("GET", "/v1/audit", lambda c, k: {}, frozenset({"auditor"})),

@@ -37,7 +37,7 @@ READS: list[list[str]] = [
 WRITES: list[list[str]] = [
     ["init"],
     ["ingest", "{tmp}/in.jsonl"],
-    ["policy", "activate", CHINA],
+    ["policy", "activate", CHINA, "--override", "the seed system, linted: errors expected"],
     ["keys", "create", "--role", "admin"],
 ]
 EVERY = READS + WRITES
@@ -152,7 +152,16 @@ def test_a_refused_postgresql_connection_says_what_failed(
 
 def _sqlite_ledger(work: Path, capsys: pytest.CaptureFixture[str], version: str) -> Path:
     path = work / "ledger.db"
-    code, _, err = call(capsys, "init", "--db", str(path), "--policy", CHINA)
+    code, _, err = call(
+        capsys,
+        "init",
+        "--db",
+        str(path),
+        "--policy",
+        CHINA,
+        "--override",
+        "the seed system, linted: errors expected",
+    )
     assert code == 0, err
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = ?", (version,))
@@ -215,7 +224,16 @@ def pg_schema(pg_url: str) -> Iterator[str]:  # noqa: F811
 def test_a_postgresql_database_of_a_newer_version_is_refused_by_every_command(
     capsys: pytest.CaptureFixture[str], work: Path, pg_schema: str
 ) -> None:
-    code, _, err = call(capsys, "init", "--db", pg_schema, "--policy", CHINA)
+    code, _, err = call(
+        capsys,
+        "init",
+        "--db",
+        pg_schema,
+        "--policy",
+        CHINA,
+        "--override",
+        "the seed system, linted: errors expected",
+    )
     assert code == 0, err
     engine = sa.create_engine(pg_schema)
     with engine.begin() as conn:
@@ -275,7 +293,16 @@ def test_a_ledger_without_its_version_row_gets_inits_message_from_every_command(
 def test_a_postgresql_ledger_without_its_version_row_gets_inits_message(
     capsys: pytest.CaptureFixture[str], work: Path, pg_schema: str
 ) -> None:
-    code, _, err = call(capsys, "init", "--db", pg_schema, "--policy", CHINA)
+    code, _, err = call(
+        capsys,
+        "init",
+        "--db",
+        pg_schema,
+        "--policy",
+        CHINA,
+        "--override",
+        "the seed system, linted: errors expected",
+    )
     assert code == 0, err
     engine = sa.create_engine(pg_schema)
     with engine.begin() as conn:

@@ -54,7 +54,19 @@ def _create(capsys: pytest.CaptureFixture[str], db: str, *args: str) -> tuple[st
 def test_create_prints_the_token_once_and_it_works(
     capsys: pytest.CaptureFixture[str], any_db: str
 ) -> None:
-    assert call(capsys, "init", "--db", any_db, "--policy", CHINA)[0] == 0
+    assert (
+        call(
+            capsys,
+            "init",
+            "--db",
+            any_db,
+            "--policy",
+            CHINA,
+            "--override",
+            "the seed system, linted: errors expected",
+        )[0]
+        == 0
+    )
     out, err = _create(capsys, any_db, "--role", "enforcer:air_travel", "--name", "Gate 3")
     token = out.strip()
     assert out == token + "\n" and token.startswith("sck_")  # alone on stdout, for $(…)
@@ -142,7 +154,19 @@ def test_bad_creations_are_refused_in_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], message: str
 ) -> None:
     db = str(tmp_path / "k.db")
-    assert call(capsys, "init", "--db", db, "--policy", CHINA)[0] == 0
+    assert (
+        call(
+            capsys,
+            "init",
+            "--db",
+            db,
+            "--policy",
+            CHINA,
+            "--override",
+            "the seed system, linted: errors expected",
+        )[0]
+        == 0
+    )
     code, out, err = call(capsys, "keys", "create", "--db", db, *args)
     assert (code, out) == (2, "")
     assert err.startswith("error: ") and err.count("\n") == 1 and message in " ".join(err.split())

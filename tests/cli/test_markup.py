@@ -104,7 +104,18 @@ def _ledger(capsys: pytest.CaptureFixture[str], place: Path) -> tuple[str, Path]
     db = str(place / "l[b].db")
     out = _run(capsys, "init", "--db", db)
     _has(out, db)
-    out = _run(capsys, "policy", "activate", str(policy), "--db", db, "--by", "[b]me[/x]")
+    out = _run(
+        capsys,
+        "policy",
+        "activate",
+        str(policy),
+        "--db",
+        db,
+        "--by",
+        "[b]me[/x]",
+        "--override",
+        "test",
+    )
     _has(out, f"base@{VERSION}")
     return db, policy
 

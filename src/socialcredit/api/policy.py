@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from socialcredit.api.auth import Caller, require, route_name, state_of
 from socialcredit.engine import NoPolicyError
 from socialcredit.ledger import PolicyVersion
+from socialcredit.lint.gate import summary_json
 from socialcredit.timeutil import to_iso
 
 router = APIRouter(prefix="/v1/policy", tags=["policy"])
@@ -29,6 +30,7 @@ def activation_json(pv: PolicyVersion) -> dict[str, Any]:
         "activated_by": pv.activated_by,
         "recorded_at": to_iso(pv.recorded_at) if pv.recorded_at is not None else None,
         "backfill": pv.backfill,
+        "lint": summary_json(pv.findings(), pv.lint_override, pv.lint_findings is not None),
     }
 
 
@@ -58,6 +60,12 @@ class Activation(BaseModel):
         min_length=1,
         max_length=MAX_POLICY,
     )
+    override: str | None = Field(
+        None,
+        max_length=2000,
+        description="Activate despite lint errors, for this reason (recorded with the "
+        "activation and its findings); without it a policy with lint errors is refused (422).",
+    )
 
 
 @router.post(
@@ -73,11 +81,19 @@ def activate(
     activate``). Activating the policy in force again changes nothing; a changed policy
     needs a new declared version (409 otherwise). Admins only."""
     require(request, key, ("admin",), "activate a policy")
+    from socialcredit.lint.gate import LintGateError, gate
     from socialcredit.policy import parse_policy
     from socialcredit.policy.loader import legacy_content_hash
 
     state = state_of(request)
     loaded = parse_policy(activation.body, "<request body>")
+    try:
+        passed = gate(loaded, activation.override, how='"override"')
+    except LintGateError:
+        state.audit(
+            key, route_name(request), policy_version=loaded.label, decision="refused", status=422
+        )
+        raise
     now = state.clock()
     try:
         before = state.engine().policy_version_at(now)
@@ -92,6 +108,8 @@ def activate(
         f"key {key.key_id}" + (f" ({key.name})" if key.name else ""),
         now=now,
         earlier_hash=legacy_content_hash(loaded.policy),
+        lint_findings=passed.findings,
+        lint_override=passed.override,
     )
     state.entries_stored()  # the index indexes the new policy now
     state.audit(

@@ -18,7 +18,7 @@ from socialcredit.cli.common import (
     print_json,
     styled,
 )
-from socialcredit.cli.setup import activate
+from socialcredit.cli.setup import OverrideOption, activate
 from socialcredit.cli.tables import help_text
 from socialcredit.timeutil import to_iso
 
@@ -100,7 +100,10 @@ def policy_validate(
 
 _ACTIVATE_HELP = """Store a policy in the database as the active version (decisions name it).
 
-Exit code 2 when the policy is invalid or cannot be read (as for `policy validate`).
+The policy is linted first (`policy lint`): one with lint errors is refused (exit code 1)
+unless given --override "justification"; the findings and the override are recorded with
+the activation (`policy history`). Exit code 2 when the policy is invalid or cannot be
+read (as for `policy validate`).
 """
 
 
@@ -109,10 +112,16 @@ def policy_activate(
     file: Annotated[Path, typer.Argument(help="The policy file to make active.")],
     db: DbOption = None,
     by: Annotated[str | None, typer.Option("--by", help="Who activates it (recorded).")] = None,
+    override: OverrideOption = None,
 ) -> None:
     """Store a policy in the database as the active version (decisions name it)."""
+    from socialcredit.lint.gate import gate
+    from socialcredit.policy import load_policy
+
+    loaded = load_policy(file)
+    gate(loaded, override)  # a refused policy creates no database
     with open_ledger(db, create=True) as ledger:
-        activate(ledger, file, by)
+        activate(ledger, file, by, override)
 
 
 _SHOW_HELP = """Summarise a policy: record types, lists, services and the measures they trigger.
@@ -374,6 +383,18 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
         )
 
 
+def _lint_cell(lint: Any) -> str:
+    """``18 errors, 38 warnings`` and the override's justification, or ``not linted``."""
+    if not lint["linted"]:
+        return "not linted"
+    text = f"{lint['errors']} errors, {lint['warnings']} warnings"
+    if lint["silenced"]:
+        text += f", {lint['silenced']} silenced"
+    if lint["override"]:
+        text += f"\noverride: {lint['override']}"
+    return text
+
+
 def _term_text(rt: RecordType) -> str:
     """`` (own term 1 year to 3 years; extendable by 1 year to 3 years)``, or empty."""
     from socialcredit.policy.describe import span_text
@@ -396,6 +417,8 @@ def policy_history(db: DbOption = None, as_json: JsonOption = False) -> None:
     recorded_at is when the ledger made the activation; backfill marks an activation dated
     before that (history loaded explicitly, as the demo does).
     """
+    from socialcredit.lint.gate import summary_json
+
     with open_ledger(db) as ledger:
         rows = [
             {
@@ -406,6 +429,7 @@ def policy_history(db: DbOption = None, as_json: JsonOption = False) -> None:
                 "activated_by": pv.activated_by,
                 "recorded_at": to_iso(pv.recorded_at) if pv.recorded_at is not None else None,
                 "backfill": pv.backfill,
+                "lint": summary_json(pv.findings(), pv.lint_override, pv.lint_findings is not None),
             }
             for pv in ledger.policy_history()
         ]
@@ -417,7 +441,7 @@ def policy_history(db: DbOption = None, as_json: JsonOption = False) -> None:
     print_table(
         out,
         "policy versions",
-        ("version", "policy", "sha256", "activated_at", "activated_by"),
+        ("version", "policy", "sha256", "activated_at", "activated_by", "lint"),
         [
             (
                 str(r["version"]),
@@ -426,6 +450,7 @@ def policy_history(db: DbOption = None, as_json: JsonOption = False) -> None:
                 str(r["activated_at"] or "")
                 + (f" (backfill, recorded {r['recorded_at']})" if r["backfill"] else ""),
                 str(r["activated_by"] or ""),
+                _lint_cell(r["lint"]),
             )
             for r in rows
         ],

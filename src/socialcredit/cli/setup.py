@@ -20,7 +20,18 @@ from socialcredit.cli.common import (
 
 if TYPE_CHECKING:
     from socialcredit.ledger import Ledger
+    from socialcredit.lint.gate import GatePassed
     from socialcredit.policy import LoadedPolicy
+
+
+OverrideOption = Annotated[
+    str | None,
+    typer.Option(
+        "--override",
+        help="Activate despite lint errors, for this reason (recorded with the activation "
+        "and its findings; shown by `policy history`).",
+    ),
+]
 
 
 @app.command()
@@ -29,26 +40,35 @@ def init(
     policy: Annotated[
         Path | None, typer.Option("--policy", help="Also activate this policy file.")
     ] = None,
+    override: OverrideOption = None,
 ) -> None:
-    """Create or upgrade the database; optionally activate a policy (in force from now)."""
+    """Create or upgrade the database; optionally activate a policy (in force from now).
+
+    A policy with lint errors (`policy lint`) is refused unless given --override.
+    """
+    from socialcredit.lint.gate import gate
     from socialcredit.policy import load_policy
 
-    # an unreadable or invalid policy stops here, before a database is created
+    # an unreadable, invalid or refused policy stops here, before a database is created
     loaded = load_policy(policy) if policy is not None else None
+    passed = gate(loaded, override) if loaded is not None else None
     with open_ledger(db, create=True) as ledger:
         out.print(styled(f"database ready: {ledger.url}"))
-        if loaded is not None:
-            _activate(ledger, loaded, None)
+        if loaded is not None and passed is not None:
+            _activate(ledger, loaded, None, passed)
 
 
-def activate(ledger: Ledger, path: Path, by: str | None) -> None:
-    """Activate the policy file at ``path`` in ``ledger``, in force from now, and say so."""
+def activate(ledger: Ledger, path: Path, by: str | None, override: str | None = None) -> None:
+    """Activate the policy file at ``path`` in ``ledger``, in force from now, and say so;
+    a policy with lint errors only with ``override`` (``socialcredit.lint.gate``)."""
+    from socialcredit.lint.gate import gate
     from socialcredit.policy import load_policy
 
-    _activate(ledger, load_policy(path), by)
+    loaded = load_policy(path)
+    _activate(ledger, loaded, by, gate(loaded, override))
 
 
-def _activate(ledger: Ledger, loaded: LoadedPolicy, by: str | None) -> None:
+def _activate(ledger: Ledger, loaded: LoadedPolicy, by: str | None, passed: GatePassed) -> None:
     from socialcredit.policy.loader import legacy_content_hash
 
     pv = ledger.activate_policy(
@@ -60,6 +80,8 @@ def _activate(ledger: Ledger, loaded: LoadedPolicy, by: str | None) -> None:
         by,
         now=at,
         earlier_hash=legacy_content_hash(loaded.policy),
+        lint_findings=passed.findings,
+        lint_override=passed.override,
     )
     from socialcredit.timeutil import to_iso
 
@@ -69,6 +91,10 @@ def _activate(ledger: Ledger, loaded: LoadedPolicy, by: str | None) -> None:
             f"{loaded.short_hash}), in force from {to_iso(pv.activated_at)}"
         )
     )
+    from socialcredit.lint.table import summary
+
+    note = f"; override: {passed.override}" if passed.override else ""
+    out.print(styled(f"lint: {summary(passed.report)}{note}"))
 
 
 @app.command()

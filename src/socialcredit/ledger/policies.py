@@ -36,6 +36,14 @@ class PolicyVersion:
     body: str
     recorded_at: int | None = None  # the ledger's clock when activated (None: not recorded)
     backfill: bool = False  # activated_at is before recorded_at: history, loaded explicitly
+    lint_findings: str | None = None  # the lint findings at activation, JSON (None: not linted)
+    lint_override: str | None = None  # the justification for activating despite lint errors
+
+    def findings(self) -> list[dict[str, Any]]:
+        """The lint findings recorded with the activation (empty: none, or not linted)."""
+        import json
+
+        return list(json.loads(self.lint_findings)) if self.lint_findings else []
 
 
 class PolicyVersionConflict(ConflictError):
@@ -56,6 +64,8 @@ _COLUMNS = (
     "body",
     "recorded_at",
     "backfill",
+    "lint_findings",
+    "lint_override",
 )
 
 
@@ -134,13 +144,13 @@ def _policy_of_body(body: str) -> Policy | None:
 
 _SELECT = (
     "SELECT version, policy_id, declared_version, content_hash, activated_at, activated_by, "
-    "body, recorded_at, backfill FROM policies ORDER BY version"
+    "body, recorded_at, backfill, lint_findings, lint_override FROM policies ORDER BY version"
 )
 
 
 def _version(row: Any) -> PolicyVersion:
     version, policy_id, declared, content_hash, activated_at, activated_by, body = row[:7]
-    recorded_at, backfill = row[7:9]
+    recorded_at, backfill, lint_findings, lint_override = row[7:11]
     return PolicyVersion(
         int(version),
         str(policy_id),
@@ -151,6 +161,8 @@ def _version(row: Any) -> PolicyVersion:
         str(body),
         None if recorded_at is None else int(recorded_at),
         bool(backfill),
+        None if lint_findings is None else str(lint_findings),
+        None if lint_override is None else str(lint_override),
     )
 
 
@@ -189,6 +201,8 @@ def activate(
     now: int,
     backfill: bool = False,
     earlier_hash: str | None = None,
+    lint_findings: str | None = None,
+    lint_override: str | None = None,
 ) -> PolicyVersion:
     """Record an activation made at ``now`` (see ``Ledger.activate_policy``)."""
     same = {content_hash} | ({earlier_hash} if earlier_hash else set())
@@ -233,6 +247,8 @@ def activate(
                 activated_by=activated_by,
                 recorded_at=now,
                 backfill=1 if activated_at < now else 0,
+                lint_findings=lint_findings,
+                lint_override=lint_override,
             )
         )
     log.info("activated policy %s@%s (%s)", policy_id, declared_version, content_hash[:12])

@@ -87,6 +87,9 @@ policies = Table(
     Column("recorded_at", BigInteger),  # the ledger's clock when activated (NULL: before 0005)
     # 1: activated_at is before recorded_at (history loaded with an explicit backfill)
     Column("backfill", SmallInteger, nullable=False, server_default=text("0")),
+    # the lint gate (0011): findings at activation as JSON, and the override's justification
+    Column("lint_findings", Text),
+    Column("lint_override", Text),
 )
 
 ingest_batches = Table(

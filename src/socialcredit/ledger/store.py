@@ -143,6 +143,8 @@ class Ledger:
         now: int | Clock | None = None,
         backfill: bool = False,
         earlier_hash: str | None = None,
+        lint_findings: str | None = None,
+        lint_override: str | None = None,
     ) -> PolicyVersion:
         """Make a policy the active one, in force from ``activated_at``, and return its
         activation.
@@ -158,7 +160,9 @@ class Ledger:
         version) already activated raises ``PolicyVersionConflict`` (a ``ConflictError``):
         changed rules need a new declared version. ``earlier_hash``: the content hash the
         same body had before durations were calendar spans (``legacy_content_hash``); an
-        activation recorded under it is the same body.
+        activation recorded under it is the same body. ``lint_findings`` (JSON) and
+        ``lint_override`` (a justification) are recorded with the activation (the lint gate,
+        ``socialcredit.lint.gate``; the ledger itself does not lint).
         """
         self._check()
         return policies.activate(
@@ -172,6 +176,8 @@ class Ledger:
             int(time.time()) if now is None else _now(now),
             backfill,
             earlier_hash,
+            lint_findings,
+            lint_override,
         )
 
     def policy_history(self) -> list[PolicyVersion]:
