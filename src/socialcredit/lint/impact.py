@@ -42,7 +42,10 @@ def _records(facts: PolicyFacts, pred: Predicate) -> str:
         )
         within = f"within {span_text(r.within)} " if r.within is not None else ""
         return f"{text} {within}after {event}"
-    return text + (f" in the last {span_text(r.within)}" if r.within is not None else "")
+    if r.within is None:
+        return text
+    window = span_text(r.within)
+    return f"{text} in the last {window.removeprefix('1 ')}"
 
 
 def condition_words(facts: PolicyFacts, pred: Predicate) -> str:
@@ -52,7 +55,12 @@ def condition_words(facts: PolicyFacts, pred: Predicate) -> str:
         lst = facts.policy.lists.get(pred.on_list)
         name = lst.display_name if lst is not None and lst.display_name else pred.on_list
         words = name.replace("_", " ")
-        return f"on the {words}" + ("" if "list" in words.lower() else " list")
+        listed = f"on the {words}" + ("" if "list" in words.lower() else " list")
+        if lst is None:
+            return listed
+        delay = lst.delist_after_resolution
+        after = f"; a resolved record stops counting {span_text(delay)} after" if delay else ""
+        return f"{listed} (listed {condition_words(facts, lst.when)}{after})"
     if pred.records is not None:
         return f"with {_records(facts, pred)}"
     named = pred.score_named()

@@ -258,7 +258,8 @@ _ALL = [
         "grade-band-unreachable",
         "warning",
         "A grade band outside the score's min/max: nobody can be placed in it (or in the "
-        "bands below it).",
+        "bands below it). Bands cannot overlap or leave gaps: validation orders their floors "
+        "and the last band takes every lower score.",
         HYGIENE,
         "Move the band's at_least inside the score's range, or remove the band.",
     ),
