@@ -275,6 +275,46 @@ def test_facts_load_alike_for_everyone_and_for_one_subject(ledger: Ledger) -> No
     assert one.att_recorded_at.tolist() == [NOW, NOW]
 
 
+@pytest.mark.parametrize("separator", [False, True])
+def test_fact_columns_of_everyone_are_those_of_each_subject(
+    ledger: Ledger, separator: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the bulk read takes attribute values out of the stored details in SQL and joins
+    # columns with a separator: text with quotes, backslashes, escapes and other scripts
+    # comes back exactly as ingested, and so does text holding the separator (read by rows)
+    texts = ['say "hi"', "back\\slash", "tab\tand\nnewline", "荣成 \u00e9", '{"value": 1}']
+    texts += ["record\x1eseparator"] if separator else []
+    lines = [
+        exemption(),
+        exemption(id="x2", subject="li", services="rail,private_school", valid_until=None),
+        attribute(),
+        *(
+            attribute(id=f"r{i}", subject=f"p{i % 2}", attribute="residence", value=text)
+            for i, text in enumerate(texts)
+        ),
+        attribute(
+            id="s1", subject="acme", subject_kind="organisation", attribute="staff", value=3.5
+        ),
+    ]
+    result = ledger.ingest_entries(lines, rules=RULES, now=NOW)
+    assert result.accepted == len(lines), result.problems
+    with caplog.at_level("DEBUG", logger="socialcredit.ledger"):
+        everyone = ledger.columns()
+    by_rows = "reading facts row by row" in caplog.text
+    assert by_rows == (separator and ledger.is_sqlite)  # PostgreSQL always reads rows
+    assert sorted(everyone.att_value.tolist()) == sorted([*texts, "2008-02-29", "3.5"])
+    for name in ("wang", "li", "p0", "p1", "acme"):
+        one = ledger.columns([name])
+        me = everyone.subjects.index(name)
+        for prefix, subject in (("att_", everyone.att_subject), ("exm_", everyone.exm_subject)):
+            mine = subject == me
+            for column in (c for c in vars(one) if c.startswith(prefix)):
+                got, want = getattr(one, column), getattr(everyone, column)[mine]
+                if column.endswith("_subject"):
+                    got, want = [one.subjects[i] for i in got], [name] * int(mine.sum())
+                assert list(got) == list(want), (name, column)
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_facts_round_trip_through_export_in_every_format(
     sqlite_ledger: Ledger, tmp_path: Path, fmt: str

@@ -114,12 +114,87 @@ def _term_of(details: str | None) -> str:
     return str(term) if term else ""
 
 
+def sqlite_fact_columns(cursor: Any, upto: int) -> tuple[list[Any], dict[str, Any]] | None:
+    """Exemptions and attributes up to seq ``upto``, read as ``sqlite_record_columns``
+    reads records: each column joined by SQLite and cut up again, no tuple per row.
+    Attributes, the many rows (a birth date and a residence per person), come as
+    ``att_*`` columns (``att_subject`` still the ledger's subject ids), their values read
+    from the stored details by SQLite; exemptions, the few, as rows for ``fact_columns``.
+    Returns None when a text value contains the separator (the caller reads rows).
+    """
+    texts = [
+        "COALESCE(type, '')",
+        "source",
+        "entry_id",
+        f"CASE WHEN kind = {ATTRIBUTE} THEN COALESCE(json_extract(details, '$.value'), '') "
+        "ELSE '' END",
+        f"CASE WHEN kind = {EXEMPTION} THEN COALESCE(details, '') ELSE '' END",
+    ]
+    cursor.execute(
+        "SELECT count(*), group_concat(seq), group_concat(kind), group_concat(subject_id), "
+        f"group_concat(occurred_at), group_concat(COALESCE(valid_until, {NEVER})), "
+        "group_concat(recorded_at), "
+        + ", ".join(f"group_concat({t}, char(30))" for t in texts)
+        + f" FROM entries WHERE {FACTS_WHERE} AND seq <= {upto}"
+    )
+    count, *joined = cursor.fetchone()
+    if not count:
+        return [], {}
+    ints = [np.array(t.split(","), dtype=np.int64) for t in joined[:6]]
+    strings = []
+    for text in joined[6:]:
+        parts = text.split(_SEP)
+        if len(parts) != count:
+            return None
+        column = np.empty(count, dtype=object)
+        column[:] = parts
+        strings.append(column)
+    seq = ints[0]
+    if count > 1 and not bool(np.all(seq[1:] > seq[:-1])):
+        order = np.argsort(seq, kind="stable")  # the index is scanned in seq order; in case
+        ints = [a[order] for a in ints]
+        strings = [a[order] for a in strings]
+    seq, kind, subject, valid_from, valid_until, recorded = ints
+    name, source, entry_id, value, details = strings
+    exm = np.flatnonzero(kind == EXEMPTION).tolist()
+    exm_rows = [
+        (
+            int(seq[i]),
+            EXEMPTION,
+            int(subject[i]),
+            name[i],
+            int(valid_from[i]),
+            int(valid_until[i]),
+            int(recorded[i]),
+            details[i],
+            source[i],
+            entry_id[i],
+        )
+        for i in exm
+    ]
+    att = kind == ATTRIBUTE
+    attributes: dict[str, Any] = {}
+    if att.any():
+        attributes = {
+            "att_seq": seq[att],
+            "att_subject": subject[att],
+            "att_name": name[att],
+            "att_value": value[att],
+            "att_valid_from": valid_from[att],
+            "att_valid_until": valid_until[att],
+            "att_recorded_at": recorded[att],
+            "att_source": source[att],
+            "att_id": entry_id[att],
+        }
+    return exm_rows, attributes
+
+
 def parse_ints(text: str) -> Any:
     # np.fromstring with a separator parses in C (only its binary mode is deprecated)
     return np.fromstring(text, dtype=np.int64, sep=",")
 
 
-def bulk_to_columns(fetched: dict[str, list[Any]], with_ids: bool) -> LedgerColumns:
+def bulk_to_columns(fetched: dict[str, Any], with_ids: bool) -> LedgerColumns:
     """Columns from ``load_everyone``'s transposed query results (or ready arrays)."""
 
     def floats(values: Any) -> Any:
@@ -171,7 +246,13 @@ def bulk_to_columns(fetched: dict[str, list[Any]], with_ids: bool) -> LedgerColu
         named["rec_source"] = recs[7]
         named["rec_id"] = recs[8]
     facts = fetched.get("facts")
-    if facts and facts[0]:
+    if isinstance(facts, tuple):  # from sqlite_fact_columns
+        exm_rows, attributes = facts
+        if exm_rows:
+            named.update(fact_columns(exm_rows, lookup))
+        if attributes:
+            named.update(attributes, att_subject=lookup[attributes["att_subject"]])
+    elif facts and facts[0]:
         named.update(fact_columns(list(zip(*facts, strict=True)), lookup))
     return LedgerColumns.from_named(list(names), kinds, named)
 
@@ -300,7 +381,7 @@ def load_everyone(connect: Connect, is_sqlite: bool, with_ids: bool) -> LedgerCo
     # are only ever appended, that is one consistent state of the ledger.
     inf = "9e999" if is_sqlite else "'Infinity'::float8"
     ids = ", source, entry_id" if with_ids else ""
-    fetched: dict[str, list[Any]] = {}
+    fetched: dict[str, Any] = {}
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -325,7 +406,7 @@ def load_everyone(connect: Connect, is_sqlite: bool, with_ids: bool) -> LedgerCo
                     f"WHERE {FACTS_WHERE} AND seq <= {upto} ORDER BY seq",
                 }
                 with ThreadPoolExecutor(1) as pool:
-                    rest = pool.submit(_fetch_columns, connect, others)
+                    rest = pool.submit(_fetch_columns, connect, others, is_sqlite, upto)
                     fast = None
                     if is_sqlite:
                         fast = sqlite_record_columns(cursor, with_ids, 0, upto)
@@ -347,11 +428,22 @@ def load_everyone(connect: Connect, is_sqlite: bool, with_ids: bool) -> LedgerCo
     return bulk_to_columns(fetched, with_ids)
 
 
-def _fetch_columns(connect: Connect, queries: dict[str, str]) -> dict[str, list[Any]]:
+def _fetch_columns(
+    connect: Connect, queries: dict[str, str], is_sqlite: bool, upto: int
+) -> dict[str, Any]:
     with connect() as conn:
         cursor = conn.cursor()
         try:
-            return {name: fetch_transposed(cursor, sql) for name, sql in queries.items()}
+            out: dict[str, Any] = {}
+            for name, sql in queries.items():
+                if name == "facts" and is_sqlite:
+                    fast = sqlite_fact_columns(cursor, upto)
+                    if fast is not None:
+                        out[name] = fast
+                        continue
+                    log.debug("reading facts row by row (a text value holds the separator)")
+                out[name] = fetch_transposed(cursor, sql)
+            return out
         finally:
             cursor.close()
 
