@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from socialcredit.columns import columns_from_entries
 from socialcredit.policy import CompiledPolicy
 from socialcredit.scoring import Prepared, Standing, bulk_standings, standing
+from socialcredit.scoring.timeline import timelines, triggered_ever
 from socialcredit.timeutil import DAY, parse_timestamp
 
 T0 = parse_timestamp("2025-01-01")
@@ -399,3 +400,22 @@ def test_a_policy_period_only_trims_what_is_said_about_the_past(
                 if m.until is not None and m.until > start
             ]
             assert [(m.name, m.since, m.since_policy_start, m.until) for m in new] == expected
+
+
+@SETTINGS
+@given(entries=ledgers(), day=days, seed=st.integers(0, 2**32 - 1))
+def test_triggered_ever_is_each_timelines_own_answer(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int, seed: int
+) -> None:
+    # bulk scoring skips, per bounded measure, subjects whose trigger never held, read in
+    # one reduction over the shared evaluation: it must be each timeline's own answer, in
+    # the order the timelines were asked for and in any other order or subset
+    t = T0 + day * DAY
+    prep = Prepared.build(columns_from_entries(entries), policy)
+    subjects = list(range(prep.columns.n_subjects))
+    tls = timelines(policy, prep.rows, subjects, t)
+    others = random.Random(seed).sample(subjects, random.Random(seed).randint(0, len(subjects)))
+    for asked in (subjects, others):
+        for s in policy.sanctions:
+            got = triggered_ever(tls, asked, s.index).tolist()
+            assert got == [bool(tls[x].triggers[s.index].any()) for x in asked]

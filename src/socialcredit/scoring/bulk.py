@@ -22,7 +22,7 @@ from socialcredit.scoring.evaluate import evaluate_subjects_at
 from socialcredit.scoring.facts import SubjectFacts, exemption_in_force
 from socialcredit.scoring.measures import counted_types, own_measure, relations_at
 from socialcredit.scoring.prepared import Prepared
-from socialcredit.scoring.timeline import row_breakpoints, timelines, year_ends
+from socialcredit.scoring.timeline import row_breakpoints, timelines, triggered_ever, year_ends
 
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -278,7 +278,10 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
         tls = timelines(policy, prep.rows, cand, t)
         for s in bounded:
             own[s.index] = False
-            for c in cand:
+            # a measure is in force only within or after a period its trigger held: no
+            # period for a subject whose trigger never held (most candidates)
+            held = np.asarray(cand, dtype=np.int64)[triggered_ever(tls, cand, s.index)]
+            for c in held.tolist():
                 if own_measure(prep, tls, c, s, t) is not None:
                     own[s.index, c] = True
     measures = own.copy()

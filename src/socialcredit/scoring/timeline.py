@@ -254,6 +254,29 @@ def timelines_in_context(
     return out, te
 
 
+def triggered_ever(
+    tls: dict[int, SubjectTimeline], subjects: Sequence[int], sanction: int
+) -> npt.NDArray[np.bool_]:
+    """Per subject of ``subjects`` (keys of ``tls``), whether trigger ``sanction`` holds at
+    any instant of its timeline: ``tls[s].triggers[sanction].any()`` for each, in one
+    reduction when the timelines are consecutive slices of one evaluation (as
+    ``timelines`` makes them, in the order asked)."""
+    if not subjects:
+        return np.zeros(0, dtype=bool)
+    source = tls[subjects[0]].source
+    firsts, at = [], tls[subjects[0]].first_group
+    for s in subjects:
+        tl = tls[s]
+        if source is None or tl.source is not source or tl.first_group != at or not len(tl.times):
+            return np.array([bool(tls[x].triggers[sanction].any()) for x in subjects], dtype=bool)
+        firsts.append(at)
+        at += len(tl.times)
+    assert source is not None
+    row = source.evaluation.triggers[sanction, firsts[0] : at]
+    held: npt.NDArray[np.bool_] = np.logical_or.reduceat(row, np.asarray(firsts) - firsts[0])
+    return held
+
+
 def _refine(
     policy: CompiledPolicy,
     rows: Rows,
