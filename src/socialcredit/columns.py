@@ -212,12 +212,20 @@ class LedgerColumns:
     att_source: Obj = field(default_factory=lambda: _empty(np.object_))
     att_id: Obj = field(default_factory=lambda: _empty(np.object_))
 
+    # ``rec_type`` as integer codes into distinct names (``rec_type == names[codes]``), when
+    # the loader read it so; scoring then maps each name to the policy's type once instead
+    # of once per record (see ``from_named``). None: not given.
+    rec_type_codes: tuple[I32, tuple[str, ...]] | None = field(
+        default=None, compare=False, repr=False
+    )
+
     @classmethod
     def from_named(
         cls,
         subjects: Sequence[str],
         subject_kind: Any,
         columns: Mapping[str, Any],
+        rec_type_codes: tuple[Any, Sequence[str]] | None = None,
     ) -> LedgerColumns:
         """Columns from named sequences or arrays: the one place ``LedgerColumns`` is built.
 
@@ -227,10 +235,25 @@ class LedgerColumns:
         columns are all missing is empty; ``rec_source`` and ``rec_id`` alone may be left out
         of a non-empty group, and are then empty strings (so may ``rec_term`` and ``cor_term``). Raises ``ValueError`` naming the
         column when a column is unknown or the columns of one group differ in length.
+
+        ``rec_type_codes``: the record types as (codes, names) instead of a ``rec_type``
+        column, which is then made from them (``names[codes]``), so the two always agree.
         """
         unknown = set(columns) - set(COLUMN_DTYPES)
         if unknown:
             raise ValueError(f"unknown ledger columns: {', '.join(sorted(unknown))}")
+        categories = None
+        if rec_type_codes is not None:
+            if "rec_type" in columns:
+                raise ValueError("give rec_type or rec_type_codes, not both")
+            codes = np.asarray(rec_type_codes[0], dtype=np.int32)
+            distinct = tuple(str(n) for n in rec_type_codes[1])
+            if len(codes) and (int(codes.min()) < 0 or int(codes.max()) >= len(distinct)):
+                raise ValueError(f"rec_type_codes: codes outside 0..{len(distinct) - 1}")
+            table = np.empty(len(distinct), dtype=object)
+            table[:] = distinct
+            columns = {**columns, "rec_type": table[codes]}
+            categories = (codes, distinct)
         values: dict[str, Any] = {}
         for prefix in ("rec_", "cor_", "rel_", "exm_", "att_"):
             group = [name for name in COLUMN_DTYPES if name.startswith(prefix)]
@@ -255,7 +278,7 @@ class LedgerColumns:
         kinds = _as_column(subject_kind, np.int8)
         if len(kinds) != len(names):
             raise ValueError(f"{len(names)} subjects but {len(kinds)} subject kinds")
-        return cls(subjects=names, subject_kind=kinds, **values)
+        return cls(subjects=names, subject_kind=kinds, **values, rec_type_codes=categories)
 
     @property
     def n_subjects(self) -> int:

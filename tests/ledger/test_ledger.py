@@ -297,6 +297,22 @@ def test_one_subject_equals_the_bulk_filtered(ledger: Ledger) -> None:
     assert kid.subjects == ["kid", "alice"]  # the related subject comes along
 
 
+@pytest.mark.parametrize("with_ids", [False, True])
+def test_the_bulk_read_codes_record_types_and_they_are_the_names(
+    ledger: Ledger, with_ids: bool
+) -> None:
+    ledger.ingest_entries(ENTRIES, now=NOW)
+    bulk = ledger.columns(with_ids=with_ids)
+    one = {name: ledger.columns([name]) for name in bulk.subjects}
+    by_seq = {s: c.rec_type[c.rec_seq == s][0] for c in one.values() for s in c.rec_seq}
+    assert bulk.rec_type.tolist() == [by_seq[s] for s in bulk.rec_seq.tolist()]
+    if ledger.is_sqlite:  # SQLite's bulk read codes them (PostgreSQL's gives names)
+        assert bulk.rec_type_codes is not None
+        codes, names = bulk.rec_type_codes
+        assert sorted(names) == sorted(set(bulk.rec_type.tolist()))
+        assert [names[c] for c in codes.tolist()] == bulk.rec_type.tolist()
+
+
 def test_policies_are_versioned(ledger: Ledger) -> None:
     assert ledger.active_policy() is None
     (b1, h1), (b2, h2) = policy_body("1"), policy_body("2")

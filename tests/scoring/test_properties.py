@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from socialcredit.columns import columns_from_entries
+from socialcredit.columns import COLUMN_DTYPES, LedgerColumns, columns_from_entries
 from socialcredit.policy import CompiledPolicy
 from socialcredit.scoring import Prepared, Standing, bulk_standings, standing
 from socialcredit.scoring.timeline import timelines, triggered_ever
@@ -419,3 +419,31 @@ def test_triggered_ever_is_each_timelines_own_answer(
         for s in policy.sanctions:
             got = triggered_ever(tls, asked, s.index).tolist()
             assert got == [bool(tls[x].triggers[s.index].any()) for x in asked]
+
+
+@SETTINGS
+@given(entries=ledgers(), day=days, seed=st.integers(0, 2**32 - 1), unknown=st.booleans())
+def test_record_types_given_as_codes_score_as_names(
+    policy: CompiledPolicy, entries: list[dict[str, Any]], day: int, seed: int, unknown: bool
+) -> None:
+    # the bulk loader gives record types as integer codes into their distinct names, and
+    # folding maps each name once: the rows and standings must be those of the names
+    rng = random.Random(seed)
+    records = [e for e in entries if "type" in e and "kind" not in e]
+    if unknown:  # a type the policy does not know
+        rng.choice(records)["type"] = "no_such_type"
+    plain = columns_from_entries(entries)
+    names = [*sorted(set(plain.rec_type.tolist())), "never_used"]
+    rng.shuffle(names)
+    codes = [names.index(n) for n in plain.rec_type.tolist()]
+    named = {c: getattr(plain, c) for c in COLUMN_DTYPES if c != "rec_type"}
+    coded = LedgerColumns.from_named(
+        plain.subjects, plain.subject_kind, named, rec_type_codes=(codes, names)
+    )
+    assert coded.rec_type.tolist() == plain.rec_type.tolist()
+    t = T0 + day * DAY
+    a, b = Prepared.build(plain, policy), Prepared.build(coded, policy)
+    assert a.rows.type_code.tolist() == b.rows.type_code.tolist()
+    assert (-1 in a.rows.type_code.tolist()) == unknown
+    x, y = bulk_standings(a, t), bulk_standings(b, t)
+    assert x.score.tolist() == y.score.tolist() and (x.measures == y.measures).all()

@@ -11,7 +11,7 @@ import gc
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -73,8 +73,11 @@ def sqlite_record_columns(cursor: Any, with_ids: bool, after: int, upto: int) ->
     seq, subject, occurred, recorded = (numbers(t) for t in joined[:4])
     amount_seq, amount_text = joined[4:6]
     details_seq, details_text = joined[6:8]
+    coded = categories(joined[8], count)  # the types: few names, each repeated
+    if coded is None:
+        return None
     strings = []
-    for joined_text in joined[8:]:
+    for joined_text in joined[9:]:
         parts = joined_text.split(_SEP)
         if len(parts) != count:
             return None
@@ -89,6 +92,7 @@ def sqlite_record_columns(cursor: Any, with_ids: bool, after: int, upto: int) ->
     if order is not None:
         seq, subject, occurred, recorded = (a[order] for a in (seq, subject, occurred, recorded))
         strings = [s[order] for s in strings]
+        coded = Coded(coded.codes[order], coded.names)
     amount = np.full(count, np.nan)
     if amount_seq:
         values = np.array(amount_text.split(","), dtype=np.float64)
@@ -103,7 +107,28 @@ def sqlite_record_columns(cursor: Any, with_ids: bool, after: int, upto: int) ->
         if len(found) != len(at):
             return None
         terms[np.searchsorted(seq, at)] = [_term_of(d) for d in found]
-    return [seq, subject, occurred, recorded, amount, terms, *strings]
+    return [seq, subject, occurred, recorded, amount, terms, coded, *strings]
+
+
+class Coded(NamedTuple):
+    """A text column as int32 codes into its distinct values (``names[codes]``)."""
+
+    codes: Any
+    names: list[str]
+
+
+def categories(joined: str, count: int) -> Coded | None:
+    """The ``count`` values joined by the separator in ``joined`` as codes into their
+    distinct values, cut and encoded by Arrow in C; None when there are not ``count``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = pc.split_pattern(pa.array([joined], type=pa.large_string()), _SEP).values
+    if len(parts) != count:
+        return None
+    encoded = parts.dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    return Coded(codes, encoded.dictionary.to_pylist())
 
 
 def _term_of(details: str | None) -> str:
@@ -220,7 +245,6 @@ def bulk_to_columns(fetched: dict[str, Any], with_ids: bool) -> LedgerColumns:
         "rec_recorded_at": recs[3],
         "rec_amount": floats(recs[4]),
         "rec_term": terms,
-        "rec_type": recs[6],
         "cor_seq": cors[0],
         "cor_target": cors[1],
         "cor_action": np.asarray(cors[2], dtype=np.int64) - CORRECTION_BASE,
@@ -242,6 +266,11 @@ def bulk_to_columns(fetched: dict[str, Any], with_ids: bool) -> LedgerColumns:
         "rel_type": rels[6],
         "rel_source": rels[7],
     }
+    type_codes = None
+    if isinstance(recs[6], Coded):  # from sqlite_record_columns
+        type_codes = (recs[6].codes, recs[6].names)
+    else:
+        named["rec_type"] = recs[6]
     if with_ids:
         named["rec_source"] = recs[7]
         named["rec_id"] = recs[8]
@@ -254,7 +283,7 @@ def bulk_to_columns(fetched: dict[str, Any], with_ids: bool) -> LedgerColumns:
             named.update(attributes, att_subject=lookup[attributes["att_subject"]])
     elif facts and facts[0]:
         named.update(fact_columns(list(zip(*facts, strict=True)), lookup))
-    return LedgerColumns.from_named(list(names), kinds, named)
+    return LedgerColumns.from_named(list(names), kinds, named, rec_type_codes=type_codes)
 
 
 FACTS_WHERE = f"kind IN ({', '.join(str(k) for k in FACT_KINDS)})"

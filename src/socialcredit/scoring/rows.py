@@ -147,6 +147,19 @@ def _codes(names: npt.NDArray[np.object_], mapping: dict[str, int]) -> I32:
     return np.array([get(n, -1) for n in names.tolist()], dtype=np.int32)
 
 
+def record_type_codes(columns: LedgerColumns, policy: CompiledPolicy) -> I32:
+    """Each record's type as ``policy``'s type code (-1: a type the policy does not know):
+    from the columns' integer codes when the loader gave them (each distinct name looked
+    up once), else name by name."""
+    given = columns.rec_type_codes
+    if given is None:
+        return _codes(columns.rec_type, policy.type_code)
+    codes, names = given
+    table = np.array([policy.type_code.get(n, -1) for n in names], dtype=np.int32)
+    out: I32 = table[codes] if len(names) else np.full(len(codes), -1, dtype=np.int32)
+    return out
+
+
 def _first_time(n: int, targets: I64, times: I64) -> I64:
     out = np.full(n, NEVER, dtype=np.int64)
     if len(targets):
@@ -299,7 +312,7 @@ def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, Relation
     known = columns.rec_recorded_at.astype(np.int64)
     resolved = _first_time(n, *times(RESOLVE))
     annulled = _first_time(n, *times(ANNUL))
-    type_code = _codes(columns.rec_type, policy.type_code)
+    type_code = record_type_codes(columns, policy)
     process = policy.process_codes(type_code)
     d_targets, d_times = times(DISPUTE)
     closes = per_process(policy, known, process, "appeal_window")
