@@ -81,3 +81,27 @@ def test_readme_library_example_runs(
     assert "['dishonest_judgment_debtors']" in out
     # the explanation names the policy and the record behind the measure
     assert re.search(r"china-scs@2026\.1.*court/j1", out, re.S)
+
+
+def test_readme_simulate_commands_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command of "Simulate a policy", as written but on a smaller population and
+    fewer days (the options are the README's; only their sizes change)."""
+    block = section("Simulate a policy").split("```bash", 1)[1].split("```", 1)[0]
+    block = block.replace("\\\n", " ")
+    lines = [line.split("  #")[0].strip() for line in block.strip().splitlines()]
+    assert len(lines) == 3
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    for line in lines:
+        words = shlex.split(line)[1:]
+        if ">" in words:
+            words = words[: words.index(">")]
+        for option, small in (("--population", "1100"), ("--days", "5")):
+            if option in words:
+                words[words.index(option) + 1] = small
+        code, _, err = call(capsys, *words)
+        assert code == 0, f"{line}: {err}"
+    assert (tmp_path / "sim-out/report.html").exists()
+    assert (tmp_path / "sim-compare/days.parquet").exists()
