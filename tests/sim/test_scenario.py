@@ -123,11 +123,15 @@ def test_resolution_of_a_type_nobody_may_resolve() -> None:
     )
 
 
-def test_behaviour_and_exit_not_yet_simulated_are_refused() -> None:
-    (msg,) = problems(GOOD + "exit: {yearly_while_sanctioned: 0.1}\n", "fair-transit")
-    assert "exit is not simulated yet" in msg
-    (msg,) = problems(GOOD + "behaviour: {while_sanctioned: 0.5}\n", "fair-transit")
-    assert "behaviour response is not simulated yet" in msg
+def test_behaviour_types_are_checked() -> None:
+    (msg,) = problems(
+        GOOD + "behaviour: {while_sanctioned: 0.5, types: [fare_evaison]}\n", "fair-transit"
+    )
+    assert msg.startswith("s.yaml:10 at behaviour.types[0]: record type 'fare_evaison'")
+    assert (
+        "less than 1"
+        in problems(GOOD + "exit: {yearly_while_sanctioned: 1.0}\n", "fair-transit")[0]
+    )
 
 
 def test_missing_file() -> None:

@@ -236,3 +236,44 @@ def test_wrongful_sanctions_equal_a_full_evaluation_without_errors() -> None:
         expected.append(int((a & ~b).any(axis=0).sum()))
     assert m.counts["sanctioned_wrongful"].sum(axis=1).tolist() == expected
     assert sum(expected) > 0
+
+
+def test_behaviour_response_and_exit_feed_back_and_stay_consistent() -> None:
+    """Conduct avoided while sanctioned and exits happen; the standings the evaluator read on
+    each day are those of the final ledger it generated (later records change no earlier
+    day), and list sizes still add up."""
+    pol = policy("fair-transit")
+    loaded = scenario("fair-transit")
+    sc = loaded.scenario.model_copy(
+        update={
+            "groups": {
+                name: g.model_copy(update={"rates": {"fare_evasion": 12.0, "staff_assault": 0.05}})
+                for name, g in loaded.scenario.groups.items()
+            },
+            "behaviour": loaded.scenario.behaviour.model_copy(
+                update={"while_sanctioned": 0.2, "types": ["fare_evasion"]}
+            ),
+            "exit": loaded.scenario.exit.model_copy(update={"yearly_while_sanctioned": 0.9}),
+        }
+    )
+    spec = SimSpec(1024, 80, 6, START)
+    draws = [draw_block(sc, spec, 0)]
+    gone: list[np.ndarray] = []  # type: ignore[type-arg]
+    m = evaluate_draws(sc, spec, pol, draws, suppressed=gone)
+    assert m.counts["conduct_avoided"].sum() > 0
+    assert m.counts["exits"].sum() > 0
+    assert m.counts["exited"][-1].sum() == m.counts["exits"].sum()
+    final = Prepared.build(chunk_columns(draws, sc, spec, pol, suppressed=gone), pol)
+    deny = np.array([s.effect == "deny" for s in pol.sanctions])
+    for day in (5, 40, 79):
+        bulk = bulk_standings(final, spec.day_end(day))
+        assert int(bulk.denied()[deny].any(axis=0).sum()) == m.counts["sanctioned"][day].sum()
+        for i, lst in enumerate(pol.lists):
+            assert int(bulk.lists[i].sum()) == m.counts[f"list:{lst.name}"][day].sum()
+    # the same draws without the response: more conduct
+    plain = sc.model_copy(
+        update={"behaviour": loaded.scenario.behaviour, "exit": loaded.scenario.exit}
+    )
+    unchanged = evaluate_draws(plain, spec, pol, draws)
+    assert unchanged.counts["records"].sum() > m.counts["records"].sum()
+    assert "exits" not in unchanged.counts

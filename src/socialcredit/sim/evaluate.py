@@ -16,7 +16,13 @@ import numpy.typing as npt
 
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring import BulkStandings, Prepared, bulk_standings
-from socialcredit.sim.events import BlockDraws, SimSpec, chunk_columns, draw_block, known_records
+from socialcredit.sim.events import (
+    BlockDraws,
+    SimSpec,
+    chunk_columns,
+    draw_block,
+    known_records,
+)
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import Scenario
 from socialcredit.timeutil import DAY
@@ -46,37 +52,43 @@ def evaluate_draws(
     policy: CompiledPolicy,
     draws: list[BlockDraws],
     on_day: Callable[[int], None] | None = None,
+    suppressed: list[Mask] | None = None,
 ) -> PolicyMetrics:
-    """Measure generated blocks under one policy (see ``socialcredit.sim.metrics``)."""
+    """Measure generated blocks under one policy (see ``socialcredit.sim.metrics``).
+
+    Behaviour response and exit feed back day by day: a subject under a denial at the end
+    of a day does not commit the next day's conduct of the scenario's responding types
+    when its record's ``keep_u`` is at least the response factor, and leaves once its
+    sanctioned days times the daily exit hazard reach its ``exit_e`` (nothing it would do
+    from the next day on happens). Those records are left out of the ledger from then on;
+    ``suppressed`` (a list, filled with one mask per block) receives which.
+    """
     n_groups = len(scenario.groups)
     m = PolicyMetrics(spec.days, n_groups)
+    gone = [np.zeros(len(d.subject), dtype=bool) for d in draws]
     full = Prepared.build(chunk_columns(draws, scenario, spec, policy), policy)
     group = np.concatenate([d.group for d in draws]) if draws else np.empty(0, np.int64)
     n = len(group)
+    feedback = _Feedback(scenario, spec, policy, draws, gone)
     # Without data errors only the wrongly recorded subjects and those related to them
     # could stand differently: the world without errors is read for them alone (and the
     # subjects their standing depends on), from the first erroneous record on.
+    # (a superset when conduct is suppressed later: reading more subjects changes nothing)
     affected, first_error = _affected(draws, spec, policy)
-    clean: Prepared | None = None
-    if affected.any():
-        needed = affected.copy()
-        needed[full.relations.related[affected[full.relations.subject]]] = True
-        clean = Prepared.build(
-            chunk_columns(draws, scenario, spec, policy, with_errors=False, only=needed), policy
+    needed = affected.copy()
+    needed[full.relations.related[affected[full.relations.subject]]] = True
+
+    def without_errors() -> Prepared | None:
+        if not affected.any():
+            return None
+        columns = chunk_columns(
+            draws, scenario, spec, policy, with_errors=False, only=needed, suppressed=gone
         )
+        return Prepared.build(columns, policy)
+
+    clean = without_errors()
     per_group = np.bincount(group, minlength=n_groups)
     m.count("subjects")[:] = per_group
-
-    # records learned each day, by the group of whom they are about
-    offsets = np.cumsum([0] + [d.n for d in draws])
-    for d, base in zip(draws, offsets[:-1].tolist(), strict=True):
-        known = known_records(d, spec, policy)
-        rec_day = (d.recorded[known] - spec.start) // DAY
-        g = d.group[d.subject[known]]
-        np.add.at(m.count("records"), (rec_day, g), 1)
-        wrong = d.wrong[known]
-        np.add.at(m.count("wrong_records"), (rec_day[wrong], g[wrong]), 1)
-        del base
 
     deny = np.array([s.effect == "deny" for s in policy.sanctions], dtype=bool)
     services = sorted({s.service for s in policy.sanctions})
@@ -93,6 +105,12 @@ def evaluate_draws(
     wrong_start = np.full(n, -1, dtype=np.int64)
     for day in range(spec.days):
         t = spec.day_end(day)
+        if feedback.changed:
+            full = Prepared.build(
+                chunk_columns(draws, scenario, spec, policy, suppressed=gone), policy
+            )
+            clean = without_errors()
+            feedback.changed = False
         bs = bulk_standings(full, t)
         if clean is not None and t >= first_error:
             wrongful = affected & _wrongful(bs, bulk_standings(clean, t), deny)
@@ -113,12 +131,88 @@ def evaluate_draws(
         ended = ~wrongful & (wrong_start >= 0)
         _close_spells(m, "wrongful", wrong_start, ended, day, group)
         wrong_start[began] = day
+        if feedback.active:
+            feedback.after_day(m, day, bs.denied()[deny].any(axis=0), group)
         if on_day is not None:
             on_day(n)
+    # records learned each day (as finally generated), by the group of whom they are about
+    for d, mask in zip(draws, gone, strict=True):
+        known = known_records(d, spec, policy, mask)
+        rec_day = (d.recorded[known] - spec.start) // DAY
+        g = d.group[d.subject[known]]
+        np.add.at(m.count("records"), (rec_day, g), 1)
+        wrong = d.wrong[known]
+        np.add.at(m.count("wrong_records"), (rec_day[wrong], g[wrong]), 1)
+    if suppressed is not None:
+        suppressed[:] = gone
     for li, lst in enumerate(policy.lists):
         _censor(m, f"list:{lst.name}", list_start[li], spec.days, group)
     _censor(m, "wrongful", wrong_start, spec.days, group)
     return m
+
+
+class _Feedback:
+    """Behaviour response and exit, applied at the end of each day to the next day's conduct."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        spec: SimSpec,
+        policy: CompiledPolicy,
+        draws: list[BlockDraws],
+        gone: list[Mask],
+    ) -> None:
+        self.spec, self.draws, self.gone = spec, draws, gone
+        b = scenario.behaviour
+        self.factor = b.while_sanctioned
+        responding = set(b.types)
+        self.responds = [
+            np.array([t in responding for t in d.types] + [False])[d.type] for d in draws
+        ]
+        p = scenario.exit.yearly_while_sanctioned
+        self.hazard = -np.log1p(-p) / 365.0
+        self.active = bool((self.factor < 1.0 and responding) or p > 0)
+        self.changed = False
+        n = sum(d.n for d in draws)
+        self.exit_e = np.concatenate([d.exit_e for d in draws]) if draws else np.empty(0)
+        self.sanctioned_days = np.zeros(n, dtype=np.int64)
+        self.left = np.zeros(n, dtype=bool)
+        self.offsets = np.cumsum([0] + [d.n for d in draws])[:-1].tolist()
+
+    def after_day(
+        self, m: PolicyMetrics, day: int, denied: Mask, group: npt.NDArray[np.int64]
+    ) -> None:
+        """Subjects under a denial at the end of ``day`` (``denied``) respond the next day;
+        those whose exit clock runs out leave (counted on the next day)."""
+        n_groups = m.groups
+        for name in ("exits", "exited", "conduct_avoided", "conduct_after_exit"):
+            m.count(name)  # every chunk has them, whatever happens in it
+        sanctioned = denied & ~self.left
+        self.sanctioned_days += sanctioned
+        leaving = ~self.left & (self.sanctioned_days * self.hazard >= self.exit_e)
+        leaving &= self.hazard > 0
+        self.left |= leaving
+        nxt = day + 1
+        if nxt >= self.spec.days:
+            return
+        m.count("exits")[nxt] += np.bincount(group[leaving], minlength=n_groups)
+        m.count("exited")[nxt] += np.bincount(group[self.left], minlength=n_groups)
+        lo, hi = self.spec.start + nxt * DAY, self.spec.start + (nxt + 1) * DAY
+        for d, mask, responds, base in zip(
+            self.draws, self.gone, self.responds, self.offsets, strict=True
+        ):
+            actor = base + d.actor
+            that_day = (d.occurred >= lo) & (d.occurred < hi) & ~mask
+            avoided = that_day & responds & sanctioned[actor] & (d.keep_u >= self.factor)
+            after_exit = that_day & self.left[actor]
+            cut = avoided | after_exit
+            if cut.any():
+                mask |= cut
+                self.changed = True
+                g = d.group[d.actor[avoided & ~after_exit]]
+                m.count("conduct_avoided")[nxt] += np.bincount(g, minlength=n_groups)
+                g = d.group[d.actor[after_exit]]
+                m.count("conduct_after_exit")[nxt] += np.bincount(g, minlength=n_groups)
 
 
 def _affected(draws: list[BlockDraws], spec: SimSpec, policy: CompiledPolicy) -> tuple[Mask, int]:

@@ -114,6 +114,8 @@ class BlockDraws:
     on_time: Mask
     finds: Mask
     resolve_at: I64
+    keep_u: F64  # per record: kept under a behaviour response while keep_u < the factor
+    exit_e: F64  # per agent: leaves once sanctioned days x daily hazard reach it (Exp(1))
 
     def names(self) -> list[str]:
         """The agents' subject identifiers (``A`` and the global agent number)."""
@@ -253,6 +255,10 @@ def draw_block(scenario: Scenario, spec: SimSpec, block: int) -> BlockDraws:
     def cat(key: str, dtype: type) -> npt.NDArray[np.generic]:
         return np.concatenate(parts[key]).astype(dtype) if parts[key] else np.empty(0, dtype)
 
+    # drawn after everything else, so that the draws above do not depend on them
+    keep_u = rng.random(sum(len(a) for a in parts["actor"]))
+    exit_e = rng.exponential(size=n)
+
     def cat_rel(values: list[I64]) -> I64:
         return np.concatenate(values) if values else np.empty(0, dtype=np.int64)
 
@@ -281,6 +287,8 @@ def draw_block(scenario: Scenario, spec: SimSpec, block: int) -> BlockDraws:
         on_time=cat("on_time", np.bool_),  # type: ignore[arg-type]
         finds=cat("finds", np.bool_),  # type: ignore[arg-type]
         resolve_at=cat("resolve_at", np.int64),  # type: ignore[arg-type]
+        keep_u=keep_u,
+        exit_e=exit_e,
     )
 
 
@@ -294,7 +302,11 @@ class Corrections:
 
 
 def corrections(
-    draws: BlockDraws, scenario: Scenario, spec: SimSpec, policy: CompiledPolicy
+    draws: BlockDraws,
+    scenario: Scenario,
+    spec: SimSpec,
+    policy: CompiledPolicy,
+    suppressed: Mask | None = None,
 ) -> Corrections:
     """Disputes, their decisions (annul a wrong record the review finds, else uphold) and
     resolutions, timed within ``policy``'s own limits: a dispute within the record type's
@@ -340,14 +352,22 @@ def corrections(
         return Corrections(np.empty(0, np.int64), np.empty(0, np.int8), np.empty(0, np.int64))
     target, action, when = np.concatenate(tgt), np.concatenate(act), np.concatenate(at)
     keep = when < spec.end
+    if suppressed is not None and len(target):
+        keep &= ~suppressed[target]
     return Corrections(target[keep].astype(np.int64), action[keep], when[keep])
 
 
-def known_records(draws: BlockDraws, spec: SimSpec, policy: CompiledPolicy) -> Mask:
-    """Which of the block's records the policy's ledger holds: of a declared type, and known
-    before the simulated period ends."""
+def known_records(
+    draws: BlockDraws, spec: SimSpec, policy: CompiledPolicy, suppressed: Mask | None = None
+) -> Mask:
+    """Which of the block's records the policy's ledger holds: of a declared type, known
+    before the simulated period ends, and not ``suppressed`` (conduct that did not happen
+    because of a behaviour response or an exit)."""
     declared = np.array([t in policy.type_code for t in draws.types] + [False])
-    return np.asarray(declared[draws.type] & (draws.recorded < spec.end), dtype=np.bool_)
+    known = declared[draws.type] & (draws.recorded < spec.end)
+    if suppressed is not None:
+        known &= ~suppressed
+    return np.asarray(known, dtype=np.bool_)
 
 
 def source_of(policy: CompiledPolicy, type_name: str) -> str:
@@ -368,14 +388,16 @@ def block_entries(
     spec: SimSpec,
     policy: CompiledPolicy,
     agents: npt.NDArray[np.integer] | None = None,
+    suppressed: Mask | None = None,
 ) -> list[dict[str, object]]:
     """The block's ledger entries under ``policy`` in the ingestion format, in the order the
     ledger learns them (the order ``columns`` gives them seqs in): relations, attributes,
     then records and corrections by the time they are known. ``agents`` (local indices):
-    only entries about them (and the records their corrections target)."""
+    only entries about them (and the records their corrections target). ``suppressed`` (per
+    record): records left out, with their corrections (see ``evaluate_draws``)."""
     names = draws.names()
-    order = _entry_order(draws, scenario, spec, policy)
-    cor = corrections(draws, scenario, spec, policy)
+    order = _entry_order(draws, scenario, spec, policy, suppressed)
+    cor = corrections(draws, scenario, spec, policy, suppressed)
     wanted = None if agents is None else set(np.asarray(agents).tolist())
     out: list[dict[str, object]] = []
     rel_names = [r.relation for r in scenario.relations]
@@ -490,7 +512,11 @@ def _attribute(
 
 
 def _entry_order(
-    draws: BlockDraws, scenario: Scenario, spec: SimSpec, policy: CompiledPolicy
+    draws: BlockDraws,
+    scenario: Scenario,
+    spec: SimSpec,
+    policy: CompiledPolicy,
+    suppressed: Mask | None = None,
 ) -> list[tuple[int, int]]:
     """(entry kind, index) of every entry of the block, in ledger order: by the time it is
     known, records before corrections at the same second, then by index."""
@@ -514,11 +540,11 @@ def _entry_order(
     kinds.append(np.full(len(att_i), _ATT))
     idx.append(np.array(att_i, dtype=np.int64))
     times.append(np.array(att_t, dtype=np.int64))
-    known = np.flatnonzero(known_records(draws, spec, policy))
+    known = np.flatnonzero(known_records(draws, spec, policy, suppressed))
     kinds.append(np.full(len(known), _REC))
     idx.append(known)
     times.append(draws.recorded[known])
-    cor = corrections(draws, scenario, spec, policy)
+    cor = corrections(draws, scenario, spec, policy, suppressed)
     kinds.append(np.full(len(cor.target), _COR))
     idx.append(np.arange(len(cor.target)))
     times.append(cor.at)
@@ -534,12 +560,14 @@ def chunk_columns(
     policy: CompiledPolicy,
     with_errors: bool = True,
     only: Mask | None = None,
+    suppressed: list[Mask] | None = None,
 ) -> LedgerColumns:
     """The ledger of a chunk of blocks under ``policy`` as columns, one subject per agent in
     agent order, with the entries ``block_entries`` gives, seq by seq. ``with_errors=False``:
     the same ledger without the wrongly attributed records and their corrections (the
     world as it would be without data errors). ``only`` (one flag per agent of the chunk):
-    only the entries about those agents (every agent is still a subject)."""
+    only the entries about those agents (every agent is still a subject). ``suppressed``
+    (per block, per record): records left out with their corrections."""
     names: list[str] = []
     kinds: list[npt.NDArray[np.int8]] = []
     cols: dict[str, list[npt.NDArray[np.generic]]] = {}
@@ -550,13 +578,14 @@ def chunk_columns(
         for key, value in values.items():
             cols.setdefault(key, []).append(value)
 
-    for draws in blocks:
+    for b, draws in enumerate(blocks):
         names += draws.names()
         kinds.append(draws.kind)
-        order = _entry_order(draws, scenario, spec, policy)
+        gone = suppressed[b] if suppressed is not None else None
+        order = _entry_order(draws, scenario, spec, policy, gone)
         k = np.array([o[0] for o in order], dtype=np.int64)
         i = np.array([o[1] for o in order], dtype=np.int64)
-        cor = corrections(draws, scenario, spec, policy)
+        cor = corrections(draws, scenario, spec, policy, gone)
         drop = np.zeros(len(k), dtype=bool)
         if only is not None:
             mine = only[offset : offset + draws.n]

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from socialcredit.errors import SocialCreditError
 from socialcredit.ledger import Ledger
 from socialcredit.ledger.results import IngestResult
 from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.sim.evaluate import evaluate_draws
 from socialcredit.sim.events import BLOCK, SimSpec, block_entries, draw_block
 from socialcredit.sim.scenario import LoadedScenario
 from socialcredit.timeutil import to_date
@@ -30,7 +32,8 @@ def sample_entries(
 ) -> list[dict[str, object]]:
     """The ledger entries the simulation generated under ``policy`` about ``agents`` and the
     subjects they stand in a relation to (whose measures can reach them), block by block in
-    ledger order."""
+    ledger order, as the simulation generated them (with its behaviour response and exits:
+    each of their blocks is evaluated again to find them)."""
     out: list[dict[str, object]] = []
     by_block: dict[int, list[int]] = {}
     for a in agents:
@@ -40,7 +43,14 @@ def sample_entries(
         mine = np.array(local, dtype=np.int64)
         related = draws.rel_related[np.isin(draws.rel_subject, mine)]
         wanted = np.union1d(mine, related)
-        out += block_entries(draws, loaded.scenario, spec, policy, wanted)
+        gone: list[npt.NDArray[np.bool_]] = []
+        sc = loaded.scenario
+        if (sc.behaviour.while_sanctioned < 1 and sc.behaviour.types) or (
+            sc.exit.yearly_while_sanctioned > 0
+        ):
+            # conduct that a response or an exit prevented never reached the ledger
+            evaluate_draws(sc, spec, policy, [draws], suppressed=gone)
+        out += block_entries(draws, sc, spec, policy, wanted, suppressed=gone[0] if gone else None)
     return out
 
 

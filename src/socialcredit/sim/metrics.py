@@ -20,7 +20,11 @@ Counts per (day, group), for day ``d`` read at the last second of that day:
   ledger evaluated without the erroneous records and their corrections);
   ``sanctioned_via_relation``: under a denial that reaches them only through a relation
   (a parent's, a company's);
-- ``rewarded``: under at least one benefit.
+- ``rewarded``: under at least one benefit;
+- with a behaviour response or exit in the scenario: ``conduct_avoided`` (records that did
+  not happen because their actor was under a denial the day before), ``exits`` (left that
+  day), ``exited`` (left by then) and ``conduct_after_exit`` (records that did not happen
+  because their actor had left).
 
 Spells (per group, by length in days): ``wrongful`` (a wrongful sanction from start to end)
 and ``list:NAME`` (from listing to delisting); spells still running at the end are counted

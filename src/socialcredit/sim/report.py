@@ -85,6 +85,10 @@ def headline(result: SimResult) -> list[dict[str, Any]]:
                 "sanctioned_wrongful_last_day": at_end("sanctioned_wrongful"),
                 "sanctioned_via_relation_last_day": at_end("sanctioned_via_relation"),
                 "rewarded_last_day": at_end("rewarded"),
+                "exited_last_day": at_end("exited"),
+                "conduct_avoided_total": int(m.counts["conduct_avoided"].sum())
+                if "conduct_avoided" in m.counts
+                else 0,
                 "ever_wrongfully_sanctioned_spells": int(
                     (wrongful_spells.sum() if wrongful_spells is not None else 0)
                     + m.censored.get("wrongful", np.zeros(1, np.int64)).sum()

@@ -145,38 +145,26 @@ class Amount(StrictModel):
 
 
 class Behaviour(StrictModel):
-    """How conduct responds to sanctions (not simulated yet: only 1.0 is accepted)."""
+    """How conduct responds to sanctions: misconduct falls while a denial is in force."""
 
     while_sanctioned: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         1.0,
-        description="Multiplier of the rates of `types` while a denial is in force (1: no "
-        "response). Not simulated yet: values other than 1 are refused.",
+        description="Multiplier of the rates of `types` for a subject under a denial at the "
+        "end of the day before (1: no response, 0: none of that conduct while sanctioned).",
     )
-    types: list[Name] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _not_yet(self) -> Behaviour:
-        if self.while_sanctioned != 1.0:
-            raise ValueError(
-                "while_sanctioned: behaviour response is not simulated yet; leave it at 1"
-            )
-        return self
+    types: list[Name] = Field(
+        default_factory=list, description="The record types whose conduct responds."
+    )
 
 
 class Exit(StrictModel):
-    """Leaving the country or the system (not simulated yet: only 0 is accepted)."""
+    """Leaving (emigrating, dissolving a company) while sanctioned."""
 
-    yearly_while_sanctioned: Share = Field(
+    yearly_while_sanctioned: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         0.0,
-        description="Probability per year under a denial of leaving. Not simulated yet: "
-        "values other than 0 are refused.",
+        description="Probability of leaving within a year spent under a denial (a constant "
+        "hazard per sanctioned day). Whoever has left produces no further records.",
     )
-
-    @model_validator(mode="after")
-    def _not_yet(self) -> Exit:
-        if self.yearly_while_sanctioned != 0.0:
-            raise ValueError("yearly_while_sanctioned: exit is not simulated yet; leave it at 0")
-        return self
 
 
 class Scenario(StrictModel):
@@ -376,6 +364,9 @@ def check_against(loaded: LoadedScenario, policies: list[CompiledPolicy]) -> Non
                 found.append(
                     ((section, tname), f"record type {tname!r} is not resolvable under {labels}")
                 )
+    for i, tname in enumerate(sc.behaviour.types):
+        if not known_type(tname):
+            found.append((("behaviour", "types", i), _unknown("record type", tname, labels)))
     for tname in sc.data_errors.by_type:
         if not known_type(tname):
             found.append(
