@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from socialcredit.enforcement import check, decide
 from socialcredit.explain import explain
 from socialcredit.policy import CompiledPolicy, compile_policy, parse_policy
 from socialcredit.scoring import Prepared, bulk_standings, standing
+from socialcredit.scoring.facts import fold_facts
 from socialcredit.timeutil import DAY, parse_timestamp
 from tests.conftest import TEST_POLICY
 
@@ -698,3 +700,55 @@ def test_a_policy_that_uses_no_new_field_keeps_its_content_hash() -> None:
     assert legacy_content_hash(parse_policy(before_sources("carrot-rewards.yaml")).policy) == (
         "5ad86432c937196423e97d22ca09ebb058f07d3adbdd1da79017bc648633ace6"
     )
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    facts=st.lists(
+        st.tuples(
+            st.sampled_from(["p", "q", "r"]),
+            st.sampled_from(
+                ["birth_date", "residence", "staff", "b", "Zeta", "ämter", "résidence"]
+            ),
+            st.sampled_from(["2008-02-29", "1990-01-01", "12", "3.5", "rongcheng", "x"]),
+            st.integers(0, 30),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_folded_attributes_are_ordered_and_read_as_sorting_the_names_says(
+    fpolicy: CompiledPolicy, facts: list[tuple[str, str, str, int]]
+) -> None:
+    # fold_facts sorts attribute rows by subject, name, start and ledger order, ranking
+    # names by hashing rather than sorting strings, and reads each distinct value once
+    entries = [
+        {
+            "kind": "attribute",
+            "id": f"a{i}",
+            "source": "registry",
+            "subject": subject,
+            "attribute": name,
+            "value": value,
+            "valid_from": T0 + day * DAY,
+        }
+        for i, (subject, name, value, day) in enumerate(facts)
+    ]
+    columns = columns_from_entries(entries)
+    folded = fold_facts(columns, fpolicy).attributes
+    key = [
+        (int(columns.att_subject[i]), str(columns.att_name[i]), int(columns.att_valid_from[i]), i)
+        for i in range(len(entries))
+    ]
+    assert folded.index.tolist() == sorted(range(len(entries)), key=lambda i: key[i])
+    declared = fpolicy.policy.attributes
+    for row, i in enumerate(folded.index.tolist()):
+        kind = declared[facts[i][1]].type if facts[i][1] in declared else "text"
+        text = facts[i][2]
+        want: float | None = None
+        if kind == "date" and "-" in text:
+            want = float(parse_timestamp(text))
+        elif kind == "number" and text.replace(".", "").isdigit():
+            want = float(text)
+        got = float(folded.number[row])
+        assert (want is None and np.isnan(got)) or got == want, (facts[i], got)

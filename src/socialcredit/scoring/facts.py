@@ -168,6 +168,16 @@ def _number(text: str) -> float:
         return np.nan
 
 
+def _distinct(values: list[Any]) -> tuple[list[Any], I64]:
+    """The distinct ``values`` in order of first appearance, and each value's index among
+    them (by hashing: sorting Python strings, as ``np.unique`` does, is far slower)."""
+    index: dict[Any, int] = {}
+    where = np.fromiter(
+        (index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values)
+    )
+    return list(index), where
+
+
 def fold_facts(columns: LedgerColumns, policy: CompiledPolicy) -> SubjectFacts:
     """The exemptions and attributes of ``columns``, with their annulments applied."""
     n_exm = len(columns.exm_seq)
@@ -194,13 +204,14 @@ def fold_facts(columns: LedgerColumns, policy: CompiledPolicy) -> SubjectFacts:
             if not len(rows):
                 continue
             # each distinct value read once (many subjects share a birth date)
-            distinct, where = np.unique(columns.att_value[rows].astype(str), return_inverse=True)
+            distinct, where = _distinct([str(v) for v in columns.att_value[rows].tolist()])
             read = _date_number if declared.type == "date" else _number
-            number[rows] = np.array([read(v) for v in distinct.tolist()], dtype=np.float64)[
-                where.reshape(-1)
-            ]
+            number[rows] = np.array([read(v) for v in distinct], dtype=np.float64)[where]
         subject = columns.att_subject.astype(np.int64)
-        order = np.lexsort((columns.att_seq, columns.att_valid_from, columns.att_name, subject))
+        # names as their ranks in sorted order: the same order, sorted as integers
+        names, name_rank = _distinct(columns.att_name.tolist())
+        rank = np.argsort(np.array(names, dtype=object)).argsort()[name_rank]
+        order = np.lexsort((columns.att_seq, columns.att_valid_from, rank, subject))
         attributes = AttributeRows(
             subject=subject[order],
             name=columns.att_name[order],
