@@ -144,3 +144,11 @@ def test_schema_names_the_sections() -> None:
     assert {"groups", "relations", "data_errors", "disputes", "resolution"} <= set(
         schema["properties"]
     )
+
+
+def test_purchases_name_services() -> None:
+    text = GOOD.replace(
+        "rates: {fare_evasion: 0.1}", "rates: {fare_evasion: 0.1}\n    purchases: {rail_travle: 3}"
+    )
+    (msg,) = problems(text, "fair-transit")
+    assert msg.startswith("s.yaml:10 at groups.kids.purchases.rail_travle: service 'rail_travle'")

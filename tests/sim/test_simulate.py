@@ -55,6 +55,7 @@ def test_same_seed_same_results_whatever_the_chunk_size() -> None:
     one = simulate(pols, scenario("commuters"), spec, chunk_size=1024)
     other = simulate(pols, scenario("commuters"), spec, chunk_size=3000)
     same(one, other)
+    assert one.metrics[0].counts["purchases:rail_travel"].sum() > 0
     different = simulate(pols, scenario("commuters"), SimSpec(2500, 40, 12, START), 4096)
     assert not np.array_equal(
         one.metrics[1].counts["records"], different.metrics[1].counts["records"]
@@ -74,6 +75,10 @@ def test_conservation_each_day() -> None:
         assert np.array_equal(size, flow), lst.name
     assert m.counts["list:dishonest_judgment_debtors"][-1].sum() > 0
     assert m.counts["sanctioned_via_relation"].sum() > 0  # children, company officers
+    for service in ("air_travel", "rail_travel", "high_speed_rail"):
+        refused = m.counts[f"purchases_refused:{service}"]
+        assert (refused <= m.counts[f"purchases:{service}"]).all()
+    assert m.counts["purchases_refused:rail_travel"].sum() > 0
     # spells: every listing ever made ended or is still running
     name = "list:dishonest_judgment_debtors"
     started = m.counts[f"list_in:{lst.name}"].sum() if False else None

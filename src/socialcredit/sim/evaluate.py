@@ -87,6 +87,7 @@ def evaluate_draws(
         return Prepared.build(columns, policy)
 
     clean = without_errors()
+    purchases = _Purchases(scenario, spec, policy, draws)
     per_group = np.bincount(group, minlength=n_groups)
     m.count("subjects")[:] = per_group
 
@@ -117,6 +118,7 @@ def evaluate_draws(
         else:
             wrongful = np.zeros(n, dtype=bool)
         _measure_day(m, day, group, n_groups, bs, wrongful, deny, by_service, grade_names)
+        purchases.count(m, day, bs, group)
         # list flows and spells
         for li, lst in enumerate(policy.lists):
             now = bs.lists[li]
@@ -149,6 +151,56 @@ def evaluate_draws(
         _censor(m, f"list:{lst.name}", list_start[li], spec.days, group)
     _censor(m, "wrongful", wrong_start, spec.days, group)
     return m
+
+
+class _Purchases:
+    """Uses of services drawn per agent and day (Poisson at the group's yearly rate), from a
+    stream per block and service of their own, and those refused by a denial in force."""
+
+    def __init__(
+        self, scenario: Scenario, spec: SimSpec, policy: CompiledPolicy, draws: list[BlockDraws]
+    ) -> None:
+        groups = list(scenario.groups.values())
+        names = sorted({s for g in groups for s in g.purchases} & set(policy.services()))
+        all_names = sorted({s for g in groups for s in g.purchases})
+        self.services = names
+        self.rates = {
+            s: [
+                np.array([g.purchases.get(s, 0.0) for g in groups])[d.group] / 365.25 for d in draws
+            ]
+            for s in names
+        }
+        # one stream per block and service (its index among every service the scenario names,
+        # so that a policy without some service draws the same for the others)
+        self.streams = {
+            s: [
+                np.random.Generator(
+                    np.random.Philox(
+                        np.random.SeedSequence(
+                            spec.seed, spawn_key=(d.block, 1 + all_names.index(s))
+                        )
+                    )
+                )
+                for d in draws
+            ]
+            for s in names
+        }
+
+    def count(
+        self, m: PolicyMetrics, day: int, bs: BulkStandings, group: npt.NDArray[np.int64]
+    ) -> None:
+        """Draw the day's uses of each service and count them, and those refused."""
+        for s in self.services:
+            uses = np.concatenate(
+                [rng.poisson(lam) for rng, lam in zip(self.streams[s], self.rates[s], strict=True)]
+            )
+            refused = np.where(bs.denied_on(s), uses, 0)
+            m.count(f"purchases:{s}")[day] += np.bincount(
+                group, weights=uses, minlength=m.groups
+            ).astype(np.int64)
+            m.count(f"purchases_refused:{s}")[day] += np.bincount(
+                group, weights=refused, minlength=m.groups
+            ).astype(np.int64)
 
 
 class _Feedback:

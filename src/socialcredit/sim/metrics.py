@@ -21,6 +21,9 @@ Counts per (day, group), for day ``d`` read at the last second of that day:
   ``sanctioned_via_relation``: under a denial that reaches them only through a relation
   (a parent's, a company's);
 - ``rewarded``: under at least one benefit;
+- ``purchases:SERVICE`` / ``purchases_refused:SERVICE``: uses of a service the scenario
+  gives a rate for, and of them those made while it was denied (``BulkStandings.denied_on``:
+  any denial covering it, whatever requests it is limited to, less exemptions);
 - with a behaviour response or exit in the scenario: ``conduct_avoided`` (records that did
   not happen because their actor was under a denial the day before), ``exits`` (left that
   day), ``exited`` (left by then) and ``conduct_after_exit`` (records that did not happen

@@ -96,6 +96,14 @@ def headline(result: SimResult) -> list[dict[str, Any]]:
                 "wrongful_spell_mean_days_completed": (
                     float((done * lengths[: len(done)]).sum() / done.sum()) if done.sum() else None
                 ),
+                "purchases_refused_total": {
+                    name.removeprefix("purchases_refused:"): int(values.sum())
+                    for name, values in sorted(m.counts.items())
+                    if name.startswith("purchases_refused:")
+                },
+                "list_spell_mean_days_completed": {
+                    lst.name: _mean_length(m.spells.get(f"list:{lst.name}")) for lst in policy.lists
+                },
                 "lists_last_day": {lst.name: at_end(f"list:{lst.name}") for lst in policy.lists},
                 "sanction_rate_by_group_last_day": rate,
                 "sanction_rate_ratio_max_min": (max(positive) / min(positive))
@@ -106,6 +114,15 @@ def headline(result: SimResult) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _mean_length(spells: np.ndarray | None) -> float | None:
+    """The mean length in days of completed spells (None: none completed)."""
+    if spells is None:
+        return None
+    done = spells.sum(axis=0)
+    total = int(done.sum())
+    return float((done * np.arange(len(done))).sum() / total) if total else None
 
 
 def _finite(value: float) -> float | None:

@@ -61,6 +61,11 @@ class Group(StrictModel):
         default_factory=dict,
         description="Expected records per member and year, by record type (a Poisson process).",
     )
+    purchases: dict[Name, Rate] = Field(
+        default_factory=dict,
+        description="Expected uses of a service (ticket purchases, bookings) per member and "
+        "year, by service: those made while the service is denied are counted as refused.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Group:
@@ -314,6 +319,11 @@ def check_against(loaded: LoadedScenario, policies: list[CompiledPolicy]) -> Non
                         f"record type {tname!r} is not recorded about a {g.kind} "
                         f"(subject_kinds: {', '.join(sorted(kinds))})",
                     )
+                )
+        for sname in g.purchases:
+            if not any(sname in p.services() for p in policies):
+                found.append(
+                    (("groups", gname, "purchases", sname), _unknown("service", sname, labels))
                 )
         for aname in g.attributes:
             if not any(aname in d.attributes for d in declared):
