@@ -16,8 +16,9 @@ import pytest
 import yaml
 
 from socialcredit.cli import run
+from socialcredit.ledger import Ledger
 from socialcredit.policy import load_policy
-from tests.policy.test_policy_language import BASE, EXAMPLES, edit
+from tests.policy.test_policy_language import BASE, EXAMPLES, POLICIES, edit
 
 
 def _call(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -164,3 +165,44 @@ def test_show_of_the_active_policy(tmp_path: Path, capsys: pytest.CaptureFixture
     data = json.loads(out)
     assert data["content_hash"] == load_policy(china).content_hash
     assert data["activated_version"] == 1
+
+
+# --- versions ------------------------------------------------------------------------------
+
+
+def test_activate_refuses_a_changed_file_under_its_old_version_saying_to_bump_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "v.db")
+    first = tmp_path / "fair-transit.yaml"
+    text = (POLICIES / "fair-transit.yaml").read_text(encoding="utf-8")
+    first.write_text(text)
+    assert _call(capsys, "policy", "activate", str(first), "--db", db)[0] == 0
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(text.replace("title: ", "title: Edited ", 1))
+    code, out, err = _call(capsys, "policy", "activate", str(changed), "--db", db)
+    assert code == 2 and out == ""
+    assert "version '1.1' was first activated on" in err
+    assert "bump `version:` in the file (e.g. '1.2') and activate it again" in err
+    with Ledger.open(db) as ledger:
+        assert len(ledger.policy_history()) == 1  # nothing changed
+    # bumped, it is activated
+    changed.write_text(changed.read_text().replace('version: "1.1"', 'version: "1.2"', 1))
+    assert _call(capsys, "policy", "activate", str(changed), "--db", db)[0] == 0
+
+
+def test_the_examples_with_sources_activate_over_their_versions_without_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a ledger that activated an example before it gained its sources section (at the
+    # version it then had) takes the example as shipped now: a new version
+    for name, before in (("fair-transit.yaml", "1.0"), ("carrot-rewards.yaml", "1.0")):
+        db = str(tmp_path / f"{name}.db")
+        text = (POLICIES / name).read_text(encoding="utf-8")
+        old = tmp_path / f"old-{name}"
+        old.write_text(
+            text.split("\nsources:\n")[0].replace('version: "1.1"', f'version: "{before}"', 1)
+        )
+        assert _call(capsys, "policy", "activate", str(old), "--db", db)[0] == 0
+        code, _, err = _call(capsys, "policy", "activate", str(POLICIES / name), "--db", db)
+        assert code == 0, err

@@ -79,5 +79,5 @@ def policy_body(version: str) -> tuple[str, str]:
     from socialcredit.policy import parse_policy
 
     path = Path(__file__).resolve().parents[2] / "examples" / "policies" / "fair-transit.yaml"
-    body = path.read_text().replace('version: "1.0"', f'version: "{version}"', 1)
+    body = path.read_text().replace('version: "1.1"', f'version: "{version}"', 1)
     return body, parse_policy(body, "test").content_hash

@@ -385,8 +385,9 @@ def test_a_different_body_under_a_used_version_is_refused(ledger: Ledger) -> Non
     assert isinstance(caught.value, ConflictError) and caught.value.exit_code == 2
     assert caught.value.message == (
         "policy 'p' version '1' was first activated on 2026-01-01T00:00:00Z with a different "
-        f"body (content hash {h1[:12]}…); a changed policy needs a new `version:` in its file "
-        "(this body declares '1' again)"
+        f"body (content hash {h1[:12]}…), and this file declares '1' again with other "
+        "content: a changed policy needs a new version — bump `version:` in the file "
+        "(e.g. '2') and activate it again"
     )
     assert len(ledger.policy_history()) == 1
 

@@ -67,7 +67,7 @@ def test_unknown_record_type_names_file_line_and_field() -> None:
     text = GOOD.replace("rates: {fare_evasion: 0.1}", "rates: {fare_evaison: 0.1}")
     assert problems(text, "fair-transit") == [
         "s.yaml:9 at groups.kids.rates.fare_evaison: record type 'fare_evaison' is not "
-        "declared by policy 'fair-transit@1.0'"
+        "declared by policy 'fair-transit@1.1'"
     ]
 
 
@@ -119,7 +119,7 @@ def test_resolution_of_a_type_nobody_may_resolve() -> None:
     (msg,) = problems(text, "fair-transit")
     assert msg == (
         "s.yaml:11 at resolution.staff_assault: record type 'staff_assault' is not resolvable "
-        "under 'fair-transit@1.0'"
+        "under 'fair-transit@1.1'"
     )
 
 

@@ -50,6 +50,17 @@ class PolicyVersionConflict(ConflictError):
     """A different policy body under a (policy id, declared version) already activated."""
 
 
+def _bumped(version: str) -> str:
+    """An example of a next version label: the last number one higher ("1.0" → "1.1";
+    "2026.1" → "2026.2"), or "-2" appended when the label ends in no number."""
+    import re
+
+    m = re.search(r"(\d+)(\D*)$", version)
+    if m is None:
+        return f"{version}-2"
+    return f"{version[: m.start(1)]}{int(m.group(1)) + 1}{m.group(2)}"
+
+
 class PastActivationError(SocialCreditError):
     """An activation dated before the time it is made, without ``backfill``."""
 
@@ -234,8 +245,9 @@ def activate(
             raise PolicyVersionConflict(
                 f"policy {policy_id!r} version {declared_version!r} was first activated on "
                 f"{to_iso(int(first.activated_at))} with a different body (content hash "
-                f"{first.content_hash[:12]}…); a changed policy needs a new `version:` in its "
-                f"file (this body declares {declared_version!r} again)"
+                f"{first.content_hash[:12]}…), and this file declares {declared_version!r} "
+                "again with other content: a changed policy needs a new version — bump "
+                f"`version:` in the file (e.g. {_bumped(declared_version)!r}) and activate it again"
             )
         conn.execute(
             insert(policies).values(
