@@ -171,6 +171,33 @@ def test_the_documented_application_role_can_append_and_read_only(
                     ledger.engine.begin() as conn,
                 ):
                     conn.exec_driver_sql(sql)
+            # keys: made and revoked, nothing else changed; notices: written and marked
+            # read, never rewritten or deleted
+            from socialcredit.engine import Engine
+            from socialcredit.keys import KeyStore
+            from socialcredit.notices import generate_notices, mark_read
+
+            store = KeyStore(ledger)
+            made, token = store.create("admin", "ops", NOW)
+            store.revoke(made.key_id, NOW + 1)
+            assert store.authenticate(token) is None
+            later = NOW + 86_400
+            told = generate_notices(Engine.open(ledger, lambda: later), ["alice"], later)
+            assert told.written
+            assert mark_read(ledger, "alice", [n.id for n in told.written], later) == len(
+                told.written
+            )
+            for sql in [
+                "UPDATE api_keys SET role = 'admin'",
+                "DELETE FROM api_keys",
+                "UPDATE notices SET body = 'nothing'",
+                "DELETE FROM notices",
+            ]:
+                with (
+                    pytest.raises(sa.exc.DatabaseError, match=r"permission denied"),
+                    ledger.engine.begin() as conn,
+                ):
+                    conn.exec_driver_sql(sql)
             # the application cannot migrate: only the owner can
             with (
                 pytest.raises(sa.exc.DatabaseError, match="permission denied"),
@@ -185,3 +212,22 @@ def test_the_documented_application_role_can_append_and_read_only(
                 conn.exec_driver_sql(f"DROP OWNED BY {role}")
                 conn.exec_driver_sql(f"DROP ROLE {role}")
         admin.dispose()
+
+
+def test_the_documented_grants_name_every_table_the_migrations_create(tmp_path: Path) -> None:
+    # a migration that adds a table must add its grant to docs/postgresql.md (else the
+    # least-privilege role cannot use it), and the doc names no table that does not exist
+    _, grants = _doc_sql("o", "a", "s")
+    granted = set(re.findall(r"\bs\.([a-z_]+)", grants))
+    with Ledger.open(str(tmp_path / "t.db")) as ledger:
+        ledger.upgrade()
+        with ledger.engine.connect() as conn:
+            made = {
+                str(r[0])
+                for r in conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                )
+            }
+    assert "notices" in made and "api_keys" in made and "audit_log" in made
+    assert granted == made
