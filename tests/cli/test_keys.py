@@ -90,7 +90,8 @@ def test_create_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
     db = str(tmp_path / "k.db")
     out, _ = _create(capsys, db, "--role", "subject:P00000042", "--json")
     data = json.loads(out)
-    assert set(data) == {"key", "token", "database"}
+    assert set(data) == {"key", "token", "database", "warnings"}
+    assert data["warnings"] == []  # a subject: nothing a policy would check
     assert data["key"]["role"] == "subject:P00000042" and data["key"]["revoked_at"] is None
     assert data["token"].startswith(f"sck_{data['key']['key_id']}_")
 
@@ -208,3 +209,36 @@ def test_a_revocation_by_another_process_stops_the_key_within_a_second(
         while store.authenticate(token) is not None:
             assert time.monotonic() - revoked < 1.0, "still authenticates a second later"
             time.sleep(0.005)
+
+
+@pytest.mark.parametrize(
+    ("role", "said"),
+    [
+        ("enforcer:air_travle", "service 'air_travle' was not checked"),
+        ("source:courts", "source 'courts' was not checked"),
+    ],
+)
+def test_without_a_policy_a_service_or_source_is_accepted_with_a_warning(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, role: str, said: str
+) -> None:
+    # keys may be made before the first policy: the key is made, and the person told that
+    # nothing checked its service or source and what follows from a wrong one
+    db = str(tmp_path / "k.db")
+    assert call(capsys, "init", "--db", db)[0] == 0
+    code, out, err = call(capsys, "keys", "create", "--role", role, "--db", db)
+    assert code == 0 and out.startswith("sck_")
+    text = " ".join(err.split())
+    assert f"warning: no policy is active, so {said}" in text
+    assert "`keys revoke` ends a key made for the wrong one" in text
+    code, out, _ = call(capsys, "keys", "create", "--role", role, "--db", db, "--json")
+    assert code == 0
+    (warning,) = json.loads(out)["warnings"]
+    assert said in warning
+    # roles that name no service or source have nothing to check: no warning
+    code, _, err = call(capsys, "keys", "create", "--role", "reviewer", "--db", db)
+    assert code == 0 and "warning" not in err
+    # once a policy is active the same role is refused
+    fair = str(Path(CHINA).with_name("fair-transit.yaml"))
+    assert call(capsys, "policy", "activate", fair, "--db", db)[0] == 0
+    code, _, err = call(capsys, "keys", "create", "--role", role, "--db", db)
+    assert code == 2 and "unknown" in err and "fair-transit@1.1 does not" in " ".join(err.split())

@@ -210,11 +210,16 @@ def test_enforcer_services_are_checked_against_a_policy(
 def test_the_active_policy_is_used_when_there_is_one(ledger: Ledger) -> None:
     store = KeyStore(ledger)
     before, _ = store.create("enforcer:anything", None, NOW)  # no policy yet: nothing to check
+    assert "service 'anything' was not checked" in str(
+        store.unchecked_role_warning("enforcer:anything")
+    )
+    assert store.unchecked_role_warning("reviewer") is None
     body, digest = policy_body("1.0")
     ledger.activate_policy(body, "fair-transit", "1.0", digest, NOW, now=NOW)
     with pytest.raises(RoleError, match=r"unknown service 'anything': policy fair-transit@1.0"):
         store.create("enforcer:anything", None, NOW)
     key, _ = store.create("enforcer:high_speed_rail", None, NOW)
+    assert store.unchecked_role_warning("enforcer:high_speed_rail") is None  # checked
     # both made at NOW: list() orders them by key id (random), after created_at
     assert [k.key_id for k in store.list()] == sorted([before.key_id, key.key_id])
     with pytest.raises(RoleError, match=r"unknown source 'court': policy fair-transit@1.0"):

@@ -30,7 +30,9 @@ class NewKey(BaseModel):
 
 @router.post("", status_code=201, summary="Create an API key (admin)")
 def create(request: Request, key: Caller, new: Annotated[NewKey, Body()]) -> JSONResponse:
-    """A new key for ``role``; the answer's ``token`` is shown once and never stored."""
+    """A new key for ``role``; the answer's ``token`` is shown once and never stored. An
+    enforcer's service or a source's name is checked against the active policy (unknown:
+    400); with no policy active it cannot be, and ``warnings`` says so."""
     require(request, key, ("admin",), "create keys")
     state = state_of(request)
     made, token = state.keys.create(new.role, new.name, state.clock())
@@ -41,7 +43,11 @@ def create(request: Request, key: Caller, new: Annotated[NewKey, Body()]) -> JSO
         status=201,
         details={"key_id": made.key_id, "role": str(made.role)},
     )
-    return JSONResponse({**made.to_json(), "token": token}, status_code=201)
+    warning = state.keys.unchecked_role_warning(made.role)
+    return JSONResponse(
+        {**made.to_json(), "token": token, "warnings": [warning] if warning else []},
+        status_code=201,
+    )
 
 
 @router.get("", summary="Every API key (admin)")

@@ -61,10 +61,13 @@ def keys_create(
 
     parsed = parse_role(role)  # a bad role is refused before any database is touched
     with open_ledger(db, create=True) as ledger:
-        key, token = KeyStore(ledger).create(parsed, name, now())
+        store = KeyStore(ledger)
+        key, token = store.create(parsed, name, now())
+        warning = store.unchecked_role_warning(parsed)
         where = ledger.url
     if as_json:
-        print_json({"key": key.to_json(), "token": token, "database": where})
+        answer = {"key": key.to_json(), "token": token, "database": where}
+        print_json({**answer, "warnings": [warning] if warning else []})
     else:
         sys.stdout.write(token + "\n")
         sys.stdout.flush()
@@ -76,6 +79,8 @@ def keys_create(
             f"shown again. Keep it secret; `socialcredit keys revoke {key.key_id}` ends it."
         )
     )
+    if warning:
+        err.print(styled(("warning:", "yellow"), f" {warning}"))
 
 
 @keys_app.command("list")

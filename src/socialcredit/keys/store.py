@@ -175,8 +175,9 @@ class KeyStore:
         ledger's active policy if there is one (``check_role``): an unknown service, or a
         source its ``sources:`` section does not declare, is an error (``RoleError``),
         never a key that silently allows nothing or everything. Without any policy nothing
-        is checked (what a source may submit is judged per entry, under the policy in
-        force then). Raises ``ApiKeyError`` for an unusable name.
+        is checked and the key is made as asked (keys may be made before the first policy
+        is activated; ``unchecked_role_warning`` says what to tell the person making it:
+        the CLI and the HTTP route both pass it on). Raises ``ApiKeyError`` for an unusable name.
         """
         role = parse_role(role) if isinstance(role, str) else role
         if name is not None:
@@ -347,6 +348,28 @@ class KeyStore:
                         cached.digest, replace(cached.key, revoked_at=int(at))
                     )
             self._next_refresh = started + self._interval
+
+    def unchecked_role_warning(self, role: Role | str) -> str | None:
+        """What to tell whoever creates a key for ``role`` while no policy is active (its
+        service or source could not be checked, so the key is made as asked), or None:
+        the role names no service or source, or a policy is active (``create`` checked it).
+        The key works once a policy that declares its service or source is in force."""
+        role = parse_role(role) if isinstance(role, str) else role
+        if role.kind not in ("enforcer", "source") or self.ledger.active_policy() is not None:
+            return None
+        if role.kind == "enforcer":
+            return (
+                f"no policy is active, so service {role.name!r} was not checked: until a "
+                "policy that declares it is in force, checks with this key are refused "
+                "(404, unknown service); `socialcredit policy show` lists a policy's "
+                "services, and `keys revoke` ends a key made for the wrong one"
+            )
+        return (
+            f"no policy is active, so source {role.name!r} was not checked: until a policy "
+            "whose sources: section declares it is in force, this key can submit no entry; "
+            "`socialcredit policy show` lists a policy's sources, and `keys revoke` ends a "
+            "key made for the wrong one"
+        )
 
     def _active_policy(self) -> CompiledPolicy | None:
         pv = self.ledger.active_policy()
