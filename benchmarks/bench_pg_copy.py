@@ -5,7 +5,8 @@ least 50 % of the bare ``COPY``'s rate).
 
     .venv/bin/python benchmarks/bench_pg_copy.py [SCALE ...] [--pg URL] [--runs N]
 
-SCALE: multiples of the demo population (default 1). Besides the whole ingest (parsing
+SCALE: multiples of the demo population (default 1); ``--subjects N``: a population of N
+subjects instead (e.g. 20000 for a quick comparison). Besides the whole ingest (parsing
 processes and writer), the writing alone is timed, on chunks parsed beforehand. ``--pg``: the server (default
 ``SOCIALCREDIT_BENCH_PG``, else ``postgresql://postgres@127.0.0.1:5432/test``). Each
 measurement gets a fresh schema, migrated by the ledger, dropped afterwards.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 import uuid
 from collections.abc import Iterator
@@ -62,25 +64,77 @@ def fresh_schema(url: str) -> Iterator[str]:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+def _cpu(who: int = resource.RUSAGE_SELF) -> float:
+    """CPU seconds of this process (all its threads), or of its children that ended."""
+    used = resource.getrusage(who)
+    return used.ru_utime + used.ru_stime
+
+
+class Backends:
+    """CPU seconds of the PostgreSQL server processes serving given connections (the
+    server runs on this machine: read from /proc), so that the server's work is counted
+    beside the client's."""
+
+    def __init__(self) -> None:
+        self.pids: set[int] = set()
+
+    def watch(self, engine: Any) -> None:
+        """Count the server processes of every connection ``engine`` hands out."""
+        from sqlalchemy import event
+
+        def checkout(dbapi: Any, _record: Any, _proxy: Any) -> None:
+            self.pids.add(int(dbapi.info.backend_pid))
+
+        event.listen(engine, "checkout", checkout)
+
+    def cpu(self) -> float:
+        """CPU seconds used so far by the watched server processes still running."""
+        total = 0
+        for pid in self.pids:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(stat[11]) + int(stat[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+
 def measure_ingest(url: str, path: Path, rules: IngestRules) -> dict[str, Any]:
+    """``socialcredit ingest``'s path: parsing processes (large file) and the writer."""
+    backends = Backends()
     with fresh_schema(url) as scoped, Ledger.open(scoped) as ledger:
-        start = time.perf_counter()
+        ledger.count_entries()  # connected, schema checked, outside the timed part
+        backends.watch(ledger.engine)
+        server = backends.cpu()
+        start, own, children = time.perf_counter(), _cpu(), _cpu(resource.RUSAGE_CHILDREN)
         result = ledger.ingest_file(str(path), rules=rules, now=SPEC.end, backfill=True)
-        seconds = time.perf_counter() - start
+        seconds, own = time.perf_counter() - start, _cpu() - own
+        children = _cpu(resource.RUSAGE_CHILDREN) - children
+        server = backends.cpu() - server
         stored = ledger.count_entries()
     assert result.rejected == 0 and result.accepted == result.lines == stored, result.problems[:3]
-    return {"entries": result.accepted, "seconds": seconds}
+    return {
+        "entries": result.accepted,
+        "seconds": seconds,
+        "cpu": own,
+        "parsing_cpu": children,
+        "server_cpu": server,
+    }
 
 
 def measure_writer(url: str, prepared: list[PreparedChunk], rules: IngestRules) -> dict[str, Any]:
     """The ingest's writing alone: its chunks parsed beforehand, in this process."""
+    backends = Backends()
     with fresh_schema(url) as scoped, Ledger.open(scoped) as ledger:
         ledger.count_entries()  # the schema check, outside the timed part
-        start = time.perf_counter()
+        backends.watch(ledger.engine)
+        server = backends.cpu()
+        start, own = time.perf_counter(), _cpu()
         result = write_chunks(ledger.engine, prepared, "population", SPEC.end, rules, None, True)
-        seconds = time.perf_counter() - start
+        seconds, own = time.perf_counter() - start, _cpu() - own
+        server = backends.cpu() - server
     assert result.rejected == 0, result.problems[:3]
-    return {"entries": result.accepted, "seconds": seconds}
+    return {"entries": result.accepted, "seconds": seconds, "cpu": own, "server_cpu": server}
 
 
 def parse(path: Path, rules: IngestRules) -> list[PreparedChunk]:
@@ -152,12 +206,14 @@ def measure_baseline(url: str, chunks: list[tuple[list[Any], list[Any]]]) -> dic
         "line"
     )
     entries = 0
-    seconds = 0.0
+    seconds = cpu = server = 0.0
     with fresh_schema(url) as scoped:
         schema = scoped.rsplit("%3D", 1)[1]
         with psycopg.connect(url, options=f"-csearch_path={schema}") as conn:
+            backends = Backends()
+            backends.pids.add(conn.info.backend_pid)
             for subjects, rows in chunks:
-                start = time.perf_counter()
+                start, started_cpu, started_server = time.perf_counter(), _cpu(), backends.cpu()
                 with conn.cursor() as cur:
                     with cur.copy("COPY subjects (id, name, kind) FROM STDIN") as copy:
                         for subject in subjects:
@@ -167,8 +223,10 @@ def measure_baseline(url: str, chunks: list[tuple[list[Any], list[Any]]]) -> dic
                             copy.write_row(row)
                 conn.commit()
                 seconds += time.perf_counter() - start
+                cpu += _cpu() - started_cpu
+                server += backends.cpu() - started_server
                 entries += len(rows)
-    return {"entries": entries, "seconds": seconds}
+    return {"entries": entries, "seconds": seconds, "cpu": cpu, "server_cpu": server}
 
 
 def main() -> None:
@@ -176,11 +234,18 @@ def main() -> None:
     parser.add_argument("scales", nargs="*", type=int, default=[1])
     parser.add_argument("--pg", default=DEFAULT_PG)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--subjects", type=int, help="a population of this many subjects instead of SCALEs"
+    )
     args = parser.parse_args()
     rules = IngestRules.from_policy(load_policy(POLICY).policy)
     print(f"machine: {machine()}; server: {args.pg}")
-    for scale in args.scales:
-        path = population(scale)
+    sizes = [(f"{scale}x", population(scale)) for scale in args.scales]
+    if args.subjects:
+        sizes = [
+            (f"{args.subjects:,} subjects", population_file(replace(SPEC, subjects=args.subjects)))
+        ]
+    for scale, path in sizes:
         prepared = parse(path, rules)
         chunks = baseline_chunks(prepared)
         for run in range(1, args.runs + 1):
@@ -191,14 +256,27 @@ def main() -> None:
             base_rate = base["entries"] / base["seconds"]
             rate = ingest["entries"] / ingest["seconds"]
             writer_rate = writer["entries"] / writer["seconds"]
+            # CPU seconds per million entries: what the rates come to on an idle machine
+            # (the client and the server each on a core of their own, overlapping
+            # partly), and what the load of other processes does not change
+            base_cpu = (base["cpu"] + base["server_cpu"]) / base["entries"] * 1e6
+            writer_cpu = (writer["cpu"] + writer["server_cpu"]) / writer["entries"] * 1e6
+            ingest_cpu = ingest["cpu"] + ingest["parsing_cpu"] + ingest["server_cpu"]
             print(
-                f"{scale}x run {run} (load average {load:.1f} before, "
-                f"{os.getloadavg()[0]:.1f} after): ingest {ingest['entries']:,} entries in "
-                f"{ingest['seconds']:.1f}s = {rate:,.0f} entries/s; bare COPY "
-                f"{base['entries']:,} entries in {base['seconds']:.1f}s = {base_rate:,.0f} "
-                f"entries/s; ingest/COPY = {rate / base_rate:.0%}; the ingest's writing "
-                f"alone (parsed beforehand): {writer['seconds']:.1f}s = {writer_rate:,.0f} "
-                f"entries/s = {writer_rate / base_rate:.0%} of the bare COPY",
+                f"{scale} run {run} (load average {load:.1f} before, "
+                f"{os.getloadavg()[0]:.1f} after):\n"
+                f"  bare COPY: {base['entries']:,} entries in {base['seconds']:.1f}s = "
+                f"{base_rate:,.0f} entries/s; CPU {base['cpu']:.1f}s client + "
+                f"{base['server_cpu']:.1f}s server = {base_cpu:.1f}s per million\n"
+                f"  ingest: {ingest['entries']:,} entries in {ingest['seconds']:.1f}s = "
+                f"{rate:,.0f} entries/s = {rate / base_rate:.0%} of the bare COPY; CPU "
+                f"{ingest['cpu']:.1f}s writer + {ingest['parsing_cpu']:.1f}s parsing + "
+                f"{ingest['server_cpu']:.1f}s server = {ingest_cpu:.1f}s\n"
+                f"  writing alone (parsed beforehand): {writer['seconds']:.1f}s = "
+                f"{writer_rate:,.0f} entries/s = {writer_rate / base_rate:.0%} of the bare "
+                f"COPY; CPU {writer['cpu']:.1f}s writer + {writer['server_cpu']:.1f}s server "
+                f"= {writer_cpu:.1f}s per million = {base_cpu / writer_cpu:.0%} of the bare "
+                "COPY's rate by CPU",
                 flush=True,
             )
 

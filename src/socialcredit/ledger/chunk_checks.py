@@ -228,13 +228,16 @@ class ChunkChecks:
             return kinds
         cursor = conn.connection.cursor()
         try:
-            for start in range(0, len(missing), 900):  # SQLite takes up to 999 parameters
-                part = missing[start : start + 900]
+            if not self.is_sqlite:  # one query, the names as one array
+                cursor.execute("SELECT name, kind FROM subjects WHERE name = ANY(%s)", (missing,))
+                kinds.update(cursor.fetchall())
+            for start in range(0, len(missing) if self.is_sqlite else 0, 900):
+                part = missing[start : start + 900]  # SQLite takes up to 999 parameters
                 cursor.execute(
-                    f"SELECT name, kind FROM subjects WHERE name IN ({','.join([self.p] * len(part))})",
+                    f"SELECT name, kind FROM subjects WHERE name IN ({','.join('?' * len(part))})",
                     tuple(part),
                 )
-                kinds.update((str(n), int(k)) for n, k in cursor.fetchall())
+                kinds.update(cursor.fetchall())
         finally:
             cursor.close()
         if len(known) < KNOWN_KINDS_LIMIT:
@@ -426,18 +429,22 @@ class ChunkChecks:
         # is one, as the engine counts it
         upheld: dict[int, list[int]] = {}
         reconsidered: dict[int, tuple[int, str, str]] = {}
-        lookup = (
-            "SELECT e.seq, e.subject_id, e.kind, e.recorded_at, e.occurred_at, e.target_seq, "
-            "s.kind, s.name, e.type FROM entries e JOIN subjects s ON s.id = e.subject_id "
-            f"WHERE e.source = {p} AND e.entry_id = {p}"
-        )
         # this chunk's corrections (inserted after all are checked): (source, id) -> target
         here = {(c[4][0], c[4][1]): (c[1], c[2], c[3]) for c in chunk.corrections}
-        cursor = conn.connection.cursor()  # plain DBAPI: one point query per correction
+        cursor = conn.connection.cursor()  # plain DBAPI
         try:
+            targets = self._correction_targets(cursor, {(c[2], c[3]) for c in chunk.corrections})
+            disputed_seqs = set()
+            if window is not None:
+                for c in chunk.corrections:
+                    if (
+                        c[1] == _DISPUTE
+                        and (disputed_target := targets.get((c[2], c[3]))) is not None
+                    ):
+                        disputed_seqs.add(int(disputed_target[0]))
+            decisions = StoredDecisions(cursor, self.is_sqlite, disputed_seqs)
             for number, kind, target_source, target_id, values, earlier in chunk.corrections:
-                cursor.execute(lookup, (target_source, target_id))
-                target = cursor.fetchone()
+                target: Any = targets.get((target_source, target_id))
                 if target is not None and not earlier and int(target[0]) > before:
                     target = None  # only a later line of this input: not there yet
                 corrects = None
@@ -446,11 +453,8 @@ class ChunkChecks:
                     target = (0, 0, its_kind, 0, 0, None)  # a correction on an earlier line
                     corrects = (its_target[0], its_target[1])
                 elif target is not None and target[5] is not None:
-                    cursor.execute(
-                        f"SELECT source, entry_id FROM entries WHERE seq = {p}", (target[5],)
-                    )
-                    found = cursor.fetchone()
-                    corrects = (str(found[0]), str(found[1])) if found else None
+                    # the entry the target corrects (NULL source: it is not stored)
+                    corrects = (str(target[9]), str(target[10])) if target[9] is not None else None
                 problem = target_problem(
                     target, kind, target_source, target_id, int(values[4]), corrects
                 )
@@ -459,7 +463,7 @@ class ChunkChecks:
                     problem = self._rectified_type_problem(conn, target, str(values[3]))
                 if problem is None and kind == _EXTEND and self.rules is not None:
                     assert target is not None
-                    problem = self._extension_problem(cursor, target, values[7])
+                    problem = self._extension_problem(target, values[7])
                 if problem:
                     self.result.problems.append(IngestProblem(self.origin, number, *problem))
                     continue
@@ -467,7 +471,7 @@ class ChunkChecks:
                 if kind == _DISPUTE and window is not None and int(target[2]) == RECORD:
                     assert self.rules is not None
                     note = self._dispute_note(
-                        cursor,
+                        decisions,
                         values,
                         target,
                         self.rules.window_of(str(target[8])),
@@ -505,20 +509,47 @@ class ChunkChecks:
             notes = {key: note for key, note in notes.items() if key in kept}
         self.result.no_effect_lines.extend(notes.values())
 
-    def _extension_problem(
-        self, cursor: Any, target: Any, details: str | None
-    ) -> tuple[str, str] | None:
+    def _correction_targets(
+        self, cursor: Any, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], Any]:
+        """The stored entries of ``keys`` (source, id): (source, id) -> (seq, subject_id,
+        kind, recorded_at, occurred_at, target_seq, subject's kind, subject's name, type,
+        source and id of the entry it corrects). PostgreSQL: one query for all (a round
+        trip per correction would cost more than the rest of the chunk); SQLite: one point
+        query each (in-process, cheaper than building one)."""
+        select = (
+            "SELECT e.source, e.entry_id, e.seq, e.subject_id, e.kind, e.recorded_at, "
+            "e.occurred_at, e.target_seq, s.kind, s.name, e.type, t.source, t.entry_id "
+            "FROM entries e JOIN subjects s ON s.id = e.subject_id "
+            "LEFT JOIN entries t ON t.seq = e.target_seq "
+        )
+        if not keys:
+            return {}
+        if self.is_sqlite:
+            found = []
+            for key in keys:
+                cursor.execute(select + "WHERE e.source = ? AND e.entry_id = ?", key)
+                found.extend(cursor.fetchall())
+        else:
+            sources, ids = zip(*keys, strict=True)
+            cursor.execute(
+                select + "JOIN unnest(%s::text[], %s::text[]) AS k(source, entry_id) "
+                "ON e.source = k.source AND e.entry_id = k.entry_id",
+                (list(sources), list(ids)),
+            )
+            found = cursor.fetchall()
+        return {(row[0], row[1]): row[2:] for row in found}
+
+    def _extension_problem(self, target: Any, details: str | None) -> tuple[str, str] | None:
         """Why an extend cannot lengthen its target record by its ``by``: the record's type
         declares no extension, or the extension lies outside the type's bounds."""
         assert self.rules is not None
         if int(target[2]) != RECORD:
             return None
         by = (orjson.loads(details) if details else {}).get("by")
-        cursor.execute(f"SELECT type FROM entries WHERE seq = {self.p}", (int(target[0]),))
-        found = cursor.fetchone()
-        if by is None or found is None:
+        if by is None:
             return None
-        problem = extension_problem(str(found[0]), parse_span(by), self.rules)
+        problem = extension_problem(str(target[8]), parse_span(by), self.rules)
         return ("by", problem) if problem is not None else None
 
     def _rectified_type_problem(
@@ -539,7 +570,7 @@ class ChunkChecks:
 
     def _dispute_note(
         self,
-        cursor: Any,
+        decisions: StoredDecisions,
         values: Row,
         target: Any,
         windows: tuple[Span | None, Span | None],
@@ -566,7 +597,7 @@ class ChunkChecks:
         closes = self.rules.closes(target_recorded, window)
         if reconsider is not None:
             note = self._reconsideration_note(
-                cursor,
+                decisions,
                 values,
                 (target_seq, closes, recorded),
                 reconsider,
@@ -589,15 +620,9 @@ class ChunkChecks:
                 "has no effect on the record"
             )
         earliest = disputed.get(target_seq)
-        cursor.execute(
-            "SELECT recorded_at, source, entry_id FROM entries WHERE target_seq = "
-            f"{self.p} AND kind = {_DISPUTE} AND recorded_at <= {self.p} "
-            "ORDER BY recorded_at, seq LIMIT 1",
-            (target_seq, closes),
-        )
-        stored = cursor.fetchone()
-        if stored is not None and (earliest is None or int(stored[0]) <= earliest[0]):
-            earliest = (int(stored[0]), str(stored[1]), str(stored[2]))
+        stored = decisions.first(target_seq, _DISPUTE, None, closes)
+        if stored is not None and (earliest is None or stored[0] <= earliest[0]):
+            earliest = stored
         if earliest is not None and earliest[0] <= recorded and earliest[1:] != values[:2]:
             return (
                 f"{target_name} is already disputed (by {earliest[1]}/{earliest[2]}, recorded "
@@ -610,7 +635,7 @@ class ChunkChecks:
 
     def _reconsideration_note(
         self,
-        cursor: Any,
+        decisions: StoredDecisions,
         values: Row,
         times: tuple[int, int, int],
         reconsider: Span,
@@ -622,28 +647,17 @@ class ChunkChecks:
         changes nothing; ``""`` when no review has upheld the record by then (the dispute
         is then an ordinary one). ``here``: this input's first in-time dispute of the record,
         its upholds, and the reconsiderations applied for in it (by target), not stored yet."""
-        p = self.p
         target_seq, closes, recorded = times
         first_here, upheld_here, reconsidered = here
-        cursor.execute(
-            f"SELECT recorded_at FROM entries WHERE target_seq = {p} AND kind = {_DISPUTE} "
-            f"AND recorded_at <= {p} ORDER BY recorded_at, seq LIMIT 1",
-            (target_seq, closes),
-        )
-        stored_first = cursor.fetchone()
-        firsts = [int(stored_first[0])] if stored_first is not None else []
+        stored_first = decisions.first(target_seq, _DISPUTE, None, closes)
+        firsts = [stored_first[0]] if stored_first is not None else []
         if first_here is not None and first_here[1:] != tuple(values[:2]):
             firsts.append(first_here[0])
         if not firsts:
             return ""
         first = min(firsts)
-        cursor.execute(
-            f"SELECT recorded_at FROM entries WHERE target_seq = {p} AND kind = {_UPHOLD} "
-            f"AND recorded_at >= {p} ORDER BY recorded_at, seq LIMIT 1",
-            (target_seq, first),
-        )
-        stored_uphold = cursor.fetchone()
-        upholds = [int(stored_uphold[0])] if stored_uphold is not None else []
+        stored_uphold = decisions.first(target_seq, _UPHOLD, first, None)
+        upholds = [stored_uphold[0]] if stored_uphold is not None else []
         upholds += [u for u in upheld_here if u >= first]
         if not upholds or min(upholds) > recorded:
             return ""
@@ -656,14 +670,7 @@ class ChunkChecks:
                 f"after the period to apply closed on {to_iso(ends)}: it is kept in the ledger "
                 "but has no effect on the record"
             )
-        cursor.execute(
-            f"SELECT recorded_at, source, entry_id FROM entries WHERE target_seq = {p} "
-            f"AND kind = {_DISPUTE} AND recorded_at >= {p} AND recorded_at <= {p} "
-            "ORDER BY recorded_at, seq LIMIT 1",
-            (target_seq, decided, ends),
-        )
-        found = cursor.fetchone()
-        earlier = (int(found[0]), str(found[1]), str(found[2])) if found is not None else None
+        earlier = decisions.first(target_seq, _DISPUTE, decided, ends)
         mine = reconsidered.get(target_seq)
         if mine is not None and (earlier is None or mine[0] < earlier[0]):
             earlier = mine
@@ -737,6 +744,47 @@ class ChunkChecks:
         finally:
             cursor.close()
         return stored_here
+
+
+class StoredDecisions:
+    """The stored disputes and upholds of some records, read in one query (PostgreSQL; on
+    SQLite one point query per record): what the dispute checks ask of the ledger."""
+
+    def __init__(self, cursor: Any, is_sqlite: bool, targets: Collection[int]) -> None:
+        self.by_target: dict[int, list[tuple[int, int, int, str, str]]] = {}
+        if not targets:
+            return
+        select = (
+            "SELECT target_seq, recorded_at, seq, kind, source, entry_id FROM entries "
+            f"WHERE kind IN ({_DISPUTE}, {_UPHOLD}) AND target_seq "
+        )
+        found: list[Any] = []
+        if is_sqlite:
+            for target in targets:
+                cursor.execute(select + "= ?", (target,))
+                found.extend(cursor.fetchall())
+        else:
+            cursor.execute(select + "= ANY(%s)", (list(targets),))
+            found = cursor.fetchall()
+        for target, recorded, seq, kind, source, entry_id in found:
+            self.by_target.setdefault(int(target), []).append(
+                (int(recorded), int(seq), int(kind), str(source), str(entry_id))
+            )
+        for stored in self.by_target.values():
+            stored.sort()  # ORDER BY recorded_at, seq
+
+    def first(
+        self, target: int, kind: int, low: int | None, high: int | None
+    ) -> tuple[int, str, str] | None:
+        """The earliest (by recorded_at, then seq) stored ``kind`` of ``target`` recorded
+        within [low, high] (None: unbounded), as (recorded_at, source, id), or None."""
+        for recorded, _, its_kind, source, entry_id in self.by_target.get(target, ()):
+            if its_kind != kind or (low is not None and recorded < low):
+                continue
+            if high is not None and recorded > high:
+                return None
+            return (recorded, source, entry_id)
+        return None
 
 
 def stored_content(stored: Any) -> dict[str, Any]:

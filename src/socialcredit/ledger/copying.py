@@ -1,5 +1,14 @@
 """Bulk writing on PostgreSQL: a chunk's subjects and entries go in by ``COPY``.
 
+When none of a chunk's (source, id) is stored yet (a first load: the usual case of a
+large ingest), its records, relations and facts are copied straight into ``entries``
+(``copy_entries_direct``), with the subject ids looked up beforehand in one query, in
+(source, id) order: PostgreSQL's fastest path, the same as a bare ``COPY``. The table's
+unique (source, id) key refuses the whole ``COPY`` if any row is stored already (or is
+being stored by a concurrent ingest, which it waits for), and the chunk then goes the
+staging way below, which sorts repeats out; nothing is half-copied, as the ``COPY`` runs
+in a savepoint.
+
 A row-by-row ``INSERT`` costs PostgreSQL a statement per row, even pipelined; ``COPY`` streams
 the rows. But ``COPY`` has no ``ON CONFLICT`` and knows nothing of subject names, so the
 rows are copied into temporary staging tables first (private to the session, emptied
@@ -19,6 +28,7 @@ go in by the row-by-row path, which finds the refused lines (``refusals``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from socialcredit.ledger.refusals import refusal_reason
@@ -71,7 +81,7 @@ def _staging(conn: Connection) -> None:
 
 
 def _copy(conn: Connection, table: str, columns: str, rows: Sequence[Row]) -> None:
-    """Stream ``rows`` into a staging table by ``COPY``."""
+    """Stream ``rows`` into ``table`` by ``COPY``."""
     import psycopg
     from sqlalchemy import exc as sa_exc
 
@@ -83,7 +93,73 @@ def _copy(conn: Connection, table: str, columns: str, rows: Sequence[Row]) -> No
             for row in rows:
                 write(row)
     except psycopg.Error as exc:  # as SQLAlchemy raises them (retries and refusals read it)
-        raise sa_exc.DBAPIError(statement, None, exc) from exc
+        raise sa_exc.DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+
+
+def _fetch(conn: Connection, statement: str, params: Any = None) -> list[Any]:
+    """Every row ``statement`` returns, fetched in one call on the driver's own cursor
+    (SQLAlchemy's result objects cost more than the query for many rows); errors are
+    raised as SQLAlchemy raises them (retries and refusals read them)."""
+    import psycopg
+    from sqlalchemy import exc as sa_exc
+
+    raw: Any = conn.connection.dbapi_connection
+    try:
+        with raw.cursor() as cursor:
+            cursor.execute(statement, params)
+            return list(cursor.fetchall())
+    except psycopg.Error as exc:
+        raise sa_exc.DBAPIError.instance(statement, params, exc, psycopg.Error) from exc
+
+
+def subject_ids(conn: Connection, names: Sequence[str]) -> dict[str, int]:
+    """The ids of those of ``names`` the ledger stores (one query)."""
+    found = _fetch(conn, "SELECT name, id FROM subjects WHERE name = ANY(%s)", (list(names),))
+    return dict(found)
+
+
+_ENTRY_COLUMNS = (
+    "source, entry_id, kind, subject_id, type, occurred_at, recorded_at, amount, evidence, "
+    "details, related_subject_id, valid_until, claimed_recorded_at, batch_id, line"
+)
+
+
+def copy_entries_direct(
+    conn: Connection,
+    records: Sequence[Row],
+    relations: Sequence[Row],
+    ids: dict[str, int],
+    batch: int,
+    now: int,
+) -> bool:
+    """Store records and relations (and facts; the row layouts of ``parsing``) by one
+    ``COPY`` into ``entries``, in (source, id) order, when none of them is stored yet:
+    True when all were stored; False when the database refused the ``COPY`` (a (source,
+    id) already stored, or a value it refuses): then nothing was stored. ``ids``: the
+    subject ids of every name the rows give (False, nothing tried, if one is missing).
+    An entry's ``recorded_at`` is ``now`` unless its row gives one."""
+    try:
+        rows: list[Row] = [
+            (s, e, k, ids[n], t, o, now if r is None else r, a, ev, d, None, None, c, batch, line)
+            for s, e, k, n, t, o, r, a, ev, d, c, line in records
+        ]
+        rows += [
+            (s, e, k, ids[n], t, o, now if r is None else r, a, None, d,
+             None if m is None else ids[m], u, c, batch, line)
+            for s, e, k, n, t, o, r, a, d, m, u, c, line in relations
+        ]  # fmt: skip
+    except KeyError:  # a subject not stored: the staging way finds and reports the lines
+        return False
+    # (source, id) order, as the staging way's ``ORDER BY … COLLATE "C"`` (Python compares
+    # strings by code point, as "C" does): concurrent ingests of the same keys take their
+    # locks in one order (no deadlock)
+    rows.sort(key=itemgetter(0, 1))
+
+    def work() -> bool:
+        _copy(conn, "entries", _ENTRY_COLUMNS, rows)
+        return True
+
+    return _in_savepoint(conn, work) is not None
 
 
 def _in_savepoint(conn: Connection, work: Callable[[], T]) -> T | None:
@@ -111,7 +187,7 @@ def copy_subjects(conn: Connection, subjects: Sequence[tuple[str, int]]) -> int 
         _copy(conn, "socialcredit_subjects_in", "name, kind", subjects)
         result = conn.exec_driver_sql(
             "INSERT INTO subjects (name, kind) SELECT name, kind FROM socialcredit_subjects_in "
-            "ORDER BY name ON CONFLICT (name) DO NOTHING"
+            'ORDER BY name COLLATE "C" ON CONFLICT (name) DO NOTHING'
         )
         return int(result.rowcount)
 
@@ -135,7 +211,8 @@ def copy_entries(
             _copy(conn, "socialcredit_entries_in", _RELATION_COLUMNS, relations)
         # LEFT JOINs: a name missing from subjects leaves subject_id NULL, which the table
         # refuses (as the row-by-row path does) rather than dropping the line unseen
-        found = conn.exec_driver_sql(
+        found = _fetch(
+            conn,
             "INSERT INTO entries (source, entry_id, kind, subject_id, type, occurred_at, "
             "recorded_at, amount, evidence, details, related_subject_id, valid_until, "
             "claimed_recorded_at, batch_id, line) "
@@ -144,9 +221,9 @@ def copy_entries(
             f"i.valid_until, i.claimed, {int(batch)}, i.line "
             "FROM socialcredit_entries_in i LEFT JOIN subjects s ON s.name = i.subject "
             "LEFT JOIN subjects r ON r.name = i.related "
-            "ORDER BY i.source, i.entry_id "
-            "ON CONFLICT (source, entry_id) DO NOTHING RETURNING line"
+            'ORDER BY i.source COLLATE "C", i.entry_id COLLATE "C" '
+            "ON CONFLICT (source, entry_id) DO NOTHING RETURNING line",
         )
-        return {int(line) for (line,) in found}
+        return {line for (line,) in found}
 
     return _in_savepoint(conn, work)

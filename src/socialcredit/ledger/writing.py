@@ -20,8 +20,14 @@ from typing import TYPE_CHECKING
 
 from socialcredit.columns import KIND_CODES
 from socialcredit.errors import StorageError
-from socialcredit.ledger.chunk_checks import ChunkChecks
-from socialcredit.ledger.copying import can_copy, copy_entries, copy_subjects
+from socialcredit.ledger.chunk_checks import KNOWN_KINDS_LIMIT, ChunkChecks
+from socialcredit.ledger.copying import (
+    can_copy,
+    copy_entries,
+    copy_entries_direct,
+    copy_subjects,
+    subject_ids,
+)
 from socialcredit.ledger.parsing import (
     IngestProblem,
     PreparedChunk,
@@ -161,6 +167,27 @@ class _Writer(ChunkChecks):
         super().__init__(engine, origin, now, rules)
         self.backfill = backfill
         self.copying = False  # PostgreSQL, by COPY (``copying``)
+        # PostgreSQL: entries are copied straight into the table (``copy_entries_direct``)
+        # unless the last chunk repeated stored ones (then through the staging tables)
+        self.direct = True
+        self.ids: dict[str, int] = {}  # subject ids read or stored by committed chunks
+        self.chunk_ids: dict[str, int] = {}  # those read by the chunk being written
+
+    def _subject_ids(
+        self, conn: Connection, rows: list[Row], relations: list[Row]
+    ) -> dict[str, int]:
+        """The ids of the subjects ``rows`` and ``relations`` name, those not known yet
+        read in one query (they are kept once the chunk is committed)."""
+        names = {r[3] for r in rows}
+        names.update(r[3] for r in relations)
+        names.update(r[9] for r in relations if r[9] is not None)
+        known = self.ids
+        ids = {name: known[name] for name in names if name in known}
+        if len(ids) < len(names):
+            found = subject_ids(conn, [name for name in names if name not in ids])
+            self.chunk_ids.update(found)
+            ids.update(found)
+        return ids
 
     def run(
         self, chunks: Iterable[PreparedChunk], progress: Callable[[int], None] | None
@@ -347,6 +374,7 @@ class _Writer(ChunkChecks):
 
     def _write_chunk(self, conn: Connection, chunk: PreparedChunk) -> None:
         p = self.p
+        self.chunk_ids = {}
         # SQLite: one writer at a time: take the write lock first (waiting for other
         # writers), so every check below reads what this chunk writes onto
         self._write_lock(conn)
@@ -388,6 +416,13 @@ class _Writer(ChunkChecks):
                 )
             if self.refused:
                 return  # written again without the lines naming the refused subjects
+        if self.copying and (rows or relations) and self.direct:
+            ids = self._subject_ids(conn, rows, relations)
+            if copy_entries_direct(conn, rows, relations, ids, self.batch_id, self.now):
+                self.result.accepted += len(rows) + len(relations)
+                rows = relations = []
+            else:  # some are stored already: the staging way, until a chunk has no repeat
+                self.direct = False
         if self.copying and (rows or relations):
             stored = copy_entries(conn, rows, relations, self.batch_id, self.now)
             if stored is not None:
@@ -395,6 +430,7 @@ class _Writer(ChunkChecks):
                 left = [r for group in (rows, relations) for r in group if r[-1] not in stored]
                 if left:
                     self._settle_repeats(conn, left)
+                self.direct = not left
                 rows = relations = []
         if not self.is_sqlite:
             # concurrent writers take the unique keys' locks in one order (subjects by name,
@@ -441,6 +477,8 @@ class _Writer(ChunkChecks):
             self._settle_repeats(conn, chunk.repeats)
         self._record_counts(conn)
         conn.commit()
+        if self.chunk_ids and len(self.ids) < KNOWN_KINDS_LIMIT:
+            self.ids.update(self.chunk_ids)  # committed: ids never change
         if subjects:
             self._remember_stored(subjects, stored_subjects)
         # the first lines of subjects now stored are read from the ledger when needed: only
