@@ -188,13 +188,3 @@ def with_debtor(ledger: Ledger, *others: dict[str, object]) -> Ledger:
         "2025-02-03",
     )
     return ledger
-
-
-class Clock:
-    """A clock the test moves: ``clock.now = …`` (epoch seconds)."""
-
-    def __init__(self, now: int) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now

@@ -18,7 +18,7 @@ from socialcredit.appeals import (
 from socialcredit.errors import NotFoundError
 from socialcredit.ledger import Ledger
 from socialcredit.notices import generate_notices, notices_for
-from tests.appeals_policy import activate, child, engine_at, ingest, record, ts
+from tests.appeals_policy import engine_at, ingest, record, ts, with_debtor
 from tests.ledger.conftest import ledger, pg_ledger, pg_url, sqlite_ledger  # noqa: F401
 
 URL = "https://register.example/v1/disputes"
@@ -28,17 +28,7 @@ URL = "https://register.example/v1/disputes"
 def due(ledger: Ledger) -> Ledger:  # noqa: F811
     """The ledger under the test policy (in force from 2025-01-01), with a debtor P1 and
     their child C1 (received 2025-02-03) and P2's card arrears (received 2025-02-03)."""
-    activate(ledger)
-    ingest(
-        ledger,
-        [
-            record("d1", "court", "P1", "debt", "2025-02-01"),
-            child("c1", "C1", "P1"),
-            record("a1", "bank", "P2", "card_arrears", "2025-02-01"),
-        ],
-        "2025-02-03",
-    )
-    return ledger
+    return with_debtor(ledger, record("a1", "bank", "P2", "card_arrears", "2025-02-01"))
 
 
 def decision(led: Ledger, subject: str, service: str, at: str) -> str:

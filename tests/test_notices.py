@@ -17,7 +17,7 @@ from socialcredit.engine import UnknownSubjectError
 from socialcredit.errors import NotFoundError
 from socialcredit.ledger import Ledger
 from socialcredit.notices import generate_notices, mark_delivered, mark_read, notices_for
-from tests.appeals_policy import RULES, activate, child, engine_at, ingest, record, ts
+from tests.appeals_policy import RULES, activate, child, engine_at, ingest, record, ts, with_debtor
 from tests.ledger.conftest import ledger, pg_ledger, pg_url, sqlite_ledger  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,17 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def told(ledger: Ledger) -> Ledger:  # noqa: F811
-    activate(ledger)
-    ingest(
-        ledger,
-        [
-            record("d1", "court", "P1", "debt", "2025-02-01"),
-            child("c1", "C1", "P1"),
-            record("v1", "civic", "P9", "volunteering", "2025-02-01"),
-        ],
-        "2025-02-03",
-    )
-    return ledger
+    """A debtor P1, their child C1 and a volunteer P9 (received 2025-02-03)."""
+    return with_debtor(ledger, record("v1", "civic", "P9", "volunteering", "2025-02-01"))
 
 
 def test_generating_twice_writes_once(told: Ledger) -> None:

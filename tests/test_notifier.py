@@ -12,7 +12,8 @@ from socialcredit.appeals import file_dispute
 from socialcredit.engine import Engine
 from socialcredit.ledger import Ledger
 from socialcredit.notifier import Notifier
-from tests.appeals_policy import PARSED, Clock, child, ingest, record, ts, with_debtor
+from tests.api.conftest import Clock
+from tests.appeals_policy import PARSED, child, ingest, record, ts, with_debtor
 from tests.ledger.conftest import ledger, pg_ledger, pg_url, sqlite_ledger  # noqa: F401
 
 

@@ -141,8 +141,13 @@ class DecisionResult:
 # ---------------------------------------------------------------------------- reading
 
 
-def _p(ledger: Ledger) -> str:
-    return "?" if ledger.is_sqlite else "%s"
+def _rows(ledger: Ledger, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    """The rows of ``sql`` (``{p}`` marks each parameter) over what the ledger holds."""
+    ledger._check()
+    with ledger.reading() as conn:
+        cursor = conn.cursor()
+        cursor.execute(sql.format(p="?" if ledger.is_sqlite else "%s"), params)
+        return list(cursor.fetchall())
 
 
 def _find_entry(
@@ -150,32 +155,24 @@ def _find_entry(
 ) -> tuple[int, str, int] | None:
     """(kind code, subject name, seq) of the entry ``source``/``entry_id`` the ledger had
     received by ``now``; None when it had not."""
-    p = _p(ledger)
-    ledger._check()
-    with ledger.reading() as conn:
-        cursor = conn.cursor()
-        cursor.execute(
-            "SELECT e.kind, s.name, e.seq FROM entries e JOIN subjects s ON s.id = e.subject_id "
-            f"WHERE e.source = {p} AND e.entry_id = {p} AND e.recorded_at <= {p}",
-            (source, entry_id, now),
-        )
-        row = cursor.fetchone()
-    return None if row is None else (int(row[0]), str(row[1]), int(row[2]))
+    rows = _rows(
+        ledger,
+        "SELECT e.kind, s.name, e.seq FROM entries e JOIN subjects s ON s.id = e.subject_id "
+        "WHERE e.source = {p} AND e.entry_id = {p} AND e.recorded_at <= {p}",
+        (source, entry_id, now),
+    )
+    return None if not rows else (int(rows[0][0]), str(rows[0][1]), int(rows[0][2]))
 
 
 def _dispute_entries(ledger: Ledger, seq: int, now: int) -> list[tuple[str, str, int, str]]:
     """The dispute entries of record ``seq`` received by ``now``: (source, id, recorded_at,
     reason), in the order the ledger received them."""
-    p = _p(ledger)
-    with ledger.reading() as conn:
-        cursor = conn.cursor()
-        cursor.execute(
-            "SELECT source, entry_id, recorded_at, details FROM entries "
-            f"WHERE target_seq = {p} AND kind = {p} AND recorded_at <= {p} "
-            "ORDER BY recorded_at, seq",
-            (seq, KIND_CODES["dispute"], now),
-        )
-        rows = cursor.fetchall()
+    rows = _rows(
+        ledger,
+        "SELECT source, entry_id, recorded_at, details FROM entries "
+        "WHERE target_seq = {p} AND kind = {p} AND recorded_at <= {p} ORDER BY recorded_at, seq",
+        (seq, KIND_CODES["dispute"], now),
+    )
     out = []
     for source, entry_id, recorded_at, details in rows:
         reason = orjson.loads(details).get("reason", "") if details else ""
@@ -185,16 +182,13 @@ def _dispute_entries(ledger: Ledger, seq: int, now: int) -> list[tuple[str, str,
 
 def disputed_subjects(ledger: Ledger, now: int) -> list[str]:
     """Every subject with a record that a dispute received by ``now`` targets, sorted."""
-    p = _p(ledger)
-    ledger._check()
-    with ledger.reading() as conn:
-        cursor = conn.cursor()
-        cursor.execute(
-            "SELECT DISTINCT s.name FROM entries d JOIN entries r ON r.seq = d.target_seq "
-            f"JOIN subjects s ON s.id = r.subject_id WHERE d.kind = {p} AND d.recorded_at <= {p}",
-            (KIND_CODES["dispute"], now),
-        )
-        return sorted(str(r[0]) for r in cursor.fetchall())
+    rows = _rows(
+        ledger,
+        "SELECT DISTINCT s.name FROM entries d JOIN entries r ON r.seq = d.target_seq "
+        "JOIN subjects s ON s.id = r.subject_id WHERE d.kind = {p} AND d.recorded_at <= {p}",
+        (KIND_CODES["dispute"], now),
+    )
+    return sorted(str(r[0]) for r in rows)
 
 
 def current_line(st: Standing, source: str, entry_id: str) -> RecordLine | None:

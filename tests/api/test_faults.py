@@ -15,7 +15,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from typing import Any
@@ -27,7 +26,7 @@ import sqlalchemy as sa
 from socialcredit.keys import KeyStore
 from socialcredit.ledger import Ledger
 from tests.api.conftest import NOW
-from tests.cli.test_serve import free_port, wait_healthy
+from tests.cli.test_serve import free_port, start
 
 BATCH = 25
 """Entries per request: far below the ledger's chunk (one transaction per request)."""
@@ -37,30 +36,7 @@ KILLS, BATCHES = 3, 45
 
 def serve(db: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     """``socialcredit serve`` on ``port`` in its own process group, once healthy."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "socialcredit",
-            "serve",
-            "--db",
-            db,
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        env={k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
-    )
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", proc, within=60)
-    except AssertionError:
-        kill(proc)
-        raise
-    return proc
+    return start(db, "--workers", str(workers), port=port, within=60)[1]
 
 
 def kill(proc: subprocess.Popen[bytes]) -> None:

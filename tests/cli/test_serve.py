@@ -39,9 +39,12 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], within: float = 30.0)
     raise AssertionError(f"{base} did not become healthy within {within} s")
 
 
-def start(db: str, *extra: str) -> tuple[str, subprocess.Popen[bytes]]:
-    """``socialcredit serve --db DB`` on a free port, in its own process group."""
-    port = free_port()
+def start(
+    db: str, *extra: str, port: int | None = None, within: float = 30.0
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """``socialcredit serve --db DB`` on ``port`` (None: a free one), in its own process
+    group, once it answers (within ``within`` seconds)."""
+    port = free_port() if port is None else port
     proc = subprocess.Popen(
         [sys.executable, "-m", "socialcredit", "serve", "--db", db, "--port", str(port), *extra],
         stdout=subprocess.DEVNULL,
@@ -51,7 +54,7 @@ def start(db: str, *extra: str) -> tuple[str, subprocess.Popen[bytes]]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(base, proc)
+        wait_healthy(base, proc, within)
     except AssertionError:
         stop(proc)
         raise
