@@ -64,7 +64,7 @@ def simulate(
     ] = None,
     chunk_size: Annotated[
         int, typer.Option(min=1, help="Agents per chunk (rounded up to blocks of 1024).")
-    ] = 4096,
+    ] = 16_384,
 ) -> None:
     """Run policies on a synthetic population (see the help text)."""
     if ctx.invoked_subcommand is not None:

@@ -494,6 +494,52 @@ _REL, _ATT, _REC, _COR = 0, 1, 2, 3
 _ATT_SLOTS = 64  # attribute slots per agent: birth date first, then the group's attributes
 
 
+@dataclass(frozen=True)
+class AttributeTable:
+    """Every attribute entry of a block, sorted by ``code`` (agent x ``_ATT_SLOTS`` + slot:
+    the birth date in slot 0, the group's attributes from slot 1, in their order)."""
+
+    code: I64
+    name: npt.NDArray[np.object_]
+    value: npt.NDArray[np.object_]
+    valid: I64
+
+
+def attribute_table(draws: BlockDraws, scenario: Scenario) -> AttributeTable:
+    """The block's attribute entries (see ``AttributeTable``), built column-wise; the same
+    entries ``_attribute`` describes one at a time."""
+    codes: list[I64] = []
+    names: list[npt.NDArray[np.object_]] = []
+    values: list[npt.NDArray[np.object_]] = []
+    valid: list[I64] = []
+    agents = np.arange(draws.n, dtype=np.int64)
+    if scenario.birth_date_attribute is not None:
+        born = agents[draws.birth >= 0]
+        dates = np.datetime_as_string(draws.birth[born].astype("datetime64[s]"), unit="D")
+        codes.append(born * _ATT_SLOTS)
+        names.append(np.full(len(born), scenario.birth_date_attribute, dtype=object))
+        values.append(dates.astype(object))
+        valid.append(draws.birth[born])
+    for gi, g in enumerate(scenario.groups.values()):
+        members = agents[draws.group == gi]
+        for slot, (name, value) in enumerate(g.attributes.items(), start=1):
+            codes.append(members * _ATT_SLOTS + slot)
+            names.append(np.full(len(members), name, dtype=object))
+            values.append(np.full(len(members), value, dtype=object))
+            valid.append(draws.since[members])
+    if not codes:
+        empty = np.empty(0, dtype=object)
+        return AttributeTable(np.empty(0, np.int64), empty, empty, np.empty(0, np.int64))
+    code = np.concatenate(codes)
+    order = np.argsort(code, kind="stable")
+    return AttributeTable(
+        code[order],
+        np.concatenate(names)[order],
+        np.concatenate(values)[order],
+        np.concatenate(valid)[order].astype(np.int64),
+    )
+
+
 def _attribute(
     draws: BlockDraws, scenario: Scenario, groups: object, a: int, slot: int
 ) -> tuple[str | None, str, int]:
@@ -527,19 +573,10 @@ def _entry_order(
     kinds.append(np.full(nrel, _REL))
     idx.append(np.arange(nrel))
     times.append(np.full(nrel, spec.start - RELATIONS_FROM_DAYS * DAY))
-    groups = list(scenario.groups.values())
-    att_i: list[int] = []
-    att_t: list[int] = []
-    for a in range(draws.n):
-        g = groups[int(draws.group[a])]
-        for slot in range(1 + len(g.attributes)):
-            name, _, valid = _attribute(draws, scenario, groups, a, slot)
-            if name is not None:
-                att_i.append(a * _ATT_SLOTS + slot)
-                att_t.append(valid)
-    kinds.append(np.full(len(att_i), _ATT))
-    idx.append(np.array(att_i, dtype=np.int64))
-    times.append(np.array(att_t, dtype=np.int64))
+    att = attribute_table(draws, scenario)
+    kinds.append(np.full(len(att.code), _ATT))
+    idx.append(att.code)
+    times.append(att.valid)
     known = np.flatnonzero(known_records(draws, spec, policy, suppressed))
     kinds.append(np.full(len(known), _REC))
     idx.append(known)
@@ -609,16 +646,15 @@ def chunk_columns(
         if len(draws.rel_rule):
             rel_ok = np.array([name in policy.relation_names for name in rel_names])
             drop |= (k == _REL) & ~rel_ok[draws.rel_rule[np.where(k == _REL, i, 0)]]
-        att_name: dict[int, tuple[str, str, int]] = {}
-        for j in np.flatnonzero(k == _ATT).tolist():
-            a, slot = divmod(int(i[j]), _ATT_SLOTS)
-            name, value, valid = _attribute(draws, scenario, [], a, slot)
-            if name is None or name not in policy.policy.attributes:
-                drop[j] = True
-            else:
-                att_name[j] = (name, value, valid)
+        att = attribute_table(draws, scenario)
+        at_att = k == _ATT
+        att_pos = np.searchsorted(att.code, np.where(at_att, i, 0))
+        att_pos = np.minimum(att_pos, max(len(att.code) - 1, 0))
+        if len(att.code):
+            declared = np.isin(att.name, list(policy.policy.attributes))
+            drop |= at_att & ~declared[att_pos]
         k, i = k[~drop], i[~drop]
-        kept_pos = np.flatnonzero(~drop)
+        att_pos = att_pos[~drop]
         seq = seq_base + 1 + np.arange(len(k), dtype=np.int64)
         seq_base += len(k)
         rec_seq_of = np.full(len(draws.subject), -1, dtype=np.int64)
@@ -636,16 +672,16 @@ def chunk_columns(
             rel_source=np.full(len(ri), "registry", dtype=object),
         )
         sel = k == _ATT
-        att_rows = [att_name[int(j)] for j in kept_pos[sel].tolist()]
         ai = i[sel] // _ATT_SLOTS
+        rows = att_pos[sel]
         put(
             att_seq=seq[sel],
             att_subject=(offset + ai).astype(np.int32),
-            att_name=np.array([r[0] for r in att_rows] + [""], dtype=object)[:-1],
-            att_value=np.array([r[1] for r in att_rows] + [""], dtype=object)[:-1],
-            att_valid_from=np.array([r[2] for r in att_rows], dtype=np.int64),
+            att_name=att.name[rows],
+            att_value=att.value[rows],
+            att_valid_from=att.valid[rows],
             att_valid_until=np.full(len(ai), 2**62),
-            att_recorded_at=np.array([r[2] for r in att_rows], dtype=np.int64),
+            att_recorded_at=att.valid[rows],
             att_source=np.full(len(ai), "registry", dtype=object),
             att_id=np.full(len(ai), "", dtype=object),
         )

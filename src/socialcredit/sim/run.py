@@ -19,7 +19,7 @@ from socialcredit.sim.events import BLOCK, SimSpec
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import LoadedScenario
 
-DEFAULT_CHUNK = 4 * BLOCK
+DEFAULT_CHUNK = 16 * BLOCK
 
 
 @dataclass
