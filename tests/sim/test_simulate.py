@@ -96,8 +96,7 @@ def test_zero_data_errors_means_no_wrongful_sanctions() -> None:
     assert m.counts["wrong_records"].sum() == 0
     assert m.counts["sanctioned_wrongful"].sum() == 0
     assert m.counts["sanctioned"].sum() > 0
-    (with_errors,) = simulate([policy("china-scs")], loaded, spec).metrics
-    assert with_errors.counts["wrong_records"].sum() > 0
+    assert any(draw_block(loaded.scenario, spec, b).wrong.any() for b in range(spec.blocks))
 
 
 def test_reward_only_policy_sanctions_nobody() -> None:
@@ -228,7 +227,7 @@ def test_wrongful_sanctions_equal_a_full_evaluation_without_errors() -> None:
             "data_errors": loaded.scenario.data_errors.model_copy(update={"rate": 0.5}),
         }
     )
-    spec = SimSpec(1024, 90, 8, START)
+    spec = SimSpec(1024, 60, 8, START)
     draws = [draw_block(sc, spec, 0)]
     m = evaluate_draws(sc, spec, pol, draws)
     full = Prepared.build(chunk_columns(draws, sc, spec, pol), pol)
@@ -261,7 +260,7 @@ def test_behaviour_response_and_exit_feed_back_and_stay_consistent() -> None:
             "exit": loaded.scenario.exit.model_copy(update={"yearly_while_sanctioned": 0.9}),
         }
     )
-    spec = SimSpec(1024, 80, 6, START)
+    spec = SimSpec(1024, 50, 6, START)
     draws = [draw_block(sc, spec, 0)]
     gone: list[np.ndarray] = []  # type: ignore[type-arg]
     m = evaluate_draws(sc, spec, pol, draws, suppressed=gone)
@@ -270,7 +269,7 @@ def test_behaviour_response_and_exit_feed_back_and_stay_consistent() -> None:
     assert m.counts["exited"][-1].sum() == m.counts["exits"].sum()
     final = Prepared.build(chunk_columns(draws, sc, spec, pol, suppressed=gone), pol)
     deny = np.array([s.effect == "deny" for s in pol.sanctions])
-    for day in (5, 40, 79):
+    for day in (5, 30, 49):
         bulk = bulk_standings(final, spec.day_end(day))
         assert int(bulk.denied()[deny].any(axis=0).sum()) == m.counts["sanctioned"][day].sum()
         for i, lst in enumerate(pol.lists):
