@@ -18,11 +18,11 @@ from socialcredit.calendars import available, holiday_calendar
 from socialcredit.columns import columns_from_entries
 from socialcredit.explain import explain
 from socialcredit.policy import CompiledPolicy, PolicyError, compile_policy, parse_policy
-from socialcredit.policy.compiled import compile_calendar
+from socialcredit.policy.compiled import FEW_TIMES, compile_calendar
 from socialcredit.policy.model import CalendarDef
 from socialcredit.scoring import Prepared, bulk_standings, standing
 from socialcredit.spans import Calendar, Span, parse_span, shift_one, shift_span
-from socialcredit.timeutil import DAY, parse_timestamp, to_date, to_iso
+from socialcredit.timeutil import DAY, NEVER, parse_timestamp, to_date, to_iso
 
 from .conftest import TEST_POLICY
 from .scoring.test_properties import SETTINGS, T0, ledgers, summary
@@ -297,6 +297,22 @@ CALENDAR_POLICY = (
 @pytest.fixture(scope="module")
 def calendar_policy() -> CompiledPolicy:
     return compile_policy(parse_policy(CALENDAR_POLICY, "calendar-policy.yaml"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(TIMES | st.sampled_from([NEVER, -NEVER, NEVER + 5]), max_size=FEW_TIMES + 3),
+    CALENDAR_SPANS,
+)
+def test_a_policy_adds_a_span_to_a_few_times_as_to_many(
+    calendar_policy: CompiledPolicy, times: list[int], span: Span
+) -> None:
+    # up to FEW_TIMES times are added one by one (and working days remembered per day):
+    # the same ends as the vectorised adder, asked once or again
+    arr = np.array(times, dtype=np.int64)
+    want = shift_span(arr, span, calendar_policy.calendar).tolist()
+    assert calendar_policy.after(arr, span).tolist() == want
+    assert calendar_policy.after(arr, span).tolist() == want
 
 
 def test_working_days_need_a_calendar() -> None:

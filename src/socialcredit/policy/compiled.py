@@ -75,6 +75,8 @@ __all__ = [
 ]
 
 I64 = npt.NDArray[np.int64]
+FEW_TIMES = 12
+"""Up to this many times, ``CompiledPolicy.after`` adds a calendar span to each on its own."""
 
 
 def later(policy: CompiledPolicy, start: I64, span: Span) -> I64:
@@ -147,6 +149,12 @@ class CompiledPolicy:
     def after(self, times: I64, span: Span) -> I64:
         """``times`` (epoch seconds) plus ``span``, by the policy's calendar: calendar
         months, exact days and hours, working days. ``NEVER`` stays ``NEVER``."""
+        if not span.exact and np.ndim(times) == 1 and len(times) <= FEW_TIMES:
+            # a few times (one person's records): one by one on Python ints, the same
+            # arithmetic (``after_one``) without the fixed cost of a dozen array operations
+            return np.array(
+                [self.after_one(x, span) for x in np.asarray(times).tolist()], dtype=np.int64
+            )
         return shift_span(times, span, self.calendar)
 
     def after_one(self, time: int, span: Span) -> int:
