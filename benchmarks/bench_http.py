@@ -98,6 +98,10 @@ def serve(db: str, workers: int) -> tuple[str, subprocess.Popen[bytes]]:
             str(port),
             "--workers",
             str(workers),
+            # the checks and ingestion alone: no background notices (a worker's first look
+            # at everyone would share the CPU with the load for minutes on the demo)
+            "--notice-interval",
+            "0",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -44,3 +44,16 @@ def test_a_missing_database_stops_the_start(tmp_path: pytest.TempPathFactory) ->
 
     with pytest.raises(LedgerError), TestClient(create_app(str(tmp_path) + "/missing.db")):
         pass
+
+
+@pytest.mark.parametrize(("setting", "interval"), [("0", None), ("0.5", 0.5), ("", 1.0)])
+def test_serve_workers_take_the_notice_interval_from_the_environment(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, setting: str, interval: float | None
+) -> None:
+    from socialcredit.api.app import DB_ENV, NOTICE_INTERVAL_ENV, create_app_from_env
+
+    monkeypatch.setenv(DB_ENV, db_url)
+    monkeypatch.setenv(NOTICE_INTERVAL_ENV, setting)
+    with TestClient(create_app_from_env()) as c:
+        notifier = c.app.state.service.notifier  # type: ignore[attr-defined]
+        assert (None if notifier is None else notifier.interval) == interval

@@ -29,6 +29,7 @@ from socialcredit.errors import SocialCreditError
 
 DB_ENV = "SOCIALCREDIT_DB"
 PUBLIC_URL_ENV = "SOCIALCREDIT_PUBLIC_URL"
+NOTICE_INTERVAL_ENV = "SOCIALCREDIT_NOTICE_INTERVAL"
 
 
 def create_app(
@@ -197,8 +198,15 @@ def _openapi(app: FastAPI) -> None:
 
 def create_app_from_env() -> FastAPI:
     """The application for ``socialcredit serve`` workers: the database from
-    ``SOCIALCREDIT_DB``, the public URL from ``SOCIALCREDIT_PUBLIC_URL``, the wall clock."""
-    return create_app(os.environ.get(DB_ENV), public_url=os.environ.get(PUBLIC_URL_ENV, ""))
+    ``SOCIALCREDIT_DB``, the public URL from ``SOCIALCREDIT_PUBLIC_URL``, the background
+    notifier's interval from ``SOCIALCREDIT_NOTICE_INTERVAL`` (seconds, 0 = none; default
+    1), the wall clock."""
+    interval = float(os.environ.get(NOTICE_INTERVAL_ENV) or 1.0)
+    return create_app(
+        os.environ.get(DB_ENV),
+        public_url=os.environ.get(PUBLIC_URL_ENV, ""),
+        notice_interval=interval if interval > 0 else None,
+    )
 
 
 def _version() -> str:

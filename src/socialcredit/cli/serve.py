@@ -36,6 +36,17 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Log every request (slower under load).")
     ] = False,
+    notice_interval: Annotated[
+        float,
+        typer.Option(
+            "--notice-interval",
+            min=0,
+            help="Seconds between the background notifier's looks (it writes subjects' "
+            "notices as entries arrive and deadlines pass; each worker also looks at everyone "
+            "once when it starts: seconds of CPU per 10,000 subjects). 0: no background "
+            "notices (they are still written when a subject's notices are read).",
+        ),
+    ] = 1.0,
 ) -> None:
     """Run the HTTP service: routes under /v1, OpenAPI at /openapi.json, /healthz, /metrics.
 
@@ -56,10 +67,11 @@ def serve(
 
     import uvicorn
 
-    from socialcredit.api.app import DB_ENV, PUBLIC_URL_ENV
+    from socialcredit.api.app import DB_ENV, NOTICE_INTERVAL_ENV, PUBLIC_URL_ENV
 
     os.environ[DB_ENV] = url
     os.environ[PUBLIC_URL_ENV] = public_url or ""
+    os.environ[NOTICE_INTERVAL_ENV] = repr(notice_interval)
     metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         metrics_dir = tempfile.TemporaryDirectory(prefix="socialcredit-metrics-")
