@@ -78,7 +78,8 @@ def simulate(
         for result in run_chunks(client, scenario.scenario, spec, policies, parts, progress):
             for mine, theirs in zip(total, result, strict=True):
                 mine.merge(theirs)
-        workers = "dask"
+        info = client.scheduler_info()  # type: ignore[attr-defined]
+        workers = f"dask: {len(info.get('workers', {}))} workers at {info.get('address', '?')}"
     for m in total:
         m.finish()
     return SimResult(
