@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from socialcredit.audit import AuditLog, AuditUnavailable
+from socialcredit.audit.chain import event_row
 from socialcredit.errors import StorageError
 from socialcredit.ledger import Ledger
 from tests.audit.conftest import event, fill, rows, sql, unprotect, wait_until
@@ -96,6 +97,33 @@ def test_a_full_buffer_refuses_rather_than_answering_unaudited(ledger: Ledger) -
         audit.append(event(3))
     audit.close()
     assert len(rows(ledger)) == 3
+
+
+def test_rows_are_entries_as_their_events_make_them(ledger: Ledger) -> None:
+    """``append_row``/``append_rows`` (the check path's) store what ``append`` of the same
+    events stores, odd content cleaned alike; ``append_rows`` takes all or none."""
+    odd = {"subject": "nul\x00 here", "status": True, "details": {"b": 1, "a": [2]}}
+    events = [event(0), event(1, **odd), event(2, at=float("nan")), event(3)]
+    by_event = AuditLog(ledger, start=False)
+    for e in events[:2]:
+        by_event.append(e)
+    by_event.flush()
+    first = rows(ledger)
+    unprotect(ledger)
+    sql(ledger, "DELETE FROM audit_log")
+    sql(ledger, "DELETE FROM audit_head")
+    by_row = AuditLog(ledger, start=False, batch=2, max_buffer=3)
+    by_row.append_row(event_row(events[0]))
+    with pytest.raises(AuditUnavailable, match="buffer is full"):
+        by_row.append_rows([event_row(e) for e in events[1:]])
+    assert by_row.pending() == 1
+    by_row.append_rows([event_row(events[1])])
+    by_row.flush()
+    assert rows(ledger) == first
+    by_row.append_row(event_row(events[2]))  # a time that is not finite: at_us 0, kept
+    by_row.close()
+    assert rows(ledger)[-1][1] == 0
+    by_event.close()
 
 
 def test_a_failed_write_keeps_the_entries_in_order(ledger: Ledger) -> None:

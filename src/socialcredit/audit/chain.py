@@ -211,53 +211,84 @@ def _is_text(value: object) -> bool:
     return value is None or type(value) is str
 
 
-def chain_entry(seq: int, prev_hash: str, event: AuditEvent) -> tuple[tuple[Any, ...], str]:
-    """``event`` as entry ``seq`` after the entry whose hash is ``prev_hash``: its hashed
-    fields (as ``event_fields`` makes them) and its hash. The common case (plain text,
-    an integer status, a finite time) skips the cleaning; the result is the same."""
+Row = tuple[Any, ...]
+"""An audited request as the log's buffer holds it (what ``event_row`` makes): ``at``
+(epoch seconds), ``key_id``, ``role``, ``route``, ``subject``, ``service``, ``decision``,
+``policy_version``, ``status``, ``check_id``, ``details`` — the hashed fields after
+``seq``, with the time not yet in microseconds."""
+
+
+def event_row(event: AuditEvent) -> Row:
+    """``event`` as a buffer row (see ``Row``)."""
     e = event
-    at = e.at
-    status = e.status
-    details = e.details
-    fast = (
-        type(at) in (float, int)
+    return (
+        e.at,
+        e.key_id,
+        e.role,
+        e.route,
+        e.subject,
+        e.service,
+        e.decision,
+        e.policy_version,
+        e.status,
+        e.check_id,
+        e.details,
+    )
+
+
+def row_event(row: Row) -> AuditEvent:
+    """The event a buffer row stands for (``event_row``'s inverse)."""
+    at, key_id, role, route, subject, service, decision, version, status, check_id, details = row
+    return AuditEvent(
+        key_id,
+        role,
+        route,
+        subject,
+        decision,
+        version,
+        at,
+        service=service,
+        status=status,
+        check_id=check_id,
+        details=details,
+    )
+
+
+_TEXT_TYPES = frozenset({str, type(None)})
+NUL = b"\\u0000"  # how orjson writes a NUL character
+
+
+def chain_row(seq: int, prev_hash: str, row: Row) -> tuple[tuple[Any, ...], str]:
+    """``chain_entry`` of the event ``row`` stands for (``Row``), without making the event:
+    the same fields and hash (what the writer runs once per entry). The common case (plain
+    text, an integer status, a finite time) skips the cleaning; the result is the same."""
+    at = row[0]
+    status = row[8]
+    if (
+        (type(at) is float or type(at) is int)
         and -(2**52) < at < 2**52
         and (status is None or (type(status) is int and -(2**31) <= status < 2**31))
-        and _is_text(details)
-        and type(e.route) is str
-        and _is_text(e.key_id)
-        and _is_text(e.role)
-        and _is_text(e.subject)
-        and _is_text(e.service)
-        and _is_text(e.decision)
-        and _is_text(e.policy_version)
-        and _is_text(e.check_id)
-    )
-    if fast:
-        fields: tuple[Any, ...] = (
-            seq,
-            round(at * 1_000_000),
-            e.key_id,
-            e.role,
-            e.route,
-            e.subject,
-            e.service,
-            e.decision,
-            e.policy_version,
-            status,
-            e.check_id,
-            details,
-        )
+        and type(row[3]) is str
+        and _TEXT_TYPES.issuperset(map(type, row[1:8]))
+        and _TEXT_TYPES.issuperset(map(type, row[9:]))
+    ):
+        fields = (seq, round(at * 1_000_000), *row[1:])
         try:
-            data = orjson.dumps(list(fields))
+            data = orjson.dumps(fields)
         except orjson.JSONEncodeError:  # a lone surrogate: not UTF-8
-            data = b"\\u0000"
-        if b"\\u0000" not in data:  # NUL, which PostgreSQL text cannot hold
+            data = NUL
+        if NUL not in data:  # NUL, which PostgreSQL text cannot hold
             digest = hashlib.sha256(prev_hash.encode("ascii", "replace"))
             digest.update(data)
             return fields, digest.hexdigest()
-    fields = event_fields(seq, event)
+    fields = event_fields(seq, row_event(row))
     return fields, entry_hash(prev_hash, fields)
+
+
+def chain_entry(seq: int, prev_hash: str, event: AuditEvent) -> tuple[tuple[Any, ...], str]:
+    """``event`` as entry ``seq`` after the entry whose hash is ``prev_hash``: its hashed
+    fields (as ``event_fields`` makes them) and its hash (``chain_row``)."""
+    return chain_row(seq, prev_hash, event_row(event))
 
 
 __all__ = [
@@ -265,10 +296,14 @@ __all__ = [
     "GENESIS",
     "AuditEntry",
     "AuditEvent",
+    "Row",
     "canonical",
     "chain_entry",
+    "chain_row",
     "clean_text",
     "entry_hash",
     "event_fields",
+    "event_row",
     "iso_us",
+    "row_event",
 ]

@@ -1,7 +1,8 @@
 """``AuditLog``: appending audit entries with group commit, reading them, verifying the chain.
 
-``append`` only puts the event in an in-memory buffer (a list append under a lock, about a
-microsecond); a background thread writes the buffer every ``interval`` seconds, or as soon
+``append`` only puts the event in an in-memory buffer (a tuple appended to a list under a
+lock, about a microsecond; ``append_row`` takes the tuple as it is, for the hot path); the
+hash chain is computed by the writer, a batch at a time: a background thread writes the buffer every ``interval`` seconds, or as soon
 as it holds ``batch`` events, in one transaction (one fsync per batch, not per event; rows
 go in with ``executemany`` on SQLite, ``COPY`` on PostgreSQL). The
 writer extends the chain under a lock that every process writing to the same database takes
@@ -24,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from socialcredit.audit.chain import FIELDS, GENESIS, AuditEntry, AuditEvent, chain_entry
+from socialcredit.audit.chain import FIELDS, GENESIS, AuditEntry, AuditEvent, Row, chain_row
 from socialcredit.audit.verify import Anchor, AuditVerification, verify_chain
 from socialcredit.errors import StorageError
 
@@ -80,7 +81,7 @@ class AuditLog:
         self.batch = batch
         self.max_buffer = max_buffer
         self.clock = clock
-        self._buffer: list[AuditEvent] = []
+        self._buffer: list[Row] = []
         self._lock = threading.Lock()  # guards _buffer and _closed
         self._write_lock = threading.Lock()  # one write at a time in this process
         self._wake = threading.Event()
@@ -116,6 +117,28 @@ class AuditLog:
             raise TypeError(f"AuditEvent.at must be epoch seconds, not {type(at).__name__}")
         if not -(2**52) < at < 2**52:  # NaN too
             raise ValueError(f"AuditEvent.at must be a finite time, not {at!r}")
+        self.append_row(
+            (
+                at,
+                event.key_id,
+                event.role,
+                event.route,
+                event.subject,
+                event.service,
+                event.decision,
+                event.policy_version,
+                event.status,
+                event.check_id,
+                event.details,
+            )
+        )
+
+    def append_row(self, row: Row) -> None:
+        """``append`` of the event ``row`` stands for (``chain.Row``: ``at`` first, then the
+        hashed fields after ``seq`` in ``FIELDS`` order), without making an ``AuditEvent``
+        or checking its time: for callers whose ``at`` is the clock's (a row whose time is
+        not a finite number gets ``at_us`` 0, as ``event_fields`` says). Raises
+        ``AuditUnavailable`` as ``append`` does."""
         with self._lock:
             if self._closed:
                 raise AuditUnavailable("the audit log is closed: the request was not audited")
@@ -125,9 +148,26 @@ class AuditLog:
                     f"the audit log's buffer is full ({n} entries not yet written: "
                     f"{self.last_error or 'the database is not keeping up'}); try again later"
                 )
-            self._buffer.append(event)
+            self._buffer.append(row)
             self._appended += 1
         if n + 1 == self.batch:
+            self._wake.set()
+
+    def append_rows(self, rows: list[Row]) -> None:
+        """``append_row`` of each of ``rows``, in order, all or none (``AuditUnavailable``
+        when the log is closed or the buffer cannot take them all)."""
+        with self._lock:
+            if self._closed:
+                raise AuditUnavailable("the audit log is closed: the request was not audited")
+            n = len(self._buffer)
+            if n + len(rows) > self.max_buffer:
+                raise AuditUnavailable(
+                    f"the audit log's buffer is full ({n} entries not yet written: "
+                    f"{self.last_error or 'the database is not keeping up'}); try again later"
+                )
+            self._buffer.extend(rows)
+            self._appended += len(rows)
+        if n < self.batch <= n + len(rows):
             self._wake.set()
 
     def pending(self) -> int:
@@ -268,7 +308,7 @@ class _Writer:
         self._copy = f"COPY audit_log ({', '.join(_COLUMNS)}) FROM STDIN"
         self._move = f"UPDATE audit_head SET seq = {mark}, hash = {mark}, updated_at_us = {mark} WHERE id = 1"
 
-    def write(self, events: list[AuditEvent], clock: Callable[[], float]) -> None:
+    def write(self, events: list[Row], clock: Callable[[], float]) -> None:
         conn = self.conn
         cur = conn.cursor()
         try:
@@ -291,7 +331,7 @@ class _Writer:
             rows = []
             for event in events:
                 seq += 1
-                fields, digest = chain_entry(seq, prev, event)
+                fields, digest = chain_row(seq, prev, event)
                 rows.append((*fields, prev, digest))
                 prev = digest
             if self.is_sqlite:
