@@ -13,11 +13,15 @@ milliseconds on every request (the service answers thousands of checks a second,
 authenticated). Hashing the whole token binds the hash to its key id. Hashes are compared
 with ``hmac.compare_digest`` (time independent of where they differ).
 
-``authenticate`` is on the hot path of every request: a key seen once is kept in memory, so
-a valid key costs a dict lookup and one SHA-256. Revocations made through any ``KeyStore``
-of the same database in this process are seen at once; those made by another process are
-read with one cheap query at most once per ``refresh_interval`` (1 s), before answering,
-so a revoked key stops working everywhere within that interval.
+``authenticate`` is on the hot path of every request: a key seen once is kept in memory, and
+a token that authenticated once is remembered (token -> key, valid tokens only, so at most
+one entry per key), so a valid key's next requests cost one dict lookup, no SHA-256. The
+lookup compares the token with the remembered ones by Python's randomised string hash
+first and by value only on a full hash match, so its timing tells nothing usable about a
+token's secret. Revocations made through any ``KeyStore`` of the same database in this
+process are seen at once (the remembered tokens are forgotten); those made by another
+process are read with one cheap query at most once per ``refresh_interval`` (1 s), before
+answering, so a revoked key stops working everywhere within that interval.
 """
 
 from __future__ import annotations
@@ -150,6 +154,7 @@ class KeyStore:
         self._clock = clock
         self._interval = refresh_interval
         self._cache: dict[str, _Cached] = {}
+        self._tokens: dict[str, ApiKey] = {}  # tokens that authenticated, keys not revoked
         self._missing: dict[str, float] = {}  # unknown key id -> until when it is believed
         self._next_refresh = float("-inf")
         self._lock = threading.Lock()
@@ -241,9 +246,11 @@ class KeyStore:
         return key
 
     def _revoked_here(self, key: ApiKey) -> None:
-        cached = self._cache.get(key.key_id)
-        if cached is not None:
-            self._cache[key.key_id] = _Cached(cached.digest, key)
+        with self._lock:
+            cached = self._cache.get(key.key_id)
+            if cached is not None:
+                self._cache[key.key_id] = _Cached(cached.digest, key)
+            self._tokens = {}
 
     # ------------------------------------------------------------------ reading
 
@@ -293,8 +300,13 @@ class KeyStore:
         now = self._clock()
         if now >= self._next_refresh:
             self._refresh(now)
-        # the token's form, checked inline (this runs on every request)
-        if type(token) is not str or len(token) != TOKEN_LENGTH or token[20] != "_":
+        if type(token) is not str:
+            return None
+        known = self._tokens.get(token)
+        if known is not None:
+            return known
+        # the token's form, checked inline
+        if len(token) != TOKEN_LENGTH or token[20] != "_":
             return None
         if not token.startswith(PREFIX):
             return None
@@ -311,7 +323,12 @@ class KeyStore:
         if not hmac.compare_digest(digest, cached.digest):
             return None
         key = cached.key
-        return key if key.revoked_at is None else None
+        if key.revoked_at is not None:
+            return None
+        with self._lock:  # not while a refresh forgets the remembered tokens
+            if self._cache.get(key_id) is cached:
+                self._tokens[token] = key
+        return key
 
     def _load(self, key_id: str, now: float) -> _Cached | None:
         until = self._missing.get(key_id)
@@ -347,6 +364,7 @@ class KeyStore:
                     self._cache[key_id] = _Cached(
                         cached.digest, replace(cached.key, revoked_at=int(at))
                     )
+                    self._tokens = {}
             self._next_refresh = started + self._interval
 
     def unchecked_role_warning(self, role: Role | str) -> str | None:
