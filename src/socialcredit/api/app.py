@@ -21,9 +21,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from socialcredit.api import audit, checks, disputes, entries, keys, notices, policy, subjects
-from socialcredit.api.checks import Checks, FastChecks
+from socialcredit.api.checks import PATHS, Checks, FastChecks
 from socialcredit.api.limits import BodyLimit
-from socialcredit.api.metrics import INDEX_AGE, MetricsMiddleware, exposition
+from socialcredit.api.metrics import INDEX_AGE, MetricsMiddleware, Receive, Scope, Send, exposition
 from socialcredit.api.state import Clock, ServiceState, wall_clock
 from socialcredit.errors import SocialCreditError
 
@@ -85,7 +85,7 @@ def create_app(
                 audit_log.close()  # writes what the buffer holds
             ledger.close()
 
-    app = FastAPI(
+    app = ServiceApp(
         responses=ERROR_RESPONSES,
         title="socialcredit",
         version=_version(),
@@ -138,9 +138,30 @@ def create_app(
         app.include_router(router)
     app.add_middleware(BodyLimit, max_body=max_body)
     app.add_middleware(MetricsMiddleware)
-    if fast_checks:  # outermost: a check passes through nothing else
-        app.add_middleware(FastChecks, max_body=max_body)
+    if fast_checks:  # before everything: a check passes through nothing else
+        app.fast = FastChecks(app, max_body=max_body)
     return app
+
+
+class ServiceApp(FastAPI):
+    """The service's FastAPI application, which hands the check routes' requests to its
+    ``fast`` handler (``checks.FastChecks``) before FastAPI's own request handling (its
+    per-request telemetry check, Starlette's middleware stack, routing) sees them; every
+    other request, and the lifespan, is FastAPI's."""
+
+    fast: FastChecks | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast = self.fast
+        if (
+            fast is not None
+            and scope["type"] == "http"
+            and scope["path"] in PATHS
+            and scope["method"] == "POST"
+        ):
+            await fast(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 class ErrorBody(BaseModel):

@@ -2,16 +2,20 @@
 eligible again, a check id and where to appeal; never the records, the score or the lists.
 
 ``POST /v1/checks`` (one subject) and ``POST /v1/checks/batch`` (many subjects, one service)
-are the hot path: they are served by ``FastChecks``, a plain ASGI layer in front of FastAPI
-(orjson in and out, the key from the key store's in-memory cache, the answer from the
-enforcement index, the audit entry put in the log's buffer before the answer is sent). The
-FastAPI routes of the same paths document them in the OpenAPI schema and answer the same
-way when the fast layer is off (``create_app(fast_checks=False)``; a test compares them).
+are the hot path: they are served by ``FastChecks``, a plain ASGI handler that the
+application calls before any of FastAPI's own request handling (no routing, middleware,
+dependency injection or pydantic: orjson in and out, the key from the key store's memory
+of tokens that authenticated, the answer from the enforcement index, the audit entry put
+in the log's buffer as a tuple before the answer is sent; the hash chain is computed by
+the log's writer). The FastAPI routes of the same paths document them in the OpenAPI
+schema and answer the same way when the fast layer is off (``create_app(fast_checks=False)``;
+a test compares them).
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import secrets
 import time
@@ -25,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from socialcredit.api.auth import CHALLENGE, NOT_A_KEY, UNAUTHENTICATED
 from socialcredit.api.limits import body_too_large, respond
-from socialcredit.api.metrics import CHECKS, LATENCY, REQUESTS, ASGIApp, Receive, Scope, Send
+from socialcredit.api.metrics import CHECKS, LATENCY, REQUESTS, Receive, Scope, Send
 from socialcredit.errors import SocialCreditError
 
 if TYPE_CHECKING:
@@ -34,10 +38,14 @@ if TYPE_CHECKING:
 
 SINGLE = "/v1/checks"
 BATCH = "/v1/checks/batch"
+PATHS = frozenset({SINGLE, BATCH})
+_SINGLE_ROUTE = f"POST {SINGLE}"
+_BATCH_ROUTE = f"POST {BATCH}"
 MAX_BATCH = 10_000
 MAX_TEXT = 500
 SINGLE_FIELDS = frozenset({"subject", "service", "attributes"})
 BATCH_FIELDS = frozenset({"subjects", "service", "attributes"})
+log = logging.getLogger("socialcredit.api")
 _ALLOW = CHECKS.labels("allow")
 _DENY = CHECKS.labels("deny")
 
@@ -58,11 +66,13 @@ class Checks:
     def __init__(self, state: ServiceState) -> None:
         self.state = state
         self._ids = itertools.count(1)
-        self._prefix = secrets.token_hex(4)
+        self._prefix = f"chk_{secrets.token_hex(4)}"
+        self._append = state.audit_log.append_row
+        self._audit_clock = state.audit_clock
 
     def check_id(self) -> str:
         """A new check id, unique across processes (a random prefix per process)."""
-        return f"chk_{self._prefix}{next(self._ids):x}"
+        return f"{self._prefix}{next(self._ids):x}"
 
     def appeal_url(self, subject: str) -> str:
         """Where the person can see why and dispute: their disputes on this service."""
@@ -72,7 +82,7 @@ class Checks:
         """The status and JSON body answering a check (``batch``: a batch check) carrying
         ``authorization`` (the header's value) and ``body``. Every answer, refusals
         included, is audited before it is returned."""
-        route = f"POST {BATCH if batch else SINGLE}"
+        route = _BATCH_ROUTE if batch else _SINGLE_ROUTE
         key = None
         subject: str | None = None
         service: str | None = None
@@ -137,29 +147,36 @@ class Checks:
     ) -> bytes:
         at = self.state.clock()
         a = self.state.decide(subject, service, at, attributes)
-        check_id = self.check_id()
-        self.state.audit(
-            key,
-            route,
-            subject=subject,
-            service=service,
-            decision=a.decision,
-            policy_version=a.policy_version,
-            check_id=check_id,
+        check_id = f"{self._prefix}{next(self._ids):x}"
+        decision = a.decision
+        self._append(
+            (
+                self._audit_clock(),
+                key.key_id,
+                str(key.role),
+                route,
+                subject,
+                service,
+                decision,
+                a.policy_version,
+                200,
+                check_id,
+                None,
+            )
         )
-        (_ALLOW if a.decision == "allow" else _DENY).inc()
+        (_ALLOW if decision == "allow" else _DENY).inc()
         return orjson.dumps(
             {
                 "check_id": check_id,
                 "subject": subject,
                 "service": service,
-                "decision": a.decision,
+                "decision": decision,
                 "reasons": a.reasons,
                 "eligible_again_on": a.eligible_again_on,
                 "indefinite": a.indefinite,
                 "benefits": a.benefits,
                 "policy_version": a.policy_version,
-                "appeal_url": self.appeal_url(subject),
+                "appeal_url": self.state.dispute_url(subject),
             }
         )
 
@@ -185,37 +202,49 @@ class Checks:
                     422, f"subjects[{i}]: give a subject id, a string of 1 to {MAX_TEXT} characters"
                 )
         at = self.state.clock()
-        decide = self.state.decide
-        audit = self.state.audit
+        answers = self.state.decide_many(subjects, service, at, attributes)
+        when = self._audit_clock()
+        key_id, role = key.key_id, str(key.role)
+        url = self.state.dispute_url
+        ids = self._ids
+        prefix = self._prefix
+        rows = []
         results = []
         allowed = 0
         version = None
-        for subject in subjects:
-            a = decide(subject, service, at, attributes)
+        for subject, a in zip(subjects, answers, strict=True):
             version = a.policy_version
-            check_id = self.check_id()
-            audit(
-                key,
-                route,
-                subject=subject,
-                service=service,
-                decision=a.decision,
-                policy_version=version,
-                check_id=check_id,
+            decision = a.decision
+            check_id = f"{prefix}{next(ids):x}"
+            rows.append(
+                (
+                    when,
+                    key_id,
+                    role,
+                    route,
+                    subject,
+                    service,
+                    decision,
+                    version,
+                    200,
+                    check_id,
+                    None,
+                )
             )
-            allowed += a.decision == "allow"
+            allowed += decision == "allow"
             results.append(
                 {
                     "check_id": check_id,
                     "subject": subject,
-                    "decision": a.decision,
+                    "decision": decision,
                     "reasons": a.reasons,
                     "eligible_again_on": a.eligible_again_on,
                     "indefinite": a.indefinite,
                     "benefits": a.benefits,
-                    "appeal_url": self.appeal_url(subject),
+                    "appeal_url": url(subject),
                 }
             )
+        self.state.audit_log.append_rows(rows)
         _ALLOW.inc(allowed)
         _DENY.inc(len(subjects) - allowed)
         return orjson.dumps({"service": service, "policy_version": version, "results": results})
@@ -271,25 +300,26 @@ def _attributes(request: dict[str, Any]) -> dict[str, Any] | None:
 
 class FastChecks:
     """Serves ``POST /v1/checks`` and ``POST /v1/checks/batch`` without FastAPI's routing,
-    dependency injection and validation (see the module docstring); everything else passes
-    through to ``app``. It is the outermost layer (below Starlette's error handler): it
-    refuses bodies over ``max_body`` (413) and counts and times its requests itself."""
+    middleware, dependency injection and validation (see the module docstring): the
+    application (``app.ServiceApp``) hands it those requests before anything else sees
+    them. It refuses bodies over ``max_body`` (413), counts and times its requests itself
+    and answers 500 (logged) should anything in it fail."""
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    def __init__(self, app: Any, max_body: int) -> None:
+        """A handler for ``app``, whose ``state.checks`` (a ``Checks``, set when the
+        application starts) answers the checks."""
         self.app = app
         self.max_body = max_body
         self._metrics: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
         path = scope["path"]
-        if path != SINGLE and path != BATCH:
-            await self.app(scope, receive, send)
-            return
         start = time.perf_counter()
-        status, body, headers = await self._serve(scope, receive, path)
+        try:
+            status, body, headers = await self._serve(scope, receive, path)
+        except Exception:  # a bug: answered 500, logged with its traceback
+            log.exception("%s %s failed", scope["method"], path)
+            status, body, headers = 500, _INTERNAL, None
         if status == 499:  # the client left before its body came: nobody to answer
             return
         await respond(send, status, body, headers)
@@ -312,23 +342,32 @@ class FastChecks:
                 content_type = value
             elif name == b"content-length" and value.isdigit() and int(value) > self.max_body:
                 return 413, _TOO_LARGE(self.max_body), None
-        if content_type.split(b";", 1)[0].strip().lower() != b"application/json":
+        if content_type != b"application/json" and (
+            content_type.split(b";", 1)[0].strip().lower() != b"application/json"
+        ):
             return 415, _NOT_JSON, None
-        chunks = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return 499, b"", None  # nobody to answer
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                return 413, _TOO_LARGE(self.max_body), None
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        checks: Checks = scope["app"].state.checks
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return 499, b"", None  # nobody to answer
+        body = message.get("body", b"")
+        if message.get("more_body", False):
+            chunks = [body]
+            size = len(body)
+            more = True
+            while more:
+                if size > self.max_body:
+                    return 413, _TOO_LARGE(self.max_body), None
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return 499, b"", None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                chunks.append(chunk)
+                more = message.get("more_body", False)
+            body = b"".join(chunks)
+        if len(body) > self.max_body:
+            return 413, _TOO_LARGE(self.max_body), None
+        checks: Checks = self.app.state.checks
         status, answer = checks.answer(authorization, body, path == BATCH)
         return status, answer, _CHALLENGE if status == 401 else None
 
@@ -337,6 +376,7 @@ _NOT_JSON = orjson.dumps(
     {"detail": "send the check as JSON, with 'Content-Type: application/json'"}
 )
 _CHALLENGE = [(b"www-authenticate", b"Bearer")]
+_INTERNAL = orjson.dumps({"detail": "the service failed to answer this check: try again"})
 
 
 def _TOO_LARGE(limit: int) -> bytes:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 if TYPE_CHECKING:
     from socialcredit.audit import AuditLog
-    from socialcredit.enforcement_index import EnforcementIndex, Refresher
+    from socialcredit.enforcement_index import EnforcementIndex, IndexAnswer, Refresher
     from socialcredit.engine import Engine
     from socialcredit.keys import ApiKey, KeyStore
     from socialcredit.ledger import IngestRules, Ledger
@@ -117,26 +117,42 @@ class ServiceState:
 
     def decide(
         self, subject: str, service: str, at: int, attributes: Mapping[str, Any] | None
-    ) -> CheckAnswer:
+    ) -> CheckAnswer | IndexAnswer:
         """The answer to a check of ``subject`` for ``service`` at ``at`` with the request's
-        ``attributes``. Raises ``UnknownServiceError`` (404) for a service the policy in
-        force does not know and ``RequestAttributeError`` (400) for attributes it does not
-        declare."""
+        ``attributes`` (the enforcement index's own answer, whose reason codes and benefits
+        are tuples, or the engine's). Raises ``UnknownServiceError`` (404) for a service the
+        policy in force does not know and ``RequestAttributeError`` (400) for attributes it
+        does not declare."""
         index = self.index
         if index is not None:
-            a = index.check(subject, service, at, attributes)
-            return CheckAnswer(
-                a.decision,
-                a.reasons,  # type: ignore[arg-type]  # a tuple: a JSON array all the same
-                a.eligible_again_on,
-                a.indefinite,
-                a.benefits,  # type: ignore[arg-type]
-                a.policy_version,
-            )
+            return index.check(subject, service, at, attributes)
         d = self.engine().check(subject, service, at, attributes)
         return CheckAnswer(
             d.decision, d.reasons, d.eligible_again_on, d.indefinite, d.benefits, d.policy_version
         )
+
+    def decide_many(
+        self, subjects: list[str], service: str, at: int, attributes: Mapping[str, Any] | None
+    ) -> Sequence[CheckAnswer | IndexAnswer]:
+        """``decide`` for each of ``subjects`` (the service and attributes checked once)."""
+        index = self.index
+        if index is not None:
+            return index.check_batch(subjects, service, at, attributes)
+        engine = self.engine()
+        out = []
+        for subject in subjects:
+            d = engine.check(subject, service, at, attributes)
+            out.append(
+                CheckAnswer(
+                    d.decision,
+                    d.reasons,
+                    d.eligible_again_on,
+                    d.indefinite,
+                    d.benefits,
+                    d.policy_version,
+                )
+            )
+        return out
 
     def start_index(self) -> None:
         """Build the enforcement index from the ledger (when it has a policy) and keep it
@@ -200,21 +216,19 @@ class ServiceState:
         """Append one audit entry (returns once it is in the log's buffer; raises
         ``AuditUnavailable``, a 503, when the log cannot take it: the request is then not
         answered)."""
-        from socialcredit.audit import AuditEvent
-
-        self.audit_log.append(
-            AuditEvent(
+        self.audit_log.append_row(
+            (
+                self.audit_clock(),
                 key.key_id if key is not None else None,
                 str(key.role) if key is not None else None,
                 route,
                 subject,
+                service,
                 decision,
                 policy_version,
-                self.audit_clock(),
-                service=service,
-                status=status,
-                check_id=check_id,
-                details=details,
+                status,
+                check_id,
+                details,
             )
         )
 
