@@ -3,12 +3,23 @@ fixed offered rate, batch checks, and ingestion over HTTP, each with its baselin
 same run.
 
 The server runs in its own process group (``socialcredit serve``, one worker unless
-``--workers``); the load comes from ``wrk`` (a separate process, on 127.0.0.1) with
-``benchmarks/checks.lua``. Baselines: a bare ASGI app answering a constant JSON under the
-same uvicorn settings and the same wrk command (what the machine and server stack can do
-at all), and, for ingestion, ``Ledger.ingest_entries`` of the same entries in-process.
+``--workers``); the load comes from a separate process on 127.0.0.1: ``wrk`` with
+``benchmarks/checks.lua`` at saturation (closed loop: each connection sends its next
+request when the last is answered), and ``benchmarks/openloop.py`` at a fixed offered rate
+(open loop: requests due at fixed times, latency measured from the time each was due, so
+a slow server cannot hide its delay by slowing the load down). Baselines: a bare ASGI app
+answering a constant JSON under the same uvicorn settings and the same load (what the
+machine and server stack can do at all; at the fixed rate also what the generator itself
+adds), and, for ingestion, ``Ledger.ingest_entries`` of the same entries in-process.
+
+Every row gives the connections and the offered rate, and the server process's CPU time
+per request (user + system, every thread, from ``/proc/PID/stat`` around the run): a
+figure a loaded machine changes far less than the rates. ``--old TREE`` serves the same
+runs from another checkout first (its ``src`` first on ``PYTHONPATH``, this environment),
+then this tree's, back to back, so the two are compared under much the same load.
 
     .venv/bin/python benchmarks/bench_http.py [--db URL] [--seconds 15] [--connections 64]
+        [--rate 1000] [--old /tmp/oldh]
 
 Without ``--db``, the demo database (benchmarks/.data/demo.db, built once) is used.
 """
@@ -37,6 +48,7 @@ from _common import machine
 
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "checks.lua"
+OPENLOOP = HERE / "openloop.py"
 
 BARE_APP = """
 import orjson
@@ -84,7 +96,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def serve(db: str, workers: int) -> tuple[str, subprocess.Popen[bytes]]:
+def serve(db: str, workers: int, tree: Path | None = None) -> tuple[str, subprocess.Popen[bytes]]:
+    """``socialcredit serve`` on a free port (from ``tree``'s sources if given)."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree / "src")
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -106,6 +122,7 @@ def serve(db: str, workers: int) -> tuple[str, subprocess.Popen[bytes]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     wait_up(base + "/healthz", proc)
@@ -188,6 +205,47 @@ def wrk(
     result["rate"] = result["requests"] / (result["duration_us"] / 1e6)
     if pid is not None:
         result["cpu_us"] = (cpu_seconds(pid) - cpu) / max(result["requests"], 1) * 1e6
+    return result
+
+
+def openloop(
+    url: str,
+    bodies: Path,
+    token: str,
+    *,
+    rate: float,
+    seconds: int,
+    connections: int = 64,
+    pid: int | None = None,
+) -> dict[str, Any]:
+    """One run of ``openloop.py`` (its own process) at ``rate`` requests a second; its
+    RESULT line as a dict, with the server's CPU time per request given its ``pid``."""
+    cpu = cpu_seconds(pid) if pid is not None else 0.0
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(OPENLOOP),
+            "--url",
+            url,
+            "--rate",
+            str(rate),
+            "--seconds",
+            str(seconds),
+            "--bodies",
+            str(bodies),
+            "--token",
+            token,
+            "--connections",
+            str(connections),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    result: dict[str, Any] = json.loads(line[len("RESULT ") :])
+    if pid is not None:
+        result["cpu_us"] = (cpu_seconds(pid) - cpu) / max(result["answered"], 1) * 1e6
     return result
 
 
@@ -318,7 +376,8 @@ def bench_ingest(kind: str, tmp: Path, n: int, batch: int) -> None:
     )
 
 
-def describe(label: str, r: dict[str, Any], connections: int, offered: str) -> str:
+def describe(label: str, r: dict[str, Any], connections: int | str, offered: str) -> str:
+    """One table row (see ``HEADER``)."""
     cpu = f"{r['cpu_us']:,.0f} µs" if "cpu_us" in r else ""
     return (
         f"| {label} | {connections} | {offered} | {r['rate']:,.0f}/s | "
@@ -327,14 +386,79 @@ def describe(label: str, r: dict[str, Any], connections: int, offered: str) -> s
     )
 
 
+HEADER = (
+    "| run | connections | offered | achieved | p50 ms | p99 ms | p99.9 ms "
+    "| non-2xx / socket errors | server CPU per request |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+)
+
+
+def generator_note(r: dict[str, Any]) -> str:
+    """What shows the open-loop generator kept up in run ``r``."""
+    return (
+        f"#   generator: {r['generator_cpu_us_per_request']:.0f} µs CPU a request "
+        f"({r['generator_cpu_share']:.0%} of a core); sent late by p50 "
+        f"{r['late_p50_us'] / 1000:.2f} ms, p99 {r['late_p99_us'] / 1000:.2f} ms, max "
+        f"{r['late_max_us'] / 1000:.2f} ms; at most {r['max_queued']} due requests waiting "
+        f"for a connection; {r['connections_opened']} connections; "
+        f"{r['unanswered']} unanswered of {r['due']:,}"
+    )
+
+
+def check_runs(
+    name: str,
+    base: str,
+    pid: int | None,
+    args: argparse.Namespace,
+    token: str,
+    single: Path,
+    batch: Path,
+) -> None:
+    """Every check run against the server at ``base`` (``name``: which code it runs)."""
+    c = args.connections
+    wrk(base, single, token, path="/v1/checks", connections=c, seconds=3)  # warm up
+    wrk(base, batch, token, path="/v1/checks/batch", connections=4, seconds=3)
+    r = wrk(base, single, token, path="/v1/checks", connections=c, seconds=args.seconds, pid=pid)
+    print(describe(f"{name}: POST /v1/checks", r, c, "saturation (wrk)"), flush=True)
+    r = openloop(
+        base + "/v1/checks",
+        single,
+        token,
+        rate=args.rate,
+        seconds=args.seconds,
+        connections=c,
+        pid=pid,
+    )
+    print(
+        describe(
+            f"{name}: POST /v1/checks", r, f"≤ {c}", f"{args.rate:,.0f}/s open loop (openloop.py)"
+        ),
+        flush=True,
+    )
+    print(generator_note(r))
+    r = wrk(
+        base, batch, token, path="/v1/checks/batch", connections=4, seconds=args.seconds, pid=pid
+    )
+    print(
+        describe(f"{name}: POST /v1/checks/batch (1,000 subjects each)", r, 4, "saturation (wrk)")
+        + f" → {r['rate'] * 1000:,.0f} subjects/s"
+        + (f", {r['cpu_us'] / 1000:.1f} µs CPU a subject" if "cpu_us" in r else ""),
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", help="database URL or SQLite path (default: the demo db)")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=1000, help="the open-loop offered rate")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--service", default="air_travel")
     parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument(
+        "--old", type=Path, metavar="TREE", help="also serve every run from this checkout"
+    )
     parser.add_argument(
         "--ingest",
         type=int,
@@ -381,12 +505,10 @@ def main() -> None:
     )
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {machine()}; "
-        f"load average {os.getloadavg()[0]:.1f} at the start; db {db}; {args.workers} worker(s)"
+        f"load average {os.getloadavg()[0]:.1f} at the start; db {db}; {args.workers} worker(s); "
+        f"{args.seconds} s a run; wrk and openloop.py on 127.0.0.1, separate processes"
     )
-    print(
-        "| run | connections | offered | achieved | p50 ms | p99 ms | p99.9 ms | non-2xx / socket errors |"
-    )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(HEADER)
     c = args.connections
     if not args.skip_bare:
         base, proc = serve_bare(tmp)
@@ -394,57 +516,43 @@ def main() -> None:
             wrk(base, single, "", path="/", connections=c, seconds=3)
             r = wrk(base, single, "", path="/", connections=c, seconds=args.seconds, pid=proc.pid)
             print(
-                describe("baseline: bare ASGI app, constant JSON", r, c, "saturation"), flush=True
+                describe("baseline: bare ASGI app, constant JSON", r, c, "saturation (wrk)"),
+                flush=True,
             )
+            r = openloop(
+                base + "/",
+                single,
+                "",
+                rate=args.rate,
+                seconds=args.seconds,
+                connections=c,
+                pid=proc.pid,
+            )
+            print(
+                describe(
+                    "baseline: bare ASGI app, constant JSON",
+                    r,
+                    f"≤ {c}",
+                    f"{args.rate:,.0f}/s open loop (openloop.py)",
+                ),
+                flush=True,
+            )
+            print(generator_note(r))
         finally:
             stop(proc)
-    base, proc = serve(db, args.workers)
-    try:
-        wrk(base, single, token, path="/v1/checks", connections=c, seconds=3)  # warm up
-        r = wrk(
-            base,
-            single,
-            token,
-            path="/v1/checks",
-            connections=c,
-            seconds=args.seconds,
-            pid=proc.pid if args.workers == 1 else None,
-        )
-        print(describe("POST /v1/checks", r, c, "saturation"), flush=True)
-        # fixed offered rate: 20 connections, each waiting 20 ms after every answer
-        r = wrk(
-            base,
-            single,
-            token,
-            path="/v1/checks",
-            connections=20,
-            seconds=args.seconds,
-            delay_ms=20,
-            pid=proc.pid if args.workers == 1 else None,
-        )
-        print(
-            describe("POST /v1/checks", r, 20, "≤ 1,000/s (20 conns × 1 per 20 ms + latency)"),
-            flush=True,
-        )
-        r = wrk(
-            base,
-            batch,
-            token,
-            path="/v1/checks/batch",
-            connections=4,
-            seconds=args.seconds,
-            pid=proc.pid if args.workers == 1 else None,
-        )
-        print(
-            describe("POST /v1/checks/batch (1,000 subjects each)", r, 4, "saturation")
-            + f" → {r['rate'] * 1000:,.0f} subjects/s",
-            flush=True,
-        )
-        metrics = httpx.get(base + "/metrics").text
-        checks = [x for x in metrics.splitlines() if x.startswith("socialcredit_checks_total")]
-        print("# " + "; ".join(checks))
-    finally:
-        stop(proc)
+    trees: list[tuple[str, Path | None]] = [("this tree", None)]
+    if args.old is not None:
+        trees.insert(0, (f"old ({args.old})", args.old))
+    for name, tree in trees:
+        base, proc = serve(db, args.workers, tree)
+        try:
+            pid = proc.pid if args.workers == 1 else None
+            check_runs(name, base, pid, args, token, single, batch)
+            metrics = httpx.get(base + "/metrics").text
+            checks = [x for x in metrics.splitlines() if x.startswith("socialcredit_checks_total")]
+            print("# " + "; ".join(checks))
+        finally:
+            stop(proc)
     shutil.rmtree(tmp, ignore_errors=True)
 
 
