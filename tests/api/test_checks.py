@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -105,6 +106,46 @@ def test_a_batch_answers_each_subject_in_order(client: TestClient, keys: Keys) -
         for field in ("decision", "reasons", "eligible_again_on", "indefinite", "benefits"):
             assert one[field] == single[field]
     assert len({x["check_id"] for x in body["results"]}) == len(subjects)
+
+
+def test_a_batch_is_audited_as_one_entry_listing_every_check(
+    client: TestClient, keys: Keys
+) -> None:
+    subjects = [HELPER, DEBTOR, "nobody"]
+    r = client.post(
+        "/v1/checks/batch",
+        json={"subjects": subjects, "service": "air_travel"},
+        headers=keys.auth("enforcer"),
+    )
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    batch_id = results[0]["check_id"].rsplit(".", 1)[0]
+    assert [x["check_id"] for x in results] == [f"{batch_id}.{i}" for i in range(3)]
+    # a subject whose name holds another's, quoted, is not that other subject
+    tricky = f'x"{CHILD}'
+    r = client.post(
+        "/v1/checks/batch",
+        json={"subjects": [tricky], "service": "air_travel"},
+        headers=keys.auth("enforcer"),
+    )
+    assert r.status_code == 200, r.text
+    other_id = r.json()["results"][0]["check_id"].rsplit(".", 1)[0]
+    mine = [e for e in audit_entries(client) if e.check_id == batch_id]
+    assert len(mine) == 1
+    entry = mine[0]
+    assert entry.route == "POST /v1/checks/batch" and entry.subject is None
+    assert entry.service == "air_travel" and entry.role == "enforcer:air_travel"
+    assert entry.policy_version == r.json()["policy_version"]
+    assert orjson.loads(entry.details or "") == {
+        "subjects": subjects,
+        "decisions": [x["decision"] for x in results],
+    }
+    # a search by subject finds the batches that list it, and only those
+    assert batch_id in {e.check_id for e in audit_entries(client, DEBTOR)}
+    assert batch_id not in {e.check_id for e in audit_entries(client, CHILD)}
+    assert other_id not in {e.check_id for e in audit_entries(client, CHILD)}
+    assert other_id in {e.check_id for e in audit_entries(client, tricky)}
+    assert client.app.state.service.audit_log.verify().ok  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from socialcredit.audit.chain import FIELDS, GENESIS, AuditEntry, AuditEvent, Row, chain_row
 from socialcredit.audit.verify import Anchor, AuditVerification, verify_chain
 from socialcredit.errors import StorageError
@@ -448,26 +450,62 @@ def _head(cur: Any) -> tuple[int, str] | None:
     return (0, GENESIS) if cur.fetchone() is None else None
 
 
+BATCH_ROUTE = "POST /v1/checks/batch"
+"""The route whose entries list many subjects in ``details`` (one entry a batch of checks)."""
+
+
 def read_entries(
     ledger: Ledger, after: int = 0, limit: int = 100, subject: str | None = None
 ) -> list[AuditEntry]:
     """Up to ``limit`` entries with seq greater than ``after``, in seq order (only those
-    about ``subject`` if given). ``limit`` must be positive."""
+    about ``subject`` if given: its own entries and the batch checks that list it, found
+    by reading every batch entry's list after ``after``). ``limit`` must be positive."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     mark = "?" if ledger.is_sqlite else "%s"
-    where = f"seq > {mark}"
-    params: list[object] = [int(after)]
-    if subject is not None:
-        where += f" AND subject = {mark}"
-        params.append(subject)
+    if subject is None:
+        sql = f"{_SELECT} WHERE seq > {mark} ORDER BY seq LIMIT {int(limit)}"
+        with ledger.reading() as conn:
+            cur = conn.cursor()
+            try:
+                cur.execute(sql, (int(after),))
+                return [_entry(tuple(r)) for r in cur.fetchall()]
+            finally:
+                cur.close()
+    # a batch entry lists the subject as a JSON string: look for that text, then check
+    # the list itself (the text may stand inside another subject's name)
+    contains = "instr(details, ?) > 0" if ledger.is_sqlite else "strpos(details, %s) > 0"
+    sql = (
+        f"{_SELECT} WHERE seq > {mark} AND (subject = {mark} OR (subject IS NULL AND "
+        f"route = {mark} AND {contains})) ORDER BY seq LIMIT {int(limit)}"
+    )
+    quoted = orjson.dumps(subject).decode()
+    out: list[AuditEntry] = []
     with ledger.reading() as conn:
         cur = conn.cursor()
         try:
-            cur.execute(f"{_SELECT} WHERE {where} ORDER BY seq LIMIT {int(limit)}", params)
-            return [_entry(tuple(r)) for r in cur.fetchall()]
+            while len(out) < limit:
+                cur.execute(sql, (int(after), subject, BATCH_ROUTE, quoted))
+                rows = cur.fetchall()
+                for row in rows:
+                    entry = _entry(tuple(row))
+                    if entry.subject == subject or _lists(entry, subject):
+                        out.append(entry)
+                if len(rows) < limit:
+                    break
+                after = int(rows[-1][0])
         finally:
             cur.close()
+    return out[:limit]
+
+
+def _lists(entry: AuditEntry, subject: str) -> bool:
+    """Whether a batch entry's ``details`` list ``subject``."""
+    try:
+        listed = orjson.loads(entry.details or "null")
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(listed, dict) and subject in (listed.get("subjects") or ())
 
 
 def verify_log(ledger: Ledger, anchors: Iterable[Anchor] = ()) -> AuditVerification:
