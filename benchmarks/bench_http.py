@@ -276,6 +276,17 @@ def make_key(db: str, role: str) -> str:
     return token
 
 
+def make_key_with(tree: Path, db: str, role: str) -> str:
+    """A key made by ``tree``'s own code (for a database at its schema)."""
+    return subprocess.run(
+        [sys.executable, "-m", "socialcredit", "keys", "create", "--db", db, "--role", role],
+        env={**os.environ, "PYTHONPATH": str(tree / "src")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def subjects_of(db: str, n: int) -> list[str]:
     from socialcredit.ledger import Ledger
 
@@ -485,6 +496,12 @@ def main() -> None:
         "--old", type=Path, metavar="TREE", help="also serve every run from this checkout"
     )
     parser.add_argument(
+        "--old-db",
+        metavar="URL",
+        help="the database the --old tree serves (default: --db's; a copy made before this "
+        "tree upgrades it, since an older socialcredit refuses a newer schema)",
+    )
+    parser.add_argument(
         "--ingest",
         type=int,
         default=0,
@@ -512,9 +529,15 @@ def main() -> None:
         db = str(demo_db())
     from socialcredit.ledger import Ledger
 
+    tmp = Path(tempfile.mkdtemp(prefix="bench-http-"))
+    old_db = args.old_db
+    if args.old is not None and old_db is None:
+        old_db = str(tmp / "old.db")
+        for suffix in ("", "-wal", "-shm"):
+            if Path(db + suffix).exists():
+                shutil.copy(db + suffix, old_db + suffix)
     with Ledger.open(db) as ledger:
         ledger.upgrade()  # a database built by an older socialcredit (as `init` does)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-http-"))
     token = make_key(db, f"enforcer:{args.service}")
     subjects = subjects_of(db, 10_000)
     single = tmp / "single.jsonl"
@@ -565,11 +588,13 @@ def main() -> None:
             print(generator_note(r))
         finally:
             stop(proc)
-    trees: list[tuple[str, Path | None]] = [("this tree", None)]
+    trees: list[tuple[str, Path | None, str, str]] = [("this tree", None, db, token)]
     if args.old is not None:
-        trees.insert(0, (f"old ({args.old})", args.old))
-    for name, tree in trees:
-        base, proc = serve(db, args.workers, tree)
+        assert old_db is not None
+        old_token = make_key_with(args.old, old_db, f"enforcer:{args.service}")
+        trees.insert(0, (f"old ({args.old})", args.old, old_db, old_token))
+    for name, tree, served, token in trees:
+        base, proc = serve(served, args.workers, tree)
         try:
             pid = proc.pid if args.workers == 1 else None
             if pid is not None:
@@ -582,7 +607,7 @@ def main() -> None:
             print("# " + "; ".join(checks))
         finally:
             stop(proc)
-    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)  # the old tree's copy of the database too
 
 
 if __name__ == "__main__":
