@@ -96,6 +96,19 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+def no_notices(env: dict[str, str]) -> list[str]:
+    """The checks and ingestion alone: no background notices (a worker's first look at
+    everyone would share the CPU with the load for minutes on the demo), where the tree
+    run with ``env`` has them (``--notice-interval``; an older one has no notifier)."""
+    shown = subprocess.run(
+        [sys.executable, "-m", "socialcredit", "serve", "--help"],
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+    ).stdout
+    return ["--notice-interval", "0"] if "--notice-interval" in shown else []
+
+
 def serve(db: str, workers: int, tree: Path | None = None) -> tuple[str, subprocess.Popen[bytes]]:
     """``socialcredit serve`` on a free port (from ``tree``'s sources if given)."""
     env = dict(os.environ)
@@ -114,10 +127,7 @@ def serve(db: str, workers: int, tree: Path | None = None) -> tuple[str, subproc
             str(port),
             "--workers",
             str(workers),
-            # the checks and ingestion alone: no background notices (a worker's first look
-            # at everyone would share the CPU with the load for minutes on the demo)
-            "--notice-interval",
-            "0",
+            *no_notices(env),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
