@@ -116,9 +116,22 @@ def _pick_examples(
     deny_air = [s.index for s in cp.sanctions if s.effect == "deny" and s.service == "air_travel"]
     if deny_air:
         people = cols.subject_kind == 0
-        hit = np.flatnonzero(bulk.measures[deny_air].any(axis=0) & people)
-        if len(hit):
-            picks.append(("A banned debtor", bulk.subjects[int(hit[0])], "air_travel"))
+        banned = bulk.measures[deny_air].any(axis=0) & people
+        # the label must be true of the person picked: "blacklisted" only for someone on a
+        # black list (an aviation misconduct record alone also bans flying)
+        black = [lst.index for lst in cp.lists if lst.kind == "black"]
+        on_black = bulk.lists[black].any(axis=0) if black else np.zeros_like(banned)
+        listed = np.flatnonzero(banned & on_black)
+        if len(listed):
+            picks.append(
+                (
+                    "A blacklisted person who may not fly",
+                    bulk.subjects[int(listed[0])],
+                    "air_travel",
+                )
+            )
+        elif len(hit := np.flatnonzero(banned)):
+            picks.append(("Someone who may not fly", bulk.subjects[int(hit[0])], "air_travel"))
     red = [lst.index for lst in cp.lists if lst.kind == "red"]
     if red:
         hit = np.flatnonzero(bulk.lists[red].any(axis=0))

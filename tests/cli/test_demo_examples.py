@@ -1,0 +1,28 @@
+"""The demo's worked examples are labelled truthfully: a label names only what holds for
+the person picked (a false statement about a blacklist is the worst bug this project can
+have). Several seeds, so that an aviation-only ban (no list) comes first in some."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.progress import Progress
+
+from socialcredit.demo import run_demo
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_every_label_is_true_of_the_person_picked(tmp_path: Path, seed: int) -> None:
+    with Progress(disable=True) as progress:
+        report = run_demo(tmp_path / "d", 400, seed, None, progress, clock=lambda: 2_000_000_000)
+    assert report.examples, "the demo picked no example"
+    for label, ex in report.examples:
+        black = [m.name for m in ex.standing.lists if m.kind == "black"]
+        if "debtor" in label:
+            lists = [m.name for m in ex.standing.lists]
+            assert "dishonest_judgment_debtors" in lists, (label, ex.decision.subject, ex.text)
+        if "blacklisted" in label:
+            assert black, (label, ex.decision.subject, ex.text)
+        if "may not fly" in label:
+            assert ex.decision.decision == "deny", (label, ex.text)
