@@ -85,6 +85,11 @@ def test_explain_says_whom_each_measure_hits(capsys: pytest.CaptureFixture[str])
     impact = {i["measure"]: i["sentence"] for i in json.loads(out)[0]["impact"]}
     assert impact["no_private_school"].endswith("the same applies to their children.")
     assert "on the list of dishonest judgment debtors" in impact["no_private_school"]
+    # a count the policy gives as at_least is said as "at least", never as an exact number
+    assert (
+        "listed with at least 5 volunteering records in the last year"
+        in (impact["deposit_free_bikes"])
+    )
     assert impact["aviation_ban"] == (
         "A person with one aviation serious misconduct record cannot buy air tickets from the "
         "end of a publicity period of 7 working days, for 1 year."

@@ -30,7 +30,7 @@ def _records(facts: PolicyFacts, pred: Predicate) -> str:
         what = f"{r.category} record"
     else:
         what = " or ".join(t.replace("_", " ") for t in r.type_names()) + " record"
-    count = "one" if r.at_least == 1 else f"{r.at_least}"
+    count = "one" if r.at_least == 1 else f"at least {r.at_least}"
     text = f"{count} {'unresolved ' if r.unresolved else ''}{what}{'' if r.at_least == 1 else 's'}"
     if r.after is not None:
         event = (
