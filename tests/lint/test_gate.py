@@ -76,3 +76,22 @@ def test_init_follows_the_same_rule(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, _, err = call(capsys, "init", "--db", db, "--policy", CHINA)
     assert code == 1 and "lint error" in err and not Path(db).exists()
     assert call(capsys, "init", "--db", db, "--policy", CHINA, "--override", "seed")[0] == 0
+
+
+def test_an_activation_without_the_gate_counts_nothing(tmp_path: Path) -> None:
+    """The demo (and a ledger from before the gate) activates without linting: its history
+    says "not linted" and gives no counts, never "0 errors"."""
+    from socialcredit.lint.gate import summary_json
+    from socialcredit.policy import load_policy
+
+    db = str(tmp_path / "n.db")
+    loaded = load_policy(CHINA)
+    with Ledger.open(db) as ledger:
+        ledger.upgrade()
+        ledger.activate_policy(
+            loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash, 0, now=0
+        )
+        [pv] = ledger.policy_history()
+    lint = summary_json(pv.findings(), pv.lint_override, pv.lint_findings is not None)
+    assert lint["linted"] is False
+    assert (lint["errors"], lint["warnings"], lint["info"], lint["silenced"]) == (None,) * 4

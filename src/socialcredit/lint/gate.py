@@ -79,14 +79,20 @@ def summary_json(
 ) -> dict[str, object]:
     """The lint part of an activation as ``policy history --json`` shows it: counts by
     severity (silenced apart), the override's justification and every finding; ``linted``
-    False for an activation recorded without the gate (before it existed)."""
+    False for an activation recorded without the gate (before it existed, or by a path that
+    does not lint, such as the demo's), and then every count is null: nobody counted, so
+    "0 errors" would be untrue."""
     active = [f for f in findings if "justification" not in f]
+
+    def count(severity: str) -> int | None:
+        return sum(f.get("severity") == severity for f in active) if linted else None
+
     return {
         "linted": linted,
-        "errors": sum(f.get("severity") == "error" for f in active),
-        "warnings": sum(f.get("severity") == "warning" for f in active),
-        "info": sum(f.get("severity") == "info" for f in active),
-        "silenced": len(findings) - len(active),
+        "errors": count("error"),
+        "warnings": count("warning"),
+        "info": count("info"),
+        "silenced": len(findings) - len(active) if linted else None,
         "override": override,
         "findings": findings,
     }
