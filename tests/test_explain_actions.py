@@ -138,3 +138,42 @@ def test_no_delisting_delay_is_claimed_where_the_list_ignores_resolution() -> No
     ex = explain(prep(ignoring, entries), 0, "air_travel", T0 + 40 * DAY)
     assert ex.decision.eligible_again_on == to_date(T0 + 1000 * DAY)  # the debt's expiry
     assert "delisting delay" not in ex.text
+
+
+def test_a_denial_beyond_the_search_says_the_search_stopped() -> None:
+    """Four consumption restriction orders each keep the air-travel ban (china-scs): no set
+    of up to three resolutions ends it, all four would. The explanation has no "Sooner"
+    line, and says how far it looked instead of leaving the reader to think nothing can."""
+    from pathlib import Path
+
+    from socialcredit.policy import compile_policy, parse_policy
+    from socialcredit.scoring.counterfactual import MAX_SET_SIZE
+
+    china = Path(__file__).parents[1] / "examples" / "policies" / "china-scs.yaml"
+    policy = compile_policy(parse_policy(china.read_text(), str(china)))
+    n = MAX_SET_SIZE + 1
+    orders = [
+        {
+            "id": f"o{i}",
+            "source": "court",
+            "subject": "wang",
+            "subject_kind": "person",
+            "type": "consumption_restriction_order",
+            "occurred_at": f"2026-0{i + 1}-10T00:00:00Z",
+            "recorded_at": f"2026-0{i + 1}-11T00:00:00Z",
+            "evidence": f"case {i}",
+        }
+        for i in range(n)
+    ]
+    ex = explain(prep(policy, orders), 0, "air_travel", parse_timestamp("2026-09-01"))
+    assert ex.decision.decision == "deny" and ex.decision.indefinite
+    assert ex.best_action is None
+    assert "Sooner" not in ex.text
+    assert f"tried changes to up to {MAX_SET_SIZE} of the {n} records behind this" in ex.text
+
+    # with three orders a set of three resolutions ends it, and the text says so instead
+    ex3 = explain(
+        prep(policy, orders[:MAX_SET_SIZE]), 0, "air_travel", parse_timestamp("2026-09-01")
+    )
+    assert ex3.best_action is not None and "Sooner" in ex3.text
+    assert "tried changes" not in ex3.text

@@ -25,7 +25,14 @@ from socialcredit.explain_text import plain_text, step_description
 from socialcredit.policy.compiled import CompiledPolicy, later_one
 from socialcredit.scoring import Measure, Prepared, RecordLine, Standing
 from socialcredit.scoring.breakdown import record_lines
-from socialcredit.scoring.counterfactual import OWN_KINDS, Change, SetEnd, day, smallest_sets
+from socialcredit.scoring.counterfactual import (
+    MAX_SET_SIZE,
+    OWN_KINDS,
+    Change,
+    SetEnd,
+    day,
+    smallest_sets,
+)
 from socialcredit.scoring.measures import ended_measures
 from socialcredit.scoring.results import Condition
 from socialcredit.scoring.standing import standing_and_timelines
@@ -400,7 +407,12 @@ def explain(
     }
     ended = ended_measures(prep, subject, service, t, tls=tls, attributes=attributes)
     behind = [(owner, line) for (owner, _), (line, _) in by_record.items()]
-    text = plain_text(policy, st, decision, reasons, behind, best, ended, t, present, not_applying)
+    # no set found, and more records could change than a set may hold: the search was bounded
+    changeable = sum(1 for changes in own if changes)
+    beyond = changeable if denied and best is None and changeable > MAX_SET_SIZE else 0
+    text = plain_text(
+        policy, st, decision, reasons, behind, best, ended, t, present, not_applying, beyond
+    )
     return Explanation(
         decision,
         reasons,

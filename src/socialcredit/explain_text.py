@@ -22,6 +22,7 @@ from socialcredit.policy.compiled import (
 )
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring import Measure, RecordLine, Standing
+from socialcredit.scoring.counterfactual import MAX_SET_SIZE
 from socialcredit.term_words import duration_words
 from socialcredit.timeutil import DAY, to_date
 
@@ -523,11 +524,15 @@ def plain_text(
     t: int,
     present: bool = True,
     not_applying: list[Reason] | None = None,
+    beyond_search: int = 0,
 ) -> str:
     """The explanation in plain English (see the module docstring). ``present``: ``t`` is
     the present (no ``--at``); otherwise no sentence says "now" of ``t``, but names its date.
     ``not_applying``: for a request (``decision.attributes``), the measures in force on the
-    service that its attributes do not match."""
+    service that its attributes do not match. ``beyond_search``: no set of changes within
+    the search's bound ended the denial sooner, and this many records could change (more
+    than a set may hold): said, so that the missing "Sooner" line is not read as "nothing
+    can"."""
     act = policy.service_action(decision.service)
 
     def limited(service: str, conds: list[dict[str, Any]]) -> str:
@@ -632,6 +637,12 @@ def plain_text(
                 if when
                 else f"{act} again on {best.eligible_again_on}{note}."
             )
+        )
+    elif beyond_search:
+        lines.append(
+            f"This explanation tried changes to up to {MAX_SET_SIZE} of the {beyond_search} "
+            "records behind this at a time and found none that ends it sooner; changes to "
+            "more of them together might."
         )
     lines.extend(dispute_notes(policy, behind, t, present))
     lines.extend(eligibility_notes(policy, st))

@@ -129,6 +129,11 @@ class SetEnd:
     end: int
 
 
+MAX_SET_SIZE = 3
+"""The most changes an explanation tries together when it looks for what ends a denial
+sooner (a bound on the search; an explanation that finds nothing within it says so)."""
+
+
 def smallest_sets(
     prep: Prepared,
     subject: int,
@@ -136,7 +141,7 @@ def smallest_sets(
     t: int,
     steps: Sequence[Sequence[Change]],
     current: int,
-    max_size: int = 3,
+    max_size: int = MAX_SET_SIZE,
     max_records: int = 6,
     max_scenarios: int = 64,
     extra: Sequence[Change] = (),
