@@ -87,3 +87,13 @@ def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     code, out, _ = call(capsys, "ingest", str(data), "--db", path, "--backfill")
     assert code == 0 and "accepted 3" in out
     return path
+
+
+LINT_OVERRIDE = "the seed system, linted: errors expected"
+"""china-scs has lint errors (it is the system studied): activating it takes an override."""
+
+
+def init_china(capsys: pytest.CaptureFixture[str], db: str) -> tuple[int, str, str]:
+    """``socialcredit init --db DB --policy china-scs`` with the override its lint errors
+    need: (exit code, stdout, stderr)."""
+    return call(capsys, "init", "--db", db, "--policy", CHINA, "--override", LINT_OVERRIDE)

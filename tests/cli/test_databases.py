@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from socialcredit.ledger.database import schema_versions
-from tests.cli.conftest import CHINA, call
+from tests.cli.conftest import CHINA, LINT_OVERRIDE, call, init_china
 from tests.ledger.conftest import pg_url  # noqa: F401  (a fixture)
 
 READS: list[list[str]] = [
@@ -37,7 +37,7 @@ READS: list[list[str]] = [
 WRITES: list[list[str]] = [
     ["init"],
     ["ingest", "{tmp}/in.jsonl"],
-    ["policy", "activate", CHINA, "--override", "the seed system, linted: errors expected"],
+    ["policy", "activate", CHINA, "--override", LINT_OVERRIDE],
     ["keys", "create", "--role", "admin"],
 ]
 EVERY = READS + WRITES
@@ -152,16 +152,7 @@ def test_a_refused_postgresql_connection_says_what_failed(
 
 def _sqlite_ledger(work: Path, capsys: pytest.CaptureFixture[str], version: str) -> Path:
     path = work / "ledger.db"
-    code, _, err = call(
-        capsys,
-        "init",
-        "--db",
-        str(path),
-        "--policy",
-        CHINA,
-        "--override",
-        "the seed system, linted: errors expected",
-    )
+    code, _, err = init_china(capsys, str(path))
     assert code == 0, err
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = ?", (version,))
@@ -224,16 +215,7 @@ def pg_schema(pg_url: str) -> Iterator[str]:  # noqa: F811
 def test_a_postgresql_database_of_a_newer_version_is_refused_by_every_command(
     capsys: pytest.CaptureFixture[str], work: Path, pg_schema: str
 ) -> None:
-    code, _, err = call(
-        capsys,
-        "init",
-        "--db",
-        pg_schema,
-        "--policy",
-        CHINA,
-        "--override",
-        "the seed system, linted: errors expected",
-    )
+    code, _, err = init_china(capsys, pg_schema)
     assert code == 0, err
     engine = sa.create_engine(pg_schema)
     with engine.begin() as conn:
@@ -293,16 +275,7 @@ def test_a_ledger_without_its_version_row_gets_inits_message_from_every_command(
 def test_a_postgresql_ledger_without_its_version_row_gets_inits_message(
     capsys: pytest.CaptureFixture[str], work: Path, pg_schema: str
 ) -> None:
-    code, _, err = call(
-        capsys,
-        "init",
-        "--db",
-        pg_schema,
-        "--policy",
-        CHINA,
-        "--override",
-        "the seed system, linted: errors expected",
-    )
+    code, _, err = init_china(capsys, pg_schema)
     assert code == 0, err
     engine = sa.create_engine(pg_schema)
     with engine.begin() as conn:

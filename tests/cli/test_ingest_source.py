@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.cli.conftest import CHINA, call
+from tests.cli.conftest import CHINA, call, init_china
 
 LINES = [
     {
@@ -47,19 +47,7 @@ LINES = [
 @pytest.fixture
 def work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
     db = str(tmp_path / "l.db")
-    assert (
-        call(
-            capsys,
-            "init",
-            "--db",
-            db,
-            "--policy",
-            CHINA,
-            "--override",
-            "the seed system, linted: errors expected",
-        )[0]
-        == 0
-    )
+    assert init_china(capsys, db)[0] == 0
     data = tmp_path / "in.jsonl"
     data.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in LINES))
     return db, str(data)

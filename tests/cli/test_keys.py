@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from socialcredit.keys import KeyStore, Role
 from socialcredit.ledger import Ledger
-from tests.cli.conftest import CHINA, call
+from tests.cli.conftest import CHINA, call, init_china
 from tests.ledger.conftest import pg_url  # noqa: F401  (a fixture)
 
 
@@ -54,19 +54,7 @@ def _create(capsys: pytest.CaptureFixture[str], db: str, *args: str) -> tuple[st
 def test_create_prints_the_token_once_and_it_works(
     capsys: pytest.CaptureFixture[str], any_db: str
 ) -> None:
-    assert (
-        call(
-            capsys,
-            "init",
-            "--db",
-            any_db,
-            "--policy",
-            CHINA,
-            "--override",
-            "the seed system, linted: errors expected",
-        )[0]
-        == 0
-    )
+    assert init_china(capsys, any_db)[0] == 0
     out, err = _create(capsys, any_db, "--role", "enforcer:air_travel", "--name", "Gate 3")
     token = out.strip()
     assert out == token + "\n" and token.startswith("sck_")  # alone on stdout, for $(…)
@@ -155,19 +143,7 @@ def test_bad_creations_are_refused_in_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], message: str
 ) -> None:
     db = str(tmp_path / "k.db")
-    assert (
-        call(
-            capsys,
-            "init",
-            "--db",
-            db,
-            "--policy",
-            CHINA,
-            "--override",
-            "the seed system, linted: errors expected",
-        )[0]
-        == 0
-    )
+    assert init_china(capsys, db)[0] == 0
     code, out, err = call(capsys, "keys", "create", "--db", db, *args)
     assert (code, out) == (2, "")
     assert err.startswith("error: ") and err.count("\n") == 1 and message in " ".join(err.split())

@@ -10,7 +10,7 @@ import pytest
 
 from socialcredit.policy import load_policy
 from socialcredit.timeutil import parse_timestamp
-from tests.cli.conftest import CHINA, activate, call
+from tests.cli.conftest import CHINA, activate, call, init_china
 from tests.conftest import TEST_POLICY
 
 CHINA_HASH = load_policy(CHINA).content_hash
@@ -213,16 +213,7 @@ def test_init_says_from_when_its_policy_is_in_force(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = str(tmp_path / "now.db")
-    code, out, _ = call(
-        capsys,
-        "init",
-        "--db",
-        db,
-        "--policy",
-        CHINA,
-        "--override",
-        "the seed system, linted: errors expected",
-    )
+    code, out, _ = init_china(capsys, db)
     assert code == 0
     since = out.split("in force from ")[1].split()[0]
     # the same instant is the one a question about an earlier date is told about
