@@ -273,7 +273,7 @@ class Destination:
         self.fmt = fmt
         self._temp: str | None = None
         self._final: str | None = None  # the regular file the temporary file becomes
-        self._mode = 0o666 & ~_umask()
+        self._mode = 0o666 & ~umask()
         if self.path == STDOUT:
             return
         target = Path(self.path)
@@ -352,7 +352,8 @@ class Destination:
             self.discard()
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's umask (read by setting it and setting it back)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

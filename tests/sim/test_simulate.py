@@ -215,6 +215,14 @@ def test_report_files(tmp_path: Path) -> None:
     page = (tmp_path / "out/report.html").read_text()
     assert "<svg" in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "<script" not in page
+    # shared like any new file (the umask's mode), not the 0600 of a temporary file
+    import os
+    import stat
+
+    mask = os.umask(0)
+    os.umask(mask)
+    for p in written:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask, p
 
 
 def test_wrongful_sanctions_equal_a_full_evaluation_without_errors() -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from socialcredit import __version__
+from socialcredit.export import umask
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.run import SimResult
 from socialcredit.timeutil import DAY, to_date
@@ -199,6 +200,8 @@ def _atomic(path: Path, write: Any) -> None:
     os.close(fd)
     try:
         write(tmp)
+        # mkstemp makes the file 0600; a report is meant to be shared, as any new file is
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
