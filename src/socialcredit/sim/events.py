@@ -19,6 +19,7 @@ see the same population and the same conduct (common random numbers).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -252,7 +253,7 @@ def draw_block(scenario: Scenario, spec: SimSpec, block: int) -> BlockDraws:
         ):
             parts[key].append(value)
 
-    def cat(key: str, dtype: type) -> npt.NDArray[np.generic]:
+    def cat(key: str, dtype: type) -> npt.NDArray[Any]:  # of ``dtype``
         return np.concatenate(parts[key]).astype(dtype) if parts[key] else np.empty(0, dtype)
 
     # drawn after everything else, so that the draws above do not depend on them
@@ -274,19 +275,19 @@ def draw_block(scenario: Scenario, spec: SimSpec, block: int) -> BlockDraws:
         rel_rule=cat_rel(r_rule),
         rel_subject=cat_rel(r_subj),
         rel_related=cat_rel(r_rel),
-        actor=cat("actor", np.int64),  # type: ignore[arg-type]
-        subject=cat("subject", np.int64),  # type: ignore[arg-type]
-        type=cat("type", np.int64),  # type: ignore[arg-type]
-        occurred=cat("occurred", np.int64),  # type: ignore[arg-type]
-        recorded=cat("recorded", np.int64),  # type: ignore[arg-type]
-        amount=cat("amount", np.float64),  # type: ignore[arg-type]
-        wrong=cat("wrong", np.bool_),  # type: ignore[arg-type]
-        disputed=cat("disputed", np.bool_),  # type: ignore[arg-type]
-        file_u=cat("file_u", np.float64),  # type: ignore[arg-type]
-        decide_u=cat("decide_u", np.float64),  # type: ignore[arg-type]
-        on_time=cat("on_time", np.bool_),  # type: ignore[arg-type]
-        finds=cat("finds", np.bool_),  # type: ignore[arg-type]
-        resolve_at=cat("resolve_at", np.int64),  # type: ignore[arg-type]
+        actor=cat("actor", np.int64),
+        subject=cat("subject", np.int64),
+        type=cat("type", np.int64),
+        occurred=cat("occurred", np.int64),
+        recorded=cat("recorded", np.int64),
+        amount=cat("amount", np.float64),
+        wrong=cat("wrong", np.bool_),
+        disputed=cat("disputed", np.bool_),
+        file_u=cat("file_u", np.float64),
+        decide_u=cat("decide_u", np.float64),
+        on_time=cat("on_time", np.bool_),
+        finds=cat("finds", np.bool_),
+        resolve_at=cat("resolve_at", np.int64),
         keep_u=keep_u,
         exit_e=exit_e,
     )
