@@ -175,13 +175,6 @@ class PolicyFacts:
             current = declared.parent
         return None
 
-    def service_words(self, service: str) -> str:
-        """The service's display name, or its id in words."""
-        declared = self.policy.services.get(service)
-        if declared is not None and declared.display_name:
-            return declared.display_name
-        return service.replace("_", " ")
-
     # ------------------------------------------------------------------- relations
     def is_child_relation(self, relation: str) -> bool:
         """Whether ``relation`` leads to a child (declared ``nature: child``, or, without a

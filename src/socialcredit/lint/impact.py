@@ -162,7 +162,7 @@ def impact_sentence(policy: Policy, name: str, facts: PolicyFacts | None = None)
     action = (
         declared.action
         if declared is not None and declared.action
-        else f"use {facts.service_words(s.service)}"
+        else f"use {facts.policy.service_name(s.service)}"
     )
     verb = "cannot" if s.effect == "deny" else "may"
     only = f" ({_requests(policy, s)})" if s.applies_to else ""

@@ -23,7 +23,7 @@ def check(facts: PolicyFacts) -> Iterator[Hit]:
         at = ("sanctions", name)
         triggers = facts.triggers(s.when)
         where = facts.service_context(s.service)
-        words = facts.service_words(s.service)
+        words = facts.policy.service_name(s.service)
         if where is None:
             if s.service in p.services:
                 if s.service not in undeclared:

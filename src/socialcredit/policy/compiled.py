@@ -330,10 +330,7 @@ class CompiledPolicy:
 
     def service_name(self, service: str) -> str:
         """The service's display name (policy-declared), falling back to its id."""
-        declared = self.policy.services.get(service)
-        if declared is not None and declared.display_name:
-            return declared.display_name
-        return service.replace("_", " ")
+        return self.policy.service_name(service)
 
     def service_action(self, service: str) -> str:
         """What a person does at ``service``, to complete "You cannot …" / "You may …"."""

@@ -309,6 +309,13 @@ class Policy(StrictModel):
         """``policy@version``, the name decisions use for this policy."""
         return f"{self.policy}@{self.version}"
 
+    def service_name(self, service: str) -> str:
+        """The service's display name (declared under ``services``), else its id in words."""
+        declared = self.services.get(service)
+        if declared is not None and declared.display_name:
+            return declared.display_name
+        return service.replace("_", " ")
+
     def subject_kinds_by_type(self) -> dict[str, list[str]]:
         """Each record type and the subject kinds it may be about (what ingestion checks)."""
         return {name: list(rt.subject_kinds) for name, rt in self.record_types.items()}
