@@ -4,7 +4,9 @@ The behaviour model is deliberately simple and every rate is stated here: each s
 a propensity for each record type (most people never get a court judgment; some volunteer
 every month), events arrive as a Poisson process, some debts are paid and some records are
 wrong and get disputed and annulled. Every person has a birth date and a residence from the
-civil registry (some are minors, some moved less than a year ago). The record types are
+civil registry (some are minors, some moved less than a year ago), and the rest agrees with
+it: no record is about someone younger than its type's ``min_age``, parents are 18-45 years
+older than their children and legal representatives were adults when they took office. The record types are
 those of examples/policies/china-scs.yaml. Same seed, same population, byte for byte.
 """
 
@@ -32,17 +34,18 @@ class Behaviour:
     mean_events: float  # per prone subject over the whole period
     resolved_share: float = 0.0  # of resolvable records, paid within the period
     amount_median: float = 0.0  # CNY; 0 = no amount
+    min_age: float = 18.0  # years: no record of this type is about a younger person
 
 
 BEHAVIOURS: tuple[Behaviour, ...] = (
     Behaviour("traffic_offence", "traffic-police", 0.65, 0.0, 4.0),
-    Behaviour("volunteering", "civic-volunteer-office", 0.40, 0.0, 15.0),
+    Behaviour("volunteering", "civic-volunteer-office", 0.40, 0.0, 15.0, min_age=14.0),
     Behaviour("blood_donation", "blood-centre", 0.15, 0.0, 4.0),
-    Behaviour("charity_donation", "charity-federation", 0.30, 0.30, 5.0),
+    Behaviour("charity_donation", "charity-federation", 0.30, 0.30, 5.0, min_age=16.0),
     Behaviour("rc_late_public_service_fees", "utility-company", 0.06, 0.0, 1.5),
     Behaviour("rc_bank_loan_arrears", "bank", 0.04, 0.0, 3.0),
     Behaviour("rc_contract_nonperformance", "market-regulator", 0.01, 0.0, 1.2),
-    Behaviour("fare_evasion", "railway", 0.08, 0.0, 1.5, 0.90),
+    Behaviour("fare_evasion", "railway", 0.08, 0.0, 1.5, 0.90, min_age=14.0),
     Behaviour("major_tax_violation", "tax-bureau", 0.005, 0.03, 1.0),
     Behaviour("court_judgment_unfulfilled", "court", 0.02, 0.10, 1.2, 0.45, 60_000.0),
     Behaviour("obstructing_enforcement", "court", 0.002, 0.01, 1.0),
@@ -63,6 +66,9 @@ PERSONS_ONLY = {"traffic_offence", "volunteering", "blood_donation", "fare_evasi
 RONGCHENG_SHARE = 0.7  # persons registered as Rongcheng residents; the others in Weihai
 CHILD_AGE_YEARS = (0, 30)  # ages of persons recorded as someone's child (some are minors)
 ADULT_AGE_YEARS = (18, 85)  # ages of everyone else
+PARENT_GAP_YEARS = (18, 45)  # a parent is this much older than the child
+REPRESENTATIVE_MIN_AGE = 18  # years, when the person became an organisation's legal representative
+YEAR = int(365.25 * DAY)
 
 
 @dataclass(frozen=True)
@@ -96,12 +102,17 @@ def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, obje
     orgs = np.flatnonzero(is_org)
     span = spec.end - spec.start
 
-    # Relations first: they are recorded before the period starts.
-    rel_from = spec.start - rng.integers(365, 20 * 365, size=n) * DAY
+    # Birth dates first: every relation and record below is consistent with them.
     children = rng.choice(persons, size=int(len(persons) * spec.child_share), replace=False)
-    parents = rng.choice(persons, size=len(children))
-    keep = children != parents
-    for i, (c, p) in enumerate(zip(children[keep], parents[keep], strict=True)):
+    born = _birth_dates(spec, rng, n, persons, children)
+
+    # Relations: a child's from birth, to a parent 18-45 years older; a legal representative's
+    # from some time before the period starts, when the representative was already an adult.
+    parents, has_parent = _parents(rng, persons, children, born)
+    for i, (c, p) in enumerate(
+        zip(children[has_parent].tolist(), parents[has_parent].tolist(), strict=True)
+    ):
+        since = to_iso(int(born[c]))
         yield {
             "kind": "relation",
             "id": f"hh-{i}",
@@ -111,11 +122,19 @@ def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, obje
             "relation": "child_of",
             "related_subject": names[p],
             "related_kind": "person",
-            "valid_from": to_iso(int(rel_from[c])),
-            "recorded_at": to_iso(int(rel_from[c])),
+            "valid_from": since,
+            "recorded_at": since,
         }
-    reps = rng.choice(persons, size=len(orgs))
-    for i, (o, r) in enumerate(zip(orgs, reps, strict=True)):
+    rel_from = spec.start - rng.integers(365, 20 * 365, size=len(orgs)) * DAY
+    grown_up = persons[born[persons] + REPRESENTATIVE_MIN_AGE * YEAR < spec.start - DAY]
+    if not len(grown_up):  # a population too small to have an adult: nobody represents
+        orgs = orgs[:0]
+    reps = rng.choice(grown_up, size=len(orgs)) if len(orgs) else orgs
+    adult_from = -(-(born[reps] + REPRESENTATIVE_MIN_AGE * YEAR) // DAY) * DAY  # rounded up
+    rep_from = np.maximum(rel_from[: len(orgs)], adult_from)
+    for i, (o, r, since_t) in enumerate(
+        zip(orgs.tolist(), reps.tolist(), rep_from.tolist(), strict=True)
+    ):
         yield {
             "kind": "relation",
             "id": f"biz-{i}",
@@ -125,11 +144,11 @@ def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, obje
             "relation": "legal_representative_of",
             "related_subject": names[o],
             "related_kind": "organisation",
-            "valid_from": to_iso(int(rel_from[o])),
-            "recorded_at": to_iso(int(rel_from[o])),
+            "valid_from": to_iso(since_t),
+            "recorded_at": to_iso(since_t),
         }
 
-    yield from _attributes(spec, rng, names, persons, children[keep])
+    yield from _attributes(spec, rng, names, persons, born)
 
     parts: dict[str, list[npt.NDArray[np.generic]]] = {
         k: [] for k in ("subj", "beh", "occ", "rec", "amount", "seq")
@@ -151,6 +170,11 @@ def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, obje
         wrong = (rng.random(m) < ERROR_RATE) if b.type in ADVERSE else np.zeros(m, dtype=bool)
         anyone = persons if b.type in PERSONS_ONLY else np.arange(n)
         subj = np.where(wrong, rng.choice(anyone, size=m), subj)
+        # nobody has a record from before they were old enough (organisations have no age)
+        old_enough = is_org[subj] | (occurred - born[subj] >= int(b.min_age * YEAR))
+        subj, occurred, recorded = subj[old_enough], occurred[old_enough], recorded[old_enough]
+        amount, wrong = amount[old_enough], wrong[old_enough]
+        m = len(subj)
         resolve_at = recorded + rng.integers(30 * DAY, 400 * DAY, size=m)
         resolved = (rng.random(m) < b.resolved_share) & ~wrong & (resolve_at < spec.end)
         dispute_p = np.where(wrong, DISPUTE_IF_WRONG, DISPUTE_IF_RIGHT if b.type in ADVERSE else 0)
@@ -232,24 +256,55 @@ def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, obje
             }
 
 
+def _birth_dates(
+    spec: PopulationSpec,
+    rng: np.random.Generator,
+    n: int,
+    persons: npt.NDArray[np.int64],
+    children: npt.NDArray[np.int64],
+) -> I64:
+    """Each person's birth (midnight UTC) by index over all subjects; organisations get 0,
+    which nothing reads."""
+    is_child = np.zeros(n, dtype=bool)
+    is_child[children] = True
+    lo = np.where(is_child[persons], CHILD_AGE_YEARS[0], ADULT_AGE_YEARS[0])
+    hi = np.where(is_child[persons], CHILD_AGE_YEARS[1], ADULT_AGE_YEARS[1])
+    age = lo + rng.random(len(persons)) * (hi - lo)
+    born = np.zeros(n, dtype=np.int64)
+    born[persons] = (spec.end - age * YEAR).astype(np.int64) // DAY * DAY
+    return born
+
+
+def _parents(
+    rng: np.random.Generator,
+    persons: npt.NDArray[np.int64],
+    children: npt.NDArray[np.int64],
+    born: I64,
+) -> tuple[I64, npt.NDArray[np.bool_]]:
+    """A parent for each child, drawn among the persons born PARENT_GAP_YEARS earlier, and
+    whether there was anyone (there always is but for the oldest children)."""
+    by_birth = persons[np.argsort(born[persons], kind="stable")]
+    births = born[by_birth]
+    first = np.searchsorted(births, born[children] - PARENT_GAP_YEARS[1] * YEAR, "left")
+    stop = np.searchsorted(births, born[children] - PARENT_GAP_YEARS[0] * YEAR, "right")
+    has_parent = stop > first
+    pick = first + (rng.random(len(children)) * np.maximum(stop - first, 1)).astype(np.int64)
+    parents = by_birth[np.minimum(pick, len(by_birth) - 1)]
+    return parents, has_parent
+
+
 def _attributes(
     spec: PopulationSpec,
     rng: np.random.Generator,
     names: list[str],
     persons: npt.NDArray[np.int64],
-    children: npt.NDArray[np.int64],
+    born_all: I64,
 ) -> Iterator[dict[str, object]]:
     """Every person's birth date and residence (Rongcheng or Weihai), as the civil registry
     records them: the birth date from birth, the residence from when the person moved there
     (some within the last year, so not yet scored under Rongcheng's one-year rule)."""
-    year = 365.25 * DAY
-    is_child = np.zeros(len(names), dtype=bool)
-    is_child[children] = True
-    lo = np.where(is_child[persons], CHILD_AGE_YEARS[0], ADULT_AGE_YEARS[0])
-    hi = np.where(is_child[persons], CHILD_AGE_YEARS[1], ADULT_AGE_YEARS[1])
-    age = lo + rng.random(len(persons)) * (hi - lo)
-    born = (spec.end - age * year).astype(np.int64) // DAY * DAY
-    moved = (spec.end - rng.random(len(persons)) * 20 * year).astype(np.int64) // DAY * DAY
+    born = born_all[persons]
+    moved = (spec.end - rng.random(len(persons)) * 20 * YEAR).astype(np.int64) // DAY * DAY
     moved = np.maximum(moved, born)
     place = np.where(rng.random(len(persons)) < RONGCHENG_SHARE, "rongcheng", "weihai")
     born_iso = [t[:10] for t in _iso(born)]
