@@ -17,6 +17,7 @@ from socialcredit.cli.common import (
     progress_bar,
     styled,
 )
+from socialcredit.demo import DEFAULT_SYSTEM, describe_systems
 
 if TYPE_CHECKING:
     from socialcredit.ledger import Ledger
@@ -102,23 +103,35 @@ def demo(
     directory: Annotated[
         Path, typer.Option("--dir", help="Where to build the demo database.")
     ] = Path("demo-data"),
-    n_subjects: Annotated[int, typer.Option("--subjects", help="Population size.")] = 107_000,
+    system: Annotated[
+        str,
+        typer.Option(
+            "--system",
+            help="The system to demonstrate: " + describe_systems() + ".",
+        ),
+    ] = DEFAULT_SYSTEM,
+    n_subjects: Annotated[
+        int | None,
+        typer.Option("--subjects", help="Population size.", show_default="107,000 for china"),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 2026,
     policy: Annotated[
         Path | None,
         typer.Option(
             "--policy",
             help="Policy file.",
-            show_default="china-scs.yaml, shipped with the package",
+            show_default="the system's example policy, shipped with the package",
         ),
     ] = None,
 ) -> None:
     """Build a demo database from a synthetic population and show what the policy does to it."""
-    from socialcredit.demo import print_report, run_demo
+    from socialcredit.demo import load_system
 
+    chosen = load_system(system)
+    size = chosen.DEFAULT_SUBJECTS if n_subjects is None else n_subjects
     with progress_bar() as progress:
-        report = run_demo(directory, n_subjects, seed, policy, progress)
-    print_report(report, out)
+        report = chosen.run(directory, size, seed, policy, progress)
+    chosen.show(report, out)
 
 
 @app.command()

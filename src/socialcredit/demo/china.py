@@ -1,4 +1,5 @@
-"""The demo: a synthetic nation under the seed policy, end to end through the real ledger."""
+"""The China demo (``socialcredit demo --system china``, the default): a synthetic nation
+under the seed policy, china-scs.yaml, end to end through the real ledger."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from socialcredit.columns import LedgerColumns
+from socialcredit.demo.common import DemoError, prepare_directory, wall_clock
 from socialcredit.display import visible
 from socialcredit.engine import Engine
-from socialcredit.errors import SocialCreditError
 from socialcredit.examples import example_policy
 from socialcredit.explain import Explanation
 from socialcredit.ledger import IngestRules, Ledger
@@ -27,67 +28,12 @@ from socialcredit.scoring import BulkStandings, Prepared, bulk_standings
 from socialcredit.sim.population import BEHAVIOURS, PopulationSpec, generate
 from socialcredit.timeutil import DAY, to_date, to_iso
 
-# The files the demo makes in its directory: the only ones it ever deletes.
-DEMO_FILES = ("population.jsonl", "demo.db", "demo.db-wal", "demo.db-shm", "demo.db-journal")
-# Written by the demo into a directory it made or found empty: the mark of a demo directory.
-# Without it the demo deletes nothing, whatever the directory holds (even a file "demo.db").
-DEMO_MARKER = ".socialcredit-demo"
-_MARKER_TEXT = (
-    "This directory holds a demo built by `socialcredit demo`. Running the demo here again\n"
-    "deletes and rebuilds only these files: " + ", ".join(DEMO_FILES) + ".\n"
-)
-
-
-class DemoError(SocialCreditError):
-    """The demo cannot be built where it was asked to be."""
+DEFAULT_SUBJECTS = 107_000
 
 
 def default_policy() -> Path:
     """The seed policy, china-scs.yaml, as shipped inside the package."""
     return example_policy("china-scs")
-
-
-def prepare_directory(directory: Path) -> None:
-    """Make ``directory`` ready for a demo; never delete anything the demo did not make.
-
-    A new directory is created, and an empty one used; either is marked as a demo directory
-    (``DEMO_MARKER``). A directory so marked is a previous demo: its demo files
-    (``DEMO_FILES``) are deleted for the rebuild, anything else in it is left alone. Any
-    other non-empty directory, or a path that is not a directory, is refused (``DemoError``)
-    and left as it is.
-    """
-    if directory.exists() or directory.is_symlink():
-        if not directory.is_dir():
-            raise DemoError(f"--dir {directory}: exists and is not a directory")
-        try:
-            names = sorted(p.name for p in directory.iterdir())
-        except OSError as exc:
-            raise DemoError(f"--dir {directory}: cannot read it ({exc.strerror})") from None
-        if names and DEMO_MARKER not in names:
-            shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
-            raise DemoError(
-                f"--dir {directory}: not empty and not a directory the demo made (it holds "
-                f"{shown}); the demo deletes nothing it did not make: choose a new or empty "
-                "directory"
-            )
-        for name in DEMO_FILES:
-            made = directory / name
-            if made.is_symlink() or made.is_file():
-                made.unlink()
-            elif made.exists():
-                raise DemoError(
-                    f"--dir {directory}: {name} is not a file the demo made; move it away "
-                    "or choose another directory"
-                )
-    else:
-        try:
-            directory.mkdir(parents=True)
-        except OSError as exc:
-            raise DemoError(f"--dir {directory}: cannot create it ({exc.strerror})") from None
-    try:
-        (directory / DEMO_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
-    except OSError as exc:
-        raise DemoError(f"--dir {directory}: cannot write to it ({exc.strerror})") from None
 
 
 @dataclass
@@ -151,17 +97,13 @@ def _pick_examples(
     return picks
 
 
-def _wall_clock() -> int:
-    return int(time.time())
-
-
 def run_demo(
     directory: Path,
     n_subjects: int,
     seed: int,
     policy_file: Path | None,
     progress: Progress,
-    clock: Callable[[], int] = _wall_clock,
+    clock: Callable[[], int] = wall_clock,
 ) -> DemoReport:
     """Generate, ingest, score and explain; returns the figures for ``print_report``.
 
@@ -336,3 +278,7 @@ def print_report(report: DemoReport, console: Console) -> None:
             Text.assemble((title, "bold"), f" — {ex.decision.service}: {ex.decision.decision}")
         )
         console.print(Text(visible(ex.text)))
+
+
+run = run_demo
+show = print_report
