@@ -94,3 +94,17 @@ def test_explain_says_whom_each_measure_hits(capsys: pytest.CaptureFixture[str])
         "A person with one aviation serious misconduct record cannot buy air tickets from the "
         "end of a publicity period of 7 working days, for 1 year."
     )
+
+
+def test_narrow_terminal_labels_the_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from socialcredit.cli import common
+
+    monkeypatch.setenv("COLUMNS", "30")
+    monkeypatch.setattr(common._out, "_console", None)  # consoles read COLUMNS when made
+    code, out, _ = call(capsys, "policy", "lint", str(FIXTURES / "SC301.yaml"))
+    assert code == 1
+    first = out.splitlines()[1]  # under the title: the finding's block starts with its line
+    assert first.startswith("  line: ") and first.split(": ")[1].isdigit(), out
+    assert "      rule: SC301; error" in out

@@ -126,7 +126,12 @@ def _print_report(loaded: LoadedPolicy, report: LintReport, explain: bool) -> No
     from socialcredit.lint.table import HEADERS, finding_rows, summary
 
     print_table(
-        out, f"{report.file}: {report.policy}", HEADERS, finding_rows(report.findings), whole=(0, 1)
+        out,
+        f"{report.file}: {report.policy}",
+        HEADERS,
+        finding_rows(report.findings),
+        whole=(0, 1),
+        label_first=True,
     )
     if report.silenced:
         print_table(
@@ -135,6 +140,7 @@ def _print_report(loaded: LoadedPolicy, report: LintReport, explain: bool) -> No
             HEADERS,
             finding_rows(report.silenced),
             whole=(0, 1),
+            label_first=True,
         )
     if explain:
         from socialcredit.lint.impact import impact_sentences

@@ -42,12 +42,15 @@ def print_table(
     rows: Sequence[Sequence[str]],
     *,
     whole: Collection[int] = (0,),
+    label_first: bool = False,
 ) -> None:
     """Print ``rows`` under ``headers``: identifier columns (``whole``) are never broken.
 
     Cells are plain text (no Rich markup is interpreted); a cell may hold several lines. Other
     columns wrap at spaces only. If the console cannot fit that, each row is printed as a
-    block of ``header: value`` lines (a cell's lines joined by "; "). No rows: "TITLE: none".
+    block of ``header: value`` lines (a cell's lines joined by "; "), headed by the first
+    cell alone — or by ``header: value`` too with ``label_first``, for a first column that
+    is not a name (a line number). No rows: "TITLE: none".
     """
     from rich.table import Table
     from rich.text import Text
@@ -63,7 +66,8 @@ def print_table(
     if sum(least) > room:
         console.print(Text(title, style="bold"))
         for row in rows:
-            console.print(Text(f"  {row[0]}"), soft_wrap=True)
+            first = f"{headers[0]}: {row[0]}" if label_first else row[0]
+            console.print(Text(f"  {first}"), soft_wrap=True)
             for header, cell in zip(headers[1:], row[1:], strict=True):
                 lines = [" ".join(line.split()) for line in cell.splitlines() if line.strip()]
                 if lines:
