@@ -20,7 +20,12 @@ from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction, span_
 from socialcredit.policy.describe import condition_text
 from socialcredit.scoring.evaluate import evaluate_subjects_at
 from socialcredit.scoring.facts import SubjectFacts, exemption_in_force
-from socialcredit.scoring.measures import counted_types, own_measure, relations_at
+from socialcredit.scoring.measures import (
+    counted_types,
+    own_measure,
+    relations_at,
+    types_counted,
+)
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.timeline import row_breakpoints, timelines, triggered_ever, year_ends
 
@@ -275,14 +280,22 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
             if any(s.uses_score for s in bounded) and ((ends > t - longest) & (ends <= t)).any():
                 candidates[:] = True
         cand = np.flatnonzero(candidates).tolist()
-        tls = timelines(policy, prep.rows, cand, t)
+        # the candidates' timelines need only these measures' conditions (and the lists they
+        # name): only the rows of the record types those can count are evaluated, as a
+        # decision on one service does (``measures_for_service``); the others cannot change
+        # them, so their times are no breakpoints of these measures
+        counted = types_counted(policy, bounded)
+        some = prep
+        if counted is not None:
+            some = prep.with_rows(prep.rows.take(np.flatnonzero(counted[prep.rows.type_code])))
+        tls = timelines(policy, some.rows, cand, t, [s.index for s in bounded])
         for s in bounded:
             own[s.index] = False
             # a measure is in force only within or after a period its trigger held: no
             # period for a subject whose trigger never held (most candidates)
             held = np.asarray(cand, dtype=np.int64)[triggered_ever(tls, cand, s.index)]
             for c in held.tolist():
-                if own_measure(prep, tls, c, s, t) is not None:
+                if own_measure(some, tls, c, s, t) is not None:
                     own[s.index, c] = True
     measures = own.copy()
     rel_ok = relations_at(prep, t)

@@ -355,6 +355,15 @@ def relevant_types(
     matters). Records of other types cannot change those measures."""
     if sanctions is None:
         sanctions = policy.covering(service)
+    return types_counted(policy, sanctions)
+
+
+def types_counted(
+    policy: CompiledPolicy, sanctions: Sequence[CompiledSanction]
+) -> npt.NDArray[np.bool_] | None:
+    """Per record-type code (the last entry: code -1), whether the condition of one of
+    ``sanctions`` (or a list it names) can count it; None when one depends on the score
+    (cached per set of sanctions)."""
     key = ("relevant_types", tuple(s.index for s in sanctions))
     if key in policy.cache:
         cached: npt.NDArray[np.bool_] | None = policy.cache[key]
