@@ -289,3 +289,27 @@ def test_behaviour_response_and_exit_feed_back_and_stay_consistent() -> None:
     unchanged = evaluate_draws(plain, spec, pol, draws)
     assert unchanged.counts["records"].sum() > m.counts["records"].sum()
     assert "exits" not in unchanged.counts
+
+
+def test_a_block_without_corrections_drops_only_its_wrong_records() -> None:
+    """Data errors that nobody disputes and no debt paid: a block has erroneous records and
+    no correction at all. The world without errors is the same ledger less exactly those
+    records (the evaluation crashed on such a block before)."""
+    pol = policy("china-scs")
+    loaded = scenario("china-scs")
+    sc = loaded.scenario.model_copy(
+        update={
+            "disputes": loaded.scenario.disputes.model_copy(
+                update={"if_wrong": 0.0, "if_right": 0.0}
+            ),
+            "resolution": {},
+        }
+    )
+    spec = SimSpec(1024, 365, 3, START)
+    draws = [draw_block(sc, spec, 0)]
+    wrong = int(draws[0].wrong.sum())
+    assert wrong > 0
+    full = chunk_columns(draws, sc, spec, pol)
+    clean = chunk_columns(draws, sc, spec, pol, with_errors=False)
+    assert len(full.rec_seq) - len(clean.rec_seq) == wrong
+    evaluate_draws(sc, spec, pol, draws)  # and the day-by-day evaluation runs through

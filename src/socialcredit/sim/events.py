@@ -639,9 +639,9 @@ def chunk_columns(
             drop |= ~mine[about]
         if not with_errors and len(draws.wrong):
             rec_wrong = (k == _REC) & draws.wrong[np.where(k == _REC, i, 0)]
-            cor_t = cor.target[np.where(k == _COR, i, 0)] if len(cor.target) else i
-            cor_wrong = (k == _COR) & (draws.wrong[cor_t] if len(draws.wrong) else False)
-            drop = rec_wrong | cor_wrong
+            drop |= rec_wrong
+            if len(cor.target):  # a block may have no corrections at all
+                drop |= (k == _COR) & draws.wrong[cor.target[np.where(k == _COR, i, 0)]]
         # relations a policy does not declare and attributes it does not know are left out
         rel_names = [r.relation for r in scenario.relations]
         if len(draws.rel_rule):
