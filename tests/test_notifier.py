@@ -138,3 +138,43 @@ def activate_text(led: Ledger, text: str, at: str) -> None:
         ts(at),
         now=ts("2025-02-10"),
     )
+
+
+def test_of_two_notifiers_with_the_lease_one_looks_and_the_other_takes_over(
+    told: Ledger,
+) -> None:
+    from socialcredit.lease import Lease
+
+    clock = Clock(ts("2025-02-10"))
+    one = Notifier(lambda: Engine.open(told, clock), clock, lease=Lease(told, "notifier"))
+    two = Notifier(lambda: Engine.open(told, clock), clock, lease=Lease(told, "notifier"))
+    assert one.tick() == 2
+    for _ in range(3):
+        assert two.tick() == 0
+        one.tick()
+    assert (one.looks, two.looks) == (4, 0)  # the other never read the ledger
+    # the holder goes (here: stops; a dead process's lock goes with it): the other takes
+    # over at its next look, with a look at everyone (nothing new to tell)
+    assert one.stop()
+    ingest(told, [record("d2", "court", "P2", "debt", "2025-02-09")], "2025-02-10")
+    assert two.tick() == 1
+    assert two.looks == 1
+    assert one.tick() == 0 and one.looks == 4  # taken: the first one now waits its turn
+    assert sorted(kinds(told))[-1] == ("P2", "measure_started", "DEBTOR")
+
+
+@pytest.mark.postgres
+def test_an_entry_whose_lower_seq_commits_after_the_first_look_is_told(
+    pg_ledger: Ledger,  # noqa: F811
+) -> None:
+    from tests.enforcement_index.test_feed import held_ingest
+
+    led = with_debtor(pg_ledger)
+    clock = Clock(ts("2025-02-10"))
+    n = notifier(led, clock)
+    with held_ingest(led, [record("slow1", "court", "PA", "debt", "2025-02-09")], "2025-02-10"):
+        ingest(led, [record("b1", "court", "PB", "debt", "2025-02-09")], "2025-02-10")
+        assert n.tick() == 3  # P1, C1 and PB: PA's entry is not committed yet
+    clock.now = ts("2025-02-11")
+    assert n.tick() == 1
+    assert kinds(led)[-1] == ("PA", "measure_started", "DEBTOR")

@@ -130,6 +130,8 @@ class NoticeRun:
     next_at: dict[str, int] = field(default_factory=dict)
     """For each subject looked at that has one: the next time after ``at`` an event may
     come without a new entry (a publicity period ends, a dispute's deadline passes)."""
+    stopped: bool = False
+    """Whether the run was asked to stop before it looked at every subject."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON."""
@@ -511,9 +513,12 @@ def generate_notices(
     now: int,
     *,
     dispute_url: str | Callable[[str], str] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> NoticeRun:
     """Write a notice for every event at ``now`` of ``subjects`` (None: everyone) that has
-    none yet, and return what was written.
+    none yet, and return what was written. ``stop``: asked before each subject; when it
+    answers True the run ends there (``NoticeRun.stopped``; what was written stays written,
+    and the rest is found again by the next run).
 
     Events (see the module's docstring) are found in ``Engine.standing(subject, now)``: what
     the ledger had received by ``now``, under the policy in force then. Each is written once
@@ -538,7 +543,9 @@ def generate_notices(
     written: list[Notice] = []
     already = 0
     next_at: dict[str, int] = {}
-    for subject in names:
+    for looked, subject in enumerate(names):
+        if stop is not None and stop():
+            return NoticeRun(written, already, looked, now, next_at, stopped=True)
         st = engine.standing(subject, now)
         upcoming = next_event_at(policy, st, now)
         if upcoming is not None:

@@ -13,9 +13,19 @@ an event (``socialcredit.notices``) and writes the notices due, as of its inject
   and when one activated for later comes into force (measures in force then start again
   under it: their subjects are told under the new version).
 
-Writing is idempotent (a unique key per event in the outbox): several processes, each with
-its notifier, write each notice once. A tick that fails (the database away for a moment)
-is logged and the same work is tried again on the next one.
+Writing is idempotent (a unique key per event in the outbox), so two notifiers at once
+would write each notice once; but with several service processes on one database only one
+of them does the work: a notifier given a ``Lease`` (``socialcredit.lease``: a lock the
+operating system or PostgreSQL releases when its holder dies) looks only while it holds it,
+and the others try to take it at each of their looks, so when the holder dies another
+takes over (starting with a look at everyone). A tick that fails (the database away for a
+moment) is logged and the same work is tried again on the next one. ``stop`` ends a look
+between two subjects (what was written stays; the rest is found again by the next look).
+
+Entries are followed by a ``ChangeFeed`` started at the ledger's head with the recent
+numbers not yet committed (on PostgreSQL a writer with a lower ``seq`` may commit after
+one with a higher), each asked for again until every transaction that could still hold it
+has ended.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ from socialcredit.columns import RELATION
 if TYPE_CHECKING:
     from socialcredit.enforcement_index.feed import ChangeFeed
     from socialcredit.engine import Engine
+    from socialcredit.lease import Lease
     from socialcredit.ledger import Ledger
     from socialcredit.notices import NoticeRun
 
@@ -50,12 +61,16 @@ class Notifier:
         clock: Callable[[], int],
         dispute_url: Callable[[str], str] | None = None,
         interval: float = INTERVAL,
+        lease: Lease | None = None,
     ) -> None:
         """A notifier over the engine ``engine()`` returns (the policy history as it is
         now), at the times ``clock()`` gives; ``dispute_url(subject)``: where the subject
-        files a dispute (said in the notices). Not started: ``tick()`` runs one look,
-        ``start()`` runs them on a daemon thread."""
+        files a dispute (said in the notices); ``lease``: look only while holding it (None:
+        always). Not started: ``tick()`` runs one look, ``start()`` runs them on a daemon
+        thread."""
         self.engine = engine
+        self.lease = lease
+        self.looks = 0  # looks that read the ledger (not those skipped for the lease)
         self.clock = clock
         self.dispute_url = dispute_url
         self.interval = interval
@@ -79,18 +94,23 @@ class Notifier:
         from socialcredit.notices import generate_notices
 
         with self._lock:
+            if self.lease is not None and not self.lease.try_hold():
+                # another process does the work; if it dies, this one starts afresh
+                self._feed, self._water, self._pending, self._due = None, None, set(), []
+                return 0
             try:
                 engine = self.engine()
             except NoPolicyError:
                 return 0  # nothing is decided without a policy: nothing to tell
             ledger = engine.ledger
+            self.looks += 1
             now = self.clock()
             water = ledger.policy_water()
             subjects: list[str] | None
             if water != self._water or self._feed is None or self._in_force_at <= now:
                 # first look, a policy activated, or one coming into force: everyone who
                 # may have an event
-                feed = ChangeFeed(ledger, ledger.high_water().seq)
+                feed = ChangeFeed.at_head(ledger)
                 subjects = None
             else:
                 feed = self._feed
@@ -108,7 +128,12 @@ class Notifier:
                 subjects = sorted(touched)
             if subjects == []:
                 return 0
-            run = generate_notices(engine, subjects, now, dispute_url=self.dispute_url)
+            run = generate_notices(
+                engine, subjects, now, dispute_url=self.dispute_url, stop=self._stop.is_set
+            )
+            self.written += len(run.written)
+            if run.stopped:  # the rest is looked at again by the next look (if any)
+                return len(run.written)
             # done: remember where the feed and the policy history were
             self._feed, self._water, self._pending = feed, water, set()
             if subjects is None:
@@ -116,7 +141,6 @@ class Notifier:
                 starts = [pv.activated_at for pv in engine.history if pv.activated_at > now]
                 self._in_force_at = min(starts, default=NEVER)
             self._schedule(run)
-            self.written += len(run.written)
             return len(run.written)
 
     def _schedule(self, run: NoticeRun) -> None:
@@ -140,18 +164,29 @@ class Notifier:
             try:
                 self.tick()
             except Exception:  # the same work is tried again on the next look
+                if self._stop.is_set():
+                    return  # stopping: the database may be closing under the look
                 self.failures += 1
                 log.exception("notices: a look failed (will try again)")
             self._wake.wait(self.interval)
             self._wake.clear()
 
-    def stop(self, timeout: float | None = 10.0) -> None:
-        """Stop the thread and wait for it (at most ``timeout`` seconds)."""
+    def stop(self, timeout: float | None = 10.0) -> bool:
+        """Stop the thread: a look in progress ends before its next subject (the look at
+        everyone's bulk evaluation, seconds on a large register, is not cut short). Waits at
+        most ``timeout`` seconds; returns whether the thread has ended (if not, it is a
+        daemon thread: it ends with the process, and a notice half-written is not
+        committed). Gives up the lease."""
         self._stop.set()
         self._wake.set()
+        ended = True
         if self._thread is not None:
             self._thread.join(timeout)
+            ended = not self._thread.is_alive()
             self._thread = None
+        if ended and self.lease is not None:
+            self.lease.release()
+        return ended
 
 
 def related_to(ledger: Ledger, names: Iterable[str]) -> set[str]:

@@ -8,6 +8,7 @@ a 5xx is a bug, or the database being unreachable (503).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -78,9 +79,12 @@ def create_app(
                 state.start_notifier(notice_interval)
             yield
         finally:
+            # prompt: a look or catch-up still running after this is a daemon thread that
+            # ends with the process (what it writes is idempotent, and written again by the
+            # next process); the audit buffer is written whatever it takes
             if state is not None:
-                state.stop_notifier()
-                state.stop_index()
+                state.stop_notifier(timeout=0.5)
+                state.stop_index(timeout=0.5)
             if audit_log is not None:
                 audit_log.close()  # writes what the buffer holds
             ledger.close()
@@ -223,6 +227,12 @@ def create_app_from_env() -> FastAPI:
     notifier's interval from ``SOCIALCREDIT_NOTICE_INTERVAL`` (seconds, 0 = none; default
     1), the wall clock."""
     interval = float(os.environ.get(NOTICE_INTERVAL_ENV) or 1.0)
+    service_log = logging.getLogger("socialcredit")
+    if not service_log.handlers:  # said next to uvicorn's own lines
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        service_log.addHandler(handler)
+        service_log.setLevel(logging.INFO)
     return create_app(
         os.environ.get(DB_ENV),
         public_url=os.environ.get(PUBLIC_URL_ENV, ""),

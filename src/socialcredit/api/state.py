@@ -167,23 +167,31 @@ class ServiceState:
         self.index = EnforcementIndex.build(engine)
         self._refresher = Refresher(self.index).start()
 
-    def stop_index(self) -> None:
-        """Stop keeping the index current."""
+    def stop_index(self, timeout: float = 10.0) -> None:
+        """Stop keeping the index current (waits at most ``timeout`` seconds for a catch-up
+        in progress)."""
         if self._refresher is not None:
-            self._refresher.stop()
+            self._refresher.stop(timeout)
             self._refresher = None
 
     def start_notifier(self, interval: float) -> None:
         """Write notices in the background (``socialcredit.notifier``), looking every
-        ``interval`` seconds and whenever this process stores entries."""
+        ``interval`` seconds and whenever this process stores entries — while this process
+        holds the database's ``notifier`` lease: of the processes serving one database,
+        one does the work at a time (another takes over when it dies)."""
+        from socialcredit.lease import Lease
         from socialcredit.notifier import Notifier
 
-        self.notifier = Notifier(self.engine, self.clock, self.dispute_url, interval).start()
+        lease = Lease(self.ledger, "notifier")
+        self.notifier = Notifier(
+            self.engine, self.clock, self.dispute_url, interval, lease=lease
+        ).start()
 
-    def stop_notifier(self) -> None:
-        """Stop writing notices in the background."""
+    def stop_notifier(self, timeout: float = 10.0) -> None:
+        """Stop writing notices in the background (waits at most ``timeout`` seconds for a
+        look in progress to reach its next subject)."""
         if self.notifier is not None:
-            self.notifier.stop()
+            self.notifier.stop(timeout)
             self.notifier = None
 
     def dispute_url(self, subject: str) -> str:

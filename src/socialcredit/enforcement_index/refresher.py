@@ -46,6 +46,8 @@ class Refresher:
             try:
                 self.index.catch_up()
             except Exception:  # keep answering; try again on the next tick
+                if self._stop.is_set():
+                    return  # stopping: the database may be closing under the catch-up
                 self.failures += 1
                 log.exception("enforcement index: catch-up failed (will try again)")
 

@@ -114,3 +114,30 @@ def backfills_loaded(conn: Any) -> int | None:
     finally:
         cursor.close()
     return None if row is None or row[0] is None else int(row[0])
+
+
+def seqs_above(conn: Any, is_sqlite: bool, low: int) -> list[int]:
+    """The ``seq`` of every committed entry above ``low`` (an index range scan)."""
+    p = "?" if is_sqlite else "%s"
+    cursor = conn.cursor()
+    try:
+        cursor.execute(f"SELECT seq FROM entries WHERE seq > {p}", (low,))
+        return [int(r[0]) for r in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def transaction_horizon(conn: Any) -> tuple[int, int]:
+    """PostgreSQL: (xmin, xmax) of a snapshot taken now: every transaction numbered below
+    xmin has ended; every one that started before now is numbered below xmax. A writer
+    in flight now has ended once a later snapshot's xmin reaches this xmax."""
+    cursor = conn.cursor()
+    try:
+        cursor.execute(
+            "SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text "
+            "FROM pg_current_snapshot() AS s"
+        )
+        lo, hi = cursor.fetchone()
+    finally:
+        cursor.close()
+    return int(lo), int(hi)

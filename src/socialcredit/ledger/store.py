@@ -410,6 +410,25 @@ class Ledger:
         with self.reading() as conn:
             return changes_after(conn, self.is_sqlite, seq, ranges, limit)
 
+    def seqs_above(self, low: int) -> list[int]:
+        """The ``seq`` of every committed entry above ``low`` (``changes.seqs_above``)."""
+        from socialcredit.ledger.changes import seqs_above
+
+        self._check()
+        with self.reading() as conn:
+            return seqs_above(conn, self.is_sqlite, low)
+
+    def transaction_horizon(self) -> tuple[int, int] | None:
+        """PostgreSQL: (xmin, xmax) of a snapshot taken now (``changes.transaction_horizon``:
+        whether the writers in flight at some moment have all ended since); SQLite: None
+        (one writer at a time: entries commit in ``seq`` order)."""
+        from socialcredit.ledger.changes import transaction_horizon
+
+        if self.is_sqlite:
+            return None
+        with self.reading() as conn:
+            return transaction_horizon(conn)
+
     def high_water(self) -> HighWater:
         """The highest ``seq`` and the policy history's size (``changes.HighWater``)."""
         from socialcredit.ledger.changes import high_water
