@@ -42,9 +42,10 @@ def serve(
             "--notice-interval",
             min=0,
             help="Seconds between the background notifier's looks (it writes subjects' "
-            "notices as entries arrive and deadlines pass; each worker also looks at everyone "
-            "once when it starts: seconds of CPU per 10,000 subjects). 0: no background "
-            "notices (they are still written when a subject's notices are read).",
+            "notices as entries arrive and deadlines pass; one worker of all those serving "
+            "the database does it, and looks at everyone when it takes the work over: "
+            "seconds of CPU per 10,000 subjects). 0: no background notices (they are still "
+            "written when a subject's notices are read).",
         ),
     ] = 1.0,
 ) -> None:
