@@ -57,3 +57,29 @@ def test_serve_workers_take_the_notice_interval_from_the_environment(
     with TestClient(create_app_from_env()) as c:
         notifier = c.app.state.service.notifier  # type: ignore[attr-defined]
         assert (None if notifier is None else notifier.interval) == interval
+
+
+def test_docs_is_one_page_that_fetches_nothing_from_elsewhere(client: TestClient) -> None:
+    import re
+
+    r = client.get("/docs")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    page = r.text
+    assert "/v1/checks/batch" in page and "CheckAnswerModel" in page
+    # no script, style sheet, image or frame from any address (Swagger UI's CDN included)
+    assert not re.search(r"<(script|link|img|iframe)\b", page, re.I), page[:500]
+    assert "cdn" not in page.lower()
+
+
+def test_metrics_label_docs_and_openapi_by_their_route(client: TestClient) -> None:
+    def unmatched() -> list[str]:  # the counters are the process's, other tests' too
+        text = client.get("/metrics").text
+        return [line for line in text.splitlines() if 'route="unmatched"' in line]
+
+    before = unmatched()
+    client.get("/docs")
+    client.get("/openapi.json")
+    text = client.get("/metrics").text
+    assert 'method="GET",route="/docs",status="200"' in text
+    assert 'method="GET",route="/openapi.json",status="200"' in text
+    assert unmatched() == before

@@ -17,11 +17,21 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from socialcredit.api import audit, checks, disputes, entries, keys, notices, policy, subjects
+from socialcredit.api import (
+    audit,
+    checks,
+    disputes,
+    docs_page,
+    entries,
+    keys,
+    notices,
+    policy,
+    subjects,
+)
 from socialcredit.api.checks import PATHS, Checks, FastChecks
 from socialcredit.api.limits import BodyLimit
 from socialcredit.api.metrics import INDEX_AGE, MetricsMiddleware, Receive, Scope, Send, exposition
@@ -96,7 +106,7 @@ def create_app(
         summary="The register authorities write to and service points ask: every decision "
         "explained, every read and check audited, every measure appealable.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # FastAPI's loads Swagger UI from a CDN: see docs_page
         redoc_url=None,
     )
     _errors(app)
@@ -118,6 +128,14 @@ def create_app(
                 status_code=503,
             )
         return JSONResponse({"status": "ok"})
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def docs(request: Request) -> HTMLResponse:
+        """The OpenAPI document as one HTML page, fetching nothing from elsewhere."""
+        page = getattr(request.app.state, "docs_page", None)
+        if page is None:
+            page = request.app.state.docs_page = docs_page.render(request.app.openapi())
+        return HTMLResponse(page)
 
     @app.get("/metrics", tags=["service"], response_class=Response)
     def metrics(request: Request) -> Response:

@@ -73,7 +73,8 @@ def exposition() -> tuple[bytes, str]:
 
 class MetricsMiddleware:
     """Counts every HTTP request and times it, labelled by the route template that matched
-    (``/v1/subjects/{subject}/standing``, never the subject itself) or ``unmatched``."""
+    (``/v1/subjects/{subject}/standing``, never the subject itself), the path of a matched
+    route without parameters, or ``unmatched``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -100,7 +101,12 @@ class MetricsMiddleware:
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
         """Record one request (labels looked up once per route, method and status)."""
         route = scope.get("route")
-        template = getattr(route, "path", None) or scope.get("metrics_route") or "unmatched"
+        template = getattr(route, "path", None) or scope.get("metrics_route")
+        if template is None:
+            # a plain Starlette route (FastAPI's /openapi.json) matched: it sets the endpoint,
+            # not the route; a path without parameters is its own template
+            matched = scope.get("endpoint") is not None and not scope.get("path_params")
+            template = scope["path"] if matched else "unmatched"
         key = (scope["method"], template, status)
         children = self._children.get(key)
         if children is None:
