@@ -313,3 +313,16 @@ def test_a_block_without_corrections_drops_only_its_wrong_records() -> None:
     clean = chunk_columns(draws, sc, spec, pol, with_errors=False)
     assert len(full.rec_seq) - len(clean.rec_seq) == wrong
     evaluate_draws(sc, spec, pol, draws)  # and the day-by-day evaluation runs through
+
+
+def test_axis_numbers_fit_the_margin() -> None:
+    from socialcredit.sim.report import axis_number
+
+    assert [axis_number(x) for x in (3150.0, 0.00175307, 1.0, 0.0, 98.904, 1005.17)] == [
+        "3,150",
+        "0.00175",
+        "1",
+        "0",
+        "98.9",
+        "1,005",
+    ]

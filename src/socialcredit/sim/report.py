@@ -211,6 +211,14 @@ def _atomic(path: Path, write: Any) -> None:
 COLOURS = ("#1b6ca8", "#d1495b", "#edae49", "#66a182", "#8d6a9f", "#2e4057", "#00798c", "#a05195")
 
 
+def axis_number(value: float) -> str:
+    """A chart's axis value short enough for its margin: counts whole with thousands
+    separators (3,150), shares to three significant digits (0.0644)."""
+    if abs(value) >= 100 or value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
 def svg_lines(title: str, series: dict[str, Any], days: int, y_label: str = "") -> str:
     """A line chart as inline SVG: one line per series (values per day)."""
     w, h, pad = 640, 240, 44
@@ -225,8 +233,8 @@ def svg_lines(title: str, series: dict[str, Any], days: int, y_label: str = "") 
         f'<text x="{pad}" y="16" font-size="14">{html.escape(title)}</text>',
         f'<line x1="{pad}" y1="{h - pad}" x2="{w - 10}" y2="{h - pad}" stroke="#999"/>',
         f'<line x1="{pad}" y1="24" x2="{pad}" y2="{h - pad}" stroke="#999"/>',
-        f'<text x="2" y="30" font-size="10">{top:,.6g}</text>',
-        f'<text x="2" y="{h - pad}" font-size="10">{bottom:,.6g}</text>',
+        f'<text x="2" y="30" font-size="10">{axis_number(top)}</text>',
+        f'<text x="2" y="{h - pad}" font-size="10">{axis_number(bottom)}</text>',
         f'<text x="{pad}" y="{h - pad + 14}" font-size="10">day 1</text>',
         f'<text x="{w - 60}" y="{h - pad + 14}" font-size="10">day {days}</text>',
         f'<text x="{pad + 4}" y="36" font-size="10" fill="#555">{html.escape(y_label)}</text>',
