@@ -154,8 +154,9 @@ def evaluate_draws(
 
 
 class _Purchases:
-    """Uses of services drawn per agent and day (Poisson at the group's yearly rate), from a
-    stream per block and service of their own, and those refused by a denial in force."""
+    """Uses of services by each agent over the whole period (a Poisson process at the group's
+    yearly rate: a Poisson count per agent, then a uniform day for each use), from a stream
+    per block and service of their own, and those refused by a denial in force that day."""
 
     def __init__(
         self, scenario: Scenario, spec: SimSpec, policy: CompiledPolicy, draws: list[BlockDraws]
@@ -164,43 +165,44 @@ class _Purchases:
         names = sorted({s for g in groups for s in g.purchases} & set(policy.services()))
         all_names = sorted({s for g in groups for s in g.purchases})
         self.services = names
-        self.rates = {
-            s: [
-                np.array([g.purchases.get(s, 0.0) for g in groups])[d.group] / 365.25 for d in draws
-            ]
-            for s in names
-        }
-        # one stream per block and service (its index among every service the scenario names,
-        # so that a policy without some service draws the same for the others)
-        self.streams = {
-            s: [
-                np.random.Generator(
+        # per service: (agent of the chunk, day) of every use, by day
+        self.uses: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
+        self.bounds: dict[str, npt.NDArray[np.int64]] = {}
+        for s in names:
+            rate = np.array([g.purchases.get(s, 0.0) for g in groups])
+            agents, days = [], []
+            offset = 0
+            for d in draws:
+                # one stream per block and service (its index among every service the
+                # scenario names, so that a policy without some service draws the same)
+                rng = np.random.Generator(
                     np.random.Philox(
                         np.random.SeedSequence(
                             spec.seed, spawn_key=(d.block, 1 + all_names.index(s))
                         )
                     )
                 )
-                for d in draws
-            ]
-            for s in names
-        }
+                counts = rng.poisson(rate[d.group] * spec.days / 365.25)
+                agents.append(offset + np.repeat(np.arange(d.n, dtype=np.int64), counts))
+                days.append(rng.integers(0, spec.days, size=int(counts.sum())).astype(np.int64))
+                offset += d.n
+            agent = np.concatenate(agents) if agents else np.empty(0, np.int64)
+            day = np.concatenate(days) if days else np.empty(0, np.int64)
+            order = np.argsort(day, kind="stable")
+            self.uses[s] = (agent[order], day[order])
+            self.bounds[s] = np.searchsorted(day[order], np.arange(spec.days + 1))
 
     def count(
         self, m: PolicyMetrics, day: int, bs: BulkStandings, group: npt.NDArray[np.int64]
     ) -> None:
-        """Draw the day's uses of each service and count them, and those refused."""
+        """Count the day's uses of each service, and those refused."""
         for s in self.services:
-            uses = np.concatenate(
-                [rng.poisson(lam) for rng, lam in zip(self.streams[s], self.rates[s], strict=True)]
-            )
-            refused = np.where(bs.denied_on(s), uses, 0)
-            m.count(f"purchases:{s}")[day] += np.bincount(
-                group, weights=uses, minlength=m.groups
-            ).astype(np.int64)
+            agent = self.uses[s][0][self.bounds[s][day] : self.bounds[s][day + 1]]
+            refused = agent[bs.denied_on(s)[agent]]
+            m.count(f"purchases:{s}")[day] += np.bincount(group[agent], minlength=m.groups)
             m.count(f"purchases_refused:{s}")[day] += np.bincount(
-                group, weights=refused, minlength=m.groups
-            ).astype(np.int64)
+                group[refused], minlength=m.groups
+            )
 
 
 class _Feedback:
