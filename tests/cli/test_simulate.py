@@ -26,6 +26,8 @@ def test_simulate_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixtur
     summary = json.loads((tmp_path / "out/summary.json").read_text())
     assert [p["label"] for p in summary["policies"]] == ["fair-transit@1.1", "carrot-rewards@1.1"]
     assert summary["parameters"]["seed"] == 3
+    assert summary["cost"]["evaluator"] == "events"
+    assert summary["cost"]["peak_rss_bytes_largest_worker"] is None  # no workers
     assert (tmp_path / "out/report.html").stat().st_size > 0
 
 
@@ -61,6 +63,7 @@ def test_a_scenario_that_does_not_fit_is_refused(
             ["--policy", "p", "--report", "r", "--workers", "2", "--scheduler", "tcp://x:1"],
             "not both",
         ),
+        (["--policy", "p", "--report", "r", "--evaluator", "fastest"], "--evaluator"),
     ],
 )
 def test_bad_options(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

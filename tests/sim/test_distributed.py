@@ -7,9 +7,10 @@ import pytest
 
 from socialcredit.examples import example_policy, example_scenario
 from socialcredit.policy import compile_policy, load_policy
-from socialcredit.sim.distributed import cluster_client
+from socialcredit.sim.distributed import cluster_client, run_chunks
 from socialcredit.sim.events import SimSpec
-from socialcredit.sim.run import simulate
+from socialcredit.sim.fast import evaluate_chunk_events
+from socialcredit.sim.run import chunks, simulate
 from socialcredit.sim.scenario import load_scenario
 from socialcredit.timeutil import parse_timestamp
 
@@ -24,6 +25,20 @@ def test_two_workers_equal_one_process() -> None:
     local = simulate(pols, loaded, spec, chunk_size=1024)
     with cluster_client(workers=2) as client:
         remote = simulate(pols, loaded, spec, chunk_size=1024, client=client)
+        # a window of one chunk in flight: the same chunks, in order
+        parts = list(chunks(spec, 1024))
+        one_by_one = list(
+            run_chunks(
+                client, loaded.scenario, spec, pols, parts, evaluate=evaluate_chunk_events, window=1
+            )
+        )
+    assert remote.worker_peak_rss_bytes is not None and remote.worker_peak_rss_bytes > 10**7
+    assert len(one_by_one) == len(parts) == 3
+    for part, got in zip(parts, one_by_one, strict=True):
+        want = evaluate_chunk_events(loaded.scenario, spec, pols, part)
+        for a, b in zip(want, got, strict=True):
+            for name in a.counts:
+                assert np.array_equal(a.counts[name], b.counts[name]), name
     for a, b in zip(local.metrics, remote.metrics, strict=True):
         assert a.counts.keys() == b.counts.keys()
         for name in a.counts:

@@ -65,6 +65,13 @@ def simulate(
     chunk_size: Annotated[
         int, typer.Option(min=1, help="Agents per chunk (rounded up to blocks of 1024).")
     ] = 16_384,
+    evaluator: Annotated[
+        str,
+        typer.Option(
+            help="events: each subject read on the days its standing can change (fast); "
+            "reference: everyone read on every day by the live scorer (slow). Same results."
+        ),
+    ] = "events",
 ) -> None:
     """Run policies on a synthetic population (see the help text)."""
     if ctx.invoked_subcommand is not None:
@@ -81,6 +88,8 @@ def simulate(
         raise CliError("give --report DIR (where days.parquet, summary.json and report.html go)")
     if workers is not None and scheduler is not None:
         raise CliError("give --workers or --scheduler, not both")
+    if evaluator not in ("events", "reference"):
+        raise CliError(f"--evaluator: expected events or reference (got {evaluator!r})")
     if (export_sample is None) != (db is None):
         raise CliError("--export-sample K and --db URL go together")
     begin = iso_date(start)
@@ -100,7 +109,7 @@ def simulate(
             f"--export-sample: the simulated period ends {to_date(spec.end)}, after now; a "
             "ledger holds no entries from the future (choose an earlier --start or fewer --days)"
         )
-    written = _run(compiled, loaded, spec, chunk_size, workers, scheduler, report)
+    written = _run(compiled, loaded, spec, chunk_size, workers, scheduler, report, evaluator)
     for p in written:
         err.print(f"wrote {p}")
     if export_sample is not None:
@@ -125,6 +134,7 @@ def _run(
     workers: int | None,
     scheduler: str | None,
     report: Path,
+    evaluator: str = "events",
 ) -> list[Path]:
     from rich.progress import (
         BarColumn,
@@ -162,12 +172,16 @@ def _run(
                 bar.update(task, rate=f"{speed:,.0f} agent-days/s")
 
         if workers is None and scheduler is None:
-            result = run_simulation(compiled, loaded, spec, chunk_size, advance)
+            result = run_simulation(
+                compiled, loaded, spec, chunk_size, advance, evaluator=evaluator
+            )
         else:
             from socialcredit.sim.distributed import cluster_client
 
             with cluster_client(workers, scheduler) as client:
-                result = run_simulation(compiled, loaded, spec, chunk_size, advance, client)
+                result = run_simulation(
+                    compiled, loaded, spec, chunk_size, advance, client, evaluator
+                )
     return write_report(result, report)
 
 

@@ -7,6 +7,7 @@ bit for bit.
 
 from __future__ import annotations
 
+import resource
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -66,19 +67,55 @@ def run_chunks(
     policies: list[CompiledPolicy],
     parts: list[range],
     progress: Callable[[int], None] | None = None,
+    evaluate: Callable[..., list[PolicyMetrics]] = evaluate_chunk,
+    window: int | None = None,
 ) -> Iterator[list[PolicyMetrics]]:
-    """Evaluate each chunk on the cluster; yield the results in chunk order."""
+    """Evaluate each chunk on the cluster with ``evaluate``; yield the results in chunk
+    order. At most ``window`` chunks (default: twice the workers, at least 2) are submitted
+    or held finished and not yet yielded at once, so memory does not grow with the
+    population."""
     distributed = _distributed()
+    if window is None:
+        window = max(2, 2 * len(client.scheduler_info().get("workers", {})))
     sc, sp, pol = client.scatter([scenario, spec, policies], broadcast=True)
-    futures = [client.submit(evaluate_chunk, sc, sp, pol, blocks, pure=False) for blocks in parts]
-    sizes = {
-        f.key: sum(spec.block_range(b)[1] for b in blocks)
-        for f, blocks in zip(futures, parts, strict=True)
-    }
-    done: dict[str, list[PolicyMetrics]] = {}
-    for future in distributed.as_completed(futures):
-        done[future.key] = future.result()
+    queue = distributed.as_completed()
+    index: dict[str, int] = {}
+    done: dict[int, list[PolicyMetrics]] = {}
+    submitted = 0
+    to_yield = 0
+
+    def submit_more() -> None:
+        nonlocal submitted
+        while submitted < len(parts) and submitted < to_yield + window:
+            future = client.submit(evaluate, sc, sp, pol, parts[submitted], pure=False)
+            index[future.key] = submitted
+            queue.add(future)
+            submitted += 1
+
+    submit_more()
+    while to_yield < len(parts):
+        future = next(queue)
+        i = index.pop(future.key)
+        done[i] = future.result()
+        future.release()
         if progress is not None:
-            progress(sizes[future.key] * spec.days * len(policies))
-    for future in futures:
-        yield done.pop(future.key)
+            progress(sum(spec.block_range(b)[1] for b in parts[i]) * spec.days * len(policies))
+        ready = []
+        while to_yield in done:
+            ready.append(done.pop(to_yield))
+            to_yield += 1
+        submit_more()  # before handing results on: the workers keep busy meanwhile
+        yield from ready
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def workers_peak_rss(client: Any) -> int | None:
+    """The largest peak resident memory (bytes) of the cluster's workers, or None."""
+    try:
+        found = client.run(_peak_rss)
+    except Exception:  # a worker gone or a cluster that forbids run: not known
+        return None
+    return max(found.values()) if found else None

@@ -162,6 +162,8 @@ def summary(result: SimResult) -> dict[str, Any]:
             "wall_seconds": round(result.wall_seconds, 3),
             "cpu_seconds_this_process": round(result.cpu_seconds, 3),
             "peak_rss_bytes_this_process": result.peak_rss_bytes,
+            "peak_rss_bytes_largest_worker": result.worker_peak_rss_bytes,
+            "evaluator": result.evaluator,
             "agent_days": result.agent_days,
             "agent_days_per_second_wall": (
                 round(result.agent_days / result.wall_seconds) if result.wall_seconds else None

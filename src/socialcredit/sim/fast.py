@@ -1,0 +1,222 @@
+"""The event-driven evaluation of a chunk: the reference's metrics from ``Standings``.
+
+``evaluate_draws_events`` measures what ``evaluate.evaluate_draws`` measures, and must
+give the very same ``PolicyMetrics`` (a test compares them on random scenarios, seeds and
+every example policy). Instead of reading everyone on every day, it reads each agent on the
+days its standing can change (``sim.standings``) and turns segments into per-day counts by
+difference arrays: grades and scores from every agent's segments, lists, measures, flows
+and spells from the day arrays of the few agents ever listed or under a measure.
+
+A scenario with a behaviour response or exit feeds each day's sanctions back into the next
+day's conduct: it is evaluated by the reference (so are ledgers with exemptions or with
+relations that change within the period, which the simulator does not make).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.scoring import Prepared
+from socialcredit.sim.evaluate import (
+    _affected,
+    _Feedback,
+    _Purchases,
+    evaluate_draws,
+)
+from socialcredit.sim.events import (
+    BlockDraws,
+    SimSpec,
+    chunk_columns,
+    draw_block,
+    known_records,
+)
+from socialcredit.sim.metrics import PolicyMetrics
+from socialcredit.sim.scenario import Scenario
+from socialcredit.sim.standings import Standings, standings, supported
+from socialcredit.timeutil import DAY
+
+I64 = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+
+
+def evaluate_chunk_events(
+    scenario: Scenario,
+    spec: SimSpec,
+    policies: list[CompiledPolicy],
+    blocks: range,
+    on_day: Callable[[int], None] | None = None,
+) -> list[PolicyMetrics]:
+    """``evaluate.evaluate_chunk``, event-driven: the same metrics for each policy."""
+    draws = [draw_block(scenario, spec, b) for b in blocks]
+    return [evaluate_draws_events(scenario, spec, p, draws, on_day) for p in policies]
+
+
+def evaluate_draws_events(
+    scenario: Scenario,
+    spec: SimSpec,
+    policy: CompiledPolicy,
+    draws: list[BlockDraws],
+    on_day: Callable[[int], None] | None = None,
+) -> PolicyMetrics:
+    """``evaluate.evaluate_draws`` (without ``suppressed``), event-driven."""
+    gone = [np.zeros(len(d.subject), dtype=bool) for d in draws]
+    if _Feedback(scenario, spec, policy, draws, gone).active:
+        return evaluate_draws(scenario, spec, policy, draws, on_day)
+    full = Prepared.build(chunk_columns(draws, scenario, spec, policy), policy)
+    if not supported(full, spec):
+        return evaluate_draws(scenario, spec, policy, draws, on_day)
+    n_groups = len(scenario.groups)
+    m = PolicyMetrics(spec.days, n_groups)
+    group = np.concatenate([d.group for d in draws]) if draws else np.empty(0, np.int64)
+    n = len(group)
+    m.count("subjects")[:] = np.bincount(group, minlength=n_groups)
+    st = standings(full, spec)
+    pos = st.position(n)
+
+    # the world without data errors, for the affected agents and those they depend on
+    affected, first_error = _affected(draws, spec, policy)
+    needed = affected.copy()
+    needed[full.relations.related[affected[full.relations.subject]]] = True
+    deny = np.array([s.effect == "deny" for s in policy.sanctions], dtype=bool)
+    days = spec.days
+    nd = len(st.dense)
+    wrongful = np.zeros((days, nd), dtype=bool)
+    if affected.any():
+        cols = chunk_columns(draws, scenario, spec, policy, with_errors=False, only=needed)
+        clean = standings(Prepared.build(cols, policy), spec, np.flatnonzero(needed))
+        cpos = clean.position(n)
+        mine = np.flatnonzero(affected[st.dense])  # affected agents ever under a measure
+        full_deny = st.measures[deny][:, :, mine]
+        theirs = cpos[st.dense[mine]]
+        clean_deny = np.zeros_like(full_deny)
+        has = theirs >= 0
+        clean_deny[:, :, has] = clean.measures[deny][:, :, theirs[has]]
+        hit = (full_deny & ~clean_deny).any(axis=0)  # [days, len(mine)]
+        from_day = np.array([spec.day_end(d) >= first_error for d in range(days)])
+        wrongful[:, mine] = hit & from_day[:, None]
+
+    grade_names = list(policy.grade_names)
+    _grades_and_scores(m, st, group, grade_names)
+    dgroup = group[st.dense]
+
+    def per_day(mask: Mask) -> I64:
+        """[days, groups] counts of a [days, nd] mask."""
+        out = np.zeros((days, n_groups), dtype=np.int64)
+        for g in range(n_groups):
+            cols = dgroup == g
+            if cols.any():
+                out[:, g] = mask[:, cols].sum(axis=1)
+        return out
+
+    for li, lst in enumerate(policy.lists):
+        m.count(f"list:{lst.name}")[...] += per_day(st.lists[li])
+    services = sorted({s.service for s in policy.sanctions})
+    for svc in services:
+        for eff in ("deny", "benefit"):
+            rows = np.array(
+                [s.service == svc and s.effect == eff for s in policy.sanctions], dtype=bool
+            )
+            if rows.any():
+                name = f"{'denied' if eff == 'deny' else 'benefit'}:{svc}"
+                m.count(name)[...] += per_day(st.measures[rows].any(axis=0))
+    sanctioned = st.measures[deny].any(axis=0)
+    m.count("sanctioned")[...] += per_day(sanctioned)
+    m.count("sanctioned_wrongful")[...] += per_day(wrongful)
+    m.count("sanctioned_via_relation")[...] += per_day((st.measures[deny] & ~st.own[deny]).any(0))
+    m.count("rewarded")[...] += per_day(st.measures[~deny].any(axis=0))
+
+    purchases = _Purchases(scenario, spec, policy, draws)
+    for s in purchases.services:
+        agent, day = purchases.uses[s]
+        np.add.at(m.count(f"purchases:{s}"), (day, group[agent]), 1)
+        refused = m.count(f"purchases_refused:{s}")
+        rows = np.zeros(len(policy.sanctions), dtype=bool)
+        rows[[c.index for c in policy.covering(s) if c.effect == "deny"]] = True
+        p = pos[agent]
+        sel = p >= 0
+        if sel.any() and rows.any():
+            denied_on = st.measures[rows].any(axis=0)
+            hit = denied_on[day[sel], p[sel]]
+            np.add.at(refused, (day[sel][hit], group[agent[sel][hit]]), 1)
+
+    for li, lst in enumerate(policy.lists):
+        _flows(m, lst.name, st.lists[li], dgroup)
+    _spells(m, "wrongful", wrongful, dgroup)
+    for d, gone_mask in zip(draws, gone, strict=True):
+        known = known_records(d, spec, policy, gone_mask)
+        rec_day = (d.recorded[known] - spec.start) // DAY
+        g = d.group[d.subject[known]]
+        np.add.at(m.count("records"), (rec_day, g), 1)
+        wrong = d.wrong[known]
+        np.add.at(m.count("wrong_records"), (rec_day[wrong], g[wrong]), 1)
+    if on_day is not None:
+        on_day(n * days)
+    return m
+
+
+def _grades_and_scores(m: PolicyMetrics, st: Standings, group: I64, grade_names: list[str]) -> None:
+    """Grade counts and the score histogram per day, from every agent's segments."""
+    days, n_groups = m.days, m.groups
+    g = group[st.agent]
+    code = st.grade + 1  # 0: not determinable
+    n_codes = len(grade_names) + 1
+    diff = np.zeros((days + 1, n_codes, n_groups), dtype=np.int64)
+    np.add.at(diff, (st.day, code, g), 1)
+    np.add.at(diff, (st.end, code, g), -1)
+    by_day = np.cumsum(diff, axis=0)[:days]
+    for gi, name in enumerate(grade_names):
+        m.count(f"grade:{name}")[...] += by_day[:, gi + 1]
+    m.count("grade:not_determinable")[...] += by_day[:, 0]
+    cents = np.round(np.asarray(st.score, dtype=np.float64) * 100).astype(np.int64)
+    keys, kid = np.unique(np.stack([g, cents], axis=1), axis=0, return_inverse=True)
+    kid = kid.reshape(-1)
+    if not len(kid):
+        return
+    hist = np.zeros((days + 1, len(keys)), dtype=np.int64)
+    np.add.at(hist, (st.day, kid), 1)
+    np.add.at(hist, (st.end, kid), -1)
+    hist = np.cumsum(hist, axis=0)[:days]
+    day, k = np.nonzero(hist)
+    rows = np.stack([day.astype(np.int64), keys[k, 0], keys[k, 1]], axis=1)
+    m.score_keys = np.concatenate([m.score_keys, rows])
+    m.score_counts = np.concatenate([m.score_counts, hist[day, k]])
+
+
+def _transitions(mask: Mask) -> tuple[Mask, Mask]:
+    """Per day and column of a [days, n] mask: became true, became false (false before day 0)."""
+    prev = np.zeros_like(mask)
+    prev[1:] = mask[:-1]
+    return mask & ~prev, ~mask & prev
+
+
+def _flows(m: PolicyMetrics, name: str, on: Mask, dgroup: I64) -> None:
+    came, went = _transitions(on)
+    for key, mask in ((f"list_in:{name}", came), (f"list_out:{name}", went)):
+        out = m.count(key)
+        day, col = np.nonzero(mask)
+        np.add.at(out, (day, dgroup[col]), 1)
+    _spells(m, f"list:{name}", on, dgroup)
+
+
+def _spells(m: PolicyMetrics, name: str, on: Mask, dgroup: I64) -> None:
+    """Spells of a [days, n] mask: each from the day it became true to the day it became
+    false (that many days), or running at the end (censored, counted to ``days``)."""
+    came, went = _transitions(on)
+    spells, censored = m.spell(name), m.spell(name, censored=True)
+    c_col, c_day = np.nonzero(came.T)
+    w_col, w_day = np.nonzero(went.T)
+    # the i-th end of a column closes its i-th start (they alternate, a start first)
+    c_rank = np.arange(len(c_col)) - np.searchsorted(c_col, c_col)
+    w_rank = np.arange(len(w_col)) - np.searchsorted(w_col, w_col)
+    start_of = {(int(c), int(r)): int(d) for c, r, d in zip(c_col, c_rank, c_day, strict=True)}
+    closed = set()
+    for c, r, d in zip(w_col.tolist(), w_rank.tolist(), w_day.tolist(), strict=True):
+        spells[dgroup[c], d - start_of[(c, r)]] += 1
+        closed.add((c, r))
+    for (c, r), d in start_of.items():
+        if (c, r) not in closed:
+            censored[dgroup[c], m.days - d] += 1

@@ -1,0 +1,313 @@
+"""Each agent's standing only on the days it can change, carried between them.
+
+A subject's standing at the end of a day changes only when one of its breakpoints falls in
+that day (``scoring.timeline``: a record becomes known, expires, is resolved, disputed or
+decided, leaves a window; an attribute starts or an age is reached; a clean year ends; a
+correction is learned), or every day while a linearly decaying record counts. So each agent
+is evaluated once per such day, by the compiled policy's own vectorised ``evaluate`` (every
+(agent, day) pair of a chunk in a few calls, knowledge fixed at that day's end as
+``bulk_standings`` does), and the result holds until its next change day: a *segment*.
+
+Measures with a period of their own (fixed terms, maximum durations, ends after resolution,
+publicity periods) are read as ``bulk_standings`` reads them (``timelines`` and
+``measure_periods``), for the few agents whose trigger ever holds, on each of their change
+days; between two of them the period found is read day by day. Lists, measures (own and
+through relations) are kept day by day only for the agents that are ever on a list or under
+a measure (``dense``): everyone else's lists and measures are empty on every day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.scoring import Prepared
+from socialcredit.scoring.evaluate import evaluate
+from socialcredit.scoring.facts import eligibility_breakpoints
+from socialcredit.scoring.measures import measure_periods, relations_at
+from socialcredit.scoring.timeline import (
+    interval_at,
+    row_breakpoints,
+    timelines,
+    triggered_ever,
+    year_ends,
+)
+from socialcredit.sim.events import SimSpec
+from socialcredit.timeutil import DAY, NEVER
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+
+MAX_ENTRIES = 2_000_000
+"""Row entries evaluated in one call (bounds the memory of an evaluation)."""
+
+
+@dataclass(frozen=True)
+class Standings:
+    """The standings of a chunk's agents on every day, as segments and dense day arrays.
+
+    Segment ``j``: agent ``agent[j]`` has ``score[j]`` and ``grade[j]`` from day ``day[j]``
+    up to (not including) ``end[j]``; an agent's segments cover every day. ``dense`` (sorted
+    agent numbers) are the agents ever on a list or under a measure; ``lists``
+    [n_lists, days, len(dense)], ``own`` and ``measures`` [n_sanctions, days, len(dense)]
+    (own: on their own account; measures: own and through relations) are theirs.
+    """
+
+    days: int
+    agent: I64
+    day: I64
+    end: I64
+    score: F64
+    grade: I64
+    dense: I64
+    lists: Mask
+    own: Mask
+    measures: Mask
+
+    def position(self, n: int) -> I64:
+        """Per agent 0..n-1, its index in ``dense`` (-1: none)."""
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[self.dense] = np.arange(len(self.dense), dtype=np.int64)
+        return pos
+
+    def at(self, agent: int, day: int) -> tuple[float, int, Mask, Mask]:
+        """Score, grade, lists and measures of ``agent`` on ``day`` (for tests and probes)."""
+        j = int(np.flatnonzero((self.agent == agent) & (self.day <= day) & (day < self.end))[0])
+        k = np.searchsorted(self.dense, agent)
+        n_lists, n_sanctions = self.lists.shape[0], self.measures.shape[0]
+        if k < len(self.dense) and self.dense[k] == agent:
+            return (
+                float(self.score[j]),
+                int(self.grade[j]),
+                self.lists[:, day, k].copy(),
+                self.measures[:, day, k].copy(),
+            )
+        return (
+            float(self.score[j]),
+            int(self.grade[j]),
+            np.zeros(n_lists, dtype=bool),
+            np.zeros(n_sanctions, dtype=bool),
+        )
+
+
+def supported(prep: Prepared, spec: SimSpec) -> bool:
+    """Whether ``standings`` applies: no exemptions, and relations that neither start nor end
+    within the simulated days (as the simulator makes them)."""
+    facts = prep.rows.facts
+    if facts is not None and len(facts.exemptions.subject):
+        return False
+    r = prep.relations
+    first, last = spec.day_end(0), spec.day_end(spec.days - 1)
+    for times in (r.known, r.hidden_from, r.valid_from, r.valid_until):
+        if ((times > first) & (times <= last)).any():
+            return False
+    return True
+
+
+def _day_of(spec: SimSpec, times: I64) -> I64:
+    """The first day whose end is at or after each time (-1: after the last day; times
+    before the first day: 0)."""
+    t = np.clip(times, spec.start - DAY, spec.end + DAY)
+    d = (t - spec.start) // DAY
+    d = np.maximum(d, 0)
+    return np.where(d < spec.days, d, -1)
+
+
+def change_days(prep: Prepared, spec: SimSpec, agents: I64) -> tuple[I64, I64]:
+    """(agent, day) pairs, sorted and distinct: every day on which an agent of ``agents``
+    may stand differently from the day before (day 0 for everyone)."""
+    policy, rows = prep.policy, prep.rows
+    n = prep.columns.n_subjects
+    wanted = np.zeros(n, dtype=bool)
+    wanted[agents] = True
+    rid = np.flatnonzero(wanted[rows.subject]).astype(np.int64)
+    owners, times = row_breakpoints(policy, rows, rid)
+    who = [rows.subject[owners].astype(np.int64)]
+    when = [times]
+    # knowledge: a version seen or hidden, a late dispute (a correction's own time)
+    for column in (rows.visible_from, rows.hidden_from, rows.known, rows.dispute_late):
+        who.append(rows.subject[rid].astype(np.int64))
+        when.append(column[rid])
+    pos, t = eligibility_breakpoints(rows.facts, policy, agents, NEVER - 1)
+    who.append(agents[pos])
+    when.append(t)
+    ends = year_ends(policy, spec.end)
+    ends = ends[(ends > spec.start - DAY) & (ends < spec.end + DAY)]
+    if len(ends):
+        who.append(np.repeat(agents, len(ends)))
+        when.append(np.tile(ends, len(agents)))
+    a = np.concatenate(who)
+    t = np.concatenate(when).astype(np.int64)
+    keep = (t < NEVER) & (t > -NEVER)
+    a, t = a[keep], t[keep]
+    # a change at t shows at the end of its day; one at t + 1 (a day's last second) the next
+    d = np.concatenate([_day_of(spec, t), _day_of(spec, t + 1)])
+    a = np.concatenate([a, a])
+    parts_a, parts_d = [a[d >= 0], agents], [d[d >= 0], np.zeros(len(agents), np.int64)]
+    # a linearly decaying record moves its subject's score every day it counts
+    decays = policy.decays[np.maximum(rows.type_code[rid], 0)] & (rows.type_code[rid] >= 0)
+    if decays.any():
+        dr = rid[decays]
+        lo = _day_of(spec, rows.known[dr])
+        hi = _day_of(spec, rows.expires[dr])
+        live = lo >= 0
+        lo, hi, dr = lo[live], np.where(hi[live] < 0, spec.days - 1, hi[live]), dr[live]
+        length = hi - lo + 1
+        owner = np.repeat(rows.subject[dr].astype(np.int64), length)
+        start = np.repeat(lo, length)
+        offset = np.arange(int(length.sum()), dtype=np.int64) - np.repeat(
+            np.cumsum(length) - length, length
+        )
+        parts_a.append(owner)
+        parts_d.append(start + offset)
+    code = np.unique(np.concatenate(parts_a) * spec.days + np.concatenate(parts_d))
+    return code // spec.days, code % spec.days
+
+
+def _evaluate_segments(
+    prep: Prepared, spec: SimSpec, agent: I64, day: I64
+) -> tuple[F64, I64, Mask, Mask]:
+    """Score, grade, lists and triggers of each (agent, day) at that day's end, knowing what
+    was known then: the policy's own ``evaluate`` over the agent's rows, in batches."""
+    policy, rows = prep.policy, prep.rows
+    n = prep.columns.n_subjects
+    order = np.argsort(rows.subject, kind="stable").astype(np.int64)
+    count = np.bincount(rows.subject, minlength=n).astype(np.int64)
+    first = np.cumsum(count) - count
+    per = count[agent]
+    n_seg = len(agent)
+    score = np.empty(n_seg, dtype=np.float64)
+    grade = np.empty(n_seg, dtype=np.int64)
+    lists = np.zeros((len(policy.lists), n_seg), dtype=bool)
+    triggers = np.zeros((len(policy.sanctions), n_seg), dtype=bool)
+    cum = np.cumsum(per)
+    lo = 0
+    while lo < n_seg:
+        base = int(cum[lo - 1]) if lo else 0
+        hi = int(np.searchsorted(cum, base + MAX_ENTRIES, side="right"))
+        hi = min(max(hi, lo + 1), n_seg)
+        sl = slice(lo, hi)
+        counts = per[sl]
+        g = np.repeat(np.arange(hi - lo, dtype=np.int64), counts)
+        starts = np.cumsum(counts) - counts
+        ridx = order[first[agent[sl]][g] + np.arange(len(g), dtype=np.int64) - starts[g]]
+        e = spec.start + (day[sl] + 1) * DAY - 1
+        ev = evaluate(policy, rows, ridx, g, e, e, g_subject=agent[sl])
+        score[sl], grade[sl] = ev.score, ev.grade
+        lists[:, sl], triggers[:, sl] = ev.lists, ev.triggers
+        lo = hi
+    return score, grade, lists, triggers
+
+
+def _bounded(policy: CompiledPolicy) -> list[int]:
+    return [
+        s.index
+        for s in policy.sanctions
+        if s.fixed is not None
+        or s.max_duration is not None
+        or s.after_resolution is not None
+        or s.notice is not None
+    ]
+
+
+def standings(prep: Prepared, spec: SimSpec, agents: I64 | None = None) -> Standings:
+    """The standing of ``agents`` (default: every subject) on every simulated day, as
+    ``bulk_standings(prep, spec.day_end(day))`` gives it (see the module docstring)."""
+    policy = prep.policy
+    n = prep.columns.n_subjects
+    days = spec.days
+    if agents is None:
+        agents = np.arange(n, dtype=np.int64)
+    agent, day = change_days(prep, spec, agents)
+    end = np.empty_like(day)
+    if len(day):
+        end[:-1] = np.where(agent[1:] == agent[:-1], day[1:], days)
+        end[-1] = days
+    score, grade, lists, triggers = _evaluate_segments(prep, spec, agent, day)
+    bounded = _bounded(policy)
+    own_seg = triggers.copy()
+    own_seg[bounded] = False
+    # agents whose trigger of a measure with a period of its own held on some change day
+    cand_seg = triggers[bounded].any(axis=0) if bounded else np.zeros(len(agent), bool)
+    candidates = np.unique(agent[cand_seg])
+    ever = np.zeros(n, dtype=bool)
+    ever[agent[lists.any(axis=0) | own_seg.any(axis=0)]] = True
+    ever[candidates] = True
+    # subjects a measure in force on someone reaches through a relation
+    rel_ok = relations_at(prep, spec.day_end(0))
+    reaching = [
+        (s.index, policy.relation_names.index(r)) for s in policy.sanctions for r in s.reach
+    ]
+    r = prep.relations
+    for _, code in reaching:
+        sel = rel_ok & (r.type_code == code)
+        hit = sel.copy()
+        hit[sel] = ever[r.related[sel]]
+        ever[r.subject[hit]] = True
+    evaluated = np.zeros(n, dtype=bool)
+    evaluated[agents] = True
+    dense = np.flatnonzero(ever & evaluated).astype(np.int64)
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[dense] = np.arange(len(dense), dtype=np.int64)
+    # each dense agent's segment on each day (segments of an agent are consecutive)
+    mine = pos[agent] >= 0
+    seg_idx = np.flatnonzero(mine)
+    which = np.repeat(seg_idx, (end - day)[seg_idx]).reshape(len(dense), days).T  # [days, nd]
+    d_lists = lists[:, which]
+    own = own_seg[:, which]
+    if len(candidates):
+        _bounded_measures(prep, spec, agent, day, end, candidates, bounded, own, pos)
+    measures = own.copy()
+    for s_index, code in reaching:
+        sel = rel_ok & (r.type_code == code)
+        subj, related = pos[r.subject[sel]], pos[r.related[sel]]
+        keep = (subj >= 0) & (related >= 0)
+        subj, related = subj[keep], related[keep]
+        if len(subj):
+            np.logical_or.at(measures[s_index].T, subj, own[s_index][:, related].T)
+    return Standings(days, agent, day, end, score, grade, dense, d_lists, own, measures)
+
+
+def _bounded_measures(
+    prep: Prepared,
+    spec: SimSpec,
+    agent: I64,
+    day: I64,
+    end: I64,
+    candidates: I64,
+    bounded: list[int],
+    own: Mask,
+    pos: I64,
+) -> None:
+    """Fill ``own`` for the measures with a period of their own: on each change day of a
+    candidate, its timeline as known then (``timelines``) and the measure's periods
+    (``measure_periods``), read on every day up to its next change day."""
+    policy = prep.policy
+    is_cand = np.zeros(prep.columns.n_subjects, dtype=bool)
+    is_cand[candidates] = True
+    sel = np.flatnonzero(is_cand[agent])
+    by_day = np.argsort(day[sel], kind="stable")
+    sel = sel[by_day]
+    bounds = np.flatnonzero(np.r_[True, day[sel][1:] != day[sel][:-1], True])
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        segs = sel[a:b]
+        d0 = int(day[segs[0]])
+        t = spec.day_end(d0)
+        who = agent[segs].tolist()
+        tls = timelines(policy, prep.rows, who, t)
+        for k in bounded:
+            held = triggered_ever(tls, who, k)
+            s = policy.sanctions[k]
+            for j in np.flatnonzero(held).tolist():
+                c = who[j]
+                periods = measure_periods(prep, tls[c], s, t)[1]
+                if not periods:
+                    continue
+                p = int(pos[c])
+                for dd in range(d0, int(end[segs[j]])):
+                    if interval_at(periods, spec.day_end(dd)) is not None:
+                        own[k, dd, p] = True
