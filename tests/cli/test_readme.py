@@ -105,3 +105,12 @@ def test_readme_simulate_commands_run(
         assert code == 0, f"{line}: {err}"
     assert (tmp_path / "sim-out/report.html").exists()
     assert (tmp_path / "sim-compare/days.parquet").exists()
+
+
+def test_every_picture_the_readme_shows_is_in_the_repository() -> None:
+    import re
+
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    assert pictures  # the simulator's report, at least
+    for path in pictures:
+        assert (ROOT / path).is_file(), path
