@@ -645,7 +645,7 @@ def test_facts_learned_later_do_not_change_an_earlier_answer(
 def test_an_exemption_covers_the_services_under_its_own(
     services: list[str], expected: dict[str, str]
 ) -> None:
-    from tests.services.policy import structured
+    from tests.policy.services.policy import structured
 
     policy = structured()
     entries = [

@@ -7,9 +7,9 @@ import pytest
 import yaml
 
 from socialcredit.policy import PolicyError, parse_policy
+from tests.policy.services.policy import STRUCTURED
+from tests.policy.services.test_loader import _edit
 from tests.policy.test_schema import _errors
-from tests.services.policy import STRUCTURED
-from tests.services.test_loader import _edit
 
 
 def _valid(text: str) -> bool:

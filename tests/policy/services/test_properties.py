@@ -13,7 +13,7 @@ from socialcredit.enforcement import check, decide
 from socialcredit.policy import CompiledPolicy, compile_policy, parse_policy
 from socialcredit.scoring import Prepared, bulk_standings, standing
 from socialcredit.timeutil import DAY, parse_timestamp
-from tests.services.policy import STRUCTURED
+from tests.policy.services.policy import STRUCTURED
 
 T0 = parse_timestamp("2025-01-01")
 SUBJECTS = ["a", "b", "c"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from socialcredit.explain import explain
-from tests.services.policy import structured
-from tests.services.test_checks import AT, _prep
+from tests.policy.services.policy import structured
+from tests.policy.services.test_checks import AT, _prep
 
 POLICY = structured()
 

@@ -1,7 +1,7 @@
 """Services with structure (issue 7, construct 8): a measure on a parent service covers its
 children, never the reverse; measures limited to requests by attributes; every attribute
 problem is an error naming the attribute, never an allow. Every answer is worked out by hand
-from ``tests/services/policy.py``."""
+from ``tests/policy/services/policy.py``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from socialcredit.errors import RequestAttributeError, SocialCreditError, Unknow
 from socialcredit.policy import CompiledPolicy
 from socialcredit.scoring import Prepared, standing
 from socialcredit.timeutil import DAY, parse_timestamp
-from tests.services.policy import structured
+from tests.policy.services.policy import structured
 
 T0 = parse_timestamp("2025-01-01")
 AT = T0 + 10 * DAY
@@ -158,7 +158,7 @@ def test_the_check_answer_carries_the_request_and_nothing_of_the_file() -> None:
 
 def test_a_benefit_on_the_parent_reaches_the_children_limited_by_attributes() -> None:
     from socialcredit.policy import compile_policy, parse_policy
-    from tests.services.policy import STRUCTURED
+    from tests.policy.services.policy import STRUCTURED
 
     reward = (
         "sanctions:\n  cheap_seats:\n    when: {list: debtors}\n    service: rail_tickets\n"

@@ -10,7 +10,7 @@ import pytest
 from socialcredit.ledger import Ledger
 from socialcredit.timeutil import parse_timestamp
 from tests.cli.conftest import activate, call
-from tests.services.policy import STRUCTURED
+from tests.policy.services.policy import STRUCTURED
 
 T0 = parse_timestamp("2025-01-01")
 AT = "2025-01-11"

@@ -13,7 +13,7 @@ from socialcredit.errors import RequestAttributeError
 from socialcredit.ledger import Ledger
 from socialcredit.policy import parse_policy
 from socialcredit.timeutil import DAY, parse_timestamp
-from tests.services.policy import STRUCTURED
+from tests.policy.services.policy import STRUCTURED
 
 T0 = parse_timestamp("2025-01-01")
 V2_FROM = parse_timestamp("2025-03-01")

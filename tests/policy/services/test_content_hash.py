@@ -5,7 +5,7 @@ field with a default must never change an old policy's hash."""
 from __future__ import annotations
 
 from socialcredit.policy import parse_policy
-from tests.services.policy import STRUCTURED
+from tests.policy.services.policy import STRUCTURED
 
 # tests/conftest.py's TEST_POLICY as of c252cd9 (before issue 7), frozen, and its hash then
 FROZEN = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from socialcredit.policy import PolicyError, compile_policy, parse_policy
-from tests.services.policy import STRUCTURED
+from tests.policy.services.policy import STRUCTURED
 
 
 def _edit(old: str, new: str, text: str = STRUCTURED) -> str:
