@@ -16,6 +16,7 @@ from socialcredit.policy import CompiledPolicy, compile_policy, parse_policy
 from socialcredit.scoring import Prepared, Standing, bulk_standings, standing
 from socialcredit.timeutil import DAY
 from tests.scoring.test_due_process_per_type import POLICY, T0
+from tests.strategies import records_and_corrections
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PROCESS = compile_policy(parse_policy(POLICY, "process-test.yaml"))
@@ -23,39 +24,14 @@ TYPES = ["plain", "fcra_item", "court_listing", "flagged_item", "staged_item"]
 SUBJECTS = ["a", "b", "c"]
 
 
-@st.composite
-def ledgers(draw: st.DrawFn, types: list[str] = TYPES) -> list[dict[str, Any]]:
+def ledgers(types: list[str] = TYPES) -> st.SearchStrategy[list[dict[str, Any]]]:
     """Records and chains of disputes and decisions (upholds, annuls) on them."""
-    entries: list[dict[str, Any]] = []
-    n = draw(st.integers(1, 6))
-    for i in range(n):
-        day = draw(st.integers(0, 100))
-        entries.append(
-            {
-                "id": f"r{i}",
-                "source": "src",
-                "subject": draw(st.sampled_from(SUBJECTS)),
-                "type": draw(st.sampled_from(types)),
-                "occurred_at": T0 + day * DAY,
-                "recorded_at": T0 + (day + draw(st.integers(0, 3))) * DAY,
-            }
-        )
-    for j in range(draw(st.integers(0, 8))):
-        target = entries[draw(st.integers(0, n - 1))]
-        after = target["recorded_at"] + draw(st.integers(0, 60)) * DAY
-        kind = draw(st.sampled_from(["dispute", "dispute", "uphold", "uphold", "annul"]))
-        entries.append(
-            {
-                "kind": kind,
-                "id": f"c{j}",
-                "source": "src",
-                "target_source": "src",
-                "target_id": target["id"],
-                "occurred_at": after,
-                "recorded_at": after,
-            }
-        )
-    return entries
+    return records_and_corrections(
+        start=T0,
+        types=types,
+        subjects=SUBJECTS,
+        kinds=["dispute", "dispute", "uphold", "uphold", "annul"],
+    )
 
 
 def everyone(policy: CompiledPolicy, entries: list[dict[str, Any]], t: int) -> dict[str, Standing]:

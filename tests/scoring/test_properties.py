@@ -13,6 +13,7 @@ from socialcredit.policy import CompiledPolicy
 from socialcredit.scoring import Prepared, Standing, bulk_standings, standing
 from socialcredit.scoring.timeline import timelines, triggered_ever
 from socialcredit.timeutil import DAY, parse_timestamp
+from tests.strategies import records_and_corrections
 
 T0 = parse_timestamp("2025-01-01")
 SUBJECTS = ["a", "b", "c", "d"]
@@ -23,36 +24,19 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 @st.composite
 def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
     """Records, corrections and relations in a valid ledger order."""
-    entries: list[dict[str, Any]] = []
-    n = draw(st.integers(1, 12))
-    for i in range(n):
-        day = draw(st.integers(0, 600))
-        lag = draw(st.integers(0, 5))
-        entries.append(
-            {
-                "id": f"r{i}",
-                "source": "src",
-                "subject": draw(st.sampled_from(SUBJECTS)),
-                "type": draw(st.sampled_from(TYPES)),
-                "occurred_at": T0 + day * DAY,
-                "recorded_at": T0 + (day + lag) * DAY,
-            }
+    entries = draw(
+        records_and_corrections(
+            start=T0,
+            types=TYPES,
+            subjects=SUBJECTS,
+            kinds=["resolve", "dispute", "uphold", "annul"],
+            records=(1, 12),
+            days=600,
+            lag=5,
+            corrections=(0, 4),
+            after=200,
         )
-    for j in range(draw(st.integers(0, 4))):
-        target = entries[draw(st.integers(0, n - 1))]
-        after = target["recorded_at"] + draw(st.integers(0, 200)) * DAY
-        kind = draw(st.sampled_from(["resolve", "dispute", "uphold", "annul"]))
-        entries.append(
-            {
-                "kind": kind,
-                "id": f"c{j}",
-                "source": "src",
-                "target_source": "src",
-                "target_id": target["id"],
-                "occurred_at": after,
-                "recorded_at": after,
-            }
-        )
+    )
     if draw(st.booleans()):
         kid, parent = draw(st.permutations(SUBJECTS))[:2]
         entries.append(

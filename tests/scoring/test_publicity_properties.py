@@ -15,6 +15,7 @@ from socialcredit.policy import compile_policy, parse_policy
 from socialcredit.scoring import Prepared, Standing, bulk_standings, standing
 from socialcredit.timeutil import DAY
 from tests.scoring.test_publicity_period import POLICY, PUBLISHED
+from tests.strategies import records_and_corrections
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PUBLICITY = compile_policy(parse_policy(POLICY, "publicity-test.yaml"))
@@ -23,37 +24,19 @@ SERVICES = ["train_tickets", "flights", "soft_sleepers"]
 SUBJECTS = ["a", "b", "c"]
 
 
-@st.composite
-def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
-    n = draw(st.integers(1, 5))
-    for i in range(n):
-        day = draw(st.integers(0, 60))
-        entries.append(
-            {
-                "id": f"r{i}",
-                "source": "src",
-                "subject": draw(st.sampled_from(SUBJECTS)),
-                "type": draw(st.sampled_from(TYPES)),
-                "occurred_at": PUBLISHED + day * DAY,
-                "recorded_at": PUBLISHED + (day + draw(st.integers(0, 2))) * DAY,
-            }
-        )
-    for j in range(draw(st.integers(0, 6))):
-        target = entries[draw(st.integers(0, n - 1))]
-        after = target["recorded_at"] + draw(st.integers(0, 40)) * DAY
-        entries.append(
-            {
-                "kind": draw(st.sampled_from(["dispute", "dispute", "uphold", "annul"])),
-                "id": f"c{j}",
-                "source": "src",
-                "target_source": "src",
-                "target_id": target["id"],
-                "occurred_at": after,
-                "recorded_at": after,
-            }
-        )
-    return entries
+def ledgers() -> st.SearchStrategy[list[dict[str, Any]]]:
+    """Records and disputes and decisions on them, from the day the policy was published."""
+    return records_and_corrections(
+        start=PUBLISHED,
+        types=TYPES,
+        subjects=SUBJECTS,
+        kinds=["dispute", "dispute", "uphold", "annul"],
+        records=(1, 5),
+        days=60,
+        lag=2,
+        corrections=(0, 6),
+        after=40,
+    )
 
 
 def everyone(entries: list[dict[str, Any]], t: int) -> dict[str, Standing]:

@@ -14,6 +14,7 @@ from socialcredit.policy import CompiledPolicy, compile_policy, parse_policy
 from socialcredit.scoring import Prepared, bulk_standings, standing
 from socialcredit.timeutil import DAY, parse_timestamp
 from tests.policy.services.policy import STRUCTURED
+from tests.strategies import records_and_corrections
 
 T0 = parse_timestamp("2025-01-01")
 SUBJECTS = ["a", "b", "c"]
@@ -37,38 +38,18 @@ sanctions:
 WITH_PARENT_BAN = compile_policy(parse_policy(STRUCTURED.replace("sanctions:\n", PARENT_BAN)))
 
 
-@st.composite
-def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
+def ledgers() -> st.SearchStrategy[list[dict[str, Any]]]:
     """Debts and seat fights, some resolved or annulled, in a valid ledger order."""
-    entries: list[dict[str, Any]] = []
-    n = draw(st.integers(1, 8))
-    for i in range(n):
-        day = draw(st.integers(0, 400))
-        entries.append(
-            {
-                "id": f"r{i}",
-                "source": "src",
-                "subject": draw(st.sampled_from(SUBJECTS)),
-                "type": draw(st.sampled_from(["debt", "seat_fight"])),
-                "occurred_at": T0 + day * DAY,
-                "recorded_at": T0 + (day + draw(st.integers(0, 3))) * DAY,
-            }
-        )
-    for j in range(draw(st.integers(0, 3))):
-        target = entries[draw(st.integers(0, n - 1))]
-        after = target["recorded_at"] + draw(st.integers(0, 200)) * DAY
-        entries.append(
-            {
-                "kind": draw(st.sampled_from(["resolve", "annul"])),
-                "id": f"c{j}",
-                "source": "src",
-                "target_source": "src",
-                "target_id": target["id"],
-                "occurred_at": after,
-                "recorded_at": after,
-            }
-        )
-    return entries
+    return records_and_corrections(
+        start=T0,
+        types=["debt", "seat_fight"],
+        subjects=SUBJECTS,
+        kinds=["resolve", "annul"],
+        records=(1, 8),
+        days=400,
+        corrections=(0, 3),
+        after=200,
+    )
 
 
 FEES = st.sampled_from([0.0, 19999.99, 20000.0, 20000.01, 1e6])
