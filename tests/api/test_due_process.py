@@ -78,7 +78,7 @@ def test_submit_check_notice_dispute_decide(
 
     queue = client.get("/v1/disputes", headers=keys.auth("reviewer"))
     assert queue.status_code == 200
-    assert "court/case-9" in [d["record"] for d in queue.json()]
+    assert "court/case-9" in [d["record"] for d in queue.json()["disputes"]]
     decided = client.post(
         "/v1/disputes/decisions",
         json={"source": "court", "id": "case-9", "outcome": "annul", "reason": "paid in May"},
@@ -154,3 +154,64 @@ def test_the_service_writes_notices_in_the_background(
         me = {"Authorization": f"Bearer {made.json()['token']}"}
         read = client.get(f"/v1/subjects/{PERSON}/notices", headers=me)
         assert [n["id"] for n in read.json()] == [n.id for n in found]
+
+
+def test_the_review_queue_comes_in_pages_by_cursor(
+    client: TestClient, keys: Keys, clock: Clock
+) -> None:
+    """Five open disputes read two at a time: every one once, in the queue's order; a
+    dispute decided between pages shifts nothing; a cursor not given here is a 400."""
+    records = [
+        {
+            "id": f"case-p{i}",
+            "source": "court",
+            "subject": f"subj-pages-{i}",
+            "type": "court_judgment_unfulfilled",
+            "occurred_at": "2026-05-20",
+            "amount": 50000,
+        }
+        for i in range(5)
+    ]
+    r = client.post("/v1/entries", json=records, headers=keys.auth("source"))
+    assert r.status_code == 200 and r.json()["accepted"] == 5, r.text
+    clock.now = NOW + 2 * DAY
+    for i in range(5):
+        made = client.post(
+            "/v1/keys", json={"role": f"subject:subj-pages-{i}"}, headers=keys.auth("admin")
+        )
+        filed = client.post(
+            f"/v1/subjects/subj-pages-{i}/disputes",
+            json={"source": "court", "id": f"case-p{i}", "reason": "paid"},
+            headers={"Authorization": f"Bearer {made.json()['token']}"},
+        )
+        assert filed.status_code == 201, filed.text
+        clock.now += 3600  # filed an hour apart: due an hour apart
+    reviewer = keys.auth("reviewer")
+    whole = client.get("/v1/disputes", headers=reviewer).json()
+    assert whole["next_after"] is None
+    everyone = [d["record"] for d in whole["disputes"]]
+    assert everyone == [f"court/case-p{i}" for i in range(5)]
+
+    first = client.get("/v1/disputes", params={"limit": 2}, headers=reviewer).json()
+    assert [d["record"] for d in first["disputes"]] == everyone[:2]
+    # the first page's disputes are decided before the next page is read: nothing skipped
+    decided = client.post(
+        "/v1/disputes/decisions",
+        json={"source": "court", "id": "case-p0", "outcome": "annul", "reason": "paid"},
+        headers=reviewer,
+    )
+    assert decided.status_code == 201, decided.text
+    seen = [d["record"] for d in first["disputes"]]
+    after = first["next_after"]
+    while after is not None:
+        page = client.get(
+            "/v1/disputes", params={"limit": 2, "after": after}, headers=reviewer
+        ).json()
+        assert len(page["disputes"]) <= 2
+        seen += [d["record"] for d in page["disputes"]]
+        after = page["next_after"]
+    assert seen == everyone
+
+    bad = client.get("/v1/disputes", params={"after": "not-a-cursor"}, headers=reviewer)
+    assert bad.status_code == 400 and "next_after" in bad.json()["detail"]
+    assert client.get("/v1/disputes", params={"limit": 0}, headers=reviewer).status_code == 422

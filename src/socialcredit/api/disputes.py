@@ -4,9 +4,11 @@ audited; every dispute and decision is a ledger entry (``socialcredit.appeals``)
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import base64
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Request
+import orjson
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +21,10 @@ from socialcredit.api.auth import (
     state_of,
 )
 from socialcredit.api.subjects import SubjectPath
+from socialcredit.errors import SocialCreditError
+
+if TYPE_CHECKING:
+    from socialcredit.appeals import Dispute
 
 router = APIRouter(tags=["disputes"])
 
@@ -96,16 +102,85 @@ def file(
     return JSONResponse(d.to_json(), status_code=201)
 
 
+MAX_PAGE = 1000
+"""The most disputes one page of the review queue holds (as the audit log's pages)."""
+
+
+def _position(d: Dispute) -> list[Any]:
+    """Where a dispute stands in the queue's order (deadline, subject, record)."""
+    return [d.due, d.subject, d.target_source, d.target_id]
+
+
+def _cursor(d: Dispute) -> str:
+    """The page cursor after ``d``: its position, as URL-safe text."""
+    return base64.urlsafe_b64encode(orjson.dumps(_position(d))).decode().rstrip("=")
+
+
+def _after(cursor: str) -> list[Any]:
+    """The position a cursor names; ``DisputePageError`` (400) for one not made here."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        position = orjson.loads(raw)
+    except (ValueError, orjson.JSONDecodeError):
+        position = None
+    if not (
+        isinstance(position, list)
+        and len(position) == 4
+        and type(position[0]) is int
+        and all(isinstance(p, str) for p in position[1:])
+    ):
+        raise DisputePageError(
+            f"after={cursor!r} is not a cursor of this queue: give the 'next_after' of the "
+            "previous page, or leave it out for the first page"
+        )
+    return position
+
+
+class DisputePageError(SocialCreditError):
+    """A review-queue cursor that this service did not give."""
+
+    http_status = 400
+
+
 @router.get("/v1/disputes", summary="The review queue (reviewer)")
-def queue(request: Request, key: Caller) -> JSONResponse:
-    """Every dispute open now, by deadline (overdue first). Reviewers only."""
+def queue(
+    request: Request,
+    key: Caller,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="At most this many.")] = 100,
+    after: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=2000,
+            description="The previous page's next_after: the disputes after it in the queue.",
+        ),
+    ] = None,
+) -> JSONResponse:
+    """The disputes open now, by deadline (overdue first), then subject and record: up to
+    ``limit`` of them after the cursor ``after``, and ``next_after``, the cursor of the
+    next page (null on the last). A cursor names a position in that order, not a page
+    number, so a dispute decided between two pages shifts nothing (one filed meanwhile
+    ahead of the cursor comes on no later page: start again to see it). Each page
+    evaluates the whole queue; it bounds the answer's size, not the work. Reviewers
+    only."""
     require(request, key, ("reviewer",), "read the review queue")
     from socialcredit.appeals import review_queue
 
+    start = _after(after) if after is not None else None
     state = state_of(request)
     found = review_queue(state.engine(), state.clock())
-    state.audit(key, route_name(request), details={"open": len(found)})
-    return JSONResponse([d.to_json() for d in found])
+    total = len(found)
+    if start is not None:
+        found = [d for d in found if _position(d) > start]
+    page = found[:limit]
+    more = len(found) > limit
+    state.audit(key, route_name(request), details={"open": total, "after": after, "limit": limit})
+    return JSONResponse(
+        {
+            "disputes": [d.to_json() for d in page],
+            "next_after": _cursor(page[-1]) if more else None,
+        }
+    )
 
 
 @router.post("/v1/disputes/decisions", status_code=201, summary="Decide a dispute (reviewer)")
