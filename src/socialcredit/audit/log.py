@@ -308,6 +308,7 @@ class _Writer:
             f"VALUES ({', '.join([mark] * len(_COLUMNS))})"
         )
         self._copy = f"COPY audit_log ({', '.join(_COLUMNS)}) FROM STDIN"
+        self._index = f"INSERT INTO audit_subjects (subject, seq) VALUES ({mark}, {mark})"
         self._move = f"UPDATE audit_head SET seq = {mark}, hash = {mark}, updated_at_us = {mark} WHERE id = 1"
 
     def write(self, events: list[Row], clock: Callable[[], float]) -> None:
@@ -331,17 +332,26 @@ class _Writer:
                 assert row is not None
             seq, prev = int(row[0]), str(row[1])
             rows = []
+            listed: list[tuple[str, int]] = []  # (subject, seq) of batch entries' lists
             for event in events:
                 seq += 1
                 fields, digest = chain_row(seq, prev, event)
                 rows.append((*fields, prev, digest))
                 prev = digest
+                if event[3] == BATCH_ROUTE and event[4] is None:
+                    listed.extend((name, seq) for name in batch_subjects(event[10]))
             if self.is_sqlite:
                 cur.executemany(self._insert, rows)
+                if listed:
+                    cur.executemany(self._index, listed)
             else:  # COPY: several times faster than an executemany of INSERTs
                 with cur.copy(self._copy) as copy:
                     for r in rows:
                         copy.write_row(r)
+                if listed:
+                    with cur.copy("COPY audit_subjects (subject, seq) FROM STDIN") as copy:
+                        for pair in listed:
+                            copy.write_row(pair)
             cur.execute(self._move, (seq, prev, round(clock() * 1_000_000)))
             conn.commit() if not self.is_sqlite else cur.execute("COMMIT")
         except BaseException:
@@ -454,58 +464,56 @@ BATCH_ROUTE = "POST /v1/checks/batch"
 """The route whose entries list many subjects in ``details`` (one entry a batch of checks)."""
 
 
+def batch_subjects(details: Any) -> list[str]:
+    """The subjects a batch-check entry's ``details`` (a JSON object's text, or the object)
+    lists, each once, in order ([] for anything else)."""
+    if isinstance(details, str):
+        try:
+            details = orjson.loads(details)
+        except orjson.JSONDecodeError:
+            return []
+    names = details.get("subjects") if isinstance(details, dict) else None
+    if not isinstance(names, list):
+        return []
+    return list(dict.fromkeys(n for n in names if type(n) is str))
+
+
+def subject_sql(mark: str, limit: int) -> str:
+    """The query of ``read_entries`` for one subject (parameters: subject, after, subject,
+    after): the first ``limit`` of its own entries and of the batch entries listing it, each
+    found by an index, merged in seq order."""
+    return (
+        f"{_SELECT} WHERE seq IN (SELECT seq FROM (SELECT seq FROM audit_log "
+        f"WHERE subject = {mark} AND seq > {mark} ORDER BY seq LIMIT {int(limit)}) AS own "
+        f"UNION SELECT seq FROM (SELECT seq FROM audit_subjects WHERE subject = {mark} "
+        f"AND seq > {mark} ORDER BY seq LIMIT {int(limit)}) AS listed) "
+        f"ORDER BY seq LIMIT {int(limit)}"
+    )
+
+
 def read_entries(
     ledger: Ledger, after: int = 0, limit: int = 100, subject: str | None = None
 ) -> list[AuditEntry]:
     """Up to ``limit`` entries with seq greater than ``after``, in seq order (only those
-    about ``subject`` if given: its own entries and the batch checks that list it, found
-    by reading every batch entry's list after ``after``). ``limit`` must be positive."""
+    about ``subject`` if given: its own entries, found by ``ix_audit_log_subject``, and the
+    batch checks that list it, found by the ``audit_subjects`` index the writer fills in
+    the same transaction). ``limit`` must be positive."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     mark = "?" if ledger.is_sqlite else "%s"
     if subject is None:
         sql = f"{_SELECT} WHERE seq > {mark} ORDER BY seq LIMIT {int(limit)}"
-        with ledger.reading() as conn:
-            cur = conn.cursor()
-            try:
-                cur.execute(sql, (int(after),))
-                return [_entry(tuple(r)) for r in cur.fetchall()]
-            finally:
-                cur.close()
-    # a batch entry lists the subject as a JSON string: look for that text, then check
-    # the list itself (the text may stand inside another subject's name)
-    contains = "instr(details, ?) > 0" if ledger.is_sqlite else "strpos(details, %s) > 0"
-    sql = (
-        f"{_SELECT} WHERE seq > {mark} AND (subject = {mark} OR (subject IS NULL AND "
-        f"route = {mark} AND {contains})) ORDER BY seq LIMIT {int(limit)}"
-    )
-    quoted = orjson.dumps(subject).decode()
-    out: list[AuditEntry] = []
+        params: tuple[Any, ...] = (int(after),)
+    else:
+        sql = subject_sql(mark, limit)
+        params = (subject, int(after), subject, int(after))
     with ledger.reading() as conn:
         cur = conn.cursor()
         try:
-            while len(out) < limit:
-                cur.execute(sql, (int(after), subject, BATCH_ROUTE, quoted))
-                rows = cur.fetchall()
-                for row in rows:
-                    entry = _entry(tuple(row))
-                    if entry.subject == subject or _lists(entry, subject):
-                        out.append(entry)
-                if len(rows) < limit:
-                    break
-                after = int(rows[-1][0])
+            cur.execute(sql, params)
+            return [_entry(tuple(r)) for r in cur.fetchall()]
         finally:
             cur.close()
-    return out[:limit]
-
-
-def _lists(entry: AuditEntry, subject: str) -> bool:
-    """Whether a batch entry's ``details`` list ``subject``."""
-    try:
-        listed = orjson.loads(entry.details or "null")
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(listed, dict) and subject in (listed.get("subjects") or ())
 
 
 def verify_log(ledger: Ledger, anchors: Iterable[Anchor] = ()) -> AuditVerification:
@@ -533,4 +541,12 @@ def verify_log(ledger: Ledger, anchors: Iterable[Anchor] = ()) -> AuditVerificat
         return verify_chain(pages(), head, anchors)
 
 
-__all__ = ["PAGE", "AuditLog", "AuditUnavailable", "read_entries", "read_head", "verify_log"]
+__all__ = [
+    "PAGE",
+    "AuditLog",
+    "AuditUnavailable",
+    "batch_subjects",
+    "read_entries",
+    "read_head",
+    "verify_log",
+]

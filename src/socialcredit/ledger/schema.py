@@ -178,6 +178,17 @@ audit_log = Table(
 )
 Index("ix_audit_log_subject", audit_log.c.subject)
 
+# Who a batch-check entry lists (its own ``subject`` is empty): (subject, seq) pairs written
+# with the entry, so that a search by subject is indexed (migration 0012; not hashed).
+audit_subjects = Table(
+    "audit_subjects",
+    metadata,
+    Column("subject", Text, primary_key=True),
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+)
+
 # The chain's head: one row (id 1) holding the last entry's seq and hash, updated in the same
 # transaction as the entries it covers. It is the lock writers take to extend the chain, and
 # what ``verify`` compares the last entry with (removing the last entries is seen there).
