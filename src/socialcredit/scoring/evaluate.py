@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -235,7 +236,7 @@ class EvaluationContext:
 
     def matching(self, cond: RecordCondition, delist_delay: Span) -> Bools:
         """Per entry: the row is an active record that ``cond`` counts (read-only)."""
-        key = (id(cond), delist_delay)
+        key = (id(canonical(self.policy, cond)), delist_delay)
         known = self._matching.get(key)
         if known is None:
             known = self._matching[key] = _frozen(self._matching_now(cond, delist_delay))
@@ -298,7 +299,7 @@ class EvaluationContext:
         """Per entry: the record opens a window of anchored ``cond`` holding ``at_least``
         records (all False for a condition without ``after``)."""
         self.matching(cond, delist_delay)
-        found = self._anchors.get((id(cond), delist_delay))
+        found = self._anchors.get((id(canonical(self.policy, cond)), delist_delay))
         return found if found is not None else np.zeros(len(self.gidx), dtype=bool)
 
     def _in_anchored_window(self, cond: RecordCondition, mask: Bools, delay: Span) -> Bools:
@@ -352,7 +353,7 @@ class EvaluationContext:
         full = (hi - lo) >= cond.at_least
         opened = np.zeros(len(mask), dtype=bool)
         opened[a_idx[full]] = True
-        self._anchors[(id(cond), delay)] = opened
+        self._anchors[(id(canonical(self.policy, cond)), delay)] = opened
         if not full.any():
             return out
         cover = np.zeros(len(m_sorted) + 1, dtype=np.int64)
@@ -364,7 +365,7 @@ class EvaluationContext:
 
     def holds(self, pred: Predicate, delist_delay: Span) -> Bools:
         """Per group: ``pred`` holds (read-only). A condition on a list reads ``lists``."""
-        key = (id(pred), delist_delay)
+        key = (id(canonical(self.policy, pred)), delist_delay)
         known = self._holds.get(key)
         if known is None:
             known = self._holds[key] = _frozen(self._holds_now(pred, delist_delay))
@@ -407,6 +408,24 @@ class EvaluationContext:
             member: Bools = self.lists[self.policy.list_index(pred.on_list)].copy()
             return member
         raise AssertionError("validated predicates always set one key")
+
+
+_Condition = TypeVar("_Condition", Predicate, RecordCondition)
+
+
+def canonical(policy: CompiledPolicy, cond: _Condition) -> _Condition:
+    """The first condition of ``policy`` asked about that is equal to ``cond`` (``cond``
+    itself if none is): an evaluation answers equal conditions once (china-scs gives twelve
+    measures one condition). Cached on the policy by identity; the entry holds ``cond``,
+    so its id cannot be reused by another object while the entry stands."""
+    cache = policy.cache
+    found = cache.get(("canonical", id(cond)))
+    if found is None or found[0] is not cond:
+        text = (type(cond).__name__, cond.model_dump_json(by_alias=True))
+        first = cache.setdefault(("canonical_of", text), cond)
+        found = cache[("canonical", id(cond))] = (cond, first if first == cond else cond)
+    result: _Condition = found[1]
+    return result
 
 
 def _frozen(values: Bools) -> Bools:
