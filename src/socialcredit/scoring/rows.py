@@ -267,6 +267,8 @@ def per_process(
     """``start`` plus each row's process's duration ``span`` (a ``CompiledProcess`` field;
     NEVER where it has none), one process at a time."""
     out = np.full(len(start), NEVER, dtype=np.int64)
+    if not (start < NEVER).any():
+        return out  # NEVER stays NEVER (a record never disputed has no deadline)
     for proc in policy.processes:
         length = getattr(proc, span)
         if length is None:
