@@ -16,7 +16,7 @@ import numpy.typing as npt
 from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction, sanction_types
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring.breakdown import record_ref, reported_time
-from socialcredit.scoring.evaluate import evaluate_in_context
+from socialcredit.scoring.evaluate import canonical, evaluate_in_context
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.reasons import Held, held
 from socialcredit.scoring.results import Condition, Measure, RecordLine, Upcoming
@@ -250,8 +250,18 @@ def find_measures(
     of subjects related to it (``rel_idx``) that reach it."""
     policy = prep.policy
     found: list[FoundMeasure] = []
+    # measures with equal conditions and duration rules have equal periods (china-scs gives
+    # twelve measures one condition): worked out once per subject
+    periods: dict[tuple[Any, ...], tuple[list[Interval], Interval | None]] = {}
+
+    def periods_of(s: int, sanction: CompiledSanction) -> tuple[list[Interval], Interval | None]:
+        key = (s, *_period_rules(policy, sanction))
+        if key not in periods:
+            periods[key] = own_periods(prep, tls, s, sanction, t)
+        return periods[key]
+
     for sanction in sanctions:
-        trig, own = own_periods(prep, tls, subject, sanction, t)
+        trig, own = periods_of(subject, sanction)
         if own is not None:
             found.append(FoundMeasure(sanction, subject, own, trig))
         if not sanction.reach:
@@ -261,7 +271,7 @@ def find_measures(
             if rel_name not in sanction.reach:
                 continue
             other = int(prep.relations.related[i])
-            trig, theirs = own_periods(prep, tls, other, sanction, t)
+            trig, theirs = periods_of(other, sanction)
             if theirs is None:
                 continue
             start = max(theirs[0], int(prep.relations.valid_from[i]), int(prep.relations.known[i]))
@@ -271,6 +281,24 @@ def find_measures(
                     sanction, other, (start, end), trig, rel_name, prep.columns.subjects[other]
                 )
             )
+    return found
+
+
+def _period_rules(policy: CompiledPolicy, sanction: CompiledSanction) -> tuple[Any, ...]:
+    """What a measure's periods depend on besides the timeline: its condition (equal
+    conditions, one key) and its duration rules."""
+    key = ("period_rules", sanction.index)
+    found: tuple[Any, ...] | None = policy.cache.get(key)
+    if found is None:
+        found = policy.cache[key] = (
+            id(canonical(policy, sanction.when)),
+            sanction.fixed,
+            sanction.max_duration,
+            sanction.after_resolution,
+            sanction.notice,
+            sanction.objection_blocks,
+            sanction.uses_score,
+        )
     return found
 
 
