@@ -60,3 +60,27 @@ def test_answers_asked_again_equal_a_fresh_evaluation_and_are_read_only(
                     mask[...] = False
     for s in policy.sanctions:
         assert np.array_equal(ctx.holds(s.when, 0), fresh.holds(s.when, 0))
+
+
+def test_equal_conditions_are_answered_once_and_unequal_ones_apart() -> None:
+    from pathlib import Path
+
+    from socialcredit.policy import compile_policy, load_policy
+    from socialcredit.policy.model import Predicate
+    from socialcredit.scoring.evaluate import canonical
+
+    root = Path(__file__).resolve().parents[2]
+    policy = compile_policy(load_policy(root / "examples" / "policies" / "china-scs.yaml"))
+    flights = policy.sanctions[[s.name for s in policy.sanctions].index("no_flights")]
+    hotels = policy.sanctions[[s.name for s in policy.sanctions].index("no_star_hotels")]
+    rail = policy.sanctions[[s.name for s in policy.sanctions].index("rail_ban")]
+    assert flights.when is not hotels.when and flights.when == hotels.when
+    assert canonical(policy, hotels.when) is canonical(policy, flights.when)
+    assert canonical(policy, rail.when) is rail.when
+    # a condition equal to none asked about before is its own; asked again, the same answer
+    other = Predicate.model_validate({"records": {"type": "fare_evasion", "at_least": 7}})
+    assert canonical(policy, other) is other
+    again = Predicate.model_validate({"records": {"type": "fare_evasion", "at_least": 7}})
+    assert canonical(policy, again) is other
+    differs = Predicate.model_validate({"records": {"type": "fare_evasion", "at_least": 8}})
+    assert canonical(policy, differs) is differs
