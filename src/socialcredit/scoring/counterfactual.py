@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -29,7 +29,7 @@ _CHANGE_FIELDS = {"resolve": "resolved", "dispute": "disputed", "appeal": "hidde
 Change = tuple[str, int]  # (resolve | dispute | appeal, row of the record)
 
 # the batch's pseudo-subjects have names only (their rows are the batch's); copied with
-# ``replace`` rather than built anew, which would make ~50 empty columns per batch
+# ``with_subjects`` rather than built anew, which would make ~50 empty columns per batch
 _NO_COLUMNS = LedgerColumns(subjects=[], subject_kind=np.zeros(0, dtype=np.int8))
 
 
@@ -101,7 +101,7 @@ def counterfactual_ends(
         relation=rels.relation[rel_take],
     )
     names = [prep.columns.subjects[s] for s in involved] * k
-    columns = replace(_NO_COLUMNS, subjects=names, subject_kind=np.zeros(len(names), np.int8))
+    columns = _NO_COLUMNS.with_subjects(names, np.zeros(len(names), np.int8))
     batch = Prepared(policy, columns, batch_rows, batch_rels, prep.in_force_from)
     tls = timelines(policy, batch_rows, list(range(n_inv * k)), t, [s.index for s in sanctions])
     ends: list[int | None] = []
