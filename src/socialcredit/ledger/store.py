@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialcredit.columns import SUBJECT_KINDS, LedgerColumns
 from socialcredit.ledger import database, loading, policies
-from socialcredit.ledger.database import LedgerError, SqliteConnections
+from socialcredit.ledger.database import LedgerError, SqliteConnections, placeholders
 from socialcredit.ledger.policies import PolicyVersion
 
 if TYPE_CHECKING:  # ingestion's modules are imported by the methods that ingest
@@ -371,22 +371,28 @@ class Ledger:
         other than the time the ledger learned them: ``source/id`` -> (claimed time,
         ``recorded_at``)."""
         self._check()
-        keys = sorted({tuple(r.split("/", 1)) for r in records if "/" in r})
-        found: dict[str, tuple[int, int]] = {}
+        by_source: dict[str, list[str]] = {}
+        for source, entry_id in sorted({tuple(r.split("/", 1)) for r in records if "/" in r}):
+            by_source.setdefault(source, []).append(entry_id)
+        found: dict[tuple[str, str], tuple[int, int]] = {}
         p = "?" if self.is_sqlite else "%s"
         with self.reading() as conn:
             cursor = conn.cursor()
-            for source, entry_id in keys:
-                cursor.execute(
-                    "SELECT claimed_recorded_at, recorded_at FROM entries WHERE source = "
-                    f"{p} AND entry_id = {p} AND claimed_recorded_at IS NOT NULL "
-                    "AND claimed_recorded_at <> recorded_at",
-                    (source, entry_id),
-                )
-                row = cursor.fetchone()
-                if row is not None:
-                    found[f"{source}/{entry_id}"] = (int(row[0]), int(row[1]))
-        return found
+            # one query per source (an entry is unique by source and id); in key order
+            for source, ids in by_source.items():
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i : i + 500]
+                    cursor.execute(
+                        "SELECT entry_id, claimed_recorded_at, recorded_at FROM entries "
+                        f"WHERE source = {p} AND entry_id IN ({placeholders(self.is_sqlite, len(chunk))}) "
+                        "AND claimed_recorded_at IS NOT NULL AND claimed_recorded_at <> recorded_at",
+                        (source, *chunk),
+                    )
+                    for entry_id, claimed, recorded in cursor.fetchall():
+                        found[(source, str(entry_id))] = (int(claimed), int(recorded))
+        return {
+            f"{source}/{entry_id}": found[source, entry_id] for source, entry_id in sorted(found)
+        }
 
     def backfills_crossed(self, at: int, subjects: Sequence[str] | None = None) -> list[Backfill]:
         """The backfill batches an answer about ``at`` crosses: loaded after ``at``, with
