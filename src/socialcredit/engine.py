@@ -327,14 +327,13 @@ class Engine:
                     f"ledger on {to_iso(rec)}; it counts from then."
                     for r, (c, rec) in sorted(claims.items())
                 )
+            decision = e.decision
+            if decision.known != known or decision.backfilled != backfilled:
+                decision = dataclasses.replace(decision, known=known, backfilled=backfilled)
+            if st.backfilled != backfilled:
+                st = dataclasses.replace(st, backfilled=backfilled)
             out.append(
-                dataclasses.replace(
-                    e,
-                    decision=dataclasses.replace(e.decision, known=known, backfilled=backfilled),
-                    standing=dataclasses.replace(st, backfilled=backfilled),
-                    claims=claims,
-                    text=text,
-                )
+                dataclasses.replace(e, decision=decision, standing=st, claims=claims, text=text)
             )
         return out
 
