@@ -18,7 +18,7 @@ a measure (``dense``): everyone else's lists and measures are empty on every day
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -26,10 +26,9 @@ import numpy.typing as npt
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring import Prepared
 from socialcredit.scoring.evaluate import evaluate
-from socialcredit.scoring.facts import eligibility_breakpoints
+from socialcredit.scoring.facts import AttributeRows, SubjectFacts, eligibility_breakpoints
 from socialcredit.scoring.measures import measure_periods, relations_at
 from socialcredit.scoring.timeline import (
-    interval_at,
     row_breakpoints,
     timelines,
     triggered_ever,
@@ -260,7 +259,7 @@ def standings(prep: Prepared, spec: SimSpec, agents: I64 | None = None) -> Stand
     d_lists = lists[:, which]
     own = own_seg[:, which]
     if len(candidates):
-        _bounded_measures(prep, spec, agent, day, end, candidates, bounded, own, pos)
+        _bounded_measures(prep, spec, candidates, bounded, own, pos)
     measures = own.copy()
     for s_index, code in reaching:
         sel = rel_ok & (r.type_code == code)
@@ -272,29 +271,62 @@ def standings(prep: Prepared, spec: SimSpec, agents: I64 | None = None) -> Stand
     return Standings(days, agent, day, end, score, grade, dense, d_lists, own, measures)
 
 
+def knowledge_days(prep: Prepared, spec: SimSpec, agents: I64) -> tuple[I64, I64]:
+    """(agent, day) pairs, sorted and distinct: day 0 and every day on which the ledger
+    learns something about an agent of ``agents`` (a record or version known or hidden, a
+    dispute, decision or resolution learned): what a timeline as known at a day's end
+    depends on."""
+    rows = prep.rows
+    wanted = np.zeros(prep.columns.n_subjects, dtype=bool)
+    wanted[agents] = True
+    rid = np.flatnonzero(wanted[rows.subject]).astype(np.int64)
+    who = rows.subject[rid].astype(np.int64)
+    columns = (
+        rows.visible_from,
+        rows.hidden_from,
+        rows.known,
+        rows.resolved,
+        rows.disputed,
+        rows.dispute_late,
+        rows.decided,
+        rows.reconsidered,
+        rows.reconsideration_decided,
+    )
+    t = np.concatenate([c[rid] for c in columns])
+    a = np.tile(who, len(columns))
+    keep = (t < NEVER) & (t > -NEVER)
+    a, t = a[keep], t[keep]
+    d = np.concatenate([_day_of(spec, t), _day_of(spec, t + 1)])
+    a = np.concatenate([a, a])
+    a = np.concatenate([a[d >= 0], agents])
+    d = np.concatenate([d[d >= 0], np.zeros(len(agents), np.int64)])
+    code = np.unique(a * spec.days + d)
+    return code // spec.days, code % spec.days
+
+
 def _bounded_measures(
     prep: Prepared,
     spec: SimSpec,
-    agent: I64,
-    day: I64,
-    end: I64,
     candidates: I64,
     bounded: list[int],
     own: Mask,
     pos: I64,
 ) -> None:
-    """Fill ``own`` for the measures with a period of their own: on each change day of a
-    candidate, its timeline as known then (``timelines``) and the measure's periods
-    (``measure_periods``), read on every day up to its next change day."""
+    """Fill ``own`` for the measures with a period of their own: on each day the ledger
+    learns something about a candidate, its timeline as known then (``timelines``, which
+    projects every later breakpoint) and the measure's periods (``measure_periods``), read
+    on every day up to the next such day."""
     policy = prep.policy
-    is_cand = np.zeros(prep.columns.n_subjects, dtype=bool)
-    is_cand[candidates] = True
-    sel = np.flatnonzero(is_cand[agent])
-    by_day = np.argsort(day[sel], kind="stable")
-    sel = sel[by_day]
-    bounds = np.flatnonzero(np.r_[True, day[sel][1:] != day[sel][:-1], True])
+    agent, day = knowledge_days(prep, spec, candidates)
+    prep = _restricted(prep, candidates)
+    end = np.empty_like(day)
+    if len(day):
+        end[:-1] = np.where(agent[1:] == agent[:-1], day[1:], spec.days)
+        end[-1] = spec.days
+    order = np.argsort(day, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, day[order][1:] != day[order][:-1], True])
     for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        segs = sel[a:b]
+        segs = order[a:b]
         d0 = int(day[segs[0]])
         t = spec.day_end(d0)
         who = agent[segs].tolist()
@@ -307,7 +339,28 @@ def _bounded_measures(
                 periods = measure_periods(prep, tls[c], s, t)[1]
                 if not periods:
                     continue
-                p = int(pos[c])
-                for dd in range(d0, int(end[segs[j]])):
-                    if interval_at(periods, spec.day_end(dd)) is not None:
-                        own[k, dd, p] = True
+                d1 = int(end[segs[j]])
+                ends = spec.start + (np.arange(d0, d1, dtype=np.int64) + 1) * DAY - 1
+                inside = np.zeros(len(ends), dtype=bool)
+                for lo, hi in periods:
+                    inside |= (lo <= ends) & (ends < hi)
+                own[k, d0:d1, int(pos[c])] = inside
+
+
+def _restricted(prep: Prepared, agents: I64) -> Prepared:
+    """``prep`` with only the rows and attributes of ``agents`` (subjects keep their
+    numbers): a timeline of one of them reads the same rows and facts, and each call costs
+    in proportion to them rather than to the whole chunk."""
+    rows = prep.rows
+    wanted = np.zeros(prep.columns.n_subjects, dtype=bool)
+    wanted[agents] = True
+    sub = rows.take(np.flatnonzero(wanted[rows.subject]).astype(np.int64))
+    facts = rows.facts
+    if facts is not None:
+        a = facts.attributes
+        keep = wanted[a.subject] if len(a.subject) else np.zeros(0, dtype=bool)
+        attributes = AttributeRows(
+            **{f.name: getattr(a, f.name)[keep] for f in fields(a) if f.init}
+        )
+        facts = SubjectFacts(facts.exemptions, attributes, facts.subject_kind, facts.subject_map)
+    return replace(prep, rows=replace(sub, facts=facts))
