@@ -188,7 +188,10 @@ class _Purchases:
                 offset += d.n
             agent = np.concatenate(agents) if agents else np.empty(0, np.int64)
             day = np.concatenate(days) if days else np.empty(0, np.int64)
-            order = np.argsort(day, kind="stable")
+            # (a stable sort of 16-bit days is a radix sort)
+            order = np.argsort(
+                day.astype(np.int16 if spec.days < 2**15 else np.int64), kind="stable"
+            )
             self.uses[s] = (agent[order], day[order])
             self.bounds[s] = np.searchsorted(day[order], np.arange(spec.days + 1))
 

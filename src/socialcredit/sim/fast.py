@@ -172,10 +172,18 @@ def _grades_and_scores(m: PolicyMetrics, st: Standings, group: I64, grade_names:
         m.count(f"grade:{name}")[...] += by_day[:, gi + 1]
     m.count("grade:not_determinable")[...] += by_day[:, 0]
     cents = np.round(np.asarray(st.score, dtype=np.float64) * 100).astype(np.int64)
-    keys, kid = np.unique(np.stack([g, cents], axis=1), axis=0, return_inverse=True)
-    kid = kid.reshape(-1)
-    if not len(kid):
+    if not len(cents):
         return
+    # one integer per (group, score): cents x groups + group, in (cents, group) order
+    low = int(cents.min())
+    combined = (cents - low) * n_groups + g
+    order = np.argsort(combined, kind="stable")
+    ordered = combined[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]]
+    kid = np.empty(len(combined), dtype=np.int64)
+    kid[order] = np.cumsum(first) - 1
+    distinct_keys = ordered[first]
+    keys = np.stack([distinct_keys % n_groups, distinct_keys // n_groups + low], axis=1)
     hist = np.zeros((days + 1, len(keys)), dtype=np.int64)
     np.add.at(hist, (st.day, kid), 1)
     np.add.at(hist, (st.end, kid), -1)

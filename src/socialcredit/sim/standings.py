@@ -107,6 +107,14 @@ def supported(prep: Prepared, spec: SimSpec) -> bool:
     return True
 
 
+def distinct(values: I64) -> I64:
+    """The distinct values, sorted (``np.unique`` of a 1-D integer array, by one sort)."""
+    out = np.sort(values)
+    if len(out):
+        out = out[np.r_[True, out[1:] != out[:-1]]]
+    return out
+
+
 def _day_of(spec: SimSpec, times: I64) -> I64:
     """The first day whose end is at or after each time (-1: after the last day; times
     before the first day: 0)."""
@@ -163,7 +171,7 @@ def change_days(prep: Prepared, spec: SimSpec, agents: I64) -> tuple[I64, I64]:
         )
         parts_a.append(owner)
         parts_d.append(start + offset)
-    code = np.unique(np.concatenate(parts_a) * spec.days + np.concatenate(parts_d))
+    code = distinct(np.concatenate(parts_a) * spec.days + np.concatenate(parts_d))
     return code // spec.days, code % spec.days
 
 
@@ -300,7 +308,7 @@ def knowledge_days(prep: Prepared, spec: SimSpec, agents: I64) -> tuple[I64, I64
     a = np.concatenate([a, a])
     a = np.concatenate([a[d >= 0], agents])
     d = np.concatenate([d[d >= 0], np.zeros(len(agents), np.int64)])
-    code = np.unique(a * spec.days + d)
+    code = distinct(a * spec.days + d)
     return code // spec.days, code % spec.days
 
 
