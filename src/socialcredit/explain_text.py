@@ -23,8 +23,10 @@ from socialcredit.policy.compiled import (
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring import Measure, RecordLine, Standing
 from socialcredit.scoring.counterfactual import MAX_SET_SIZE
+from socialcredit.scoring.results import WalletValue
+from socialcredit.scoring.wallets import points_text
 from socialcredit.term_words import duration_words
-from socialcredit.timeutil import DAY, to_date
+from socialcredit.timeutil import DAY, local_date, to_date
 
 if TYPE_CHECKING:
     from socialcredit.explain import Action, Reason
@@ -171,10 +173,13 @@ def score_sentences(st: Standing) -> list[str]:
     ``Jasmine points: 560 (grade C) — 500 to start with; volunteering +50 (3 records; 60 earned,
     held at 50); clean years +20 (2 clean years: 2021 and 2022).`` Empty for a policy with
     one score and no components (its first sentence says the score already)."""
-    if len(st.scores) <= 1 and not any(sc.components for sc in st.scores):
+    if len(st.scores) <= 1 and not any(sc.components or sc.wallet for sc in st.scores):
         return []
     out = []
     for k, sc in enumerate(st.scores):
+        if sc.wallet is not None:
+            out.append(wallet_sentence(sc.display_name, sc.wallet, st.utc_offset))
+            continue
         if k == 0 and not sc.named and not sc.components:
             continue  # the first sentence says it
         grade = f"grade {sc.grade}" if sc.grade is not None else f"grade {sc.grade_note}"
@@ -200,6 +205,45 @@ def score_sentences(st: Standing) -> list[str]:
                 clamp = f" (the parts add up to {summed:g}; the score is held within its bounds)"
         out.append(f"{what[0].upper()}{what[1:]}: {sc.value:g} ({grade}){total}{clamp}.")
     return out
+
+
+def wallet_sentence(name: str, w: WalletValue, offset: int) -> str:
+    """A points wallet in words: ``Mynapoint: a balance of 2,000 yen — 5,000 earned (the cap
+    of 5,000 yen in all was reached on 2025-02-10; 2,000 more not paid), 3,000 redeemed, 0
+    expired. Unspent points expire 2 years after the record that earned them; the next
+    2,000 yen expire on 2027-02-10.``"""
+    u = w.unit
+    earned = f"{points_text(w.earned)} earned"
+    if w.cap_reached_at is not None:
+        day = local_date(w.cap_reached_at, offset)
+        caps = " and ".join(w.caps)
+        state = "is reached" if w.cap_reached else "was reached"
+        earned += f" (the cap of {caps} {state}" + (
+            f": last on {day}" if not w.cap_reached else f" since {day}"
+        )
+        earned += f"; {points_text(w.forfeited)} more not paid)" if w.forfeited else ")"
+    elif w.forfeited:
+        earned += f" ({points_text(w.forfeited)} more over the cap not paid)"
+    parts = [earned, f"{points_text(w.redeemed)} redeemed", f"{points_text(w.expired)} expired"]
+    text = f"{name}: a balance of {points_text(w.balance)} {u} — {', '.join(parts)}."
+    if w.shortfall:
+        text += (
+            f" Redemptions asked {points_text(w.shortfall)} {u} more than the balance at their time "
+            "(points they counted on were later annulled or suspended); they spent what there "
+            "was."
+        )
+    if w.expire_after is None:
+        text += " Points never expire."
+    else:
+        text += (
+            f" Unspent points expire {w.expire_after} after the record that earned them, "
+            "oldest spent first"
+        )
+        day = local_date(w.next_expiry, offset)
+        text += (
+            f"; the next {points_text(w.next_expiry_points)} {u} expire on {day}." if day else "."
+        )
+    return text
 
 
 def since_text(day: str | None, at_policy_start: bool, label: str, after: str = "") -> str:

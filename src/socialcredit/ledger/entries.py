@@ -502,6 +502,14 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
         occurred = _time(obj, "occurred_at")
         assert occurred is not None
         _in_order(occurred, said, given, obj, "a record cannot precede its event", now)
+        if rules is not None and type_name in rules.amounts:
+            amount = _number(obj, "amount")
+            if amount is None or amount <= 0:
+                raise EntryError(
+                    "amount",
+                    f"a positive amount is required: {rules.amounts[type_name]} (got "
+                    f"{'none' if amount is None else shown(obj.get('amount'))})",
+                )
         term = _span(obj, "term", required=False)
         if term is not None and rules is not None:
             problem = term_problem(type_name, term[1], rules)

@@ -133,6 +133,7 @@ def prepare_chunks(
     # is set aside here: the first line wins, as it does across chunks.
     keys: set[tuple[str, str]] = set()
     types = rules.record_types if rules is not None else None
+    amounts = rules.amounts if rules is not None else None
     submitter = rules.submitter if rules is not None else None
     record_kinds = chunk.record_kinds
     for number, obj, error in lines:
@@ -147,7 +148,7 @@ def prepare_chunks(
                 where = error.field if isinstance(error, FieldError) else ""
                 chunk.problems.append(IngestProblem(origin, number, where, str(error)))
                 continue
-        row = fast_record(obj, types, now, number, backfill)
+        row = fast_record(obj, types, now, number, backfill, amounts)
         if row is not None and submitter is not None:
             refused = submitter.refusal("record", row[0], row[4])
             if refused is not None:
@@ -480,6 +481,7 @@ def fast_record(
     now: int,
     line: int = 0,
     backfill: bool = False,
+    amounts: Any = None,
 ) -> Row | None:
     """The row for a plain, valid record, or None to leave the line to ``validate_entry``.
 
@@ -489,6 +491,7 @@ def fast_record(
     ``types``: the rules' ``record_types`` (type name to subject kind codes), or None to
     accept any type. ``line`` ends the row (see the module docstring for the layout);
     ``backfill``: the line's ``recorded_at`` is kept as the entry's (see ``validate_entry``).
+    ``amounts``: the rules' ``amounts`` (types whose records need a positive amount).
     """
     if type(obj) is not dict or not obj.keys() <= _RECORD_KEYS:
         return None
@@ -563,6 +566,8 @@ def fast_record(
         if not -MAX_AMOUNT <= amount <= MAX_AMOUNT:  # False for NaN too
             return None
         amount = float(amount)
+    if amounts and type_name in amounts and not (amount is not None and amount > 0):
+        return None
     return (
         source,
         entry_id,

@@ -62,6 +62,12 @@ class IngestRules:
     # the date attributes the policy counts an age from (age_at_least): a value of one
     # cannot lie after the time its line was recorded (nobody is born in the future)
     ages: frozenset[str] = frozenset()
+    # record types whose records must give a positive amount, with why (a wallet pays a
+    # share of it, or spends it); see ``policy.wallets``
+    amounts: Mapping[str, str] = field(default_factory=dict)
+    # wallets that redemptions are checked against at ingestion (``ledger.wallet_checks``):
+    # the policy, compiled when first needed (None: no wallet spends)
+    wallet_policy: Policy | None = None
     # a submitter restriction: every line must be this source's, of what the policy's
     # ``sources:`` section lets it submit (None: any source, any declared name)
     submitter: SourceGrant | None = None
@@ -117,6 +123,10 @@ class IngestRules:
                 if cond.age_at_least is not None
             ),
             calendar=compile_calendar(policy.calendar),
+            amounts=_amounts(policy),
+            wallet_policy=policy
+            if any(sc.wallet is not None and sc.wallet.redeem for sc in policy.scores.values())
+            else None,
             submitter=None if submitter is None else grant_of(policy, submitter),
         )
 
@@ -156,3 +166,17 @@ class IngestRules:
     def kind_names(self, record_type: str) -> list[str]:
         """The subject kinds a record type may be about, by name, in declaration order."""
         return [k for i, k in enumerate(SUBJECT_KINDS) if i in self.record_types[record_type]]
+
+
+def _amounts(policy: Policy) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, sc in policy.scores.items():
+        wallet = sc.wallet
+        if wallet is None:
+            continue
+        for type_name, earn in wallet.earn.items():
+            if earn.rate is not None:
+                out[type_name] = f"wallet {name!r} pays {earn.rate:g} {wallet.unit} per unit of it"
+        for type_name in wallet.redeem:
+            out[type_name] = f"it is the number of {wallet.unit} spent from wallet {name!r}"
+    return out

@@ -36,6 +36,7 @@ from socialcredit.ledger.parsing import (
 from socialcredit.ledger.refusals import without_lines
 from socialcredit.ledger.results import IngestResult
 from socialcredit.ledger.rules import IngestRules
+from socialcredit.ledger.wallet_checks import overdrawn
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -172,6 +173,8 @@ class _Writer(ChunkChecks):
         self.direct = True
         self.ids: dict[str, int] = {}  # subject ids read or stored by committed chunks
         self.chunk_ids: dict[str, int] = {}  # those read by the chunk being written
+        # redemption lines of the chunk being written that a wallet cannot cover
+        self.overdrawn: dict[int, str] = {}
 
     def _subject_ids(
         self, conn: Connection, rows: list[Row], relations: list[Row]
@@ -357,8 +360,9 @@ class _Writer(ChunkChecks):
         refusals: list[IngestProblem] = []
         while True:
             self.refused = {}
+            self.overdrawn = {}
             self._write_chunk(conn, chunk)
-            if not self.refused:
+            if not self.refused and not self.overdrawn:
                 return
             conn.rollback()
             self._restore(saved)
@@ -366,8 +370,12 @@ class _Writer(ChunkChecks):
                 IngestProblem(self.origin, line, "", f"the database refused this line: {reason}")
                 for line, reason in sorted(self.refused.items())
             )
+            refusals.extend(
+                IngestProblem(self.origin, line, "amount", reason)
+                for line, reason in sorted(self.overdrawn.items())
+            )
             self.result.problems.extend(refusals)
-            chunk, dropped = without_lines(chunk, set(self.refused))
+            chunk, dropped = without_lines(chunk, set(self.refused) | set(self.overdrawn))
             self.withheld.update(dropped)  # named again later, they are stored then
             saved = self._state()
             refusals = []
@@ -473,6 +481,11 @@ class _Writer(ChunkChecks):
             self._write_corrections(conn, chunk, before)
         if self.refused:
             return  # written again without the refused lines (``_write_chunk_keeping_good``)
+        if self.rules is not None and self.rules.wallet_policy is not None:
+            # redemptions a wallet cannot cover: written again without them, like refusals
+            self.overdrawn = overdrawn(conn, self.is_sqlite, self.rules, chunk.rows, self.batch_id)
+            if self.overdrawn:
+                return
         if chunk.repeats:
             self._settle_repeats(conn, chunk.repeats)
         self._record_counts(conn)

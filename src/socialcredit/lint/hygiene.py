@@ -94,10 +94,14 @@ def _referenced(facts: PolicyFacts) -> set[str]:
         used |= set(facts.named_types(pred))
         if pred.records is not None and pred.records.after is not None:
             used.add(pred.records.after.type_name)
-    counts_all = p.score is not None or any(not s.components for s in p.scores.values())
+    counts_all = p.score is not None or any(
+        not s.components and s.wallet is None for s in p.scores.values()
+    )
     if counts_all:
         used |= {n for n, rt in p.record_types.items() if rt.points != 0}
     for score in p.scores.values():
+        if score.wallet is not None:  # a wallet's records earn or spend
+            used |= set(score.wallet.earn) | set(score.wallet.redeem)
         for comp in score.components.values():
             cy = comp.clean_year
             for types, category in (

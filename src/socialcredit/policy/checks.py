@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from socialcredit.policy.sources import source_problems
+from socialcredit.policy.wallets import wallet_problems
 from socialcredit.spans import Span, parse_span
 from socialcredit.timeutil import TimeFormatError
 
@@ -663,6 +664,7 @@ def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
             if isinstance(score, Mapping):
                 problems += _grade_problems(score.get("grades"), ("scores", str(name)))
                 problems += _component_problems(declared, str(name), score)
+                problems += wallet_problems(declared.types, str(name), score)
     problems += _working_day_problems(data)
     lists = data.get("lists")
     if isinstance(lists, Mapping):

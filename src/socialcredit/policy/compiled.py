@@ -322,7 +322,12 @@ class CompiledPolicy:
     @property
     def plain_score(self) -> bool:
         """Whether the policy has one score, without components (as before named scores)."""
-        return len(self.scores) == 1 and not self.scores[0].components
+        return len(self.scores) == 1 and not self.scores[0].components and not self.wallets
+
+    @property
+    def wallets(self) -> list[CompiledScore]:
+        """The scores that are points wallets (``form: wallet``)."""
+        return [sc for sc in self.scores if sc.wallet is not None]
 
     def services(self) -> list[str]:
         """Every service the policy knows: named by a measure or declared, sorted."""

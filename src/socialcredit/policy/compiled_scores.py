@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from socialcredit.policy.model import Grade, NamedScore
+from socialcredit.spans import Span
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,26 @@ class CompiledComponent:
 
 
 @dataclass(frozen=True)
+class CompiledWallet:
+    """A points wallet (``policy.wallets``), per record type code (the last entry a type the
+    policy does not know): what a record earns (fixed points, or a rate of its amount),
+    whether it spends, the caps and how long points last."""
+
+    unit: str
+    earn_points: npt.NDArray[np.float64]  # fixed points per record (0: none)
+    earn_rate: npt.NDArray[np.float64]  # points per unit of amount (0: none)
+    redeems: npt.NDArray[np.bool_]
+    caps: tuple[tuple[float, str], ...]  # (points, per: year | month | lifetime)
+    expire_after: Span | None  # None: points never expire
+
+    @property
+    def earns(self) -> npt.NDArray[np.bool_]:
+        """Per type code: records of it earn points."""
+        out: npt.NDArray[np.bool_] = (self.earn_points > 0) | (self.earn_rate > 0)
+        return out
+
+
+@dataclass(frozen=True)
 class CompiledScore:
     """One score: base, bounds, components (none: every record's points count) and grades.
 
@@ -57,6 +78,7 @@ class CompiledScore:
     grade_names: tuple[str, ...]
     grade_floor: npt.NDArray[np.float64]  # descending; the last band's floor is -inf
     unpublished: npt.NDArray[np.bool_]  # per band: its cut-off is not published
+    wallet: CompiledWallet | None = None  # form "wallet": its rules
 
     @property
     def key(self) -> str:
@@ -134,6 +156,21 @@ def compile_score(
             )
         )
     floors, unpublished = _floors(sc.grades)
+    wallet = None
+    if sc.wallet is not None:
+        earn = sc.wallet.earn
+        wallet = CompiledWallet(
+            unit=sc.wallet.unit,
+            earn_points=np.array(
+                [float(earn[n].points or 0) if n in earn else 0.0 for n in names] + [0.0]
+            ),
+            earn_rate=np.array(
+                [float(earn[n].rate or 0) if n in earn else 0.0 for n in names] + [0.0]
+            ),
+            redeems=np.array([n in sc.wallet.redeem for n in names] + [False], dtype=np.bool_),
+            caps=tuple((float(c.points), c.per) for c in sc.wallet.caps),
+            expire_after=sc.wallet.expire_after,
+        )
     return CompiledScore(
         index=index,
         name=name,
@@ -146,4 +183,5 @@ def compile_score(
         grade_names=tuple(g.name for g in sc.grades),
         grade_floor=floors,
         unpublished=unpublished,
+        wallet=wallet,
     )

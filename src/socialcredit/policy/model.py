@@ -100,6 +100,7 @@ from socialcredit.policy.subjects import (
     EligibilityCondition,
     RelationDef,
 )
+from socialcredit.policy.wallets import Wallet, WalletCap, WalletEarn
 
 __all__ = [
     "DURATION_OR_NEVER_PATTERN",
@@ -159,6 +160,9 @@ __all__ = [
     "SubjectKind",
     "TermBounds",
     "TermExtension",
+    "Wallet",
+    "WalletCap",
+    "WalletEarn",
 ]
 
 

@@ -8,7 +8,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
 
-from socialcredit.policy.fields import Category, Name, Number, StrictModel, exactly_one_of
+from socialcredit.policy.fields import (
+    Category,
+    Name,
+    Number,
+    StrictModel,
+    absent_field,
+    exactly_one_of,
+)
+from socialcredit.policy.wallets import Wallet
 
 
 class PointsScore(StrictModel):
@@ -114,18 +122,41 @@ class Component(StrictModel):
 class NamedScore(StrictModel):
     """A named score (``scores:``): base plus its components' (bounded, weighted) values, or,
     without components, plus the points of every record, as the unnamed score; clamped to
-    min/max and banded by its own ``grades``."""
+    min/max and banded by its own ``grades``. ``form: wallet``: the balance of a points
+    wallet (``wallet:``, see ``policy.wallets``), banded by its grades."""
 
     display_name: str = Field(
         "", max_length=120, description="How people are told its name; default: its id."
     )
     description: str = ""
-    form: Literal["points"] = "points"
+    form: Literal["points", "wallet"] = "points"
     base: Number = 0
     min: Number | None = None
     max: Number | None = None
     components: dict[Name, Component] = Field(default_factory=dict)
+    wallet: Wallet | None = Field(
+        None,
+        exclude_if=absent_field,
+        description="The wallet's rules (form 'wallet' only): what earns, what spends, "
+        "caps per period and when unspent points expire.",
+    )
     grades: list[Grade] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _wallet(self) -> NamedScore:
+        if self.form == "wallet":
+            if self.wallet is None:
+                raise ValueError("form 'wallet' needs a 'wallet:' block (earn, expire_after)")
+            given = [k for k in ("base", "min", "max") if getattr(self, k) not in (0, None)]
+            if self.components or given:
+                parts = ", ".join(["components", *given] if self.components else given)
+                raise ValueError(
+                    f"a wallet's balance is what was earned less what was spent and expired "
+                    f"(never below zero): {parts} do not apply to form 'wallet'"
+                )
+        elif self.wallet is not None:
+            raise ValueError("'wallet:' needs 'form: wallet'")
+        return self
 
     @model_validator(mode="after")
     def _bounds(self) -> NamedScore:

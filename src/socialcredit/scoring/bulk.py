@@ -28,6 +28,7 @@ from socialcredit.scoring.measures import (
 )
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.timeline import row_breakpoints, timelines, triggered_ever, year_ends
+from socialcredit.scoring.wallets import WalletTotals
 
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -119,6 +120,7 @@ class BulkStandings:
     scores: tuple[npt.NDArray[np.float64], ...] = ()  # every score (``policy.scores``)
     grades: tuple[I64, ...] = ()  # their grade bands; -1: not determinable
     components: tuple[npt.NDArray[np.float64], ...] = ()  # per score: earned, before bounds
+    wallets: tuple[WalletTotals | None, ...] = ()  # per score: a wallet's totals (else None)
 
     def grade_name(self, i: int, score: int = 0) -> str | None:
         """Subject index ``i``'s grade on score ``score``; None when not determinable."""
@@ -340,6 +342,7 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
         scores=ev.scores,
         grades=ev.grades,
         components=ev.components,
+        wallets=ev.wallets,
     )
 
 

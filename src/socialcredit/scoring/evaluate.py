@@ -21,6 +21,7 @@ from socialcredit.policy.model import Predicate, RecordCondition
 from socialcredit.scoring.facts import eligibility_plan, eligible
 from socialcredit.scoring.forms import FORMS, FormInput
 from socialcredit.scoring.rows import Rows, per_process
+from socialcredit.scoring.wallets import WalletTotals
 from socialcredit.spans import Span
 from socialcredit.timeutil import NEVER
 
@@ -66,6 +67,7 @@ class Evaluation:
     scores: tuple[F64, ...] = ()  # per score (``policy.scores``), per group
     grades: tuple[I64, ...] = ()
     components: tuple[F64, ...] = ()  # per score: [n_components, n_groups], before bounds
+    wallets: tuple[WalletTotals | None, ...] = ()  # per score: a wallet's totals (else None)
 
 
 class EvaluationContext:
@@ -167,11 +169,12 @@ class EvaluationContext:
             gidx,
             self.n_groups,
             occurred,
-            # which records happened matters only to a clean-year reward
+            # which records happened matters only to a clean-year reward and a wallet
             (status == COUNTS) | (status == EXPIRED)
-            if policy.clean_year_components
+            if policy.clean_year_components or policy.wallets
             else self.active,
             e_group,
+            rows.amount[ridx] if policy.wallets else None,
         )
         results = [FORMS[sc.form](policy, sc, inp) for sc in policy.scores]
         self.contribution = results[0].contribution
@@ -180,6 +183,7 @@ class EvaluationContext:
             sc.grade_of(r.score) for sc, r in zip(policy.scores, results, strict=True)
         )
         self.components = tuple(r.components for r in results)
+        self.wallets = tuple(r.wallet for r in results)
         self.score = self.scores[0]
         self.grade = self.grades[0]
         self.lists: Bools | None = None
@@ -502,6 +506,7 @@ def evaluate_in_context(
         scores=ctx.scores,
         grades=ctx.grades,
         components=ctx.components,
+        wallets=ctx.wallets,
     ), ctx
 
 

@@ -3,7 +3,7 @@
 A form is a pure function from the records that count (with their per-record weight, e.g.
 decay) to a score per group. Each score's ``form`` picks one; the ledger, lists, sanctions
 and explanations do not depend on which. New forms (a ranking from ratings, a points
-wallet) are added here and in ``policy.scores`` under a new ``form`` name.
+wallet, ``wallet_form``) are added here and in ``policy.scores`` under a new ``form`` name.
 
 A score with components adds, to its base, each component's value held within the
 component's bounds and multiplied by its weight: a component sums the points of the records
@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from socialcredit.policy.compiled import CompiledComponent, CompiledPolicy, CompiledScore
+from socialcredit.scoring.wallets import WalletTotals, run_wallets
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -40,6 +41,7 @@ class FormInput:
     occurred: I64
     happened: Bools  # known then to have happened: counts, or counted until it expired
     at: I64  # per group: the time it is evaluated at
+    amount: F64 | None = None  # per entry: the record's amount (NaN: none); wallets read it
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class FormResult:
     contribution: F64  # per entry: what the record adds (weighted, before any bound)
     score: F64  # per group
     components: F64  # [n_components, n_groups]: what each component earned, before its bounds
+    wallet: WalletTotals | None = None  # form "wallet": earned, redeemed, expired …
 
 
 ScoreForm = Callable[[CompiledPolicy, CompiledScore, FormInput], FormResult]
@@ -102,4 +105,22 @@ def points_form(policy: CompiledPolicy, score: CompiledScore, inp: FormInput) ->
     return FormResult(contribution, np.clip(total, score.low, score.high), values)
 
 
-FORMS: dict[str, ScoreForm] = {"points": points_form}
+def wallet_form(policy: CompiledPolicy, score: CompiledScore, inp: FormInput) -> FormResult:
+    """The balance of a points wallet: earned within the caps, less what was redeemed and
+    what expired (``scoring.wallets``); never below zero."""
+    assert score.wallet is not None and inp.amount is not None
+    totals = run_wallets(
+        policy,
+        score.wallet,
+        inp.code,
+        inp.amount,
+        inp.group,
+        inp.occurred,
+        inp.happened,
+        inp.at,
+    )
+    empty = np.empty((0, inp.n_groups), dtype=np.float64)
+    return FormResult(totals.entry_points, totals.balance, empty, totals)
+
+
+FORMS: dict[str, ScoreForm] = {"points": points_form, "wallet": wallet_form}

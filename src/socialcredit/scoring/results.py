@@ -238,6 +238,39 @@ class ComponentValue:
 
 
 @dataclass(frozen=True)
+class WalletValue:
+    """A points wallet at the time asked (``policy.wallets``): ``balance`` is ``earned``
+    less ``redeemed`` and ``expired``. Times are epoch seconds (None: not applicable)."""
+
+    unit: str
+    balance: float
+    earned: float  # within the caps
+    redeemed: float
+    expired: float
+    forfeited: float  # what records would have earned beyond a cap
+    shortfall: float  # what redemptions asked beyond the balance at their time
+    caps: list[str]  # each cap in words, e.g. "4,000 points a year"
+    cap_reached: bool  # a cap of the current period is reached: records earn nothing more
+    cap_reached_at: int | None  # when a cap was last reached
+    expire_after: str | None  # how long points last, in words (None: they never expire)
+    next_expiry: int | None  # when the oldest unspent points expire
+    next_expiry_points: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The wallet as ``score --json`` reports it (times as ISO 8601 UTC)."""
+        from socialcredit.timeutil import to_iso
+
+        out = asdict(self)
+        for key in ("cap_reached_at", "next_expiry"):
+            if out[key] is not None:
+                out[key] = to_iso(out[key])
+        for key in ("balance", "earned", "redeemed", "expired", "forfeited", "shortfall"):
+            out[key] = round(out[key], 4)
+        out["next_expiry_points"] = round(out["next_expiry_points"], 4)
+        return out
+
+
+@dataclass(frozen=True)
 class ScoreValue:
     """One of the policy's scores for the subject. ``grade`` is None when it cannot be
     decided because a band's cut-off is unpublished (``grade_note`` says so)."""
@@ -250,10 +283,14 @@ class ScoreValue:
     grade_note: str
     base: float
     components: list[ComponentValue] = field(default_factory=list)
+    wallet: WalletValue | None = None  # form "wallet": its balance and what moved it
 
     def to_json(self) -> dict[str, Any]:
-        """This score as ``score --json`` reports it under ``scores``."""
+        """This score as ``score --json`` reports it under ``scores`` (a wallet's with
+        ``wallet``)."""
+        extra = {"wallet": self.wallet.to_json()} if self.wallet is not None else {}
         return {
+            **extra,
             "name": self.name,
             "display_name": self.display_name,
             "score": round(self.value, 4),

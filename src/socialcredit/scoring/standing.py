@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from socialcredit.columns import SUBJECT_KINDS
-from socialcredit.policy.compiled import NOT_DETERMINABLE
+from socialcredit.policy.compiled import NOT_DETERMINABLE, CompiledPolicy, CompiledScore
 from socialcredit.policy.model import Predicate
 from socialcredit.scoring.breakdown import record_breakdown, record_ref, reported_time
 from socialcredit.scoring.evaluate import (
@@ -51,9 +51,11 @@ from socialcredit.scoring.results import (
     ScoreValue,
     Standing,
     Upcoming,
+    WalletValue,
 )
 from socialcredit.scoring.timeline import SubjectTimeline, publicity, timelines_in_context
 from socialcredit.spans import Span
+from socialcredit.timeutil import NEVER
 
 I64 = npt.NDArray[np.int64]
 
@@ -284,9 +286,41 @@ def score_values(
                 grade_note="" if band >= 0 else NOT_DETERMINABLE,
                 base=sc.base,
                 components=components,
+                wallet=_wallet_value(policy, sc, ev, group),
             )
         )
     return out
+
+
+def _wallet_value(
+    policy: CompiledPolicy, sc: CompiledScore, ev: Evaluation, group: int
+) -> WalletValue | None:
+    totals = ev.wallets[sc.index] if sc.index < len(ev.wallets) else None
+    if sc.wallet is None or totals is None:
+        return None
+    from socialcredit.scoring.wallets import points_text
+    from socialcredit.term_words import duration_words
+
+    unit = sc.wallet.unit
+    per = {"year": "a year", "month": "a month", "lifetime": "in all"}
+    cap_at = int(totals.cap_reached_at[group])
+    expiry = int(totals.next_expiry[group])
+    life = sc.wallet.expire_after
+    return WalletValue(
+        unit=unit,
+        balance=float(totals.balance[group]),
+        earned=float(totals.earned[group]),
+        redeemed=float(totals.redeemed[group]),
+        expired=float(totals.expired[group]),
+        forfeited=float(totals.forfeited[group]),
+        shortfall=float(totals.shortfall[group]),
+        caps=[f"{points_text(points)} {unit} {per[p]}" for points, p in sc.wallet.caps],
+        cap_reached=bool(totals.cap_reached[group]),
+        cap_reached_at=cap_at if cap_at >= 0 else None,
+        expire_after=duration_words(life) if life is not None else None,
+        next_expiry=expiry if expiry < NEVER else None,
+        next_expiry_points=float(totals.next_expiry_points[group]),
+    )
 
 
 def _year_of(t: int) -> int:
