@@ -24,7 +24,7 @@ def test_simulate_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixtur
     )  # fmt: skip
     assert code == 0, capsys.readouterr().err
     summary = json.loads((tmp_path / "out/summary.json").read_text())
-    assert [p["label"] for p in summary["policies"]] == ["fair-transit@1.1", "carrot-rewards@1.1"]
+    assert [p["label"] for p in summary["policies"]] == ["fair-transit@1.1", "carrot-rewards@2.0"]
     assert summary["parameters"]["seed"] == 3
     assert summary["cost"]["evaluator"] == "events"
     assert summary["cost"]["peak_rss_bytes_largest_worker"] is None  # no workers

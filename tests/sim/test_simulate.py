@@ -206,7 +206,7 @@ def test_report_files(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     table = pq.read_table(tmp_path / "out/days.parquet").to_pydict()
-    assert set(table["policy"]) == {"fair-transit@1.1", "carrot-rewards@1.1"}
+    assert set(table["policy"]) == {"fair-transit@1.1", "carrot-rewards@2.0"}
     assert set(table["group"]) == {"all", "commuters", "occasional"}
     summary = json.loads((tmp_path / "out/summary.json").read_text())
     assert summary["parameters"]["population"] == 1100
