@@ -102,6 +102,13 @@ def row_breakpoints(
         ]
     for window in windows:
         parts.append(rows.shifted(policy, "occurred", window)[rid])
+    for sc in policy.wallets:  # points expire: a wallet's balance falls then
+        w = sc.wallet
+        if w is not None and w.expire_after is not None:
+            code = rows.type_code[rid]
+            earns = w.earns[np.where(code >= 0, code, len(policy.type_names))]
+            expiry = rows.shifted(policy, "occurred", w.expire_after)[rid]
+            parts.append(np.where(earns, expiry, NEVER))
     times = np.concatenate(parts)
     owners = np.tile(rid, len(parts))
     keep = (times < NEVER) & (times > BEGINNING)
@@ -135,23 +142,6 @@ def year_ends(policy: CompiledPolicy, last: int) -> I64:
     years = np.arange(first, min(last_year, 9999) + 1)
     jan1: I64 = (years - 1970).astype("datetime64[Y]").astype("datetime64[s]").astype(np.int64)
     return jan1
-
-
-def _wallet_breakpoints(
-    policy: CompiledPolicy, rows: Rows, rid: I64, owners: I64, times: I64
-) -> tuple[I64, I64]:
-    """``owners``/``times`` with the instants a wallet's points expire (``expire_after``
-    after each record that earned them): a balance falls then."""
-    for sc in policy.wallets:
-        w = sc.wallet
-        if w is None or w.expire_after is None or not len(rid):
-            continue
-        code = rows.type_code[rid]
-        safe = np.where(code >= 0, code, len(policy.type_names))
-        earning = rid[w.earns[safe]]
-        owners = np.concatenate([owners, earning]).astype(np.int64)
-        times = np.concatenate([times, policy.after(rows.occurred[earning], w.expire_after)])
-    return owners, times
 
 
 def _offsets(policy: CompiledPolicy) -> tuple[list[Span], list[Span]]:
@@ -227,7 +217,6 @@ def timelines_in_context(
     row_count = np.bincount(local[rid], minlength=n_sub).astype(np.int64)
     row_start = np.cumsum(row_count) - row_count
     owners, times = row_breakpoints(policy, rows, rid, t)
-    owners, times = _wallet_breakpoints(policy, rows, rid, owners, times)
     every = np.arange(n_sub, dtype=np.int64)
     fact_loc, fact_t = eligibility_breakpoints(rows.facts, policy, subj, t)
     ends = year_ends(policy, max(t, int(times.max()) if len(times) else t))
