@@ -57,6 +57,8 @@ __all__ = [
 
 SYSTEMS: dict[str, tuple[str, str]] = {
     "china": ("socialcredit.demo.china", "China's court list, rail and air bans, redlists"),
+    "mynumber": ("socialcredit.demo.mynumber", "Japan's My Number points wallets"),
+    "carrot": ("socialcredit.demo.carrot", "Carrot Rewards, points for healthy behaviour"),
 }
 """Each demo system's name (``--system``): the module that runs it, and what it is."""
 

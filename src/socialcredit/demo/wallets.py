@@ -1,0 +1,310 @@
+"""What the points-wallet demos share (``mynumber``, ``carrot``): load a synthetic history of
+earning records into a real ledger, let people redeem what their wallets hold (and a few ask
+for more, which ingestion rejects), then report what each wallet did and explain three
+people's standing.
+
+A system module gives a ``WalletDemo``: its policy, its simulated period, the earning records
+of its population, who redeems how much on which days, and how to pick its worked examples.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from rich.text import Text
+
+from socialcredit.demo.common import DemoError, prepare_directory
+from socialcredit.display import visible
+from socialcredit.engine import Engine
+from socialcredit.explain import Explanation
+from socialcredit.ledger import IngestRules, Ledger
+from socialcredit.ledger.backfills import sentence
+from socialcredit.policy import load_policy
+from socialcredit.scoring import BulkStandings, Prepared, bulk_standings
+from socialcredit.timeutil import to_date, to_iso
+
+# (subject index, amount asked) for each redemption of a round
+Redemptions = list[tuple[int, float]]
+
+
+@dataclass(frozen=True)
+class Round:
+    """A day on which people redeem from one wallet: ``choose`` gets the balances then
+    (per subject, in the order of ``subjects``) and says who asks for how much."""
+
+    at: int
+    score: str  # the wallet's score name
+    redeem_type: str
+    source: str
+    choose: Callable[[np.ndarray[Any, np.dtype[np.float64]]], Redemptions]
+
+
+@dataclass(frozen=True)
+class WalletDemo:
+    """One points-wallet system's demo (see the module docstring)."""
+
+    system: str
+    policy: Path
+    start: int
+    end: int
+    earnings: Callable[[int, int], Iterator[dict[str, Any]]]  # (subjects, seed) -> entries
+    rounds: Callable[[int], list[Round]]  # seed -> the redemption days
+    # (engine, bulk standings, subject names) -> (title, subject, service) for each example
+    examples: Callable[[Engine, BulkStandings], list[tuple[str, str, str]]]
+
+
+@dataclass
+class WalletFigures:
+    """One wallet's totals over everyone, at the end of the simulated period."""
+
+    name: str
+    unit: str
+    holders: int  # people who earned something
+    earned: float
+    redeemed: float
+    expired: float
+    forfeited: float
+    balance: float
+    capped: int  # people whose earnings a cap held back
+
+
+@dataclass
+class WalletDemoReport:
+    """What a wallet demo measured and the worked examples it chose."""
+
+    system: str
+    population: int
+    subjects: int
+    records: int
+    policy: str
+    at: int
+    seconds: dict[str, float]
+    wallets: list[WalletFigures]
+    redemptions_accepted: int
+    redemptions_rejected: int
+    first_rejection: str | None
+    services: list[tuple[str, int]]  # service, people with a benefit there
+    examples: list[tuple[str, Explanation]] = field(default_factory=list)
+    note: str | None = None
+
+
+def run_wallet_demo(
+    demo: WalletDemo,
+    directory: Path,
+    n_subjects: int,
+    seed: int,
+    policy_file: Path | None,
+    progress: Progress,
+    clock: Callable[[], int],
+) -> WalletDemoReport:
+    """Generate, ingest, redeem, score and explain (see the module docstring)."""
+    if n_subjects < 1:
+        raise DemoError(f"--subjects {n_subjects}: the population needs at least one subject")
+    path = policy_file or demo.policy
+    loaded = load_policy(path)
+    if clock() < demo.end:
+        raise DemoError(
+            f"the demo's simulated period ends on {to_iso(demo.end)}, after this machine's "
+            f"clock ({to_iso(clock())}): its history would be in the ledger's future"
+        )
+    prepare_directory(directory)
+    data = directory / "population.jsonl"
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    task = progress.add_task("generating population", total=None)
+    count = 0
+    with data.open("wb") as fh:
+        for entry in demo.earnings(n_subjects, seed):
+            fh.write(orjson.dumps(entry) + b"\n")
+            count += 1
+    progress.update(task, completed=count, total=count)
+    seconds["generate"] = time.perf_counter() - started
+
+    ledger = Ledger.open(f"sqlite:///{directory / 'demo.db'}")
+    try:
+        ledger.upgrade()
+        ledger.activate_policy(
+            loaded.text,
+            loaded.policy.policy,
+            loaded.policy.version,
+            loaded.content_hash,
+            demo.start,
+            "demo",
+            now=clock(),
+            backfill=True,
+        )
+        rules = IngestRules.from_policy(loaded.policy)
+        started = time.perf_counter()
+        task = progress.add_task("ingesting into SQLite", total=count)
+        result = ledger.ingest_file(
+            str(data),
+            rules=rules,
+            now=clock(),
+            progress=lambda done: progress.update(task, completed=done),
+            backfill=True,
+        )
+        if result.rejected:
+            first = "; ".join(f"line {p.line}: {p.message}" for p in result.problems[:3])
+            raise DemoError(
+                f"{path}: {result.rejected:,} lines of the demo population were rejected "
+                f"under this policy ({first})"
+            )
+        seconds["ingest"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        accepted = rejected = 0
+        first_rejection = None
+        engine = Engine.open(ledger, lambda: demo.end)
+        for k, rnd in enumerate(demo.rounds(seed)):
+            cols = ledger.columns(with_ids=False)
+            bulk = bulk_standings(Prepared.build(cols, engine.policy), rnd.at)
+            index = engine.policy.score_index(rnd.score)
+            asks = rnd.choose(bulk.scores[index])
+            entries = [
+                {
+                    "id": f"r{k}-{i}",
+                    "source": rnd.source,
+                    "subject": cols.subjects[s],
+                    "type": rnd.redeem_type,
+                    "occurred_at": to_iso(rnd.at),
+                    "recorded_at": to_iso(rnd.at),
+                    "amount": amount,
+                }
+                for i, (s, amount) in enumerate(asks)
+            ]
+            got = ledger.ingest_entries(
+                entries,
+                f"redemptions of {to_date(rnd.at)}",
+                rules=rules,
+                now=clock(),
+                backfill=True,
+            )
+            accepted += got.accepted
+            rejected += got.rejected
+            if got.problems and first_rejection is None:
+                p = got.problems[0]
+                first_rejection = f"{p.file}, entry {p.line}: {p.message}"
+            engine = Engine.open(ledger, lambda: demo.end)
+        seconds["redeem"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        cols = ledger.columns(with_ids=False)
+        bulk = bulk_standings(Prepared.build(cols, engine.policy), demo.end)
+        note = sentence(demo.end, engine.backfills_crossed(demo.end), "in the ledger", every=True)
+        seconds["score"] = time.perf_counter() - started
+        cp = engine.policy
+        wallets = []
+        for sc in cp.wallets:
+            totals = bulk.wallets[sc.index]
+            assert totals is not None and sc.wallet is not None
+            wallets.append(
+                WalletFigures(
+                    name=sc.display_name,
+                    unit=sc.wallet.unit,
+                    holders=int((totals.earned > 0).sum()),
+                    earned=float(totals.earned.sum()),
+                    redeemed=float(totals.redeemed.sum()),
+                    expired=float(totals.expired.sum()),
+                    forfeited=float(totals.forfeited.sum()),
+                    balance=float(totals.balance.sum()),
+                    capped=int((totals.forfeited > 0).sum()),
+                )
+            )
+        services = []
+        for service in cp.services():
+            give = [s.index for s in cp.sanctions if s.service == service and s.effect == "benefit"]
+            services.append((service, int(bulk.measures[give].any(axis=0).sum()) if give else 0))
+        started = time.perf_counter()
+        examples = [
+            (f"{title}: {subject}", engine.explain(subject, service, demo.end))
+            for title, subject, service in demo.examples(engine, bulk)
+        ]
+        seconds["explain"] = time.perf_counter() - started
+    finally:
+        ledger.close()
+    return WalletDemoReport(
+        system=demo.system,
+        population=n_subjects,
+        subjects=len(bulk.subjects),
+        records=count,
+        policy=loaded.label,
+        at=demo.end,
+        seconds=seconds,
+        wallets=wallets,
+        redemptions_accepted=accepted,
+        redemptions_rejected=rejected,
+        first_rejection=first_rejection,
+        services=services,
+        examples=examples,
+        note=note,
+    )
+
+
+def print_wallet_report(report: WalletDemoReport, console: Console) -> None:
+    """Print a wallet demo's figures and worked examples; no text is read as Rich markup."""
+    console.print()
+    console.print(
+        Text(
+            visible(
+                f"{report.subjects:,} people in the ledger (of a synthetic population of "
+                f"{report.population:,}), {report.records:,} earning records and "
+                f"{report.redemptions_accepted + report.redemptions_rejected:,} redemptions "
+                f"asked under {report.policy}, as of {to_date(report.at)}"
+            ),
+            style="bold",
+        )
+    )
+    if report.note:
+        console.print(Text(visible(report.note)))
+    console.print(
+        Text(
+            "time: "
+            + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+            + f" (total {sum(report.seconds.values()):.1f}s)"
+        )
+    )
+    t = Table(title=Text("wallets (everyone's points together)", style="table.title"))
+    for col in ("wallet", "people", "earned", "not paid (cap)", "redeemed", "expired", "balance"):
+        t.add_column(col, overflow="fold", justify="left" if col == "wallet" else "right")
+    for w in report.wallets:
+        t.add_row(
+            Text(visible(f"{w.name} ({w.unit})")),
+            f"{w.holders:,}",
+            f"{w.earned:,.0f}",
+            f"{w.forfeited:,.0f} ({w.capped:,} people)",
+            f"{w.redeemed:,.0f}",
+            f"{w.expired:,.0f}",
+            f"{w.balance:,.0f}",
+        )
+    console.print(t)
+    console.print(
+        Text(
+            visible(
+                f"redemptions: {report.redemptions_accepted:,} accepted, "
+                f"{report.redemptions_rejected:,} rejected at ingestion for asking more than "
+                "the balance"
+                + (f" (e.g. {report.first_rejection})" if report.first_rejection else "")
+            )
+        )
+    )
+    t = Table(title=Text("benefits by service", style="table.title"))
+    for col in ("service", "people"):
+        t.add_column(col, overflow="fold")
+    for service, n in report.services:
+        t.add_row(Text(visible(service)), f"{n:,}")
+    console.print(t)
+    for title, ex in report.examples:
+        console.print()
+        console.print(
+            Text.assemble((title, "bold"), f" — {ex.decision.service}: {ex.decision.decision}")
+        )
+        console.print(Text(visible(ex.text)))
