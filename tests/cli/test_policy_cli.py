@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -201,7 +202,13 @@ def test_the_examples_with_sources_activate_over_their_versions_without_them(
         text = (POLICIES / name).read_text(encoding="utf-8")
         old = tmp_path / f"old-{name}"
         old.write_text(
-            text.split("\nsources:\n")[0].replace('version: "1.1"', f'version: "{before}"', 1)
+            re.sub(
+                r'^version: "[^"]*"',
+                f'version: "{before}"',
+                text.split("\nsources:\n")[0],
+                count=1,
+                flags=re.M,
+            )
         )
         assert _call(capsys, "policy", "activate", str(old), "--db", db)[0] == 0
         code, _, err = _call(capsys, "policy", "activate", str(POLICIES / name), "--db", db)

@@ -79,3 +79,15 @@ def test_a_wallet_needs_its_block_and_the_block_needs_the_form() -> None:
 def test_the_schema_describes_the_wallet() -> None:
     schema = str(policy_json_schema())
     assert "expire_after" in schema and "'lifetime'" in schema and "'wallet'" in schema
+
+
+def test_policy_show_says_the_wallet_in_words() -> None:
+    from socialcredit.policy import parse_policy
+
+    wallet = parse_policy(WALLET_POLICY).policy.scores["points"].wallet
+    assert wallet is not None
+    assert wallet.describe() == (
+        "a points wallet in points: earn purchase 0.5 × amount, bonus +5; spend by spend "
+        "(their amount); at most 100 a year; unspent points expire 1 year after they are "
+        "earned, oldest spent first"
+    )

@@ -187,3 +187,12 @@ def test_wallets_that_spend_nothing_are_worked_out_alike_together_and_one_by_one
     slow = run_wallets(*args, happened, at, vectorised=False)
     for name in WalletTotals.__dataclass_fields__:
         assert np.allclose(getattr(fast, name), getattr(slow, name)), name
+
+
+def test_time_travel_gives_the_balance_known_then() -> None:
+    late = {**rec("p1", "purchase", "2024-01-10", 120), "recorded_at": ts("2024-03-01")}
+    entries = [late, rec("b1", "bonus", "2024-02-01")]
+    assert wallet_at(entries, "2024-02-15").balance == 5  # the purchase not yet known
+    w = wallet_at(entries, "2024-03-02")
+    assert (w.balance, w.earned) == (65, 65)  # known now, earned when it occurred
+    assert w.next_expiry == ts("2025-01-10")

@@ -196,6 +196,9 @@ def score_lines(cp: CompiledPolicy) -> list[str]:
             parts.append(f"{cname} ({what}{limits}{weight})")
         label = "score" if name is None else f"score {name}"
         components = f"; components: {', '.join(parts)}" if parts else ""
+        if sc.wallet is not None:
+            lines.append(f"{label}: {sc.wallet.describe()}; grades: {grades}")
+            continue
         lines.append(f"{label}: base {sc.base:g}{bounds}{components}; grades: {grades}")
     return lines
 

@@ -90,6 +90,31 @@ class Wallet(StrictModel):
         "'never' must be explicit."
     )
 
+    def describe(self) -> str:
+        """The wallet's rules in one line (``policy show``)."""
+        from socialcredit.term_words import duration_words
+
+        def amount(x: float) -> str:
+            return f"{x:,.0f}" if x == int(x) else f"{x:,g}"
+
+        earns = ", ".join(
+            f"{t} +{amount(e.points)}" if e.points is not None else f"{t} {e.rate:g} × amount"
+            for t, e in self.earn.items()
+        )
+        per = {"year": "a year", "month": "a month", "lifetime": "in all"}
+        parts = [f"a points wallet in {self.unit}: earn {earns}"]
+        if self.redeem:
+            parts.append(f"spend by {', '.join(self.redeem)} (their amount)")
+        parts += [f"at most {amount(c.points)} {per[c.per]}" for c in self.caps]
+        life = self.expire_after
+        parts.append(
+            "points never expire"
+            if life is None
+            else f"unspent points expire {duration_words(life)} after they are earned, oldest "
+            "spent first"
+        )
+        return "; ".join(parts)
+
 
 def wallet_problems(
     types: list[str] | None, name: str, score: Mapping[str, Any]
