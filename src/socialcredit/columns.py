@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -296,6 +296,28 @@ class LedgerColumns:
     def n_subjects(self) -> int:
         """How many subjects the columns describe."""
         return len(self.subjects)
+
+    def subject_first(self, index: int) -> LedgerColumns:
+        """The same columns with subject ``index`` renumbered 0 (and subject 0 ``index``):
+        scoring asks about subject 0 of a load."""
+        if index == 0:
+            return self
+        swap = np.arange(len(self.subjects), dtype=np.int32)
+        swap[0], swap[index] = index, 0
+        names = list(self.subjects)
+        names[0], names[index] = names[index], names[0]
+        kinds = self.subject_kind.copy()
+        kinds[0], kinds[index] = kinds[index], kinds[0]
+        return replace(
+            self,
+            subjects=names,
+            subject_kind=kinds,
+            rec_subject=swap[self.rec_subject],
+            rel_subject=swap[self.rel_subject],
+            rel_related=swap[self.rel_related],
+            exm_subject=swap[self.exm_subject],
+            att_subject=swap[self.att_subject],
+        )
 
     def subject_index(self) -> dict[str, int]:
         """Map subject name to its index."""

@@ -179,7 +179,19 @@ class Engine:
         and the backfills the answer crosses (entries about the subject, or the subjects
         read with it through relations, loaded after ``t`` as history). A subject the ledger has never heard of raises ``UnknownSubjectError`` (a guard
         against mistyped names: a fact about the ledger now)."""
-        cols = self.ledger.columns([subject], follow_relations=True)
+        if policy.rankings:
+            # a ranking compares the subject with every candidate: read everyone (with the
+            # sources, the raters of ratings), the subject first, so one subject's answer is
+            # its row of the bulk answer
+            cols = self.ledger.columns()
+            if subject not in cols.subjects:
+                if not self.ledger.has_subject(subject):
+                    raise UnknownSubjectError(f"the ledger has no entry about subject {subject!r}")
+                cols = self.ledger.columns([subject], follow_relations=True)
+            else:
+                cols = cols.subject_first(cols.subjects.index(subject))
+        else:
+            cols = self.ledger.columns([subject], follow_relations=True)
         has_any = (cols.rec_subject == 0).any() or (cols.rel_subject == 0).any()
         if not has_any and not self.ledger.has_subject(subject):
             raise UnknownSubjectError(f"the ledger has no entry about subject {subject!r}")
@@ -344,7 +356,7 @@ class Engine:
 
         t = self._at(at)
         policy = self.policy_at(t)
-        cols = self.ledger.columns(with_ids=False)
+        cols = self.ledger.columns(with_ids=policy.rating_scores)  # ratings need their raters
         bulk = bulk_standings(Prepared.build(cols, policy, self.in_force_from(t)), t)
         backfilled = self.backfills_crossed(t)
         return dataclasses.replace(bulk, backfilled=backfilled) if backfilled else bulk

@@ -230,7 +230,7 @@ def records_behind(
 
 def _score_of(c: Condition) -> str | None:
     """The named score a score or grade condition tests (None for any other condition)."""
-    if c.kind in ("score_below", "score_at_least", "grade_in") and ":" in c.name:
+    if c.kind in ("score_below", "score_at_least", "grade_in", "rank_top") and ":" in c.name:
         return c.name.rpartition(":")[0]
     return None
 
@@ -413,6 +413,12 @@ def explain(
     text = plain_text(
         policy, st, decision, reasons, behind, best, ended, t, present, not_applying, beyond
     )
+    if policy.rankings or policy.reevaluation is not None:
+        from socialcredit.explain_systems import systems_text
+
+        extra = systems_text(prep, subject, t, st)
+        if extra:
+            text = text.rstrip("\n") + "\n" + extra + "\n" if "\n" in text else text + " " + extra
     return Explanation(
         decision,
         reasons,

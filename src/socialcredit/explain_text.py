@@ -156,6 +156,10 @@ def _condition_phrase(
         if kind == "score_below":
             return f"{possessive} {noun} {is_} below {name}"
         return f"{possessive} {noun} {is_} at least {name}"
+    if kind == "rank_top":
+        score, _, seats = name.rpartition(":")
+        shown = score_name(policy, score) if score else "score"
+        return f"{who} {be} among the {seats} candidates with the highest {shown}"
     return f"a negated condition of the policy {'held' if past else 'holds'} for {who}"
 
 

@@ -266,7 +266,8 @@ class EnforcementIndex:
         water = ledger.high_water()
         if engine.fixed_policy is None:
             engine = Engine(ledger, engine.clock, history=ledger.policy_history())
-        cols = ledger.columns(with_ids=False)
+        # a rating score reads each rating's source (its rater)
+        cols = ledger.columns(with_ids=engine.policy.rating_scores)
         t = _knowledge(engine, cols, engine.clock() if at is None else at)
         gens = _generations(engine, cols, t)
         seqs = np.concatenate(

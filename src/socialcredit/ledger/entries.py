@@ -349,6 +349,26 @@ def _known_type(name: str, rules: IngestRules | None, field: str) -> None:
         raise EntryError(field, f"unknown record type {name!r} for the active policy{hint}")
 
 
+def _rating_fits(
+    name: str, source: str, subject: str | None, amount: float | None, rules: IngestRules
+) -> None:
+    """A rating (a record of a type a rating score counts) is given by its source to another
+    subject, with the rating in ``amount`` within the score's range."""
+    if subject is not None and source == subject:
+        raise EntryError(
+            "source",
+            f"a {name} record rates its own subject ({subject!r} is both the source and the "
+            "subject): nobody rates themselves",
+        )
+    low, high = rules.ratings[name]
+    if amount is None or not low <= amount <= high:
+        given = "no amount" if amount is None else f"{amount:g}"
+        raise EntryError(
+            "amount",
+            f"a {name} record gives its rating in amount, from {low:g} to {high:g}; got {given}",
+        )
+
+
 def _kind_allowed(name: str, kind: int, rules: IngestRules | None) -> None:
     if rules is not None and kind not in rules.record_types[name]:
         kind_name = SUBJECT_KINDS[kind]
@@ -515,6 +535,9 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
             problem = term_problem(type_name, term[1], rules)
             if problem is not None:
                 raise EntryError("term", problem)
+        amount = _number(obj, "amount")
+        if rules is not None and type_name in rules.ratings:
+            _rating_fits(type_name, source, _text(obj, "subject"), amount, rules)
         return Entry(
             kind,
             source,
@@ -524,7 +547,7 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
             type_name,
             occurred,
             recorded,
-            _number(obj, "amount"),
+            amount,
             _text(obj, "evidence", required=False),
             None,
             None,

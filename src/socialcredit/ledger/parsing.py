@@ -149,6 +149,8 @@ def prepare_chunks(
                 chunk.problems.append(IngestProblem(origin, number, where, str(error)))
                 continue
         row = fast_record(obj, types, now, number, backfill, amounts)
+        if row is not None and rules is not None and row[4] in rules.ratings:
+            row = None  # a rating is checked in full (no self-rating, its range)
         if row is not None and submitter is not None:
             refused = submitter.refusal("record", row[0], row[4])
             if refused is not None:

@@ -71,6 +71,9 @@ class IngestRules:
     # a submitter restriction: every line must be this source's, of what the policy's
     # ``sources:`` section lets it submit (None: any source, any declared name)
     submitter: SourceGrant | None = None
+    # record types a rating score counts: their range (lowest, highest); a rating needs an
+    # amount within it and a source other than its subject
+    ratings: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     @classmethod
     def from_policy(cls, policy: Policy, submitter: str | None = None) -> IngestRules:
@@ -128,6 +131,12 @@ class IngestRules:
             if any(sc.wallet is not None and sc.wallet.redeem for sc in policy.scores.values())
             else None,
             submitter=None if submitter is None else grant_of(policy, submitter),
+            ratings={
+                t: (float(sc.rating.lowest), float(sc.rating.highest))
+                for sc in policy.scores.values()
+                if sc.rating is not None
+                for t in sc.rating.types
+            },
         )
 
     @classmethod

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from socialcredit.policy.checks_systems import system_problems
 from socialcredit.policy.sources import source_problems
 from socialcredit.policy.wallets import wallet_problems
 from socialcredit.spans import Span, parse_span
@@ -685,10 +686,11 @@ def cross_reference_problems(data: Mapping[str, Any]) -> Problems:
     problems += _list_process_problems(data)
     problems += _publicity_problems(data)
     problems += source_problems(data)
+    problems += system_problems(data)
     return problems
 
 
-_SCORE_KEYS = ("score_below", "score_at_least", "grade_in")
+_SCORE_KEYS = ("score_below", "score_at_least", "grade_in", "rank_top")
 
 
 def _uses_score(pred: Any, lists: Mapping[str, Any], depth: int = 0) -> bool:

@@ -48,6 +48,7 @@ from socialcredit.policy.model import (
     Policy,
     ServiceAttribute,
 )
+from socialcredit.policy.reevaluation import period_ceil, period_start
 from socialcredit.policy.sources import SourceGrant, compile_sources
 from socialcredit.spans import Calendar, Span, estimated, last_day, shift, shift_one, shift_span
 from socialcredit.timeutil import DAY, NEVER, local_date, to_date
@@ -141,8 +142,35 @@ class CompiledPolicy:
     scores: tuple[CompiledScore, ...] = ()  # the first is the one reported as ``score``
     # what each source may submit (``sources:``; empty when the policy has none)
     sources: Mapping[str, SourceGrant] = field(default_factory=dict)
+    # ``reevaluation:`` (period in months, anchor month index); None: answers move at once
+    reevaluation: tuple[int, int] | None = None
     # derived lookup tables, filled on first use (evaluation asks for the same ones often)
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    # --- re-evaluation boundaries (``reevaluation:``) ---------------------------------------
+
+    def as_evaluated(self, times: I64) -> I64:
+        """The time each answer about ``times`` is computed at: the last re-evaluation
+        boundary at or before it (the times themselves without ``reevaluation``)."""
+        if self.reevaluation is None:
+            return times
+        months, anchor = self.reevaluation
+        return period_start(times, months, anchor, self.calendar.offset)
+
+    def next_evaluation(self, times: I64) -> I64:
+        """The first re-evaluation boundary at or after each time (the times themselves
+        without ``reevaluation``): when a change at that time shows in the answers."""
+        if self.reevaluation is None:
+            return times
+        months, anchor = self.reevaluation
+        return period_ceil(times, months, anchor, self.calendar.offset)
+
+    def previous_evaluation(self, times: I64) -> I64:
+        """The re-evaluation boundary one period before ``as_evaluated(times)``."""
+        assert self.reevaluation is not None
+        months, anchor = self.reevaluation
+        start = period_start(times, months, anchor, self.calendar.offset)
+        return period_start(start - 1, months, anchor, self.calendar.offset)
 
     # --- durations: every duration the engine adds goes through these ---------------------
 
@@ -276,6 +304,33 @@ class CompiledPolicy:
                 and self.processes[0].on_overdue == "delete"
             )
         )
+
+    @property
+    def rankings(self) -> tuple[Any, ...]:
+        """Every ``rank_top`` condition of the policy's lists and measures (cached)."""
+        found = self.cache.get("rankings")
+        if found is None:
+            preds = [lst.when for lst in self.lists] + [s.when for s in self.sanctions]
+            found = tuple(p.rank_top for pred in preds for p in pred.walk() if p.rank_top)
+            self.cache["rankings"] = found
+        result: tuple[Any, ...] = found
+        return result
+
+    @property
+    def related_components(self) -> bool:
+        """Whether a score has a component valued by related subjects' scores."""
+        return any(c.related is not None for sc in self.scores for c in sc.components)
+
+    @property
+    def rating_scores(self) -> bool:
+        """Whether a score is of the ``rating`` form (it needs each record's source)."""
+        return any(sc.rating is not None for sc in self.scores)
+
+    @property
+    def across_subjects(self) -> bool:
+        """Whether a subject's answer depends on other subjects' records: a ranking (on
+        everyone's scores) or a component valued by related subjects' scores."""
+        return bool(self.rankings) or self.related_components
 
     @property
     def any_reconsideration(self) -> bool:
@@ -600,8 +655,10 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         declared.append((None, unnamed))
     declared += list(p.scores.items())
     categories = [rt.category for rt in rts]
+    score_names = [name for name, _ in declared]
     scores = tuple(
-        compile_score(i, name, sc, names, categories) for i, (name, sc) in enumerate(declared)
+        compile_score(i, name, sc, names, categories, tuple(p.relations), score_names)
+        for i, (name, sc) in enumerate(declared)
     )
     first = scores[0]
     lives = [rt.expires_after for rt in rts]
@@ -641,4 +698,7 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         type_process=type_process,
         scores=scores,
         sources=compile_sources(p),
+        reevaluation=(
+            (p.reevaluation.months(), p.reevaluation.anchor()) if p.reevaluation else None
+        ),
     )

@@ -28,6 +28,8 @@ class CompiledComponent:
     weight: float
     clean_points: float | None = None  # a clean-year reward: points per clean year
     first_year: int = 0
+    # a component valued by related subjects' scores: (relation code, score index); None: not
+    related: tuple[int, int] | None = None
 
     @property
     def clean_year(self) -> bool:
@@ -61,6 +63,18 @@ class CompiledWallet:
 
 
 @dataclass(frozen=True)
+class CompiledRating:
+    """A ``rating`` score's rule: which record types are ratings (per type code, the last
+    entry a type the policy does not know), their range and the prior."""
+
+    counts: npt.NDArray[np.bool_]
+    lowest: float
+    highest: float
+    prior_mean: float
+    prior_weight: float
+
+
+@dataclass(frozen=True)
 class CompiledScore:
     """One score: base, bounds, components (none: every record's points count) and grades.
 
@@ -79,6 +93,7 @@ class CompiledScore:
     grade_floor: npt.NDArray[np.float64]  # descending; the last band's floor is -inf
     unpublished: npt.NDArray[np.bool_]  # per band: its cut-off is not published
     wallet: CompiledWallet | None = None  # form "wallet": its rules
+    rating: CompiledRating | None = None  # form ``rating``: its ratings and prior
 
     @property
     def key(self) -> str:
@@ -130,17 +145,28 @@ def compile_score(
     sc: NamedScore,
     names: tuple[str, ...],
     categories: Sequence[str],
+    relations: Sequence[str] = (),
+    score_names: Sequence[str | None] = (),
 ) -> CompiledScore:
     """One declared score (``name`` None: the unnamed one), over the record types ``names``
-    with their ``categories``."""
+    with their ``categories``; ``relations`` and ``score_names`` (every declared score, in
+    order) for components valued by related subjects' scores."""
     components = []
     for cname, comp in sc.components.items():
         source = comp.clean_year if comp.clean_year is not None else comp
-        wanted = set(source.types or [])
+        wanted = set(source.types or []) if comp.related is None else set()
+        category = source.category if comp.related is None else None
         counts = np.array(
-            [n in wanted or categories[i] == source.category for i, n in enumerate(names)]
-            + [False],
+            [n in wanted or categories[i] == category for i, n in enumerate(names)] + [False],
             dtype=np.bool_,
+        )
+        related = (
+            (
+                list(relations).index(comp.related.relation),
+                list(score_names).index(comp.related.score),
+            )
+            if comp.related is not None
+            else None
         )
         components.append(
             CompiledComponent(
@@ -153,7 +179,18 @@ def compile_score(
                 weight=float(comp.weight),
                 clean_points=float(comp.clean_year.points) if comp.clean_year else None,
                 first_year=comp.clean_year.first_year if comp.clean_year else 0,
+                related=related,
             )
+        )
+    rating = None
+    if sc.rating is not None:
+        rated = set(sc.rating.types)
+        rating = CompiledRating(
+            counts=np.array([n in rated for n in names] + [False], dtype=np.bool_),
+            lowest=float(sc.rating.lowest),
+            highest=float(sc.rating.highest),
+            prior_mean=float(sc.rating.prior_mean),
+            prior_weight=float(sc.rating.prior_weight),
         )
     floors, unpublished = _floors(sc.grades)
     wallet = None
@@ -184,4 +221,5 @@ def compile_score(
         grade_floor=floors,
         unpublished=unpublished,
         wallet=wallet,
+        rating=rating,
     )

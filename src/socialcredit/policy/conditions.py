@@ -5,7 +5,7 @@ lists and measures are defined by.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     ConfigDict,
@@ -98,6 +98,34 @@ class RecordCondition(StrictModel):
         return list(self.types or [])
 
 
+class RankCondition(StrictModel):
+    """``rank_top``: the subject is among the ``seats`` highest of every subject of ``kind``
+    ranked by score ``score`` at the same time (a bulk predicate: it needs everyone's score).
+
+    Candidates are the subjects of that kind with at least ``min_ratings`` ratings counted
+    by the score (a score of the ``rating`` form) or, for another form, every subject of
+    that kind the ledger holds. Ties are broken by ``ties``: ``subject_id`` (the lower
+    subject identifier in Unicode code point order first) or ``more_ratings`` (more
+    ratings counted first, then the lower subject identifier).
+    """
+
+    score: Name = Field(description="The score ranked (highest first).")
+    seats: int = Field(ge=1, le=MAX_POINTS, description="How many are taken from the top.")
+    kind: Literal["person", "organisation"] = Field(
+        "person", description="The subjects ranked: persons or organisations."
+    )
+    min_ratings: int = Field(
+        1,
+        ge=0,
+        le=MAX_POINTS,
+        description="A candidate needs at least this many counted ratings (rating form only).",
+    )
+    ties: Literal["subject_id", "more_ratings"] = Field(
+        description="The declared, deterministic rule that orders equal scores: 'subject_id' "
+        "(lower identifier first) or 'more_ratings' (more ratings first, then identifier)."
+    )
+
+
 def _named_tag(value: Any) -> str:
     return "<named>" if isinstance(value, dict | ScoreThreshold | GradeChoice) else "<plain>"
 
@@ -119,7 +147,17 @@ class Predicate(StrictModel):
 
     model_config = ConfigDict(
         json_schema_extra=exactly_one_of(
-            ("all", "any", "not", "records", "score_below", "score_at_least", "grade_in", "list")
+            (
+                "all",
+                "any",
+                "not",
+                "records",
+                "score_below",
+                "score_at_least",
+                "grade_in",
+                "list",
+                "rank_top",
+            )
         )
     )
 
@@ -131,6 +169,17 @@ class Predicate(StrictModel):
     score_at_least: ScoreLimit | None = None
     grade_in: GradeSet | None = None
     on_list: str | None = Field(None, alias="list")
+    rank_top: RankCondition | None = Field(
+        None,
+        description="The subject is among the top 'seats' of its kind by a score, ranked for "
+        "everyone at the same time (needs 'reevaluation').",
+    )
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        omit_when_default(data, self, ("rank_top",))  # issue 11: old policies hash as before
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -138,7 +187,9 @@ class Predicate(StrictModel):
         if isinstance(data, dict):
             keys = [k for k in data if data[k] is not None]
             if len(keys) != 1:
-                allowed = "all, any, not, records, score_below, score_at_least, grade_in, list"
+                allowed = (
+                    "all, any, not, records, score_below, score_at_least, grade_in, list, rank_top"
+                )
                 raise ValueError(
                     f"a condition has exactly one of: {allowed}; got {sorted(map(str, keys)) or 'none'}"
                 )
@@ -156,6 +207,8 @@ class Predicate(StrictModel):
         for value in (self.score_below, self.score_at_least, self.grade_in):
             if isinstance(value, ScoreThreshold | GradeChoice):
                 return value.score
+        if self.rank_top is not None:
+            return self.rank_top.score
         return None
 
     def threshold(self) -> float | None:
@@ -174,6 +227,9 @@ class Predicate(StrictModel):
     def uses_score(self) -> bool:
         """Whether the condition depends on the score or grade (and so may change with decay)."""
         return any(
-            p.score_below is not None or p.score_at_least is not None or p.grade_in is not None
+            p.score_below is not None
+            or p.score_at_least is not None
+            or p.grade_in is not None
+            or p.rank_top is not None
             for p in self.walk()
         )

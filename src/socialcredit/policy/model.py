@@ -30,6 +30,7 @@ from socialcredit.policy.conditions import (
     Anchor,
     GradeSet,
     Predicate,
+    RankCondition,
     RecordCondition,
     ScoreLimit,
 )
@@ -74,6 +75,7 @@ from socialcredit.policy.records import (
     TermBounds,
     TermExtension,
 )
+from socialcredit.policy.reevaluation import Reevaluation
 from socialcredit.policy.scores import (
     UNPUBLISHED,
     CleanYear,
@@ -83,6 +85,8 @@ from socialcredit.policy.scores import (
     GradeFloor,
     NamedScore,
     PointsScore,
+    RatingRule,
+    RelatedScore,
     ScoreForm,
     ScoreThreshold,
 )
@@ -142,10 +146,14 @@ __all__ = [
     "Policy",
     "PositiveDuration",
     "Predicate",
+    "RankCondition",
+    "RatingRule",
     "Reach",
     "Reconsideration",
     "RecordCondition",
     "RecordType",
+    "Reevaluation",
+    "RelatedScore",
     "RelationDef",
     "Sanction",
     "ScoreForm",
@@ -284,6 +292,12 @@ class Policy(StrictModel):
         "counted in, and the holiday calendar behind working days (required when a "
         "duration is in working days).",
     )
+    reevaluation: Reevaluation | None = Field(
+        None,
+        description="Recompute every answer at fixed boundaries (every month, every year) "
+        "instead of when each record arrives: an answer about any time is the one given at "
+        "the last boundary, with what the ledger had received by then.",
+    )
     lint: LintSettings | None = Field(
         None,
         exclude_if=absent_field,
@@ -306,7 +320,9 @@ class Policy(StrictModel):
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
         # second edition (issue 7): a policy without them dumps (and hashes) as before
-        omit_when_default(data, self, ("calendar", "attributes", "scores", "sources"))
+        omit_when_default(
+            data, self, ("calendar", "attributes", "scores", "sources", "reevaluation")
+        )
         return data
 
     def label(self) -> str:

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    ConfigDict,
+    Discriminator,
+    Field,
+    SerializerFunctionWrapHandler,
+    Tag,
+    model_serializer,
+    model_validator,
+)
 
 from socialcredit.policy.fields import (
     Category,
@@ -15,6 +23,7 @@ from socialcredit.policy.fields import (
     StrictModel,
     absent_field,
     exactly_one_of,
+    omit_when_default,
 )
 from socialcredit.policy.wallets import Wallet
 
@@ -92,18 +101,36 @@ class CleanYear(StrictModel):
         return self
 
 
+class RelatedScore(StrictModel):
+    """A component valued by the scores of related subjects (``related:``): the mean, over
+    the subjects the subject stands in ``relation`` to (valid and known at the time), of
+    their score ``score`` computed without any ``related`` component (so nobody's score
+    depends on their own), less that score's ``base``. With nobody related, the component
+    is its ``base``."""
+
+    relation: Name = Field(description="The declared relation followed (e.g. friend_of).")
+    score: Name = Field(description="The related subjects' score that is averaged.")
+
+
 class Component(StrictModel):
     """One part of a named score: the points of some records (``types`` or ``category``), or a
     clean-year reward (``clean_year``); started at ``base``, held within ``min``/``max`` (a
     cap), then multiplied by ``weight`` before it is added to the score."""
 
-    model_config = ConfigDict(json_schema_extra=exactly_one_of(("types", "category", "clean_year")))
+    model_config = ConfigDict(
+        json_schema_extra=exactly_one_of(("types", "category", "clean_year", "related"))
+    )
 
     display_name: str = Field("", max_length=120, description="How people are told its name.")
     description: str = ""
     types: list[Name] | None = Field(None, min_length=1)
     category: Category | None = None
     clean_year: CleanYear | None = None
+    related: RelatedScore | None = Field(
+        None,
+        description="Valued by related subjects' scores: the mean of their score (without "
+        "its related components) less its base; with nobody related, 'base'.",
+    )
     base: Number = 0
     min: Number | None = None
     max: Number | None = None
@@ -111,11 +138,48 @@ class Component(StrictModel):
 
     @model_validator(mode="after")
     def _check(self) -> Component:
-        given = [k for k in ("types", "category", "clean_year") if getattr(self, k) is not None]
+        kinds = ("types", "category", "clean_year", "related")
+        given = [k for k in kinds if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of 'types', 'category' or 'clean_year'")
+            raise ValueError("give exactly one of 'types', 'category', 'clean_year' or 'related'")
         if self.min is not None and self.max is not None and self.min >= self.max:
             raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        omit_when_default(data, self, ("related",))  # issue 11: old policies hash as before
+        return data
+
+
+class RatingRule(StrictModel):
+    """How a ``rating`` score aggregates ratings: a Bayesian average with a declared prior.
+
+    Each record of ``types`` is one rating of its subject by its ``source`` (the rater), with
+    the rating in its ``amount``. Only the ratings of the last whole re-evaluation period
+    (the policy's ``reevaluation``: the term) count, one per rater and subject: the one that
+    occurred last (then the one the ledger received last). A rating of oneself never counts
+    (ingestion refuses it). The score is
+    ``(prior_weight * prior_mean + sum of ratings) / (prior_weight + number of ratings)``:
+    a subject rated by few stays near the prior, so three enthusiasts cannot outrank a
+    subject rated well by thousands.
+    """
+
+    types: list[Name] = Field(min_length=1, description="The record types that are ratings.")
+    lowest: Number = Field(description="The lowest rating a rater may give.")
+    highest: Number = Field(description="The highest rating a rater may give.")
+    prior_mean: Number = Field(description="The score of a subject nobody rated.")
+    prior_weight: Number = Field(
+        gt=0, description="How many ratings the prior counts as (pseudo-ratings)."
+    )
+
+    @model_validator(mode="after")
+    def _range(self) -> RatingRule:
+        if self.lowest >= self.highest:
+            raise ValueError(f"lowest ({self.lowest}) must be below highest ({self.highest})")
+        if not self.lowest <= self.prior_mean <= self.highest:
+            raise ValueError(f"prior_mean ({self.prior_mean}) must lie between lowest and highest")
         return self
 
 
@@ -129,7 +193,7 @@ class NamedScore(StrictModel):
         "", max_length=120, description="How people are told its name; default: its id."
     )
     description: str = ""
-    form: Literal["points", "wallet"] = "points"
+    form: Literal["points", "wallet", "rating"] = "points"
     base: Number = 0
     min: Number | None = None
     max: Number | None = None
@@ -139,6 +203,9 @@ class NamedScore(StrictModel):
         exclude_if=absent_field,
         description="The wallet's rules (form 'wallet' only): what earns, what spends, "
         "caps per period and when unspent points expire.",
+    )
+    rating: RatingRule | None = Field(
+        None, description="For form 'rating': which records are ratings and the prior."
     )
     grades: list[Grade] = Field(min_length=1)
 
@@ -162,7 +229,20 @@ class NamedScore(StrictModel):
     def _bounds(self) -> NamedScore:
         if self.min is not None and self.max is not None and self.min >= self.max:
             raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        if self.form == "rating":
+            if self.rating is None:
+                raise ValueError("a score of form 'rating' needs 'rating' (types and prior)")
+            if self.components:
+                raise ValueError("a score of form 'rating' has no components")
+        elif self.rating is not None:
+            raise ValueError("'rating' is for a score of form 'rating'")
         return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        omit_when_default(data, self, ("rating",))  # issue 11: old policies hash as before
+        return data
 
 
 class ScoreThreshold(StrictModel):

@@ -119,10 +119,18 @@ def record_breakdown(
     expires_at = rows.expires[rid].tolist()
     flags = rows.term_flags[rid].tolist()
     points = policy.points.tolist()
+    # ratings are the raters' own: a subject's breakdown counts them (``ScoreValue.ratings``)
+    # and never lists one
+    secret = [
+        bool(any(sc.rating is not None and sc.rating.counts[i] for sc in policy.scores))
+        for i in range(len(policy.type_names))
+    ] + [False]
     lines = []
     for j, r in enumerate(rid.tolist()):
         if visible[j] > t or known[j] > t:
             continue  # nobody knew of this version at t
+        if secret[type_code[j]]:
+            continue
         rec = record[j]
         code = type_code[j]
         expires = expires_at[j] if code >= 0 else NEVER

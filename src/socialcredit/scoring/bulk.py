@@ -273,12 +273,13 @@ def bulk_standings(prep: Prepared, t: int) -> BulkStandings:
                 else np.flatnonzero(table[prep.rows.type_code]).astype(np.int64)
             )
             owners, when = row_breakpoints(policy, prep.rows, rid, t)
+            when = policy.next_evaluation(when)  # a change shows at the next re-evaluation
             recent = (when > t - back) & (when <= t)
             candidates[prep.rows.subject[owners[recent]]] = True
         if reach:
             longest = max(back for _, back in reach)
             # a clean-year reward changes scores at a year's end, whatever the records
-            ends = year_ends(policy, t)
+            ends = policy.next_evaluation(year_ends(policy, t))
             if any(s.uses_score for s in bounded) and ((ends > t - longest) & (ends <= t)).any():
                 candidates[:] = True
         cand = np.flatnonzero(candidates).tolist()

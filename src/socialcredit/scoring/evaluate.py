@@ -20,6 +20,7 @@ from socialcredit.policy.compiled import DELETE, FLAG, CompiledPolicy, later
 from socialcredit.policy.model import Predicate, RecordCondition
 from socialcredit.scoring.facts import eligibility_plan, eligible
 from socialcredit.scoring.forms import FORMS, FormInput
+from socialcredit.scoring.population import rank_holds, related_values
 from socialcredit.scoring.rows import Rows, per_process
 from socialcredit.scoring.wallets import WalletTotals
 from socialcredit.spans import Span
@@ -68,6 +69,7 @@ class Evaluation:
     grades: tuple[I64, ...] = ()
     components: tuple[F64, ...] = ()  # per score: [n_components, n_groups], before bounds
     wallets: tuple[WalletTotals | None, ...] = ()  # per score: a wallet's totals (else None)
+    ratings: tuple[F64 | None, ...] = ()  # per score of the rating form: ratings counted
 
 
 class EvaluationContext:
@@ -82,7 +84,10 @@ class EvaluationContext:
         e_group: I64,
         k_group: I64,
         g_subject: I64 | None = None,
+        own_only: bool = False,
     ) -> None:
+        """``own_only``: every ``related`` component at its base (a subject's own score,
+        which related subjects' components read; ``scoring.population``)."""
         self.policy = policy
         self.n_groups = len(e_group)
         self.gidx = gidx
@@ -132,10 +137,14 @@ class EvaluationContext:
         # any pays one cached lookup)
         plan = eligibility_plan(policy)
         self.list_ok: list[Bools | None] = [None] * len(policy.lists)
+        if g_subject is None and (plan.any or policy.across_subjects):
+            # each group's subject: that of its first entry (-1: none)
+            g_subject = np.full(self.n_groups, -1, dtype=np.int64)
+            g_subject[gidx[::-1]] = rows.subject[ridx[::-1]]
+        self.g_subject = g_subject
+        self.e_group, self.k_group = e_group, k_group
         if plan.any:
-            if g_subject is None:  # each group's subject: that of its first entry (-1: none)
-                g_subject = np.full(self.n_groups, -1, dtype=np.int64)
-                g_subject[gidx[::-1]] = rows.subject[ridx[::-1]]
+            assert g_subject is not None
             type_set = plan.type_set[self.code]
             used = set(np.unique(type_set).tolist()) | set(plan.list_set.tolist())
             # a set no entry's type and no list uses is not evaluated (all eligible)
@@ -174,9 +183,13 @@ class EvaluationContext:
             if policy.clean_year_components or policy.wallets
             else self.active,
             e_group,
-            rows.amount[ridx] if policy.wallets else None,
+            rows.amount[ridx] if policy.wallets or policy.rating_scores else None,
+            rater=None if rows.rater is None else rows.rater[ridx],
+            known=rows.known[ridx] if policy.rating_scores else None,
+            related=self._related(policy, rows, own_only),
         )
         results = [FORMS[sc.form](policy, sc, inp) for sc in policy.scores]
+        self.ratings = tuple(r.ratings for r in results)
         self.contribution = results[0].contribution
         self.scores = tuple(r.score for r in results)
         self.grades = tuple(
@@ -196,6 +209,16 @@ class EvaluationContext:
         # per anchored condition (as ``_matching``): the entries whose windows are full
         self._anchors: dict[tuple[int, Span], Bools] = {}
         self._holds: dict[tuple[int, Span], Bools] = {}
+
+    def _related(
+        self, policy: CompiledPolicy, rows: Rows, own_only: bool
+    ) -> dict[tuple[int, int], F64] | None:
+        """Each related component's value per group (None: at their bases)."""
+        if own_only or not policy.related_components:
+            return None
+        if rows.population is None or self.g_subject is None:
+            raise ValueError("a related component needs the related subjects' rows")
+        return related_values(policy, rows, self.g_subject, self.e_group, self.k_group)
 
     def _stages(
         self,
@@ -411,6 +434,12 @@ class EvaluationContext:
             assert self.lists is not None
             member: Bools = self.lists[self.policy.list_index(pred.on_list)].copy()
             return member
+        if pred.rank_top is not None:
+            if self._rows.population is None or self.g_subject is None:
+                raise ValueError("a ranking needs every candidate's rows")
+            return rank_holds(
+                self.policy, self._rows, pred.rank_top, self.g_subject, self.e_group, self.k_group
+            )
         raise AssertionError("validated predicates always set one key")
 
 
@@ -469,6 +498,10 @@ def evaluate_in_context(
 ) -> tuple[Evaluation, EvaluationContext]:
     """``evaluate``, and the per-entry state it was computed from (to ask which parts of a
     condition hold, see ``scoring.reasons``)."""
+    if policy.reevaluation is not None:
+        # every answer is the one given at the last boundary, with what was known then
+        e_group = policy.as_evaluated(e_group)
+        k_group = np.minimum(k_group, e_group)
     ctx = EvaluationContext(policy, rows, ridx, gidx, e_group, k_group, g_subject)
     chosen = policy.sanctions if sanctions is None else [policy.sanctions[i] for i in sanctions]
     named = None if sanctions is None else {n for s in chosen for n in s.lists}
@@ -507,6 +540,7 @@ def evaluate_in_context(
         grades=ctx.grades,
         components=ctx.components,
         wallets=ctx.wallets,
+        ratings=ctx.ratings,
     ), ctx
 
 

@@ -42,6 +42,13 @@ class FormInput:
     happened: Bools  # known then to have happened: counts, or counted until it expired
     at: I64  # per group: the time it is evaluated at
     amount: F64 | None = None  # per entry: the record's amount (NaN: none); wallets read it
+    # the rating form: per entry, its rater (``population.rater_codes``), rating and when
+    # the ledger learned it; None for a policy without rating scores
+    rater: I64 | None = None
+    known: I64 | None = None
+    # per (score index, component index) of a related component, per group: its value
+    # (NaN: nobody related, the component's base); None: every such component at its base
+    related: dict[tuple[int, int], F64] | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class FormResult:
     score: F64  # per group
     components: F64  # [n_components, n_groups]: what each component earned, before its bounds
     wallet: WalletTotals | None = None  # form "wallet": earned, redeemed, expired …
+    ratings: F64 | None = None  # the rating form: per group, the ratings counted
 
 
 ScoreForm = Callable[[CompiledPolicy, CompiledScore, FormInput], FormResult]
@@ -94,7 +102,14 @@ def points_form(policy: CompiledPolicy, score: CompiledScore, inp: FormInput) ->
     values = np.empty((len(score.components), inp.n_groups), dtype=np.float64)
     total = np.full(inp.n_groups, score.base, dtype=np.float64)
     for i, c in enumerate(score.components):
-        if c.clean_points is not None:
+        if c.related is not None:
+            found = None if inp.related is None else inp.related.get((score.index, i))
+            raw = (
+                np.full(inp.n_groups, c.base)
+                if found is None
+                else np.where(np.isnan(found), c.base, found)
+            )
+        elif c.clean_points is not None:
             raw = c.base + c.clean_points * clean_years(c, inp).astype(np.float64)
         else:
             part = policy.points[inp.code] * inp.weight * c.counts[inp.code]
@@ -123,4 +138,62 @@ def wallet_form(policy: CompiledPolicy, score: CompiledScore, inp: FormInput) ->
     return FormResult(totals.entry_points, totals.balance, empty, totals)
 
 
-FORMS: dict[str, ScoreForm] = {"points": points_form, "wallet": wallet_form}
+def counted_ratings(policy: CompiledPolicy, score: CompiledScore, inp: FormInput) -> Bools:
+    """Per entry: the rating counts for the group's score — a rating of the score's types
+    that counts at the group's time, occurred in the term just ended (the re-evaluation
+    period before the one the time falls in), within the score's range, not of oneself, and
+    the last of its rater's ratings of the subject in that term (the one that occurred last,
+    then the one the ledger learned last)."""
+    rule = score.rating
+    assert rule is not None and inp.rater is not None
+    assert inp.amount is not None and inp.known is not None
+    term_end = inp.at[inp.group]
+    term_start = policy.previous_evaluation(inp.at)[inp.group]
+    amount = inp.amount
+    ok = (
+        (inp.weight > 0)
+        & rule.counts[inp.code]
+        & (inp.occurred >= term_start)
+        & (inp.occurred < term_end)
+        & (inp.rater >= 0)
+        & (amount >= rule.lowest)
+        & (amount <= rule.highest)
+    )
+    idx = np.flatnonzero(ok)
+    out = np.zeros(len(ok), dtype=bool)
+    if not len(idx):
+        return out
+    # the last entry of each (group, rater) run, ordered by occurred, known, position
+    order = np.lexsort((idx, inp.known[idx], inp.occurred[idx], inp.rater[idx], inp.group[idx]))
+    srt = idx[order]
+    last = np.ones(len(srt), dtype=bool)
+    same = (inp.group[srt][1:] == inp.group[srt][:-1]) & (inp.rater[srt][1:] == inp.rater[srt][:-1])
+    last[:-1] = ~same
+    out[srt[last]] = True
+    return out
+
+
+def rating_form(policy: CompiledPolicy, score: CompiledScore, inp: FormInput) -> FormResult:
+    """A Bayesian average of the ratings counted (``counted_ratings``):
+    (prior_weight × prior_mean + Σ ratings) / (prior_weight + number of ratings), clamped to
+    the score's min/max. A rating's own value is never reported: its contribution is 0."""
+    rule = score.rating
+    assert rule is not None
+    counted = counted_ratings(policy, score, inp)
+    assert inp.amount is not None
+    total = np.bincount(inp.group[counted], weights=inp.amount[counted], minlength=inp.n_groups)
+    n = np.bincount(inp.group[counted], minlength=inp.n_groups).astype(np.float64)
+    credit = (rule.prior_weight * rule.prior_mean + total) / (rule.prior_weight + n)
+    return FormResult(
+        np.zeros(len(inp.code), dtype=np.float64),
+        np.clip(credit, score.low, score.high),
+        np.empty((0, inp.n_groups), dtype=np.float64),
+        ratings=n,
+    )
+
+
+FORMS: dict[str, ScoreForm] = {
+    "points": points_form,
+    "wallet": wallet_form,
+    "rating": rating_form,
+}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from socialcredit.columns import LedgerColumns
 from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.scoring.population import attach
 from socialcredit.scoring.rows import RelationRows, Rows, fold
 
 
@@ -32,6 +33,7 @@ class Prepared:
     ) -> Prepared:
         """Fold ``columns`` for ``policy``, in force from ``in_force_from`` (None: always)."""
         rows, relations = fold(columns, policy)
+        rows = attach(rows, columns, relations, policy)
         return cls(policy, columns, rows, relations, in_force_from)
 
     def with_rows(self, rows: Rows) -> Prepared:

@@ -29,7 +29,8 @@ class Held:
 
     kind: ``list`` (name: the list), ``records`` (name: record types, comma-separated),
     ``category`` (name: the record category), ``score_below`` / ``score_at_least`` (name:
-    the threshold), ``grade_in`` (name: the grades, comma-separated), ``not`` (name: empty);
+    the threshold), ``grade_in`` (name: the grades, comma-separated), ``rank_top`` (name: the
+    seats), ``not`` (name: empty);
     a condition on a named score prefixes its name: ``jasmine:550``, ``jasmine:A,B``.
     """
 
@@ -119,6 +120,8 @@ def _walk(
         return [Held("score_at_least", f"{named}{pred.threshold():g}", ())]
     if pred.grade_in is not None:
         return [Held("grade_in", named + ",".join(pred.grades()), ())]
+    if pred.rank_top is not None:
+        return [Held("rank_top", f"{named}{pred.rank_top.seats}", ())]
     assert pred.on_list is not None
     lst = ctx.policy.lists[ctx.policy.list_index(pred.on_list)]
     inner = _walk(ctx, ridx, lst.when, group, lst.delist_delay)

@@ -284,11 +284,14 @@ class ScoreValue:
     base: float
     components: list[ComponentValue] = field(default_factory=list)
     wallet: WalletValue | None = None  # form "wallet": its balance and what moved it
+    ratings: int | None = None  # a rating score: how many ratings it counts (never which)
 
     def to_json(self) -> dict[str, Any]:
         """This score as ``score --json`` reports it under ``scores`` (a wallet's with
-        ``wallet``)."""
-        extra = {"wallet": self.wallet.to_json()} if self.wallet is not None else {}
+        ``wallet``, a rating score's with ``ratings``)."""
+        extra: dict[str, Any] = {"wallet": self.wallet.to_json()} if self.wallet is not None else {}
+        if self.ratings is not None:
+            extra["ratings"] = self.ratings
         return {
             **extra,
             "name": self.name,

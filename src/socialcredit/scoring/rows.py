@@ -10,6 +10,7 @@ time, with what was known at any time".
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +27,9 @@ from socialcredit.columns import (
 )
 from socialcredit.policy.compiled import CompiledPolicy, later
 from socialcredit.scoring.facts import SubjectFacts, eligibility_plan, fold_facts
+
+if TYPE_CHECKING:
+    from socialcredit.scoring.population import Population
 from socialcredit.spans import Span, parse_span, shift
 from socialcredit.timeutil import MAX_TIME, MIN_TIME, NEVER, TimeFormatError
 
@@ -70,6 +74,11 @@ class Rows:
     term_flags: I8  # TERM_* bits
     # the subjects' exemptions and attributes (not per row: kept by ``take``); None: none
     facts: SubjectFacts | None = field(default=None, compare=False, repr=False)
+    # per row, the rater of a rating (a code for its source; see ``population.rater_codes``);
+    # None for a policy without rating scores
+    rater: I64 | None = field(default=None, compare=False, repr=False)
+    # every subject the rows hold, for answers across subjects (``scoring.population``)
+    population: Population | None = field(default=None, compare=False, repr=False)
     # per-row times derived from these arrays alone (``shifted``), computed on first use;
     # not an init field, so ``take`` and ``replace`` start an empty one for the new rows
     _shifted: dict[tuple[str, Span, int], tuple[CompiledPolicy, I64]] = field(
@@ -85,9 +94,11 @@ class Rows:
             **{
                 f.name: getattr(self, f.name)[index]
                 for f in fields(self)
-                if f.init and f.name != "facts"
+                if f.init and f.name not in ("facts", "rater", "population")
             },
             facts=self.facts,
+            rater=None if self.rater is None else self.rater[index],
+            population=self.population,
         )
 
     def shifted(self, policy: CompiledPolicy, name: str, span: Span) -> I64:

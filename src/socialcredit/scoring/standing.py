@@ -264,7 +264,9 @@ def score_values(
                 ComponentValue(
                     name=c.name,
                     display_name=c.display_name,
-                    kind="clean_year" if c.clean_year else "records",
+                    kind="clean_year"
+                    if c.clean_year
+                    else ("related" if c.related is not None else "records"),
                     earned=earned,
                     value=value,
                     weight=c.weight,
@@ -287,6 +289,7 @@ def score_values(
                 base=sc.base,
                 components=components,
                 wallet=_wallet_value(policy, sc, ev, group),
+                ratings=_ratings_counted(ev, sc.index, group),
             )
         )
     return out
@@ -323,11 +326,17 @@ def _wallet_value(
     )
 
 
+def _ratings_counted(ev: Evaluation, score: int, group: int) -> int | None:
+    """How many ratings score ``score`` (of the rating form) counts for ``group``."""
+    found = ev.ratings[score] if ev.ratings else None
+    return None if found is None else int(found[group])
+
+
 def _year_of(t: int) -> int:
     return int(calendar_year(np.array([t], dtype=np.int64))[0])
 
 
-_SCORE_KINDS = ("score_below", "score_at_least", "grade_in")
+_SCORE_KINDS = ("score_below", "score_at_least", "grade_in", "rank_top")
 
 
 def exemptions_at(prep: Prepared, subject: int, t: int) -> list[Exemption]:

@@ -109,6 +109,10 @@ def row_breakpoints(
             earns = w.earns[np.where(code >= 0, code, len(policy.type_names))]
             expiry = rows.shifted(policy, "occurred", w.expire_after)[rid]
             parts.append(np.where(earns, expiry, NEVER))
+    if policy.rating_scores:
+        # a rating counts from the end of its term to the end of the next
+        counted = policy.next_evaluation(rows.occurred[rid] + 1)
+        parts += [counted, policy.next_evaluation(counted + 1)]
     times = np.concatenate(parts)
     owners = np.tile(rid, len(parts))
     keep = (times < NEVER) & (times > BEGINNING)
@@ -219,7 +223,21 @@ def timelines_in_context(
     owners, times = row_breakpoints(policy, rows, rid, t)
     every = np.arange(n_sub, dtype=np.int64)
     fact_loc, fact_t = eligibility_breakpoints(rows.facts, policy, subj, t)
-    ends = year_ends(policy, max(t, int(times.max()) if len(times) else t))
+    # under ``reevaluation`` a change shows at the next boundary (and at none between)
+    times = policy.next_evaluation(times)
+    fact_t = policy.next_evaluation(fact_t)
+    if policy.across_subjects:
+        # a subject's answer moves with the others' (a ranking, related subjects' scores):
+        # every instant at which any row held changes is an instant of every subject
+        _, everyone = row_breakpoints(
+            policy, rows, np.flatnonzero(rows.visible_from <= t).astype(np.int64), t
+        )
+        shared = np.unique(policy.next_evaluation(everyone))
+        fact_loc = np.concatenate(
+            [fact_loc, np.repeat(np.arange(n_sub, dtype=np.int64), len(shared))]
+        )
+        fact_t = np.concatenate([fact_t, np.tile(shared, n_sub)])
+    ends = policy.next_evaluation(year_ends(policy, max(t, int(times.max()) if len(times) else t)))
     all_loc = np.concatenate([local[owners], every, every, fact_loc, np.repeat(every, len(ends))])
     all_t = np.concatenate(
         [
