@@ -191,7 +191,9 @@ def score_sentences(st: Standing) -> list[str]:
         parts = [f"{sc.base:g} to start with"] if sc.base or not sc.components else []
         for c in sc.components:
             weighted = f" × {c.weight:g} = {_points(c.contribution)}" if c.weight != 1 else ""
-            if c.kind == "clean_year":
+            if c.kind == "related":
+                why = "from the scores of the people you are related to"
+            elif c.kind == "clean_year":
                 n = len(c.clean_years)
                 years = f": {_joined([str(y) for y in c.clean_years])}" if n else ""
                 why = f"{plural(n, 'clean year')}{years}"

@@ -59,3 +59,13 @@ def test_findings_carry_line_and_anchor() -> None:
         key = f.path.rsplit(".", 1)[-1]
         assert key in lines[f.line - 1], (f.path, f.line)
         assert f.anchor and f.quote
+
+
+def test_the_sesame_style_interpersonal_dimension_is_flagged() -> None:
+    # friends' scores move one's own: punishment (or reward) by association
+    assert _errors("sesame-style") == [("SC303", "scores.sesame.components.relationships.related")]
+
+
+def test_electoral_credit_lints_clean() -> None:
+    report = lint_policy(load_policy(example_policy("electoral-credit")))
+    assert report.findings == ()

@@ -634,8 +634,12 @@ def test_the_reference_documents_every_field() -> None:
         Meta,
         NamedScore,
         PointsScore,
+        RankCondition,
+        RatingRule,
         Reach,
         RecordCondition,
+        Reevaluation,
+        RelatedScore,
         RelationDef,
         Sanction,
         ScoreThreshold,
@@ -671,6 +675,10 @@ def test_the_reference_documents_every_field() -> None:
         GradeChoice,
         SourceDef,
         CalendarDef,
+        Reevaluation,
+        RatingRule,
+        RelatedScore,
+        RankCondition,
     ):
         for name, info in model.model_fields.items():
             documented = info.alias or name

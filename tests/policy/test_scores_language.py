@@ -93,7 +93,7 @@ def test_old_policies_keep_their_content_hash() -> None:
             "good: {types: [misconduct], category: prosocial}",
             "good: {types",
             "scores.civic.components.good",
-            "give exactly one of 'types', 'category' or 'clean_year'",
+            "give exactly one of 'types', 'category', 'clean_year' or 'related'",
         ),
         (
             "points: 5, first_year: 2024}",

@@ -1,4 +1,5 @@
-"""SC3xx: measures that reach related subjects, children above all."""
+"""SC3xx: measures that reach related subjects, children above all; scores that related
+subjects' scores move."""
 
 from __future__ import annotations
 
@@ -36,4 +37,15 @@ def check(facts: PolicyFacts) -> Iterator[Hit]:
                 ("sanctions", name, "reach", others[0][0]),
                 f"Measure {name} reaches subjects related to the one it applies to ({rels}), "
                 "for records that are not their own.",
+            )
+    for name, score in facts.policy.scores.items():
+        for cname, comp in score.components.items():
+            if comp.related is None:
+                continue
+            yield Hit(
+                "SC303",
+                ("scores", name, "components", cname, "related"),
+                f"Component {cname} of score {name} is valued by the scores of the subjects "
+                f"one is related to as {comp.related.relation}: one person's score moves with "
+                "other people's conduct.",
             )

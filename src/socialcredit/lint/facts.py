@@ -96,6 +96,11 @@ class PolicyFacts:
             return self._score_types(pred.score_named(), 1)
         if pred.grade_in is not None:
             return self._score_types(pred.score_named(), 0)
+        if pred.rank_top is not None:
+            ranked = self.policy.scores.get(pred.rank_top.score)
+            if ranked is not None and ranked.rating is not None:
+                return set(ranked.rating.types)
+            return self._score_types(pred.rank_top.score, 0)
         out: set[str] = set()
         for child in (pred.all_ or []) + (pred.any_ or []):
             out |= self.triggers(child)

@@ -102,6 +102,8 @@ def _referenced(facts: PolicyFacts) -> set[str]:
     for score in p.scores.values():
         if score.wallet is not None:  # a wallet's records earn or spend
             used |= set(score.wallet.earn) | set(score.wallet.redeem)
+        if score.rating is not None:  # ratings move a rating score
+            used |= set(score.rating.types)
         for comp in score.components.values():
             cy = comp.clean_year
             for types, category in (

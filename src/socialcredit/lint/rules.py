@@ -172,6 +172,15 @@ _ALL = [
         "Remove the reach, or record each related person's own conduct instead.",
     ),
     _rule(
+        "SC303",
+        "score-moved-by-related",
+        "error",
+        "A score component is valued by the scores of related subjects (friends, family): "
+        "one person's score moves with other people's conduct.",
+        ASSOCIATION,
+        "Remove the related component; score each person on their own records.",
+    ),
+    _rule(
         "SC401",
         "protected-activity-record",
         "error",

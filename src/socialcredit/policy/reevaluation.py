@@ -18,7 +18,7 @@ import re
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from socialcredit.policy.durations import PositiveDuration
 from socialcredit.policy.fields import StrictModel
@@ -53,15 +53,15 @@ class Reevaluation(StrictModel):
             raise ValueError(f'expected a month written "YYYY-MM", e.g. "2025-01"; got {value!r}')
         return value
 
-    @model_validator(mode="after")
-    def _whole_months(self) -> Reevaluation:
-        span: Span = self.every
+    @field_validator("every")
+    @classmethod
+    def _whole_months(cls, span: Span) -> Span:
         if span.seconds or span.working_days or not span.months:
             raise ValueError(
-                f"'every' must be whole months or years ('1 month', '1 year'), not "
+                f"expected whole months or years ('1 month', '1 year'), not "
                 f"{span.written()!r}: a re-evaluation falls on the first day of a month"
             )
-        return self
+        return span
 
     def months(self) -> int:
         """The period in months."""

@@ -20,7 +20,9 @@ from socialcredit.scoring.rows import RelationRows, Rows
 from socialcredit.scoring.timeline import timelines
 from socialcredit.timeutil import DAY, NEVER
 
-_ROW_FIELDS = [f.name for f in fields(Rows) if f.init and f.name != "facts"]
+_ROW_FIELDS = [
+    f.name for f in fields(Rows) if f.init and f.name not in ("facts", "rater", "population")
+]
 
 
 _CHANGE_FIELDS = {"resolve": "resolved", "dispute": "disputed", "appeal": "hidden_from"}
@@ -68,6 +70,8 @@ def counterfactual_ends(
     take = np.tile(base, k)
     scenario = np.repeat(np.arange(k, dtype=np.int64), len(base))
     values = {name: getattr(rows, name)[take] for name in _ROW_FIELDS}  # copies
+    if rows.rater is not None:
+        values["rater"] = rows.rater[take]
     values["subject"] = (scenario * n_inv + local[rows.subject[take]]).astype(np.int32)
     # each change hits every version of its record in its scenario's copy
     n_records = int(rows.record.max()) + 1 if len(rows) else 1

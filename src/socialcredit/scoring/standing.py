@@ -239,6 +239,7 @@ def score_values(
                 grade=sc.grade_label(band),
                 grade_note="" if band >= 0 else NOT_DETERMINABLE,
                 base=sc.base,
+                ratings=_ratings_counted(ev, 0, group),
             )
         ]
     code = prep.rows.type_code[rid]
