@@ -631,6 +631,22 @@ def plain_text(
         lines.append(f"You may {act}.")
         lines.extend(eligibility_notes(policy, st))
         return "\n".join(lines)
+    granted_only = not any(s.effect == "deny" for s in policy.covering(decision.service))
+    if decision.decision == "allow" and granted_only:
+        # a service the policy only grants (a perk, a seat): "may" would say too much
+        if decision.benefits:
+            n = len(decision.benefits)
+            lines.append(
+                f"You may {act}: {'a measure gives' if n == 1 else 'measures give'} it to you "
+                f"(reason {'code' if n == 1 else 'codes'} {', '.join(decision.benefits)})."
+            )
+        else:
+            lines.append(
+                f"No measure gives you {policy.service_name(decision.service)} now (the "
+                "policy grants it to some and denies it to nobody)."
+            )
+        lines.extend(eligibility_notes(policy, st))
+        return "\n".join(lines)
     if decision.decision == "allow":
         lines.append(f"You may {act}: no measure in force stops you.")
         for r in not_applying or []:

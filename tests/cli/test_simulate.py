@@ -71,6 +71,15 @@ def test_bad_options(args: list[str], message: str, capsys: pytest.CaptureFixtur
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["electoral-credit", "sesame-style"])
+def test_policies_across_subjects_are_refused(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(["simulate", "--policy", str(example_policy(name)), "--report", str(tmp_path)])
+    assert code == 2
+    assert "the simulator does not run policies with a ranking" in capsys.readouterr().err
+
+
 def test_no_default_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = run(
         ["simulate", "--policy", str(example_policy("fuzhou-jasmine")), "--report", str(tmp_path)]

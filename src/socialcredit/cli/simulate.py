@@ -96,6 +96,14 @@ def simulate(
     if begin is None or begin % DAY:
         raise CliError(f"--start: expected a date YYYY-MM-DD (got {start!r})")
     compiled = [compile_policy(load_policy(p)) for p in policy]
+    for cp in compiled:
+        if cp.across_subjects or cp.reevaluation is not None:
+            # the simulator evaluates agents in independent chunks, day by day
+            raise CliError(
+                f"{cp.loaded.label}: the simulator does not run policies with a ranking, a "
+                "score moved by related subjects' scores or re-evaluation at boundaries; "
+                "use `socialcredit demo --system` for those"
+            )
     path = scenario or example_scenario(compiled[0].loaded.policy.policy)
     if scenario is None and not path.exists():
         raise CliError(

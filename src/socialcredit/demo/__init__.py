@@ -57,8 +57,13 @@ __all__ = [
 
 SYSTEMS: dict[str, tuple[str, str]] = {
     "china": ("socialcredit.demo.china", "China's court list, rail and air bans, redlists"),
+    "sesame": ("socialcredit.demo.sesame", "a Sesame-style 350-950 score, re-evaluated monthly"),
     "mynumber": ("socialcredit.demo.mynumber", "Japan's My Number points wallets"),
     "carrot": ("socialcredit.demo.carrot", "Carrot Rewards, points for healthy behaviour"),
+    "electoral": (
+        "socialcredit.demo.electoral",
+        "citizens rate candidates; the top 150 are seated",
+    ),
 }
 """Each demo system's name (``--system``): the module that runs it, and what it is."""
 

@@ -465,7 +465,8 @@ class EnforcementIndex:
             + [c.recorded_at for c in changes]
             + [c.loaded_at for c in changes if c.loaded_at is not None]
         )
-        if len(wider) >= REBUILD_FROM:
+        if len(wider) >= REBUILD_FROM or any(g.policy.rankings for g in self._gens):
+            # a ranking moves with everyone's entries: every subject's answer may change
             self._rebuild()
             return
         names = sorted(wider)

@@ -1,0 +1,277 @@
+"""The Electoral Credit demo (``socialcredit demo --system electoral``): a synthetic
+electorate under electoral-credit.yaml. Citizens rate 500 candidates from 1 to 5 during the
+terms 2025 and 2026; the ratings of 2025 seat 150 of them for 2026.
+
+Each citizen rates a few candidates, more often the well-known ones; about one in twenty
+rates a candidate a second time later in the term (the later rating replaces the earlier);
+a few candidates try to rate themselves (ingestion refuses those lines). Every number is
+ILLUSTRATIVE: no country runs this system.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from rich.text import Text
+
+from socialcredit.demo.common import DemoError, prepare_directory, wall_clock
+from socialcredit.display import visible
+from socialcredit.engine import Engine
+from socialcredit.examples import example_policy
+from socialcredit.explain import Explanation
+from socialcredit.ledger import IngestRules, Ledger
+from socialcredit.policy import load_policy
+from socialcredit.timeutil import parse_timestamp, to_date, to_iso
+
+DEFAULT_SUBJECTS = 100_000  # citizens
+CANDIDATES = 500
+SELF_RATERS = 12  # candidates who try to rate themselves
+
+TERMS = (parse_timestamp("2025-01-01"), parse_timestamp("2026-01-01"))
+START = TERMS[0]
+AT = parse_timestamp("2026-11-01")  # the report's time: the 2026 term, seated by 2025's ratings
+
+
+@dataclass
+class ElectoralReport:
+    citizens: int
+    candidates: int
+    lines: int
+    accepted: int
+    refused: list[str]
+    policy: str
+    at: int
+    seats: int
+    ranked: int
+    counted: int  # ratings of 2025 counted (one per citizen and candidate)
+    given: int  # ratings of 2025 given
+    last_seat: float
+    prior_kept_out: int  # candidates whose plain mean beats the last seat, not seated
+    seconds: dict[str, float] = field(default_factory=dict)
+    examples: list[tuple[str, Explanation]] = field(default_factory=list)
+    note: str = ""
+
+
+def _ratings(citizens: int, seed: int) -> Iterator[dict[str, Any]]:
+    rng = np.random.default_rng(seed)
+    quality = np.clip(rng.normal(3.2, 0.55, CANDIDATES), 1.5, 4.8)
+    fame = rng.lognormal(0.0, 1.2, CANDIDATES)
+    fame /= fame.sum()
+    names = [f"K{i:04d}" for i in range(1, CANDIDATES + 1)]
+    n = 0
+    for t, (begin, end) in enumerate(((TERMS[0], TERMS[1]), (TERMS[1], AT))):
+        span = end - begin - 86_400
+        k = rng.poisson(2.0, citizens)
+        for c in range(citizens):
+            if not k[c]:
+                continue
+            chosen = np.unique(rng.choice(CANDIDATES, size=int(k[c]), p=fame))
+            when = np.sort(begin + rng.integers(0, span, len(chosen)))
+            values = np.clip(np.rint(quality[chosen] + rng.normal(0, 1.0, len(chosen))), 1, 5)
+            citizen = f"C{c + 1:07d}"
+            for j, cand in enumerate(chosen.tolist()):
+                n += 1
+                at = to_iso(int(when[j]))
+                yield _line(n, citizen, names[cand], float(values[j]), at)
+                if rng.random() < 0.05:  # rates again later in the term: replaces the first
+                    again = to_iso(int(when[j]) + int(rng.integers(1, max(end - when[j], 2))))
+                    n += 1
+                    yield _line(n, citizen, names[cand], float(rng.integers(1, 6)), again)
+        if t == 0:
+            for s in range(SELF_RATERS):  # refused at ingestion: nobody rates themselves
+                n += 1
+                who = names[s * 37 % CANDIDATES]
+                yield _line(n, who, who, 5.0, to_iso(begin + 86_400 * (s + 1)))
+
+
+def _line(n: int, citizen: str, candidate: str, value: float, at: str | None) -> dict[str, Any]:
+    return {
+        "id": f"r{n}",
+        "source": citizen,
+        "subject": candidate,
+        "type": "candidate_rating",
+        "occurred_at": at,
+        "recorded_at": at,
+        "amount": value,
+    }
+
+
+def run(
+    directory: Path,
+    n_subjects: int,
+    seed: int,
+    policy_file: Path | None,
+    progress: Progress,
+    clock: Callable[[], int] = wall_clock,
+) -> ElectoralReport:
+    """Generate the ratings, ingest them under the policy, rank, and explain three places."""
+    if n_subjects < 1:
+        raise DemoError(f"--subjects {n_subjects}: the electorate needs at least one citizen")
+    path = policy_file or example_policy("electoral-credit")
+    loaded = load_policy(path)
+    if "candidate_rating" not in loaded.policy.record_types:
+        raise DemoError(
+            f"{path}: the demo's ratings are candidate_rating records; use a policy that declares them"
+        )
+    if clock() < AT:
+        raise DemoError(f"the demo's report time {to_iso(AT)} is after this machine's clock")
+    prepare_directory(directory)
+    data = directory / "population.jsonl"
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    task = progress.add_task("generating ratings", total=None)
+    count = 0
+    with data.open("wb") as fh:
+        for entry in _ratings(n_subjects, seed):
+            fh.write(orjson.dumps(entry) + b"\n")
+            count += 1
+    progress.update(task, completed=count, total=count)
+    seconds["generate"] = time.perf_counter() - started
+
+    ledger = Ledger.open(f"sqlite:///{directory / 'demo.db'}")
+    try:
+        ledger.upgrade()
+        ledger.activate_policy(
+            loaded.text,
+            loaded.policy.policy,
+            loaded.policy.version,
+            loaded.content_hash,
+            START,
+            "demo",
+            now=clock(),
+            backfill=True,
+        )
+        started = time.perf_counter()
+        task = progress.add_task("ingesting into SQLite", total=count)
+        result = ledger.ingest_file(
+            str(data),
+            rules=IngestRules.from_policy(loaded.policy),
+            now=clock(),
+            progress=lambda done: progress.update(task, completed=done),
+            backfill=True,
+        )
+        progress.update(task, completed=count)
+        seconds["ingest"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        task = progress.add_task("ranking everyone", total=1)
+        engine = Engine.open(ledger, lambda: AT)
+        bulk = engine.recompute(AT)
+        progress.update(task, completed=1)
+        seconds["rank"] = time.perf_counter() - started
+        from socialcredit.ledger.backfills import sentence
+        from socialcredit.scoring.population import ranking
+
+        note = sentence(AT, engine.backfills_crossed(AT), "in the ledger", every=True)
+        policy = bulk.policy
+        cond = policy.rankings[0]
+        cols = ledger.columns()
+        from socialcredit.scoring import Prepared
+
+        prep = Prepared.build(cols, policy, engine.in_force_from(AT))
+        e = int(policy.as_evaluated(np.array([AT], dtype=np.int64))[0])
+        r = ranking(policy, prep.rows, cond, e, e)
+        ratings = r.ratings if r.ratings is not None else np.zeros(len(cols.subjects))
+        seats = min(cond.seats, len(r.order))
+        last = float(r.credit[r.order[seats - 1]]) if seats else float("nan")
+        # the plain mean of each candidate's counted ratings, from the credit and the prior
+        sc = policy.scores[policy.score_index(cond.score)]
+        assert sc.rating is not None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            plain = (
+                r.credit * (sc.rating.prior_weight + ratings)
+                - sc.rating.prior_weight * sc.rating.prior_mean
+            ) / ratings
+        kept_out = int(((r.rank > cond.seats) & (plain > last) & (ratings > 0)).sum())
+        occurred = cols.rec_occurred_at
+        given = int(((occurred >= TERMS[0]) & (occurred < TERMS[1])).sum())
+
+        started = time.perf_counter()
+        order = r.order.tolist()
+        picks = [
+            ("Seated, at the top", cols.subjects[order[0]]),
+            ("Seated, in the last seat", cols.subjects[order[seats - 1]]),
+        ]
+        if len(order) > seats:
+            picks.append(("Not seated, the first below the line", cols.subjects[order[seats]]))
+        examples = [
+            (f"{title}: {who}", engine.explain(who, "parliament_seat", AT)) for title, who in picks
+        ]
+        seconds["explain"] = time.perf_counter() - started
+    finally:
+        ledger.close()
+    refused: dict[str, list[str]] = {}
+    for p in result.problems:  # by field, with the first line's reason
+        refused.setdefault(p.field, []).append(f"line {p.line:,}: {p.message}")
+    return ElectoralReport(
+        citizens=n_subjects,
+        candidates=len(bulk.subjects),
+        lines=count,
+        accepted=result.accepted,
+        refused=[f"{len(v):,} lines (at {k}), e.g. {v[0]}" for k, v in refused.items()],
+        policy=loaded.label,
+        at=AT,
+        seats=cond.seats,
+        ranked=len(r.order),
+        counted=int(ratings.sum()),
+        given=given,
+        last_seat=last,
+        prior_kept_out=kept_out,
+        seconds=seconds,
+        examples=examples,
+        note=note or "",
+    )
+
+
+def show(report: ElectoralReport, console: Console) -> None:
+    """Print what the system did and the three explanations; nothing is read as markup."""
+    console.print()
+    console.print(
+        Text(
+            visible(
+                f"{report.citizens:,} citizens rated {report.candidates:,} candidates: "
+                f"{report.lines:,} rating lines, {report.accepted:,} accepted, under "
+                f"{report.policy}, as of {to_date(report.at)}"
+            ),
+            style="bold",
+        )
+    )
+    if report.note:
+        console.print(Text(visible(report.note)))
+    for line in report.refused:
+        console.print(Text(visible(f"refused at ingestion: {line}")))
+    console.print(
+        Text(
+            "time: "
+            + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+            + f" (total {sum(report.seconds.values()):.1f}s)"
+        )
+    )
+    t = Table(title=Text("the 2026 term, seated by the ratings of 2025", style="table.title"))
+    t.add_column("what", overflow="fold")
+    t.add_column("", justify="right")
+    t.add_row("ratings given in 2025", f"{report.given:,}")
+    t.add_row("counted (one per citizen and candidate, the last given)", f"{report.counted:,}")
+    t.add_row("candidates ranked (at least one rating)", f"{report.ranked:,}")
+    t.add_row("seats", f"{report.seats:,}")
+    t.add_row("credit of the last seat", f"{report.last_seat:.3f}")
+    t.add_row(
+        "not seated though their plain mean beats it (too few ratings)",
+        f"{report.prior_kept_out:,}",
+    )
+    console.print(t)
+    for title, ex in report.examples:
+        console.print()
+        console.print(
+            Text.assemble((title, "bold"), f" — {ex.decision.service}: {ex.decision.decision}")
+        )
+        console.print(Text(visible(ex.text)))

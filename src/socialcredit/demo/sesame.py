@@ -1,0 +1,305 @@
+"""The Sesame-style demo (``socialcredit demo --system sesame``): a synthetic population of
+app users under sesame-style.yaml, with records in each of the five dimensions from January
+2025 and friendships between users, re-evaluated at the start of every month.
+
+The policy's interpersonal dimension (friends' scores move one's own) is a lint error
+(SC303); the demo activates it with an override saying why, as one studies a system rather
+than runs it. Every record and rate is ILLUSTRATIVE.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from rich.text import Text
+
+from socialcredit.demo.common import DemoError, prepare_directory, wall_clock
+from socialcredit.display import visible
+from socialcredit.engine import Engine
+from socialcredit.examples import example_policy
+from socialcredit.explain import Explanation
+from socialcredit.ledger import IngestRules, Ledger
+from socialcredit.policy import load_policy
+from socialcredit.timeutil import DAY, parse_timestamp, to_date, to_iso
+
+DEFAULT_SUBJECTS = 10_000
+START = parse_timestamp("2025-01-01")
+AT = parse_timestamp("2026-11-15")  # the report's time: the November 2026 score
+
+# record type, source, events a year for an average user (ILLUSTRATIVE)
+RATES = (
+    ("loan_repaid_on_time", "ant-credit", 1.5),
+    ("credit_card_paid_in_full", "banks", 1.0),
+    ("loan_overdue", "ant-credit", 0.1),
+    ("court_judgment_default", "courts", 0.01),
+    ("utility_bill_paid_on_time", "utilities", 1.5),
+    ("purchase_completed", "taobao", 2.0),
+    ("order_abandoned", "taobao", 0.3),
+    ("assets_declared", "ant-wealth", 0.2),
+    ("income_verified", "employers", 0.3),
+    ("identity_verified", "police-register", 0.3),
+    ("address_verified", "couriers", 0.3),
+)
+ADVERSE = {"loan_overdue", "court_judgment_default", "order_abandoned"}
+
+
+@dataclass
+class SesameReport:
+    population: int
+    subjects: int
+    records: int
+    friendships: int
+    policy: str
+    at: int
+    grades: list[tuple[str, int]]
+    perks: list[tuple[str, int]]
+    dimensions: list[tuple[str, float]]
+    by_friends: int  # perks (car rental) that friends' scores opened
+    lint: str
+    seconds: dict[str, float] = field(default_factory=dict)
+    examples: list[tuple[str, Explanation]] = field(default_factory=list)
+    note: str = ""
+
+
+def _entries(n: int, seed: int) -> Iterator[dict[str, Any]]:
+    rng = np.random.default_rng(seed)
+    names = [f"U{i:07d}" for i in range(1, n + 1)]
+    span = AT - START - DAY
+    years = span / (365.25 * DAY)
+    careful = rng.beta(4, 2, n)  # how carefully each user pays: fewer adverse records
+    active = rng.gamma(2.0, 0.5, n)  # how much each user does in the app
+    k = 0
+    for i, name in enumerate(names):
+        for type_, source, rate in RATES:
+            bad = type_ in ADVERSE
+            lam = rate * years * (2.0 * (1 - careful[i]) if bad else active[i])
+            m = int(rng.poisson(lam))
+            for t in np.sort(START + rng.integers(0, span, m)).tolist():
+                k += 1
+                when = to_iso(int(t))
+                yield {
+                    "id": f"e{k}",
+                    "source": source,
+                    "subject": name,
+                    "type": type_,
+                    "occurred_at": when,
+                    "recorded_at": when,
+                }
+    # friendships, mostly among users alike in care (people befriend people like them)
+    order = np.argsort(careful + rng.normal(0, 0.1, n))
+    for pos in range(n):
+        for _ in range(int(rng.integers(0, 4))):
+            other = int(order[min(n - 1, max(0, pos + int(rng.integers(-50, 51))))])
+            me = int(order[pos])
+            if other == me:
+                continue
+            k += 1
+            yield {
+                "kind": "relation",
+                "id": f"f{k}",
+                "source": "alipay-contacts",
+                "subject": names[me],
+                "relation": "friend_of",
+                "related_subject": names[other],
+                "valid_from": to_iso(START + int(rng.integers(0, span))),
+                "recorded_at": to_iso(AT - 30 * DAY),
+            }
+
+
+def run(
+    directory: Path,
+    n_subjects: int,
+    seed: int,
+    policy_file: Path | None,
+    progress: Progress,
+    clock: Callable[[], int] = wall_clock,
+) -> SesameReport:
+    """Generate the users, ingest them under the policy, score, explain three of them."""
+    if n_subjects < 1:
+        raise DemoError(f"--subjects {n_subjects}: the population needs at least one subject")
+    path = policy_file or example_policy("sesame-style")
+    loaded = load_policy(path)
+    missing = sorted({t for t, _, _ in RATES} - set(loaded.policy.record_types))
+    if missing or "friend_of" not in loaded.policy.relations:
+        raise DemoError(f"{path}: the demo needs sesame-style.yaml's record types and friend_of")
+    if clock() < AT:
+        raise DemoError(f"the demo's report time {to_iso(AT)} is after this machine's clock")
+    prepare_directory(directory)
+    data = directory / "population.jsonl"
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    task = progress.add_task("generating users", total=None)
+    count = records = friendships = 0
+    with data.open("wb") as fh:
+        for entry in _entries(n_subjects, seed):
+            fh.write(orjson.dumps(entry) + b"\n")
+            count += 1
+            friendships += "kind" in entry
+    records = count - friendships
+    progress.update(task, completed=count, total=count)
+    seconds["generate"] = time.perf_counter() - started
+
+    from socialcredit.lint import lint_policy
+
+    report = lint_policy(loaded)
+    lint = "; ".join(f"{f.rule} {f.message}" for f in report.errors)
+    ledger = Ledger.open(f"sqlite:///{directory / 'demo.db'}")
+    try:
+        ledger.upgrade()
+        ledger.activate_policy(
+            loaded.text,
+            loaded.policy.policy,
+            loaded.policy.version,
+            loaded.content_hash,
+            START,
+            "demo",
+            now=clock(),
+            backfill=True,
+        )
+        started = time.perf_counter()
+        task = progress.add_task("ingesting into SQLite", total=count)
+        result = ledger.ingest_file(
+            str(data),
+            rules=IngestRules.from_policy(loaded.policy),
+            now=clock(),
+            progress=lambda done: progress.update(task, completed=done),
+            backfill=True,
+        )
+        progress.update(task, completed=count)
+        seconds["ingest"] = time.perf_counter() - started
+        if result.rejected:
+            first = "; ".join(f"line {p.line}: {p.message}" for p in result.problems[:3])
+            raise DemoError(f"{path}: {result.rejected:,} demo lines were rejected ({first})")
+
+        started = time.perf_counter()
+        task = progress.add_task("scoring everyone", total=1)
+        engine = Engine.open(ledger, lambda: AT)
+        bulk = engine.recompute(AT)
+        progress.update(task, completed=1)
+        seconds["score"] = time.perf_counter() - started
+        from socialcredit.ledger.backfills import sentence
+
+        note = sentence(AT, engine.backfills_crossed(AT), "in the ledger", every=True)
+        cp = bulk.policy
+        sc = cp.scores[0]
+        score = bulk.scores[0]
+        grades = [(g, int((bulk.grades[0] == i).sum())) for i, g in enumerate(sc.grade_names)]
+        perks = [
+            (cp.service_name(s.service), int(bulk.measures[s.index].sum())) for s in cp.sanctions
+        ]
+        comps = bulk.components[0]
+        dimensions = [
+            (c.display_name, float(np.clip(comps[j], c.low, c.high).mean()))
+            for j, c in enumerate(sc.components)
+        ]
+        rel = next(j for j, c in enumerate(sc.components) if c.related is not None)
+        rc = sc.components[rel]
+        own = score - rc.weight * (np.clip(comps[rel], rc.low, rc.high) - rc.base)
+        by_friends_mask = (score >= 600) & (own < 600)
+        by_friends = int(by_friends_mask.sum())
+
+        started = time.perf_counter()
+        picks = []
+        if by_friends:
+            picks.append(
+                (
+                    "A friend's score opened the car-rental perk",
+                    int(np.flatnonzero(by_friends_mask)[0]),
+                    "car_rental_deposit_free",
+                )
+            )
+        poor = np.flatnonzero(bulk.grades[0] == len(sc.grade_names) - 1)
+        if len(poor):
+            picks.append(("In the lowest band", int(poor[0]), "hotel_deposit_free"))
+        top = int(np.argmax(score))
+        picks.append(("The highest score", top, "flat_rental_deposit_free"))
+        examples = [
+            (f"{title}: {bulk.subjects[i]}", engine.explain(bulk.subjects[i], service, AT))
+            for title, i, service in picks[:3]
+        ]
+        seconds["explain"] = time.perf_counter() - started
+    finally:
+        ledger.close()
+    return SesameReport(
+        population=n_subjects,
+        subjects=len(bulk.subjects),
+        records=records,
+        friendships=friendships,
+        policy=loaded.label,
+        at=AT,
+        grades=grades,
+        perks=perks,
+        dimensions=dimensions,
+        by_friends=by_friends,
+        lint=lint,
+        seconds=seconds,
+        examples=examples,
+        note=note or "",
+    )
+
+
+def show(report: SesameReport, console: Console) -> None:
+    """Print what the system did and the three explanations; nothing is read as markup."""
+    console.print()
+    console.print(
+        Text(
+            visible(
+                f"{report.subjects:,} app users ({report.records:,} records, "
+                f"{report.friendships:,} friendships) under {report.policy}, as of "
+                f"{to_date(report.at)} (re-evaluated on the 1st of each month)"
+            ),
+            style="bold",
+        )
+    )
+    if report.note:
+        console.print(Text(visible(report.note)))
+    if report.lint:
+        console.print(
+            Text(visible(f"lint errors (the demo activates it to study it): {report.lint}"))
+        )
+    console.print(
+        Text(
+            "time: "
+            + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+            + f" (total {sum(report.seconds.values()):.1f}s)"
+        )
+    )
+    t = Table(title=Text("bands", style="table.title"))
+    t.add_column("band", overflow="fold")
+    t.add_column("users", justify="right")
+    t.add_column("share", justify="right")
+    for g, n in report.grades:
+        t.add_row(Text(visible(g)), f"{n:,}", f"{n / max(report.subjects, 1):.1%}")
+    console.print(t)
+    t = Table(title=Text("perks (deposit-free)", style="table.title"))
+    t.add_column("perk", overflow="fold")
+    t.add_column("users", justify="right")
+    for name, n in report.perks:
+        t.add_row(Text(visible(name)), f"{n:,}")
+    console.print(t)
+    t = Table(title=Text("dimensions (mean value, 0-600)", style="table.title"))
+    t.add_column("dimension", overflow="fold")
+    t.add_column("mean", justify="right")
+    for name, v in report.dimensions:
+        t.add_row(Text(visible(name)), f"{v:.1f}")
+    console.print(t)
+    console.print(
+        Text(
+            f"{report.by_friends:,} users have the car-rental perk (600) only because of their friends' scores"
+        )
+    )
+    for title, ex in report.examples:
+        console.print()
+        console.print(
+            Text.assemble((title, "bold"), f" — {ex.decision.service}: {ex.decision.decision}")
+        )
+        console.print(Text(visible(ex.text)))
