@@ -25,9 +25,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from socialcredit.audit.chain import FIELDS, GENESIS, AuditEntry, AuditEvent, Row, chain_row
+from socialcredit.audit.subjects import BATCH_ROUTE, batch_subjects, index_step, subject_seqs
 from socialcredit.audit.verify import Anchor, AuditVerification, verify_chain
 from socialcredit.errors import StorageError
 
@@ -56,8 +55,11 @@ class AuditLog:
     this many events is written at once without waiting; ``max_buffer``: past this many
     unwritten events ``append`` raises ``AuditUnavailable`` (the database is not keeping up
     or is unreachable); ``clock``: the time recorded in the head row. ``start=False``: no
-    background thread (``flush`` writes), for tests and one-shot commands. Raises
-    ``LedgerError`` unless the database is a ledger at this program's schema.
+    background thread (``flush`` writes), for tests and one-shot commands.
+    ``index_interval``: every this many seconds the background thread also brings the
+    subject index of batch checks up to date (``audit.subjects``; None: never, searches
+    then read the batch entries above the index themselves). Raises ``LedgerError`` unless
+    the database is a ledger at this program's schema.
 
     One ``AuditLog`` per process (make it after forking); thread-safe. ``close`` (or the
     interpreter's exit) writes what the buffer holds.
@@ -72,6 +74,7 @@ class AuditLog:
         max_buffer: int = 1_000_000,
         clock: Callable[[], float] = time.time,
         start: bool = True,
+        index_interval: float | None = 10.0,
     ) -> None:
         if not (interval > 0 and math.isfinite(interval)):
             raise ValueError("interval must be a positive number of seconds")
@@ -83,6 +86,8 @@ class AuditLog:
         self.batch = batch
         self.max_buffer = max_buffer
         self.clock = clock
+        self.index_interval = index_interval
+        self._indexed_at = time.monotonic()
         self._buffer: list[Row] = []
         self._lock = threading.Lock()  # guards _buffer and _closed
         self._write_lock = threading.Lock()  # one write at a time in this process
@@ -237,6 +242,38 @@ class AuditLog:
             backoff = self.interval if ok else min(1.0, backoff * 2)
             if ok and len(self._buffer) >= self.batch:
                 self._wake.set()
+            elif (
+                ok
+                and self.index_interval is not None
+                and time.monotonic() - self._indexed_at >= self.index_interval
+            ):
+                self._indexed_at = time.monotonic()
+                try:
+                    self.index_subjects(until=self._stop.is_set)
+                except Exception as exc:  # searches read the rest themselves meanwhile
+                    log.warning("indexing the audit log's batch checks failed: %s", exc)
+
+    def index_subjects(self, until: Callable[[], bool] | None = None) -> int:
+        """Bring the subject index of batch checks up to date (``audit.subjects``), one
+        step (one transaction) at a time, letting writes through between steps; stop early
+        when ``until()`` says so. Returns how many batch entries were indexed. Raises
+        ``StorageError`` when the database refuses."""
+        total = 0
+        while until is None or not until():
+            with self._write_lock:
+                try:
+                    if self._writer is None:
+                        self._writer = _Writer(self.ledger)
+                    done = index_step(self._writer.conn, self._writer.is_sqlite)
+                except Exception as exc:
+                    if self._writer is not None:
+                        self._writer.close(broken=True)
+                        self._writer = None
+                    raise StorageError(f"indexing the audit log failed: {exc}") from exc
+            if done == 0:
+                return total
+            total += done
+        return total
 
     def _write_once(self, raise_errors: bool) -> int:
         """Write one batch (at most ``batch`` events) in one transaction; the number written
@@ -308,7 +345,6 @@ class _Writer:
             f"VALUES ({', '.join([mark] * len(_COLUMNS))})"
         )
         self._copy = f"COPY audit_log ({', '.join(_COLUMNS)}) FROM STDIN"
-        self._index = f"INSERT INTO audit_subjects (subject, seq) VALUES ({mark}, {mark})"
         self._move = f"UPDATE audit_head SET seq = {mark}, hash = {mark}, updated_at_us = {mark} WHERE id = 1"
 
     def write(self, events: list[Row], clock: Callable[[], float]) -> None:
@@ -332,26 +368,17 @@ class _Writer:
                 assert row is not None
             seq, prev = int(row[0]), str(row[1])
             rows = []
-            listed: list[tuple[str, int]] = []  # (subject, seq) of batch entries' lists
             for event in events:
                 seq += 1
                 fields, digest = chain_row(seq, prev, event)
                 rows.append((*fields, prev, digest))
                 prev = digest
-                if event[3] == BATCH_ROUTE and event[4] is None:
-                    listed.extend((name, seq) for name in batch_subjects(event[10]))
             if self.is_sqlite:
                 cur.executemany(self._insert, rows)
-                if listed:
-                    cur.executemany(self._index, listed)
             else:  # COPY: several times faster than an executemany of INSERTs
                 with cur.copy(self._copy) as copy:
                     for r in rows:
                         copy.write_row(r)
-                if listed:
-                    with cur.copy("COPY audit_subjects (subject, seq) FROM STDIN") as copy:
-                        for pair in listed:
-                            copy.write_row(pair)
             cur.execute(self._move, (seq, prev, round(clock() * 1_000_000)))
             conn.commit() if not self.is_sqlite else cur.execute("COMMIT")
         except BaseException:
@@ -460,60 +487,26 @@ def _head(cur: Any) -> tuple[int, str] | None:
     return (0, GENESIS) if cur.fetchone() is None else None
 
 
-BATCH_ROUTE = "POST /v1/checks/batch"
-"""The route whose entries list many subjects in ``details`` (one entry a batch of checks)."""
-
-
-def batch_subjects(details: Any) -> list[str]:
-    """The subjects a batch-check entry's ``details`` (a JSON object's text, or the object)
-    lists, each once, in order ([] for anything else)."""
-    if isinstance(details, str):
-        try:
-            details = orjson.loads(details)
-        except orjson.JSONDecodeError:
-            return []
-    names = details.get("subjects") if isinstance(details, dict) else None
-    if not isinstance(names, list):
-        return []
-    return list(dict.fromkeys(n for n in names if type(n) is str))
-
-
-def subject_sql(mark: str, limit: int) -> str:
-    """The query of ``read_entries`` for one subject (parameters: subject, after, subject,
-    after): the first ``limit`` of its own entries and of the batch entries listing it, each
-    found by an index, merged in seq order."""
-    return (
-        f"{_SELECT} WHERE seq IN (SELECT seq FROM (SELECT seq FROM audit_log "
-        f"WHERE subject = {mark} AND seq > {mark} ORDER BY seq LIMIT {int(limit)}) AS own "
-        f"UNION SELECT seq FROM (SELECT seq FROM audit_subjects WHERE subject = {mark} "
-        f"AND seq > {mark} ORDER BY seq LIMIT {int(limit)}) AS listed) "
-        f"ORDER BY seq LIMIT {int(limit)}"
-    )
-
-
 def read_entries(
     ledger: Ledger, after: int = 0, limit: int = 100, subject: str | None = None
 ) -> list[AuditEntry]:
     """Up to ``limit`` entries with seq greater than ``after``, in seq order (only those
-    about ``subject`` if given: its own entries, found by ``ix_audit_log_subject``, and the
-    batch checks that list it, found by the ``audit_subjects`` index the writer fills in
-    the same transaction). ``limit`` must be positive."""
+    about ``subject`` if given: its own entries and the batch checks that list it, found
+    through indexes: ``subjects.subject_seqs``). ``limit`` must be positive."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     mark = "?" if ledger.is_sqlite else "%s"
-    if subject is None:
-        sql = f"{_SELECT} WHERE seq > {mark} ORDER BY seq LIMIT {int(limit)}"
-        params: tuple[Any, ...] = (int(after),)
-    else:
-        sql = subject_sql(mark, limit)
-        params = (subject, int(after), subject, int(after))
-    with ledger.reading() as conn:
-        cur = conn.cursor()
-        try:
-            cur.execute(sql, params)
+    with _snapshot(ledger) as cur:
+        if subject is None:
+            cur.execute(f"{_SELECT} WHERE seq > {mark} ORDER BY seq LIMIT {int(limit)}", (after,))
             return [_entry(tuple(r)) for r in cur.fetchall()]
-        finally:
-            cur.close()
+        seqs = subject_seqs(cur, ledger.is_sqlite, subject, int(after), limit)
+        if not seqs:
+            return []
+        cur.execute(
+            f"{_SELECT} WHERE seq IN ({', '.join([mark] * len(seqs))}) ORDER BY seq", tuple(seqs)
+        )
+        return [_entry(tuple(r)) for r in cur.fetchall()]
 
 
 def verify_log(ledger: Ledger, anchors: Iterable[Anchor] = ()) -> AuditVerification:
@@ -542,6 +535,7 @@ def verify_log(ledger: Ledger, anchors: Iterable[Anchor] = ()) -> AuditVerificat
 
 
 __all__ = [
+    "BATCH_ROUTE",
     "PAGE",
     "AuditLog",
     "AuditUnavailable",

@@ -1,11 +1,12 @@
 """The audit log's subject index for batch checks.
 
 - ``audit_subjects``: (subject, seq) for every subject a batch-check entry of ``audit_log``
-  lists in its ``details`` (a batch entry's own ``subject`` is empty), written by the audit
-  writer in the same transaction as the entry; a search of the log by subject reads this
-  index and ``ix_audit_log_subject`` instead of every batch entry's list. It is not part of
-  the hash chain (the lists it repeats are: ``verify`` is unchanged) and is append-only like
-  the log (UPDATE and DELETE refused by triggers; TRUNCATE too on PostgreSQL).
+  lists in its ``details`` (a batch entry's own ``subject`` is empty), and ('', W) rows:
+  every batch entry numbered W or below is indexed. Filled in bulk by the audit writer's
+  thread (``socialcredit.audit.subjects``); a search by subject reads this index and
+  ``ix_audit_log_subject``, and only the batch entries above the highest W. It is not part
+  of the hash chain (the lists it repeats are: ``verify`` is unchanged) and is append-only
+  like the log (UPDATE and DELETE refused by triggers; TRUNCATE too on PostgreSQL).
 - Existing batch entries are indexed here, once.
 
 Revision ID: 0012
@@ -75,8 +76,9 @@ def upgrade() -> None:
         if len(pairs) >= 50_000:
             bind.execute(insert, pairs)
             pairs = []
-    if pairs:
-        bind.execute(insert, pairs)
+    head = bind.execute(sa.text("SELECT seq FROM audit_head WHERE id = 1")).scalar()
+    pairs.append({"subject": "", "seq": int(head or 0)})  # indexed up to the head
+    bind.execute(insert, pairs)
 
 
 def downgrade() -> None:
