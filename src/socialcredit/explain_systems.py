@@ -87,10 +87,11 @@ def _ratings(r: Ranking, subject: int) -> str:
 def _margin(diff: float, side: str) -> str:
     if abs(diff) < 1e-12:
         return ", the same as yours"
-    mine = "yours" if side == "above" else "it"
+    # never "0 below": a margin too small for three decimals gets two significant digits
+    gap = _n(diff) if abs(diff) >= 0.0005 else f"{diff:.2g}"
     if side == "above":
-        return f", {_n(diff)} below {mine}"
-    return f", {_n(diff)} above yours"
+        return f", {gap} below yours"
+    return f", {gap} above yours"
 
 
 def _tie(cond: RankCondition, r: Ranking, subject: int, last: int) -> str:
