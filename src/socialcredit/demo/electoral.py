@@ -62,35 +62,39 @@ class ElectoralReport:
 
 
 def _ratings(citizens: int, seed: int) -> Iterator[dict[str, Any]]:
+    """The 2025 term (about two ratings a citizen) and the 2026 term so far (fewer); one
+    rating in twenty is followed by a second rating of the same candidate later in its
+    term; a few candidates try to rate themselves in 2025."""
     rng = np.random.default_rng(seed)
     quality = np.clip(rng.normal(3.2, 0.55, CANDIDATES), 1.5, 4.8)
     fame = rng.lognormal(0.0, 1.2, CANDIDATES)
     fame /= fame.sum()
     names = [f"K{i:04d}" for i in range(1, CANDIDATES + 1)]
     n = 0
-    for t, (begin, end) in enumerate(((TERMS[0], TERMS[1]), (TERMS[1], AT))):
-        span = end - begin - 86_400
-        k = rng.poisson(2.0, citizens)
-        for c in range(citizens):
-            if not k[c]:
-                continue
-            chosen = np.unique(rng.choice(CANDIDATES, size=int(k[c]), p=fame))
-            when = np.sort(begin + rng.integers(0, span, len(chosen)))
-            values = np.clip(np.rint(quality[chosen] + rng.normal(0, 1.0, len(chosen))), 1, 5)
-            citizen = f"C{c + 1:07d}"
-            for j, cand in enumerate(chosen.tolist()):
+    for t, (begin, end, mean) in enumerate(((TERMS[0], TERMS[1], 2.0), (TERMS[1], AT, 0.3))):
+        k = rng.poisson(mean, citizens)
+        who = np.repeat(np.arange(citizens), k)
+        cand = rng.choice(CANDIDATES, size=len(who), p=fame)
+        # one rating per (citizen, candidate) pair here: a repeat is made on purpose below
+        pair = np.unique(who.astype(np.int64) * CANDIDATES + cand)
+        who, cand = pair // CANDIDATES, pair % CANDIDATES
+        when = begin + rng.integers(0, end - begin - 86_400, len(pair))
+        value = np.clip(np.rint(quality[cand] + rng.normal(0, 1.0, len(pair))), 1, 5)
+        again = rng.random(len(pair)) < 0.05
+        later = when + (rng.random(len(pair)) * (end - when - 1)).astype(np.int64) + 1
+        value2 = rng.integers(1, 6, len(pair))
+        for j in range(len(pair)):
+            citizen, candidate = f"C{who[j] + 1:07d}", names[int(cand[j])]
+            n += 1
+            yield _line(n, citizen, candidate, float(value[j]), to_iso(int(when[j])))
+            if again[j]:  # rates again later in the term: replaces the first
                 n += 1
-                at = to_iso(int(when[j]))
-                yield _line(n, citizen, names[cand], float(values[j]), at)
-                if rng.random() < 0.05:  # rates again later in the term: replaces the first
-                    again = to_iso(int(when[j]) + int(rng.integers(1, max(end - when[j], 2))))
-                    n += 1
-                    yield _line(n, citizen, names[cand], float(rng.integers(1, 6)), again)
+                yield _line(n, citizen, candidate, float(value2[j]), to_iso(int(later[j])))
         if t == 0:
             for s in range(SELF_RATERS):  # refused at ingestion: nobody rates themselves
                 n += 1
-                who = names[s * 37 % CANDIDATES]
-                yield _line(n, who, who, 5.0, to_iso(begin + 86_400 * (s + 1)))
+                self_ = names[s * 37 % CANDIDATES]
+                yield _line(n, self_, self_, 5.0, to_iso(begin + 86_400 * (s + 1)))
 
 
 def _line(n: int, citizen: str, candidate: str, value: float, at: str | None) -> dict[str, Any]:
@@ -272,6 +276,14 @@ def show(report: ElectoralReport, console: Console) -> None:
     for title, ex in report.examples:
         console.print()
         console.print(
-            Text.assemble((title, "bold"), f" — {ex.decision.service}: {ex.decision.decision}")
+            Text.assemble(
+                (title, "bold"),
+                f" — {ex.decision.service}: "
+                + (
+                    "benefit " + ", ".join(ex.decision.benefits)
+                    if ex.decision.benefits
+                    else "no benefit"
+                ),
+            )
         )
         console.print(Text(visible(ex.text)))

@@ -253,7 +253,7 @@ def show(report: SesameReport, console: Console) -> None:
     console.print(
         Text(
             visible(
-                f"{report.subjects:,} app users ({report.records:,} records, "
+                f"{report.subjects:,} app users in the ledger ({report.records:,} records, "
                 f"{report.friendships:,} friendships) under {report.policy}, as of "
                 f"{to_date(report.at)} (re-evaluated on the 1st of each month)"
             ),
@@ -300,6 +300,14 @@ def show(report: SesameReport, console: Console) -> None:
     for title, ex in report.examples:
         console.print()
         console.print(
-            Text.assemble((title, "bold"), f" — {ex.decision.service}: {ex.decision.decision}")
+            Text.assemble(
+                (title, "bold"),
+                f" — {ex.decision.service}: "
+                + (
+                    "benefit " + ", ".join(ex.decision.benefits)
+                    if ex.decision.benefits
+                    else "no benefit"
+                ),
+            )
         )
         console.print(Text(visible(ex.text)))
