@@ -27,7 +27,7 @@ from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring import Prepared
 from socialcredit.scoring.evaluate import evaluate
 from socialcredit.scoring.facts import AttributeRows, SubjectFacts, eligibility_breakpoints
-from socialcredit.scoring.measures import measure_periods, relations_at
+from socialcredit.scoring.measures import measure_periods, relations_at, types_counted
 from socialcredit.scoring.timeline import (
     row_breakpoints,
     timelines,
@@ -325,8 +325,11 @@ def _bounded_measures(
     projects every later breakpoint) and the measure's periods (``measure_periods``), read
     on every day up to the next such day."""
     policy = prep.policy
+    # as bulk_standings: these measures' conditions (and the lists they name) count only
+    # some record types; the others cannot change them, nor is learning of them a change
+    counted = types_counted(policy, [policy.sanctions[k] for k in bounded])
+    prep = _restricted(prep, candidates, counted)
     agent, day = knowledge_days(prep, spec, candidates)
-    prep = _restricted(prep, candidates)
     end = np.empty_like(day)
     if len(day):
         end[:-1] = np.where(agent[1:] == agent[:-1], day[1:], spec.days)
@@ -338,7 +341,7 @@ def _bounded_measures(
         d0 = int(day[segs[0]])
         t = spec.day_end(d0)
         who = agent[segs].tolist()
-        tls = timelines(policy, prep.rows, who, t)
+        tls = timelines(policy, prep.rows, who, t, bounded)
         for k in bounded:
             held = triggered_ever(tls, who, k)
             s = policy.sanctions[k]
@@ -355,14 +358,18 @@ def _bounded_measures(
                 own[k, d0:d1, int(pos[c])] = inside
 
 
-def _restricted(prep: Prepared, agents: I64) -> Prepared:
+def _restricted(prep: Prepared, agents: I64, types: Mask | None = None) -> Prepared:
     """``prep`` with only the rows and attributes of ``agents`` (subjects keep their
-    numbers): a timeline of one of them reads the same rows and facts, and each call costs
-    in proportion to them rather than to the whole chunk."""
+    numbers), and only rows of ``types`` (per type code, the last entry for unknown types;
+    None: all): a timeline of one of them reads the rows that matter to it, and each call
+    costs in proportion to them rather than to the whole chunk."""
     rows = prep.rows
     wanted = np.zeros(prep.columns.n_subjects, dtype=bool)
     wanted[agents] = True
-    sub = rows.take(np.flatnonzero(wanted[rows.subject]).astype(np.int64))
+    keep_row = wanted[rows.subject]
+    if types is not None:
+        keep_row &= types[rows.type_code]
+    sub = rows.take(np.flatnonzero(keep_row).astype(np.int64))
     facts = rows.facts
     if facts is not None:
         a = facts.attributes
