@@ -144,6 +144,8 @@ class Explanation:
     not_applying: list[Reason] = field(default_factory=list)
     # the date of an instant in the policy's local time (``CompiledPolicy.date_of``)
     date_of: Callable[[int | None], str | None] = to_date
+    # where the subject stands in each ranking of the policy (``explain_systems.rank_facts``)
+    rankings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """``explain --json``: the decision (with policy version and hash), reasons,
@@ -194,6 +196,8 @@ class Explanation:
             ],
             "text": self.text,
         }
+        if self.rankings:  # a policy with a ranking: rank, score and margin, no rating
+            out["explanation"]["rankings"] = self.rankings
         return out
 
 
@@ -413,9 +417,11 @@ def explain(
     text = plain_text(
         policy, st, decision, reasons, behind, best, ended, t, present, not_applying, beyond
     )
+    rankings: list[dict[str, Any]] = []
     if policy.rankings or policy.reevaluation is not None:
-        from socialcredit.explain_systems import systems_text
+        from socialcredit.explain_systems import rank_facts, systems_text
 
+        rankings = [rank_facts(policy, prep, subject, t, cond) for cond in policy.rankings]
         extra = systems_text(prep, subject, t, st)
         if extra:
             text = text.rstrip("\n") + "\n" + extra + "\n" if "\n" in text else text + " " + extra
@@ -430,6 +436,7 @@ def explain(
         due,
         not_applying=not_applying,
         date_of=policy.date_of,
+        rankings=rankings,
     )
 
 

@@ -7,6 +7,8 @@ Nothing here names a rater or a rating: a ranking is said with counts and averag
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from socialcredit.policy.compiled import CompiledPolicy
@@ -22,6 +24,41 @@ def _n(x: float) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def rank_facts(
+    policy: CompiledPolicy, prep: Prepared, subject: int, t: int, cond: RankCondition
+) -> dict[str, Any]:
+    """Where ``subject`` stands in ``cond``'s ranking at ``t``, for ``explain --json``:
+    the re-evaluation it was computed at (and, for a rating score, the term of the ratings),
+    ``rank`` (None: not a candidate), ``candidates``, ``seats``, ``seated``, ``score``,
+    ``ratings`` (how many counted, never which), ``last_seat_score`` and ``margin`` (the
+    subject's score less the last seat's); ``ties``: the declared rule."""
+    e = int(policy.as_evaluated(np.array([t], dtype=np.int64))[0])
+    r = ranking(policy, prep.rows, cond, e, min(t, e))
+    sc = policy.scores[policy.score_index(cond.score)]
+    seats = min(r.seats, len(r.order))
+    rank = int(r.rank[subject])
+    last = float(r.credit[r.order[seats - 1]]) if seats else None
+    mine = float(r.credit[subject])
+    term = None
+    if sc.rating is not None:
+        start = int(policy.previous_evaluation(np.array([e], dtype=np.int64))[0])
+        term = {"from": policy.date_of(start), "until": policy.date_of(e)}
+    return {
+        "score": cond.score,
+        "evaluated_on": policy.date_of(e),
+        "term": term,
+        "rank": rank or None,
+        "candidates": len(r.order),
+        "seats": r.seats,
+        "seated": 0 < rank <= r.seats,
+        "value": round(mine, 6),
+        "ratings": None if r.ratings is None else int(r.ratings[subject]),
+        "last_seat_score": None if last is None else round(last, 6),
+        "margin": None if last is None or not rank else round(mine - last, 6),
+        "ties": cond.ties,
+    }
 
 
 def rank_text(

@@ -631,8 +631,9 @@ def plain_text(
         lines.append(f"You may {act}.")
         lines.extend(eligibility_notes(policy, st))
         return "\n".join(lines)
-    granted_only = not any(s.effect == "deny" for s in policy.covering(decision.service))
-    if decision.decision == "allow" and granted_only:
+    service_def = policy.policy.services.get(decision.service)
+    granted = service_def is not None and service_def.granted
+    if decision.decision == "allow" and granted:
         # a service the policy only grants (a perk, a seat): "may" would say too much
         if decision.benefits:
             n = len(decision.benefits)
@@ -643,7 +644,7 @@ def plain_text(
         else:
             lines.append(
                 f"No measure gives you {policy.service_name(decision.service)} now (the "
-                "policy grants it to some and denies it to nobody)."
+                "policy grants it to some)."
             )
         lines.extend(eligibility_notes(policy, st))
         return "\n".join(lines)

@@ -147,6 +147,16 @@ def test_explanations_give_rank_credit_and_margin_and_no_rating() -> None:
     not_seated = explain(prep, 3, "parliament_seat", AFTER_TERM).text
     assert "you ranked 3 of 4 candidates by electoral credit (3.048 from 1 rating)" in not_seated
     assert "outside the 2 seats; the last seat (rank 2) has 3.182, 0.134 above yours." in not_seated
+    # the seat is a granted service: nobody is told "you may hold a seat" without one
+    assert (
+        "You may hold a seat in parliament: a measure gives it to you (reason code SEATED)."
+        in seated
+    )
+    assert (
+        "No measure gives you a seat in parliament now (the policy grants it to some)."
+        in not_seated
+    )
+    assert "You may hold a seat" not in not_seated
     for text in (seated, not_seated):
         assert "c1" not in text and "c2" not in text and "c4" not in text
     st_a = standing(prep, 0, AFTER_TERM)
@@ -191,3 +201,24 @@ def test_exactly_n_are_seated_order_does_not_matter_and_one_equals_everyone(
         assert single.score == pytest.approx(credit[name])
         assert bool(single.lists) == (name in seated)
     assert np.all(bulk.measures[0] == bulk.lists[0])
+
+
+def test_explain_json_gives_rank_score_and_margin_and_no_rating() -> None:
+    prep = prepared(election(), policy(seats=2))
+    out = explain(prep, 3, "parliament_seat", AFTER_TERM).to_json()
+    (facts,) = out["explanation"]["rankings"]
+    assert facts == {
+        "score": "credit",
+        "evaluated_on": "2026-01-01",
+        "term": {"from": "2025-01-01", "until": "2026-01-01"},
+        "rank": 3,
+        "candidates": 4,
+        "seats": 2,
+        "seated": False,
+        "value": round(64 / 21, 6),
+        "ratings": 1,
+        "last_seat_score": round(70 / 22, 6),
+        "margin": round(64 / 21 - 70 / 22, 6),
+        "ties": "more_ratings",
+    }
+    assert "c4" not in str(out)

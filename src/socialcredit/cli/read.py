@@ -259,6 +259,8 @@ def check(
             if decision.indefinite
             else f"; eligible again on {decision.eligible_again_on}"
         )
+    if decision.benefits:  # what a perk's counter needs: the benefit in force, by code
+        line += f" benefits: {', '.join(decision.benefits)}"
     if decision.exemptions:
         waived = ", ".join(decision.exempted)
         line += f" ({waived} waived by {decision.exemption_text})"

@@ -142,6 +142,12 @@ class ServiceDef(StrictModel):
         default_factory=dict,
         description="Request attributes a check may carry (a child inherits its parent's).",
     )
+    granted: bool = Field(
+        False,
+        description="The service is itself what a benefit gives (a parliament seat, a "
+        "deposit-free rental): explanations say whether a benefit gives it to the subject, "
+        "never that they may use it because nothing stops them.",
+    )
     lint: LintSettings | None = Field(
         None, exclude_if=absent_field, description="Lint rules silenced for this service."
     )
@@ -150,4 +156,5 @@ class ServiceDef(StrictModel):
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
         omit_when_default(data, self, ("parent", "context", "attributes"))  # issue 7
+        omit_when_default(data, self, ("granted",))  # issue 11
         return data
