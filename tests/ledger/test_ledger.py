@@ -467,7 +467,7 @@ fast_fields = st.fixed_dictionaries(
     optional={
         "kind": st.sampled_from(["record", "relation", None]),
         "subject_kind": st.sampled_from(
-            ["person", "organisation", "organization", "robot", "", ["person"]]
+            ["person", "organisation", "organization", "robot", "", ["person"], 0, False, []]
         ),
         "recorded_at": st.sampled_from(
             ["2025-06-01", "2024-01-01", "", None, "2031-01-01", "9999-12-31T23:59:59-14:00"]
@@ -516,6 +516,19 @@ def test_fast_path_agrees_with_the_validator(obj: dict[str, Any], known: set[str
         )
         assert e.recorded_at == NOW
         assert (e.claimed_recorded_at is not None) == gives_recorded
+
+
+@pytest.mark.parametrize("kind", [0, False, [], {}])
+def test_a_subject_kind_that_is_not_text_is_an_error_on_the_fast_path_too(kind: Any) -> None:
+    """0, false or [] are not "no subject_kind": the validator refuses them, so the fast
+    path leaves them to it (it used to read them as person)."""
+    from socialcredit.ledger.entries import EntryError, validate_entry
+    from socialcredit.ledger.parsing import fast_record
+
+    obj = {**ENTRIES[0], "subject_kind": kind}
+    with pytest.raises(EntryError, match="subject_kind"):
+        validate_entry(obj, None, NOW)
+    assert fast_record(obj, None, NOW) is None
 
 
 def test_fast_path_takes_plain_records() -> None:

@@ -27,6 +27,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -523,7 +524,9 @@ def fast_record(
         and len(type_name) <= MAX_TEXT
     ):
         return None
-    stated = obj.get("subject_kind") or "person"
+    stated = obj.get("subject_kind")
+    if stated is None or stated == "":  # as validate_entry: not 0, False or [] (those are errors)
+        stated = "person"
     subject_kind = _KINDS.get(stated) if type(stated) is str else None
     if subject_kind is None:
         return None
@@ -598,12 +601,11 @@ def _finish(chunk: PreparedChunk) -> PreparedChunk:
     # new subjects in name order get ids in that order, and rows in subject order then keep
     # the subject index's pages warm while inserting
     chunk.subjects.sort()
-    chunk.rows.sort(key=_subject_of)
+    chunk.rows.sort(key=_SUBJECT)
     return chunk
 
 
-def _subject_of(row: Row) -> Any:
-    return row[3]
+_SUBJECT = itemgetter(3)  # of a row
 
 
 _DONE = {"resolve": "resolved", "annul": "annulled", "dispute": "disputed"}
