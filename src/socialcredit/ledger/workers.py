@@ -14,8 +14,10 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import fields
+from itertools import count, islice
 from typing import Any
 
 from socialcredit.errors import SocialCreditError
@@ -131,16 +133,16 @@ def _own_blocks(name: str, part: int, parts: int) -> Iterator[list[tuple[int, by
     """The numbered raw lines of every ``part``-th block of ``CHUNK`` lines of a file."""
     size = parsing.CHUNK
     with open(name, "rb") as stream:
-        block: list[tuple[int, bytes]] = []
-        for number, raw in enumerate(stream, start=1):
-            index = (number - 1) // size
-            if index % parts == part:
-                block.append((number, raw))
-                if number % size == 0:
-                    yield block
-                    block = []
-        if block:
-            yield block
+        for index in count():
+            if index % parts != part:
+                # another process's block: read past it without a Python step per line
+                if not deque(islice(stream, size), maxlen=1):
+                    return
+                continue
+            lines = list(islice(stream, size))
+            if not lines:
+                return
+            yield list(zip(count(index * size + 1), lines))
 
 
 def parse_in_children(
