@@ -9,7 +9,7 @@ each new subject); ``writing._Writer`` builds on it and does the writing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -75,6 +75,7 @@ class ChunkChecks:
         # subject name -> kind, as stored in the ledger (read, or stored by a committed
         # chunk of this ingest); see ``_stored_kinds``
         self.known_kinds: dict[str, int] = {}
+        self.known_others: set[str] = set()  # those of them not persons (``_others``)
 
     def _state(self) -> tuple[Any, ...]:
         result = self.result
@@ -209,40 +210,58 @@ class ChunkChecks:
             new[name] = kind
             self.first_lines[name] = line
 
-    def _stored_kinds(self, conn: Connection, names: list[str]) -> dict[str, int]:
-        """The kinds the ledger records for those of ``names`` it knows.
+    def _stored_kinds(self, conn: Connection, names: Collection[str]) -> dict[str, int]:
+        """The kinds the ledger records for those of ``names`` it knows: a mapping to read,
+        not to change, which may hold other names too (the remembered kinds themselves).
 
         A subject's kind never changes once stored (the ledger is append-only), so what was
         read or stored before in this ingest is remembered (``known_kinds``) and only the
         other names are looked up: a large ingest names most subjects again and again."""
         known = self.known_kinds
-        kinds: dict[str, int] = {}
-        missing = []
-        for name in names:
-            kind = known.get(name)
-            if kind is None:
-                missing.append(name)
-            else:
-                kinds[name] = kind
+        missing = sorted(set(names).difference(known))
         if not missing:
-            return kinds
+            return known
+        found: dict[str, int] = {}
         cursor = conn.connection.cursor()
         try:
             if not self.is_sqlite:  # one query, the names as one array
                 cursor.execute("SELECT name, kind FROM subjects WHERE name = ANY(%s)", (missing,))
-                kinds.update(cursor.fetchall())
+                found.update(cursor.fetchall())
             for start in range(0, len(missing) if self.is_sqlite else 0, 900):
                 part = missing[start : start + 900]  # SQLite takes up to 999 parameters
                 cursor.execute(
                     f"SELECT name, kind FROM subjects WHERE name IN ({','.join('?' * len(part))})",
                     tuple(part),
                 )
-                kinds.update(cursor.fetchall())
+                found.update(cursor.fetchall())
         finally:
             cursor.close()
         if len(known) < KNOWN_KINDS_LIMIT:
-            known.update((name, kinds[name]) for name in missing if name in kinds)
+            self._remember_kinds(found.items())
+            return known
+        kinds = {name: known[name] for name in names if name in known}
+        kinds.update(found)
         return kinds
+
+    def _remember_kinds(self, kinds: Iterable[tuple[str, int]]) -> None:
+        """Remember subjects' stored kinds (``known_kinds``, and ``known_others``: the
+        names remembered with a kind other than person)."""
+        for name, kind in kinds:
+            self.known_kinds[name] = kind
+            if kind != 0:
+                self.known_others.add(name)
+
+    def _others(self, stored: dict[str, int], names: set[str], pending: dict[str, int]) -> set[str]:
+        """Those of ``names`` whose kind is known and not person: stored (``stored``, from
+        ``_stored_kinds``), else given by the line that first named them (``pending``).
+        Found with set operations, not a look per name: most names are stored persons."""
+        if stored is self.known_kinds:
+            found = names & self.known_others
+        else:
+            found = {name for name in names if stored.get(name, 0) != 0}
+        unstored = names.difference(stored)
+        found.update(name for name in unstored if pending.get(name, 0) != 0)
+        return found
 
     def _remember_stored(self, subjects: list[tuple[str, int]], inserted: int) -> None:
         """After a chunk's commit: the kinds of the subjects it stored, when it stored every
@@ -250,7 +269,7 @@ class ChunkChecks:
         writer stored some first, perhaps with other kinds, and they are read when next
         needed."""
         if inserted == len(subjects) and len(self.known_kinds) < KNOWN_KINDS_LIMIT:
-            self.known_kinds.update(subjects)
+            self._remember_kinds(subjects)
 
     def _claims_fit(
         self, conn: Connection, chunk: PreparedChunk, pending: dict[str, int]
@@ -262,18 +281,28 @@ class ChunkChecks:
         per distinct subject; rows are looked at only for the subjects that do not fit."""
         exceptions = chunk.kind_exceptions
         claims = chunk.claims
-        names = set(chunk.record_kinds) | {name for name, _ in exceptions.values()}
-        names |= {claim[0] for claim in claims}
-        stored = self._stored_kinds(conn, sorted(names))
+        record_kinds = chunk.record_kinds
+        names = set(record_kinds)
+        names.update(name for name, _ in exceptions.values())
+        names.update(claim[0] for claim in claims)
+        stored = self._stored_kinds(conn, names)
         rules = self.rules
         suspect = {name for name, _ in exceptions.values()}
-        for name, code in chunk.record_kinds.items():
+        # Suspect: a record whose stated kind differs from the subject's (stored, else
+        # given by the line that first named it); or that states none (a person's types
+        # were checked when parsing) about a subject that is not a person, under rules.
+        # Records stating person (most), and under rules those stating none, are suspect
+        # exactly when their subject's kind is known and not person: found with sets.
+        stating = {name: code for name, code in record_kinds.items() if code != 0}
+        persons = record_kinds.keys() - stating.keys()
+        if rules is not None:
+            persons.update(name for name, code in stating.items() if code < 0)
+        suspect |= self._others(stored, persons, pending)
+        for name, code in stating.items():
+            if code < 0:
+                continue  # above (under rules), or never suspect
             have = stored.get(name, pending.get(name))
-            if have is None or have == code:
-                continue
-            # a stated kind that differs; or none stated (a person's types were checked
-            # when parsing) about a subject that is not a person, under rules
-            if code >= 0 or (rules is not None and have != 0):
+            if have is not None and have != code:
                 suspect.add(name)
         bad: dict[int, tuple[str, str]] = {}  # line -> field, reason
         if suspect:
@@ -385,7 +414,8 @@ class ChunkChecks:
         if facts:
             relations = [r for r in relations if not is_fact(r[2])]
         names = sorted({r[3] for r in relations} | {r[9] for r in relations})
-        kinds = self._stored_kinds(conn, names)
+        stored = self._stored_kinds(conn, names)
+        kinds = {name: stored[name] for name in names if name in stored}
         for name in names:
             if name not in kinds and name in pending:
                 kinds[name] = pending[name]
