@@ -43,6 +43,7 @@ from socialcredit.ledger.entries import (
     validate_entry,
     with_article,
 )
+from socialcredit.ledger.fast_attributes import fast_attribute
 from socialcredit.ledger.files import BLANK, TRIMMED, FieldError
 from socialcredit.ledger.rules import IngestRules
 from socialcredit.timeutil import MAX_TIME, MIN_TIME, to_iso
@@ -181,6 +182,15 @@ def prepare_chunks(
                 record_kinds = chunk.record_kinds
                 keys = set()
             continue
+        fact = fast_attribute(obj, rules, now, number, backfill) if submitter is None else None
+        if fact is not None:
+            _add_fact(chunk, keys, seen, fact[0], fact[1], gives_kind(obj, "subject_kind"))
+            if chunk.lines >= CHUNK:
+                yield _finish(chunk)
+                chunk = PreparedChunk()
+                record_kinds = chunk.record_kinds
+                keys = set()
+            continue
         try:
             e = validate_entry(obj, rules, now, backfill)
         except EntryError as exc:
@@ -214,19 +224,7 @@ def prepare_chunks(
                 e.claimed_recorded_at,
                 number,
             )
-            if key in keys:
-                chunk.repeats.append(row)
-            else:
-                keys.add(key)
-                name = e.subject
-                assert name is not None
-                if gives_kind(obj, "subject_kind"):
-                    chunk.claims.setdefault((name, e.subject_kind, 0), []).append(number)
-                if name not in seen:
-                    seen.add(name)
-                    chunk.subjects.append((name, e.subject_kind))
-                    chunk.first_lines[name] = number
-                chunk.relations.append(row)
+            _add_fact(chunk, keys, seen, row, e.subject_kind, gives_kind(obj, "subject_kind"))
         elif e.kind == RECORD or e.kind == RELATION:
             row = (
                 e.source,
@@ -300,6 +298,32 @@ def prepare_chunks(
             keys = set()
     if chunk.lines:
         yield _finish(chunk)
+
+
+def _add_fact(
+    chunk: PreparedChunk,
+    keys: set[tuple[str, str]],
+    seen: set[str],
+    row: Row,
+    subject_kind: int,
+    gives: bool,
+) -> None:
+    """Add an exemption's or attribute's row (``gives``: the line states its subject's
+    kind, a claim the writer checks)."""
+    key = (row[0], row[1])
+    if key in keys:
+        chunk.repeats.append(row)
+        return
+    keys.add(key)
+    name = row[3]
+    number = row[-1]
+    if gives:
+        chunk.claims.setdefault((name, subject_kind, 0), []).append(number)
+    if name not in seen:
+        seen.add(name)
+        chunk.subjects.append((name, subject_kind))
+        chunk.first_lines[name] = number
+    chunk.relations.append(row)
 
 
 def submitter_refusal(submitter: SourceGrant, e: Entry) -> tuple[str, str] | None:
