@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from socialcredit.columns import KIND_CODES, RECORD, RELATION, SUBJECT_KINDS, is_fact
+from socialcredit.columns import FACT_KINDS, KIND_CODES, RECORD, RELATION, SUBJECT_KINDS, is_fact
 from socialcredit.ledger.entries import a_kind, extension_problem, relation_kind_problem
 from socialcredit.ledger.parsing import (
     IngestProblem,
@@ -410,9 +410,10 @@ class ChunkChecks:
         names first seen in this input, with their kinds) as the declared kinds; the others
         become problems (the line's own kinds were checked when parsing)."""
         assert self.rules is not None
-        facts = [r for r in relations if is_fact(r[2])]  # their kinds are claims, checked before
+        # facts (exemptions, attributes): their kinds are claims, checked before
+        facts = [r for r in relations if r[2] in FACT_KINDS]
         if facts:
-            relations = [r for r in relations if not is_fact(r[2])]
+            relations = [r for r in relations if r[2] not in FACT_KINDS]
         names = sorted({r[3] for r in relations} | {r[9] for r in relations})
         stored = self._stored_kinds(conn, names)
         kinds = {name: stored[name] for name in names if name in stored}
