@@ -203,6 +203,12 @@ def _evaluate_segments(
         starts = np.cumsum(counts) - counts
         ridx = order[first[agent[sl]][g] + np.arange(len(g), dtype=np.int64) - starts[g]]
         e = spec.start + (day[sl] + 1) * DAY - 1
+        # a version not yet known, or not the current one, at a day's end counts for nothing
+        # there (its status says so and no condition or form reads it): left out
+        at = e[g]
+        live = (rows.known[ridx] <= at) & (rows.visible_from[ridx] <= at)
+        live &= rows.hidden_from[ridx] > at
+        ridx, g = ridx[live], g[live]
         ev = evaluate(policy, rows, ridx, g, e, e, g_subject=agent[sl])
         score[sl], grade[sl] = ev.score, ev.grade
         lists[:, sl], triggers[:, sl] = ev.lists, ev.triggers
