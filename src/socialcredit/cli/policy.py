@@ -186,6 +186,9 @@ def score_lines(cp: CompiledPolicy) -> list[str]:
             what = (
                 f"{c.clean_year.points:+g} a clean year from {c.clean_year.first_year}"
                 if c.clean_year is not None
+                else f"the mean {c.related.score} score of those one is {c.related.relation}, "
+                f"less its base"
+                if c.related is not None
                 else ", ".join(c.types or []) or f"category {c.category}"
             )
             limits = "".join(
@@ -198,6 +201,14 @@ def score_lines(cp: CompiledPolicy) -> list[str]:
         components = f"; components: {', '.join(parts)}" if parts else ""
         if sc.wallet is not None:
             lines.append(f"{label}: {sc.wallet.describe()}; grades: {grades}")
+            continue
+        if sc.rating is not None:
+            r = sc.rating
+            lines.append(
+                f"{label}: ratings ({', '.join(r.types)}) from {r.lowest:g} to {r.highest:g}, "
+                "one per rater and subject a term (the last given), averaged with a prior of "
+                f"{r.prior_weight:g} ratings of {r.prior_mean:g}{bounds}; grades: {grades}"
+            )
             continue
         lines.append(f"{label}: base {sc.base:g}{bounds}{components}; grades: {grades}")
     return lines
@@ -353,6 +364,14 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
             styled(
                 f"calendar: days and months in UTC{p.calendar.utc_offset}; "
                 f"{cp.calendar_note()}; in a period of working days {first}"
+            )
+        )
+    if p.reevaluation is not None:
+        out.print(
+            styled(
+                f"re-evaluated every {p.reevaluation.every.describe()} from the first day of "
+                f"{p.reevaluation.starting}: every answer is the one given at the last "
+                "re-evaluation, with what the ledger had received by then"
             )
         )
     overdue = {
