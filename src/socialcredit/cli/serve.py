@@ -69,6 +69,7 @@ def serve(
     import uvicorn
 
     from socialcredit.api.app import DB_ENV, NOTICE_INTERVAL_ENV, PUBLIC_URL_ENV
+    from socialcredit.api.protocol import HTTP
 
     os.environ[DB_ENV] = url
     os.environ[PUBLIC_URL_ENV] = public_url or ""
@@ -92,6 +93,7 @@ def serve(
             access_log=access_log,
             log_level="info",
             proxy_headers=False,
+            http=HTTP,  # a response in one write (socialcredit.api.protocol)
         )
     finally:
         if metrics_dir is not None:
