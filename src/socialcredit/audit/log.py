@@ -56,8 +56,8 @@ class AuditLog:
     unwritten events ``append`` raises ``AuditUnavailable`` (the database is not keeping up
     or is unreachable); ``clock``: the time recorded in the head row. ``start=False``: no
     background thread (``flush`` writes), for tests and one-shot commands.
-    ``index_interval``: every this many seconds the background thread also brings the
-    subject index of batch checks up to date (``audit.subjects``; None: never, searches
+    ``index_interval``: when it starts and every this many seconds the background thread
+    also brings the subject index of batch checks up to date (``audit.subjects``; None: never, searches
     then read the batch entries above the index themselves). Raises ``LedgerError`` unless
     the database is a ledger at this program's schema.
 
@@ -87,7 +87,7 @@ class AuditLog:
         self.max_buffer = max_buffer
         self.clock = clock
         self.index_interval = index_interval
-        self._indexed_at = time.monotonic()
+        self._indexed_at = -math.inf  # the thread's first look catches the index up
         self._buffer: list[Row] = []
         self._lock = threading.Lock()  # guards _buffer and _closed
         self._write_lock = threading.Lock()  # one write at a time in this process
@@ -247,7 +247,7 @@ class AuditLog:
                 and self.index_interval is not None
                 and time.monotonic() - self._indexed_at >= self.index_interval
             ):
-                self._indexed_at = time.monotonic()
+                self._indexed_at = -math.inf  # the thread's first look catches the index up
                 try:
                     self.index_subjects(until=self._stop.is_set)
                 except Exception as exc:  # searches read the rest themselves meanwhile
