@@ -13,13 +13,22 @@ from hypothesis import strategies as st
 
 from socialcredit.columns import columns_from_entries
 from socialcredit.explain_text import wallet_sentence
+from socialcredit.policy import compile_policy, parse_policy
 from socialcredit.scoring import Prepared, bulk_standings, standing
 from socialcredit.scoring.results import WalletValue
 from socialcredit.scoring.wallets import WalletTotals, run_wallets
 from socialcredit.timeutil import DAY, parse_timestamp
-from tests.scoring.wallet_policy import wallet_policy
+from tests.scoring.wallet_policy import WALLET_POLICY, wallet_policy
 
 POLICY = wallet_policy()
+# the same wallet with no cap, and with a cap over its whole life
+VARIANTS = [
+    POLICY,
+    compile_policy(
+        parse_policy(WALLET_POLICY.replace("      caps:\n        - {points: 100, per: year}\n", ""))
+    ),
+    compile_policy(parse_policy(WALLET_POLICY.replace("per: year", "per: lifetime"))),
+]
 
 
 def ts(text: str) -> int:
@@ -179,14 +188,15 @@ def test_wallets_that_spend_nothing_are_worked_out_alike_together_and_one_by_one
     code = np.array([POLICY.type_code[t] for t in cols.rec_type], dtype=np.int64)
     group = cols.rec_subject.astype(np.int64)
     at = np.full(len(cols.subjects), ts("2024-01-01") + day * DAY, dtype=np.int64)
-    wallet = POLICY.scores[0].wallet
-    assert wallet is not None
-    args = (POLICY, wallet, code, cols.rec_amount, group, cols.rec_occurred_at)
     happened = np.ones(len(code), dtype=bool)
-    fast = run_wallets(*args, happened, at)
-    slow = run_wallets(*args, happened, at, vectorised=False)
-    for name in WalletTotals.__dataclass_fields__:
-        assert np.allclose(getattr(fast, name), getattr(slow, name)), name
+    for policy in VARIANTS:
+        wallet = policy.scores[0].wallet
+        assert wallet is not None
+        args = (policy, wallet, code, cols.rec_amount, group, cols.rec_occurred_at)
+        fast = run_wallets(*args, happened, at)
+        slow = run_wallets(*args, happened, at, vectorised=False)
+        for name in WalletTotals.__dataclass_fields__:
+            assert np.allclose(getattr(fast, name), getattr(slow, name)), (name, wallet.caps)
 
 
 def test_time_travel_gives_the_balance_known_then() -> None:

@@ -187,6 +187,14 @@ class EvaluationContext:
             rater=None if rows.rater is None else rows.rater[ridx],
             known=rows.known[ridx] if policy.rating_scores else None,
             related=self._related(policy, rows, own_only),
+            wallet_ends=tuple(
+                rows.shifted(policy, "occurred", sc.wallet.expire_after)[ridx]
+                if sc.wallet is not None and sc.wallet.expire_after is not None
+                else None
+                for sc in policy.scores
+            )
+            if policy.wallets
+            else (),
         )
         results = [FORMS[sc.form](policy, sc, inp) for sc in policy.scores]
         self.ratings = tuple(r.ratings for r in results)

@@ -49,6 +49,8 @@ class FormInput:
     # per (score index, component index) of a related component, per group: its value
     # (NaN: nobody related, the component's base); None: every such component at its base
     related: dict[tuple[int, int], F64] | None = None
+    # per score (``policy.scores``): a wallet's expiry instant of each entry's points, or None
+    wallet_ends: tuple[I64 | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ def wallet_form(policy: CompiledPolicy, score: CompiledScore, inp: FormInput) ->
         inp.occurred,
         inp.happened,
         inp.at,
+        ends=inp.wallet_ends[score.index] if score.index < len(inp.wallet_ends) else None,
     )
     empty = np.empty((0, inp.n_groups), dtype=np.float64)
     return FormResult(totals.entry_points, totals.balance, empty, totals)

@@ -60,6 +60,31 @@ def _periods(policy: CompiledPolicy, times: I64, per: str) -> I64:
     return out
 
 
+def _by_group_and_time(idx: I64, group: I64, occurred: I64) -> I64:
+    """``idx`` ordered by group, then time, then itself (one stable sort of one key)."""
+    if not len(idx):
+        return idx
+    occ = occurred[idx]
+    low = int(occ.min())
+    span = int(occ.max()) - low + 1
+    g = group[idx]
+    if (int(g.max()) + 1) * span < 2**62:
+        out: I64 = idx[np.argsort(g * span + (occ - low), kind="stable")]
+        return out
+    return idx[np.lexsort((idx, occ, g))]
+
+
+def _per_group(g: I64, values: I64, n: int, empty: int, ufunc: np.ufunc) -> I64:
+    """Per group (``g`` sorted): ``ufunc`` (np.maximum, np.minimum) over its ``values``;
+    ``empty`` for a group without any."""
+    out = np.full(n, empty, dtype=np.int64)
+    if not len(g):
+        return out
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    out[g[starts]] = ufunc.reduceat(values, starts)
+    return out
+
+
 def _plain_wallets(
     policy: CompiledPolicy,
     wallet: CompiledWallet,
@@ -81,7 +106,7 @@ def _plain_wallets(
     if not len(idx):
         return
     n = len(at)
-    order = idx[np.lexsort((idx, occurred[idx], group[idx]))]
+    order = _by_group_and_time(idx, group, occurred) if wallet.caps else idx
     g = group[order]
     raw = value[order]
     if wallet.caps:
@@ -96,8 +121,7 @@ def _plain_wallets(
         held = np.minimum(running, cap)
         credit = held - np.minimum(running - raw, cap)
         reached = (running - raw < cap - _EPS) & (running >= cap - _EPS)
-        last = np.full(n, -1, dtype=np.int64)
-        np.maximum.at(last, g[reached], occurred[order][reached])
+        last = _per_group(g, np.where(reached, occurred[order], -1), n, -1, np.maximum)
         cap_at[:] = np.where(last >= 0, last, cap_at)
         # the period of each group's time: reached when its running total is at the cap
         now_key = now_periods[0][g] == period
@@ -105,8 +129,12 @@ def _plain_wallets(
         full[g[now_key & (held >= cap - _EPS)]] = True
         cap_now |= full
     else:
-        credit = raw
+        credit = raw  # without a cap, what each record earns does not depend on order
     credit = np.maximum(credit, 0.0)
+    if not wallet.caps:
+        by_group = np.argsort(g, kind="stable")  # for the per-group minimum below
+        order, g = order[by_group], g[by_group]
+        credit, raw = credit[by_group], raw[by_group]
     entry_points[order] = credit
     gone = ends[order] <= at[g]
     earned += np.bincount(g, weights=credit, minlength=n)
@@ -115,8 +143,7 @@ def _plain_wallets(
     left = ~gone & (credit > _EPS)
     balance += np.bincount(g[left], weights=credit[left], minlength=n)
     if left.any():
-        first = np.full(n, NEVER, dtype=np.int64)
-        np.minimum.at(first, g[left], ends[order][left])
+        first = _per_group(g, np.where(left, ends[order], NEVER), n, NEVER, np.minimum)
         next_at[:] = np.minimum(next_at, first)
         soon = left & (ends[order] == first[g])
         next_pts += np.bincount(g[soon], weights=credit[soon], minlength=n)
@@ -132,12 +159,14 @@ def run_wallets(
     happened: Bools,
     at: I64,
     vectorised: bool = True,
+    ends: I64 | None = None,
 ) -> WalletTotals:
     """Every group's wallet at its time ``at[g]``, from its entries (``code``, ``amount``,
     ``occurred`` per entry; ``happened``: the entry earned or spent, as known then: it counts
     or counted until its record expired). Entries are taken in the order they occurred,
     ties in the order given (ledger order); at one instant points expire first, then
-    records earn, then redemptions spend. ``vectorised``: groups that spend nothing are
+    records earn, then redemptions spend. ``ends``: per entry, ``occurred`` plus the
+    wallet's ``expire_after`` (computed here when not given). ``vectorised``: groups that spend nothing are
     worked out together (False: one by one, as the others; a test compares the two)."""
     n = len(at)
     m = len(code)
@@ -148,11 +177,12 @@ def run_wallets(
     value = np.where(earns, wallet.earn_points[code] + wallet.earn_rate[code] * amt, 0.0)
     spend = np.where(redeems, np.maximum(amt, 0.0), 0.0)
     lifetime = wallet.expire_after
-    ends = (
-        policy.after(occurred, lifetime)
-        if lifetime is not None and m
-        else np.full(m, NEVER, dtype=np.int64)
-    )
+    if ends is None:  # when each entry's points expire (the caller may know it already)
+        ends = (
+            policy.after(occurred, lifetime)
+            if lifetime is not None and m
+            else np.full(m, NEVER, dtype=np.int64)
+        )
     periods = [_periods(policy, occurred, per) for _, per in wallet.caps]
     now_periods = [_periods(policy, at, per) for _, per in wallet.caps]
 
