@@ -227,8 +227,8 @@ def wallet_sentence(name: str, w: WalletValue, offset: int) -> str:
         earned += f" (the cap of {caps} {state}" + (
             f": last on {day}" if not w.cap_reached else f" since {day}"
         )
-        earned += f"; {points_text(w.forfeited)} more not paid)" if w.forfeited else ")"
-    elif w.forfeited:
+        earned += f"; {points_text(w.forfeited)} more not paid)" if w.forfeited >= 0.005 else ")"
+    elif w.forfeited >= 0.005:
         earned += f" ({points_text(w.forfeited)} more over the cap not paid)"
     parts = [earned, f"{points_text(w.redeemed)} redeemed", f"{points_text(w.expired)} expired"]
     text = f"{name}: a balance of {points_text(w.balance)} {u} — {', '.join(parts)}."

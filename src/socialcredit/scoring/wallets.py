@@ -138,7 +138,8 @@ def _plain_wallets(
     entry_points[order] = credit
     gone = ends[order] <= at[g]
     earned += np.bincount(g, weights=credit, minlength=n)
-    forfeited += np.bincount(g, weights=raw - credit, minlength=n)
+    lost = raw - credit
+    forfeited += np.bincount(g, weights=np.where(lost > _EPS, lost, 0.0), minlength=n)
     expired += np.bincount(g, weights=np.where(gone, credit, 0.0), minlength=n)
     left = ~gone & (credit > _EPS)
     balance += np.bincount(g[left], weights=credit[left], minlength=n)
@@ -276,7 +277,7 @@ def run_wallets(
                     if before < caps[j] - _EPS <= before + room:
                         last_cap = t  # this record reached the cap
                 totals[0] += room
-                totals[2] += gain - room
+                totals[2] += gain - room if gain - room > _EPS else 0.0
                 entry_points[order[pos]] = room
                 if room > 0:
                     lots.append([e_list[pos], room])
