@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from socialcredit.columns import columns_from_entries
 from socialcredit.examples import example_policy
 from socialcredit.explain import explain
-from socialcredit.policy import compile_policy, load_policy
+from socialcredit.policy import compile_policy, load_policy, parse_policy
 from socialcredit.scoring import Prepared, bulk_standings, standing
 from socialcredit.timeutil import parse_timestamp
 from tests.scoring.test_properties import SETTINGS
@@ -161,3 +161,34 @@ def test_the_score_stays_within_350_and_950_and_one_subject_equals_everyone(
         assert {m.service for m in single.measures} == {
             s.service for s in SESAME.sanctions if bulk.measures[s.index, i]
         }
+
+
+@SETTINGS
+@given(
+    st.lists(st.integers(1, 100), min_size=5, max_size=5),
+    st.lists(st.integers(0, 60), min_size=11, max_size=11),
+)
+def test_any_weights_summing_to_one_keep_the_score_in_350_950_without_a_clamp(
+    parts: list[int], numbers: list[int]
+) -> None:
+    # the score's own min/max removed: the bounds then come from the weights alone (each
+    # dimension held within 0-600, weights summing to 1)
+    total = sum(parts)
+    weights = [p / total for p in parts[:-1]]
+    weights.append(1 - sum(weights))
+    assert sum(weights) == pytest.approx(1.0)
+    text = example_policy("sesame-style").read_text()
+    text = text.replace("    min: 350   # [S1]\n", "").replace("    max: 950   # [S1]\n", "")
+    for i, old in enumerate(("0.35", "0.20", "0.25", "0.15", "0.05")):
+        text = text.replace(f"weight: {old}   # [S2]", f"weight: <W{i}>   # [S2]")
+    for i, new in enumerate(weights):
+        text = text.replace(f"<W{i}>", repr(new))
+    policy = compile_policy(parse_policy(text, "weights.yaml"))
+    assert [c.weight for c in policy.scores[0].components] == pytest.approx(weights)
+    types = list(LOADED.policy.record_types)
+    entries = [rec(0, "A", "identity_verified")] + [
+        rec(1 + j * 100 + k, "A", type_) for j, type_ in enumerate(types) for k in range(numbers[j])
+    ]
+    prep = Prepared.build(columns_from_entries(entries), policy)
+    score = standing(prep, 0, ts("2025-06-15")).score
+    assert 350 - 1e-9 <= score <= 950 + 1e-9

@@ -150,7 +150,8 @@ def related_values(
     ]
     out = {(s, i): np.full(len(g_subject), np.nan) for s, i, _ in wanted}
     es, ks, which = _pairs(e_group, k_group)
-    n = population.size
+    # every subject the rows hold, and any group's subject beyond them (nobody related)
+    n = max(population.size, int(g_subject.max()) + 1 if len(g_subject) else 0)
     for p, (e, k) in enumerate(zip(es.tolist(), ks.tolist(), strict=True)):
         groups = np.flatnonzero((which == p) & (g_subject >= 0))
         if not len(groups):
