@@ -35,9 +35,16 @@ def test_china_scs_errors() -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["fair-transit", "carrot-rewards"])
+@pytest.mark.parametrize("name", ["fair-transit", "carrot-rewards", "mynumber-points"])
 def test_accountable_examples_have_no_errors(name: str) -> None:
     assert _errors(name) == []
+
+
+@pytest.mark.parametrize("name", ["carrot-rewards", "mynumber-points"])
+def test_the_wallet_examples_lint_clean(name: str) -> None:
+    # a wallet's record types earn or spend: none is reported as having no effect (SC603)
+    report = lint_policy(load_policy(example_policy(name)))
+    assert list(report.findings) == []
 
 
 def test_company_officers_are_a_warning_not_an_error() -> None:
