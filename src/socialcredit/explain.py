@@ -361,7 +361,8 @@ def explain(
     current_end = NEVER if current is None else current
     singles: list[SetEnd] = []
     frontier: list[SetEnd] = []
-    if denied and step_of:
+    # counterfactuals rebuild the subject alone: not for answers read across subjects
+    if denied and step_of and not policy.across_subjects:
         singles, frontier = smallest_sets(
             prep, subject, service, t, own, current_end, extra=appeals, attributes=attributes
         )

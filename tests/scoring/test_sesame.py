@@ -192,3 +192,31 @@ def test_any_weights_summing_to_one_keep_the_score_in_350_950_without_a_clamp(
     prep = Prepared.build(columns_from_entries(entries), policy)
     score = standing(prep, 0, ts("2025-06-15")).score
     assert 350 - 1e-9 <= score <= 950 + 1e-9
+
+
+def test_a_denial_on_a_score_friends_move_is_explained_without_counterfactuals() -> None:
+    # "what would end it sooner" rebuilds the subject alone, which a score read across
+    # subjects cannot be: the explanation gives the denial and its record, no action set
+    text = example_policy("sesame-style").read_text()
+    text = text.replace(
+        "  bikes_without_deposit:\n",
+        "  no_bikes_below_560:\n"
+        "    when: {score_below: {score: sesame, value: 560}}\n"
+        "    service: shared_bike_deposit_free\n"
+        "    effect: deny\n"
+        "  bikes_without_deposit:\n",
+    )
+    policy = compile_policy(parse_policy(text, "deny.yaml"))
+    entries = [
+        rec(1, "P1", "loan_overdue"),
+        rec(2, "P2", "identity_verified"),
+        friend(1, "P1", "P2"),
+    ]
+    ex = explain(
+        Prepared.build(columns_from_entries(entries), policy),
+        0,
+        "shared_bike_deposit_free",
+        ts("2025-05-02"),
+    )
+    assert ex.decision.decision == "deny" and ex.best_action is None
+    assert "You cannot ride shared bikes without a deposit." in ex.text
