@@ -17,7 +17,7 @@ from socialcredit.sim.events import SimSpec, chunk_columns, draw_block
 from socialcredit.sim.fast import evaluate_draws_events
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import Scenario, load_scenario
-from socialcredit.sim.standings import standings, supported
+from socialcredit.sim.standings import events_pay, standings, supported
 from socialcredit.timeutil import DAY, parse_timestamp
 
 _POLICIES: dict[str, CompiledPolicy] = {}
@@ -91,7 +91,7 @@ def test_events_give_the_reference_metrics(world: tuple[CompiledPolicy, Scenario
     draws = [draw_block(scenario, spec, b) for b in range(spec.blocks)]
     assert_same(
         evaluate_draws(scenario, spec, pol, draws),
-        evaluate_draws_events(scenario, spec, pol, draws),
+        evaluate_draws_events(scenario, spec, pol, draws, force=True),
     )
 
 
@@ -127,9 +127,20 @@ def test_a_year_of_china_scs_with_many_errors_agrees_and_has_wrongful_sanctions(
     spec = SimSpec(1500, 365, 3, parse_timestamp("2026-01-01"))
     draws = [draw_block(scenario, spec, b) for b in range(spec.blocks)]
     ref = evaluate_draws(scenario, spec, pol, draws)
-    new = evaluate_draws_events(scenario, spec, pol, draws)
+    new = evaluate_draws_events(scenario, spec, pol, draws, force=True)
     assert_same(ref, new)
     for name in ("sanctioned_wrongful", "sanctioned_via_relation", "purchases_refused:rail_travel"):
         assert new.counts[name].sum() > 0, name
     assert new.counts["list_out:dishonest_judgment_debtors"].sum() > 0
     assert new.spells["wrongful"].sum() > 0
+
+
+def test_the_cheaper_evaluation_is_chosen() -> None:
+    """Sparse records (china-scs): event-driven; a record most days (carrot-rewards' step
+    goals): the reference."""
+    spec = SimSpec(2048, 200, 1, parse_timestamp("2026-01-01"))
+    for name, pays in (("china-scs", True), ("carrot-rewards", False)):
+        scenario = load_scenario(example_scenario(name)).scenario
+        draws = [draw_block(scenario, spec, b) for b in range(spec.blocks)]
+        prep = Prepared.build(chunk_columns(draws, scenario, spec, policy(name)), policy(name))
+        assert events_pay(prep, spec) is pays, name

@@ -9,7 +9,9 @@ and spells from the day arrays of the few agents ever listed or under a measure.
 
 A scenario with a behaviour response or exit feeds each day's sanctions back into the next
 day's conduct: it is evaluated by the reference (so are ledgers with exemptions or with
-relations that change within the period, which the simulator does not make).
+relations that change within the period, which the simulator does not make, and chunks
+whose agents have so many records that reading them on every day is likely the cheaper:
+``standings.events_pay``).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from socialcredit.sim.events import (
 )
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import Scenario
-from socialcredit.sim.standings import Standings, standings, supported
+from socialcredit.sim.standings import Standings, events_pay, standings, supported
 from socialcredit.timeutil import DAY
 
 I64 = npt.NDArray[np.int64]
@@ -61,13 +63,15 @@ def evaluate_draws_events(
     policy: CompiledPolicy,
     draws: list[BlockDraws],
     on_day: Callable[[int], None] | None = None,
+    force: bool = False,
 ) -> PolicyMetrics:
-    """``evaluate.evaluate_draws`` (without ``suppressed``), event-driven."""
+    """``evaluate.evaluate_draws`` (without ``suppressed``), event-driven, or by the reference
+    where that is likely the faster (``events_pay``; ``force``: event-driven all the same)."""
     gone = [np.zeros(len(d.subject), dtype=bool) for d in draws]
     if _Feedback(scenario, spec, policy, draws, gone).active:
         return evaluate_draws(scenario, spec, policy, draws, on_day)
     full = Prepared.build(chunk_columns(draws, scenario, spec, policy), policy)
-    if not supported(full, spec):
+    if not supported(full, spec) or not (force or events_pay(full, spec)):
         return evaluate_draws(scenario, spec, policy, draws, on_day)
     n_groups = len(scenario.groups)
     m = PolicyMetrics(spec.days, n_groups)

@@ -115,6 +115,26 @@ def distinct(values: I64) -> I64:
     return out
 
 
+def events_pay(prep: Prepared, spec: SimSpec) -> bool:
+    """Whether reading each agent on its change days is likely to cost less than reading
+    everyone every day: false for agents with many records (most days are change days, and
+    a bounded measure's timeline grows with the square of its records), where the
+    reference is the faster. An estimate in row evaluations, not a measurement."""
+    rows, policy = prep.rows, prep.policy
+    n = prep.columns.n_subjects
+    agent, _ = change_days(prep, spec, np.arange(n, dtype=np.int64))
+    count = np.bincount(rows.subject, minlength=n).astype(np.float64)
+    cost = float(count[agent].sum())
+    bounded = _bounded(policy)
+    if bounded:
+        counted = types_counted(policy, [policy.sanctions[k] for k in bounded])
+        sel = np.ones(len(rows), dtype=bool) if counted is None else counted[rows.type_code]
+        c = np.bincount(rows.subject[sel], minlength=n).astype(np.float64)
+        # per knowledge day (about two per record), every record at its ~3 breakpoints each
+        cost += float((3 * c * c * (2 * c + 1)).sum())
+    return cost < spec.days * max(len(rows), n) / 2
+
+
 def _day_of(spec: SimSpec, times: I64) -> I64:
     """The first day whose end is at or after each time (-1: after the last day; times
     before the first day: 0)."""
