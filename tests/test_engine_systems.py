@@ -74,6 +74,34 @@ def test_one_candidate_equals_the_bulk_answer_at_every_time(tmp_path: Path, at: 
             assert ("seated" in [m.name for m in single.lists]) == bool(bulk.lists[0, i])
             decision = engine.check(name, "parliament_seat", t)
             assert bool(decision.benefits) == bool(bulk.measures[0, i])
+            # the seat is granted: whoever no benefit gives it to is denied it, in bulk too
+            seated = bool(bulk.measures[0, i])
+            assert decision.decision == ("allow" if seated else "deny")
+            assert decision.reasons == ([] if seated else ["NOT-GRANTED"])
+            assert bool(bulk.denied_on("parliament_seat")[i]) == (not seated)
+
+
+def test_the_index_and_the_engine_deny_a_seat_nobody_gave(tmp_path: Path) -> None:
+    from socialcredit.enforcement_index import EnforcementIndex
+
+    with _ledger(tmp_path, "electoral-credit", _election()) as ledger:
+        engine = Engine.open(ledger, lambda: NOW)
+        index = EnforcementIndex.build(engine)
+        names = ["K1", "K2", "K3", "K4", "a stranger"]
+        answers = {
+            n: (index.check(n, "parliament_seat").decision, engine.check(n, "parliament_seat"))
+            for n in names
+        }
+        for name, (from_index, decision) in answers.items():
+            assert from_index == decision.decision, name
+        for name, (_, decision) in answers.items():  # allowed exactly when given a seat
+            assert (decision.decision == "allow") == bool(decision.benefits), name
+        stranger = answers["a stranger"][1]
+        assert (stranger.decision, stranger.reasons, stranger.known) == (
+            "deny",
+            ["NOT-GRANTED"],
+            False,
+        )
 
 
 def test_an_answer_about_a_past_term_is_unchanged_by_later_ratings(tmp_path: Path) -> None:

@@ -152,6 +152,22 @@ def _waived(
     return [], exemptions, sorted({m.reason_code for m in denied})
 
 
+NOT_GRANTED = "NOT-GRANTED"
+"""The reason code of a denial of a ``granted`` service that no benefit gives the subject."""
+
+
+def not_granted(
+    granted: Sequence[str], service: str, denied: Sequence[str], benefits: Sequence[str]
+) -> list[str]:
+    """The reason codes of a decision on ``service``: ``denied``, or ``[NOT_GRANTED]`` when
+    the service is one of ``granted`` (what a benefit gives: a seat, a deposit-free rental)
+    and neither a denial nor a benefit covers it — such a service is never allowed because
+    nothing stops it."""
+    if not denied and not benefits and service in granted:
+        return [NOT_GRANTED]
+    return list(denied)
+
+
 def eligible_again(measures: list[Measure]) -> int | None:
     """When the last of ``measures`` ends if nothing else happens (NEVER if one has no end)."""
     if not measures:
@@ -175,21 +191,25 @@ def decide(
         denials(standing, service, attributes), covering(standing.exemptions, service)
     )
     end = eligible_again(denied)
+    benefits = sorted(
+        {
+            m.reason_code
+            for m in standing.measures
+            if m.effect == "benefit" and m.covers_service(service) and applies(m, attributes)
+        }
+    )
+    reasons = not_granted(
+        standing.granted_services, service, sorted({m.reason_code for m in denied}), benefits
+    )
     return Decision(
         subject=standing.subject,
         service=service,
         at=standing.at,
-        decision="deny" if denied else "allow",
-        reasons=sorted({m.reason_code for m in denied}),
+        decision="deny" if reasons else "allow",
+        reasons=reasons,
         eligible_again_on=local_date(end, standing.utc_offset),
         indefinite=end is not None and end >= NEVER,
-        benefits=sorted(
-            {
-                m.reason_code
-                for m in standing.measures
-                if m.effect == "benefit" and m.covers_service(service) and applies(m, attributes)
-            }
-        ),
+        benefits=benefits,
         policy_version=standing.policy_version,
         policy_hash=standing.policy_hash,
         attributes=dict(attributes) if attributes is not None else None,
@@ -223,15 +243,19 @@ def check(
         covering(exemptions_at(prep, subject, t), service),
     )
     end = eligible_again(denied)
+    benefits = sorted({m.reason_code for m in measures if m.effect == "benefit"})
+    reasons = not_granted(
+        prep.policy.granted_services(), service, sorted({m.reason_code for m in denied}), benefits
+    )
     return Decision(
         subject=prep.columns.subjects[subject],
         service=service,
         at=t,
-        decision="deny" if denied else "allow",
-        reasons=sorted({m.reason_code for m in denied}),
+        decision="deny" if reasons else "allow",
+        reasons=reasons,
         eligible_again_on=prep.policy.date_of(end),
         indefinite=end is not None and end >= NEVER,
-        benefits=sorted({m.reason_code for m in measures if m.effect == "benefit"}),
+        benefits=benefits,
         policy_version=prep.policy.version_label,
         policy_hash=prep.policy.loaded.content_hash,
         attributes=request,
@@ -242,6 +266,7 @@ def check(
 
 
 __all__ = [
+    "NOT_GRANTED",
     "Decision",
     "RequestAttributeError",
     "UnknownServiceError",
@@ -253,5 +278,6 @@ __all__ = [
     "eligible_again",
     "exemption_words",
     "known_service",
+    "not_granted",
     "require_service",
 ]

@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from socialcredit.enforcement import Decision
+from socialcredit.enforcement import Decision, not_granted
 from socialcredit.enforcement import check as check_service
 from socialcredit.enforcement import require_service as require_service  # re-exported
 from socialcredit.errors import NotFoundError, SocialCreditError
@@ -247,7 +247,8 @@ class Engine:
         missing attribute (one a measure covering the service tests) ``RequestAttributeError``,
         whatever the subject: what a request must carry depends on the policy alone. A
         subject the ledger had not heard of at ``at`` (no entry about it received by then) is
-        allowed, with ``known=False``.
+        allowed, with ``known=False`` — unless the service is ``granted`` (no benefit gives
+        it to a subject nobody knows: denied, ``NOT-GRANTED``).
         """
         t = self._at(at)
         policy = self.policy_at(t)
@@ -258,12 +259,13 @@ class Engine:
         try:
             prep, known, backfilled = self._prepared_known(subject, policy, t)
         except UnknownSubjectError:
+            reasons = not_granted(policy.granted_services(), service, [], [])
             return Decision(
                 subject,
                 service,
                 t,
-                "allow",
-                [],
+                "deny" if reasons else "allow",
+                reasons,
                 None,
                 False,
                 [],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from socialcredit.enforcement import Decision, exemption_words
+from socialcredit.enforcement import NOT_GRANTED, Decision, exemption_words
 from socialcredit.explain_eligibility import eligibility_notes
 from socialcredit.explain_process import dispute_notes
 from socialcredit.explain_words import on_list, plural, words
@@ -633,8 +633,9 @@ def plain_text(
         return "\n".join(lines)
     service_def = policy.policy.services.get(decision.service)
     granted = service_def is not None and service_def.granted
-    if decision.decision == "allow" and granted:
-        # a service the policy only grants (a perk, a seat): "may" would say too much
+    if granted and (decision.decision == "allow" or decision.reasons == [NOT_GRANTED]):
+        # a service the policy only grants (a perk, a seat): "may" would say too much, and
+        # without a benefit the check denies it (NOT-GRANTED), though no measure stops anyone
         if decision.benefits:
             n = len(decision.benefits)
             lines.append(
@@ -644,7 +645,8 @@ def plain_text(
         else:
             lines.append(
                 f"No measure gives you {policy.service_name(decision.service)} now (the "
-                "policy grants it to some)."
+                "policy grants it to some): a check answers deny, reason code "
+                f"{NOT_GRANTED}."
             )
         lines.extend(eligibility_notes(policy, st))
         return "\n".join(lines)

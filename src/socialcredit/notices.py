@@ -386,10 +386,12 @@ def _measure_notice(
     blocks_sentence = f"The measure ({ev.reason_code}) {verb} {_joined(blocks)}{when}."
     if ev.kind == "measure_started":
         # what it blocks now: an exemption may allow some of the services it covers
-        from socialcredit.enforcement import decide
+        from socialcredit.enforcement import NOT_GRANTED, decide
 
-        allowed = [s for s in covers if decide(e.standing, s, None).decision != "deny"]
-        blocked = [s for s in covers if s not in allowed]
+        answers = {s: decide(e.standing, s, None) for s in covers}
+        allowed = [s for s, d in answers.items() if d.decision != "deny"]
+        # a perk no benefit gives is denied as NOT-GRANTED: not this measure's doing
+        blocked = [s for s, d in answers.items() if set(d.reasons) - {NOT_GRANTED}]
         blocks = [policy.service_name(s) for s in blocked]
         blocks_sentence = " ".join(
             ([f"The measure ({ev.reason_code}) blocks {_joined(blocks)}{when}."] if blocks else [])

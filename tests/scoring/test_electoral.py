@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from socialcredit.columns import columns_from_entries
+from socialcredit.enforcement import check
 from socialcredit.examples import example_policy
 from socialcredit.explain import explain
 from socialcredit.policy import CompiledPolicy, compile_policy, parse_policy
@@ -153,10 +154,15 @@ def test_explanations_give_rank_credit_and_margin_and_no_rating() -> None:
         in seated
     )
     assert (
-        "No measure gives you a seat in parliament now (the policy grants it to some)."
-        in not_seated
-    )
+        "No measure gives you a seat in parliament now (the policy grants it to some): a "
+        "check answers deny, reason code NOT-GRANTED."
+    ) in not_seated
     assert "You may hold a seat" not in not_seated
+    # and a check says so: a seat nobody gave is never an "allow"
+    assert check(prep, 3, "parliament_seat", AFTER_TERM).reasons == ["NOT-GRANTED"]
+    assert check(prep, 3, "parliament_seat", AFTER_TERM).decision == "deny"
+    given = check(prep, 0, "parliament_seat", AFTER_TERM)
+    assert (given.decision, given.reasons, given.benefits) == ("allow", [], ["SEATED"])
     for text in (seated, not_seated):
         assert "c1" not in text and "c2" not in text and "c4" not in text
     st_a = standing(prep, 0, AFTER_TERM)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from socialcredit.enforcement import Decision
+from socialcredit.enforcement import Decision, not_granted
 from socialcredit.enforcement_index.state import SubjectState
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.timeutil import NEVER, to_iso
@@ -88,12 +88,14 @@ def _until(t: int) -> int | None:
     return None if t >= NEVER else t
 
 
-def allowed(policy: CompiledPolicy, known: bool, cap: int) -> IndexAnswer:
-    """The answer for a subject with no measure on the service (until ``cap``: the next
-    policy's activation, NEVER: none)."""
+def allowed(policy: CompiledPolicy, known: bool, cap: int, service: str) -> IndexAnswer:
+    """The answer for a subject with no measure on ``service`` (until ``cap``: the next
+    policy's activation, NEVER: none): allow, or for a ``granted`` service a denial
+    (``NOT-GRANTED``: no benefit gives it)."""
+    reasons = tuple(not_granted(policy.granted_services(), service, (), ()))
     return IndexAnswer(
-        "allow",
-        (),
+        "deny" if reasons else "allow",
+        reasons,
         None,
         False,
         (),
@@ -108,7 +110,7 @@ def allowed(policy: CompiledPolicy, known: bool, cap: int) -> IndexAnswer:
 class _Terms:
     """What every answer under one policy repeats, computed once (cached on the policy)."""
 
-    __slots__ = ("chains", "dates", "hash", "label", "policy")
+    __slots__ = ("chains", "dates", "granted", "hash", "label", "policy")
 
     def __init__(self, policy: CompiledPolicy) -> None:
         self.policy = policy
@@ -116,6 +118,7 @@ class _Terms:
         self.hash = policy.loaded.content_hash
         self.chains = {s: frozenset(policy.service_chain(s)) for s in policy.services()}
         self.dates: dict[int, str | None] = {}
+        self.granted = policy.granted_services()
 
     def date(self, end: int) -> str | None:
         found = self.dates.get(end, "")
@@ -185,9 +188,10 @@ def decide(
     if denied and exempt:
         waived = tuple(sorted(denied))
         denied = set()
+    reasons = not_granted(terms.granted, service, sorted(denied), sorted(benefits))
     return IndexAnswer(
-        "deny" if denied else "allow",
-        tuple(sorted(denied)),
+        "deny" if reasons else "allow",
+        tuple(reasons),
         terms.date(end) if denied else None,
         bool(denied) and end >= NEVER,
         tuple(sorted(benefits)),
@@ -239,7 +243,7 @@ def quick_services(policy: CompiledPolicy) -> list[str]:
 
 def static_answers(policy: CompiledPolicy, known: bool, cap: int) -> dict[str, Any]:
     """Service -> the answer for a subject without measures, for ``quick_services``."""
-    return {s: allowed(policy, known, cap) for s in quick_services(policy)}
+    return {s: allowed(policy, known, cap, s) for s in quick_services(policy)}
 
 
 def subject_answers(

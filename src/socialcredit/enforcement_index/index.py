@@ -209,8 +209,8 @@ def _generation(
         valid_until,
         static_answers(policy, True, valid_until),
         static_answers(policy, False, valid_until),
-        every_known={s: allowed(policy, True, valid_until) for s in policy.services()},
-        every_unknown={s: allowed(policy, False, valid_until) for s in policy.services()},
+        every_known={s: allowed(policy, True, valid_until, s) for s in policy.services()},
+        every_unknown={s: allowed(policy, False, valid_until, s) for s in policy.services()},
     )
     prep = Prepared.build(cols, policy, in_force_from)
     states, known = subject_states(prep, t)

@@ -388,6 +388,16 @@ class CompiledPolicy:
         """Every service the policy knows: named by a measure or declared, sorted."""
         return sorted({s.service for s in self.sanctions} | set(self.policy.services))
 
+    def granted_services(self) -> tuple[str, ...]:
+        """The services declared ``granted``: each is what a benefit gives (a seat, a
+        deposit-free rental), so a check allows it only while a benefit covering it is in
+        force, and otherwise denies it with reason code ``NOT-GRANTED``."""
+        found: tuple[str, ...] | None = self.cache.get("granted_services")
+        if found is None:
+            found = tuple(sorted(n for n, s in self.policy.services.items() if s.granted))
+            self.cache["granted_services"] = found
+        return found
+
     def service_name(self, service: str) -> str:
         """The service's display name (policy-declared), falling back to its id."""
         return self.policy.service_name(service)

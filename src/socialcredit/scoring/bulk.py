@@ -105,8 +105,11 @@ class BulkStandings:
 
     def denied_on(self, service: str) -> Mask:
         """Per subject, whether ``service`` is denied: a denial covering it is in force and
-        no exemption allows it (as ``decide`` of each standing without request attributes)."""
+        no exemption allows it, or it is a ``granted`` service no benefit gives (as ``decide``
+        of each standing without request attributes)."""
         out: Mask = self.with_measure_on(service) & ~self.exempt_on(service)
+        if service in self.policy.granted_services():
+            out |= ~self.with_measure_on(service, "benefit")
         return out
 
     def denied(self) -> Mask:

@@ -325,6 +325,8 @@ class Standing:
     notes: list[str] = field(default_factory=list)
     # every service the policy knows: ``decide`` refuses any other (a typo must not allow)
     services: tuple[str, ...] = ()
+    # the services a check allows only while a benefit gives them (``granted: true``)
+    granted_services: tuple[str, ...] = ()
     # backfill batches loaded after ``at`` whose entries this answer counts (see
     # ``socialcredit.ledger.backfills``): an answer given at ``at`` did not count them
     backfilled: tuple[Backfill, ...] = ()

@@ -214,6 +214,7 @@ def standing_and_timelines(
         breakdown=breakdown,
         base=policy.base,
         services=tuple(policy.services()),
+        granted_services=policy.granted_services(),
         upcoming=upcoming,
         not_eligible=not_eligible,
         exemptions=exemptions_at(prep, subject, t),
