@@ -67,7 +67,8 @@ def test_the_service_walkthrough_runs(tmp_path: Path, sqlite_template: Path) -> 
     assert check["decision"] in ("allow", "deny") and check["check_id"]
     assert explanation["service"] == "air_travel" and explanation["explanation"]
     assert dispute["stage"] == "review" and dispute["record"] == "court/case-42"
-    assert [d["record"] for d in queue] == ["court/case-42"]
+    assert [d["record"] for d in queue["disputes"]] == ["court/case-42"]
+    assert queue["next_after"] is None
     assert verification["ok"] is True
 
 

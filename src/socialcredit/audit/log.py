@@ -56,8 +56,8 @@ class AuditLog:
     unwritten events ``append`` raises ``AuditUnavailable`` (the database is not keeping up
     or is unreachable); ``clock``: the time recorded in the head row. ``start=False``: no
     background thread (``flush`` writes), for tests and one-shot commands.
-    ``index_interval``: when it starts and every this many seconds the background thread
-    also brings the subject index of batch checks up to date (``audit.subjects``; None: never, searches
+    ``index_interval``: when it starts and every this many seconds a second thread, on its
+    own connection, brings the subject index of batch checks up to date (``audit.subjects``; None: never, searches
     then read the batch entries above the index themselves). Raises ``LedgerError`` unless
     the database is a ledger at this program's schema.
 
@@ -87,7 +87,9 @@ class AuditLog:
         self.max_buffer = max_buffer
         self.clock = clock
         self.index_interval = index_interval
-        self._indexed_at = -math.inf  # the thread's first look catches the index up
+        self._index_lock = threading.Lock()
+        self._indexer: _Writer | None = None  # the index's own connection
+        self._index_thread: threading.Thread | None = None
         self._buffer: list[Row] = []
         self._lock = threading.Lock()  # guards _buffer and _closed
         self._write_lock = threading.Lock()  # one write at a time in this process
@@ -106,6 +108,11 @@ class AuditLog:
                 target=self._run, name="socialcredit-audit-writer", daemon=True
             )
             self._thread.start()
+            if index_interval is not None:
+                self._index_thread = threading.Thread(
+                    target=self._run_index, name="socialcredit-audit-indexer", daemon=True
+                )
+                self._index_thread.start()
         ref = weakref.ref(self)
         self._atexit = lambda: _close_ref(ref)
         atexit.register(self._atexit)
@@ -214,6 +221,8 @@ class AuditLog:
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
+        if self._index_thread is not None:
+            self._index_thread.join()  # it stops between two steps
         try:
             self.flush()
         finally:
@@ -221,6 +230,10 @@ class AuditLog:
                 if self._writer is not None:
                     self._writer.close()
                     self._writer = None
+            with self._index_lock:
+                if self._indexer is not None:
+                    self._indexer.close()
+                    self._indexer = None
             atexit.unregister(self._atexit)
 
     def __enter__(self) -> AuditLog:
@@ -242,33 +255,35 @@ class AuditLog:
             backoff = self.interval if ok else min(1.0, backoff * 2)
             if ok and len(self._buffer) >= self.batch:
                 self._wake.set()
-            elif (
-                ok
-                and self.index_interval is not None
-                and time.monotonic() - self._indexed_at >= self.index_interval
-            ):
-                self._indexed_at = -math.inf  # the thread's first look catches the index up
-                try:
-                    self.index_subjects(until=self._stop.is_set)
-                except Exception as exc:  # searches read the rest themselves meanwhile
-                    log.warning("indexing the audit log's batch checks failed: %s", exc)
+
+    def _run_index(self) -> None:
+        """The indexer thread: the subject index caught up at start, then every
+        ``index_interval`` seconds (on its own connection: writes never wait for it)."""
+        interval = self.index_interval
+        assert interval is not None
+        while not self._stop.is_set():
+            try:
+                self.index_subjects(until=self._stop.is_set)
+            except Exception as exc:  # searches read the rest themselves meanwhile
+                log.warning("indexing the audit log's batch checks failed: %s", exc)
+            self._stop.wait(interval)
 
     def index_subjects(self, until: Callable[[], bool] | None = None) -> int:
         """Bring the subject index of batch checks up to date (``audit.subjects``), one
-        step (one transaction) at a time, letting writes through between steps; stop early
-        when ``until()`` says so. Returns how many batch entries were indexed. Raises
-        ``StorageError`` when the database refuses."""
+        step (one transaction) at a time; stop early when ``until()`` says so. Returns how
+        many batch entries were indexed. Raises ``StorageError`` when the database
+        refuses."""
         total = 0
         while until is None or not until():
-            with self._write_lock:
+            with self._index_lock:
                 try:
-                    if self._writer is None:
-                        self._writer = _Writer(self.ledger)
-                    done = index_step(self._writer.conn, self._writer.is_sqlite)
+                    if self._indexer is None:
+                        self._indexer = _Writer(self.ledger)
+                    done = index_step(self._indexer.conn, self._indexer.is_sqlite)
                 except Exception as exc:
-                    if self._writer is not None:
-                        self._writer.close(broken=True)
-                        self._writer = None
+                    if self._indexer is not None:
+                        self._indexer.close(broken=True)
+                        self._indexer = None
                     raise StorageError(f"indexing the audit log failed: {exc}") from exc
             if done == 0:
                 return total
