@@ -161,7 +161,8 @@ def test_china_debtor_in_plain_english() -> None:
         ex.text
     )
     no_ids_in_sentences(ex.text)
-    allowed = explain(prep_of(china, entries), 0, "bike_rental", T0 + 40 * DAY)
-    assert "You may rent public bikes without a deposit: no measure in force stops you." in (
-        allowed.text
-    )
+    # deposit-free bikes are a perk (granted): a debtor is never told they may have them
+    perk = explain(prep_of(china, entries), 0, "bike_rental", T0 + 40 * DAY)
+    assert (perk.decision.decision, perk.decision.reasons) == ("deny", ["NOT-GRANTED"])
+    assert "No measure gives you deposit-free public bikes now" in perk.text
+    assert "You may rent public bikes" not in perk.text

@@ -102,7 +102,7 @@ def _text(
     t: int = T,
 ) -> list[str]:
     st = _standing(subject, lines)
-    behind = [(f"{x.source}/{x.id}", x) for x in lines]
+    behind = [(subject, x) for x in lines]  # (whom the record is about, record)
     text = plain_text(
         policy, st, _decision(service, decision), reasons, behind, best, ended or [], t
     )
@@ -297,3 +297,15 @@ def test_a_condition_on_one_record_takes_the_right_article() -> None:
     assert phrase("assault") == "you have an assault record"
     assert phrase("fine") == "you have a fine record"
     assert phrase("unpaid_fine,assault") == "you have an unpaid fine or assault record"
+
+
+def test_a_record_about_someone_else_may_be_disputed_by_them_not_by_the_reader(
+    policy: CompiledPolicy,
+) -> None:
+    from socialcredit.explain_process import dispute_notes
+
+    open_ = _line("a", "debt", "2026-06-01")  # window open until 2026-07-01
+    about_parent = dispute_notes(policy, [("DAD", open_)], T, True, "KID")
+    assert "Record court/a may be disputed by DAD until 2026-07-01." in about_parent
+    about_self = dispute_notes(policy, [("KID", open_)], T, True, "KID")
+    assert "Record court/a may be disputed until 2026-07-01." in about_self

@@ -20,15 +20,22 @@ def overdue_words(on_overdue: str) -> str:
 
 
 def dispute_notes(
-    policy: CompiledPolicy, behind: list[tuple[str, RecordLine]], t: int, present: bool = True
+    policy: CompiledPolicy,
+    behind: list[tuple[str, RecordLine]],
+    t: int,
+    present: bool = True,
+    subject: str | None = None,
 ) -> list[str]:
     out = []
     possible: dict[
         int, CompiledProcess
     ] = {}  # processes under which a dispute is pending or possible
     uniform = policy.uniform_process
-    for _, line in behind:
+    for owner, line in behind:
         ref = f"{line.source}/{line.id}"
+        # only the subject of a record may dispute it: a child is not told it may dispute
+        # the parent's record, but who may
+        by = f" by {owner}" if subject is not None and owner != subject else ""
         proc = policy.process_of(line.type)
         closes = later_one(policy, line.recorded_at, proc.appeal_window)
         if line.disputed_at is not None and line.decided_at is None:
@@ -64,9 +71,9 @@ def dispute_notes(
         elif closes >= t:
             possible[proc.index] = proc
             out.append(
-                f"Record {ref} may be disputed until {policy.date_of(closes)}."
+                f"Record {ref} may be disputed{by} until {policy.date_of(closes)}."
                 if present
-                else f"On {policy.date_of(t)}, record {ref} could be disputed until {policy.date_of(closes)}."
+                else f"On {policy.date_of(t)}, record {ref} could be disputed{by} until {policy.date_of(closes)}."
             )
         else:
             out.append(f"The window to dispute record {ref} closed on {policy.date_of(closes)}.")

@@ -713,6 +713,6 @@ def plain_text(
             "records behind this at a time and found none that ends it sooner; changes to "
             "more of them together might."
         )
-    lines.extend(dispute_notes(policy, behind, t, present))
+    lines.extend(dispute_notes(policy, behind, t, present, st.subject))
     lines.extend(eligibility_notes(policy, st))
     return "\n".join(lines)

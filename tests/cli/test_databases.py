@@ -263,9 +263,10 @@ def test_a_ledger_without_its_version_row_gets_inits_message_from_every_command(
     conn.close()
     state = _sqlite_state(path)
     err = _refused(capsys, work, args, str(path))
+    # the tables with rows: the policy's, and the audit subject index's watermark row
     assert (
-        f"{path} holds ledger tables with rows (policies) but no schema version: it was not "
-        "made by `socialcredit init`; nothing was changed"
+        f"{path} holds ledger tables with rows (audit_subjects, policies) but no schema "
+        "version: it was not made by `socialcredit init`; nothing was changed"
     ) in err
     assert "creates a ledger" not in err
     assert _sqlite_state(path) == state
@@ -282,7 +283,9 @@ def test_a_postgresql_ledger_without_its_version_row_gets_inits_message(
         conn.exec_driver_sql("DELETE FROM alembic_version")
     for args in EVERY:
         err = _refused(capsys, work, args, pg_schema)
-        assert "holds ledger tables with rows (policies) but no schema version" in err, args
+        assert (
+            "holds ledger tables with rows (audit_subjects, policies) but no schema version" in err
+        ), args
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'zzz'")
         conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('zzz')")

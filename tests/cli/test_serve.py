@@ -92,3 +92,12 @@ def test_serve_refuses_a_missing_database(
     code, _, err = call(capsys, "serve", "--db", str(tmp_path / "none.db"))
     assert code == 2
     assert "socialcredit init" in err
+
+
+def test_serve_without_the_service_extra_says_what_to_install(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed: import fails
+    code, _, err = call(capsys, "serve", "--db", db, "--port", "0")
+    assert code == 2
+    assert "pip install 'socialcredit[service]'" in err and "Traceback" not in err

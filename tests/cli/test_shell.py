@@ -47,7 +47,7 @@ def test_h_is_help_everywhere(command: list[str], capsys: pytest.CaptureFixture[
         (["check"], ["socialcredit.db"]),
         (["explain"], ["every service with a measure in force"]),
         (["subjects"], ["--limit", "socialcredit.db"]),
-        (["demo"], ["107000", "2026", "demo-data", "china-scs.yaml"]),
+        (["demo"], ["107,000 for china", "2026", "demo-data", "the system's example policy"]),
     ],
 )
 def test_help_shows_every_default(

@@ -254,11 +254,11 @@ def check(
         )
     if decision.reasons:
         line += f" reasons: {', '.join(decision.reasons)}"
-        line += (
-            "; no end date"
-            if decision.indefinite
-            else f"; eligible again on {decision.eligible_again_on}"
-        )
+        if decision.indefinite:
+            line += "; no end date"
+        elif decision.eligible_again_on:
+            line += f"; eligible again on {decision.eligible_again_on}"
+        # else: no date the rules give (a perk no benefit gives: NOT-GRANTED)
     if decision.benefits:  # what a perk's counter needs: the benefit in force, by code
         line += f" benefits: {', '.join(decision.benefits)}"
     if decision.exemptions:

@@ -66,7 +66,13 @@ def serve(
         raise CliError(f"{exc.message}; create it with `socialcredit init --db …` first") from None
     import tempfile
 
-    import uvicorn
+    try:
+        import fastapi  # noqa: F401  (the application needs it; uvicorn alone is not enough)
+        import uvicorn
+    except ImportError as exc:
+        raise CliError(
+            f"serve needs the service extra: pip install 'socialcredit[service]' ({exc})"
+        ) from None
 
     from socialcredit.api.app import DB_ENV, NOTICE_INTERVAL_ENV, PUBLIC_URL_ENV
     from socialcredit.api.protocol import HTTP
