@@ -163,7 +163,7 @@ def main() -> None:
     if args.large:
         big = run_ours(args.large, args.seed + 2)
         rate = args.large * DAYS / big["cpu"]
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB
         print(
             f"ours at {args.large:,} agents: {big['cpu']:,.1f} s CPU, {big['wall']:,.1f} s wall, "
             f"{rate:,.0f} agent-days per CPU-second, peak RSS {peak:,.0f} MB; "
