@@ -336,3 +336,17 @@ def test_an_empty_breakdown_says_none(tmp_path: Path, capsys: pytest.CaptureFixt
     code, out, _ = call(capsys, "score", "kid", "--db", path, "--at", "2026-06-01")
     assert code == 0
     assert "breakdown (base 1000): none" in out
+
+
+@pytest.mark.parametrize("command", [["score", "debtor"], ["check", "debtor", "air_travel"]])
+def test_an_answer_about_a_date_to_come_says_it_is_a_projection(
+    db: str, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    code, out, _ = call(capsys, *command, "--db", db, "--at", "2999-01-01")
+    assert code == 0
+    assert (
+        "2999-01-01T00:00:00Z is still to come: this answer counts only the entries the ledger "
+        "holds now; entries it receives before then may change it."
+    ) in " ".join(out.split())
+    code, out, _ = call(capsys, *command, "--db", db, "--at", "2026-06-01")
+    assert code == 0 and "still to come" not in out

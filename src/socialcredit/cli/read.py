@@ -90,7 +90,7 @@ def score(
     )
     for sentence in score_sentences(st):
         out.print(f"  {sentence}")
-    _backfill_note(st.at, st.backfilled, subject)
+    _answer_notes(st.at, st.backfilled, subject)
     for m in st.lists:
         out.print(
             styled(
@@ -169,13 +169,21 @@ def score(
             )
 
 
-def _backfill_note(at: int, backfilled: Sequence[Backfill], subject: str) -> None:
-    """The sentence an answer about ``at`` carries when it counts history loaded later."""
+def _answer_notes(at: int, backfilled: Sequence[Backfill], subject: str) -> None:
+    """The sentences an answer about ``at`` carries: when it counts history loaded later,
+    and when ``at`` is still to come (the answer is a projection of today's ledger)."""
+    import time
+
     from socialcredit.ledger.backfills import sentence
 
     note = sentence(at, backfilled, f"about {subject} and the subjects related to it")
     if note:
         print_styled(note)
+    if at > time.time():
+        print_styled(
+            f"{to_iso(at)} is still to come: this answer counts only the entries the ledger "
+            "holds now; entries it receives before then may change it."
+        )
 
 
 def _signed(x: float) -> str:
@@ -268,7 +276,7 @@ def check(
         line += " (no entries about this subject" + (" then)" if at else ")")
     line += f" under {_under(decision.policy_version, decision.policy_hash)}"
     print_styled((decision.decision.upper(), colour), line)
-    _backfill_note(decision.at, decision.backfilled, subject)
+    _answer_notes(decision.at, decision.backfilled, subject)
 
 
 @app.command()
@@ -303,7 +311,7 @@ def explain(
             [e.to_json() for e in explanations] if not service else explanations[0].to_json()
         )
         return
-    _backfill_note(st.at, st.backfilled, subject)
+    _answer_notes(st.at, st.backfilled, subject)
     if not explanations:
         from socialcredit.policy.compiled import NOT_DETERMINABLE
 
