@@ -127,3 +127,42 @@ def test_the_migration_indexes_batches_written_before_it(ledger: Ledger) -> None
     audit.flush()
     assert [e.seq for e in audit.read(after=6, subject="alice")] == [7]
     audit.close()
+
+
+def test_indexing_ends_while_checks_keep_arriving(ledger: Ledger) -> None:  # noqa: F811
+    """Single checks written all the while (the head moving every few ms): one call indexes
+    what is there and returns, one step and one watermark row — it does not chase the head
+    (it did, a write transaction after another, as long as checks arrived)."""
+    import threading
+    import time
+
+    audit = written(ledger, index=False)
+    before = _marks(ledger)
+    stop = threading.Event()
+
+    def checks() -> None:  # a check every ~2 ms for 3 s (so that a chase ends too)
+        i, until = 100, time.monotonic() + 3.0
+        while not stop.is_set() and time.monotonic() < until:
+            audit.append(event(i, subject=f"s{i}"))
+            audit.flush()
+            i += 1
+            time.sleep(0.002)
+
+    writer = threading.Thread(target=checks)
+    writer.start()
+    try:
+        time.sleep(0.2)
+        started = time.monotonic()
+        assert audit.index_subjects() == 4  # batches 2, 3, 4 and 6: one short step
+        assert time.monotonic() - started < 2.0  # a chase lasts until the checks stop
+    finally:
+        stop.set()
+        writer.join()
+    assert _marks(ledger) == before + 1
+
+
+def _marks(ledger: Ledger) -> int:  # noqa: F811
+    """How many watermark rows the subject index has."""
+    with ledger.engine.connect() as conn:
+        found = conn.exec_driver_sql("SELECT COUNT(*) FROM audit_subjects WHERE subject = ''")
+        return int(found.scalar() or 0)

@@ -26,7 +26,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from socialcredit.audit.chain import FIELDS, GENESIS, AuditEntry, AuditEvent, Row, chain_row
-from socialcredit.audit.subjects import BATCH_ROUTE, batch_subjects, index_step, subject_seqs
+from socialcredit.audit.subjects import (
+    BATCH_ROUTE,
+    STEP,
+    batch_subjects,
+    index_step,
+    subject_seqs,
+)
 from socialcredit.audit.verify import Anchor, AuditVerification, verify_chain
 from socialcredit.errors import StorageError
 
@@ -285,9 +291,12 @@ class AuditLog:
                         self._indexer.close(broken=True)
                         self._indexer = None
                     raise StorageError(f"indexing the audit log failed: {exc}") from exc
-            if done == 0:
-                return total
             total += done
+            # a short step reached the head: stop. (Going on while the head moves — checks
+            # arrive every few ms — made this a loop of write transactions that never ended,
+            # competing with the audit writer: +450 us of CPU a check at 1,000 checks/s.)
+            if done < STEP:
+                return total
         return total
 
     def _write_once(self, raise_errors: bool) -> int:

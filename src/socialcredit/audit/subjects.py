@@ -57,7 +57,8 @@ def watermark(cur: Any, is_sqlite: bool) -> int:
 def index_step(conn: Any, is_sqlite: bool) -> int:
     """Index up to ``STEP`` batch entries above the watermark in one transaction on the
     DBAPI connection ``conn`` (SQLite: in autocommit mode; PostgreSQL: not); return how
-    many entries were indexed (0: the index is complete)."""
+    many batch entries were indexed: fewer than ``STEP`` means the index was complete up to
+    the head of the log when the step began."""
     mark = "?" if is_sqlite else "%s"
     cur = conn.cursor()
     try:
@@ -88,7 +89,7 @@ def index_step(conn: Any, is_sqlite: bool) -> int:
             f"{ignore} INTO audit_subjects (subject, seq) VALUES ({mark}, {mark}){tail}", pairs
         )
         _end(conn, cur, is_sqlite)
-        return len(rows) or (1 if upto > done else 0)
+        return len(rows)
     except BaseException:
         try:
             if is_sqlite:
