@@ -567,28 +567,45 @@ def _entry_order(
 ) -> list[tuple[int, int]]:
     """(entry kind, index) of every entry of the block, in ledger order: by the time it is
     known, records before corrections at the same second, then by index."""
-    kinds: list[I64] = []
-    idx: list[I64] = []
-    times: list[I64] = []
-    nrel = len(draws.rel_subject)
-    kinds.append(np.full(nrel, _REL))
-    idx.append(np.arange(nrel))
-    times.append(np.full(nrel, spec.start - RELATIONS_FROM_DAYS * DAY))
     att = attribute_table(draws, scenario)
-    kinds.append(np.full(len(att.code), _ATT))
-    idx.append(att.code)
-    times.append(att.valid)
-    known = np.flatnonzero(known_records(draws, spec, policy, suppressed))
-    kinds.append(np.full(len(known), _REC))
-    idx.append(known)
-    times.append(draws.recorded[known])
     cor = corrections(draws, scenario, spec, policy, suppressed)
-    kinds.append(np.full(len(cor.target), _COR))
-    idx.append(np.arange(len(cor.target)))
-    times.append(cor.at)
-    k, i, t = (np.concatenate(x).astype(np.int64) for x in (kinds, idx, times))
+    k, i = _entry_arrays(draws, spec, policy, att, cor, suppressed)
+    return list(zip(k.tolist(), i.tolist(), strict=True))
+
+
+def _entry_arrays(
+    draws: BlockDraws,
+    spec: SimSpec,
+    policy: CompiledPolicy,
+    att: AttributeTable,
+    cor: Corrections,
+    suppressed: Mask | None = None,
+) -> tuple[I64, I64]:
+    """``_entry_order`` as two arrays (kind, index), given the block's attribute table and
+    corrections."""
+    nrel = len(draws.rel_subject)
+    known = np.flatnonzero(known_records(draws, spec, policy, suppressed))
+    k = np.concatenate(
+        [
+            np.full(nrel, _REL, dtype=np.int64),
+            np.full(len(att.code), _ATT, dtype=np.int64),
+            np.full(len(known), _REC, dtype=np.int64),
+            np.full(len(cor.target), _COR, dtype=np.int64),
+        ]
+    )
+    i = np.concatenate([np.arange(nrel), att.code, known, np.arange(len(cor.target))]).astype(
+        np.int64
+    )
+    t = np.concatenate(
+        [
+            np.full(nrel, spec.start - RELATIONS_FROM_DAYS * DAY, dtype=np.int64),
+            att.valid,
+            draws.recorded[known],
+            cor.at,
+        ]
+    ).astype(np.int64)
     order = np.lexsort((i, k, t))
-    return list(zip(k[order].tolist(), i[order].tolist(), strict=True))
+    return k[order], i[order]
 
 
 def chunk_columns(
@@ -620,10 +637,9 @@ def chunk_columns(
         names += draws.names()
         kinds.append(draws.kind)
         gone = suppressed[b] if suppressed is not None else None
-        order = _entry_order(draws, scenario, spec, policy, gone)
-        k = np.array([o[0] for o in order], dtype=np.int64)
-        i = np.array([o[1] for o in order], dtype=np.int64)
+        att = attribute_table(draws, scenario)
         cor = corrections(draws, scenario, spec, policy, gone)
+        k, i = _entry_arrays(draws, spec, policy, att, cor, gone)
         drop = np.zeros(len(k), dtype=bool)
         if only is not None:
             mine = only[offset : offset + draws.n]
@@ -647,7 +663,6 @@ def chunk_columns(
         if len(draws.rel_rule):
             rel_ok = np.array([name in policy.relation_names for name in rel_names])
             drop |= (k == _REL) & ~rel_ok[draws.rel_rule[np.where(k == _REL, i, 0)]]
-        att = attribute_table(draws, scenario)
         at_att = k == _ATT
         att_pos = np.searchsorted(att.code, np.where(at_att, i, 0))
         att_pos = np.minimum(att_pos, max(len(att.code) - 1, 0))
