@@ -38,7 +38,7 @@ from socialcredit.sim.events import (
 )
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import Scenario
-from socialcredit.sim.standings import Standings, events_pay, standings, supported
+from socialcredit.sim.standings import Standings, change_days, events_pay, standings, supported
 from socialcredit.timeutil import DAY
 
 I64 = npt.NDArray[np.int64]
@@ -71,14 +71,17 @@ def evaluate_draws_events(
     if _Feedback(scenario, spec, policy, draws, gone).active:
         return evaluate_draws(scenario, spec, policy, draws, on_day)
     full = Prepared.build(chunk_columns(draws, scenario, spec, policy), policy)
-    if not supported(full, spec) or not (force or events_pay(full, spec)):
+    if not supported(full, spec):
+        return evaluate_draws(scenario, spec, policy, draws, on_day)
+    changes = change_days(full, spec, np.arange(full.columns.n_subjects, dtype=np.int64))
+    if not (force or events_pay(full, spec, changes)):
         return evaluate_draws(scenario, spec, policy, draws, on_day)
     n_groups = len(scenario.groups)
     m = PolicyMetrics(spec.days, n_groups)
     group = np.concatenate([d.group for d in draws]) if draws else np.empty(0, np.int64)
     n = len(group)
     m.count("subjects")[:] = np.bincount(group, minlength=n_groups)
-    st = standings(full, spec)
+    st = standings(full, spec, changes=changes)
     pos = st.position(n)
 
     # the world without data errors, for the affected agents and those they depend on

@@ -115,14 +115,17 @@ def distinct(values: I64) -> I64:
     return out
 
 
-def events_pay(prep: Prepared, spec: SimSpec) -> bool:
+def events_pay(prep: Prepared, spec: SimSpec, changes: tuple[I64, I64] | None = None) -> bool:
     """Whether reading each agent on its change days is likely to cost less than reading
     everyone every day: false for agents with many records (most days are change days, and
     a bounded measure's timeline grows with the square of its records), where the
-    reference is the faster. An estimate in row evaluations, not a measurement."""
+    reference is the faster. An estimate in row evaluations, not a measurement.
+    ``changes``: every subject's ``change_days``, if already known."""
     rows, policy = prep.rows, prep.policy
     n = prep.columns.n_subjects
-    agent, _ = change_days(prep, spec, np.arange(n, dtype=np.int64))
+    if changes is None:
+        changes = change_days(prep, spec, np.arange(n, dtype=np.int64))
+    agent = changes[0]
     count = np.bincount(rows.subject, minlength=n).astype(np.float64)
     cost = float(count[agent].sum())
     bounded = _bounded(policy)
@@ -247,15 +250,21 @@ def _bounded(policy: CompiledPolicy) -> list[int]:
     ]
 
 
-def standings(prep: Prepared, spec: SimSpec, agents: I64 | None = None) -> Standings:
+def standings(
+    prep: Prepared,
+    spec: SimSpec,
+    agents: I64 | None = None,
+    changes: tuple[I64, I64] | None = None,
+) -> Standings:
     """The standing of ``agents`` (default: every subject) on every simulated day, as
-    ``bulk_standings(prep, spec.day_end(day))`` gives it (see the module docstring)."""
+    ``bulk_standings(prep, spec.day_end(day))`` gives it (see the module docstring).
+    ``changes``: ``change_days(prep, spec, agents)``, if already known."""
     policy = prep.policy
     n = prep.columns.n_subjects
     days = spec.days
     if agents is None:
         agents = np.arange(n, dtype=np.int64)
-    agent, day = change_days(prep, spec, agents)
+    agent, day = change_days(prep, spec, agents) if changes is None else changes
     end = np.empty_like(day)
     if len(day):
         end[:-1] = np.where(agent[1:] == agent[:-1], day[1:], days)
