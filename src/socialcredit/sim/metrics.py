@@ -92,12 +92,21 @@ class PolicyMetrics:
         if not len(self.score_counts):
             return
         k = self.score_keys
-        order = np.lexsort((k[:, 2], k[:, 1], k[:, 0]))
-        k, counts = k[order], self.score_counts[order]
-        new = np.r_[True, (np.diff(k, axis=0) != 0).any(axis=1)]
+        lo = k.min(axis=0)
+        span = k.max(axis=0) - lo + 1
+        if float(span[0]) * float(span[1]) * float(span[2]) < 2.0**62:
+            # one integer per key, in (day, group, score) order: a stable sort of it finds
+            # the runs already sorted (a compacted histogram and a chunk's own)
+            code = ((k[:, 0] - lo[0]) * span[1] + (k[:, 1] - lo[1])) * span[2] + (k[:, 2] - lo[2])
+            order = np.argsort(code, kind="stable")
+            code = code[order]
+            new = np.r_[True, code[1:] != code[:-1]]
+        else:
+            order = np.lexsort((k[:, 2], k[:, 1], k[:, 0]))
+            new = np.r_[True, (np.diff(k[order], axis=0) != 0).any(axis=1)]
         start = np.flatnonzero(new)
-        self.score_keys = k[start]
-        self.score_counts = np.add.reduceat(counts, start)
+        self.score_keys = k[order[start]]
+        self.score_counts = np.add.reduceat(self.score_counts[order], start)
 
     def merge(self, other: PolicyMetrics) -> None:
         """Add ``other`` (another chunk of the same run) into this one."""
