@@ -450,6 +450,7 @@ def _process_json(policy: CompiledPolicy, line: RecordLine) -> dict[str, Any]:
         "due_process": {
             "from": proc.origin or "policy",
             "appeal_window_days": _whole_days(proc.appeal_window),
+            "appeal_window": policy.span_text(proc.appeal_window),
             "reinvestigation_deadline_days": _whole_days(proc.review_deadline),
             "disputed_records_count": proc.counts_while_disputed,
             "on_overdue": proc.on_overdue,

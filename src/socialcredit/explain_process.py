@@ -8,6 +8,7 @@ from __future__ import annotations
 from socialcredit.explain_words import on_list, words
 from socialcredit.policy.compiled import CompiledPolicy, CompiledProcess, later_one
 from socialcredit.scoring import RecordLine
+from socialcredit.timeutil import NEVER
 
 
 def overdue_words(on_overdue: str) -> str:
@@ -70,10 +71,12 @@ def dispute_notes(
             )
         elif closes >= t:
             possible[proc.index] = proc
+            # a window with no end (``appeal_window: any time``) has no date to give
+            until = "at any time" if closes >= NEVER else f"until {policy.date_of(closes)}"
             out.append(
-                f"Record {ref} may be disputed{by} until {policy.date_of(closes)}."
+                f"Record {ref} may be disputed{by} {until}."
                 if present
-                else f"On {policy.date_of(t)}, record {ref} could be disputed{by} until {policy.date_of(closes)}."
+                else f"On {policy.date_of(t)}, record {ref} could be disputed{by} {until}."
             )
         else:
             out.append(f"The window to dispute record {ref} closed on {policy.date_of(closes)}.")

@@ -40,7 +40,7 @@ from socialcredit.errors import NotFoundError
 from socialcredit.explain_text import requests_text
 from socialcredit.explain_words import words
 from socialcredit.scoring.results import Measure
-from socialcredit.timeutil import DAY, to_iso
+from socialcredit.timeutil import DAY, NEVER, to_iso
 
 if TYPE_CHECKING:
     from socialcredit.engine import Engine
@@ -329,9 +329,12 @@ def _dispute_sentences(
 
 def window_end_text(policy: CompiledPolicy, end: int) -> str:
     """When a window that closes at the instant ``end`` (a dispute received then still
-    counts) must be used, in the policy's local time: ``before 2025-03-05`` when it closes at
+    counts) must be used, in the policy's local time: ``at any time`` when it never closes,
+    ``before 2025-03-05`` when it closes at
     local midnight (the date the explanations name), else ``by 2025-03-05 14:30 (UTC+08:00)``
     (a date alone would suggest the whole day)."""
+    if end >= NEVER:  # ``appeal_window: any time``
+        return "at any time"
     offset = policy.calendar.offset
     if (end + offset) % DAY == 0:
         return f"before {policy.date_of(end)}"

@@ -48,9 +48,12 @@ class Span:
     seconds: int = 0
     working_days: int = 0
     text: str = field(default="", compare=False, repr=False)
+    # a period with no end (``ANY_TIME``, an appeal window written ``any time``): every
+    # time plus it is ``NEVER``; the other parts are zero
+    unlimited: bool = False
 
-    def _order(self) -> tuple[int, int, int, int]:
-        return (self.nominal(), self.months, self.seconds, self.working_days)
+    def _order(self) -> tuple[int, int, int, int, bool]:
+        return (self.nominal(), self.months, self.seconds, self.working_days, self.unlimited)
 
     # Spans are ordered by their average length (``nominal``): what bounds and checks need
     # ("min not longer than max"); a date is never computed from it.
@@ -67,6 +70,8 @@ class Span:
         return self._order() >= other._order()
 
     def __add__(self, other: Span) -> Span:
+        if self.unlimited or other.unlimited:
+            return ANY_TIME
         return Span(
             self.months + other.months,
             self.seconds + other.seconds,
@@ -84,28 +89,38 @@ class Span:
     @property
     def zero(self) -> bool:
         """Whether the span lasts no time at all (``P0D``)."""
-        return self.months == 0 and self.seconds == 0 and self.working_days == 0
+        return (
+            self.months == 0 and self.seconds == 0 and self.working_days == 0 and not self.unlimited
+        )
 
     @property
     def exact(self) -> bool:
-        """Whether the span is a fixed number of seconds (no months, no working days)."""
-        return self.months == 0 and self.working_days == 0
+        """Whether the span is a fixed number of seconds (no months, no working days, not
+        unlimited)."""
+        return self.months == 0 and self.working_days == 0 and not self.unlimited
 
     def nominal(self) -> int:
         """An approximate length in seconds (average month, 7/5 days per working day), to
         order spans and to compare them in checks; never used to compute a date."""
+        if self.unlimited:
+            return NEVER
         return self.months * AVERAGE_MONTH + self.seconds + self.working_days * WEEK // 5
 
     def longest(self) -> int:
         """An upper bound in seconds of how long the span can last from any start: 31 days a
         month, and for working days two weeks of holidays more than the weekdays need."""
+        if self.unlimited:
+            return NEVER
         wd = self.working_days
         slack = (wd // 5 + 1) * WEEK + 2 * WEEK if wd else 0
         return self.months * 31 * DAY + self.seconds + slack
 
     def canonical(self) -> int | str:
         """The span in the policy's content hash: seconds when exact (as before spans had
-        months), otherwise a normalised text (``P18M``, ``P1MT86400S``, ``3 working days``)."""
+        months), otherwise a normalised text (``P18M``, ``P1MT86400S``, ``3 working days``,
+        ``any time``)."""
+        if self.unlimited:
+            return ANY_TIME_TEXT
         if self.working_days:
             return f"{self.working_days} working days"
         if self.months:
@@ -114,7 +129,10 @@ class Span:
 
     def iso(self) -> str:
         """The span as text ``parse_span`` reads back to an equal span: ``P18M``,
-        ``P1MT3600S``, ``P0D``, ``3 working days``."""
+        ``P1MT3600S``, ``P0D``, ``3 working days`` (``any time``: what the policy reads,
+        not ``parse_span``)."""
+        if self.unlimited:
+            return ANY_TIME_TEXT
         if self.working_days:
             return _plural(self.working_days, "working day")
         if self.zero:
@@ -125,7 +143,10 @@ class Span:
 
     def describe(self) -> str:
         """Plain words, in the unit the policy wrote: ``2 years``, ``18 months``, ``1 year
-        and 6 months`` (``P1Y6M``), ``180 days``, ``2 weeks``, ``3 working days``."""
+        and 6 months`` (``P1Y6M``), ``180 days``, ``2 weeks``, ``3 working days``; ``no time
+        limit`` for ``ANY_TIME``."""
+        if self.unlimited:
+            return "no time limit"
         if self.working_days:
             return _plural(self.working_days, "working day")
         short = _SHORT_DURATION.match(self.text.strip().lower())
@@ -155,6 +176,11 @@ class Span:
         if not parts:
             return "no time"
         return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+ANY_TIME_TEXT = "any time"
+ANY_TIME = Span(unlimited=True, text=ANY_TIME_TEXT)
+"""A period that never ends: an appeal window written ``any time`` (no deadline to dispute)."""
 
 
 def _plural(n: int, unit: str) -> str:
@@ -443,6 +469,8 @@ def shift(
 def shift_span(times: I64, span: Span, cal: Calendar = UTC_CALENDAR) -> I64:
     """``times`` plus one ``span`` (see ``shift``); an exact span is a plain addition."""
     t = np.asarray(times, dtype=np.int64)
+    if span.unlimited:
+        return np.full(t.shape, NEVER, dtype=np.int64)
     if span.exact:
         if span.seconds == 0:
             return t
@@ -458,6 +486,8 @@ def shift_one(time: int, span: Span, cal: Calendar = UTC_CALENDAR) -> int:
     t = int(time)
     if not -NEVER < t < NEVER:
         return t
+    if span.unlimited:
+        return NEVER
     if span.months:
         t = int(_add_months_local(t + cal.offset, span.months)) - cal.offset
     t += span.seconds
@@ -485,7 +515,7 @@ def last_day(end: int, cal: Calendar) -> int:
 def legacy_seconds(span: Span) -> int | str:
     """What the span's text meant before calendar spans (a year 365 days, a month 30): the
     content hash a policy had when it was activated then. Working days did not exist."""
-    if span.working_days or not span.text:
+    if span.working_days or span.unlimited or not span.text:
         return span.canonical()
     s = span.text.strip()
     m = _ISO_DURATION.match(s.upper())

@@ -25,6 +25,7 @@ from socialcredit.timeutil import to_iso
 if TYPE_CHECKING:
     from socialcredit.policy import CompiledPolicy
     from socialcredit.policy.model import RecordType
+    from socialcredit.spans import Span
 
 # command modules import what only they need inside each command (start-up time)
 
@@ -382,7 +383,7 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
     out.print(
         styled(
             f"due process: notice before a measure: {yes[dp.notice_before_sanction]}; "
-            f"appeal window {_span(dp.appeal_window)}; disputes decided within "
+            f"{_appeal_window(dp.appeal_window)}; disputes decided within "
             f"{_span(dp.reinvestigation_deadline)} {overdue[dp.on_overdue]}; disputed records "
             f"count: {yes[dp.disputed_records_count]}; human review: {yes[dp.human_review]}"
         )
@@ -397,8 +398,8 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
         )
         out.print(
             styled(
-                f"due process of {', '.join(types)} (from {proc.origin}): appeal window "
-                f"{_span(proc.appeal_window)}; disputes decided within "
+                f"due process of {', '.join(types)} (from {proc.origin}): "
+                f"{_appeal_window(proc.appeal_window)}; disputes decided within "
                 f"{_span(proc.review_deadline)} {overdue[proc.on_overdue]}{recon}; disputed "
                 f"records count: {yes[proc.counts_while_disputed]}"
             )
@@ -478,3 +479,13 @@ def policy_history(db: DbOption = None, as_json: JsonOption = False) -> None:
         ],
         whole=(0, 1, 2, 3),
     )
+
+
+def _appeal_window(span: Span) -> str:
+    """The appeal window in ``policy show``: ``appeal window 30 days``, or that there is
+    none (``appeal_window: any time``)."""
+    from socialcredit.policy.describe import span_text
+
+    if span.unlimited:
+        return "no appeal deadline (a record may be disputed at any time)"
+    return f"appeal window {span_text(span)}"

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from socialcredit.policy.durations import PositiveDuration
+from socialcredit.policy.durations import AppealWindow, PositiveDuration
 from socialcredit.policy.fields import StrictModel, absent_field
 from socialcredit.policy.lint_settings import LintSettings
 
@@ -34,8 +34,9 @@ class DueProcessOverride(StrictModel):
     """Due process for one record type (or the record types a list counts), overriding the
     policy-wide ``due_process`` field by field; a field not given is the policy-wide one."""
 
-    appeal_window: PositiveDuration | None = Field(
-        None, description="How long after a record is known it can be disputed."
+    appeal_window: AppealWindow | None = Field(
+        None,
+        description="How long after a record is known it can be disputed; 'any time': no deadline.",
     )
     reinvestigation_deadline: PositiveDuration | None = Field(
         None, description="Within how long a dispute must be reviewed (decided)."
@@ -55,8 +56,8 @@ class DueProcess(StrictModel):
     """What the system promises the people it scores, and enforces on itself."""
 
     notice_before_sanction: bool = True
-    appeal_window: PositiveDuration = Field(
-        description="How long after a record is known it can be disputed."
+    appeal_window: AppealWindow = Field(
+        description="How long after a record is known it can be disputed; 'any time': no deadline."
     )
     reinvestigation_deadline: PositiveDuration = Field(
         description="A dispute not decided by then deletes the disputed record."

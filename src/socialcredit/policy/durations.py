@@ -9,7 +9,14 @@ from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator, SerializationInfo, WithJsonSchema
 
-from socialcredit.spans import AVERAGE_MONTH, Span, legacy_seconds, parse_span
+from socialcredit.spans import (
+    ANY_TIME,
+    ANY_TIME_TEXT,
+    AVERAGE_MONTH,
+    Span,
+    legacy_seconds,
+    parse_span,
+)
 from socialcredit.timeutil import TimeFormatError
 
 MAX_DURATION = 1000 * 12 * AVERAGE_MONTH  # 1000 years: beyond any rule's horizon, inside int64
@@ -45,6 +52,18 @@ def _duration_or_never(value: Any) -> Span | None:
     if value is None:
         raise ValueError("expected a duration such as 'P2Y', or 'never' (say it explicitly)")
     return _positive_duration(value)
+
+
+def _window(value: Any) -> Span:
+    # an appeal window: a positive duration, or 'any time' (no deadline to dispute)
+    if isinstance(value, Span):
+        return value
+    if isinstance(value, str) and " ".join(value.lower().split()) == ANY_TIME_TEXT:
+        return ANY_TIME
+    try:
+        return _positive_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; or 'any time' for no deadline") from None
 
 
 def _dump_span(span: Span | None, info: SerializationInfo) -> int | str | None:
@@ -130,3 +149,26 @@ OptionalDuration = Annotated[
         }
     ),
 ]
+
+_ANY_TIME = rf"{_either_case('any')}\s+{_either_case('time')}"
+APPEAL_WINDOW_PATTERN = (
+    rf"^(?=[^1-9]*[1-9]|\s*{_ANY_TIME}\s*$)\s*(?:{_ISO}|\d+\s*(?:{_UNITS})|{_ANY_TIME})\s*$"
+)
+"""What an appeal window may be, as a JSON Schema pattern: a positive duration or 'any time'."""
+
+AppealWindow = Annotated[
+    Span,
+    PlainValidator(_window),
+    PlainSerializer(_dump_span),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": APPEAL_WINDOW_PATTERN,
+            "description": _DURATION_HELP
+            + " Longer than zero; 'any time' means there is no deadline to dispute.",
+            "examples": ["P30D", "7 working days", "any time"],
+        }
+    ),
+]
+"""An appeal window: a ``Span`` longer than zero, or ``ANY_TIME`` (written ``any time``):
+a record may be disputed at any time."""
