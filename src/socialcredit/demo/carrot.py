@@ -11,19 +11,16 @@ they have, which ingestion rejects. Every rate and amount is ILLUSTRATIVE.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import numpy as np
-from rich.console import Console
-from rich.progress import Progress
 
-from socialcredit.demo.common import wall_clock
 from socialcredit.demo.wallets import (
     Redemptions,
     Round,
     WalletDemo,
-    WalletDemoReport,
+    pick,
     print_wallet_report,
     run_wallet_demo,
 )
@@ -115,43 +112,28 @@ def examples(engine: Engine, bulk: BulkStandings) -> list[tuple[str, str, str]]:
     w = bulk.wallets[cp.score_index("carrot_points")]
     assert w is not None
     picks: list[tuple[str, str, str]] = []
-    hit = np.flatnonzero(w.balance >= 500)
-    if len(hit):
-        picks.append(
-            (
-                "A gold member (500 points or more)",
-                _first(hit, picks, bulk.subjects),
-                "loyalty_points",
-            )
-        )
-    hit = np.flatnonzero((w.expired > 0) & (w.redeemed == 0))
-    if len(hit):
-        picks.append(
-            ("Points that expired unspent", _first(hit, picks, bulk.subjects), "loyalty_points")
-        )
-    hit = np.flatnonzero((w.forfeited > 0) & (w.redeemed > 0))
-    if len(hit):
-        picks.append(
-            (
-                "Held back by the monthly cap, and redeemed",
-                _first(hit, picks, bulk.subjects),
-                "loyalty_points",
-            )
-        )
+    pick(
+        picks,
+        "A gold member (500 points or more)",
+        np.flatnonzero(w.balance >= 500),
+        bulk.subjects,
+        "loyalty_points",
+    )
+    pick(
+        picks,
+        "Points that expired unspent",
+        np.flatnonzero((w.expired > 0) & (w.redeemed == 0)),
+        bulk.subjects,
+        "loyalty_points",
+    )
+    pick(
+        picks,
+        "Held back by the monthly cap, and redeemed",
+        np.flatnonzero((w.forfeited > 0) & (w.redeemed > 0)),
+        bulk.subjects,
+        "loyalty_points",
+    )
     return picks
-
-
-def _first(
-    hit: np.ndarray[Any, np.dtype[np.int64]],
-    picks: list[tuple[str, str, str]],
-    names: list[str],
-) -> str:
-    """The first subject of ``hit`` not picked yet (else the first)."""
-    picked = {subject for _, subject, _ in picks}
-    for i in hit.tolist():
-        if names[i] not in picked:
-            return str(names[i])
-    return names[int(hit[0])]
 
 
 DEMO = WalletDemo(
@@ -164,19 +146,5 @@ DEMO = WalletDemo(
     examples=examples,
 )
 
-
-def run(
-    directory: Path,
-    n_subjects: int,
-    seed: int,
-    policy_file: Path | None,
-    progress: Progress,
-    clock: Callable[[], int] = wall_clock,
-) -> WalletDemoReport:
-    """Build the Carrot Rewards demo in ``directory`` (see the module docstring)."""
-    return run_wallet_demo(DEMO, directory, n_subjects, seed, policy_file, progress, clock)
-
-
-def show(report: WalletDemoReport, console: Console) -> None:
-    """Print the Carrot Rewards demo's report."""
-    print_wallet_report(report, console)
+run = partial(run_wallet_demo, DEMO)
+show = print_wallet_report

@@ -3,30 +3,26 @@ under the seed policy, china-scs.yaml, end to end through the real ledger."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import orjson
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
 from socialcredit.columns import LedgerColumns
-from socialcredit.demo.common import DemoError, prepare_directory, wall_clock
+from socialcredit.demo import common
 from socialcredit.display import visible
 from socialcredit.engine import Engine
 from socialcredit.examples import example_policy
 from socialcredit.explain import Explanation
-from socialcredit.ledger import IngestRules, Ledger
-from socialcredit.ledger.backfills import sentence
 from socialcredit.policy import load_policy
 from socialcredit.scoring import BulkStandings, Prepared, bulk_standings
 from socialcredit.sim.population import BEHAVIOURS, PopulationSpec, generate
-from socialcredit.timeutil import DAY, to_date, to_iso
+from socialcredit.timeutil import DAY, to_date
 
 DEFAULT_SUBJECTS = 107_000
 
@@ -103,7 +99,7 @@ def run_demo(
     seed: int,
     policy_file: Path | None,
     progress: Progress,
-    clock: Callable[[], int] = wall_clock,
+    clock: Callable[[], int] = common.wall_clock,
 ) -> DemoReport:
     """Generate, ingest, score and explain; returns the figures for ``print_report``.
 
@@ -114,80 +110,37 @@ def run_demo(
     from their own recorded_at. The report's figures are about the simulated period's end,
     before the load, so they count history loaded later (``DemoReport.note`` says so once).
     """
-    if n_subjects < 1:
-        raise DemoError(f"--subjects {n_subjects}: the population needs at least one subject")
+    spec = PopulationSpec(subjects=max(n_subjects, 1), seed=seed)
+    common.check_request(n_subjects, clock, spec.end)
     policy_path = policy_file or default_policy()
     loaded = load_policy(policy_path)
     missing = sorted({b.type for b in BEHAVIOURS} - set(loaded.policy.record_types))
     if missing:
-        raise DemoError(
+        raise common.DemoError(
             f"{policy_path}: the demo population has records of types this policy does not "
             f"declare ({', '.join(missing)}); use a policy with china-scs.yaml's record types"
         )
-    spec = PopulationSpec(subjects=n_subjects, seed=seed)
-    if clock() < spec.end:
-        raise DemoError(
-            f"the demo's simulated period ends on {to_iso(spec.end)}, after this machine's "
-            f"clock ({to_iso(clock())}): its history would be in the ledger's future"
-        )
-    prepare_directory(directory)
+    common.prepare_directory(directory)
     data = directory / "population.jsonl"
     seconds: dict[str, float] = {}
+    with common.timed(seconds, "generate"):
+        count, kinds = common.write_population(data, generate(spec), progress, "population")
+    records = count - kinds
 
-    started = time.perf_counter()
-    task = progress.add_task("generating population", total=None)
-    count = 0
-    records = 0
-    with data.open("wb") as fh:
-        for entry in generate(spec):
-            fh.write(orjson.dumps(entry) + b"\n")
-            count += 1
-            records += "kind" not in entry
-            if count % 50_000 == 0:
-                progress.update(task, completed=count)
-    progress.update(task, completed=count, total=count)
-    seconds["generate"] = time.perf_counter() - started
-
-    ledger = Ledger.open(f"sqlite:///{directory / 'demo.db'}")
+    # history: the rule the simulated nation lived under throughout
+    ledger = common.open_history(directory, loaded, spec.start, clock)
     try:
-        ledger.upgrade()
-        ledger.activate_policy(
-            loaded.text,
-            loaded.policy.policy,
-            loaded.policy.version,
-            loaded.content_hash,
-            spec.start,
-            "demo",
-            now=clock(),
-            backfill=True,  # history: the rule the simulated nation lived under throughout
-        )
-        started = time.perf_counter()
-        task = progress.add_task("ingesting into SQLite", total=count)
-        result = ledger.ingest_file(
-            str(data),
-            rules=IngestRules.from_policy(loaded.policy),
-            now=clock(),
-            progress=lambda done: progress.update(task, completed=done),
-            backfill=True,  # history: each entry counts from its own recorded_at
-        )
-        progress.update(task, completed=count)
-        seconds["ingest"] = time.perf_counter() - started
-        if result.rejected:
-            first = "; ".join(f"line {p.line}: {p.message}" for p in result.problems[:3])
-            raise DemoError(
-                f"{policy_path}: {result.rejected:,} lines of the demo population were "
-                f"rejected under this policy ({first})"
-            )
+        with common.timed(seconds, "ingest"):  # history: each entry counts from its own recorded_at
+            common.ingest_history(ledger, data, count, loaded, policy_path, progress, clock)
 
-        started = time.perf_counter()
-        task = progress.add_task("scoring everyone", total=1)
-        engine = Engine.open(ledger, lambda: spec.end)
-        cols = ledger.columns(with_ids=False)
-        bulk = bulk_standings(Prepared.build(cols, engine.policy), spec.end)
-        # the figures and examples are about spec.end, before the ledger was loaded
-        note = sentence(spec.end, engine.backfills_crossed(spec.end), "in the ledger", every=True)
-        progress.update(task, completed=1)
-        seconds["score"] = time.perf_counter() - started
+        with common.timed(seconds, "score"):
+            task = progress.add_task("scoring everyone", total=1)
+            engine = Engine.open(ledger, lambda: spec.end)
+            cols = ledger.columns(with_ids=False)
+            bulk = bulk_standings(Prepared.build(cols, engine.policy), spec.end)
+            # the figures and examples are about spec.end, before the ledger was loaded
+            note = common.history_note(engine, spec.end)
+            progress.update(task, completed=1)
 
         cp = engine.policy
         grades = [(g, int((bulk.grade == i).sum())) for i, g in enumerate(cp.grade_names)]
@@ -206,12 +159,11 @@ def run_demo(
                     int(bulk.measures[give].any(axis=0).sum()) if give else 0,
                 )
             )
-        started = time.perf_counter()
-        examples = [
-            (f"{title}: {subject}", engine.explain(subject, service, spec.end))
-            for title, subject, service in _pick_examples(engine, bulk, cols, spec.end)
-        ]
-        seconds["explain"] = time.perf_counter() - started
+        with common.timed(seconds, "explain"):
+            examples = [
+                (f"{title}: {subject}", engine.explain(subject, service, spec.end))
+                for title, subject, service in _pick_examples(engine, bulk, cols, spec.end)
+            ]
     finally:
         ledger.close()
     return DemoReport(
@@ -232,26 +184,13 @@ def run_demo(
 
 def print_report(report: DemoReport, console: Console) -> None:
     """Print the demo's figures and worked examples; no text is read as Rich markup."""
-    console.print()
-    console.print(
-        Text(
-            visible(
-                f"{report.subjects:,} subjects in the ledger (of a synthetic population of "
-                f"{report.population:,}), {report.records:,} records "
-                f"({report.entries:,} ledger entries) under {report.policy}, as of "
-                f"{to_date(report.at)}"
-            ),
-            style="bold",
-        )
-    )
-    if report.note:
-        console.print(Text(visible(report.note)))
-    console.print(
-        Text(
-            "time: "
-            + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
-            + f" (total {sum(report.seconds.values()):.1f}s)"
-        )
+    common.print_heading(
+        console,
+        f"{report.subjects:,} subjects in the ledger (of a synthetic population of "
+        f"{report.population:,}), {report.records:,} records ({report.entries:,} ledger "
+        f"entries) under {report.policy}, as of {to_date(report.at)}",
+        [report.note],
+        report.seconds,
     )
     t = Table(title=Text("grade distribution", style="table.title"))
     t.add_column("grade", overflow="fold")
@@ -272,12 +211,7 @@ def print_report(report: DemoReport, console: Console) -> None:
     for service, d, b in report.services:
         t.add_row(Text(visible(service)), f"{d:,}", f"{b:,}")
     console.print(t)
-    for title, ex in report.examples:
-        console.print()
-        console.print(
-            Text.assemble((title, "bold"), f" — {ex.decision.service}: {ex.decision.decision}")
-        )
-        console.print(Text(visible(ex.text)))
+    common.print_examples(console, report.examples)
 
 
 run = run_demo

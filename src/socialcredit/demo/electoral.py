@@ -10,25 +10,20 @@ ILLUSTRATIVE: no country runs this system.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from socialcredit.demo.common import DemoError, prepare_directory, wall_clock
-from socialcredit.display import visible
-from socialcredit.engine import Engine
+from socialcredit.demo import common
 from socialcredit.examples import example_policy
 from socialcredit.explain import Explanation
-from socialcredit.ledger import IngestRules, Ledger
 from socialcredit.policy import load_policy
 from socialcredit.timeutil import parse_timestamp, to_date, to_iso
 
@@ -115,67 +110,40 @@ def run(
     seed: int,
     policy_file: Path | None,
     progress: Progress,
-    clock: Callable[[], int] = wall_clock,
+    clock: Callable[[], int] = common.wall_clock,
 ) -> ElectoralReport:
     """Generate the ratings, ingest them under the policy, rank, and explain three places."""
-    if n_subjects < 1:
-        raise DemoError(f"--subjects {n_subjects}: the electorate needs at least one citizen")
+    common.check_request(
+        n_subjects,
+        clock,
+        AT,
+        needs="the electorate needs at least one citizen",
+        ends="report time is",
+    )
     path = policy_file or example_policy("electoral-credit")
     loaded = load_policy(path)
     if "candidate_rating" not in loaded.policy.record_types:
-        raise DemoError(
+        raise common.DemoError(
             f"{path}: the demo's ratings are candidate_rating records; use a policy that declares them"
         )
-    if clock() < AT:
-        raise DemoError(f"the demo's report time {to_iso(AT)} is after this machine's clock")
-    prepare_directory(directory)
+    common.prepare_directory(directory)
     data = directory / "population.jsonl"
     seconds: dict[str, float] = {}
-    started = time.perf_counter()
-    task = progress.add_task("generating ratings", total=None)
-    count = 0
-    with data.open("wb") as fh:
-        for entry in _ratings(n_subjects, seed):
-            fh.write(orjson.dumps(entry) + b"\n")
-            count += 1
-    progress.update(task, completed=count, total=count)
-    seconds["generate"] = time.perf_counter() - started
+    with common.timed(seconds, "generate"):
+        count, _ = common.write_population(data, _ratings(n_subjects, seed), progress, "ratings")
 
-    ledger = Ledger.open(f"sqlite:///{directory / 'demo.db'}")
+    ledger = common.open_history(directory, loaded, START, clock)
     try:
-        ledger.upgrade()
-        ledger.activate_policy(
-            loaded.text,
-            loaded.policy.policy,
-            loaded.policy.version,
-            loaded.content_hash,
-            START,
-            "demo",
-            now=clock(),
-            backfill=True,
-        )
-        started = time.perf_counter()
-        task = progress.add_task("ingesting into SQLite", total=count)
-        result = ledger.ingest_file(
-            str(data),
-            rules=IngestRules.from_policy(loaded.policy),
-            now=clock(),
-            progress=lambda done: progress.update(task, completed=done),
-            backfill=True,
-        )
-        progress.update(task, completed=count)
-        seconds["ingest"] = time.perf_counter() - started
+        with common.timed(seconds, "ingest"):  # the self-ratings are refused: the report says so
+            result = common.ingest_history(
+                ledger, data, count, loaded, path, progress, clock, refuse_rejected=False
+            )
 
-        started = time.perf_counter()
-        task = progress.add_task("ranking everyone", total=1)
-        engine = Engine.open(ledger, lambda: AT)
-        bulk = engine.recompute(AT)
-        progress.update(task, completed=1)
-        seconds["rank"] = time.perf_counter() - started
-        from socialcredit.ledger.backfills import sentence
+        with common.timed(seconds, "rank"):
+            engine, bulk = common.recompute(ledger, AT, progress, "ranking everyone")
         from socialcredit.scoring.population import ranking
 
-        note = sentence(AT, engine.backfills_crossed(AT), "in the ledger", every=True)
+        note = common.history_note(engine, AT)
         policy = bulk.policy
         cond = policy.rankings[0]
         cols = ledger.columns()
@@ -199,7 +167,6 @@ def run(
         occurred = cols.rec_occurred_at
         given = int(((occurred >= TERMS[0]) & (occurred < TERMS[1])).sum())
 
-        started = time.perf_counter()
         order = r.order.tolist()
         picks = [
             ("Seated, at the top", cols.subjects[order[0]]),
@@ -207,10 +174,11 @@ def run(
         ]
         if len(order) > seats:
             picks.append(("Not seated, the first below the line", cols.subjects[order[seats]]))
-        examples = [
-            (f"{title}: {who}", engine.explain(who, "parliament_seat", AT)) for title, who in picks
-        ]
-        seconds["explain"] = time.perf_counter() - started
+        with common.timed(seconds, "explain"):
+            examples = [
+                (f"{title}: {who}", engine.explain(who, "parliament_seat", AT))
+                for title, who in picks
+            ]
     finally:
         ledger.close()
     refused: dict[str, list[str]] = {}
@@ -238,27 +206,13 @@ def run(
 
 def show(report: ElectoralReport, console: Console) -> None:
     """Print what the system did and the three explanations; nothing is read as markup."""
-    console.print()
-    console.print(
-        Text(
-            visible(
-                f"{report.citizens:,} citizens rated {report.candidates:,} candidates: "
-                f"{report.lines:,} rating lines, {report.accepted:,} accepted, under "
-                f"{report.policy}, as of {to_date(report.at)}"
-            ),
-            style="bold",
-        )
-    )
-    if report.note:
-        console.print(Text(visible(report.note)))
-    for line in report.refused:
-        console.print(Text(visible(f"refused at ingestion: {line}")))
-    console.print(
-        Text(
-            "time: "
-            + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
-            + f" (total {sum(report.seconds.values()):.1f}s)"
-        )
+    common.print_heading(
+        console,
+        f"{report.citizens:,} citizens rated {report.candidates:,} candidates: "
+        f"{report.lines:,} rating lines, {report.accepted:,} accepted, under "
+        f"{report.policy}, as of {to_date(report.at)}",
+        [report.note, *(f"refused at ingestion: {line}" for line in report.refused)],
+        report.seconds,
     )
     t = Table(title=Text("the 2026 term, seated by the ratings of 2025", style="table.title"))
     t.add_column("what", overflow="fold")
@@ -273,17 +227,4 @@ def show(report: ElectoralReport, console: Console) -> None:
         f"{report.prior_kept_out:,}",
     )
     console.print(t)
-    for title, ex in report.examples:
-        console.print()
-        console.print(
-            Text.assemble(
-                (title, "bold"),
-                f" — {ex.decision.service}: "
-                + (
-                    "benefit " + ", ".join(ex.decision.benefits)
-                    if ex.decision.benefits
-                    else "no benefit"
-                ),
-            )
-        )
-        console.print(Text(visible(ex.text)))
+    common.print_examples(console, report.examples, common.benefited)

@@ -13,19 +13,16 @@ amount is ILLUSTRATIVE.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import numpy as np
-from rich.console import Console
-from rich.progress import Progress
 
-from socialcredit.demo.common import wall_clock
 from socialcredit.demo.wallets import (
     Redemptions,
     Round,
     WalletDemo,
-    WalletDemoReport,
+    pick,
     print_wallet_report,
     run_wallet_demo,
 )
@@ -131,47 +128,28 @@ def examples(engine: Engine, bulk: BulkStandings) -> list[tuple[str, str, str]]:
     myna = bulk.wallets[cp.score_index("mynapoint")]
     assert food is not None and myna is not None
     picks: list[tuple[str, str, str]] = []
-    hit = np.flatnonzero((food.forfeited > 0) & (food.redeemed > 0))
-    if len(hit):
-        picks.append(
-            (
-                "Food-tax points held at ¥4,000 a year, then refunded",
-                _first(hit, picks, bulk.subjects),
-                "tax_refund",
-            )
-        )
-    hit = np.flatnonzero((myna.forfeited > 0) & (myna.redeemed > 0) & (myna.balance > 0))
-    if len(hit):
-        picks.append(
-            (
-                "Mynapoint's ¥5,000 reached, some spent, some left",
-                _first(hit, picks, bulk.subjects),
-                "mynapoint_payment",
-            )
-        )
-    hit = np.flatnonzero((food.expired > 0) & (food.redeemed == 0))
-    if len(hit):
-        picks.append(
-            (
-                "Food-tax points never refunded, some expired",
-                _first(hit, picks, bulk.subjects),
-                "tax_refund",
-            )
-        )
+    pick(
+        picks,
+        "Food-tax points held at ¥4,000 a year, then refunded",
+        np.flatnonzero((food.forfeited > 0) & (food.redeemed > 0)),
+        bulk.subjects,
+        "tax_refund",
+    )
+    pick(
+        picks,
+        "Mynapoint's ¥5,000 reached, some spent, some left",
+        np.flatnonzero((myna.forfeited > 0) & (myna.redeemed > 0) & (myna.balance > 0)),
+        bulk.subjects,
+        "mynapoint_payment",
+    )
+    pick(
+        picks,
+        "Food-tax points never refunded, some expired",
+        np.flatnonzero((food.expired > 0) & (food.redeemed == 0)),
+        bulk.subjects,
+        "tax_refund",
+    )
     return picks
-
-
-def _first(
-    hit: np.ndarray[Any, np.dtype[np.int64]],
-    picks: list[tuple[str, str, str]],
-    names: list[str],
-) -> str:
-    """The first subject of ``hit`` not picked yet (else the first)."""
-    picked = {subject for _, subject, _ in picks}
-    for i in hit.tolist():
-        if names[i] not in picked:
-            return str(names[i])
-    return names[int(hit[0])]
 
 
 DEMO = WalletDemo(
@@ -184,19 +162,5 @@ DEMO = WalletDemo(
     examples=examples,
 )
 
-
-def run(
-    directory: Path,
-    n_subjects: int,
-    seed: int,
-    policy_file: Path | None,
-    progress: Progress,
-    clock: Callable[[], int] = wall_clock,
-) -> WalletDemoReport:
-    """Build the My Number demo in ``directory`` (see the module docstring)."""
-    return run_wallet_demo(DEMO, directory, n_subjects, seed, policy_file, progress, clock)
-
-
-def show(report: WalletDemoReport, console: Console) -> None:
-    """Print the My Number demo's report."""
-    print_wallet_report(report, console)
+run = partial(run_wallet_demo, DEMO)
+show = print_wallet_report

@@ -16,18 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from socialcredit.demo.common import DemoError, prepare_directory, wall_clock
+from socialcredit.demo import common
 from socialcredit.display import visible
-from socialcredit.engine import Engine
 from socialcredit.examples import example_policy
 from socialcredit.explain import Explanation
-from socialcredit.ledger import IngestRules, Ledger
 from socialcredit.policy import load_policy
 from socialcredit.timeutil import DAY, parse_timestamp, to_date, to_iso
 
@@ -121,74 +118,38 @@ def run(
     seed: int,
     policy_file: Path | None,
     progress: Progress,
-    clock: Callable[[], int] = wall_clock,
+    clock: Callable[[], int] = common.wall_clock,
 ) -> SesameReport:
     """Generate the users, ingest them under the policy, score, explain three of them."""
-    if n_subjects < 1:
-        raise DemoError(f"--subjects {n_subjects}: the population needs at least one subject")
+    common.check_request(n_subjects, clock, AT, ends="report time is")
     path = policy_file or example_policy("sesame-style")
     loaded = load_policy(path)
     missing = sorted({t for t, _, _ in RATES} - set(loaded.policy.record_types))
     if missing or "friend_of" not in loaded.policy.relations:
-        raise DemoError(f"{path}: the demo needs sesame-style.yaml's record types and friend_of")
-    if clock() < AT:
-        raise DemoError(f"the demo's report time {to_iso(AT)} is after this machine's clock")
-    prepare_directory(directory)
+        raise common.DemoError(
+            f"{path}: the demo needs sesame-style.yaml's record types and friend_of"
+        )
+    common.prepare_directory(directory)
     data = directory / "population.jsonl"
     seconds: dict[str, float] = {}
-    started = time.perf_counter()
-    task = progress.add_task("generating users", total=None)
-    count = records = friendships = 0
-    with data.open("wb") as fh:
-        for entry in _entries(n_subjects, seed):
-            fh.write(orjson.dumps(entry) + b"\n")
-            count += 1
-            friendships += "kind" in entry
+    with common.timed(seconds, "generate"):
+        count, friendships = common.write_population(
+            data, _entries(n_subjects, seed), progress, "users"
+        )
     records = count - friendships
-    progress.update(task, completed=count, total=count)
-    seconds["generate"] = time.perf_counter() - started
 
     from socialcredit.lint import lint_policy
 
     report = lint_policy(loaded)
     lint = "; ".join(f"{f.rule} {f.message}" for f in report.errors)
-    ledger = Ledger.open(f"sqlite:///{directory / 'demo.db'}")
+    ledger = common.open_history(directory, loaded, START, clock)
     try:
-        ledger.upgrade()
-        ledger.activate_policy(
-            loaded.text,
-            loaded.policy.policy,
-            loaded.policy.version,
-            loaded.content_hash,
-            START,
-            "demo",
-            now=clock(),
-            backfill=True,
-        )
-        started = time.perf_counter()
-        task = progress.add_task("ingesting into SQLite", total=count)
-        result = ledger.ingest_file(
-            str(data),
-            rules=IngestRules.from_policy(loaded.policy),
-            now=clock(),
-            progress=lambda done: progress.update(task, completed=done),
-            backfill=True,
-        )
-        progress.update(task, completed=count)
-        seconds["ingest"] = time.perf_counter() - started
-        if result.rejected:
-            first = "; ".join(f"line {p.line}: {p.message}" for p in result.problems[:3])
-            raise DemoError(f"{path}: {result.rejected:,} demo lines were rejected ({first})")
+        with common.timed(seconds, "ingest"):
+            common.ingest_history(ledger, data, count, loaded, path, progress, clock)
 
-        started = time.perf_counter()
-        task = progress.add_task("scoring everyone", total=1)
-        engine = Engine.open(ledger, lambda: AT)
-        bulk = engine.recompute(AT)
-        progress.update(task, completed=1)
-        seconds["score"] = time.perf_counter() - started
-        from socialcredit.ledger.backfills import sentence
-
-        note = sentence(AT, engine.backfills_crossed(AT), "in the ledger", every=True)
+        with common.timed(seconds, "score"):
+            engine, bulk = common.recompute(ledger, AT, progress, "scoring everyone")
+        note = common.history_note(engine, AT)
         cp = bulk.policy
         sc = cp.scores[0]
         score = bulk.scores[0]
@@ -207,7 +168,7 @@ def run(
         by_friends_mask = (score >= 600) & (own < 600)
         by_friends = int(by_friends_mask.sum())
 
-        started = time.perf_counter()
+        started = time.perf_counter()  # the worked examples: "explain"
         picks = []
         if by_friends:
             picks.append(
@@ -249,29 +210,16 @@ def run(
 
 def show(report: SesameReport, console: Console) -> None:
     """Print what the system did and the three explanations; nothing is read as markup."""
-    console.print()
-    console.print(
-        Text(
-            visible(
-                f"{report.subjects:,} app users in the ledger ({report.records:,} records, "
-                f"{report.friendships:,} friendships) under {report.policy}, as of "
-                f"{to_date(report.at)} (re-evaluated on the 1st of each month)"
-            ),
-            style="bold",
-        )
-    )
-    if report.note:
-        console.print(Text(visible(report.note)))
-    if report.lint:
-        console.print(
-            Text(visible(f"lint errors (the demo activates it to study it): {report.lint}"))
-        )
-    console.print(
-        Text(
-            "time: "
-            + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
-            + f" (total {sum(report.seconds.values()):.1f}s)"
-        )
+    common.print_heading(
+        console,
+        f"{report.subjects:,} app users in the ledger ({report.records:,} records, "
+        f"{report.friendships:,} friendships) under {report.policy}, as of "
+        f"{to_date(report.at)} (re-evaluated on the 1st of each month)",
+        [
+            report.note,
+            report.lint and f"lint errors (the demo activates it to study it): {report.lint}",
+        ],
+        report.seconds,
     )
     t = Table(title=Text("bands", style="table.title"))
     t.add_column("band", overflow="fold")
@@ -297,17 +245,4 @@ def show(report: SesameReport, console: Console) -> None:
             f"{report.by_friends:,} users have the car-rental perk (600) only because of their friends' scores"
         )
     )
-    for title, ex in report.examples:
-        console.print()
-        console.print(
-            Text.assemble(
-                (title, "bold"),
-                f" — {ex.decision.service}: "
-                + (
-                    "benefit " + ", ".join(ex.decision.benefits)
-                    if ex.decision.benefits
-                    else "no benefit"
-                ),
-            )
-        )
-        console.print(Text(visible(ex.text)))
+    common.print_examples(console, report.examples, common.benefited)

@@ -9,25 +9,22 @@ of its population, who redeems how much on which days, and how to pick its worke
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from socialcredit.demo.common import DemoError, prepare_directory
+from socialcredit.demo import common
 from socialcredit.display import visible
 from socialcredit.engine import Engine
 from socialcredit.explain import Explanation
-from socialcredit.ledger import IngestRules, Ledger
-from socialcredit.ledger.backfills import sentence
+from socialcredit.ledger import IngestRules
 from socialcredit.policy import load_policy
 from socialcredit.scoring import BulkStandings, Prepared, bulk_standings
 from socialcredit.timeutil import to_date, to_iso
@@ -104,103 +101,65 @@ def run_wallet_demo(
     seed: int,
     policy_file: Path | None,
     progress: Progress,
-    clock: Callable[[], int],
+    clock: Callable[[], int] = common.wall_clock,
 ) -> WalletDemoReport:
     """Generate, ingest, redeem, score and explain (see the module docstring)."""
-    if n_subjects < 1:
-        raise DemoError(f"--subjects {n_subjects}: the population needs at least one subject")
+    common.check_request(n_subjects, clock, demo.end)
     path = policy_file or demo.policy
     loaded = load_policy(path)
-    if clock() < demo.end:
-        raise DemoError(
-            f"the demo's simulated period ends on {to_iso(demo.end)}, after this machine's "
-            f"clock ({to_iso(clock())}): its history would be in the ledger's future"
-        )
-    prepare_directory(directory)
+    common.prepare_directory(directory)
     data = directory / "population.jsonl"
     seconds: dict[str, float] = {}
-    started = time.perf_counter()
-    task = progress.add_task("generating population", total=None)
-    count = 0
-    with data.open("wb") as fh:
-        for entry in demo.earnings(n_subjects, seed):
-            fh.write(orjson.dumps(entry) + b"\n")
-            count += 1
-    progress.update(task, completed=count, total=count)
-    seconds["generate"] = time.perf_counter() - started
+    with common.timed(seconds, "generate"):
+        count, _ = common.write_population(
+            data, demo.earnings(n_subjects, seed), progress, "population"
+        )
 
-    ledger = Ledger.open(f"sqlite:///{directory / 'demo.db'}")
+    ledger = common.open_history(directory, loaded, demo.start, clock)
     try:
-        ledger.upgrade()
-        ledger.activate_policy(
-            loaded.text,
-            loaded.policy.policy,
-            loaded.policy.version,
-            loaded.content_hash,
-            demo.start,
-            "demo",
-            now=clock(),
-            backfill=True,
-        )
         rules = IngestRules.from_policy(loaded.policy)
-        started = time.perf_counter()
-        task = progress.add_task("ingesting into SQLite", total=count)
-        result = ledger.ingest_file(
-            str(data),
-            rules=rules,
-            now=clock(),
-            progress=lambda done: progress.update(task, completed=done),
-            backfill=True,
-        )
-        if result.rejected:
-            first = "; ".join(f"line {p.line}: {p.message}" for p in result.problems[:3])
-            raise DemoError(
-                f"{path}: {result.rejected:,} lines of the demo population were rejected "
-                f"under this policy ({first})"
-            )
-        seconds["ingest"] = time.perf_counter() - started
+        with common.timed(seconds, "ingest"):
+            common.ingest_history(ledger, data, count, loaded, path, progress, clock)
 
-        started = time.perf_counter()
         accepted = rejected = 0
         first_rejection = None
-        engine = Engine.open(ledger, lambda: demo.end)
-        for k, rnd in enumerate(demo.rounds(seed)):
-            cols = ledger.columns(with_ids=False)
-            bulk = bulk_standings(Prepared.build(cols, engine.policy), rnd.at)
-            index = engine.policy.score_index(rnd.score)
-            asks = rnd.choose(bulk.scores[index])
-            entries = [
-                {
-                    "id": f"r{k}-{i}",
-                    "source": rnd.source,
-                    "subject": cols.subjects[s],
-                    "type": rnd.redeem_type,
-                    "occurred_at": to_iso(rnd.at),
-                    "recorded_at": to_iso(rnd.at),
-                    "amount": amount,
-                }
-                for i, (s, amount) in enumerate(asks)
-            ]
-            got = ledger.ingest_entries(
-                entries,
-                f"redemptions of {to_date(rnd.at)}",
-                rules=rules,
-                now=clock(),
-                backfill=True,
-            )
-            accepted += got.accepted
-            rejected += got.rejected
-            if got.problems and first_rejection is None:
-                p = got.problems[0]
-                first_rejection = f"{p.file}, entry {p.line}: {p.message}"
+        with common.timed(seconds, "redeem"):
             engine = Engine.open(ledger, lambda: demo.end)
-        seconds["redeem"] = time.perf_counter() - started
+            for k, rnd in enumerate(demo.rounds(seed)):
+                cols = ledger.columns(with_ids=False)
+                bulk = bulk_standings(Prepared.build(cols, engine.policy), rnd.at)
+                index = engine.policy.score_index(rnd.score)
+                asks = rnd.choose(bulk.scores[index])
+                entries = [
+                    {
+                        "id": f"r{k}-{i}",
+                        "source": rnd.source,
+                        "subject": cols.subjects[s],
+                        "type": rnd.redeem_type,
+                        "occurred_at": to_iso(rnd.at),
+                        "recorded_at": to_iso(rnd.at),
+                        "amount": amount,
+                    }
+                    for i, (s, amount) in enumerate(asks)
+                ]
+                got = ledger.ingest_entries(
+                    entries,
+                    f"redemptions of {to_date(rnd.at)}",
+                    rules=rules,
+                    now=clock(),
+                    backfill=True,
+                )
+                accepted += got.accepted
+                rejected += got.rejected
+                if got.problems and first_rejection is None:
+                    p = got.problems[0]
+                    first_rejection = f"{p.file}, entry {p.line}: {p.message}"
+                engine = Engine.open(ledger, lambda: demo.end)
 
-        started = time.perf_counter()
-        cols = ledger.columns(with_ids=False)
-        bulk = bulk_standings(Prepared.build(cols, engine.policy), demo.end)
-        note = sentence(demo.end, engine.backfills_crossed(demo.end), "in the ledger", every=True)
-        seconds["score"] = time.perf_counter() - started
+        with common.timed(seconds, "score"):
+            cols = ledger.columns(with_ids=False)
+            bulk = bulk_standings(Prepared.build(cols, engine.policy), demo.end)
+            note = common.history_note(engine, demo.end)
         cp = engine.policy
         wallets = []
         for sc in cp.wallets:
@@ -223,12 +182,11 @@ def run_wallet_demo(
         for service in cp.services():
             give = [s.index for s in cp.sanctions if s.service == service and s.effect == "benefit"]
             services.append((service, int(bulk.measures[give].any(axis=0).sum()) if give else 0))
-        started = time.perf_counter()
-        examples = [
-            (f"{title}: {subject}", engine.explain(subject, service, demo.end))
-            for title, subject, service in demo.examples(engine, bulk)
-        ]
-        seconds["explain"] = time.perf_counter() - started
+        with common.timed(seconds, "explain"):
+            examples = [
+                (f"{title}: {subject}", engine.explain(subject, service, demo.end))
+                for title, subject, service in demo.examples(engine, bulk)
+            ]
     finally:
         ledger.close()
     return WalletDemoReport(
@@ -251,26 +209,14 @@ def run_wallet_demo(
 
 def print_wallet_report(report: WalletDemoReport, console: Console) -> None:
     """Print a wallet demo's figures and worked examples; no text is read as Rich markup."""
-    console.print()
-    console.print(
-        Text(
-            visible(
-                f"{report.subjects:,} people in the ledger (of a synthetic population of "
-                f"{report.population:,}), {report.records:,} earning records and "
-                f"{report.redemptions_accepted + report.redemptions_rejected:,} redemptions "
-                f"asked under {report.policy}, as of {to_date(report.at)}"
-            ),
-            style="bold",
-        )
-    )
-    if report.note:
-        console.print(Text(visible(report.note)))
-    console.print(
-        Text(
-            "time: "
-            + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
-            + f" (total {sum(report.seconds.values()):.1f}s)"
-        )
+    common.print_heading(
+        console,
+        f"{report.subjects:,} people in the ledger (of a synthetic population of "
+        f"{report.population:,}), {report.records:,} earning records and "
+        f"{report.redemptions_accepted + report.redemptions_rejected:,} redemptions asked "
+        f"under {report.policy}, as of {to_date(report.at)}",
+        [report.note],
+        report.seconds,
     )
     t = Table(title=Text("wallets (everyone's points together)", style="table.title"))
     for col in ("wallet", "people", "earned", "not paid (cap)", "redeemed", "expired", "balance"):
@@ -302,9 +248,21 @@ def print_wallet_report(report: WalletDemoReport, console: Console) -> None:
     for service, n in report.services:
         t.add_row(Text(visible(service)), f"{n:,}")
     console.print(t)
-    for title, ex in report.examples:
-        console.print()
-        console.print(
-            Text.assemble((title, "bold"), f" — {ex.decision.service}: {ex.decision.decision}")
-        )
-        console.print(Text(visible(ex.text)))
+    common.print_examples(console, report.examples)
+
+
+def pick(
+    picks: list[tuple[str, str, str]],
+    title: str,
+    hit: np.ndarray[Any, np.dtype[np.intp]],
+    names: list[str],
+    service: str,
+) -> None:
+    """Add to ``picks`` the worked example ``title`` about ``service`` for the first subject
+    of ``hit`` (indexes into ``names``) not picked yet (else the first): each example is a
+    different person where the population allows. None when ``hit`` is empty."""
+    if not len(hit):
+        return
+    picked = {subject for _, subject, _ in picks}
+    chosen = next((names[i] for i in hit.tolist() if names[i] not in picked), names[int(hit[0])])
+    picks.append((title, chosen, service))
