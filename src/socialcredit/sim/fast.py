@@ -38,7 +38,14 @@ from socialcredit.sim.events import (
 )
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import Scenario
-from socialcredit.sim.standings import Standings, change_days, events_pay, standings, supported
+from socialcredit.sim.standings import (
+    Standings,
+    change_days,
+    distinct,
+    events_pay,
+    standings,
+    supported,
+)
 from socialcredit.timeutil import DAY
 
 I64 = npt.NDArray[np.int64]
@@ -82,42 +89,35 @@ def evaluate_draws_events(
     n = len(group)
     m.count("subjects")[:] = np.bincount(group, minlength=n_groups)
     st = standings(full, spec, changes=changes)
-    pos = st.position(n)
+    days = spec.days
+    fgroup = group[st.f_agent]
+
+    def per_day(on: Mask) -> I64:
+        """[days, groups] counts of a per flag segment mask."""
+        return _per_day(on, st.f_day, st.f_end, fgroup, days, n_groups)
 
     # the world without data errors, for the affected agents and those they depend on
     affected, first_error = _affected(draws, spec, policy)
     needed = affected.copy()
     needed[full.relations.related[affected[full.relations.subject]]] = True
     deny = np.array([s.effect == "deny" for s in policy.sanctions], dtype=bool)
-    days = spec.days
-    nd = len(st.dense)
-    wrongful = np.zeros((days, nd), dtype=bool)
-    if affected.any():
+    flagged = distinct(st.f_agent)
+    mine = flagged[affected[flagged]]  # affected agents ever on a list or under a measure
+    wrongful = np.zeros((days, len(mine)), dtype=bool)
+    if affected.any() and len(mine):
         cols = chunk_columns(draws, scenario, spec, policy, with_errors=False, only=needed)
         clean = standings(Prepared.build(cols, policy), spec, np.flatnonzero(needed))
-        cpos = clean.position(n)
-        mine = np.flatnonzero(affected[st.dense])  # affected agents ever under a measure
-        full_deny = st.measures[deny][:, :, mine]
-        theirs = cpos[st.dense[mine]]
+        full_deny = st.measures[deny][:, st.day_index(mine)]  # [n_deny, days, len(mine)]
         clean_deny = np.zeros_like(full_deny)
-        has = theirs >= 0
-        clean_deny[:, :, has] = clean.measures[deny][:, :, theirs[has]]
+        has = np.isin(mine, clean.f_agent)
+        if has.any():
+            clean_deny[:, :, has] = clean.measures[deny][:, clean.day_index(mine[has])]
         hit = (full_deny & ~clean_deny).any(axis=0)  # [days, len(mine)]
         from_day = np.array([spec.day_end(d) >= first_error for d in range(days)])
-        wrongful[:, mine] = hit & from_day[:, None]
+        wrongful = hit & from_day[:, None]
 
     grade_names = list(policy.grade_names)
     _grades_and_scores(m, st, group, grade_names)
-    dgroup = group[st.dense]
-
-    def per_day(mask: Mask) -> I64:
-        """[days, groups] counts of a [days, nd] mask."""
-        out = np.zeros((days, n_groups), dtype=np.int64)
-        for g in range(n_groups):
-            cols = dgroup == g
-            if cols.any():
-                out[:, g] = mask[:, cols].sum(axis=1)
-        return out
 
     for li, lst in enumerate(policy.lists):
         m.count(f"list:{lst.name}")[...] += per_day(st.lists[li])
@@ -130,10 +130,12 @@ def evaluate_draws_events(
             if rows.any():
                 name = f"{'denied' if eff == 'deny' else 'benefit'}:{svc}"
                 m.count(name)[...] += per_day(st.measures[rows].any(axis=0))
-    sanctioned = st.measures[deny].any(axis=0)
-    m.count("sanctioned")[...] += per_day(sanctioned)
-    m.count("sanctioned_wrongful")[...] += per_day(wrongful)
-    m.count("sanctioned_via_relation")[...] += per_day((st.measures[deny] & ~st.own[deny]).any(0))
+    denied = st.measures[deny]
+    m.count("sanctioned")[...] += per_day(denied.any(axis=0))
+    wgroup = group[mine]
+    for gi in range(n_groups):
+        m.count("sanctioned_wrongful")[:, gi] += wrongful[:, wgroup == gi].sum(axis=1)
+    m.count("sanctioned_via_relation")[...] += per_day((denied & ~st.own[deny]).any(axis=0))
     m.count("rewarded")[...] += per_day(st.measures[~deny].any(axis=0))
 
     purchases = _Purchases(scenario, spec, policy, draws)
@@ -143,16 +145,15 @@ def evaluate_draws_events(
         refused = m.count(f"purchases_refused:{s}")
         rows = np.zeros(len(policy.sanctions), dtype=bool)
         rows[[c.index for c in policy.covering(s) if c.effect == "deny"]] = True
-        p = pos[agent]
-        sel = p >= 0
+        j = st.flag_segment(agent, day)
+        sel = j >= 0
         if sel.any() and rows.any():
-            denied_on = st.measures[rows].any(axis=0)
-            hit = denied_on[day[sel], p[sel]]
+            hit = st.measures[rows][:, j[sel]].any(axis=0)
             np.add.at(refused, (day[sel][hit], group[agent[sel][hit]]), 1)
 
     for li, lst in enumerate(policy.lists):
-        _flows(m, lst.name, st.lists[li], dgroup)
-    _spells(m, "wrongful", wrongful, dgroup)
+        _flows(m, lst.name, st.lists[li], st.f_agent, st.f_day, fgroup)
+    _spells(m, "wrongful", wrongful, wgroup)
     for d, gone_mask in zip(draws, gone, strict=True):
         known = known_records(d, spec, policy, gone_mask)
         rec_day = (d.recorded[known] - spec.start) // DAY
@@ -208,13 +209,33 @@ def _transitions(mask: Mask) -> tuple[Mask, Mask]:
     return mask & ~prev, ~mask & prev
 
 
-def _flows(m: PolicyMetrics, name: str, on: Mask, dgroup: I64) -> None:
-    came, went = _transitions(on)
+def _per_day(on: Mask, start: I64, end: I64, group: I64, days: int, n_groups: int) -> I64:
+    """[days, groups] counts of the segments ``on`` (each from ``start`` up to ``end``)."""
+    g = group[on]
+    size = (days + 1) * n_groups
+    diff = np.bincount(start[on] * n_groups + g, minlength=size)
+    diff -= np.bincount(end[on] * n_groups + g, minlength=size)
+    return np.cumsum(diff.reshape(days + 1, n_groups), axis=0)[:days]
+
+
+def _flows(m: PolicyMetrics, name: str, on: Mask, agent: I64, day: I64, group: I64) -> None:
+    """Entries, exits and spells of a list from flag segments (sorted by agent, then day;
+    an agent is on no list before day 0)."""
+    before = np.zeros_like(on)
+    before[1:] = on[:-1] & (agent[1:] == agent[:-1])
+    came, went = on & ~before, ~on & before
     for key, mask in ((f"list_in:{name}", came), (f"list_out:{name}", went)):
-        out = m.count(key)
-        day, col = np.nonzero(mask)
-        np.add.at(out, (day, dgroup[col]), 1)
-    _spells(m, f"list:{name}", on, dgroup)
+        np.add.at(m.count(key), (day[mask], group[mask]), 1)
+    c, w = np.flatnonzero(came), np.flatnonzero(went)
+    # a spell ends at its agent's next exit; an agent's segments are consecutive, so the
+    # next exit of all is its own unless it has none (running at the end: censored)
+    k = np.searchsorted(w, c)
+    closed = k < len(w)
+    closed[closed] = agent[w[k[closed]]] == agent[c[closed]]
+    ends = w[k[closed]]
+    np.add.at(m.spell(f"list:{name}"), (group[c[closed]], day[ends] - day[c[closed]]), 1)
+    running = c[~closed]
+    np.add.at(m.spell(f"list:{name}", censored=True), (group[running], m.days - day[running]), 1)
 
 
 def _spells(m: PolicyMetrics, name: str, on: Mask, dgroup: I64) -> None:

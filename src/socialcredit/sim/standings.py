@@ -47,13 +47,17 @@ MAX_ENTRIES = 2_000_000
 
 @dataclass(frozen=True)
 class Standings:
-    """The standings of a chunk's agents on every day, as segments and dense day arrays.
+    """The standings of a chunk's agents on every day, as segments.
 
     Segment ``j``: agent ``agent[j]`` has ``score[j]`` and ``grade[j]`` from day ``day[j]``
-    up to (not including) ``end[j]``; an agent's segments cover every day. ``dense`` (sorted
-    agent numbers) are the agents ever on a list or under a measure; ``lists``
-    [n_lists, days, len(dense)], ``own`` and ``measures`` [n_sanctions, days, len(dense)]
-    (own: on their own account; measures: own and through relations) are theirs.
+    up to (not including) ``end[j]``; an agent's segments cover every day.
+
+    Flag segment ``f``: agent ``f_agent[f]`` is on ``lists[:, f]`` [n_lists, n_flag] and
+    under ``measures[:, f]`` [n_sanctions, n_flag] (``own[:, f]``: of those, on its own
+    account) from day ``f_day[f]`` up to ``f_end[f]``, sorted by agent then day. Only the
+    agents ever on a list or under a measure have flag segments (covering every day, cut
+    only where a list or measure changes); everyone else's lists and measures are empty on
+    every day.
     """
 
     days: int
@@ -62,34 +66,46 @@ class Standings:
     end: I64
     score: F64
     grade: I64
-    dense: I64
+    f_agent: I64
+    f_day: I64
+    f_end: I64
     lists: Mask
     own: Mask
     measures: Mask
 
-    def position(self, n: int) -> I64:
-        """Per agent 0..n-1, its index in ``dense`` (-1: none)."""
-        pos = np.full(n, -1, dtype=np.int64)
-        pos[self.dense] = np.arange(len(self.dense), dtype=np.int64)
-        return pos
+    def flag_segment(self, agent: I64, day: I64) -> I64:
+        """Per (agent, day) pair, the index of its flag segment (-1: none, all empty)."""
+        code = self.f_agent * self.days + self.f_day
+        j = np.searchsorted(code, agent * self.days + day, side="right") - 1
+        ok = j >= 0
+        ok[ok] = self.f_agent[j[ok]] == agent[ok]
+        return np.where(ok, j, -1)
+
+    def day_index(self, agents: I64) -> I64:
+        """[days, len(agents)]: each agent's flag segment on each day (agents with flag
+        segments only, in order)."""
+        idx = np.arange(len(self.f_agent), dtype=np.int64)
+        wanted = np.isin(self.f_agent, agents)
+        mine = idx[wanted]
+        which = np.repeat(mine, (self.f_end - self.f_day)[mine])
+        return which.reshape(len(agents), self.days).T
 
     def at(self, agent: int, day: int) -> tuple[float, int, Mask, Mask]:
         """Score, grade, lists and measures of ``agent`` on ``day`` (for tests and probes)."""
         j = int(np.flatnonzero((self.agent == agent) & (self.day <= day) & (day < self.end))[0])
-        k = np.searchsorted(self.dense, agent)
-        n_lists, n_sanctions = self.lists.shape[0], self.measures.shape[0]
-        if k < len(self.dense) and self.dense[k] == agent:
+        f = int(self.flag_segment(np.array([agent]), np.array([day]))[0])
+        if f >= 0:
             return (
                 float(self.score[j]),
                 int(self.grade[j]),
-                self.lists[:, day, k].copy(),
-                self.measures[:, day, k].copy(),
+                self.lists[:, f].copy(),
+                self.measures[:, f].copy(),
             )
         return (
             float(self.score[j]),
             int(self.grade[j]),
-            np.zeros(n_lists, dtype=bool),
-            np.zeros(n_sanctions, dtype=bool),
+            np.zeros(self.lists.shape[0], dtype=bool),
+            np.zeros(self.measures.shape[0], dtype=bool),
         )
 
 
@@ -275,11 +291,17 @@ def standings(
     own_seg[bounded] = False
     # agents whose trigger of a measure with a period of its own held on some change day
     cand_seg = triggers[bounded].any(axis=0) if bounded else np.zeros(len(agent), bool)
-    candidates = np.unique(agent[cand_seg])
+    candidates = distinct(agent[cand_seg])
     ever = np.zeros(n, dtype=bool)
     ever[agent[lists.any(axis=0) | own_seg.any(axis=0)]] = True
     ever[candidates] = True
-    # subjects a measure in force on someone reaches through a relation
+    evaluated = np.zeros(n, dtype=bool)
+    evaluated[agents] = True
+    # read day by day: the candidates, and both sides of a relation through which a measure
+    # may reach someone (the related one ever under a measure); everyone else's lists and
+    # measures hold from one of their change days to the next
+    by_day = np.zeros(n, dtype=bool)
+    by_day[candidates] = True
     rel_ok = relations_at(prep, spec.day_end(0))
     reaching = [
         (s.index, policy.relation_names.index(r)) for s in policy.sanctions for r in s.reach
@@ -287,17 +309,16 @@ def standings(
     r = prep.relations
     for _, code in reaching:
         sel = rel_ok & (r.type_code == code)
-        hit = sel.copy()
-        hit[sel] = ever[r.related[sel]]
-        ever[r.subject[hit]] = True
-    evaluated = np.zeros(n, dtype=bool)
-    evaluated[agents] = True
-    dense = np.flatnonzero(ever & evaluated).astype(np.int64)
+        sel[sel] = ever[r.related[sel]]
+        by_day[r.subject[sel]] = True
+        by_day[r.related[sel]] = True
+    by_day &= evaluated
+    ever &= evaluated
+    dense = np.flatnonzero(by_day).astype(np.int64)
     pos = np.full(n, -1, dtype=np.int64)
     pos[dense] = np.arange(len(dense), dtype=np.int64)
-    # each dense agent's segment on each day (segments of an agent are consecutive)
-    mine = pos[agent] >= 0
-    seg_idx = np.flatnonzero(mine)
+    # each day-by-day agent's segment on each day (segments of an agent are consecutive)
+    seg_idx = np.flatnonzero(pos[agent] >= 0)
     which = np.repeat(seg_idx, (end - day)[seg_idx]).reshape(len(dense), days).T  # [days, nd]
     d_lists = lists[:, which]
     own = own_seg[:, which]
@@ -311,7 +332,49 @@ def standings(
         subj, related = subj[keep], related[keep]
         if len(subj):
             np.logical_or.at(measures[s_index].T, subj, own[s_index][:, related].T)
-    return Standings(days, agent, day, end, score, grade, dense, d_lists, own, measures)
+    # flag segments: the others ever flagged keep their change days' segments ...
+    other = np.flatnonzero(ever[agent] & ~by_day[agent])
+    n_l, n_s = len(policy.lists), len(policy.sanctions)
+    f_agent = [agent[other]]
+    f_day = [day[other]]
+    flags = [np.concatenate([lists[:, other], own_seg[:, other], own_seg[:, other]])]
+    # ... and the day-by-day ones are cut where a list or measure changes
+    if len(dense):
+        stack = np.concatenate([d_lists, own, measures])  # [flags, days, nd]
+        cut = np.zeros((len(dense), days), dtype=bool)
+        cut[:, 0] = True
+        cut[:, 1:] = (stack[:, 1:] != stack[:, :-1]).any(axis=0).T
+        col, d = np.nonzero(cut)
+        f_agent.append(dense[col])
+        f_day.append(d.astype(np.int64))
+        flags.append(stack[:, d, col])
+    fa = np.concatenate(f_agent)
+    fd = np.concatenate(f_day)
+    fl = np.concatenate(flags, axis=1)
+    order = np.argsort(fa * days + fd, kind="stable")
+    fa, fd, fl = fa[order], fd[order], fl[:, order]
+    # one segment while nothing changes
+    keep = np.ones(len(fa), dtype=bool)
+    keep[1:] = (fa[1:] != fa[:-1]) | (fl[:, 1:] != fl[:, :-1]).any(axis=0)
+    fa, fd, fl = fa[keep], fd[keep], fl[:, keep]
+    fe = np.empty_like(fd)
+    if len(fd):
+        fe[:-1] = np.where(fa[1:] == fa[:-1], fd[1:], days)
+        fe[-1] = days
+    return Standings(
+        days,
+        agent,
+        day,
+        end,
+        score,
+        grade,
+        fa,
+        fd,
+        fe,
+        fl[:n_l],
+        fl[n_l : n_l + n_s],
+        fl[n_l + n_s :],
+    )
 
 
 def knowledge_days(prep: Prepared, spec: SimSpec, agents: I64) -> tuple[I64, I64]:
