@@ -66,3 +66,56 @@ def test_score_json_adds_the_named_scores(
     parts = {c["name"]: c for c in data["scores"][0]["components"]}
     assert parts["basic"]["value"] == 450 and parts["clean_years"]["clean_years"] == [2018, 2020]
     assert data["score"] == 470 and data["grade"] == "C"
+
+
+MYNUMBER = str(POLICIES / "mynumber-points.yaml")
+
+
+@pytest.fixture
+def two_wallets_db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    path = str(tmp_path / "jp.db")
+    activate(path, MYNUMBER, parse_timestamp("2021-01-01"))
+    entries = [
+        {"id": "f1", "source": "pos", "subject": "J1", "type": "basic_food_purchase",
+         "amount": 10000, "occurred_at": "2021-02-01T00:00:00Z", "recorded_at": "2021-02-01T00:00:00Z"},
+        {"id": "c1", "source": "pay", "subject": "J1", "type": "cashless_payment",
+         "amount": 2000, "occurred_at": "2021-02-01T00:00:00Z", "recorded_at": "2021-02-01T00:00:00Z"},
+    ]  # fmt: skip
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in entries))
+    code, out, _ = call(capsys, "ingest", str(data), "--db", path, "--backfill")
+    assert code == 0, out
+    return path
+
+
+def test_subjects_shows_every_named_score(
+    two_wallets_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # J1 on 2021-03-01: 2 % of a ¥10,000 food purchase = 200 food-tax points; 25 % of a
+    # ¥2,000 cashless payment = 500 Mynapoint points (it showed only the 200)
+    args = ("subjects", "--db", two_wallets_db, "--at", "2021-03-01")
+    code, out, _ = call(capsys, *args, "--json")
+    assert code == 0
+    (row,) = json.loads(out)["subjects"]
+    assert row["score"] == 200 and row["grade"] == "holder"
+    assert [(s["name"], s["score"], s["grade"]) for s in row["scores"]] == [
+        ("food_tax_points", 200, "holder"),
+        ("mynapoint", 500, "holder"),
+    ]
+    code, out, _ = call(capsys, *args)
+    assert code == 0
+    text = " ".join(out.split())
+    assert "food_tax_points 200" in text and "mynapoint 500" in text
+    assert "food_tax_points holder" in text and "mynapoint holder" in text
+
+
+def test_subjects_names_no_score_under_a_policy_with_one(
+    fuzhou_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # P1 at 2021-06-01: 560 (see test_score_says_each_component); one score: a plain column
+    code, out, _ = call(capsys, "subjects", "--db", fuzhou_db, "--at", "2021-06-01", "--json")
+    assert code == 0
+    rows = {r["subject"]: r for r in json.loads(out)["subjects"]}
+    assert [(s["name"], s["score"]) for s in rows["P1"]["scores"]] == [("jasmine", 560)]
+    code, out, _ = call(capsys, "subjects", "--db", fuzhou_db, "--at", "2021-06-01")
+    assert "jasmine 560" not in out and "560" in out

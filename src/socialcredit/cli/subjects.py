@@ -89,7 +89,13 @@ def subjects(
     db: DbOption = None,
     at: AtOption = None,
     policy: PolicyOption = None,
-    grade: Annotated[str | None, typer.Option("--grade", help="Only this grade.")] = None,
+    grade: Annotated[
+        str | None,
+        typer.Option(
+            "--grade",
+            help="Only this grade (of the policy's first score, when it has several).",
+        ),
+    ] = None,
     on_list: Annotated[
         str | None, typer.Option("--list", help="Only subjects on this list.")
     ] = None,
@@ -137,14 +143,25 @@ def subjects(
         mask &= bulk.kind == SUBJECT_KINDS.index(kind.value)
     idx = np.flatnonzero(mask)
     page = idx[offset : offset + limit] if limit else idx[offset:]
+    scores = bulk.scores or (bulk.score,)
     rows: list[dict[str, Any]] = []
     for i, found in zip(page.tolist(), bulk.reasons(page.tolist(), deny), strict=True):
         rows.append(
             {
                 "subject": bulk.subjects[i],
                 "kind": bulk.kind_name(i),
-                "score": float(bulk.score[i]),
+                "score": round(float(bulk.score[i]), 4),  # as ``score --json``
                 "grade": bulk.grade_name(i),
+                # every score of a policy with several (``score``, ``grade``: the first)
+                "scores": [
+                    {
+                        "name": sc.key,
+                        "display_name": sc.display_name,
+                        "score": round(float(scores[sc.index][i]), 4),
+                        "grade": bulk.grade_name(i, sc.index),
+                    }
+                    for sc in cp.scores
+                ],
                 "lists": [lst.name for lst in cp.lists if bulk.lists[lst.index, i]],
                 "reasons": list(dict.fromkeys(m.reason for m in found)),
                 "measures": [
@@ -188,18 +205,39 @@ def subjects(
     if note:
         out.print(styled(note))
     shown = f"{offset + 1}-{offset + len(rows)}" if rows else "none"
+    several = len(cp.scores) > 1  # then each score on a line of its own, named
+
+    def scores_cell(r: dict[str, Any]) -> str:
+        if not several:
+            return f"{r['score']:g}"
+        return "\n".join(f"{x['name']} {x['score']:g}" for x in r["scores"])
+
+    def grades_cell(r: dict[str, Any]) -> str:
+        def grade(g: str | None) -> str:
+            return g if g is not None else "not determinable"
+
+        if not several:
+            return grade(r["grade"])
+        return "\n".join(f"{x['name']} {grade(x['grade'])}" for x in r["scores"])
+
     # the lists a subject is on, then the reasons that are not one of those lists (a
     # relation, a grade): one column, so that whole names fit an 80-column terminal
     print_table(
         out,
         f"{len(idx):,} matching subjects (showing {shown})",
-        ("subject", "kind", "score", "grade", "lists, reasons"),
+        (
+            "subject",
+            "kind",
+            "scores" if several else "score",
+            "grades" if several else "grade",
+            "lists, reasons",
+        ),
         [
             (
                 r["subject"],
                 r["kind"],
-                f"{r['score']:g}",
-                r["grade"] if r["grade"] is not None else "not determinable",
+                scores_cell(r),
+                grades_cell(r),
                 "\n".join([*r["lists"], *(x for x in r["reasons"] if x not in r["lists"])]),
             )
             for r in rows
