@@ -5,6 +5,7 @@ roles, unknown services and unknown keys refused in one line."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -107,11 +108,23 @@ def test_list_and_revoke(capsys: pytest.CaptureFixture[str], any_db: str) -> Non
     code, out, _ = call(capsys, "keys", "list", "--db", any_db)
     assert code == 0
     assert admin_id in out and source_id in out and "Court" in out
-    assert out.count("in use") == 1  # the source's key; the admin's shows when it was revoked
+    # the source's key works; the admin's says when it was revoked (the column said
+    # "revoked_at: in use" of a key never revoked, used or not)
+    revoked_at = listed[admin_id]["revoked_at"]
+    assert "in use" not in out and "revoked_at" not in out
+    assert out.count("active") == 1 and "active" in _row(out, source_id)
+    assert f"revoked on {revoked_at}" in _row(out, admin_id)
     with Ledger.open(any_db) as ledger:
         store = KeyStore(ledger)
         assert store.authenticate(admin) is None
         assert store.authenticate(source) is not None
+
+
+def _row(out: str, key_id: str) -> str:
+    # the table's row (a block of lines when the output is not a terminal) of ``key_id``
+    blocks = re.split(r"\n  (?=\S)", out)
+    (found,) = [b for b in blocks if b.startswith(key_id)]
+    return " ".join(found.split())
 
 
 def test_no_keys(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -85,7 +85,8 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """List every API key, revoked ones too: id, role, holder, when created and revoked.
+    """List every API key, revoked ones too: id, role, holder, when created, and whether it is
+    active or when it was revoked.
 
     Tokens are never shown (only a hash of each is stored).
     """
@@ -101,14 +102,15 @@ def keys_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     print_table(
         out,
         "API keys",
-        ("key_id", "role", "name", "created_at", "revoked_at"),
+        ("key_id", "role", "name", "created_at", "status"),
         [
             (
                 k.key_id,
                 str(k.role),
                 k.name or "",
                 str(to_iso(k.created_at)),
-                str(to_iso(k.revoked_at)) if k.revoked_at is not None else "in use",
+                # whether it works, not whether anyone uses it
+                f"revoked on {to_iso(k.revoked_at)}" if k.revoked_at is not None else "active",
             )
             for k in keys
         ],
