@@ -106,7 +106,7 @@ def test_installed_package_runs_outside_the_checkout(installed: Path, tmp_path: 
     demo = tmp_path / "demo"
     result = _run([cli, "demo", "--subjects", "2000", "--dir", demo], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "under china-scs@2026.2" in result.stdout
+    assert "under china-scs@2026.3" in result.stdout
     assert (demo / "demo.db").is_file()
 
     result = _run(

@@ -99,9 +99,9 @@ def test_the_demo_report_prints_policy_text_as_written(
 ) -> None:
     # issue 6, item 13: the report names the policy, whose version is free text
     text = example_policy("china-scs").read_text(encoding="utf-8")
-    assert text.count('version: "2026.2"') == 1
+    assert text.count('version: "2026.3"') == 1
     policy = tmp_path / "p[b].yaml"
-    policy.write_text(text.replace('version: "2026.2"', 'version: "[b]1[/x]"'))
+    policy.write_text(text.replace('version: "2026.3"', 'version: "[b]1[/x]"'))
     code, out, err = _demo(capsys, tmp_path / "d", "--policy", str(policy))
     assert code == 0, err
     assert "under china-scs@[b]1[/x], as of" in " ".join(out.split())

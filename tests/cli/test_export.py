@@ -70,7 +70,7 @@ def test_parquet_standings_are_typed(
     at = datetime(2026, 6, 1, tzinfo=UTC)
     for subject, row in rows.items():
         assert row.pop("as_of") == at
-        assert row.pop("policy_version") == "china-scs@2026.2"
+        assert row.pop("policy_version") == "china-scs@2026.3"
         assert row.pop("policy_hash") == CHINA_HASH
         assert row == EXPECTED[subject], subject
 
@@ -84,7 +84,7 @@ def test_jsonl_standings_have_arrays_and_iso_times(
     for subject, row in rows.items():
         assert row.pop("as_of") == AT_ISO
         assert (row.pop("policy_version"), row.pop("policy_hash")) == (
-            "china-scs@2026.2",
+            "china-scs@2026.3",
             CHINA_HASH,
         )
         assert row == EXPECTED[subject], subject
@@ -152,12 +152,12 @@ def test_exports_name_the_policy_in_force_at_the_time(
     db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     newer = tmp_path / "newer.yaml"
-    newer.write_text(edit('version: "2026.2"', 'version: "2026.3"', Path(CHINA).read_text()))
+    newer.write_text(edit('version: "2026.3"', 'version: "2026.4"', Path(CHINA).read_text()))
     activate(db, str(newer), int(datetime(2026, 7, 1, tzinfo=UTC).timestamp()))
     newer_hash = load_policy(newer).content_hash
     for at, label, digest in (
-        (AT, "china-scs@2026.2", CHINA_HASH),
-        ("2026-08-01", "china-scs@2026.3", newer_hash),
+        (AT, "china-scs@2026.3", CHINA_HASH),
+        ("2026-08-01", "china-scs@2026.4", newer_hash),
     ):
         path = tmp_path / f"s-{at}.jsonl"
         assert _export(capsys, db, "standings", "-o", str(path), "--at", at)[0] == 0

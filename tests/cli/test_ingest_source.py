@@ -64,7 +64,7 @@ def test_lines_the_source_may_not_submit_are_rejected_with_their_numbers(
     problems = {p["line"]: (p["field"], p["message"]) for p in result["problems"]}
     assert problems[2][0] == "type"
     assert problems[2][1].startswith(
-        "'court' may not submit record type 'volunteering' under policy china-scs@2026.2"
+        "'court' may not submit record type 'volunteering' under policy china-scs@2026.3"
     )
     assert problems[3] == (
         "source",
@@ -82,7 +82,7 @@ def test_an_undeclared_source_is_refused_before_reading(
     code, out, err = call(capsys, "ingest", data, "--db", db, "--source", "courts")
     assert (code, out) == (2, "")
     assert err == (
-        "error: --source: unknown source 'courts': policy china-scs@2026.2 does not declare it "
+        "error: --source: unknown source 'courts': policy china-scs@2026.3 does not declare it "
         "(did you mean 'court'?); nothing was ingested\n"
     )
     code, out, _ = call(capsys, "export", "records", "-o", "-", "--db", db)

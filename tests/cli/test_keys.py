@@ -147,7 +147,7 @@ def test_no_keys(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         ),
         (
             ["--role", "source:courts"],
-            "role source:courts: unknown source 'courts': policy china-scs@2026.2 does not "
+            "role source:courts: unknown source 'courts': policy china-scs@2026.3 does not "
             "declare it (did you mean 'court'?)",
         ),
     ],

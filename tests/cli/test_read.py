@@ -31,7 +31,7 @@ def test_score_json_contract(db: str, capsys: pytest.CaptureFixture[str]) -> Non
         "sanctions",
         "breakdown",
     } <= set(data)
-    assert data["policy_version"] == "china-scs@2026.2"
+    assert data["policy_version"] == "china-scs@2026.3"
     assert data["policy_hash"] == CHINA_HASH
     # the court list carries no points: 1000; Rongcheng's grade cut-offs are unpublished,
     # so no grade can be determined
@@ -53,7 +53,7 @@ def test_check_json_contract_and_least_privilege(
     assert data["decision"] == "deny" and data["reasons"] == ["SPC-DEBTOR"]
     # ground (1) has no term: listed while the judgment is unfulfilled, no date to give
     assert data["eligible_again_on"] is None
-    assert data["policy_version"] == "china-scs@2026.2" and data["policy_hash"] == CHINA_HASH
+    assert data["policy_version"] == "china-scs@2026.3" and data["policy_hash"] == CHINA_HASH
     assert data["known"] is True
     assert "breakdown" not in data and "score" not in data  # the counter learns no more
     code, out, _ = call(

@@ -80,7 +80,7 @@ def test_readme_library_example_runs(
     out = capsys.readouterr().out
     assert "['dishonest_judgment_debtors']" in out
     # the explanation names the policy and the record behind the measure
-    assert re.search(r"china-scs@2026\.2.*court/j1", out, re.S)
+    assert re.search(r"china-scs@2026\.3.*court/j1", out, re.S)
 
 
 def test_readme_simulate_commands_run(

@@ -34,7 +34,7 @@ def _names(data: dict[str, Any]) -> list[str]:
 
 def test_json_names_the_policy_and_its_hash(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     data = _subjects(capsys, db)
-    assert data["policy_version"] == "china-scs@2026.2"
+    assert data["policy_version"] == "china-scs@2026.3"
     assert data["policy_hash"] == CHINA_HASH
     assert data["at"] == "2026-06-01T00:00:00Z"
     assert data["matching"] == len(EXPECTED)
@@ -111,7 +111,7 @@ def test_offset_and_limit_page_through_in_order(
         (["--list", "dishonest_debtors"], ["did you mean 'dishonest_judgment_debtors'"]),
         (["--grade", "AAAA"], ["unknown grade 'AAAA'"]),
         (["--denied", "air_travl"], ["unknown service 'air_travl'", "did you mean 'air_travel'"]),
-        (["--denied", "bike_rental"], ["no measure of china-scs@2026.2 denies 'bike_rental'"]),
+        (["--denied", "bike_rental"], ["no measure of china-scs@2026.3 denies 'bike_rental'"]),
         (
             ["--grade", "Z", "--list", "debtors", "--denied", "flights"],
             ["unknown grade 'Z'", "unknown list 'debtors'", "unknown service 'flights'"],

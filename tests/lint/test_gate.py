@@ -48,7 +48,7 @@ def test_activate_refuses_then_records_the_override(
     assert code == 2 and "justification" in err
     why = "studied as the seed system, not deployed"
     code, out, _ = call(capsys, "policy", "activate", CHINA, "--db", db, "--override", why)
-    assert code == 0 and "lint: china-scs@2026.2:" in out and why in out
+    assert code == 0 and "lint: china-scs@2026.3:" in out and why in out
     code, out, _ = call(capsys, "policy", "activate", FAIR, "--db", db)
     assert code == 0
     code, out, _ = call(capsys, "policy", "history", "--db", db, "--json")

@@ -22,7 +22,7 @@ def finding_rows(findings: tuple[Finding, ...]) -> list[tuple[str, str, str]]:
 
 
 def summary(report: LintReport) -> str:
-    """``china-scs@2026.2: 18 errors, 38 warnings, 0 info; 0 silenced``."""
+    """``china-scs@2026.3: 18 errors, 38 warnings, 0 info; 0 silenced``."""
     e, w, i = (report.count(s) for s in ("error", "warning", "info"))
     return (
         f"{report.policy}: {e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}, "
