@@ -159,8 +159,15 @@ class _Purchases:
     per block and service of their own, and those refused by a denial in force that day."""
 
     def __init__(
-        self, scenario: Scenario, spec: SimSpec, policy: CompiledPolicy, draws: list[BlockDraws]
+        self,
+        scenario: Scenario,
+        spec: SimSpec,
+        policy: CompiledPolicy,
+        draws: list[BlockDraws],
+        by_day: bool = True,
     ) -> None:
+        """``by_day``: uses sorted by day, for ``count`` (False: in draw order, not counted
+        here)."""
         groups = list(scenario.groups.values())
         names = sorted({s for g in groups for s in g.purchases} & set(policy.services()))
         all_names = sorted({s for g in groups for s in g.purchases})
@@ -188,6 +195,9 @@ class _Purchases:
                 offset += d.n
             agent = np.concatenate(agents) if agents else np.empty(0, np.int64)
             day = np.concatenate(days) if days else np.empty(0, np.int64)
+            if not by_day:
+                self.uses[s] = (agent, day)
+                continue
             # (a stable sort of 16-bit days is a radix sort)
             order = np.argsort(
                 day.astype(np.int16 if spec.days < 2**15 else np.int64), kind="stable"
