@@ -583,7 +583,7 @@ def decide(
 
 
 def queue_json(queue: Sequence[Dispute]) -> list[dict[str, Any]]:
-    """``review_queue`` as JSON (``disputes list --json``)."""
+    """``review_queue`` as JSON (the ``disputes`` of ``disputes list --json``)."""
     return [d.to_json() for d in queue]
 
 

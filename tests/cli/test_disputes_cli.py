@@ -74,7 +74,7 @@ def test_notices_dispute_and_decision(
         "2025-03-07.\n",
     )
     code, out, _ = call(capsys, "disputes", "list", "--db", db, "--json")
-    [queued] = json.loads(out)
+    [queued] = json.loads(out)["disputes"]
     assert (queued["record"], queued["stage"], queued["due_date"]) == (
         "court/d1",
         "review",
@@ -82,6 +82,7 @@ def test_notices_dispute_and_decision(
     )
     code, out, _ = call(capsys, "disputes", "list", "--db", db)
     assert out == (
+        "1 open dispute on 2025-02-20T00:00:00Z (showing 1-1)\n"
         "due 2025-03-07 review of record court/d1 (debt) about P1, filed 2025-02-20T00:00:00Z "
         "by subject/review:court/d1: I paid\n"
     )
@@ -105,3 +106,50 @@ def test_notices_dispute_and_decision(
     assert "0 notice(s) written" in out
     code, out, err = call(capsys, "notices", "nobody", "--db", db)
     assert code == 2 and "'nobody'" in err
+
+
+def test_disputes_list_pages_like_subjects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # three debts received on 2025-02-03, disputed on 2025-02-10, -11 and -12: each review
+    # is due 15 days later (2025-02-25, -26, -27), the queue in that order
+    path = str(tmp_path / "three.db")
+    with sqlite_ledger(tmp_path / "three.db") as ledger:
+        ingest(
+            ledger,
+            [record(f"d{i}", "court", f"P{i}", "debt", "2025-02-01") for i in (1, 2, 3)],
+            "2025-02-03",
+        )
+    for i in (1, 2, 3):
+        at(monkeypatch, f"2025-02-1{i - 1}")
+        args = ("disputes", "file", f"P{i}", "court", f"d{i}", "--reason", "paid", "--db", path)
+        assert call(capsys, *args)[0] == 0
+    at(monkeypatch, "2025-02-20")
+
+    def listed(*args: str) -> tuple[str, list[str]]:
+        code, out, err = call(capsys, "disputes", "list", "--db", path, *args)
+        assert code == 0, err
+        head, *rows = out.splitlines()
+        return head, [row.split()[1] for row in rows]
+
+    head, rows = listed("--limit", "2")
+    assert head == "3 open disputes on 2025-02-20T00:00:00Z (showing 1-2)"
+    assert rows == ["2025-02-25", "2025-02-26"]
+    assert listed("--offset", "2") == (
+        "3 open disputes on 2025-02-20T00:00:00Z (showing 3-3)",
+        ["2025-02-27"],
+    )
+    assert listed("--limit", "0")[1] == ["2025-02-25", "2025-02-26", "2025-02-27"]
+    assert listed("--offset", "5")[0].endswith("(showing none)")
+    code, out, _ = call(
+        capsys, "disputes", "list", "--db", path, "--json", "--limit", "1", "--offset", "1"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert (data["matching"], data["offset"], data["limit"]) == (3, 1, 1)
+    assert [d["due_date"] for d in data["disputes"]] == ["2025-02-26"]
+    # a negative limit is refused as subjects refuses it
+    bad = call(capsys, "disputes", "list", "--db", path, "--limit", "-1")
+    same = call(capsys, "subjects", "--db", path, "--limit", "-1")
+    assert bad[0] == same[0] == 2
+    assert bad[2].replace("disputes list", "subjects") == same[2]

@@ -31,9 +31,20 @@ IdArgument = Annotated[str, typer.Argument(help="The disputed record's id.")]
 
 
 @disputes_app.command("list")
-def list_disputes(db: DbOption = None, at: AtOption = None, as_json: JsonOption = False) -> None:
+def list_disputes(
+    db: DbOption = None,
+    at: AtOption = None,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, help="Skip this many open disputes.")
+    ] = 0,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="At most this many rows; 0 for all.")
+    ] = 50,
+    as_json: JsonOption = False,
+) -> None:
     """The open disputes (reviews and reconsiderations not yet decided), by deadline, under
-    the policy in force; overdue ones first."""
+    the policy in force; overdue ones first. An offset and a limit page through them (as in
+    `subjects`); the first line says how many are open and which are shown."""
     from socialcredit.appeals import review_queue
     from socialcredit.engine import Engine
 
@@ -41,12 +52,25 @@ def list_disputes(db: DbOption = None, at: AtOption = None, as_json: JsonOption 
     when = common.now() if t is None else t
     with open_ledger(db) as ledger:
         queue = review_queue(Engine.open(ledger, lambda: when), when)
+    page = queue[offset : offset + limit] if limit else queue[offset:]
     if as_json:
-        print_json([d.to_json() for d in queue])
+        print_json(
+            {
+                "at": to_iso(when),
+                "matching": len(queue),
+                "offset": offset,
+                "limit": limit,
+                "disputes": [d.to_json() for d in page],
+            }
+        )
         return
     if not queue:
         print_styled(f"No open disputes on {to_iso(when)}.")
-    for d in queue:
+        return
+    shown = f"{offset + 1}-{offset + len(page)}" if page else "none"
+    noun = "open dispute" if len(queue) == 1 else "open disputes"
+    print_styled(f"{len(queue):,} {noun} on {to_iso(when)} (showing {shown})")
+    for d in page:
         late = (
             (f" OVERDUE (under the policy: on_overdue {d.on_overdue})", "red") if d.overdue else ""
         )
