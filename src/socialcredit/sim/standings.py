@@ -298,8 +298,9 @@ def standings(
     evaluated = np.zeros(n, dtype=bool)
     evaluated[agents] = True
     # read day by day: the candidates, and both sides of a relation through which a measure
-    # may reach someone (the related one ever under a measure); everyone else's lists and
-    # measures hold from one of their change days to the next
+    # may reach someone (the related one's trigger of that measure held on some change
+    # day: no measure is in force without); everyone else's lists and measures hold from
+    # one of their change days to the next
     by_day = np.zeros(n, dtype=bool)
     by_day[candidates] = True
     rel_ok = relations_at(prep, spec.day_end(0))
@@ -307,9 +308,11 @@ def standings(
         (s.index, policy.relation_names.index(r)) for s in policy.sanctions for r in s.reach
     ]
     r = prep.relations
-    for _, code in reaching:
+    for s_index, code in reaching:
+        held = np.zeros(n, dtype=bool)
+        held[agent[triggers[s_index]]] = True
         sel = rel_ok & (r.type_code == code)
-        sel[sel] = ever[r.related[sel]]
+        sel[sel] = held[r.related[sel]]
         by_day[r.subject[sel]] = True
         by_day[r.related[sel]] = True
     by_day &= evaluated
