@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from socialcredit.policy.checks_names import hint
 from socialcredit.policy.durations import OptionalDuration
 from socialcredit.policy.fields import Name, Number, StrictModel, exactly_one_of
 
@@ -123,15 +124,13 @@ def wallet_problems(
     wallet = score.get("wallet")
     if not isinstance(wallet, Mapping) or types is None:
         return []
-    from socialcredit.policy.checks import _hint
-
     problems: list[tuple[tuple[str | int, ...], str]] = []
     base: tuple[str | int, ...] = ("scores", name, "wallet")
     earn = wallet.get("earn")
     earning = [str(t) for t in earn] if isinstance(earn, Mapping) else []
     for t in earning:
         if t not in types:
-            problems.append(((*base, "earn", t), f"unknown record type {t!r}{_hint(t, types)}"))
+            problems.append(((*base, "earn", t), f"unknown record type {t!r}{hint(t, types)}"))
     redeem = wallet.get("redeem")
     if isinstance(redeem, list):
         for i, t in enumerate(redeem):
@@ -139,7 +138,7 @@ def wallet_problems(
                 continue
             if t not in types:
                 problems.append(
-                    ((*base, "redeem", i), f"unknown record type {t!r}{_hint(t, types)}")
+                    ((*base, "redeem", i), f"unknown record type {t!r}{hint(t, types)}")
                 )
             elif t in earning:
                 problems.append(
