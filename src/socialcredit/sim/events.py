@@ -628,6 +628,7 @@ def chunk_columns(
     cols: dict[str, list[npt.NDArray[np.generic]]] = {}
     seq_base = 0
     offset = 0
+    type_code: dict[str, int] = {}
 
     def put(**values: npt.NDArray[np.generic]) -> None:
         for key, value in values.items():
@@ -704,11 +705,15 @@ def chunk_columns(
         sel = k == _REC
         ri = i[sel]
         rec_seq_of[ri] = seq[sel]
-        types = np.array([*draws.types, ""], dtype=object)
+        # record types as codes into the chunk's distinct names (no string per record)
+        local = np.array(
+            [type_code.setdefault(t, len(type_code)) for t in (*draws.types, "")],
+            dtype=np.int32,
+        )
         put(
             rec_seq=seq[sel],
             rec_subject=(offset + draws.subject[ri]).astype(np.int32),
-            rec_type=types[draws.type[ri]],
+            rec_type_code=local[draws.type[ri]],
             rec_occurred_at=draws.occurred[ri],
             rec_recorded_at=draws.recorded[ri],
             rec_amount=draws.amount[ri],
@@ -729,6 +734,11 @@ def chunk_columns(
             cor_reason=np.full(len(ci), "", dtype=object),
         )
         offset += draws.n
+    codes = cols.pop("rec_type_code", None)
     columns = {key: np.concatenate(values) for key, values in cols.items()}
     kind = np.concatenate(kinds) if kinds else np.empty(0, np.int8)
-    return LedgerColumns.from_named(names, kind, columns)
+    if codes is None:
+        return LedgerColumns.from_named(names, kind, columns)
+    return LedgerColumns.from_named(
+        names, kind, columns, rec_type_codes=(np.concatenate(codes), tuple(type_code))
+    )
