@@ -17,7 +17,7 @@ from socialcredit.sim.events import SimSpec, chunk_columns, draw_block
 from socialcredit.sim.fast import evaluate_draws_events
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import Scenario, load_scenario
-from socialcredit.sim.standings import events_pay, standings, supported
+from socialcredit.sim.standings import distinct, events_pay, standings, supported
 from socialcredit.timeutil import DAY, parse_timestamp
 
 _POLICIES: dict[str, CompiledPolicy] = {}
@@ -144,3 +144,15 @@ def test_the_cheaper_evaluation_is_chosen() -> None:
         draws = [draw_block(scenario, spec, b) for b in range(spec.blocks)]
         prep = Prepared.build(chunk_columns(draws, scenario, spec, policy(name)), policy(name))
         assert events_pay(prep, spec) is pays, name
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 5000), max_size=400), st.integers(0, 3))
+def test_distinct_by_table_or_sort_is_np_unique(values: list[int], wider: int) -> None:
+    """``distinct`` with a bound (a table of flags when small enough) and without (a sort)."""
+    array = np.array(values, dtype=np.int64)
+    below = 5001 * 10**wider
+    want = np.unique(array)
+    for got in (distinct(array), distinct(array, below)):
+        assert got.dtype == np.int64
+        assert got.tolist() == want.tolist()

@@ -123,8 +123,15 @@ def supported(prep: Prepared, spec: SimSpec) -> bool:
     return True
 
 
-def distinct(values: I64) -> I64:
-    """The distinct values, sorted (``np.unique`` of a 1-D integer array, by one sort)."""
+def distinct(values: I64, below: int | None = None) -> I64:
+    """The distinct values, sorted (``np.unique`` of a 1-D integer array, by one sort);
+    ``below``: every value is in 0..below-1, and a table of that many flags may be used
+    instead of sorting (when it is not much larger than the values)."""
+    if below is not None and below <= 16 * len(values) + 4096:
+        seen = np.zeros(below, dtype=bool)
+        seen[values] = True
+        found: I64 = np.flatnonzero(seen).astype(np.int64)
+        return found
     out = np.sort(values)
     if len(out):
         out = out[np.r_[True, out[1:] != out[:-1]]]
@@ -191,8 +198,10 @@ def change_days(prep: Prepared, spec: SimSpec, agents: I64) -> tuple[I64, I64]:
     keep = (t < NEVER) & (t > -NEVER)
     a, t = a[keep], t[keep]
     # a change at t shows at the end of its day; one at t + 1 (a day's last second) the next
-    d = np.concatenate([_day_of(spec, t), _day_of(spec, t + 1)])
-    a = np.concatenate([a, a])
+    d0, d1 = _day_of(spec, t), _day_of(spec, t + 1)
+    later = d1 != d0  # a day's last second: the next day's too
+    d = np.concatenate([d0, d1[later]])
+    a = np.concatenate([a, a[later]])
     parts_a, parts_d = [a[d >= 0], agents], [d[d >= 0], np.zeros(len(agents), np.int64)]
     # a linearly decaying record moves its subject's score every day it counts
     decays = policy.decays[np.maximum(rows.type_code[rid], 0)] & (rows.type_code[rid] >= 0)
@@ -210,7 +219,7 @@ def change_days(prep: Prepared, spec: SimSpec, agents: I64) -> tuple[I64, I64]:
         )
         parts_a.append(owner)
         parts_d.append(start + offset)
-    code = distinct(np.concatenate(parts_a) * spec.days + np.concatenate(parts_d))
+    code = distinct(np.concatenate(parts_a) * spec.days + np.concatenate(parts_d), n * spec.days)
     return code // spec.days, code % spec.days
 
 
@@ -409,7 +418,7 @@ def knowledge_days(prep: Prepared, spec: SimSpec, agents: I64) -> tuple[I64, I64
     a = np.concatenate([a, a])
     a = np.concatenate([a[d >= 0], agents])
     d = np.concatenate([d[d >= 0], np.zeros(len(agents), np.int64)])
-    code = distinct(a * spec.days + d)
+    code = distinct(a * spec.days + d, prep.columns.n_subjects * spec.days)
     return code // spec.days, code % spec.days
 
 
