@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from socialcredit.display import visible
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, JustifyMethod
 
 # Rich's default box: one vertical rule per column plus one, and one space each side of a cell
 _RULES_AND_PADDING = 3
@@ -43,6 +43,7 @@ def print_table(
     *,
     whole: Collection[int] = (0,),
     label_first: bool = False,
+    right: Collection[int] = (),
 ) -> None:
     """Print ``rows`` under ``headers``: identifier columns (``whole``) are never broken.
 
@@ -50,7 +51,8 @@ def print_table(
     columns wrap at spaces only. If the console cannot fit that, each row is printed as a
     block of ``header: value`` lines (a cell's lines joined by "; "), headed by the first
     cell alone — or by ``header: value`` too with ``label_first``, for a first column that
-    is not a name (a line number). No rows: "TITLE: none".
+    is not a name (a line number). Columns in ``right`` (numbers) are aligned right. No
+    rows: "TITLE: none".
     """
     from rich.table import Table
     from rich.text import Text
@@ -83,8 +85,9 @@ def print_table(
         for i, want in enumerate(wants):
             widths[i] += want * spare // total
     table = Table(title=Text(title, style="table.title"))
-    for header, width in zip(headers, widths, strict=True):
-        table.add_column(Text(header), width=width, overflow="fold")
+    for i, (header, width) in enumerate(zip(headers, widths, strict=True)):
+        justify: JustifyMethod = "right" if i in right else "left"
+        table.add_column(Text(header), width=width, overflow="fold", justify=justify)
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))
     console.print(table)

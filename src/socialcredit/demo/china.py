@@ -10,12 +10,9 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
-from rich.text import Text
 
 from socialcredit.columns import LedgerColumns
 from socialcredit.demo import common
-from socialcredit.display import visible
 from socialcredit.engine import Engine
 from socialcredit.examples import example_policy
 from socialcredit.explain import Explanation
@@ -192,25 +189,28 @@ def print_report(report: DemoReport, console: Console) -> None:
         [report.note],
         report.seconds,
     )
-    t = Table(title=Text("grade distribution", style="table.title"))
-    t.add_column("grade", overflow="fold")
-    t.add_column("subjects", justify="right")
-    t.add_column("share", justify="right")
-    for g, n in report.grades:
-        t.add_row(Text(visible(g)), f"{n:,}", f"{n / max(report.subjects, 1):.1%}")
-    console.print(t)
-    t = Table(title=Text("lists", style="table.title"))
-    for col in ("list", "kind", "members"):
-        t.add_column(col, overflow="fold")
-    for name, kind, n in report.lists:
-        t.add_row(Text(visible(name)), Text(kind), f"{n:,}")
-    console.print(t)
-    t = Table(title=Text("measures by service", style="table.title"))
-    for col in ("service", "denied", "benefit"):
-        t.add_column(col, overflow="fold")
-    for service, d, b in report.services:
-        t.add_row(Text(visible(service)), f"{d:,}", f"{b:,}")
-    console.print(t)
+    share = max(report.subjects, 1)
+    common.print_table(
+        console,
+        "grade distribution",
+        ("grade", "subjects", "share"),
+        [(g, f"{n:,}", f"{n / share:.1%}") for g, n in report.grades],
+        names=(),  # a grade's name may be a sentence ("not determinable (…)")
+    )
+    common.print_table(
+        console,
+        "lists",
+        ("list", "kind", "members"),
+        [(name, kind, f"{n:,}") for name, kind, n in report.lists],
+        names=(0, 1),
+        numbers=(2,),
+    )
+    common.print_table(
+        console,
+        "measures by service",
+        ("service", "denied", "benefit"),
+        [(service, f"{d:,}", f"{b:,}") for service, d, b in report.services],
+    )
     common.print_examples(console, report.examples)
 
 

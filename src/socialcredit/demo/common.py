@@ -6,7 +6,7 @@ heading and worked examples."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -225,27 +225,55 @@ def history_note(engine: Engine, at: int) -> str | None:
     return sentence(at, engine.backfills_crossed(at), "in the ledger", every=True)
 
 
-def print_heading(
-    console: Console, headline: str, notes: Iterable[str | None], seconds: dict[str, float]
-) -> None:
-    """The report's first lines: ``headline`` in bold, each note given, and the time each
-    step took. No text is read as Rich markup."""
+def say(console: Console, *parts: str | tuple[str, str]) -> None:
+    """Print one paragraph of plain text (``(text, style)`` for a styled part), never read
+    as Rich markup. In a terminal it is wrapped at spaces to the terminal's width, so that
+    no number, date or name is cut by the terminal's own wrapping; elsewhere (a pipe, a
+    file) it stays one line."""
     from rich.text import Text
 
     from socialcredit.display import visible
 
+    text = Text.assemble(*((visible(p), "") if isinstance(p, str) else p for p in parts))
+    console.print(text, soft_wrap=not console.is_terminal)
+
+
+def print_heading(
+    console: Console, headline: str, notes: Iterable[str | None], seconds: dict[str, float]
+) -> None:
+    """The report's first lines: ``headline`` in bold, each note given, and the time each
+    step took (``say``)."""
     console.print()
-    console.print(Text(visible(headline), style="bold"))
+    say(console, (headline, "bold"))
     for note in notes:
         if note:
-            console.print(Text(visible(note)))
-    console.print(
-        Text(
-            "time: "
-            + ", ".join(f"{k} {v:.1f}s" for k, v in seconds.items())
-            + f" (total {sum(seconds.values()):.1f}s)"
-        )
+            say(console, note)
+    say(
+        console,
+        "time: "
+        + ", ".join(f"{k} {v:.1f}s" for k, v in seconds.items())
+        + f" (total {sum(seconds.values()):.1f}s)",
     )
+
+
+def print_table(
+    console: Console,
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    names: Collection[int] = (0,),
+    numbers: Collection[int] | None = None,
+) -> None:
+    """A demo's table of names and numbers: no number, date or name (the columns in
+    ``names``) is ever broken across lines, in a terminal of any width (text wraps at
+    spaces; when even that cannot fit, each row is printed as a block of ``header: value``
+    lines). The columns in ``numbers`` (by default every one after the first) are aligned
+    right. No text is read as Rich markup."""
+    from socialcredit.cli.tables import print_table as print_whole
+
+    right = range(1, len(headers)) if numbers is None else numbers
+    print_whole(console, title, headers, rows, whole=names, right=right)
 
 
 def decided(decision: Decision) -> str:
@@ -266,14 +294,9 @@ def print_examples(
     outcome: Callable[[Decision], str] = decided,
 ) -> None:
     """Each worked example: its title, the service and the ``outcome`` of the decision in
-    one line, then the explanation. No text is read as Rich markup."""
-    from rich.text import Text
-
-    from socialcredit.display import visible
-
+    one line, then the explanation (``say``)."""
     for title, ex in examples:
         console.print()
-        console.print(
-            Text.assemble((title, "bold"), f" — {ex.decision.service}: {outcome(ex.decision)}")
-        )
-        console.print(Text(visible(ex.text)))
+        say(console, (title, "bold"), f" — {ex.decision.service}: {outcome(ex.decision)}")
+        for line in ex.text.splitlines():
+            say(console, line)

@@ -18,8 +18,6 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
-from rich.text import Text
 
 from socialcredit.demo import common
 from socialcredit.examples import example_policy
@@ -214,17 +212,21 @@ def show(report: ElectoralReport, console: Console) -> None:
         [report.note, *(f"refused at ingestion: {line}" for line in report.refused)],
         report.seconds,
     )
-    t = Table(title=Text("the 2026 term, seated by the ratings of 2025", style="table.title"))
-    t.add_column("what", overflow="fold")
-    t.add_column("", justify="right")
-    t.add_row("ratings given in 2025", f"{report.given:,}")
-    t.add_row("counted (one per citizen and candidate, the last given)", f"{report.counted:,}")
-    t.add_row("candidates ranked (at least one rating)", f"{report.ranked:,}")
-    t.add_row("seats", f"{report.seats:,}")
-    t.add_row("credit of the last seat", f"{report.last_seat:.3f}")
-    t.add_row(
-        "not seated though their plain mean beats it (too few ratings)",
-        f"{report.prior_kept_out:,}",
+    common.print_table(
+        console,
+        "the 2026 term, seated by the ratings of 2025",
+        ("what", "number"),
+        [
+            ("ratings given in 2025", f"{report.given:,}"),
+            ("counted (one per citizen and candidate, the last given)", f"{report.counted:,}"),
+            ("candidates ranked (at least one rating)", f"{report.ranked:,}"),
+            ("seats", f"{report.seats:,}"),
+            ("credit of the last seat", f"{report.last_seat:.3f}"),
+            (
+                "not seated though their plain mean beats it (too few ratings)",
+                f"{report.prior_kept_out:,}",
+            ),
+        ],
+        names=(),
     )
-    console.print(t)
     common.print_examples(console, report.examples, common.benefited)

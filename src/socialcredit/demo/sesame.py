@@ -18,11 +18,8 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
-from rich.text import Text
 
 from socialcredit.demo import common
-from socialcredit.display import visible
 from socialcredit.examples import example_policy
 from socialcredit.explain import Explanation
 from socialcredit.policy import load_policy
@@ -221,28 +218,27 @@ def show(report: SesameReport, console: Console) -> None:
         ],
         report.seconds,
     )
-    t = Table(title=Text("bands", style="table.title"))
-    t.add_column("band", overflow="fold")
-    t.add_column("users", justify="right")
-    t.add_column("share", justify="right")
-    for g, n in report.grades:
-        t.add_row(Text(visible(g)), f"{n:,}", f"{n / max(report.subjects, 1):.1%}")
-    console.print(t)
-    t = Table(title=Text("perks (deposit-free)", style="table.title"))
-    t.add_column("perk", overflow="fold")
-    t.add_column("users", justify="right")
-    for name, n in report.perks:
-        t.add_row(Text(visible(name)), f"{n:,}")
-    console.print(t)
-    t = Table(title=Text("dimensions (mean value, 0-600)", style="table.title"))
-    t.add_column("dimension", overflow="fold")
-    t.add_column("mean", justify="right")
-    for name, v in report.dimensions:
-        t.add_row(Text(visible(name)), f"{v:.1f}")
-    console.print(t)
-    console.print(
-        Text(
-            f"{report.by_friends:,} users have the car-rental perk (600) only because of their friends' scores"
-        )
+    share = max(report.subjects, 1)
+    common.print_table(
+        console,
+        "bands",
+        ("band", "users", "share"),
+        [(g, f"{n:,}", f"{n / share:.1%}") for g, n in report.grades],
+        names=(),
+    )
+    common.print_table(
+        console, "perks (deposit-free)", ("perk", "users"), [(p, f"{n:,}") for p, n in report.perks]
+    )
+    common.print_table(
+        console,
+        "dimensions (mean value, 0-600)",
+        ("dimension", "mean"),
+        [(name, f"{v:.1f}") for name, v in report.dimensions],
+        names=(),
+    )
+    common.say(
+        console,
+        f"{report.by_friends:,} users have the car-rental perk (600) only because of their "
+        "friends' scores",
     )
     common.print_examples(console, report.examples, common.benefited)

@@ -17,11 +17,8 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
-from rich.text import Text
 
 from socialcredit.demo import common
-from socialcredit.display import visible
 from socialcredit.engine import Engine
 from socialcredit.explain import Explanation
 from socialcredit.ledger import IngestRules
@@ -218,36 +215,36 @@ def print_wallet_report(report: WalletDemoReport, console: Console) -> None:
         [report.note],
         report.seconds,
     )
-    t = Table(title=Text("wallets (everyone's points together)", style="table.title"))
-    for col in ("wallet", "people", "earned", "not paid (cap)", "redeemed", "expired", "balance"):
-        t.add_column(col, overflow="fold", justify="left" if col == "wallet" else "right")
-    for w in report.wallets:
-        t.add_row(
-            Text(visible(f"{w.name} ({w.unit})")),
-            f"{w.holders:,}",
-            f"{w.earned:,.0f}",
-            f"{w.forfeited:,.0f} ({w.capped:,} people)",
-            f"{w.redeemed:,.0f}",
-            f"{w.expired:,.0f}",
-            f"{w.balance:,.0f}",
-        )
-    console.print(t)
-    console.print(
-        Text(
-            visible(
-                f"redemptions: {report.redemptions_accepted:,} accepted, "
-                f"{report.redemptions_rejected:,} rejected at ingestion for asking more than "
-                "the balance"
-                + (f" (e.g. {report.first_rejection})" if report.first_rejection else "")
+    common.print_table(
+        console,
+        "wallets (everyone's points together)",
+        ("wallet", "people", "earned", "not paid (cap)", "redeemed", "expired", "balance"),
+        [
+            (
+                f"{w.name} ({w.unit})",
+                f"{w.holders:,}",
+                f"{w.earned:,.0f}",
+                f"{w.forfeited:,.0f} ({w.capped:,} people)",
+                f"{w.redeemed:,.0f}",
+                f"{w.expired:,.0f}",
+                f"{w.balance:,.0f}",
             )
-        )
+            for w in report.wallets
+        ],
+        names=(),
     )
-    t = Table(title=Text("benefits by service", style="table.title"))
-    for col in ("service", "people"):
-        t.add_column(col, overflow="fold")
-    for service, n in report.services:
-        t.add_row(Text(visible(service)), f"{n:,}")
-    console.print(t)
+    common.say(
+        console,
+        f"redemptions: {report.redemptions_accepted:,} accepted, "
+        f"{report.redemptions_rejected:,} rejected at ingestion for asking more than the balance"
+        + (f" (e.g. {report.first_rejection})" if report.first_rejection else ""),
+    )
+    common.print_table(
+        console,
+        "benefits by service",
+        ("service", "people"),
+        [(v, f"{n:,}") for v, n in report.services],
+    )
     common.print_examples(console, report.examples)
 
 
