@@ -608,6 +608,17 @@ def _entry_arrays(
     return k[order], i[order]
 
 
+@dataclass(frozen=True)
+class BlockParts:
+    """A block's subject names, attribute table, corrections and entries in ledger order."""
+
+    names: list[str]
+    att: AttributeTable
+    cor: Corrections
+    kind: I64
+    index: I64
+
+
 def chunk_columns(
     blocks: list[BlockDraws],
     scenario: Scenario,
@@ -616,13 +627,16 @@ def chunk_columns(
     with_errors: bool = True,
     only: Mask | None = None,
     suppressed: list[Mask] | None = None,
+    cache: dict[int, BlockParts] | None = None,
 ) -> LedgerColumns:
     """The ledger of a chunk of blocks under ``policy`` as columns, one subject per agent in
     agent order, with the entries ``block_entries`` gives, seq by seq. ``with_errors=False``:
     the same ledger without the wrongly attributed records and their corrections (the
     world as it would be without data errors). ``only`` (one flag per agent of the chunk):
     only the entries about those agents (every agent is still a subject). ``suppressed``
-    (per block, per record): records left out with their corrections."""
+    (per block, per record): records left out with their corrections. ``cache``: what each
+    block's entries are, kept for another call on the same blocks, scenario, spec, policy
+    and ``suppressed`` (with or without errors, for any ``only``)."""
     names: list[str] = []
     kinds: list[npt.NDArray[np.int8]] = []
     cols: dict[str, list[npt.NDArray[np.generic]]] = {}
@@ -635,12 +649,18 @@ def chunk_columns(
             cols.setdefault(key, []).append(value)
 
     for b, draws in enumerate(blocks):
-        names += draws.names()
         kinds.append(draws.kind)
         gone = suppressed[b] if suppressed is not None else None
-        att = attribute_table(draws, scenario)
-        cor = corrections(draws, scenario, spec, policy, gone)
-        k, i = _entry_arrays(draws, spec, policy, att, cor, gone)
+        found = cache.get(b) if cache is not None else None
+        if found is None:
+            att = attribute_table(draws, scenario)
+            cor = corrections(draws, scenario, spec, policy, gone)
+            k, i = _entry_arrays(draws, spec, policy, att, cor, gone)
+            found = BlockParts(draws.names(), att, cor, k, i)
+            if cache is not None:
+                cache[b] = found
+        names += found.names
+        att, cor, k, i = found.att, found.cor, found.kind, found.index
         drop = np.zeros(len(k), dtype=bool)
         if only is not None:
             mine = only[offset : offset + draws.n]

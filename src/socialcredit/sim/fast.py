@@ -31,6 +31,7 @@ from socialcredit.sim.evaluate import (
 )
 from socialcredit.sim.events import (
     BlockDraws,
+    BlockParts,
     SimSpec,
     chunk_columns,
     draw_block,
@@ -77,7 +78,8 @@ def evaluate_draws_events(
     gone = [np.zeros(len(d.subject), dtype=bool) for d in draws]
     if _Feedback(scenario, spec, policy, draws, gone).active:
         return evaluate_draws(scenario, spec, policy, draws, on_day)
-    full = Prepared.build(chunk_columns(draws, scenario, spec, policy), policy)
+    cache: dict[int, BlockParts] = {}
+    full = Prepared.build(chunk_columns(draws, scenario, spec, policy, cache=cache), policy)
     if not supported(full, spec):
         return evaluate_draws(scenario, spec, policy, draws, on_day)
     changes = change_days(full, spec, np.arange(full.columns.n_subjects, dtype=np.int64))
@@ -96,18 +98,23 @@ def evaluate_draws_events(
         """[days, groups] counts of a per flag segment mask."""
         return _per_day(on, st.f_day, st.f_end, fgroup, days, n_groups)
 
-    # the world without data errors, for the affected agents and those they depend on
+    # the world without data errors, for the agents data errors may affect that are ever
+    # under a denial (no other can be wrongfully sanctioned) and those they depend on
     affected, first_error = _affected(draws, spec, policy)
-    needed = affected.copy()
-    needed[full.relations.related[affected[full.relations.subject]]] = True
     deny = np.array([s.effect == "deny" for s in policy.sanctions], dtype=bool)
-    flagged = distinct(st.f_agent)
-    mine = flagged[affected[flagged]]  # affected agents ever on a list or under a measure
+    denied = st.measures[deny]
+    flagged = distinct(st.f_agent[denied.any(axis=0)])
+    mine = flagged[affected[flagged]]
+    needed = np.zeros(n, dtype=bool)
+    needed[mine] = True
+    needed[full.relations.related[needed[full.relations.subject]]] = True
     wrongful = np.zeros((days, len(mine)), dtype=bool)
-    if affected.any() and len(mine):
-        cols = chunk_columns(draws, scenario, spec, policy, with_errors=False, only=needed)
+    if len(mine):
+        cols = chunk_columns(
+            draws, scenario, spec, policy, with_errors=False, only=needed, cache=cache
+        )
         clean = standings(Prepared.build(cols, policy), spec, np.flatnonzero(needed))
-        full_deny = st.measures[deny][:, st.day_index(mine)]  # [n_deny, days, len(mine)]
+        full_deny = denied[:, st.day_index(mine)]  # [n_deny, days, len(mine)]
         clean_deny = np.zeros_like(full_deny)
         has = np.isin(mine, clean.f_agent)
         if has.any():
@@ -130,7 +137,6 @@ def evaluate_draws_events(
             if rows.any():
                 name = f"{'denied' if eff == 'deny' else 'benefit'}:{svc}"
                 m.count(name)[...] += per_day(st.measures[rows].any(axis=0))
-    denied = st.measures[deny]
     m.count("sanctioned")[...] += per_day(denied.any(axis=0))
     wgroup = group[mine]
     for gi in range(n_groups):
