@@ -211,9 +211,11 @@ class Engine:
     def standing(self, subject: str, at: int | None = None) -> Standing:
         """The subject's score, grade, lists and measures at ``at`` (default: now)."""
         t = self._at(at)
-        prep, _, backfilled = self._prepared_known(subject, self.policy_at(t), t)
+        prep, known, backfilled = self._prepared_known(subject, self.policy_at(t), t)
         st = self._with_claims(standing(prep, 0, t))[0]
-        return dataclasses.replace(st, backfilled=backfilled) if backfilled else st
+        if backfilled or not known:
+            st = dataclasses.replace(st, backfilled=backfilled, known=known)
+        return st
 
     def _with_claims(
         self, st: Standing, records: Collection[str] = ()
@@ -344,8 +346,15 @@ class Engine:
             decision = e.decision
             if decision.known != known or decision.backfilled != backfilled:
                 decision = dataclasses.replace(decision, known=known, backfilled=backfilled)
-            if st.backfilled != backfilled:
-                st = dataclasses.replace(st, backfilled=backfilled)
+            if st.backfilled != backfilled or st.known != known:
+                st = dataclasses.replace(st, backfilled=backfilled, known=known)
+            if not known:
+                # asked about a time before the ledger heard of the subject: say so, rather
+                # than answer as if the records (none) had been looked at and found clean
+                text = (
+                    f"On {policy.date_of(t)}, the ledger had received no entry about you: no "
+                    "record counted for or against you.\n" + text
+                )
             out.append(
                 dataclasses.replace(e, decision=decision, standing=st, claims=claims, text=text)
             )

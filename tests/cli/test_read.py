@@ -137,6 +137,35 @@ def test_an_unknown_subject_is_allowed_and_said_to_be_unknown(
     assert "no entries" not in out
 
 
+def test_score_and_explain_before_the_first_entry_say_the_subject_was_unknown(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the debtor's first entry reached the ledger on 2026-01-12; on 2026-01-05 (the policy
+    # in force since 2026-01-01) nothing about it had: score and explain said "score 1000"
+    # and "no measure in force stops you" as if its records had been read, unlike check
+    code, out, _ = call(capsys, "score", "debtor", "--db", db, "--at", "2026-01-05", "--json")
+    assert code == 0 and json.loads(out)["known"] is False
+    code, out, _ = call(capsys, "score", "debtor", "--db", db, "--at", "2026-01-05")
+    assert code == 0 and "(no entries about this subject then)" in out.splitlines()[0]
+    code, out, _ = call(
+        capsys, "explain", "debtor", "--service", "air_travel", "--db", db, "--at", "2026-01-05"
+    )
+    assert code == 0
+    assert (
+        "On 2026-01-05, the ledger had received no entry about you: no record counted for or "
+        "against you." in out
+    )
+    # once it had, neither says so
+    code, out, _ = call(capsys, "score", "debtor", "--db", db, "--at", "2026-06-01", "--json")
+    assert json.loads(out)["known"] is True
+    code, out, _ = call(capsys, "score", "debtor", "--db", db, "--at", "2026-06-01")
+    assert "no entries" not in out
+    code, out, _ = call(
+        capsys, "explain", "debtor", "--service", "air_travel", "--db", db, "--at", "2026-06-01"
+    )
+    assert "no entry about you" not in out
+
+
 # ---------------------------------------------------- item 1: the policy in force at --at
 
 V2 = TEST_POLICY.replace('version: "1"', 'version: "2"').replace("points: -100", "points: -200")

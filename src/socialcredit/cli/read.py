@@ -86,6 +86,8 @@ def score(
             (f"{st.score:g}", "bold"),
             ", grade ",
             (st.grade if st.grade is not None else NOT_DETERMINABLE, "bold"),
+            # as ``check`` says it: the ledger had heard nothing of the subject by then
+            "" if st.known else " (no entries about this subject then)",
         )
     )
     for sentence in score_sentences(st):

@@ -342,6 +342,9 @@ class Standing:
     # the policy's local time, seconds east of UTC (``calendar.utc_offset``): the dates said
     # to a person are dates there (``CompiledPolicy.date_of``; ``decide`` has no policy)
     utc_offset: int = 0
+    # whether the ledger had received an entry about the subject by ``at`` (set by the
+    # engine, as ``Decision.known``): False, nothing counted for or against it then
+    known: bool = True
 
     @property
     def denials(self) -> list[Measure]:
@@ -368,6 +371,7 @@ class Standing:
             "at": to_iso(self.at),
             "policy_version": self.policy_version,
             "policy_hash": self.policy_hash,
+            "known": self.known,
             "backfilled": [b.to_json() for b in self.backfilled],
             "score": round(self.score, 4),
             "grade": self.grade,
