@@ -4,8 +4,12 @@
 give the very same ``PolicyMetrics`` (a test compares them on random scenarios, seeds and
 every example policy). Instead of reading everyone on every day, it reads each agent on the
 days its standing can change (``sim.standings``) and turns segments into per-day counts by
-difference arrays: grades and scores from every agent's segments, lists, measures, flows
-and spells from the day arrays of the few agents ever listed or under a measure.
+difference arrays: grades and scores from every agent's segments; lists, measures, flows
+and spells from the flag segments of the agents ever listed or under a measure (entries and
+exits where a flag changes between two of an agent's segments). Wrongful sanctions compare
+the agents whose records data errors may change and who are ever under a denial with the
+same ledger without the erroneous records, evaluated for them (and those they stand in a
+relation to) alone.
 
 A scenario with a behaviour response or exit feeds each day's sanctions back into the next
 day's conduct: it is evaluated by the reference (so are ledgers with exemptions or with

@@ -11,9 +11,12 @@ is evaluated once per such day, by the compiled policy's own vectorised ``evalua
 Measures with a period of their own (fixed terms, maximum durations, ends after resolution,
 publicity periods) are read as ``bulk_standings`` reads them (``timelines`` and
 ``measure_periods``), for the few agents whose trigger ever holds, on each of their change
-days; between two of them the period found is read day by day. Lists, measures (own and
-through relations) are kept day by day only for the agents that are ever on a list or under
-a measure (``dense``): everyone else's lists and measures are empty on every day.
+days; between two of them the period found is read day by day. Lists and measures (own and
+through relations) are kept as *flag segments* for the agents ever on a list or under a
+measure (everyone else's are empty on every day): their change days' segments, except for
+the few whose measures can change between change days (those candidates, and both sides
+of a relation through which a measure reaches someone), read day by day and then cut
+where a list or measure changes.
 """
 
 from __future__ import annotations
