@@ -82,7 +82,7 @@ def test_notices_dispute_and_decision(
     )
     code, out, _ = call(capsys, "disputes", "list", "--db", db)
     assert out == (
-        "1 open dispute on 2025-02-20T00:00:00Z (showing 1-1)\n"
+        "1 open dispute on 2025-02-20T00:00:00Z under appeals-test@1 (showing 1-1)\n"
         "due 2025-03-07 review of record court/d1 (debt) about P1, filed 2025-02-20T00:00:00Z "
         "by subject/review:court/d1: I paid\n"
     )
@@ -133,10 +133,10 @@ def test_disputes_list_pages_like_subjects(
         return head, [row.split()[1] for row in rows]
 
     head, rows = listed("--limit", "2")
-    assert head == "3 open disputes on 2025-02-20T00:00:00Z (showing 1-2)"
+    assert head == "3 open disputes on 2025-02-20T00:00:00Z under appeals-test@1 (showing 1-2)"
     assert rows == ["2025-02-25", "2025-02-26"]
     assert listed("--offset", "2") == (
-        "3 open disputes on 2025-02-20T00:00:00Z (showing 3-3)",
+        "3 open disputes on 2025-02-20T00:00:00Z under appeals-test@1 (showing 3-3)",
         ["2025-02-27"],
     )
     assert listed("--limit", "0")[1] == ["2025-02-25", "2025-02-26", "2025-02-27"]
@@ -153,3 +153,41 @@ def test_disputes_list_pages_like_subjects(
     same = call(capsys, "subjects", "--db", path, "--limit", "-1")
     assert bad[0] == same[0] == 2
     assert bad[2].replace("disputes list", "subjects") == same[2]
+
+
+def test_the_queue_about_the_past_says_it_counts_history_loaded_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a debt loaded on 2025-03-01 as history (recorded 2025-02-03) and disputed in it on
+    # 2025-02-10: the queue as of 2025-02-20 holds that dispute, which the ledger did not
+    # have then; the queue said so nowhere
+    path = tmp_path / "history.db"
+    with sqlite_ledger(path) as ledger:
+        ingest(ledger, [record("d1", "court", "P1", "debt", "2025-02-01")], "2025-02-03")
+    dispute = {
+        "kind": "dispute", "id": "x1", "source": "subject", "target_source": "court",
+        "target_id": "d1", "occurred_at": "2025-02-10", "recorded_at": "2025-02-10",
+        "reason": "paid",
+    }  # fmt: skip
+    data = tmp_path / "history.jsonl"
+    data.write_text(json.dumps(dispute) + "\n")
+    at(monkeypatch, "2025-03-01")
+    code, out, err = call(capsys, "ingest", str(data), "--db", str(path), "--backfill")
+    assert code == 0, err
+    code, out, _ = call(capsys, "disputes", "list", "--db", str(path), "--at", "2025-02-20")
+    assert code == 0
+    first, second, *_ = out.splitlines()
+    assert first.startswith(
+        "Note: this answer about 2025-02-20T00:00:00Z counts history loaded later: 1 entry of "
+        "backfill batch "
+    )
+    assert second == "1 open dispute on 2025-02-20T00:00:00Z under appeals-test@1 (showing 1-1)"
+    code, out, _ = call(
+        capsys, "disputes", "list", "--db", str(path), "--at", "2025-02-20", "--json"
+    )
+    answer = json.loads(out)
+    assert answer["policy_version"] == "appeals-test@1"
+    assert [b["entries"] for b in answer["backfilled"] if "batch" in b] == [1]
+    # about now, nothing was loaded later
+    code, out, _ = call(capsys, "disputes", "list", "--db", str(path))
+    assert not out.startswith("Note")

@@ -51,12 +51,18 @@ def list_disputes(
     t = parse_at(at)
     when = common.now() if t is None else t
     with open_ledger(db) as ledger:
-        queue = review_queue(Engine.open(ledger, lambda: when), when)
+        engine = Engine.open(ledger, lambda: when)
+        queue = review_queue(engine, when)
+        # the queue about a past time may count history loaded later (as subjects says)
+        backfilled = engine.backfills_crossed(when) if t is not None else ()
+        under = engine.policy_at(when).version_label  # as subjects: none then is an error
     page = queue[offset : offset + limit] if limit else queue[offset:]
     if as_json:
         print_json(
             {
                 "at": to_iso(when),
+                "policy_version": under,
+                "backfilled": [b.to_json() for b in backfilled],
                 "matching": len(queue),
                 "offset": offset,
                 "limit": limit,
@@ -64,12 +70,17 @@ def list_disputes(
             }
         )
         return
+    from socialcredit.ledger.backfills import sentence
+
+    note = sentence(when, backfilled, "in the ledger")
+    if note:
+        print_styled(note)
     if not queue:
         print_styled(f"No open disputes on {to_iso(when)}.")
         return
     shown = f"{offset + 1}-{offset + len(page)}" if page else "none"
     noun = "open dispute" if len(queue) == 1 else "open disputes"
-    print_styled(f"{len(queue):,} {noun} on {to_iso(when)} (showing {shown})")
+    print_styled(f"{len(queue):,} {noun} on {to_iso(when)} under {under} (showing {shown})")
     for d in page:
         late = (
             (f" OVERDUE (under the policy: on_overdue {d.on_overdue})", "red") if d.overdue else ""
