@@ -14,7 +14,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from socialcredit.columns import LedgerColumns
-from socialcredit.scoring.measures import measures_of, relations_at, relevant_types
+from socialcredit.scoring.breakdown import reported_time
+from socialcredit.scoring.measures import find_measures, relations_at, relevant_types
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.rows import RelationRows, Rows
 from socialcredit.scoring.timeline import timelines
@@ -112,12 +113,14 @@ def counterfactual_ends(
     n_rel = len(rel_idx)
     for j in range(k):
         mine = np.arange(j * n_rel, (j + 1) * n_rel)  # scenario j's copies of the relations
-        denied = [
-            m for m in measures_of(batch, j * n_inv, t, tls, mine, sanctions) if m.effect == "deny"
+        # the measures in force (``measures_of``) need only their ends here: ``until`` is
+        # the period's end as reported (None: open, NEVER), without building each Measure
+        until = [
+            reported_time(f.period[1])
+            for f in find_measures(batch, j * n_inv, t, tls, mine, sanctions)
+            if f.sanction.effect == "deny"
         ]
-        ends.append(
-            max(m.until if m.until is not None else NEVER for m in denied) if denied else None
-        )
+        ends.append(max(NEVER if u is None else u for u in until) if until else None)
     return ends
 
 
