@@ -480,3 +480,32 @@ def test_the_backfill_note_appears_exactly_when_history_loaded_later_is_counted(
                     else []
                 )
         ledger.close()
+
+
+@given(
+    values=st.lists(st.integers(min_value=0, max_value=2**40), min_size=6, max_size=6),
+    text=st.text(max_size=5),
+    claimed=st.integers(min_value=0, max_value=2**40),
+)
+def test_a_claimed_time_is_set_on_a_copy_equal_to_dataclasses_replace(
+    values: list[int], text: str, claimed: int
+) -> None:
+    """The engine's fast copy of a breakdown line with its claimed time equals
+    ``dataclasses.replace`` (and leaves the line as it was)."""
+    import dataclasses
+
+    from socialcredit.engine import _with_claimed
+    from socialcredit.scoring.results import RecordLine
+
+    line = RecordLine(
+        values[0], text, "id", "t", values[1], values[2], 1.5, 0.5, "counts",
+        values[3], None, values[4], False, None, term=text, review_due=values[5],
+    )  # fmt: skip
+    before = dataclasses.asdict(line)
+    got = _with_claimed(line, claimed)
+    expected = dataclasses.replace(line, claimed_recorded_at=claimed)
+    assert got == expected and hash(got) == hash(expected) and type(got) is RecordLine
+    assert dataclasses.asdict(got) == dataclasses.asdict(expected)
+    assert dataclasses.asdict(line) == before
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        got.claimed_recorded_at = 0  # type: ignore[misc]

@@ -31,7 +31,7 @@ from socialcredit.policy import (
     parse_policy,
 )
 from socialcredit.scoring.prepared import Prepared
-from socialcredit.scoring.results import Standing
+from socialcredit.scoring.results import RecordLine, Standing
 from socialcredit.scoring.standing import standing
 from socialcredit.timeutil import to_iso
 
@@ -50,6 +50,17 @@ class PolicyNotInForceError(NoPolicyError):
 
 class UnknownSubjectError(NotFoundError, LookupError):
     """The ledger has no entry about this subject."""
+
+
+def _with_claimed(line: RecordLine, claimed: int) -> RecordLine:
+    """``dataclasses.replace(line, claimed_recorded_at=claimed)`` without its cost (it calls
+    ``__init__`` with every field; a breakdown may have dozens of lines with a claim):
+    ``RecordLine`` is a frozen dataclass with no ``__post_init__``, so a copy of its fields
+    with one changed is the same value."""
+    out: RecordLine = object.__new__(RecordLine)
+    out.__dict__.update(line.__dict__)
+    out.__dict__["claimed_recorded_at"] = claimed
+    return out
 
 
 def _label(pv: PolicyVersion) -> str:
@@ -228,7 +239,7 @@ class Engine:
         if not claims:
             return st, {}
         lines = [
-            dataclasses.replace(line, claimed_recorded_at=claims[key][0])
+            _with_claimed(line, claims[key][0])
             if (key := f"{line.source}/{line.id}") in claims
             else line
             for line in st.breakdown
