@@ -118,6 +118,18 @@ COLUMN_DTYPES: dict[str, Any] = {
 _OPTIONAL_TEXT = frozenset({"rec_source", "rec_id", "rec_term", "cor_term"})
 
 
+# the columns of each group, in ``COLUMN_DTYPES`` order
+_GROUPS = tuple(
+    (prefix, tuple(name for name in COLUMN_DTYPES if name.startswith(prefix)))
+    for prefix in ("rec_", "cor_", "rel_", "exm_", "att_")
+)
+
+
+# a missing column of an empty group: one shared empty array per column (nothing can be
+# written into an array of no elements)
+_EMPTY = {name: np.empty(0, dtype=dtype) for name, dtype in COLUMN_DTYPES.items()}
+
+
 def _as_column(values: Any, dtype: Any) -> Any:
     if isinstance(values, np.ndarray):
         return values if values.dtype == dtype else values.astype(dtype)
@@ -256,8 +268,7 @@ class LedgerColumns:
             columns = {**columns, "rec_type": table[codes]}
             categories = (codes, distinct)
         values: dict[str, Any] = {}
-        for prefix in ("rec_", "cor_", "rel_", "exm_", "att_"):
-            group = [name for name in COLUMN_DTYPES if name.startswith(prefix)]
+        for prefix, group in _GROUPS:
             given = {
                 name: _as_column(columns[name], COLUMN_DTYPES[name])
                 for name in group
@@ -271,8 +282,10 @@ class LedgerColumns:
             for name in group:
                 if name in given:
                     values[name] = given[name]
-                elif n == 0 or name in _OPTIONAL_TEXT:
-                    values[name] = _as_column([""] * n if n else (), COLUMN_DTYPES[name])
+                elif n == 0:
+                    values[name] = _EMPTY[name]
+                elif name in _OPTIONAL_TEXT:
+                    values[name] = _as_column([""] * n, COLUMN_DTYPES[name])
                 else:
                     raise ValueError(f"column {name} is missing ({prefix}* columns have {n} rows)")
         names = list(subjects)
