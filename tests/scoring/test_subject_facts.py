@@ -755,3 +755,28 @@ def test_folded_attributes_are_ordered_and_read_as_sorting_the_names_says(
             want = float(text)
         got = float(folded.number[row])
         assert (want is None and np.isnan(got)) or got == want, (facts[i], got)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    real=st.lists(st.integers(min_value=0, max_value=4), min_size=1, max_size=12),
+    data=st.data(),
+)
+def test_breakpoints_go_to_every_stand_in_of_their_subject(real: list[int], data: Any) -> None:
+    """Eligibility breakpoints found for one stand-in of a subject (counterfactual scenarios
+    copy subjects) go to every stand-in of it: the vectorised expansion gives the pairs the
+    straightforward loop over stand-ins gives."""
+    from socialcredit.scoring.facts import _to_stand_ins
+
+    subjects = np.asarray(real, dtype=np.int64)
+    order = np.argsort(subjects, kind="stable")
+    index = st.integers(min_value=0, max_value=len(real) - 1)
+    pairs = data.draw(st.lists(st.tuples(index, st.integers(0, 10**9)), max_size=10))
+    pos = np.array([p for p, _ in pairs], dtype=np.int64)
+    times = np.array([t for _, t in pairs], dtype=np.int64)
+    expected = list(pairs)
+    for p, t in pairs:  # the straightforward expansion
+        expected += [(q, t) for q in range(len(real)) if real[q] == real[p] and q != p]
+    got_pos, got_t = _to_stand_ins(subjects, order, pos, times)
+    assert got_pos.dtype == np.int64 and got_t.dtype == np.int64
+    assert sorted(zip(got_pos.tolist(), got_t.tolist(), strict=True)) == sorted(expected)

@@ -352,7 +352,7 @@ def value_in_force(
         return Found(row, applies)
     real = facts.real(np.asarray(subjects, dtype=np.int64))
     if declared is not None and len(declared.subject_kinds) < 2 and len(facts.subject_kind):
-        safe = np.clip(real, 0, len(facts.subject_kind) - 1)
+        safe = np.minimum(np.maximum(real, 0), len(facts.subject_kind) - 1)  # (np.clip is slow)
         kinds = facts.subject_kind[safe]
         applies = real < 0
         for kind in declared.subject_kinds:
@@ -471,17 +471,27 @@ def eligibility_breakpoints(
     pos_all = np.concatenate(positions)
     t_all = np.concatenate(times)
     if facts.subject_map is not None:  # every stand-in of a real subject
-        extra_p, extra_t = [], []
-        for p, tt in zip(pos_all.tolist(), t_all.tolist(), strict=True):
-            for q in np.flatnonzero(real == real[p]).tolist():
-                if q != p:
-                    extra_p.append(q)
-                    extra_t.append(tt)
-        if extra_p:
-            pos_all = np.concatenate([pos_all, np.array(extra_p, dtype=np.int64)])
-            t_all = np.concatenate([t_all, np.array(extra_t, dtype=np.int64)])
+        pos_all, t_all = _to_stand_ins(real, order, pos_all, t_all)
     keep = (t_all < NEVER) & (t_all > -NEVER)
     return pos_all[keep], t_all[keep]
+
+
+def _to_stand_ins(real: I64, order: I64, pos: I64, times: I64) -> tuple[I64, I64]:
+    """Each (position, time) pair of ``pos``/``times`` for every position whose real subject
+    (``real``, sorted by ``order``) is that of ``pos``: the pair itself and one per other
+    stand-in of the same subject."""
+    ordered = real[order]
+    lo = np.searchsorted(ordered, real[pos], side="left")
+    hi = np.searchsorted(ordered, real[pos], side="right")
+    n = hi - lo
+    which = np.repeat(np.arange(len(pos), dtype=np.int64), n)
+    first = np.cumsum(n) - n
+    q = order[lo[which] + np.arange(len(which), dtype=np.int64) - first[which]]
+    other = q != pos[which]
+    return (
+        np.concatenate([pos, q[other]]).astype(np.int64),
+        np.concatenate([times, times[which][other]]).astype(np.int64),
+    )
 
 
 @dataclass(frozen=True)
