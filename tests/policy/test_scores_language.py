@@ -8,6 +8,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from socialcredit.policy import PolicyError, content_hash, load_policy, parse_policy
 from socialcredit.policy import policy_json_schema as schema_of
@@ -198,3 +200,40 @@ def test_the_fuzhou_example_follows_the_published_figures() -> None:
     assert floors == [850, 750, 650, 550, 350, None]
     # incentives only
     assert all(s.effect == "benefit" for s in p.sanctions.values())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    bands=st.lists(
+        st.tuples(st.integers(min_value=-50, max_value=50), st.booleans()), min_size=1, max_size=6
+    ),
+    scores=st.lists(st.integers(min_value=-60, max_value=60).map(float), max_size=20),
+)
+def test_grade_of_with_unpublished_cut_offs_agrees_with_reading_the_bands_in_order(
+    bands: list[tuple[int, bool]], scores: list[float]
+) -> None:
+    """A score's band (cut-offs compiled once per score) is the first band whose cut-off is
+    published and at most the score (else the last band); -1 when the band above it has an
+    unpublished cut-off: the score may be in that band instead."""
+    import numpy as np
+
+    from socialcredit.policy.compiled_scores import CompiledScore
+
+    floors = sorted({f for f, _ in bands}, reverse=True)
+    hidden = [h for _, h in bands][: len(floors)]
+    n = len(floors) + 1  # the last band has no floor
+    unpublished = np.array([*hidden, False], dtype=bool)
+    grade_floor = np.array([*map(float, floors), -np.inf])
+    score = CompiledScore(
+        0, None, "score", "points", 0.0, -np.inf, np.inf, (),
+        tuple(f"g{i}" for i in range(n)), grade_floor, unpublished,
+    )  # fmt: skip
+    for _ in range(2):  # computed, then from what was worked out once
+        got = score.grade_of(np.array(scores, dtype=np.float64)).tolist()
+        expected = []
+        for x in scores:
+            band = next(
+                (i for i in range(n - 1) if not unpublished[i] and grade_floor[i] <= x), n - 1
+            )
+            expected.append(-1 if band > 0 and unpublished[band - 1] else band)
+        assert got == expected

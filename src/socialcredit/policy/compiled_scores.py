@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -109,14 +110,24 @@ class CompiledScore:
                 -self.grade_floor[:-1], -score, side="left"
             ).astype(np.int64)
             return plain
-        # the first band with a published floor at or below the score (else the last band)
-        known = np.append(np.flatnonzero(~self.unpublished[:-1]), len(self.grade_names) - 1)
-        pos = np.searchsorted(-self.grade_floor[known[:-1]], -score, side="left")
-        band = known[pos].astype(np.int64)
-        # a band with an unpublished floor just above it might hold the score instead
-        above_unknown = np.concatenate([[False], self.unpublished[:-1]])
-        out: npt.NDArray[np.int64] = np.where(above_unknown[band], -1, band).astype(np.int64)
+        # the first band with a published floor at or below the score (else the last band),
+        # but -1 where a band with an unpublished floor just above it might hold the score
+        floors, bands = self._published_bands
+        out: npt.NDArray[np.int64] = bands[np.searchsorted(floors, -score, side="left")]
         return out
+
+    @cached_property
+    def _published_bands(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """(the published floors, negated: ascending; per position among them, the band
+        ``grade_of`` gives), worked out once per score."""
+        known = np.append(np.flatnonzero(~self.unpublished[:-1]), len(self.grade_names) - 1)
+        band = known.astype(np.int64)
+        above_unknown = np.concatenate([[False], self.unpublished[:-1]])
+        bands = np.where(above_unknown[band], -1, band).astype(np.int64)
+        bands.flags.writeable = False
+        floors = -self.grade_floor[known[:-1]]
+        floors.flags.writeable = False
+        return floors, bands
 
     def grade_label(self, index: int) -> str | None:
         """The grade's name, None for -1 (not determinable)."""

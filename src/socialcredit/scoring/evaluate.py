@@ -249,8 +249,13 @@ class EvaluationContext:
         overdue = ((e >= deadline) & (decided > deadline)) | (
             (e >= deadline2) & (decided2 > deadline2)
         )
-        codes = np.array([p.overdue_code for p in policy.processes], dtype=np.int8)[process]
-        counts = np.array([p.counts_while_disputed for p in policy.processes], dtype=bool)
+        tables = policy.cache.get("process_tables")
+        if tables is None:  # per process: what a missed deadline does, counted while disputed
+            tables = policy.cache["process_tables"] = (
+                np.array([p.overdue_code for p in policy.processes], dtype=np.int8),
+                np.array([p.counts_while_disputed for p in policy.processes], dtype=bool),
+            )
+        codes, counts = tables[0][process], tables[1]
         open_ = ((disputed <= e) & (e < decided)) | ((reconsidered <= e) & (e < decided2))
         self.flagged = overdue & (codes == FLAG)
         return overdue & (codes == DELETE), open_ & ~counts[process]
