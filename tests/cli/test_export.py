@@ -292,3 +292,30 @@ def test_records_with_claimed_times_round_trip_in_every_format(
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for at in ("2026-02-15", AT, "2027-06-01", now):
         assert standings(fresh, at) == standings(claimed_db, at), at
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (("--at", "2026-06-01"), "--at applies"),
+        (("--policy", CHINA), "--policy applies"),
+        (("--at", "2026-06-01", "--policy", CHINA), "--at and --policy apply"),
+    ],
+)
+def test_records_refuse_the_time_and_policy_options(
+    db: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    options: tuple[str, ...],
+    named: str,
+) -> None:
+    # export records writes every entry whatever --at says: it wrote them all, as if the
+    # file were the ledger as of that time
+    out_file = tmp_path / "r.jsonl"
+    code, out, err = _export(capsys, db, "records", "-o", str(out_file), *options)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {named} to standings only: export records writes every entry the ledger "
+        "holds (each with its recorded_at); leave them out\n"
+    )
+    assert not out_file.exists()

@@ -41,7 +41,7 @@ so a list is its items joined by ';'.
 
 records: the ledger's entries in the ingestion format (JSON Lines round-trips through
 `ingest`); in Parquet, times are UTC timestamps. The time and policy options apply to
-standings only.
+standings only: with records they are refused (every entry is written).
 
 The file appears only once it is complete (a full disk or an error leaves no partial
 file); an existing file is replaced only with --force.
@@ -88,6 +88,15 @@ def export(
 
     if what not in WHAT:
         raise CliError(f"cannot export {what!r}: choose records or standings")
+    if what == "records" and (at is not None or policy is not None):
+        # every entry is written whatever the time or policy: an option that changes
+        # nothing must not look as if it had
+        given = [o for o, v in (("--at", at), ("--policy", policy)) if v is not None]
+        raise CliError(
+            f"{' and '.join(given)} appl{'y' if len(given) > 1 else 'ies'} to standings "
+            "only: export records writes every entry the ledger holds (each with its "
+            "recorded_at); leave them out"
+        )
     kind = format_for(output, fmt)
     t = parse_at(at)
     # the destination is checked (and its temporary file made) before anything is read
