@@ -81,10 +81,11 @@ def test_notices_dispute_and_decision(
         "2025-03-07",
     )
     code, out, _ = call(capsys, "disputes", "list", "--db", db)
+    # the dispute's entry is named as such: "by subject/review:…" read as who filed it
     assert out == (
         "1 open dispute on 2025-02-20T00:00:00Z under appeals-test@1 (showing 1-1)\n"
         "due 2025-03-07 review of record court/d1 (debt) about P1, filed 2025-02-20T00:00:00Z "
-        "by subject/review:court/d1: I paid\n"
+        "(entry subject/review:court/d1): I paid\n"
     )
 
     at(monkeypatch, "2025-03-01")

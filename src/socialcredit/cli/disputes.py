@@ -88,7 +88,7 @@ def list_disputes(
         print_styled(
             (f"due {d.due_date}", "bold"),
             f" {d.stage} of record {d.record} ({d.record_type}) about {d.subject}, filed "
-            f"{to_iso(d.filed_at)} by {d.entry}: {d.reason}",
+            f"{to_iso(d.filed_at)} (entry {d.entry}): {d.reason}",
             late,
         )
 
