@@ -5,6 +5,8 @@ example policy (relations, erroneous records and their corrections included)."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,10 +16,10 @@ from socialcredit.policy import CompiledPolicy, compile_policy, load_policy
 from socialcredit.scoring import Prepared, bulk_standings
 from socialcredit.sim.evaluate import evaluate_draws
 from socialcredit.sim.events import SimSpec, chunk_columns, draw_block
-from socialcredit.sim.fast import evaluate_draws_events
+from socialcredit.sim.fast import _grades_and_scores, evaluate_draws_events
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import Scenario, load_scenario
-from socialcredit.sim.standings import distinct, events_pay, standings, supported
+from socialcredit.sim.standings import Standings, distinct, events_pay, standings, supported
 from socialcredit.timeutil import DAY, parse_timestamp
 
 _POLICIES: dict[str, CompiledPolicy] = {}
@@ -156,3 +158,65 @@ def test_distinct_by_table_or_sort_is_np_unique(values: list[int], wider: int) -
     for got in (distinct(array), distinct(array, below)):
         assert got.dtype == np.int64
         assert got.tolist() == want.tolist()
+
+
+@st.composite
+def segments(draw: st.DrawFn) -> tuple[Standings, np.ndarray]:
+    """Random agents' segments covering every day, with scores from a narrow or a wide range
+    (a table of distinct values or a sort), and each agent's group."""
+    days = draw(st.integers(1, 12))
+    n = draw(st.integers(1, 6))
+    wide = draw(st.booleans())
+    value = st.integers(-(10**9), 10**9) if wide else st.integers(-3, 3)
+    agent, day, end, score, grade = [], [], [], [], []
+    for a in range(n):
+        cuts = (
+            sorted(draw(st.sets(st.integers(1, days - 1), max_size=days - 1))) if days > 1 else []
+        )
+        starts = [0, *cuts]
+        for lo, hi in zip(starts, [*cuts, days], strict=True):
+            agent.append(a)
+            day.append(lo)
+            end.append(hi)
+            score.append(draw(value) / 4)
+            grade.append(draw(st.integers(-1, 1)))
+    group = np.array(draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)), dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    standing = Standings(
+        days,
+        np.array(agent, dtype=np.int64),
+        np.array(day, dtype=np.int64),
+        np.array(end, dtype=np.int64),
+        np.array(score, dtype=np.float64),
+        np.array(grade, dtype=np.int64),
+        empty,
+        empty,
+        empty,
+        np.zeros((0, 0), dtype=bool),
+        np.zeros((0, 0), dtype=bool),
+        np.zeros((0, 0), dtype=bool),
+    )
+    return standing, group
+
+
+@settings(max_examples=150, deadline=None)
+@given(segments())
+def test_grades_and_score_histogram_from_segments(case: tuple[Standings, np.ndarray]) -> None:
+    """Per day, each agent counted once in its segment's grade and score (in cents), by group."""
+    standing, group = case
+    m = PolicyMetrics(standing.days, 3)
+    _grades_and_scores(m, standing, group, ["a", "b"])
+    m.finish()
+    expected: Counter[tuple[int, int, int]] = Counter()
+    grades = np.zeros((standing.days, 3, 3), dtype=np.int64)  # day, grade + 1, group
+    for j in range(len(standing.agent)):
+        g = int(group[standing.agent[j]])
+        for d in range(int(standing.day[j]), int(standing.end[j])):
+            expected[(d, g, round(float(standing.score[j]) * 100))] += 1
+            grades[d, int(standing.grade[j]) + 1, g] += 1
+    keys = sorted(expected)
+    assert [tuple(k) for k in m.score_keys.tolist()] == keys
+    assert m.score_counts.tolist() == [expected[k] for k in keys]
+    assert np.array_equal(m.counts["grade:not_determinable"], grades[:, 0])
+    assert np.array_equal(m.counts["grade:a"], grades[:, 1])
+    assert np.array_equal(m.counts["grade:b"], grades[:, 2])

@@ -194,13 +194,21 @@ def _grades_and_scores(m: PolicyMetrics, st: Standings, group: I64, grade_names:
         return
     # one integer per (group, score): cents x groups + group, in (cents, group) order
     low = int(cents.min())
+    span = (int(cents.max()) - low + 1) * n_groups
     combined = (cents - low) * n_groups + g
-    order = np.argsort(combined, kind="stable")
-    ordered = combined[order]
-    first = np.r_[True, ordered[1:] != ordered[:-1]]
-    kid = np.empty(len(combined), dtype=np.int64)
-    kid[order] = np.cumsum(first) - 1
-    distinct_keys = ordered[first]
+    if span <= 16 * len(combined) + 4096:
+        # few distinct values: a table of them rather than a sort
+        table = np.zeros(span, dtype=np.int64)
+        table[combined] = 1
+        distinct_keys = np.flatnonzero(table).astype(np.int64)
+        kid = (np.cumsum(table) - 1)[combined]
+    else:
+        order = np.argsort(combined, kind="stable")
+        ordered = combined[order]
+        first = np.r_[True, ordered[1:] != ordered[:-1]]
+        kid = np.empty(len(combined), dtype=np.int64)
+        kid[order] = np.cumsum(first) - 1
+        distinct_keys = ordered[first]
     keys = np.stack([distinct_keys % n_groups, distinct_keys // n_groups + low], axis=1)
     hist = np.zeros((days + 1, len(keys)), dtype=np.int64)
     _add(hist, st.day, kid)
