@@ -71,7 +71,9 @@ def score(
 ) -> None:
     """A subject's score, grade, lists and measures in force, with the breakdown."""
     with open_ledger(db) as ledger:
-        st = open_engine(ledger, policy).standing(subject, parse_at(at))
+        engine = open_engine(ledger, policy)
+        st = engine.standing(subject, parse_at(at))
+        compiled = engine.policy_at(st.at)
     if as_json:
         print_json(st.to_json())
         return
@@ -142,24 +144,49 @@ def score(
             ],
             whole=(0, 2, 3),
         )
-    print_table(
-        out,
-        f"breakdown (base {st.base:g})",
-        ("record", "type", "occurred", "points", "counts", "status", "expires"),
-        [
-            (
-                f"{line.source}/{line.id}",
-                line.type,
-                local_date(line.occurred_at, st.utc_offset) or "",
-                f"{line.points:+g}",
-                _signed(line.contribution),
-                status,
-                local_date(line.expires_at, st.utc_offset) or "never",
-            )
-            for line, status in current_versions(st.breakdown)
-        ],
-        whole=(0, 1, 2, 6),
-    )
+    from socialcredit.wallet_lines import wallet_lines
+
+    versions = current_versions(st.breakdown)
+    lines = [line for line, _ in versions]
+    in_wallets = list(zip(lines, wallet_lines(compiled, lines, st.at), strict=True))
+    walleted = any(said for _, said in in_wallets)
+    if walleted:  # a wallet's records are said as what they earned or spent
+        print_table(
+            out,
+            "wallet records",
+            ("record", "type", "occurred", "in the wallet"),
+            [
+                (
+                    f"{line.source}/{line.id}",
+                    line.type,
+                    local_date(line.occurred_at, st.utc_offset) or "",
+                    said,
+                )
+                for line, said in in_wallets
+                if said
+            ],
+            whole=(0, 1, 2),
+        )
+        versions = [v for v, (_, said) in zip(versions, in_wallets, strict=True) if not said]
+    if versions or not walleted:
+        print_table(
+            out,
+            f"breakdown (base {st.base:g})",
+            ("record", "type", "occurred", "points", "counts", "status", "expires"),
+            [
+                (
+                    f"{line.source}/{line.id}",
+                    line.type,
+                    local_date(line.occurred_at, st.utc_offset) or "",
+                    f"{line.points:+g}",
+                    _signed(line.contribution),
+                    status,
+                    local_date(line.expires_at, st.utc_offset) or "never",
+                )
+                for line, status in versions
+            ],
+            whole=(0, 1, 2, 6),
+        )
     for line, _ in current_versions(st.breakdown):
         if line.claimed_recorded_at is not None:
             out.print(
