@@ -166,6 +166,22 @@ def test_score_and_explain_before_the_first_entry_say_the_subject_was_unknown(
     assert "no entry about you" not in out
 
 
+def test_score_says_which_requests_a_measure_is_limited_to(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the court list bars a debtor from first and business class EMU seats only (SPC 2015
+    # Art. 3): "emu_seats deny" read as every EMU seat
+    code, out, _ = call(capsys, "score", "debtor", "--db", db, "--at", "2026-06-01")
+    assert code == 0
+    text = " ".join(out.split())
+    assert (
+        "no_emu_first_class service: emu_seats effect: deny when the seat class is first class "
+        "or business class since:" in text
+    )
+    # a measure on every request says just "deny"
+    assert "no_flights service: air_travel effect: deny since:" in text
+
+
 # ---------------------------------------------------- item 1: the policy in force at --at
 
 V2 = TEST_POLICY.replace('version: "1"', 'version: "2"').replace("points: -100", "points: -200")

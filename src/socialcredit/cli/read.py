@@ -77,7 +77,7 @@ def score(
     if as_json:
         print_json(st.to_json())
         return
-    from socialcredit.explain_text import score_sentences
+    from socialcredit.explain_text import requests_text, score_sentences
     from socialcredit.policy.compiled import NOT_DETERMINABLE
 
     out.print(
@@ -114,14 +114,20 @@ def score(
                 (
                     ms.name,
                     ms.service,
-                    ms.effect,
+                    # a measure limited to some requests says which (first class seats)
+                    ms.effect
+                    + requests_text(
+                        compiled,
+                        ms.service,
+                        [c.model_dump(by_alias=True, exclude_none=True) for c in ms.applies_to],
+                    ),
                     local_date(ms.since, st.utc_offset) or "",
                     local_date(ms.until, st.utc_offset) or "no end",
                     f"{ms.via_relation} {ms.via_subject}" if ms.via_subject else "",
                 )
                 for ms in st.measures
             ],
-            whole=(0, 1, 2, 3, 4),
+            whole=(0, 1, 3, 4),
         )
     if st.exemptions:
         # the end of an exemption is not part of it: say the last day it covers
