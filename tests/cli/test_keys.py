@@ -80,7 +80,12 @@ def test_create_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
     out, _ = _create(capsys, db, "--role", "subject:P00000042", "--json")
     data = json.loads(out)
     assert set(data) == {"key", "token", "database", "warnings"}
-    assert data["warnings"] == []  # a subject: nothing a policy would check
+    # made as asked, but the (empty) ledger has never heard of P00000042: a mistyped id
+    # would give a key that reads nothing, and nothing said so
+    assert data["warnings"] == [
+        "the ledger has no entry about subject 'P00000042' yet: this key reads nothing until "
+        "one arrives (its reads answer 404); `keys revoke` ends a key made for a mistyped id"
+    ]
     assert data["key"]["role"] == "subject:P00000042" and data["key"]["revoked_at"] is None
     assert data["token"].startswith(f"sck_{data['key']['key_id']}_")
 
@@ -231,3 +236,12 @@ def test_without_a_policy_a_service_or_source_is_accepted_with_a_warning(
     assert call(capsys, "policy", "activate", fair, "--db", db)[0] == 0
     code, _, err = call(capsys, "keys", "create", "--role", role, "--db", db)
     assert code == 2 and "unknown" in err and "fair-transit@1.1 does not" in " ".join(err.split())
+
+
+def test_a_key_for_a_known_subject_has_no_warning(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, err = _create(capsys, db, "--role", "subject:debtor")
+    assert out.startswith("sck_") and "warning" not in err
+    out, err = _create(capsys, db, "--role", "subject:debtr")
+    assert "warning: the ledger has no entry about subject 'debtr' yet" in " ".join(err.split())

@@ -369,10 +369,22 @@ class KeyStore:
 
     def unchecked_role_warning(self, role: Role | str) -> str | None:
         """What to tell whoever creates a key for ``role`` while no policy is active (its
-        service or source could not be checked, so the key is made as asked), or None:
-        the role names no service or source, or a policy is active (``create`` checked it).
-        The key works once a policy that declares its service or source is in force."""
+        service or source could not be checked, so the key is made as asked), or for a
+        subject the ledger has no entry about yet; None otherwise: the role names no
+        service, source or subject, a policy is active (``create`` checked it), or the
+        ledger knows the subject. The key works once a policy that declares its service or
+        source is in force, or once an entry about its subject arrives."""
         role = parse_role(role) if isinstance(role, str) else role
+        if role.kind == "subject" and role.name is not None:
+            if self.ledger.has_subject(role.name):
+                return None
+            # made as asked (the subject's records may come later), but a mistyped id
+            # would give a key that reads nothing: say so
+            return (
+                f"the ledger has no entry about subject {role.name!r} yet: this key reads "
+                "nothing until one arrives (its reads answer 404); `keys revoke` ends a key "
+                "made for a mistyped id"
+            )
         if role.kind not in ("enforcer", "source") or self.ledger.active_policy() is not None:
             return None
         if role.kind == "enforcer":
