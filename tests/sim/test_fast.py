@@ -15,7 +15,7 @@ from socialcredit.examples import example_policy, example_scenario
 from socialcredit.policy import CompiledPolicy, compile_policy, load_policy
 from socialcredit.scoring import Prepared, bulk_standings
 from socialcredit.sim.evaluate import evaluate_draws
-from socialcredit.sim.events import SimSpec, chunk_columns, draw_block
+from socialcredit.sim.events import SimSpec, _order_of, chunk_columns, draw_block
 from socialcredit.sim.fast import _grades_and_scores, evaluate_draws_events
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import Scenario, load_scenario
@@ -220,3 +220,25 @@ def test_grades_and_score_histogram_from_segments(case: tuple[Standings, np.ndar
     assert np.array_equal(m.counts["grade:not_determinable"], grades[:, 0])
     assert np.array_equal(m.counts["grade:a"], grades[:, 1])
     assert np.array_equal(m.counts["grade:b"], grades[:, 2])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3000)), unique=True, max_size=60).flatmap(
+        lambda ki: st.tuples(
+            st.just(ki),
+            st.lists(
+                st.one_of(st.integers(-5, 5), st.integers(-(2**61), 2**61)),
+                min_size=len(ki),
+                max_size=len(ki),
+            ),
+        )
+    )
+)
+def test_entries_ordered_as_by_lexsort(case: tuple[list[tuple[int, int]], list[int]]) -> None:
+    """Ledger order (time, then kind, then index) by one key or, when too wide, by three."""
+    pairs, times = case
+    k = np.array([p[0] for p in pairs], dtype=np.int64)
+    i = np.array([p[1] for p in pairs], dtype=np.int64)
+    t = np.array(times, dtype=np.int64)
+    assert _order_of(t, k, i).tolist() == np.lexsort((i, k, t)).tolist()

@@ -604,8 +604,20 @@ def _entry_arrays(
             cor.at,
         ]
     ).astype(np.int64)
-    order = np.lexsort((i, k, t))
+    order = _order_of(t, k, i)
     return k[order], i[order]
+
+
+def _order_of(t: I64, k: I64, i: I64) -> I64:
+    """``np.lexsort((i, k, t))`` for distinct (k, i) pairs, k in 0..3: by one integer per
+    entry when its range fits (a sort of one key is several times faster than of three)."""
+    if not len(t):
+        return np.zeros(0, dtype=np.int64)
+    low, width = int(t.min()), int(i.max()) + 1
+    if int(i.min()) < 0 or (int(t.max()) - low + 1) * 4 * width >= 2**62:
+        return np.lexsort((i, k, t)).astype(np.int64)
+    order: I64 = np.argsort((t - low) * (4 * width) + k * width + i).astype(np.int64)
+    return order
 
 
 @dataclass(frozen=True)
