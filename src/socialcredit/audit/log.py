@@ -30,6 +30,7 @@ from socialcredit.audit.subjects import (
     BATCH_ROUTE,
     STEP,
     batch_subjects,
+    begin_immediate,
     index_step,
     subject_seqs,
 )
@@ -376,7 +377,7 @@ class _Writer:
         cur = conn.cursor()
         try:
             if self.is_sqlite:
-                cur.execute("BEGIN IMMEDIATE")
+                begin_immediate(cur)
             row = self._lock_head(cur)
             if row is None:  # the first write ever makes the head row
                 cur.execute("SELECT 1 FROM audit_log LIMIT 1")
@@ -443,7 +444,9 @@ class _Writer:
 def _sqlite_writer(ledger: Ledger) -> sqlite3.Connection:
     """A connection of its own to the ledger's SQLite file, in autocommit mode (the writer
     issues ``BEGIN IMMEDIATE``), with the ledger's settings and ``synchronous=FULL``: each
-    batch's commit is synced to disk once, so a power loss, not only a crash, keeps it."""
+    batch's commit is synced to disk once, so a power loss, not only a crash, keeps it.
+    Its busy timeout is 0: the write lock is waited for by ``subjects.begin_immediate``
+    (in WAL mode nothing else a writer does waits for another connection's lock)."""
     from socialcredit.ledger.database import _sqlite_pragmas, sqlite_path
 
     path = sqlite_path(ledger.url)
@@ -456,6 +459,7 @@ def _sqlite_writer(ledger: Ledger) -> sqlite3.Connection:
     try:
         _sqlite_pragmas(conn, None)
         conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=0")
     except BaseException:
         conn.close()
         raise

@@ -23,6 +23,8 @@ like the log it is append-only in the database (triggers refuse UPDATE and DELET
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 import orjson
@@ -54,6 +56,35 @@ def watermark(cur: Any, is_sqlite: bool) -> int:
     return 0 if row is None or row[0] is None else int(row[0])
 
 
+LOCK_POLL = 0.0005
+"""Seconds between two attempts at SQLite's write lock (``begin_immediate``)."""
+LOCK_TIMEOUT = 10.0
+"""Seconds ``begin_immediate`` tries for (the ledger's busy timeout)."""
+
+
+def begin_immediate(cur: Any, timeout: float = LOCK_TIMEOUT) -> None:
+    """``BEGIN IMMEDIATE`` on the SQLite cursor ``cur`` of a connection whose busy timeout
+    is 0 (``log._sqlite_writer``), tried every ``LOCK_POLL`` seconds while another
+    connection holds the write lock, for up to ``timeout`` seconds (then SQLite's "database
+    is locked" is raised). SQLite's own busy handler sleeps 1, 2, 5 … 25, 50, then 100 ms
+    between attempts: against another process's audit writer, which takes the lock every
+    few milliseconds, such widely spaced attempts kept missing the gaps between its
+    transactions, and one process's log waited for the other's whole stream of writes
+    (hundreds of milliseconds, its durability window with it). Attempts this close
+    together take the lock in the first gap."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_BUSY"):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(LOCK_POLL)
+
+
 def index_step(conn: Any, is_sqlite: bool) -> int:
     """Index up to ``STEP`` batch entries above the watermark in one transaction on the
     DBAPI connection ``conn`` (SQLite: in autocommit mode; PostgreSQL: not); return how
@@ -63,7 +94,7 @@ def index_step(conn: Any, is_sqlite: bool) -> int:
     cur = conn.cursor()
     try:
         if is_sqlite:
-            cur.execute("BEGIN IMMEDIATE")
+            begin_immediate(cur)
         done = watermark(cur, is_sqlite)
         cur.execute("SELECT seq FROM audit_head WHERE id = 1")
         head = cur.fetchone()
