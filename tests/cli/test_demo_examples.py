@@ -17,6 +17,14 @@ def test_every_label_is_true_of_the_person_picked(tmp_path: Path, seed: int) -> 
     with Progress(disable=True) as progress:
         report = run_demo(tmp_path / "d", 400, seed, None, progress, clock=lambda: 2_000_000_000)
     assert report.examples, "the demo picked no example"
+    # china-scs's denials limited to some requests (SPC 2015 Art. 3: first and business
+    # class EMU seats, second class and better cabins, high-end offices, vehicles not
+    # needed for life or work, fees the debtor pays, high-premium insurance), named under
+    # the services table
+    assert report.limited == [
+        "emu_seats", "insurance", "office_rental", "private_school", "ship_cabins",
+        "vehicle_purchase",
+    ]  # fmt: skip
     for label, ex in report.examples:
         black = [m.name for m in ex.standing.lists if m.kind == "black"]
         if "debtor" in label:

@@ -5,6 +5,7 @@ terminal (in a pipe it stays one line)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from typing import Any
@@ -135,3 +136,24 @@ def test_a_sentence_is_wrapped_at_spaces_in_a_terminal_and_whole_in_a_pipe() -> 
     piped = Console(file=io.StringIO(), width=60)
     common.say(piped, sentence)
     assert piped.file.getvalue() == sentence + "\n"  # type: ignore[attr-defined]
+
+
+def test_the_services_table_says_which_denials_cover_some_requests_only() -> None:
+    # china-scs bars a debtor from first and business class EMU seats only: the table's
+    # "denied" count for emu_seats read as everyone counted being unable to buy any seat
+    report = dataclasses.replace(
+        REPORTS["china"],
+        services=[("emu_seats", 2_252, 0), ("air_travel", 2_134, 0)],
+        limited=["emu_seats", "ship_cabins"],
+    )
+    console = Console(file=io.StringIO(), width=400, color_system=None)
+    load_system("china").show(report, console)
+    printed = console.file.getvalue()  # type: ignore[attr-defined]
+    assert (
+        "On emu_seats, ship_cabins, a denial counted here covers only some requests (those "
+        "its measure describes, e.g. by a seat class): the subjects counted may use the "
+        "service otherwise." in printed
+    )
+    console = Console(file=io.StringIO(), width=400, color_system=None)
+    load_system("china").show(REPORTS["china"], console)  # none limited: no such sentence
+    assert "covers only some requests" not in console.file.getvalue()  # type: ignore[attr-defined]

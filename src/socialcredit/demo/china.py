@@ -45,6 +45,9 @@ class DemoReport:
     services: list[tuple[str, int, int]]  # service, denied, benefited
     examples: list[tuple[str, Explanation]] = field(default_factory=list)
     note: str | None = None  # the backfill note of every figure and example, said once
+    # services with a denial limited to some requests (first class seats): a subject
+    # counted as denied there may still use the service otherwise
+    limited: list[str] = field(default_factory=list)
 
 
 def _pick_examples(
@@ -146,6 +149,7 @@ def run_demo(
             grades.append(("not determinable (cut-offs unpublished)", undetermined))
         lists = [(lst.name, lst.kind, int(bulk.lists[lst.index].sum())) for lst in cp.lists]
         services = []
+        limited = sorted({s.service for s in cp.sanctions if s.effect == "deny" and s.applies_to})
         for service in cp.services():
             deny = [s.index for s in cp.sanctions if s.service == service and s.effect == "deny"]
             give = [s.index for s in cp.sanctions if s.service == service and s.effect == "benefit"]
@@ -176,6 +180,7 @@ def run_demo(
         services=services,
         examples=examples,
         note=note,
+        limited=limited,
     )
 
 
@@ -211,6 +216,13 @@ def print_report(report: DemoReport, console: Console) -> None:
         ("service", "denied", "benefit"),
         [(service, f"{d:,}", f"{b:,}") for service, d, b in report.services],
     )
+    if report.limited:
+        common.say(
+            console,
+            f"On {', '.join(report.limited)}, a denial counted here covers only some "
+            "requests (those its measure describes, e.g. by a seat class): the subjects "
+            "counted may use the service otherwise.",
+        )
     common.print_examples(console, report.examples)
 
 
