@@ -214,42 +214,49 @@ def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, obje
     occ_iso = _iso(rec["occ"])
     sources = [b.source for b in BEHAVIOURS]
     types = [b.type for b in BEHAVIOURS]
+    # each record's fields as lists, made by comprehensions (a loop step per record costs
+    # more); the entries are then taken in the order the ledger learns them
     beh = rec["beh"].tolist()
-    subj_l = rec["subj"].tolist()
+    rec_src = [sources[b] for b in beh]
+    rec_type = [types[b] for b in beh]
     seq_l = rec["seq"].tolist()
+    rec_id = [f"{src}-{q}" for src, q in zip(rec_src, seq_l, strict=True)]
+    subj_l = rec["subj"].tolist()
+    rec_name = [names[s] for s in subj_l]
+    org_l = is_org.tolist()
+    rec_kind = ["organisation" if org_l[s] else "person" for s in subj_l]
     amount_l = rec["amount"].tolist()
     target_l = fix["target"].tolist()
     action_l = fix["action"].tolist()
-    org_l = is_org.tolist()
     for i in order.tolist():
         if i < n_rec:
-            src = sources[beh[i]]
-            s_i = subj_l[i]
+            src = rec_src[i]
             entry: dict[str, object] = {
-                "id": f"{src}-{seq_l[i]}",
+                "id": rec_id[i],
                 "source": src,
-                "subject": names[s_i],
-                "subject_kind": "organisation" if org_l[s_i] else "person",
-                "type": types[beh[i]],
+                "subject": rec_name[i],
+                "subject_kind": rec_kind[i],
+                "type": rec_type[i],
                 "occurred_at": occ_iso[i],
                 "recorded_at": iso[i],
             }
-            if amount_l[i] == amount_l[i]:  # not NaN
-                entry["amount"] = amount_l[i]
+            amount = amount_l[i]
+            if amount == amount:  # not NaN
+                entry["amount"] = amount
             if src == "court":
                 entry["evidence"] = f"enforcement case {seq_l[i]}"
             yield entry
         else:
             j = i - n_rec
             t = target_l[j]
-            src = sources[beh[t]]
+            src = rec_src[t]
             kind, why, reviewer = _ACTIONS[action_l[j]]
             yield {
                 "kind": kind,
-                "id": f"{kind}-{src}-{seq_l[t]}",
+                "id": f"{kind}-{rec_id[t]}",
                 "source": f"{src}-review" if reviewer else src,
                 "target_source": src,
-                "target_id": f"{src}-{seq_l[t]}",
+                "target_id": rec_id[t],
                 "occurred_at": iso[i],
                 "recorded_at": iso[i],
                 "reason": why,
@@ -346,5 +353,7 @@ _ACTIONS = (
 
 
 def _iso(times: I64) -> list[str]:
-    text = np.datetime_as_string(times.astype("datetime64[s]"), unit="s")
-    return [t + "Z" for t in text.tolist()]
+    text: list[str] = np.datetime_as_string(
+        times.astype("datetime64[s]"), unit="s", timezone="UTC"
+    ).tolist()
+    return text
