@@ -386,7 +386,11 @@ class CompiledPolicy:
 
     def services(self) -> list[str]:
         """Every service the policy knows: named by a measure or declared, sorted."""
-        return sorted({s.service for s in self.sanctions} | set(self.policy.services))
+        found: tuple[str, ...] | None = self.cache.get("services")
+        if found is None:  # (every standing names them)
+            found = tuple(sorted({s.service for s in self.sanctions} | set(self.policy.services)))
+            self.cache["services"] = found
+        return list(found)
 
     def granted_services(self) -> tuple[str, ...]:
         """The services declared ``granted``: each is what a benefit gives (a seat, a

@@ -121,10 +121,7 @@ def record_breakdown(
     points = policy.points.tolist()
     # ratings are the raters' own: a subject's breakdown counts them (``ScoreValue.ratings``)
     # and never lists one
-    secret = [
-        bool(any(sc.rating is not None and sc.rating.counts[i] for sc in policy.scores))
-        for i in range(len(policy.type_names))
-    ] + [False]
+    secret = _rating_types(policy)
     lines = []
     for j, r in enumerate(rid.tolist()):
         if visible[j] > t or known[j] > t:
@@ -166,6 +163,21 @@ def record_breakdown(
             )
         )
     return lines
+
+
+def _rating_types(policy: CompiledPolicy) -> tuple[bool, ...]:
+    """Per record-type code (the last entry: a type the policy does not know), whether its
+    records are ratings (worked out once per policy)."""
+    found: tuple[bool, ...] | None = policy.cache.get("rating_types")
+    if found is None:
+        found = policy.cache["rating_types"] = (
+            *(
+                bool(any(sc.rating is not None and sc.rating.counts[i] for sc in policy.scores))
+                for i in range(len(policy.type_names))
+            ),
+            False,
+        )
+    return found
 
 
 def term_note(prep: Prepared, rec: int, code: int, flags: int, known_at: int) -> str:
