@@ -509,3 +509,41 @@ def test_a_claimed_time_is_set_on_a_copy_equal_to_dataclasses_replace(
     assert dataclasses.asdict(line) == before
     with pytest.raises(dataclasses.FrozenInstanceError):
         got.claimed_recorded_at = 0  # type: ignore[misc]
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=ledgers(), extra=st.sampled_from(["s/r0", "s/zz", "t/r0", "nosource"]))
+def test_claims_read_with_a_subjects_entries_are_the_ledgers(
+    case: tuple[list[dict[str, Any]], list[dict[str, Any]], int, int], extra: str
+) -> None:
+    """The claimed times read with a subject's entries (explanations use them instead of
+    asking the ledger again) are those ``Ledger.claims`` gives, in its order; asked about an
+    entry not read with them, they say they do not know (None)."""
+    first, second, t1, t2 = case
+    # a source that claims the very time the ledger receives the line claims nothing else
+    same = {**first[0], "id": "same", "occurred_at": to_iso(T0), "recorded_at": to_iso(t1)}
+    first = [*first, same]
+    loaded = parse_policy(TEST_POLICY)
+    with tempfile.TemporaryDirectory() as tmp:
+        ledger = Ledger.open(str(Path(tmp) / "l.db"))
+        ledger.upgrade()
+        ledger.activate_policy(
+            loaded.text,
+            loaded.policy.policy,
+            loaded.policy.version,
+            loaded.content_hash,
+            T0,
+            now=T0,
+        )
+        ledger.ingest_entries(first, now=t1)
+        ledger.ingest_entries(second, now=t2)
+        every = [f"{e['source']}/{e['id']}" for e in first + second]
+        for subject in sorted({e["subject"] for e in first}):
+            cols = ledger.columns([subject], follow_relations=True)
+            own = [f"{s}/{i}" for s, i in zip(cols.rec_source, cols.rec_id, strict=True)]
+            got = cols.claims_of(own)
+            assert got is not None and list(got.items()) == list(ledger.claims(own).items())
+            for keys in (every, [*own, extra]):
+                got = cols.claims_of(keys)
+                assert got is None or list(got.items()) == list(ledger.claims(keys).items())
+        ledger.close()

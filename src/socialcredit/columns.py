@@ -11,7 +11,7 @@ All times are int64 epoch seconds (UTC). ``NEVER`` (see ``socialcredit.timeutil`
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -231,6 +231,24 @@ class LedgerColumns:
     rec_type_codes: tuple[I32, tuple[str, ...]] | None = field(
         default=None, compare=False, repr=False
     )
+    # the times sources claimed, read with the entries (``ledger.loading.load_subjects``):
+    # (every (source, entry id) read, of any kind; those whose source claimed a recorded_at
+    # other than the ledger's receipt -> (claimed, recorded_at)). None: not read with them.
+    entry_claims: (
+        tuple[frozenset[tuple[str, str]], dict[tuple[str, str], tuple[int, int]]] | None
+    ) = field(default=None, compare=False, repr=False)
+
+    def claims_of(self, records: Collection[str]) -> dict[str, tuple[int, int]] | None:
+        """``Ledger.claims(records)`` answered from the entries read with these columns
+        (None when they were not read so, or one of ``records`` is not among them)."""
+        if self.entry_claims is None:
+            return None
+        read, claimed = self.entry_claims
+        wanted = {tuple(r.split("/", 1)) for r in records if "/" in r}
+        if not wanted <= read:
+            return None
+        found = sorted(k for k in wanted if k in claimed)
+        return {f"{source}/{entry_id}": claimed[source, entry_id] for source, entry_id in found}
 
     @classmethod
     def from_named(

@@ -16,6 +16,7 @@ import dataclasses
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from socialcredit.columns import LedgerColumns
 from socialcredit.enforcement import Decision, not_granted
 from socialcredit.enforcement import check as check_service
 from socialcredit.enforcement import require_service as require_service  # re-exported
@@ -223,19 +224,26 @@ class Engine:
         """The subject's score, grade, lists and measures at ``at`` (default: now)."""
         t = self._at(at)
         prep, known, backfilled = self._prepared_known(subject, self.policy_at(t), t)
-        st = self._with_claims(standing(prep, 0, t))[0]
+        st = self._with_claims(standing(prep, 0, t), columns=prep.columns)[0]
         if backfilled or not known:
             st = dataclasses.replace(st, backfilled=backfilled, known=known)
         return st
 
     def _with_claims(
-        self, st: Standing, records: Collection[str] = ()
+        self,
+        st: Standing,
+        records: Collection[str] = (),
+        columns: LedgerColumns | None = None,
     ) -> tuple[Standing, dict[str, tuple[int, int]]]:
         """``st`` with the claimed recorded_at of its breakdown's records where a source
         claimed another time than the ledger's receipt, and those claims (for ``records``
-        too): source/id -> (claimed, recorded_at)."""
+        too): source/id -> (claimed, recorded_at). ``columns``: those the answer was
+        computed from; the claims read with their entries are used when they hold every
+        record asked about (else the ledger is asked)."""
         keys = {f"{line.source}/{line.id}" for line in st.breakdown} | set(records)
-        claims = self.ledger.claims(keys) if keys else {}
+        claims = columns.claims_of(keys) if columns is not None and keys else None
+        if claims is None:
+            claims = self.ledger.claims(keys) if keys else {}
         if not claims:
             return st, {}
         lines = [
@@ -345,7 +353,7 @@ class Engine:
         out = []
         for e in found:
             behind = {r for reason in e.reasons for r in reason.records}
-            st, claims = self._with_claims(e.standing, behind)
+            st, claims = self._with_claims(e.standing, behind, prep.columns)
             claims = {r: c for r, c in claims.items() if r in behind}
             text = e.text
             if claims:

@@ -503,6 +503,8 @@ def load_subjects(
     rels: list[tuple[Any, ...]] = []
     cors: list[tuple[Any, ...]] = []
     facts: list[tuple[Any, ...]] = []
+    read: set[tuple[str, str]] = set()  # (source, entry id) of every entry read
+    claimed: dict[tuple[str, str], tuple[int, int]] = {}  # ... whose source claimed a time
     with connect() as conn:
         cursor = conn.cursor()
 
@@ -520,7 +522,8 @@ def load_subjects(
                 return
             cursor.execute(
                 "SELECT seq, kind, subject_id, type, occurred_at, recorded_at, amount, source, "
-                "entry_id, target_seq, related_subject_id, valid_until, details FROM entries "
+                "entry_id, target_seq, related_subject_id, valid_until, details, "
+                "claimed_recorded_at FROM entries "
                 f"WHERE subject_id IN ({placeholders(is_sqlite, len(ids))}) ORDER BY seq",
                 tuple(ids),
             )
@@ -538,7 +541,12 @@ def load_subjects(
                 rel,
                 until,
                 det,
+                claim,
             ) in cursor.fetchall():
+                key = (str(src), str(eid))
+                read.add(key)
+                if claim is not None and claim != rec:  # (as ``Ledger.claims`` asks)
+                    claimed[key] = (int(claim), int(rec))
                 if kind == RECORD:
                     recs.append((seq, sid, typ, occ, rec, amount, src, eid, det))
                 elif kind == RELATION:
@@ -562,4 +570,7 @@ def load_subjects(
         recs.sort()
         cors.sort()
         facts.sort()
-    return rows_to_columns(subj_rows, recs, rels, cors, True, facts)
+    columns = rows_to_columns(subj_rows, recs, rels, cors, True, facts)
+    # every entry about these subjects was read: what their sources claimed is known too
+    object.__setattr__(columns, "entry_claims", (frozenset(read), claimed))
+    return columns
