@@ -45,7 +45,7 @@ class DemoReport:
     services: list[tuple[str, int, int]]  # service, denied, benefited
     examples: list[tuple[str, Explanation]] = field(default_factory=list)
     note: str | None = None  # the backfill note of every figure and example, said once
-    # services with a denial limited to some requests (first class seats): a subject
+    # services a denial limited to some requests covers (first class seats): a subject
     # counted as denied there may still use the service otherwise
     limited: list[str] = field(default_factory=list)
 
@@ -149,17 +149,21 @@ def run_demo(
             grades.append(("not determinable (cut-offs unpublished)", undetermined))
         lists = [(lst.name, lst.kind, int(bulk.lists[lst.index].sum())) for lst in cp.lists]
         services = []
-        limited = sorted({s.service for s in cp.sanctions if s.effect == "deny" and s.applies_to})
+        # a measure on a service covers the services under it (a rail ban, G-train seats):
+        # counted as a check answers, less what an exemption waives
         for service in cp.services():
-            deny = [s.index for s in cp.sanctions if s.service == service and s.effect == "deny"]
-            give = [s.index for s in cp.sanctions if s.service == service and s.effect == "benefit"]
             services.append(
                 (
                     service,
-                    int(bulk.measures[deny].any(axis=0).sum()) if deny else 0,
-                    int(bulk.measures[give].any(axis=0).sum()) if give else 0,
+                    int((bulk.with_measure_on(service) & ~bulk.exempt_on(service)).sum()),
+                    int(bulk.with_measure_on(service, "benefit").sum()),
                 )
             )
+        limited = sorted(
+            service
+            for service in cp.services()
+            if any(s.effect == "deny" and s.applies_to for s in cp.covering(service))
+        )
         with common.timed(seconds, "explain"):
             examples = [
                 (f"{title}: {subject}", engine.explain(subject, service, spec.end))
@@ -219,9 +223,9 @@ def print_report(report: DemoReport, console: Console) -> None:
     if report.limited:
         common.say(
             console,
-            f"On {', '.join(report.limited)}, a denial counted here covers only some "
-            "requests (those its measure describes, e.g. by a seat class): the subjects "
-            "counted may use the service otherwise.",
+            f"On {', '.join(report.limited)}, a denial counted here may cover only some "
+            "requests (those its measure describes, e.g. by a seat class): a subject "
+            "counted there may be able to use the service otherwise.",
         )
     common.print_examples(console, report.examples)
 
