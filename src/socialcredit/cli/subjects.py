@@ -63,11 +63,18 @@ def filter_problems(
         except UnknownServiceError as exc:
             problems.append(exc.message)
         else:
-            if not any(s.effect == "deny" for s in cp.covering(denied)):
+            granted = cp.granted_services()
+            # a service only a benefit gives is denied to whoever has none (NOT-GRANTED)
+            if denied not in granted and not any(s.effect == "deny" for s in cp.covering(denied)):
                 deniable = sorted({s.service for s in cp.sanctions if s.effect == "deny"})
                 problems.append(
                     f"no measure of {cp.version_label} denies {denied!r}; the services it "
                     f"denies are {', '.join(deniable) or 'none'}"
+                    + (
+                        f", and {', '.join(sorted(granted))} to whoever no benefit gives them"
+                        if granted
+                        else ""
+                    )
                 )
     return problems
 
@@ -141,6 +148,12 @@ def subjects(
         mask &= bulk.denied_on(denied)
     if kind is not None:
         mask &= bulk.kind == SUBJECT_KINDS.index(kind.value)
+    # a service only a benefit gives (``granted``): denied to whoever has none
+    not_granted = (
+        ~bulk.with_measure_on(denied, "benefit")
+        if denied is not None and denied in cp.granted_services()
+        else None
+    )
     idx = np.flatnonzero(mask)
     page = idx[offset : offset + limit] if limit else idx[offset:]
     scores = bulk.scores or (bulk.score,)
@@ -163,7 +176,12 @@ def subjects(
                     for sc in cp.scores
                 ],
                 "lists": [lst.name for lst in cp.lists if bulk.lists[lst.index, i]],
-                "reasons": list(dict.fromkeys(m.reason for m in found)),
+                "reasons": list(dict.fromkeys(m.reason for m in found))
+                + (
+                    [f"NOT-GRANTED: no benefit gives {denied}"]
+                    if not_granted is not None and not_granted[i]
+                    else []
+                ),
                 "measures": [
                     {
                         "measure": m.sanction.name,
