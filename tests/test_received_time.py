@@ -547,3 +547,38 @@ def test_claims_read_with_a_subjects_entries_are_the_ledgers(
                 got = cols.claims_of(keys)
                 assert got is None or list(got.items()) == list(ledger.claims(keys).items())
         ledger.close()
+
+
+def test_subjects_and_export_as_of_a_time_leave_out_subjects_not_yet_known(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # wang's judgment was received on 2026-01-12, li's on 2026-03-01: as of 2026-02-01 the
+    # ledger knew of wang only, so li is not one of the subjects then (it listed li too,
+    # with the base score, as if the ledger had known of it)
+    db = str(tmp_path / "known.db")
+    ledger = _china(db)
+    ledger.ingest_entries([JUDGMENT], now=parse_timestamp("2026-01-12"))
+    later = {**JUDGMENT, "id": "j2", "subject": "li", "occurred_at": "2026-02-20"}
+    del later["recorded_at"]
+    ledger.ingest_entries([later], now=parse_timestamp("2026-03-01"))
+    ledger.close()
+
+    def subjects(at: str) -> tuple[int, list[str]]:
+        code, out, err = call(capsys, "subjects", "--db", db, "--at", at, "--json")
+        assert code == 0, err
+        data = orjson.loads(out)
+        return data["matching"], [r["subject"] for r in data["subjects"]]
+
+    def exported(at: str) -> list[str]:
+        code, out, err = call(
+            capsys, "export", "standings", "-o", "-", "--format", "jsonl", "--db", db, "--at", at
+        )
+        assert code == 0, err
+        return [orjson.loads(line)["subject"] for line in out.splitlines() if line]
+
+    assert subjects("2026-02-01") == (1, ["wang"])
+    assert exported("2026-02-01") == ["wang"]
+    assert subjects("2026-01-05") == (0, [])  # the policy in force, no entry received yet
+    assert exported("2026-01-05") == []
+    assert sorted(subjects("2026-03-02")[1]) == ["li", "wang"]
+    assert sorted(exported("2026-03-02")) == ["li", "wang"]

@@ -328,6 +328,19 @@ class LedgerColumns:
         """How many subjects the columns describe."""
         return len(self.subjects)
 
+    def known_by(self, t: int) -> npt.NDArray[np.bool_]:
+        """Per subject, whether the ledger had received an entry about it by ``t``: a
+        record, a relation (on either side), an exemption or an attribute whose
+        ``recorded_at`` is at or before ``t`` (what an answer about ``t`` may know of)."""
+        known = np.zeros(self.n_subjects, dtype=bool)
+        known[self.rec_subject[self.rec_recorded_at <= t]] = True
+        rel = self.rel_recorded_at <= t
+        known[self.rel_subject[rel]] = True
+        known[self.rel_related[rel]] = True
+        known[self.exm_subject[self.exm_recorded_at <= t]] = True
+        known[self.att_subject[self.att_recorded_at <= t]] = True
+        return known
+
     def subject_first(self, index: int) -> LedgerColumns:
         """The same columns with subject ``index`` renumbered 0 (and subject 0 ``index``):
         scoring asks about subject 0 of a load."""

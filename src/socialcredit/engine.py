@@ -381,7 +381,8 @@ class Engine:
 
     def recompute(self, at: int | None = None) -> BulkStandings:
         """Everyone's standing at ``at``, in bulk, under the policy then in force (``.policy``),
-        with the backfills the answer crosses, ledger-wide (``.backfilled``)."""
+        with the backfills the answer crosses, ledger-wide (``.backfilled``), and which
+        subjects the ledger had received an entry about by then (``.known``; None: all)."""
         from socialcredit.scoring.bulk import bulk_standings
 
         t = self._at(at)
@@ -389,7 +390,10 @@ class Engine:
         cols = self.ledger.columns(with_ids=policy.rating_scores)  # ratings need their raters
         bulk = bulk_standings(Prepared.build(cols, policy, self.in_force_from(t)), t)
         backfilled = self.backfills_crossed(t)
-        return dataclasses.replace(bulk, backfilled=backfilled) if backfilled else bulk
+        known = cols.known_by(t)
+        return dataclasses.replace(
+            bulk, backfilled=backfilled, known=None if known.all() else known
+        )
 
     def backfills_crossed(self, at: int | None = None) -> tuple[Backfill, ...]:
         """The backfills an answer about ``at`` (default: now) crosses, ledger-wide: the

@@ -136,7 +136,8 @@ def check_destination(path: str | Path, fmt: str) -> None:
 
 
 def standings_table(bulk: BulkStandings) -> pa.Table:
-    """One row per subject, everyone in ``bulk``, with typed columns (``STANDINGS_SCHEMA``).
+    """One row per subject the ledger knew of at ``as_of`` (``bulk.known``), with typed
+    columns (``STANDINGS_SCHEMA``).
 
     ``as_of``: the time of the standings; ``kind``: person or organisation; ``lists``: the
     lists the subject is on; ``denied_services`` / ``benefit_services``: services with a
@@ -178,6 +179,8 @@ def standings_table(bulk: BulkStandings) -> pa.Table:
         "policy_hash": pa.array(np.full(n, policy.loaded.content_hash, dtype=object)),
     }
     table = pa.table(columns, schema=STANDINGS_SCHEMA)
+    if bulk.known is not None:  # a subject the ledger learned of after ``as_of`` has no row
+        table = table.filter(pa.array(bulk.known))
     if bulk.backfilled:
         backfilled = [b.to_json() for b in bulk.backfilled]
         table = table.replace_schema_metadata({BACKFILLED_KEY: orjson.dumps(backfilled)})

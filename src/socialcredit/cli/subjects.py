@@ -137,7 +137,8 @@ def subjects(
     import numpy as np
 
     cp = bulk.policy
-    mask = np.ones(len(bulk.subjects), dtype=bool)
+    # only the subjects the ledger knew of at the time asked about
+    mask = np.ones(len(bulk.subjects), dtype=bool) if bulk.known is None else bulk.known.copy()
     if grade is not None:
         mask &= bulk.grade == cp.grade_names.index(grade)
     if on_list is not None:

@@ -85,6 +85,9 @@ class BulkStandings:
     inherited: Inherited = field(default_factory=Inherited)
     # backfill batches loaded after ``at`` with entries counted here (set by the engine)
     backfilled: tuple[Backfill, ...] = ()
+    # per subject: the ledger had received an entry about it by ``at`` (set by the engine;
+    # None: everyone). A subject it learned of only later is not one of the subjects then.
+    known: Mask | None = None
     # [n_sanctions, n_subjects]: a denial in force that the subject's exemption waives at
     # ``at`` (None: no exemption is in force for anyone)
     exempted: Mask | None = None
