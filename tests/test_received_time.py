@@ -582,3 +582,28 @@ def test_subjects_and_export_as_of_a_time_leave_out_subjects_not_yet_known(
     assert exported("2026-01-05") == []
     assert sorted(subjects("2026-03-02")[1]) == ["li", "wang"]
     assert sorted(exported("2026-03-02")) == ["li", "wang"]
+
+
+def test_before_a_backfilled_first_policy_the_error_says_when_it_was_activated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # activated on 2026-06-01 as in force from 2026-01-01 (as the demo does): a question
+    # about 2025-12-01 was told the policy 'was activated on 2026-01-01T00:00:00Z', a date
+    # on which nobody activated anything
+    loaded = parse_policy(TEST_POLICY)
+    db = str(tmp_path / "b.db")
+    ledger = Ledger.open(db)
+    ledger.upgrade()
+    args = (loaded.text, loaded.policy.policy, loaded.policy.version, loaded.content_hash)
+    ledger.activate_policy(
+        *args, parse_timestamp("2026-01-01"), now=parse_timestamp("2026-06-01"), backfill=True
+    )
+    ledger.ingest_entries([{**JUDGMENT, "type": "debt"}], now=parse_timestamp("2026-06-01"))
+    ledger.close()
+    code, out, err = call(capsys, "score", "wang", "--db", db, "--at", "2025-12-01")
+    assert code == 2 and out == ""
+    assert "was activated on 2026-01-01" not in err
+    assert (
+        "was activated on 2026-06-01T00:00:00Z as in force from 2026-01-01T00:00:00Z "
+        "(a backfill); ask about a time from 2026-01-01T00:00:00Z on"
+    ) in err

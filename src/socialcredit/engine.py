@@ -133,11 +133,19 @@ class Engine:
         i = bisect.bisect_right(self._starts, t)
         if i == 0:
             first = self.history[0]
+            if first.backfill and first.recorded_at is not None:
+                # made later, as in force from earlier: it was not activated on that date
+                when = (
+                    f"was activated on {to_iso(first.recorded_at)} as in force from "
+                    f"{to_iso(first.activated_at)} (a backfill)"
+                )
+            else:
+                when = f"was activated on {to_iso(first.activated_at)}"
             raise PolicyNotInForceError(
                 f"no policy was in force at {to_iso(t)}: the first, {_label(first)} "
-                f"(sha256 {first.content_hash[:12]}), was activated on "
-                f"{to_iso(first.activated_at)}; ask about a time from then on, or pass "
-                "--policy FILE to evaluate under a policy of your choice"
+                f"(sha256 {first.content_hash[:12]}), {when}; ask about a time from "
+                f"{to_iso(first.activated_at)} on, or pass --policy FILE to evaluate under "
+                "a policy of your choice"
             )
         return self.history[i - 1]
 
