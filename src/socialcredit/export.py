@@ -36,7 +36,6 @@ import pyarrow.parquet as pq
 
 from socialcredit.columns import SUBJECT_KINDS
 from socialcredit.errors import SocialCreditError
-from socialcredit.policy.compiled import CompiledSanction
 from socialcredit.scoring.bulk import BulkStandings
 
 FORMATS = ("csv", "parquet", "jsonl")
@@ -140,8 +139,10 @@ def standings_table(bulk: BulkStandings) -> pa.Table:
     columns (``STANDINGS_SCHEMA``).
 
     ``as_of``: the time of the standings; ``kind``: person or organisation; ``lists``: the
-    lists the subject is on; ``denied_services`` / ``benefit_services``: services with a
-    denial / a benefit in force (own or through a relation), sorted; ``reason_codes``: the
+    lists the subject is on; ``denied_services`` / ``benefit_services``: the services a
+    denial / a benefit in force covers (own or through a relation; one on a service covers
+    the services declared under it, as a check answers; a denial an exemption waives is
+    left out, and so is a ``granted`` service no benefit gives), sorted; ``reason_codes``: the
     reason codes of the denials, sorted; ``reasons``: why each measure is in force (a list,
     a condition, or ``relation subject`` for one that comes through a relation), in measure
     order, once each; ``policy_version`` and ``policy_hash``: the policy that was applied
@@ -154,15 +155,22 @@ def standings_table(bulk: BulkStandings) -> pa.Table:
     n = len(bulk.subjects)
     list_names = [lst.name for lst in policy.lists]
     list_rows, list_codes = _pairs(bulk.lists, range(len(list_names)))
-    services = sorted({s.service for s in policy.sanctions})
+    services = policy.services()
     denials = [s for s in policy.sanctions if s.effect == "deny"]
-    benefits = [s for s in policy.sanctions if s.effect == "benefit"]
     codes = sorted({s.reason_code for s in denials})
 
-    def by(measures: list[CompiledSanction], label: str, vocabulary: list[str]) -> pa.Array:
-        labels = [getattr(s, label) for s in measures]
-        pairs = _pairs(bulk.denied(), [s.index for s in measures], labels, vocabulary)
-        return _list_column(n, *pairs, vocabulary)
+    def per_service(masks: list[npt.NDArray[np.bool_]]) -> pa.Array:
+        matrix = np.asarray(masks, dtype=np.bool_).reshape(len(masks), n)
+        return _list_column(n, *_pairs(matrix, range(len(masks))), services)
+
+    # a service counts as denied when a denial on it or on a service it is part of is in
+    # force and no exemption waives it (as a check answers); a ``granted`` service that no
+    # benefit gives is left out (a check answers it NOT-GRANTED: it is a perk not held,
+    # not a sanction — read it off ``benefit_services``)
+    denied = [bulk.with_measure_on(x) & ~bulk.exempt_on(x) for x in services]
+    reason_pairs = _pairs(
+        bulk.denied(), [s.index for s in denials], [s.reason_code for s in denials], codes
+    )
 
     columns: dict[str, Any] = {
         "subject": bulk.subjects,
@@ -171,9 +179,9 @@ def standings_table(bulk: BulkStandings) -> pa.Table:
         "score": bulk.score,
         "grade": _labels(policy.grade_names, bulk.grade),
         "lists": _list_column(n, list_rows, list_codes, list_names),
-        "denied_services": by(denials, "service", services),
-        "benefit_services": by(benefits, "service", services),
-        "reason_codes": by(denials, "reason_code", codes),
+        "denied_services": per_service(denied),
+        "benefit_services": per_service([bulk.with_measure_on(x, "benefit") for x in services]),
+        "reason_codes": _list_column(n, *reason_pairs, codes),
         "reasons": pa.array(bulk.reason_texts(), STRINGS),
         "policy_version": pa.array(np.full(n, policy.version_label, dtype=object), pa.string()),
         "policy_hash": pa.array(np.full(n, policy.loaded.content_hash, dtype=object)),

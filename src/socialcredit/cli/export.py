@@ -32,7 +32,9 @@ WHAT = ("records", "standings")
 _HELP = """Export the ledger's entries, or everyone's standing under the policy then in force.
 
 standings: one row per subject with subject, kind, as_of, score, grade, lists,
-denied_services, benefit_services, reason_codes (of the denials), reasons (a list, a
+denied_services and benefit_services (every service a denial or a benefit in force
+covers, those declared under it included, as check answers; what an exemption waives is
+left out, and so is a perk no benefit gives), reason_codes (of the denials), reasons (a list, a
 condition, or the relation a measure comes through, e.g. "child_of P123"),
 policy_version and policy_hash. In Parquet, as_of is a UTC timestamp (whole seconds,
 stored in milliseconds: Parquet has no seconds unit) and the five list columns are
