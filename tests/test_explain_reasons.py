@@ -9,7 +9,7 @@ from typing import Any
 
 from socialcredit.explain import explain
 from socialcredit.policy import CompiledPolicy
-from socialcredit.timeutil import DAY, to_date
+from socialcredit.timeutil import DAY, parse_timestamp, to_date
 from tests.scoring.test_reasons import T0, prep_of, reasons_policy, rec
 
 __all__ = ["reasons_policy"]  # the fixture
@@ -166,3 +166,31 @@ def test_china_debtor_in_plain_english() -> None:
     assert (perk.decision.decision, perk.decision.reasons) == ("deny", ["NOT-GRANTED"])
     assert "No measure gives you deposit-free public bikes now" in perk.text
     assert "You may rent public bikes" not in perk.text
+
+
+def test_a_benefit_says_why_and_until_when() -> None:
+    """A perk is a decision too: the explanation names the list behind it, the records that
+    keep it, and the day it ends if nothing changes (by hand: china-scs's volunteer redlist
+    holds with at least 5 volunteering records within one year; the first of five, on
+    2025-01-01, leaves that year on 2026-01-01, and the list and its perks end then)."""
+    from pathlib import Path
+
+    from socialcredit.policy import compile_policy, load_policy
+
+    china = compile_policy(
+        load_policy(Path(__file__).resolve().parents[1] / "examples/policies/china-scs.yaml")
+    )
+    entries = [
+        {**rec(f"v{k}", "mei", "volunteering", 10 * k), "source": "civic-volunteer-office"}
+        for k in range(5)
+    ]
+    ex = explain(prep_of(china, entries), 0, "bike_rental", T0 + 60 * DAY)
+    assert ex.decision.decision == "allow" and ex.decision.benefits == ["REDLIST"]
+    assert "You may rent public bikes without a deposit: a measure gives it to you" in ex.text
+    assert "- You are on the redlist of volunteers and blood donors because of records" in ex.text
+    assert "civic-volunteer-office/v0 (volunteering, 2025-01-01)" in ex.text
+    assert "If nothing changes, that benefit (reason code REDLIST) ends on 2026-01-01." in ex.text
+    # a day after, the perk has ended and nothing claims it is given
+    after = explain(prep_of(china, entries), 0, "bike_rental", parse_timestamp("2026-01-02"))
+    assert after.decision.reasons == ["NOT-GRANTED"]
+    assert "that benefit" not in after.text

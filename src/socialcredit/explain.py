@@ -415,8 +415,29 @@ def explain(
     # no set found, and more records could change than a set may hold: the search was bounded
     changeable = sum(1 for changes in own if changes)
     beyond = changeable if denied and best is None and changeable > MAX_SET_SIZE else 0
+    # a benefit says why and until when as a denial does (none when a denial stops it)
+    granting = (
+        [
+            _reason(prep, m)
+            for m in st.measures
+            if m.effect == "benefit" and m.covers_service(service)
+        ]
+        if decision.decision == "allow" and decision.benefits
+        else []
+    )
     text = plain_text(
-        policy, st, decision, reasons, behind, best, ended, t, present, not_applying, beyond
+        policy,
+        st,
+        decision,
+        reasons,
+        behind,
+        best,
+        ended,
+        t,
+        present,
+        not_applying,
+        beyond,
+        granting=granting,
     )
     rankings: list[dict[str, Any]] = []
     if policy.rankings or policy.reevaluation is not None:

@@ -260,6 +260,22 @@ def since_text(day: str | None, at_policy_start: bool, label: str, after: str = 
     return f"{day}, when policy {label} came into force{after}" if at_policy_start else day
 
 
+def _benefit_sentences(
+    policy: CompiledPolicy, st: Standing, granting: list[Reason], present: bool, asked: str
+) -> list[str]:
+    """Why each benefit giving ``asked`` is in force, and when it ends if nothing changes."""
+    lines = {f"{line.source}/{line.id}": line for line in st.breakdown}
+    out: list[str] = []
+    for r in granting:
+        out.extend(_reason_sentence(policy, st, r, lines, present, asked))
+        out.append(
+            f"If nothing changes, that benefit (reason code {r.reason_code}) ends on {r.until}."
+            if r.until
+            else f"If nothing changes, that benefit (reason code {r.reason_code}) has no end date."
+        )
+    return out
+
+
 def _reason_sentence(
     policy: CompiledPolicy,
     st: Standing,
@@ -575,6 +591,7 @@ def plain_text(
     present: bool = True,
     not_applying: list[Reason] | None = None,
     beyond_search: int = 0,
+    granting: list[Reason] | None = None,
 ) -> str:
     """The explanation in plain English (see the module docstring). ``present``: ``t`` is
     the present (no ``--at``); otherwise no sentence says "now" of ``t``, but names its date.
@@ -582,7 +599,8 @@ def plain_text(
     service that its attributes do not match. ``beyond_search``: no set of changes within
     the search's bound ended the denial sooner, and this many records could change (more
     than a set may hold): said, so that the missing "Sooner" line is not read as "nothing
-    can"."""
+    can". ``granting``: the benefits in force that give the service (an allow): each is
+    explained as a denial is, with when it ends."""
     act = policy.service_action(decision.service)
 
     def limited(service: str, conds: list[dict[str, Any]]) -> str:
@@ -642,6 +660,7 @@ def plain_text(
                 f"You may {act}: {'a measure gives' if n == 1 else 'measures give'} it to you "
                 f"(reason {'code' if n == 1 else 'codes'} {', '.join(decision.benefits)})."
             )
+            lines.extend(_benefit_sentences(policy, st, granting or [], present, decision.service))
         else:
             lines.append(
                 f"No measure gives you {policy.service_name(decision.service)} now (the "
@@ -664,6 +683,7 @@ def plain_text(
                 f"You receive {'a benefit' if n == 1 else 'benefits'} there "
                 f"(reason {'code' if n == 1 else 'codes'} {', '.join(decision.benefits)})."
             )
+            lines.extend(_benefit_sentences(policy, st, granting or [], present, decision.service))
         lines.extend(eligibility_notes(policy, st))
         return "\n".join(lines)
     when = ""  # every denial limited to some requests: which ones (never say more)
