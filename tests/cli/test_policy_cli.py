@@ -213,3 +213,46 @@ def test_the_examples_with_sources_activate_over_their_versions_without_them(
         assert _call(capsys, "policy", "activate", str(old), "--db", db)[0] == 0
         code, _, err = _call(capsys, "policy", "activate", str(POLICIES / name), "--db", db)
         assert code == 0, err
+
+
+def test_show_at_a_time_shows_the_policy_in_force_then(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``policy show --at`` reads the ledger's history: fair-transit 1.1 from 2025-01-01,
+    a bumped 1.2 from 2026-01-01; before the first, nothing was in force (an error)."""
+    from socialcredit.timeutil import parse_timestamp
+
+    db = str(tmp_path / "h.db")
+    text = (POLICIES / "fair-transit.yaml").read_text(encoding="utf-8")
+    later = text.replace('version: "1.1"', 'version: "1.2"', 1)
+    assert later != text
+    with Ledger.open(db) as ledger:
+        ledger.upgrade()
+        for body, when in ((text, "2025-01-01"), (later, "2026-01-01")):
+            path = tmp_path / "p.yaml"
+            path.write_text(body)
+            loaded = load_policy(path)
+            t = parse_timestamp(when)
+            ledger.activate_policy(
+                loaded.text,
+                loaded.policy.policy,
+                loaded.policy.version,
+                loaded.content_hash,
+                t,
+                now=t,
+            )
+    code, out, _ = _call(capsys, "policy", "show", "--db", db, "--at", "2025-06-01")
+    assert code == 0
+    assert "@1.1" in out and "@1.2" not in out
+    assert "in force at 2025-06-01T00:00:00Z: ledger policy version 1" in out
+    code, out, _ = _call(capsys, "policy", "show", "--db", db, "--at", "2026-06-01", "--json")
+    data = json.loads(out)
+    assert (data["version"], data["activated_version"]) == ("1.2", 2)
+    assert data["in_force_at"] == "2026-06-01T00:00:00Z"
+    code, out, err = _call(capsys, "policy", "show", "--db", db, "--at", "2024-06-01")
+    assert code == 2 and out == "" and "no policy was in force at 2024-06-01" in err
+    # a file is the same at any time: --at with it is refused, not ignored
+    code, out, err = _call(
+        capsys, "policy", "show", str(POLICIES / "fair-transit.yaml"), "--at", "2025-06-01"
+    )
+    assert code == 2 and out == "" and "--at" in err

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from socialcredit.cli.common import (
+    AtOption,
     DbOption,
     JsonOption,
     err,
     open_engine,
     open_ledger,
     out,
+    parse_at,
     policy_app,
     print_json,
     styled,
@@ -138,25 +140,38 @@ def policy_show(
         Path | None, typer.Argument(help="A policy file.", show_default="the active policy")
     ] = None,
     db: DbOption = None,
+    at: AtOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Summarise a policy: record types, lists, services and the measures they trigger."""
     from socialcredit.policy import compile_policy, load_policy
 
     activated: int | None = None
+    when: int | None = None  # the time asked about with --at
     if file is not None:
+        if at is not None:
+            raise typer.BadParameter(
+                "a policy file is the same at any time: --at picks the ledger's policy in "
+                "force then; give one or the other",
+                param_hint="'--at'",
+            )
         cp = compile_policy(load_policy(file))
     else:
         with open_ledger(db) as ledger:
             engine = open_engine(ledger, None)
-            cp, activated = engine.policy, engine.activated_version
+            when = parse_at(at)
+            t = engine.clock() if when is None else when
+            pv = engine.policy_version_at(t)
+            cp, activated = engine.policy_at(t), pv.version if pv is not None else None
     if as_json:
         data = cp.policy.model_dump(mode="json", by_alias=True, exclude_none=True)
         data["content_hash"] = cp.loaded.content_hash
         data["activated_version"] = activated
+        if when is not None:
+            data["in_force_at"] = to_iso(when)
         print_json(data)
         return
-    show_policy(cp, activated)
+    show_policy(cp, activated, when)
 
 
 def score_lines(cp: CompiledPolicy) -> list[str]:
@@ -231,8 +246,9 @@ def _source_lines(display_name: str, spec: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
-    """Print ``cp`` as a header and tables, identifiers whole at any terminal width."""
+def show_policy(cp: CompiledPolicy, activated: int | None = None, when: int | None = None) -> None:
+    """Print ``cp`` as a header and tables, identifiers whole at any terminal width;
+    ``when``: the time it was asked about (the ledger's policy in force then)."""
     from socialcredit.cli.tables import print_table
     from socialcredit.explain_text import requests_text
     from socialcredit.policy.describe import condition_text as _condition
@@ -242,7 +258,9 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None) -> None:
     p = cp.policy
     out.print(styled((f"{p.meta.title} — {p.label()}", "bold")))
     out.print(styled(f"sha256 {cp.loaded.content_hash}"))
-    if activated is not None:
+    if activated is not None and when is not None:
+        out.print(styled(f"in force at {to_iso(when)}: ledger policy version {activated}"))
+    elif activated is not None:
         out.print(styled(f"active: ledger policy version {activated}"))
     if p.meta.description:
         out.print(styled(p.meta.description.strip()))
