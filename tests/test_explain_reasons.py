@@ -190,6 +190,13 @@ def test_a_benefit_says_why_and_until_when() -> None:
     assert "- You are on the redlist of volunteers and blood donors because of records" in ex.text
     assert "civic-volunteer-office/v0 (volunteering, 2025-01-01)" in ex.text
     assert "If nothing changes, that benefit (reason code REDLIST) ends on 2026-01-01." in ex.text
+    (benefit,) = ex.to_json()["explanation"]["benefits"]
+    assert (benefit["reason_code"], benefit["lists"], benefit["until"]) == (
+        "REDLIST",
+        ["redlist_volunteers"],
+        "2026-01-01",
+    )
+    assert benefit["records"] == [f"civic-volunteer-office/v{k}" for k in range(5)]
     # a day after, the perk has ended and nothing claims it is given
     after = explain(prep_of(china, entries), 0, "bike_rental", parse_timestamp("2026-01-02"))
     assert after.decision.reasons == ["NOT-GRANTED"]

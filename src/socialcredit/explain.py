@@ -146,13 +146,16 @@ class Explanation:
     date_of: Callable[[int | None], str | None] = to_date
     # where the subject stands in each ranking of the policy (``explain_systems.rank_facts``)
     rankings: list[dict[str, Any]] = field(default_factory=list)
+    # an allow given by benefits: each benefit in force on the service, as a reason
+    benefits: list[Reason] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """``explain --json``: the decision (with policy version and hash), reasons,
-        counterfactual sets of actions, ended measures, due process and the plain text."""
+        """``explain --json``: the decision (with policy version and hash), reasons (of a
+        denial; ``benefits``: of an allow a benefit gives), counterfactual sets of actions, ended measures, due process and the plain text."""
         out = self.decision.to_json()
         out["explanation"] = {
             "reasons": [asdict(r) for r in self.reasons],
+            "benefits": [asdict(r) for r in self.benefits],
             "actions": [a.to_json() for a in self.actions],
             "best_action": self.best_action.to_json() if self.best_action else None,
             "ended": [
@@ -459,6 +462,7 @@ def explain(
         not_applying=not_applying,
         date_of=policy.date_of,
         rankings=rankings,
+        benefits=granting,
     )
 
 
