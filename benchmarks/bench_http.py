@@ -459,6 +459,11 @@ def check_runs(
     wrk(base, batch, token, path="/v1/checks/batch", connections=4, seconds=3)
     r = wrk(base, single, token, path="/v1/checks", connections=c, seconds=args.seconds, pid=pid)
     print(describe(f"{name}: POST /v1/checks", r, c, "saturation (wrk)"), flush=True)
+    if pid is not None:
+        # the saturation run leaves background work behind (the audit subject index catching
+        # up with ~10^5 entries): the open loop measures the steady state, so wait for it,
+        # and say how long it took (what a burst costs afterwards)
+        print(f"# {name}: after the saturation run: {settle(pid, args.settle)}", flush=True)
     r = openloop(
         base + "/v1/checks",
         single,
