@@ -230,6 +230,10 @@ AtOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+# a page of a listing (subjects, disputes): 50 rows by default, 0 for all
+LimitOption = Annotated[
+    int, typer.Option("--limit", min=0, help="At most this many rows; 0 for all.")
+]
 PolicyOption = Annotated[
     str | None,
     typer.Option(

@@ -12,6 +12,7 @@ from socialcredit.cli.common import (
     AtOption,
     DbOption,
     JsonOption,
+    LimitOption,
     app,
     open_ledger,
     parse_at,
@@ -37,9 +38,7 @@ def list_disputes(
     offset: Annotated[
         int, typer.Option("--offset", min=0, help="Skip this many open disputes.")
     ] = 0,
-    limit: Annotated[
-        int, typer.Option("--limit", min=0, help="At most this many rows; 0 for all.")
-    ] = 50,
+    limit: LimitOption = 50,
     as_json: JsonOption = False,
 ) -> None:
     """The open disputes (reviews and reconsiderations not yet decided), by deadline, under

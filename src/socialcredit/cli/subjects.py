@@ -13,6 +13,7 @@ from socialcredit.cli.common import (
     CliError,
     DbOption,
     JsonOption,
+    LimitOption,
     PolicyOption,
     app,
     err,
@@ -115,9 +116,7 @@ def subjects(
     offset: Annotated[
         int, typer.Option("--offset", min=0, help="Skip this many matching subjects.")
     ] = 0,
-    limit: Annotated[
-        int, typer.Option("--limit", min=0, help="At most this many rows; 0 for all.")
-    ] = 50,
+    limit: LimitOption = 50,
     as_json: JsonOption = False,
 ) -> None:
     """List subjects and why (see ``_HELP``)."""
