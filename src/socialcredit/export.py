@@ -167,7 +167,7 @@ def standings_table(bulk: BulkStandings) -> pa.Table:
     # force and no exemption waives it (as a check answers); a ``granted`` service that no
     # benefit gives is left out (a check answers it NOT-GRANTED: it is a perk not held,
     # not a sanction — read it off ``benefit_services``)
-    denied = [bulk.with_measure_on(x) & ~bulk.exempt_on(x) for x in services]
+    denied = [bulk.denied_on(x, not_granted=False) for x in services]
     reason_pairs = _pairs(
         bulk.denied(), [s.index for s in denials], [s.reason_code for s in denials], codes
     )

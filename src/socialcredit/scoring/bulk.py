@@ -106,12 +106,13 @@ class BulkStandings:
         out: Mask = rows >= 0
         return out
 
-    def denied_on(self, service: str) -> Mask:
+    def denied_on(self, service: str, *, not_granted: bool = True) -> Mask:
         """Per subject, whether ``service`` is denied: a denial covering it is in force and
-        no exemption allows it, or it is a ``granted`` service no benefit gives (as ``decide``
-        of each standing without request attributes)."""
+        no exemption allows it, or (unless ``not_granted`` is False: sanctions only) it is a
+        ``granted`` service no benefit gives (as ``decide`` of each standing without request
+        attributes)."""
         out: Mask = self.with_measure_on(service) & ~self.exempt_on(service)
-        if service in self.policy.granted_services():
+        if not_granted and service in self.policy.granted_services():
             out |= ~self.with_measure_on(service, "benefit")
         return out
 
