@@ -149,7 +149,8 @@ def _url(ledger: Ledger) -> str:
 
 
 def _worker(url: str, name: str, count: int, *extra: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # this tree's package first (a worktree's, not the one the environment installed)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(ROOT / "src"), str(ROOT)))}
     return subprocess.Popen(
         [sys.executable, str(WORKER), url, name, str(count), *extra],
         stdout=subprocess.PIPE,

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from socialcredit.audit.chain import FIELDS, GENESIS, AuditEntry, AuditEvent, Row, chain_row
 from socialcredit.audit.subjects import (
     BATCH_ROUTE,
-    STEP,
+    PAIRS,
     batch_subjects,
     begin_immediate,
     index_step,
@@ -64,8 +64,8 @@ class AuditLog:
     or is unreachable); ``clock``: the time recorded in the head row. ``start=False``: no
     background thread (``flush`` writes), for tests and one-shot commands.
     ``index_interval``: when it starts and every this many seconds a second thread, on its
-    own connection, brings the subject index of batch checks up to date (``audit.subjects``; None: never, searches
-    then read the batch entries above the index themselves). Raises ``LedgerError`` unless
+    own connection, brings the subject index up to date (``audit.subjects``; None: never,
+    searches then read the entries above the index themselves). Raises ``LedgerError`` unless
     the database is a ledger at this program's schema.
 
     One ``AuditLog`` per process (make it after forking); thread-safe. ``close`` (or the
@@ -275,28 +275,28 @@ class AuditLog:
                 log.warning("indexing the audit log's batch checks failed: %s", exc)
             self._stop.wait(interval)
 
-    def index_subjects(self, until: Callable[[], bool] | None = None) -> int:
-        """Bring the subject index of batch checks up to date (``audit.subjects``), one
-        step (one transaction) at a time; stop early when ``until()`` says so. Returns how
-        many batch entries were indexed. Raises ``StorageError`` when the database
-        refuses."""
+    def index_subjects(self, until: Callable[[], bool] | None = None, step: int = PAIRS) -> int:
+        """Bring the subject index up to date (``audit.subjects``), one step (one
+        transaction, about ``step`` index rows) at a time, up to the head of the log as it was when the last step
+        began; stop early when ``until()`` says so. Returns how many entries about a
+        subject were indexed. Raises ``StorageError`` when the database refuses."""
         total = 0
         while until is None or not until():
             with self._index_lock:
                 try:
                     if self._indexer is None:
                         self._indexer = _Writer(self.ledger)
-                    done = index_step(self._indexer.conn, self._indexer.is_sqlite)
+                    done, complete = index_step(self._indexer.conn, self._indexer.is_sqlite, step)
                 except Exception as exc:
                     if self._indexer is not None:
                         self._indexer.close(broken=True)
                         self._indexer = None
                     raise StorageError(f"indexing the audit log failed: {exc}") from exc
             total += done
-            # a short step reached the head: stop. (Going on while the head moves — checks
+            # a step that reached the head: stop. (Going on while the head moves — checks
             # arrive every few ms — made this a loop of write transactions that never ended,
             # competing with the audit writer: +450 us of CPU a check at 1,000 checks/s.)
-            if done < STEP:
+            if complete:
                 return total
         return total
 

@@ -1,24 +1,26 @@
-"""The audit log's subject index for batch checks (table ``audit_subjects``, schema 0012).
+"""The audit log's subject index (table ``audit_subjects``, schemas 0012 and 0013).
 
-A batch-check entry's own ``subject`` is empty; the subjects it checked are listed in its
-``details``. A search by subject must find those entries without reading every batch
-entry's list. ``audit_subjects`` holds a (subject, seq) row for every subject a batch entry
-lists, and one row ('', W) per indexing step: every batch entry numbered W or below is
-indexed (the highest such W is the *watermark*; subject ids are never empty).
+A search by subject ("who looked at me", an auditor's question) must find every entry about
+a subject without reading the log: the entries whose ``subject`` is that subject (a check,
+a read of a standing …) and the batch checks that list it (a batch entry's own ``subject``
+is empty; the subjects it checked are in its ``details``). ``audit_subjects`` holds a
+(subject, seq) row for each, and one row ('', W) per indexing step: every entry numbered W
+or below is indexed (the highest such W is the *watermark*; subject ids are never empty).
 
-The index is filled in bulk, not in the transaction that writes the entries: (subject,
-seq) rows inserted 1,000 at a time in the subjects' random order cost more CPU than the
-checks they index (each lands on its own page of the b-tree), while thousands sorted
-together cost a third of that. So ``index_batches`` indexes the batch entries above the
-watermark, a step at a time (``STEP`` entries per transaction, sorted), and is run by the
-audit log's writer thread every few seconds (``AuditLog(index_interval=…)``) or by
-``AuditLog.index_subjects()``: steps are idempotent (a pair already there is skipped), so
-several processes may run them at once. A search reads the index up to the
-watermark and only the batch entries above it (those written since the last step, a few
-seconds' worth while a service runs), so it is complete whatever the index's lag.
+The index is filled in bulk, not in the transaction that writes the entries. A b-tree
+index on ``audit_log.subject`` (``ix_audit_log_subject``, dropped by 0013) made every group
+commit of single checks write one 16 KB page per check — the subjects arrive in random
+order — and sync it: most of the audit writer's CPU. (subject, seq) rows sorted together,
+thousands at a time, cost a fraction of that. So ``index_step`` indexes the entries above
+the watermark, up to ``PAIRS`` rows per transaction, and is run by the audit log's indexer
+thread every few seconds (``AuditLog(index_interval=…)``) or by ``AuditLog.index_subjects()``:
+steps are idempotent (a pair already there is skipped), so several processes may run them
+at once. A search reads the index up to the watermark and only the entries above it (those
+written since the last step, a few seconds' worth while a service runs, read in ``seq``
+order through the primary key), so it is complete whatever the index's lag.
 
-The index is not hashed (the lists in the entries are, and ``verify`` reads those);
-like the log it is append-only in the database (triggers refuse UPDATE and DELETE).
+The index is not hashed (the entries it points at are, and ``verify`` reads those); like
+the log it is append-only in the database (triggers refuse UPDATE and DELETE).
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ import orjson
 
 BATCH_ROUTE = "POST /v1/checks/batch"
 """The route whose entries list many subjects in ``details`` (one entry a batch of checks)."""
-STEP = 20
-"""Batch entries indexed per transaction (up to 20 × 10,000 subjects)."""
+PAIRS = 50_000
+"""(subject, seq) rows an indexing step gathers before it writes them in one transaction
+(a step ends after the entry that reaches it: a batch entry adds up to 10,000)."""
+_FETCH = 2000
+"""Entries read at a time by a step."""
 
 
 def batch_subjects(details: Any) -> list[str]:
@@ -85,13 +90,14 @@ def begin_immediate(cur: Any, timeout: float = LOCK_TIMEOUT) -> None:
         time.sleep(LOCK_POLL)
 
 
-def index_step(conn: Any, is_sqlite: bool) -> int:
-    """Index up to ``STEP`` batch entries above the watermark in one transaction on the
-    DBAPI connection ``conn`` (SQLite: in autocommit mode; PostgreSQL: not); return how
-    many batch entries were indexed: fewer than ``STEP`` means the index was complete up to
-    the head of the log when the step began."""
+def index_step(conn: Any, is_sqlite: bool, pairs_max: int = PAIRS) -> tuple[int, bool]:
+    """Index the entries above the watermark, up to about ``pairs_max`` (subject, seq) rows,
+    in one transaction on the DBAPI connection ``conn`` (SQLite: in autocommit mode;
+    PostgreSQL: not). Returns how many entries about a subject were indexed, and whether
+    the index reached the head of the log as it was when the step began."""
     mark = "?" if is_sqlite else "%s"
     cur = conn.cursor()
+    read = conn.cursor()
     try:
         if is_sqlite:
             begin_immediate(cur)
@@ -101,18 +107,35 @@ def index_step(conn: Any, is_sqlite: bool) -> int:
         top = 0 if head is None else int(head[0])
         if top <= done:
             _end(conn, cur, is_sqlite)
-            return 0
-        cur.execute(
-            f"SELECT seq, details FROM audit_log WHERE seq > {mark} AND seq <= {mark} "
-            f"AND route = {mark} AND subject IS NULL ORDER BY seq LIMIT {STEP}",
-            (done, top, BATCH_ROUTE),
+            return 0, True
+        # a batch entry's details only (another entry's are not needed, and may be long)
+        read.execute(
+            f"SELECT seq, subject, CASE WHEN route = {mark} AND subject IS NULL THEN details "
+            f"END FROM audit_log WHERE seq > {mark} AND seq <= {mark} ORDER BY seq",
+            (BATCH_ROUTE, done, top),
         )
-        rows = cur.fetchall()
-        # all batch entries up to ``top`` when fewer than a step, else up to the last read
-        upto = top if len(rows) < STEP else int(rows[-1][0])
-        pairs = sorted(
-            (name, int(seq)) for seq, details in rows for name in batch_subjects(details)
-        )
+        pairs: list[tuple[str, int]] = []
+        entries = 0
+        upto = top
+        complete = True
+        while True:
+            rows = read.fetchmany(_FETCH)
+            for seq, subject, details in rows:
+                before = len(pairs)
+                if subject:
+                    pairs.append((subject, int(seq)))
+                elif details is not None:
+                    pairs.extend((name, int(seq)) for name in batch_subjects(details))
+                entries += len(pairs) > before
+                if len(pairs) >= pairs_max:
+                    upto = int(seq)
+                    break
+            if len(pairs) >= pairs_max or len(rows) < _FETCH:
+                break
+        if len(pairs) >= pairs_max and upto < top:
+            complete = False
+        read.close()
+        pairs.sort()
         pairs.append(("", upto))
         ignore = "INSERT OR IGNORE" if is_sqlite else "INSERT"
         tail = "" if is_sqlite else " ON CONFLICT DO NOTHING"
@@ -120,7 +143,7 @@ def index_step(conn: Any, is_sqlite: bool) -> int:
             f"{ignore} INTO audit_subjects (subject, seq) VALUES ({mark}, {mark}){tail}", pairs
         )
         _end(conn, cur, is_sqlite)
-        return len(rows)
+        return entries, complete
     except BaseException:
         try:
             if is_sqlite:
@@ -132,6 +155,7 @@ def index_step(conn: Any, is_sqlite: bool) -> int:
             pass
         raise
     finally:
+        read.close()
         cur.close()
 
 
@@ -143,39 +167,42 @@ def _end(conn: Any, cur: Any, is_sqlite: bool) -> None:
 
 
 def subject_seqs(cur: Any, is_sqlite: bool, subject: str, after: int, limit: int) -> list[int]:
-    """The first ``limit`` seq numbers above ``after`` of the entries about ``subject``: its
-    own (``ix_audit_log_subject``), the batch entries the index lists it in (up to the
-    watermark), and those above the watermark whose list holds it (read one by one)."""
+    """The first ``limit`` seq numbers above ``after`` of the entries about ``subject``:
+    those the index lists (up to the watermark), then those above the watermark whose
+    ``subject`` is it or, for a batch check, whose list holds it (read in seq order)."""
     mark = "?" if is_sqlite else "%s"
     limit = int(limit)
-    cur.execute(
-        f"SELECT seq FROM audit_log WHERE subject = {mark} AND seq > {mark} "
-        f"ORDER BY seq LIMIT {limit}",
-        (subject, after),
-    )
-    found = [int(r[0]) for r in cur.fetchall()]
-    done = watermark(cur, is_sqlite)
+    found: list[int] = []
+    done = watermark(cur, is_sqlite) if subject else 0  # '' is the watermark's own key
     if after < done:
         cur.execute(
             f"SELECT seq FROM audit_subjects WHERE subject = {mark} AND seq > {mark} "
             f"AND seq <= {mark} ORDER BY seq LIMIT {limit}",
             (subject, after, done),
         )
-        found += [int(r[0]) for r in cur.fetchall()]
-    # above the watermark: the batch entries whose list holds the subject (its JSON text
-    # in the details first, then the list itself: the text may be inside another name)
+        found = [int(r[0]) for r in cur.fetchall()]
+        if len(found) == limit:  # every entry above the watermark comes after these
+            return found
+    # above the watermark: the entries of the subject, and the batch entries whose list
+    # holds it (its JSON text in the details first, then the list itself: the text may be
+    # inside another name)
     contains = "instr(details, ?) > 0" if is_sqlite else "strpos(details, %s) > 0"
     quoted = orjson.dumps(subject).decode()
     start = max(after, done)
-    while True:
+    while len(found) < limit:
         cur.execute(
-            f"SELECT seq, details FROM audit_log WHERE seq > {mark} AND route = {mark} "
-            f"AND subject IS NULL AND {contains} ORDER BY seq LIMIT {limit}",
-            (start, BATCH_ROUTE, quoted),
+            f"SELECT seq, subject, details FROM audit_log WHERE seq > {mark} AND "
+            f"(subject = {mark} OR (route = {mark} AND subject IS NULL AND {contains})) "
+            f"ORDER BY seq LIMIT {limit}",
+            (start, subject, BATCH_ROUTE, quoted),
         )
         rows = cur.fetchall()
-        found += [int(seq) for seq, details in rows if subject in batch_subjects(details)]
+        found += [
+            int(seq)
+            for seq, own, details in rows
+            if own is not None or subject in batch_subjects(details)
+        ]
         if len(rows) < limit:
             break
         start = int(rows[-1][0])
-    return sorted(set(found))[:limit]
+    return found[:limit]

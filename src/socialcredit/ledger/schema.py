@@ -176,10 +176,11 @@ audit_log = Table(
     Column("prev_hash", Text, nullable=False),
     Column("hash", Text, nullable=False),
 )
-Index("ix_audit_log_subject", audit_log.c.subject)
+# No index on ``subject`` (dropped by 0013): ``audit_subjects`` indexes it, in bulk.
 
-# Who a batch-check entry lists (its own ``subject`` is empty): (subject, seq) pairs written
-# with the entry, so that a search by subject is indexed (migration 0012; not hashed).
+# Who each entry is about: its own ``subject``, or every subject a batch-check entry lists
+# (its own ``subject`` is empty), as (subject, seq) pairs filled in bulk by the audit log's
+# indexer thread, so that a search by subject is indexed (migrations 0012, 0013; not hashed).
 audit_subjects = Table(
     "audit_subjects",
     metadata,
