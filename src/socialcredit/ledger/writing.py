@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from socialcredit.columns import KIND_CODES
 from socialcredit.errors import StorageError
-from socialcredit.ledger.chunk_checks import KNOWN_KINDS_LIMIT, ChunkChecks
+from socialcredit.ledger.chunk_checks import KNOWN_KINDS_LIMIT
 from socialcredit.ledger.copying import (
     can_copy,
     copy_entries,
@@ -28,6 +28,7 @@ from socialcredit.ledger.copying import (
     copy_subjects,
     subject_ids,
 )
+from socialcredit.ledger.correction_checks import CorrectionChecks
 from socialcredit.ledger.parsing import (
     IngestProblem,
     PreparedChunk,
@@ -161,7 +162,7 @@ def write_chunks(
     return result
 
 
-class _Writer(ChunkChecks):
+class _Writer(CorrectionChecks):
     def __init__(
         self, engine: Engine, origin: str, now: int, rules: IngestRules | None, backfill: bool
     ) -> None:
