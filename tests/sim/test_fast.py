@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from socialcredit.examples import example_policy, example_scenario
 from socialcredit.policy import CompiledPolicy, compile_policy, load_policy
 from socialcredit.scoring import Prepared, bulk_standings
+from socialcredit.scoring.timeline import timelines, timelines_known
 from socialcredit.sim.evaluate import evaluate_draws
 from socialcredit.sim.events import SimSpec, _order_of, chunk_columns, draw_block
 from socialcredit.sim.fast import _grades_and_scores, evaluate_draws_events
@@ -242,3 +243,43 @@ def test_entries_ordered_as_by_lexsort(case: tuple[list[tuple[int, int]], list[i
     i = np.array([p[1] for p in pairs], dtype=np.int64)
     t = np.array(times, dtype=np.int64)
     assert _order_of(t, k, i).tolist() == np.lexsort((i, k, t)).tolist()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(worlds(), st.data())
+def test_timelines_known_at_many_times_are_each_pairs_timeline(
+    world: tuple[CompiledPolicy, Scenario, SimSpec], data: st.DataObject
+) -> None:
+    """One evaluation of many (subject, knowledge time) pairs, a subject in several of them,
+    gives each pair the timeline ``timelines`` gives it alone: the same instants, score,
+    lists, triggers and pending objections."""
+    pol, scenario, spec = world
+    draws = [draw_block(scenario, spec, b) for b in range(spec.blocks)]
+    prep = Prepared.build(chunk_columns(draws, scenario, spec, pol, cache={}), pol)
+    n = prep.columns.n_subjects
+    rows_of = np.bincount(prep.rows.subject, minlength=n)
+    busy = np.flatnonzero(rows_of > 0)
+    pick = st.sampled_from(busy.tolist()) if len(busy) else st.integers(0, n - 1)
+    pairs = data.draw(
+        st.lists(
+            st.tuples(st.one_of(pick, st.integers(0, n - 1)), st.integers(0, spec.days - 1)),
+            min_size=1,
+            max_size=40,
+        )
+    )
+    every = list(range(len(pol.sanctions)))
+    sanctions = data.draw(st.sampled_from([None, every[: len(every) // 2 + 1]]))
+    subjects = np.array([s for s, _ in pairs], dtype=np.int64)
+    known = np.array([spec.day_end(d) for _, d in pairs], dtype=np.int64)
+    got = timelines_known(pol, prep.rows, subjects, known, sanctions)
+    assert len(got) == len(pairs)
+    for tl, s, k in zip(got, subjects.tolist(), known.tolist(), strict=True):
+        alone = timelines(pol, prep.rows, [s], k, sanctions)[s]
+        assert tl.subject == s
+        assert np.array_equal(tl.times, alone.times)
+        assert np.array_equal(tl.score, alone.score, equal_nan=True)
+        assert np.array_equal(tl.lists, alone.lists)
+        assert np.array_equal(tl.triggers, alone.triggers)
+        assert (tl.blocked is None) == (alone.blocked is None)
+        if tl.blocked is not None and alone.blocked is not None:
+            assert np.array_equal(tl.blocked, alone.blocked)

@@ -25,7 +25,7 @@ from socialcredit.scoring.evaluate import (
     evaluate,
     evaluate_in_context,
 )
-from socialcredit.scoring.facts import eligibility_breakpoints
+from socialcredit.scoring.facts import eligibility_breakpoints, eligibility_plan
 from socialcredit.scoring.forms import calendar_year
 from socialcredit.scoring.rows import Rows, per_process
 from socialcredit.spans import Span
@@ -78,6 +78,15 @@ def row_breakpoints(
 
     Corrections the ledger learned after ``known_at`` are left out, as evaluation ignores them.
     """
+    pos, times = _breakpoints_of(policy, rows, rid, known_at)
+    return rid[pos], times
+
+
+def _breakpoints_of(
+    policy: CompiledPolicy, rows: Rows, rid: I64, known_at: int | I64
+) -> tuple[I64, I64]:
+    """``row_breakpoints`` as (position in ``rid``, time) pairs; ``known_at``: one instant,
+    or one per entry of ``rid`` (a row may then appear several times, known differently)."""
 
     def seen(times: I64) -> I64:
         return np.where(times <= known_at, times, NEVER)
@@ -114,7 +123,7 @@ def row_breakpoints(
         counted = policy.next_evaluation(rows.occurred[rid] + 1)
         parts += [counted, policy.next_evaluation(counted + 1)]
     times = np.concatenate(parts)
-    owners = np.tile(rid, len(parts))
+    owners = np.tile(np.arange(len(rid), dtype=np.int64), len(parts))
     keep = (times < NEVER) & (times > BEGINNING)
     return owners[keep], times[keep]
 
@@ -277,6 +286,129 @@ def timelines_in_context(
             s, e[sl], ev.lists[:, sl], ev.triggers[:, sl], ev.score[sl], a, te, blocked
         )
     return out, te
+
+
+def timelines_known(
+    policy: CompiledPolicy,
+    rows: Rows,
+    subjects: I64,
+    known: I64,
+    sanctions: Sequence[int] | None = None,
+) -> list[SubjectTimeline]:
+    """``timelines`` of many (subject, knowledge time) pairs in one evaluation: pair ``k`` is
+    ``timelines(policy, rows, [subjects[k]], known[k], sanctions)[subjects[k]]`` (the same
+    instants, and the same state at each), in the order of the pairs. A subject may appear
+    in several pairs, known at different times. Not for policies whose subjects' answers
+    move with the others' (``across_subjects``), where one knowledge time must be shared."""
+    if policy.across_subjects:
+        raise ValueError("timelines_known: across_subjects policies need one knowledge time")
+    subj = np.asarray(subjects, dtype=np.int64)
+    known = np.asarray(known, dtype=np.int64)
+    n_sub = len(subj)
+    if not n_sub:
+        return []
+    every = np.arange(n_sub, dtype=np.int64)
+    # each pair's rows (those visible at its knowledge time), in row order within a subject
+    order = np.argsort(rows.subject, kind="stable").astype(np.int64)
+    top = max(int(subj.max()), int(rows.subject.max()) if len(rows) else 0)
+    count = np.bincount(rows.subject, minlength=top + 1).astype(np.int64)
+    first = np.cumsum(count) - count
+    per = count[subj]
+    pair = np.repeat(every, per)
+    start = np.cumsum(per) - per
+    rid = order[first[subj][pair] + np.arange(len(pair), dtype=np.int64) - start[pair]]
+    seen = rows.visible_from[rid] <= known[pair]
+    rid, pair = rid[seen], pair[seen]
+    row_count = np.bincount(pair, minlength=n_sub).astype(np.int64)
+    row_start = np.cumsum(row_count) - row_count
+    pos, times = _breakpoints_of(policy, rows, rid, known[pair])
+    owner = pair[pos]
+    fact_loc, fact_t = _eligibility_known(policy, rows, subj, known)
+    times = policy.next_evaluation(times)
+    fact_t = policy.next_evaluation(fact_t)
+    end_loc, end_t = _year_ends_known(policy, known, owner, times)
+    all_loc = np.concatenate([owner, every, every, fact_loc, end_loc])
+    all_t = np.concatenate([times, np.full(n_sub, BEGINNING, dtype=np.int64), known, fact_t, end_t])
+    code_order = np.lexsort((all_t, all_loc))
+    loc_sorted, t_sorted = all_loc[code_order], all_t[code_order]
+    distinct = np.ones(len(code_order), dtype=bool)
+    distinct[1:] = (loc_sorted[1:] != loc_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])
+    group_loc, e = loc_sorted[distinct], t_sorted[distinct].astype(np.int64)
+    counts = row_count[group_loc]
+    gidx = np.repeat(np.arange(len(e), dtype=np.int64), counts)
+    offsets = np.cumsum(counts) - counts
+    ridx = rid[row_start[group_loc][gidx] + np.arange(len(gidx), dtype=np.int64) - offsets[gidx]]
+    ev, ctx = evaluate_in_context(
+        policy, rows, ridx, gidx, e, known[group_loc], sanctions, subj[group_loc]
+    )
+    lo = np.searchsorted(group_loc, every, side="left").tolist()
+    hi = np.searchsorted(group_loc, every, side="right").tolist()
+    te = TimelineEvaluation(ev, ctx, ridx)
+    out = []
+    for k in range(n_sub):
+        sl = slice(lo[k], hi[k])
+        blocked = ev.blocked[:, sl] if ev.blocked is not None else None
+        out.append(
+            SubjectTimeline(
+                int(subj[k]),
+                e[sl],
+                ev.lists[:, sl],
+                ev.triggers[:, sl],
+                ev.score[sl],
+                lo[k],
+                te,
+                blocked,
+            )
+        )
+    return out
+
+
+def _year_ends_known(policy: CompiledPolicy, known: I64, owner: I64, times: I64) -> tuple[I64, I64]:
+    """Each pair's clean-year instants (position, time) as ``timelines`` gives them to it
+    alone: ``year_ends`` up to the later of its knowledge time and its last breakpoint
+    (``times`` of ``owner``). ``year_ends`` depends on that instant only through its year,
+    and a later year's instants extend an earlier year's."""
+    if not policy.clean_year_components:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    last = known.copy()
+    np.maximum.at(last, owner, times)
+    years = calendar_year(last)
+    every = year_ends(policy, int(last.max()))
+    many = np.zeros(len(last), dtype=np.int64)
+    for y in np.unique(years).tolist():
+        at = years == y
+        many[at] = len(year_ends(policy, int(last[at][0])))
+    loc = np.repeat(np.arange(len(last), dtype=np.int64), many)
+    offset = np.arange(len(loc), dtype=np.int64) - np.repeat(np.cumsum(many) - many, many)
+    return loc, policy.next_evaluation(every[offset])
+
+
+def _eligibility_known(
+    policy: CompiledPolicy, rows: Rows, subj: I64, known: I64
+) -> tuple[I64, I64]:
+    """``eligibility_breakpoints`` of each pair (position in ``subj``, time), each known at
+    its own time: one call per distinct knowledge time (none for a policy without
+    eligibility conditions, or without attributes)."""
+    facts = rows.facts
+    none = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    if facts is None or not eligibility_plan(policy).any or not len(facts.attributes.subject):
+        return none
+    loc, when = [none[0]], [none[1]]
+    for k in np.unique(known).tolist():
+        at = np.flatnonzero(known == k)
+        # each subject once (a subject asked twice at one time gets the breakpoints twice)
+        alone, inverse = np.unique(subj[at], return_inverse=True)
+        pos, t = eligibility_breakpoints(facts, policy, alone, k)
+        by = np.argsort(inverse, kind="stable")
+        many = np.bincount(inverse, minlength=len(alone))
+        start = np.cumsum(many) - many
+        which = np.repeat(np.arange(len(pos), dtype=np.int64), many[pos])
+        offset = np.arange(len(which), dtype=np.int64) - np.repeat(
+            np.cumsum(many[pos]) - many[pos], many[pos]
+        )
+        loc.append(at[by[start[pos][which] + offset]])
+        when.append(t[which])
+    return np.concatenate(loc), np.concatenate(when)
 
 
 def triggered_ever(

@@ -32,9 +32,10 @@ from socialcredit.scoring.evaluate import evaluate
 from socialcredit.scoring.facts import AttributeRows, SubjectFacts, eligibility_breakpoints
 from socialcredit.scoring.measures import measure_periods, relations_at, types_counted
 from socialcredit.scoring.timeline import (
+    SubjectTimeline,
     row_breakpoints,
     timelines,
-    triggered_ever,
+    timelines_known,
     year_ends,
 )
 from socialcredit.sim.events import SimSpec
@@ -434,8 +435,9 @@ def _bounded_measures(
     pos: I64,
 ) -> None:
     """Fill ``own`` for the measures with a period of their own: on each day the ledger
-    learns something about a candidate, its timeline as known then (``timelines``, which
-    projects every later breakpoint) and the measure's periods (``measure_periods``), read
+    learns something about a candidate, its timeline as known then (``timelines_known``:
+    every such (candidate, day) pair in one evaluation per batch; it projects every later
+    breakpoint) and the measure's periods (``measure_periods``), read
     on every day up to the next such day."""
     policy = prep.policy
     # as bulk_standings: these measures' conditions (and the lists they name) count only
@@ -447,28 +449,70 @@ def _bounded_measures(
     if len(day):
         end[:-1] = np.where(agent[1:] == agent[:-1], day[1:], spec.days)
         end[-1] = spec.days
-    order = np.argsort(day, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, day[order][1:] != day[order][:-1], True])
-    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        segs = order[a:b]
-        d0 = int(day[segs[0]])
-        t = spec.day_end(d0)
-        who = agent[segs].tolist()
-        tls = timelines(policy, prep.rows, who, t, bounded)
-        for k in bounded:
-            held = triggered_ever(tls, who, k)
-            s = policy.sanctions[k]
-            for j in np.flatnonzero(held).tolist():
-                c = who[j]
-                periods = measure_periods(prep, tls[c], s, t)[1]
-                if not periods:
-                    continue
-                d1 = int(end[segs[j]])
-                ends = spec.start + (np.arange(d0, d1, dtype=np.int64) + 1) * DAY - 1
-                inside = np.zeros(len(ends), dtype=bool)
-                for lo, hi in periods:
-                    inside |= (lo <= ends) & (ends < hi)
-                own[k, d0:d1, int(pos[c])] = inside
+    if policy.across_subjects:
+        # one knowledge time per evaluation: the learning days one by one
+        order = np.argsort(day, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, day[order][1:] != day[order][:-1], True])
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            segs = order[a:b]
+            who = agent[segs].tolist()
+            by = timelines(policy, prep.rows, who, spec.day_end(int(day[segs[0]])), bounded)
+            _fill_periods(prep, spec, [by[c] for c in who], day[segs], end[segs], bounded, own, pos)
+        return
+    # every (candidate, learning day) pair's timeline in a few evaluations, each pair known
+    # at the end of its day; batches bounded in row entries (a pair's rows at each of its
+    # instants, about three per row) as ``_evaluate_segments``
+    count = np.bincount(prep.rows.subject, minlength=prep.columns.n_subjects).astype(np.int64)
+    c = count[agent]
+    cum = np.cumsum((c + 1) * (3 * c + 3))
+    lo = 0
+    while lo < len(agent):
+        base = int(cum[lo - 1]) if lo else 0
+        hi = int(np.searchsorted(cum, base + MAX_ENTRIES, side="right"))
+        hi = min(max(hi, lo + 1), len(agent))
+        known = spec.start + (day[lo:hi] + 1) * DAY - 1
+        tls = timelines_known(policy, prep.rows, agent[lo:hi], known, bounded)
+        _fill_periods(prep, spec, tls, day[lo:hi], end[lo:hi], bounded, own, pos)
+        lo = hi
+
+
+def _fill_periods(
+    prep: Prepared,
+    spec: SimSpec,
+    tls: list[SubjectTimeline],
+    day: I64,
+    end: I64,
+    bounded: list[int],
+    own: Mask,
+    pos: I64,
+) -> None:
+    """Fill ``own`` from each timeline ``tls[j]`` (its subject known at the end of ``day[j]``):
+    the measures' periods read on every day from ``day[j]`` up to ``end[j]``."""
+    policy = prep.policy
+    firsts = np.array([tl.first_group for tl in tls], dtype=np.int64)
+    sizes = np.array([len(tl.times) for tl in tls], dtype=np.int64)
+    one_source = len(tls) > 0 and all(tl.source is tls[0].source for tl in tls)
+    contiguous = one_source and bool((firsts[1:] == firsts[:-1] + sizes[:-1]).all())
+    for k in bounded:
+        if contiguous and (sizes > 0).all():
+            source = tls[0].source
+            assert source is not None
+            row = source.evaluation.triggers[k, firsts[0] : firsts[-1] + sizes[-1]]
+            held = np.logical_or.reduceat(row, firsts - firsts[0])
+        else:
+            held = np.array([bool(tl.triggers[k].any()) for tl in tls], dtype=bool)
+        s = policy.sanctions[k]
+        for j in np.flatnonzero(held).tolist():
+            tl = tls[j]
+            d0, d1 = int(day[j]), int(end[j])
+            periods = measure_periods(prep, tl, s, spec.day_end(d0))[1]
+            if not periods:
+                continue
+            ends = spec.start + (np.arange(d0, d1, dtype=np.int64) + 1) * DAY - 1
+            inside = np.zeros(len(ends), dtype=bool)
+            for lo, hi in periods:
+                inside |= (lo <= ends) & (ends < hi)
+            own[k, d0:d1, int(pos[tl.subject])] = inside
 
 
 def _restricted(prep: Prepared, agents: I64, types: Mask | None = None) -> Prepared:
