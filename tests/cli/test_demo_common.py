@@ -118,3 +118,12 @@ def test_the_heading_says_each_note_once_and_nothing_is_read_as_markup() -> None
         "a note",
         "time: a 1.0s, b 0.2s (total 1.2s)",
     ]
+
+
+def test_blocks_of_lines_are_written_whole_and_counted(tmp_path: Path) -> None:
+    data = tmp_path / "population.jsonl"
+    blocks = [(b'{"id":"a"}\n{"kind":"relation"}\n', 2, 1), (b'{"id":"b"}\n', 1, 1)]
+    with Progress(disable=True) as progress:
+        # three lines, one of them not a record
+        assert common.write_blocks(data, iter(blocks), progress, "people") == (3, 1)
+    assert data.read_bytes() == b"".join(text for text, _, _ in blocks)

@@ -15,6 +15,7 @@ import pytest
 
 import socialcredit
 from socialcredit.cli import run
+from socialcredit.demo.china import DEFAULT_SUBJECTS
 from tests.cli.conftest import ROOT, call
 
 LONG_ID = "court-enforcement-bureau-shanghai-2026/judgment-000000000000000012345678"
@@ -47,7 +48,10 @@ def test_h_is_help_everywhere(command: list[str], capsys: pytest.CaptureFixture[
         (["check"], ["socialcredit.db"]),
         (["explain"], ["every service with a measure in force"]),
         (["subjects"], ["--limit", "socialcredit.db"]),
-        (["demo"], ["107,000 for china", "2026", "demo-data", "the system's example policy"]),
+        (
+            ["demo"],
+            [f"{DEFAULT_SUBJECTS:,} for china", "2026", "demo-data", "the system's example policy"],
+        ),
     ],
 )
 def test_help_shows_every_default(

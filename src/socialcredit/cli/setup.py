@@ -112,7 +112,7 @@ def demo(
     ] = DEFAULT_SYSTEM,
     n_subjects: Annotated[
         int | None,
-        typer.Option("--subjects", help="Population size.", show_default="107,000 for china"),
+        typer.Option("--subjects", help="Population size.", show_default="80,000 for china"),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 2026,
     policy: Annotated[

@@ -140,6 +140,25 @@ def write_population(
     return count, kinds
 
 
+def write_blocks(
+    path: Path, blocks: Iterable[tuple[bytes, int, int]], progress: Progress, what: str
+) -> tuple[int, int]:
+    """Write JSON Lines made in blocks (each: its text, how many lines, how many of them are
+    records) to ``path``, showing ``what`` is being generated; returns how many lines, and
+    how many of them are not records (relations, attributes, corrections), as
+    ``write_population`` does."""
+    task = progress.add_task(f"generating {what}", total=None)
+    count = records = 0
+    with path.open("wb") as fh:
+        for text, lines, recs in blocks:
+            fh.write(text)
+            count += lines
+            records += recs
+            progress.update(task, completed=count)
+    progress.update(task, completed=count, total=count)
+    return count, count - records
+
+
 def open_history(
     directory: Path, loaded: LoadedPolicy, start: int, clock: Callable[[], int]
 ) -> Ledger:

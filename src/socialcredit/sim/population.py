@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.timeutil import DAY, parse_timestamp, to_iso
+from socialcredit.timeutil import DAY, parse_timestamp
 
 I64 = npt.NDArray[np.int64]
 
@@ -93,8 +93,38 @@ def subject_names(spec: PopulationSpec) -> tuple[list[str], npt.NDArray[np.bool_
     return names, is_org
 
 
-def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, object]]:
-    """Every ledger entry of the synthetic population, in the order the ledger learns them."""
+@dataclass(frozen=True)
+class _Drawn:
+    """Everything ``generate`` and ``generate_jsonl`` write, drawn once from the seed: each
+    field a list by entry (text already formatted), the records' and corrections' in the
+    order they were drawn (``order`` gives the order the ledger learns them)."""
+
+    child: list[str]  # child_of relations: the child, the parent, since (birth)
+    parent: list[str]
+    child_since: list[str]
+    rep: list[str]  # legal_representative_of relations: the person, the organisation, since
+    org: list[str]
+    rep_since: list[str]
+    person: list[str]  # attributes: each person, born (a date), moved in (a time), where
+    born: list[str]
+    moved: list[str]
+    place: list[str]
+    rec_id: list[str]  # records
+    rec_src: list[str]
+    rec_name: list[str]
+    rec_kind: list[str]
+    rec_type: list[str]
+    occurred: list[str]
+    amount: list[float]  # NaN: none
+    seq: list[int]
+    times: list[str]  # recorded_at: each record's, then each correction's
+    target: list[int]  # corrections: the record (index) and the action (_ACTIONS)
+    action: list[int]
+    order: list[int]  # over records then corrections: the order the ledger learns them
+
+
+def _draw(spec: PopulationSpec) -> _Drawn:
+    """Draw the population of ``spec`` (``generate`` says what it is)."""
     rng = np.random.default_rng(spec.seed)
     names, is_org = subject_names(spec)
     n = spec.subjects
@@ -109,22 +139,7 @@ def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, obje
     # Relations: a child's from birth, to a parent 18-45 years older; a legal representative's
     # from some time before the period starts, when the representative was already an adult.
     parents, has_parent = _parents(rng, persons, children, born)
-    for i, (c, p) in enumerate(
-        zip(children[has_parent].tolist(), parents[has_parent].tolist(), strict=True)
-    ):
-        since = to_iso(int(born[c]))
-        yield {
-            "kind": "relation",
-            "id": f"hh-{i}",
-            "source": "household-registry",
-            "subject": names[c],
-            "subject_kind": "person",
-            "relation": "child_of",
-            "related_subject": names[p],
-            "related_kind": "person",
-            "valid_from": since,
-            "recorded_at": since,
-        }
+    kids = children[has_parent]
     rel_from = spec.start - rng.integers(365, 20 * 365, size=len(orgs)) * DAY
     grown_up = persons[born[persons] + REPRESENTATIVE_MIN_AGE * YEAR < spec.start - DAY]
     if not len(grown_up):  # a population too small to have an adult: nobody represents
@@ -132,23 +147,7 @@ def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, obje
     reps = rng.choice(grown_up, size=len(orgs)) if len(orgs) else orgs
     adult_from = -(-(born[reps] + REPRESENTATIVE_MIN_AGE * YEAR) // DAY) * DAY  # rounded up
     rep_from = np.maximum(rel_from[: len(orgs)], adult_from)
-    for i, (o, r, since_t) in enumerate(
-        zip(orgs.tolist(), reps.tolist(), rep_from.tolist(), strict=True)
-    ):
-        yield {
-            "kind": "relation",
-            "id": f"biz-{i}",
-            "source": "business-registry",
-            "subject": names[r],
-            "subject_kind": "person",
-            "relation": "legal_representative_of",
-            "related_subject": names[o],
-            "related_kind": "organisation",
-            "valid_from": to_iso(since_t),
-            "recorded_at": to_iso(since_t),
-        }
-
-    yield from _attributes(spec, rng, names, persons, born)
+    person, born_iso, moved_iso, place = _attributes(spec, rng, names, persons, born)
 
     parts: dict[str, list[npt.NDArray[np.generic]]] = {
         k: [] for k in ("subj", "beh", "occ", "rec", "amount", "seq")
@@ -207,60 +206,201 @@ def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, obje
 
     rec = {k: np.concatenate(v) for k, v in parts.items()}
     fix = {k: np.concatenate(v) for k, v in fixes.items()}
-    n_rec = len(rec["subj"])
     times = np.concatenate([rec["rec"], fix["at"]])
-    order = np.argsort(times, kind="stable")  # records precede their corrections
-    iso = _iso(times)
-    occ_iso = _iso(rec["occ"])
     sources = [b.source for b in BEHAVIOURS]
     types = [b.type for b in BEHAVIOURS]
     # each record's fields as lists, made by comprehensions (a loop step per record costs
     # more); the entries are then taken in the order the ledger learns them
     beh = rec["beh"].tolist()
     rec_src = [sources[b] for b in beh]
-    rec_type = [types[b] for b in beh]
-    seq_l = rec["seq"].tolist()
-    rec_id = [f"{src}-{q}" for src, q in zip(rec_src, seq_l, strict=True)]
+    seq = rec["seq"].tolist()
     subj_l = rec["subj"].tolist()
-    rec_name = [names[s] for s in subj_l]
     org_l = is_org.tolist()
-    rec_kind = ["organisation" if org_l[s] else "person" for s in subj_l]
-    amount_l = rec["amount"].tolist()
-    target_l = fix["target"].tolist()
-    action_l = fix["action"].tolist()
-    for i in order.tolist():
+    return _Drawn(
+        child=[names[c] for c in kids.tolist()],
+        parent=[names[p] for p in parents[has_parent].tolist()],
+        child_since=_iso(born[kids]),
+        rep=[names[r] for r in reps.tolist()],
+        org=[names[o] for o in orgs.tolist()],
+        rep_since=_iso(rep_from),
+        person=person,
+        born=born_iso,
+        moved=moved_iso,
+        place=place,
+        rec_id=[f"{src}-{q}" for src, q in zip(rec_src, seq, strict=True)],
+        rec_src=rec_src,
+        rec_name=[names[s] for s in subj_l],
+        rec_kind=["organisation" if org_l[s] else "person" for s in subj_l],
+        rec_type=[types[b] for b in beh],
+        occurred=_iso(rec["occ"]),
+        amount=rec["amount"].tolist(),
+        seq=seq,
+        times=_iso(times),
+        target=fix["target"].tolist(),
+        action=fix["action"].tolist(),
+        order=np.argsort(times, kind="stable").tolist(),  # records precede their corrections
+    )
+
+
+def generate(spec: PopulationSpec = PopulationSpec()) -> Iterator[dict[str, object]]:
+    """Every ledger entry of the synthetic population, in the order the ledger learns them."""
+    d = _draw(spec)
+    for i, (c, p, since) in enumerate(zip(d.child, d.parent, d.child_since, strict=True)):
+        yield {
+            "kind": "relation",
+            "id": f"hh-{i}",
+            "source": "household-registry",
+            "subject": c,
+            "subject_kind": "person",
+            "relation": "child_of",
+            "related_subject": p,
+            "related_kind": "person",
+            "valid_from": since,
+            "recorded_at": since,
+        }
+    for i, (r, o, since) in enumerate(zip(d.rep, d.org, d.rep_since, strict=True)):
+        yield {
+            "kind": "relation",
+            "id": f"biz-{i}",
+            "source": "business-registry",
+            "subject": r,
+            "subject_kind": "person",
+            "relation": "legal_representative_of",
+            "related_subject": o,
+            "related_kind": "organisation",
+            "valid_from": since,
+            "recorded_at": since,
+        }
+    for i, (p, b, mv, pl) in enumerate(zip(d.person, d.born, d.moved, d.place, strict=True)):
+        yield {
+            "kind": "attribute",
+            "id": f"birth-{i}",
+            "source": "civil-registry",
+            "subject": p,
+            "subject_kind": "person",
+            "attribute": "birth_date",
+            "value": b,
+            "valid_from": b,
+            "recorded_at": b,
+        }
+        yield {
+            "kind": "attribute",
+            "id": f"residence-{i}",
+            "source": "civil-registry",
+            "subject": p,
+            "subject_kind": "person",
+            "attribute": "residence",
+            "value": pl,
+            "valid_from": mv,
+            "recorded_at": mv,
+        }
+    n_rec = len(d.rec_id)
+    for i in d.order:
         if i < n_rec:
-            src = rec_src[i]
+            src = d.rec_src[i]
             entry: dict[str, object] = {
-                "id": rec_id[i],
+                "id": d.rec_id[i],
                 "source": src,
-                "subject": rec_name[i],
-                "subject_kind": rec_kind[i],
-                "type": rec_type[i],
-                "occurred_at": occ_iso[i],
-                "recorded_at": iso[i],
+                "subject": d.rec_name[i],
+                "subject_kind": d.rec_kind[i],
+                "type": d.rec_type[i],
+                "occurred_at": d.occurred[i],
+                "recorded_at": d.times[i],
             }
-            amount = amount_l[i]
+            amount = d.amount[i]
             if amount == amount:  # not NaN
                 entry["amount"] = amount
             if src == "court":
-                entry["evidence"] = f"enforcement case {seq_l[i]}"
+                entry["evidence"] = f"enforcement case {d.seq[i]}"
             yield entry
         else:
             j = i - n_rec
-            t = target_l[j]
-            src = rec_src[t]
-            kind, why, reviewer = _ACTIONS[action_l[j]]
+            t = d.target[j]
+            src = d.rec_src[t]
+            kind, why, reviewer = _ACTIONS[d.action[j]]
             yield {
                 "kind": kind,
-                "id": f"{kind}-{rec_id[t]}",
+                "id": f"{kind}-{d.rec_id[t]}",
                 "source": f"{src}-review" if reviewer else src,
                 "target_source": src,
-                "target_id": rec_id[t],
-                "occurred_at": iso[i],
-                "recorded_at": iso[i],
+                "target_id": d.rec_id[t],
+                "occurred_at": d.times[i],
+                "recorded_at": d.times[i],
                 "reason": why,
             }
+
+
+def generate_jsonl(
+    spec: PopulationSpec = PopulationSpec(), block: int = 100_000
+) -> Iterator[tuple[bytes, int, int]]:
+    """The entries of ``generate(spec)`` as JSON Lines, byte for byte what ``orjson.dumps``
+    writes of each (a test checks this), made without a dict per entry: blocks of up to
+    ``block`` lines, each with how many lines it holds and how many of them are records
+    (the others have a ``kind``). Every text written here is made of letters, digits and
+    punctuation that JSON needs no escape for (names, ids, ISO times, fixed words)."""
+    d = _draw(spec)
+    lines = [
+        f'{{"kind":"relation","id":"hh-{i}","source":"household-registry","subject":"{c}",'
+        f'"subject_kind":"person","relation":"child_of","related_subject":"{p}",'
+        f'"related_kind":"person","valid_from":"{t}","recorded_at":"{t}"}}\n'
+        for i, (c, p, t) in enumerate(zip(d.child, d.parent, d.child_since, strict=True))
+    ]
+    lines += [
+        f'{{"kind":"relation","id":"biz-{i}","source":"business-registry","subject":"{r}",'
+        f'"subject_kind":"person","relation":"legal_representative_of","related_subject":"{o}",'
+        f'"related_kind":"organisation","valid_from":"{t}","recorded_at":"{t}"}}\n'
+        for i, (r, o, t) in enumerate(zip(d.rep, d.org, d.rep_since, strict=True))
+    ]
+    for i, (p, b, mv, pl) in enumerate(zip(d.person, d.born, d.moved, d.place, strict=True)):
+        lines.append(
+            f'{{"kind":"attribute","id":"birth-{i}","source":"civil-registry","subject":"{p}",'
+            f'"subject_kind":"person","attribute":"birth_date","value":"{b}","valid_from":"{b}",'
+            f'"recorded_at":"{b}"}}\n'
+        )
+        lines.append(
+            f'{{"kind":"attribute","id":"residence-{i}","source":"civil-registry","subject":"{p}",'
+            f'"subject_kind":"person","attribute":"residence","value":"{pl}","valid_from":"{mv}",'
+            f'"recorded_at":"{mv}"}}\n'
+        )
+    facts = len(lines)
+    n_rec = len(d.rec_id)
+    entries = [
+        f'{{"id":"{i}","source":"{s}","subject":"{n}","subject_kind":"{k}","type":"{t}",'
+        f'"occurred_at":"{o}","recorded_at":"{r}"}}\n'
+        for i, s, n, k, t, o, r in zip(
+            d.rec_id,
+            d.rec_src,
+            d.rec_name,
+            d.rec_kind,
+            d.rec_type,
+            d.occurred,
+            d.times,
+            strict=False,  # times: the records' then the corrections'
+        )
+    ]
+    # the few records with an amount or evidence: their line again, with those fields
+    for i, (a, src) in enumerate(zip(d.amount, d.rec_src, strict=True)):
+        if a == a or src == "court":  # an amount (not NaN), or evidence
+            extra = f',"amount":{a!r}' if a == a else ""
+            if src == "court":
+                extra += f',"evidence":"enforcement case {d.seq[i]}"'
+            entries[i] = entries[i][:-2] + extra + "}\n"
+    for j, (t, action) in enumerate(zip(d.target, d.action, strict=True)):
+        kind, why, reviewer = _ACTIONS[action]
+        src = d.rec_src[t]
+        when = d.times[n_rec + j]
+        entries.append(
+            f'{{"kind":"{kind}","id":"{kind}-{d.rec_id[t]}",'
+            f'"source":"{src + "-review" if reviewer else src}","target_source":"{src}",'
+            f'"target_id":"{d.rec_id[t]}","occurred_at":"{when}","recorded_at":"{when}",'
+            f'"reason":"{why}"}}\n'
+        )
+    lines += [entries[i] for i in d.order]
+    del entries
+    is_record = np.concatenate([np.zeros(facts, dtype=bool), np.array(d.order) < n_rec])
+    for first in range(0, len(lines), block):
+        part = lines[first : first + block]
+        yield "".join(part).encode(), len(part), int(is_record[first : first + block].sum())
 
 
 def _birth_dates(
@@ -306,41 +446,19 @@ def _attributes(
     names: list[str],
     persons: npt.NDArray[np.int64],
     born_all: I64,
-) -> Iterator[dict[str, object]]:
+) -> tuple[list[str], list[str], list[str], list[str]]:
     """Every person's birth date and residence (Rongcheng or Weihai), as the civil registry
     records them: the birth date from birth, the residence from when the person moved there
-    (some within the last year, so not yet scored under Rongcheng's one-year rule)."""
+    (some within the last year, so not yet scored under Rongcheng's one-year rule). By
+    person: the name, the birth date, when they moved in, where."""
     born = born_all[persons]
     moved = (spec.end - rng.random(len(persons)) * 20 * YEAR).astype(np.int64) // DAY * DAY
     moved = np.maximum(moved, born)
-    place = np.where(rng.random(len(persons)) < RONGCHENG_SHARE, "rongcheng", "weihai")
+    place: list[str] = np.where(
+        rng.random(len(persons)) < RONGCHENG_SHARE, "rongcheng", "weihai"
+    ).tolist()
     born_iso = [t[:10] for t in _iso(born)]
-    moved_iso = _iso(moved)
-    for i, (p, b, mv, pl) in enumerate(
-        zip(persons.tolist(), born_iso, moved_iso, place.tolist(), strict=True)
-    ):
-        yield {
-            "kind": "attribute",
-            "id": f"birth-{i}",
-            "source": "civil-registry",
-            "subject": names[p],
-            "subject_kind": "person",
-            "attribute": "birth_date",
-            "value": b,
-            "valid_from": b,
-            "recorded_at": b,
-        }
-        yield {
-            "kind": "attribute",
-            "id": f"residence-{i}",
-            "source": "civil-registry",
-            "subject": names[p],
-            "subject_kind": "person",
-            "attribute": "residence",
-            "value": pl,
-            "valid_from": mv,
-            "recorded_at": mv,
-        }
+    return [names[p] for p in persons.tolist()], born_iso, _iso(moved), place
 
 
 _DISPUTE, _ANNUL, _UPHOLD, _RESOLVE = range(4)
