@@ -2,7 +2,7 @@
 
 Validation is hand-written for speed (it runs a million times per file), and every failure
 names the field and what was expected. The accepted input fields are documented in
-``ENTRY_FIELDS`` and the README.
+``entry_fields.ENTRY_FIELDS`` and the README.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from socialcredit.columns import (
     is_fact,
     service_names,
 )
+from socialcredit.ledger.entry_fields import ALWAYS_FIELDS, ENTRY_FIELDS, FIELD_INSTEAD
 from socialcredit.ledger.rules import IngestRules
 from socialcredit.spans import Span, parse_span
 from socialcredit.term_words import duration_words
@@ -39,77 +40,6 @@ from socialcredit.timeutil import (
 )
 
 SUBJECT_KIND_CODES = {"person": 0, "organisation": 1, "organization": 1}
-_CORRECTION_FIELDS = {
-    "target_source",
-    "target_id",
-    "occurred_at",
-    "recorded_at",
-    "claimed_recorded_at",
-    "reason",
-}
-ENTRY_FIELDS: dict[str, set[str]] = {
-    "record": {
-        "subject",
-        "subject_kind",
-        "type",
-        "occurred_at",
-        "recorded_at",
-        "claimed_recorded_at",
-        "amount",
-        "evidence",
-        "term",
-    },
-    "relation": {
-        "subject",
-        "subject_kind",
-        "relation",
-        "related_subject",
-        "related_kind",
-        "valid_from",
-        "valid_until",
-        "recorded_at",
-        "claimed_recorded_at",
-    },
-    "resolve": _CORRECTION_FIELDS,
-    "annul": _CORRECTION_FIELDS,
-    "dispute": _CORRECTION_FIELDS,
-    "uphold": _CORRECTION_FIELDS,
-    "rectify": _CORRECTION_FIELDS | {"type", "corrected_occurred_at", "amount"},
-    "extend": _CORRECTION_FIELDS | {"by"},
-    "end": _CORRECTION_FIELDS,
-    "exemption": {
-        "subject",
-        "subject_kind",
-        "services",
-        "valid_from",
-        "valid_until",
-        "reason",
-        "approved_by",
-        "approved_at",
-        "recorded_at",
-        "claimed_recorded_at",
-    },
-    "attribute": {
-        "subject",
-        "subject_kind",
-        "attribute",
-        "value",
-        "valid_from",
-        "valid_until",
-        "recorded_at",
-        "claimed_recorded_at",
-    },
-}
-_ALWAYS = {"kind", "id", "source"}
-# fields a line of another kind would give, and what this kind calls them
-_INSTEAD = {
-    ("exemption", "occurred_at"): "valid_from",
-    ("exemption", "service"): "services",
-    ("exemption", "until"): "valid_until",
-    ("attribute", "occurred_at"): "valid_from",
-    ("attribute", "name"): "attribute",
-    ("attribute", "type"): "attribute",
-}
 MAX_CLOCK_SKEW = 300  # seconds a source's clock may run ahead of ours
 MAX_TEXT = 500  # characters of a text field
 MAX_AMOUNT = 1e15  # the largest amount (either sign): whole numbers up to it are exact
@@ -486,12 +416,12 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
         raise EntryError("kind", f"expected one of {', '.join(KIND_CODES)}, got {shown(kind_name)}")
     allowed = ENTRY_FIELDS[kind_name]
     for key, value in obj.items():
-        if key not in allowed and key not in _ALWAYS and value not in (None, ""):
-            instead = _INSTEAD.get((kind_name, key))
+        if key not in allowed and key not in ALWAYS_FIELDS and value not in (None, ""):
+            instead = FIELD_INSTEAD.get((kind_name, key))
             close = (
                 [instead]
                 if instead
-                else difflib.get_close_matches(key, sorted(allowed | _ALWAYS), n=1)
+                else difflib.get_close_matches(key, sorted(allowed | ALWAYS_FIELDS), n=1)
             )
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise EntryError(key, f"is not a field of {_a(kind_name)} entry{hint}")
