@@ -24,7 +24,12 @@ from socialcredit.columns import (
     is_fact,
     service_names,
 )
-from socialcredit.ledger.entry_fields import ALWAYS_FIELDS, ENTRY_FIELDS, FIELD_INSTEAD
+from socialcredit.ledger.entry_fields import (
+    ALWAYS_FIELDS,
+    ENTRY_FIELDS,
+    FIELD_INSTEAD,
+    missing_fields,
+)
 from socialcredit.ledger.rules import IngestRules
 from socialcredit.spans import Span, parse_span
 from socialcredit.term_words import duration_words
@@ -406,6 +411,17 @@ def validate_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool
     ``now`` (beyond ``MAX_CLOCK_SKEW``). With ``backfill`` (loading history), the line's
     ``recorded_at`` is kept as ``recorded_at`` (``now`` when it gives none).
     """
+    try:
+        return _checked_entry(obj, rules, now, backfill)
+    except EntryError as exc:
+        missing = missing_fields(obj, exc.field)
+        if len(missing) < 2:
+            raise
+        # all of them, not only the first a check met
+        raise EntryError(", ".join(missing), "are required") from None
+
+
+def _checked_entry(obj: Any, rules: IngestRules | None, now: int, backfill: bool) -> Entry:
     if type(obj) is not dict:
         raise EntryError(
             "", f"expected an object with kind, id, source, …; got {type(obj).__name__}"
