@@ -14,11 +14,12 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from socialcredit.columns import LedgerColumns
+from socialcredit.policy.compiled import CompiledPolicy, CompiledSanction
 from socialcredit.scoring.breakdown import reported_time
 from socialcredit.scoring.measures import find_measures, relations_at, relevant_types
 from socialcredit.scoring.prepared import Prepared
 from socialcredit.scoring.rows import RelationRows, Rows
-from socialcredit.scoring.timeline import timelines
+from socialcredit.scoring.timeline import timelines_in_context
 from socialcredit.timeutil import DAY, NEVER
 
 _ROW_FIELDS = [
@@ -43,6 +44,7 @@ def counterfactual_ends(
     t: int,
     scenarios: Sequence[Sequence[Change]],
     attributes: Mapping[str, float | str] | None = None,
+    from_t: bool = True,
 ) -> list[int | None]:
     """For each scenario (a set of changes, each a resolve, dispute or annul-on-appeal of one
     record row, made at ``t``), when the last denial of ``service`` would end (None: nothing
@@ -50,7 +52,9 @@ def counterfactual_ends(
 
     All scenarios are evaluated in one batch: each gets its own copy of the subject and its
     related subjects as pseudo-subjects, so the timelines of every scenario come from one
-    vectorised evaluation.
+    vectorised evaluation. ``from_t``: where no denial's period runs from when its
+    condition began (``from_start``), evaluate ``t`` and the later instants only (False:
+    every instant; the same ends, kept for the equivalence test).
     """
     if not scenarios:
         return []
@@ -108,7 +112,14 @@ def counterfactual_ends(
     names = [prep.columns.subjects[s] for s in involved] * k
     columns = _NO_COLUMNS.with_subjects(names, np.zeros(len(names), np.int8))
     batch = Prepared(policy, columns, batch_rows, batch_rels, prep.in_force_from)
-    tls = timelines(policy, batch_rows, list(range(n_inv * k)), t, [s.index for s in sanctions])
+    # the changes are made at t: where no denial's period runs from when its condition
+    # began, its end depends on the condition from t on only, so only t and the later
+    # instants are evaluated (the period in force at t keeps its end; its start is not used)
+    whole = not from_t or any(from_start(policy, s) for s in sanctions if s.effect == "deny")
+    since = None if whole else t
+    tls, _ = timelines_in_context(
+        policy, batch_rows, list(range(n_inv * k)), t, [s.index for s in sanctions], since
+    )
     ends: list[int | None] = []
     n_rel = len(rel_idx)
     for j in range(k):
@@ -122,6 +133,21 @@ def counterfactual_ends(
         ]
         ends.append(max(NEVER if u is None else u for u in until) if until else None)
     return ends
+
+
+def from_start(policy: CompiledPolicy, sanction: CompiledSanction) -> bool:
+    """Whether the end of a period of ``sanction`` depends on more than its condition from
+    a time on: a fixed term, a maximum duration, an end after resolution or a publicity
+    period (each counted from when the condition began), or a condition on a score with
+    decaying records (its changes are located by subdividing the segments of the timeline,
+    which differ when it starts later)."""
+    return (
+        sanction.fixed is not None
+        or sanction.max_duration is not None
+        or sanction.after_resolution is not None
+        or sanction.notice is not None
+        or (sanction.uses_score and policy.any_decay)
+    )
 
 
 OWN_KINDS = ("resolve", "dispute")  # what the person can do themselves
@@ -140,6 +166,13 @@ MAX_SET_SIZE = 3
 """The most changes an explanation tries together when it looks for what ends a denial
 sooner (a bound on the search; an explanation that finds nothing within it says so)."""
 
+MAX_RECORDS = 6
+"""The most records whose changes a search combines into sets (changes on the rest are
+tried as single changes only, when given as ``extra``)."""
+
+FIRST_BATCH = 40
+"""How many scenarios the first batch of a search holds before larger sets get their own."""
+
 
 def smallest_sets(
     prep: Prepared,
@@ -149,10 +182,10 @@ def smallest_sets(
     steps: Sequence[Sequence[Change]],
     current: int,
     max_size: int = MAX_SET_SIZE,
-    max_records: int = 6,
+    max_records: int = MAX_RECORDS,
     max_scenarios: int = 64,
     extra: Sequence[Change] = (),
-    first_batch: int = 40,
+    first_batch: int = FIRST_BATCH,
     attributes: Mapping[str, float | str] | None = None,
 ) -> tuple[list[SetEnd], list[SetEnd]]:
     """Single changes and the smallest sets of changes that end the denial of ``service``
