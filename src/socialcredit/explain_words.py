@@ -4,7 +4,10 @@ their display names. Shared by the modules that write explanation text.
 
 from __future__ import annotations
 
-from socialcredit.policy.compiled import CompiledPolicy
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from socialcredit.policy.compiled import CompiledPolicy
 
 
 def words(ident: str) -> str:
@@ -13,8 +16,8 @@ def words(ident: str) -> str:
 
 
 def plural(n: int, singular: str, many: str | None = None) -> str:
-    """``1 record``, ``2 records``."""
-    return f"{n} {singular if n == 1 else (many or singular + 's')}"
+    """``1 record``, ``2 records``, ``1,024 records``: a count with its noun."""
+    return f"{n:,} {singular if n == 1 else (many or singular + 's')}"
 
 
 def on_list(policy: CompiledPolicy, name: str) -> str:

@@ -99,3 +99,12 @@ def test_a_missing_database_is_an_error_not_a_traceback(
     for command in ("verify", "show"):
         code, _, err = call(capsys, "audit", command, "--db", str(tmp_path / "nope.db"))
         assert code == 2 and "does not exist" in err and "Traceback" not in err
+
+
+def test_verify_counts_one_entry_as_one(
+    sqlite_ledger: Ledger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = fill(sqlite_ledger, 1).head()
+    code, out, _ = call(capsys, "audit", "verify", "--db", _db(sqlite_ledger))
+    assert code == 0
+    assert out == f"audit log intact: 1 entry; head 1:{head[1]}\n"

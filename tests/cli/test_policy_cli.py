@@ -256,3 +256,12 @@ def test_show_at_a_time_shows_the_policy_in_force_then(
         capsys, "policy", "show", str(POLICIES / "fair-transit.yaml"), "--at", "2025-06-01"
     )
     assert code == 2 and out == "" and "--at" in err
+
+
+def test_history_lint_cell_counts_one_as_one() -> None:
+    from socialcredit.cli.policy import _lint_cell
+
+    lint = {"linted": True, "errors": 1, "warnings": 1, "silenced": 1, "override": None}
+    assert _lint_cell(lint) == "1 error, 1 warning, 1 silenced"
+    lint.update(errors=0, warnings=1_234, silenced=0)
+    assert _lint_cell(lint) == "0 errors, 1,234 warnings"

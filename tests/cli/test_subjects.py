@@ -173,3 +173,10 @@ def test_a_service_only_a_benefit_gives_is_denied_to_whoever_has_none(
     code, out, err = call(capsys, "subjects", "--db", db, "--at", AT, "--denied", "bike_rental")
     assert code == 0, err
     assert "5 matching subjects" in out
+
+
+def test_one_match_is_one_subject(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = call(capsys, "subjects", "--db", db, "--at", AT, "--kind", "organisation")
+    assert code == 0, err
+    assert "1 matching subject (showing 1-1)" in out
+    assert "matching subjects" not in out

@@ -83,3 +83,10 @@ def test_a_column_named_twice_is_an_error_about_the_file(ledger: Ledger, tmp_pat
     with pytest.raises(FileFormatError, match="names the column 'subject' twice"):
         ledger.ingest_file(str(path), now=NOW)
     assert ledger.count_entries() == 0
+
+
+def test_a_row_of_one_cell_says_one_cell(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_bytes(HEADER + b"record\n" + row(1) + b"1,court\n")
+    notes = [str(note) for _, _, note in read_lines(str(path)) if note]
+    assert notes == ["has 1 cell, the header has 6", "has 2 cells, the header has 6"]

@@ -17,6 +17,7 @@ from socialcredit.cli.common import (
     print_json,
     styled,
 )
+from socialcredit.explain_words import plural
 
 audit_app = typer.Typer(help="Verify and read the audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -62,7 +63,7 @@ def verify(
         out.print(
             styled(
                 ("audit log intact", "green"),
-                f": {result.entries} entries; head {result.head_seq}:{result.head_hash}",
+                f": {plural(result.entries, 'entry', 'entries')}; head {result.head_seq}:{result.head_hash}",
             )
         )
     else:

@@ -22,6 +22,7 @@ from socialcredit.cli.common import (
 )
 from socialcredit.cli.setup import OverrideOption, activate
 from socialcredit.cli.tables import help_text
+from socialcredit.explain_words import plural
 from socialcredit.timeutil import to_iso
 
 if TYPE_CHECKING:
@@ -428,9 +429,9 @@ def _lint_cell(lint: Any) -> str:
     """``18 errors, 38 warnings`` and the override's justification, or ``not linted``."""
     if not lint["linted"]:
         return "not linted"
-    text = f"{lint['errors']} errors, {lint['warnings']} warnings"
+    text = f"{plural(lint['errors'], 'error')}, {plural(lint['warnings'], 'warning')}"
     if lint["silenced"]:
-        text += f", {lint['silenced']} silenced"
+        text += f", {lint['silenced']:,} silenced"
     if lint["override"]:
         text += f"\noverride: {lint['override']}"
     return text

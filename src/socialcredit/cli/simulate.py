@@ -9,6 +9,7 @@ import typer
 
 from socialcredit.cli.common import CliError, _err, app, err, now, print_json
 from socialcredit.cli.tables import help_text
+from socialcredit.explain_words import plural
 
 if TYPE_CHECKING:
     from socialcredit.policy import CompiledPolicy
@@ -128,8 +129,9 @@ def simulate(
             names, result = export(ledger, compiled[0], loaded, spec, export_sample, now)
         example = f", e.g. {names[0]}" if names else ""
         err.print(
-            f"wrote {result.accepted} entries about {len(names)} of {export_sample} sampled "
-            f"subjects (the others have none) into {db} under {compiled[0].loaded.label}"
+            f"wrote {plural(result.accepted, 'entry', 'entries')} about {len(names):,} of "
+            f"{plural(export_sample, 'sampled subject')} (the others have none) into {db} under "
+            f"{compiled[0].loaded.label}"
             f"{example}"
         )
 

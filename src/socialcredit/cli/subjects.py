@@ -25,6 +25,7 @@ from socialcredit.cli.common import (
     styled,
 )
 from socialcredit.cli.tables import help_text
+from socialcredit.explain_words import plural
 
 if TYPE_CHECKING:
     from socialcredit.policy import CompiledPolicy
@@ -242,7 +243,7 @@ def subjects(
     # relation, a grade): one column, so that whole names fit an 80-column terminal
     print_table(
         out,
-        f"{len(idx):,} matching subjects (showing {shown})",
+        f"{plural(len(idx), 'matching subject')} (showing {shown})",
         (
             "subject",
             "kind",

@@ -350,7 +350,8 @@ def _csv(stream: IO[bytes], options: CsvOptions) -> Iterator[Line]:
                 if end > start
                 else ""
             )
-            yield start, None, f"has {len(row)} cells, the header has {width}{spans}"
+            given = f"{len(row)} cell" + "s" * (len(row) != 1)
+            yield start, None, f"has {given}, the header has {width}{spans}"
             continue
         obj = {k: v for k, v in zip(header, cells, strict=True) if v != ""}
         if end > start:
