@@ -168,6 +168,14 @@ def score_name(policy: CompiledPolicy, name: str) -> str:
     return policy.scores[policy.score_index(name)].display_name
 
 
+def score_text(st: Standing) -> str:
+    """The score as a sentence says it: a wallet's balance as its points are said
+    (``points_text``: ``5,305.92``), any other score as written (``1000``, ``87.5``)."""
+    if st.scores and st.scores[0].wallet is not None:
+        return points_text(st.score)
+    return f"{st.score:g}"
+
+
 def _points(x: float) -> str:
     return f"{x:+g}" if x else "0"
 
@@ -614,7 +622,7 @@ def plain_text(
     )
     lines = [
         f"Under policy {st.policy_version}, on {policy.date_of(st.at)}, {what} "
-        f"{st.score:g} (grade {grade}).",
+        f"{score_text(st)} (grade {grade}).",
         *score_sentences(st),
     ]
     for m in ended:  # one measure each: another may still deny the service

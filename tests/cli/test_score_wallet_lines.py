@@ -116,3 +116,25 @@ def test_mynapoint_points_expire_by_the_wallets_rule_not_the_records_term(
     code, out, err = call(capsys, "score", "ann", "--db", db, "--at", "2022-01-01")
     assert code == 0, err
     assert "2021-10-01" not in out  # the record's own term is not said as the points' end
+
+
+def test_a_wallet_score_of_thousands_is_said_with_separators(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 19 step goals (10 points each) on the 1st-19th of six months: 1,140 points, none
+    # redeemed or expired by July; the score is the wallet's balance, said as the wallet
+    # sentence says it (it was "1140" in the first sentence and "1,140" in the next)
+    entries = [
+        _entry(m * 100 + d, "daily_step_goal", f"2018-{m:02d}-{d:02d}")
+        for m in range(1, 7)
+        for d in range(1, 20)
+    ]
+    db = _ledger(tmp_path, "carrot-rewards", "2017-10-01", entries)
+    code, out, err = call(capsys, "explain", "ann", "--db", db, "--at", "2018-07-01")
+    assert code == 0, err
+    assert "your score (Carrot points) is 1,140 (grade" in out
+    assert "a balance of 1,140 points" in out
+    assert "1140" not in out
+    code, out, err = call(capsys, "score", "ann", "--db", db, "--at", "2018-07-01")
+    assert code == 0, err
+    assert "score 1,140, grade" in out and "1140" not in out

@@ -77,7 +77,7 @@ def score(
     if as_json:
         print_json(st.to_json())
         return
-    from socialcredit.explain_text import requests_text, score_sentences
+    from socialcredit.explain_text import requests_text, score_sentences, score_text
     from socialcredit.policy.compiled import NOT_DETERMINABLE
 
     out.print(
@@ -85,7 +85,7 @@ def score(
             (st.subject, "bold"),
             f" ({st.kind}) on {local_date(st.at, st.utc_offset)} under "
             f"{_under(st.policy_version, st.policy_hash)}: score ",
-            (f"{st.score:g}", "bold"),
+            (score_text(st), "bold"),
             ", grade ",
             (st.grade if st.grade is not None else NOT_DETERMINABLE, "bold"),
             # as ``check`` says it: the ledger had heard nothing of the subject by then
@@ -348,11 +348,12 @@ def explain(
         return
     _answer_notes(st.at, st.backfilled, subject)
     if not explanations:
+        from socialcredit.explain_text import score_text
         from socialcredit.policy.compiled import NOT_DETERMINABLE
 
         out.print(
             styled(
-                f"{subject}: score {st.score:g}, grade {st.grade or NOT_DETERMINABLE}; no measure is in force "
+                f"{subject}: score {score_text(st)}, grade {st.grade or NOT_DETERMINABLE}; no measure is in force "
                 f"under {_under(st.policy_version, st.policy_hash)}."
             )
         )
