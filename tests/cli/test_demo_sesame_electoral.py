@@ -51,3 +51,19 @@ def test_the_sesame_demo_scores_bands_perks_and_explains_what_moved(
         + out.count("At the re-evaluation of 2026-11-01 nothing moved")
         == 3
     )
+
+
+@pytest.mark.parametrize("size", [1, 40])
+def test_the_sesame_heading_names_the_population_at_any_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], size: int
+) -> None:
+    code, out, err = call(
+        capsys, "demo", "--system", "sesame", "--subjects", str(size), "--dir", str(tmp_path)
+    )
+    assert code == 0, err
+    heading = out.strip().splitlines()[0]
+    users = int(heading.split()[0].replace(",", ""))
+    noun = "app user in" if users == 1 else "app users in"
+    assert f" {noun} the ledger (of a synthetic population of {size})" in heading
+    with Ledger.open(f"sqlite:///{tmp_path / 'demo.db'}") as ledger:
+        assert users == len(ledger.subject_names()) <= size

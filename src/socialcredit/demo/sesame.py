@@ -22,6 +22,7 @@ from rich.progress import Progress
 from socialcredit.demo import common
 from socialcredit.examples import example_policy
 from socialcredit.explain import Explanation
+from socialcredit.explain_words import plural
 from socialcredit.policy import load_policy
 from socialcredit.timeutil import DAY, parse_timestamp, to_date, to_iso
 
@@ -209,8 +210,9 @@ def show(report: SesameReport, console: Console) -> None:
     """Print what the system did and the three explanations; nothing is read as markup."""
     common.print_heading(
         console,
-        f"{report.subjects:,} app users in the ledger ({report.records:,} records, "
-        f"{report.friendships:,} friendships) under {report.policy}, as of "
+        f"{plural(report.subjects, 'app user')} in the ledger (of a synthetic population of "
+        f"{report.population:,}), {plural(report.records, 'record')} and "
+        f"{plural(report.friendships, 'friendship')} under {report.policy}, as of "
         f"{to_date(report.at)} (re-evaluated on the 1st of each month)",
         [
             report.note,
@@ -238,7 +240,8 @@ def show(report: SesameReport, console: Console) -> None:
     )
     common.say(
         console,
-        f"{report.by_friends:,} users have the car-rental perk (600) only because of their "
-        "friends' scores",
+        f"{plural(report.by_friends, 'user')} "
+        f"{'has' if report.by_friends == 1 else 'have'} the car-rental perk (600) only "
+        "because of their friends' scores",
     )
     common.print_examples(console, report.examples, common.benefited)
