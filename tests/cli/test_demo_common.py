@@ -81,7 +81,7 @@ def test_the_ledger_is_history_and_a_rejected_line_is_refused_by_its_line(
             with pytest.raises(common.DemoError) as refused:
                 common.ingest_history(ledger, data, 2, loaded, path, progress, lambda: LOADED)
             message = str(refused.value)
-            assert message.startswith(f"{path}: 1 lines of the demo population were rejected")
+            assert message.startswith(f"{path}: 1 line of the demo population was rejected")
             assert "line 2:" in message and "no_such_type" in message
             # a demo that shows what ingestion refuses gets the result instead
             result = common.ingest_history(

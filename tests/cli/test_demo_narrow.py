@@ -157,3 +157,27 @@ def test_the_services_table_says_which_denials_cover_some_requests_only() -> Non
     console = Console(file=io.StringIO(), width=400, color_system=None)
     load_system("china").show(REPORTS["china"], console)  # none limited: no such sentence
     assert "only some requests" not in console.file.getvalue()  # type: ignore[attr-defined]
+
+
+ONES: dict[str, dict[str, Any]] = {
+    "mynumber": {"subjects": 1, "records": 1, "redemptions_accepted": 1, "redemptions_rejected": 0},
+    "sesame": {"subjects": 1, "records": 1, "friendships": 1, "by_friends": 1},
+    "electoral": {"citizens": 1, "candidates": 1, "lines": 1, "refused": []},
+}
+SAID_OF_ONE = {
+    "mynumber": "1 person in the ledger (of a synthetic population of 3,000), 1 earning record "
+    "and 1 redemption asked",
+    "sesame": "1 app user in the ledger (of a synthetic population of 10,000), 1 record and "
+    "1 friendship",
+    "electoral": "1 citizen rated 1 candidate: 1 rating line,",
+}
+
+
+@pytest.mark.parametrize("system", sorted(ONES))
+def test_a_heading_counts_one_as_one(system: str) -> None:
+    report = dataclasses.replace(REPORTS[system], **ONES[system])
+    console = Console(file=io.StringIO(), width=400, color_system=None)
+    load_system(system).show(report, console)
+    printed = console.file.getvalue()  # type: ignore[attr-defined]
+    assert SAID_OF_ONE[system] in printed
+    assert "1 user has the car-rental perk" in printed or system != "sesame"

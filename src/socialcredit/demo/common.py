@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from socialcredit.errors import SocialCreditError
+from socialcredit.explain_words import plural
 from socialcredit.timeutil import to_iso
 
 if TYPE_CHECKING:
@@ -216,8 +217,8 @@ def ingest_history(
     if refuse_rejected and result.rejected:
         first = "; ".join(f"line {p.line}: {p.message}" for p in result.problems[:3])
         raise DemoError(
-            f"{path}: {result.rejected:,} lines of the demo population were rejected under "
-            f"this policy ({first})"
+            f"{path}: {plural(result.rejected, 'line')} of the demo population "
+            f"{'was' if result.rejected == 1 else 'were'} rejected under this policy ({first})"
         )
     return result
 

@@ -22,6 +22,7 @@ from rich.progress import Progress
 from socialcredit.demo import common
 from socialcredit.examples import example_policy
 from socialcredit.explain import Explanation
+from socialcredit.explain_words import plural
 from socialcredit.policy import load_policy
 from socialcredit.timeutil import parse_timestamp, to_date, to_iso
 
@@ -187,7 +188,7 @@ def run(
         candidates=len(bulk.subjects),
         lines=count,
         accepted=result.accepted,
-        refused=[f"{len(v):,} lines (at {k}), e.g. {v[0]}" for k, v in refused.items()],
+        refused=[f"{plural(len(v), 'line')} (at {k}), e.g. {v[0]}" for k, v in refused.items()],
         policy=loaded.label,
         at=AT,
         seats=cond.seats,
@@ -206,8 +207,8 @@ def show(report: ElectoralReport, console: Console) -> None:
     """Print what the system did and the three explanations; nothing is read as markup."""
     common.print_heading(
         console,
-        f"{report.citizens:,} citizens rated {report.candidates:,} candidates: "
-        f"{report.lines:,} rating lines, {report.accepted:,} accepted, under "
+        f"{plural(report.citizens, 'citizen')} rated {plural(report.candidates, 'candidate')}: "
+        f"{plural(report.lines, 'rating line')}, {report.accepted:,} accepted, under "
         f"{report.policy}, as of {to_date(report.at)}",
         [report.note, *(f"refused at ingestion: {line}" for line in report.refused)],
         report.seconds,

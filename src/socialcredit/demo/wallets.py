@@ -21,6 +21,7 @@ from rich.progress import Progress
 from socialcredit.demo import common
 from socialcredit.engine import Engine
 from socialcredit.explain import Explanation
+from socialcredit.explain_words import plural
 from socialcredit.ledger import IngestRules
 from socialcredit.policy import load_policy
 from socialcredit.scoring import BulkStandings, Prepared, bulk_standings
@@ -208,10 +209,10 @@ def print_wallet_report(report: WalletDemoReport, console: Console) -> None:
     """Print a wallet demo's figures and worked examples; no text is read as Rich markup."""
     common.print_heading(
         console,
-        f"{report.subjects:,} people in the ledger (of a synthetic population of "
-        f"{report.population:,}), {report.records:,} earning records and "
-        f"{report.redemptions_accepted + report.redemptions_rejected:,} redemptions asked "
-        f"under {report.policy}, as of {to_date(report.at)}",
+        f"{plural(report.subjects, 'person', 'people')} in the ledger (of a synthetic "
+        f"population of {report.population:,}), {plural(report.records, 'earning record')} "
+        f"and {plural(report.redemptions_accepted + report.redemptions_rejected, 'redemption')}"
+        f" asked under {report.policy}, as of {to_date(report.at)}",
         [report.note],
         report.seconds,
     )
