@@ -184,6 +184,23 @@ def print_styled(*parts: Part) -> None:
         out.print(styled(*parts))
 
 
+def print_wrapped(*parts: Part) -> None:
+    """Print ``parts`` as one paragraph on stdout (see ``styled``; it may hold line breaks).
+    In a terminal each line is wrapped at spaces to the terminal's width, so that no
+    number, date or name is cut by the terminal's own wrapping (as the demos' sentences
+    are); elsewhere (a pipe, a file) each stays one line, as ``print_styled`` prints it."""
+    plain = "".join(p if isinstance(p, str) else p[0] for p in parts)
+    if "\n" not in plain:
+        try:
+            terminal = sys.stdout.isatty() or "TTY_COMPATIBLE" in os.environ
+        except ValueError:  # a closed stream: let Rich decide
+            terminal = True
+        if not terminal:
+            print_styled(*parts)
+            return
+    out.print(styled(*parts), soft_wrap=not out.is_terminal)
+
+
 @app.callback()
 def _main(
     show_version: Annotated[

@@ -21,7 +21,7 @@ from socialcredit.cli.common import (
     out,
     parse_at,
     print_json,
-    print_styled,
+    print_wrapped,
     styled,
 )
 from socialcredit.timeutil import local_date, to_iso
@@ -80,28 +80,25 @@ def score(
     from socialcredit.explain_text import requests_text, score_sentences, score_text
     from socialcredit.policy.compiled import NOT_DETERMINABLE
 
-    out.print(
-        styled(
-            (st.subject, "bold"),
-            f" ({st.kind}) on {local_date(st.at, st.utc_offset)} under "
-            f"{_under(st.policy_version, st.policy_hash)}: score ",
-            (score_text(st), "bold"),
-            ", grade ",
-            (st.grade if st.grade is not None else NOT_DETERMINABLE, "bold"),
-            # as ``check`` says it: the ledger had heard nothing of the subject by then
-            "" if st.known else " (no entries about this subject then)",
-        )
+    print_wrapped(
+        (st.subject, "bold"),
+        f" ({st.kind}) on {local_date(st.at, st.utc_offset)} under "
+        f"{_under(st.policy_version, st.policy_hash)}: score ",
+        (score_text(st), "bold"),
+        ", grade ",
+        (st.grade if st.grade is not None else NOT_DETERMINABLE, "bold"),
+        # as ``check`` says it: the ledger had heard nothing of the subject by then
+        "" if st.known else " (no entries about this subject then)",
     )
     for sentence in score_sentences(st):
-        out.print(f"  {sentence}")
+        print_wrapped(f"  {sentence}")
     _answer_notes(st.at, st.backfilled, subject)
     for m in st.lists:
-        out.print(
-            styled(
-                f"  on {m.kind} list ",
-                (m.name, "bold"),
-                f" since {local_date(m.since, st.utc_offset)} until {local_date(m.until, st.utc_offset) or 'no end in sight'}",
-            )
+        print_wrapped(
+            f"  on {m.kind} list ",
+            (m.name, "bold"),
+            f" since {local_date(m.since, st.utc_offset)} until "
+            f"{local_date(m.until, st.utc_offset) or 'no end in sight'}",
         )
     from socialcredit.cli.tables import print_table
 
@@ -195,12 +192,10 @@ def score(
         )
     for line, _ in current_versions(st.breakdown):
         if line.claimed_recorded_at is not None:
-            out.print(
-                styled(
-                    f"{line.source}/{line.id}: recorded by the source on "
-                    f"{to_iso(line.claimed_recorded_at)}, received by the ledger on "
-                    f"{to_iso(line.recorded_at)} (it counts from then)"
-                )
+            print_wrapped(
+                f"{line.source}/{line.id}: recorded by the source on "
+                f"{to_iso(line.claimed_recorded_at)}, received by the ledger on "
+                f"{to_iso(line.recorded_at)} (it counts from then)"
             )
 
 
@@ -213,9 +208,9 @@ def _answer_notes(at: int, backfilled: Sequence[Backfill], subject: str) -> None
 
     note = sentence(at, backfilled, f"about {subject} and the subjects related to it")
     if note:
-        print_styled(note)
+        print_wrapped(note)
     if at > time.time():
-        print_styled(
+        print_wrapped(
             f"{to_iso(at)} is still to come: this answer counts only the entries the ledger "
             "holds now; entries it receives before then may change it."
         )
@@ -310,7 +305,7 @@ def check(
     if not decision.known:
         line += " (no entries about this subject" + (" then)" if at else ")")
     line += f" under {_under(decision.policy_version, decision.policy_hash)}"
-    print_styled((decision.decision.upper(), colour), line)
+    print_wrapped((decision.decision.upper(), colour), line)
     _answer_notes(decision.at, decision.backfilled, subject)
 
 
@@ -351,15 +346,13 @@ def explain(
         from socialcredit.explain_text import score_text
         from socialcredit.policy.compiled import NOT_DETERMINABLE
 
-        out.print(
-            styled(
-                f"{subject}: score {score_text(st)}, grade {st.grade or NOT_DETERMINABLE}; no measure is in force "
-                f"under {_under(st.policy_version, st.policy_hash)}."
-            )
+        print_wrapped(
+            f"{subject}: score {score_text(st)}, grade {st.grade or NOT_DETERMINABLE}; no measure "
+            f"is in force under {_under(st.policy_version, st.policy_hash)}."
         )
     for e in explanations:
         out.print(styled((f"{subject} — {e.decision.service}", "bold")))
-        out.print(styled(e.text))
+        print_wrapped(e.text)
         out.print(
             styled(f"(policy {e.standing.policy_version}, sha256 {e.standing.policy_hash[:12]})")
         )

@@ -49,8 +49,8 @@ def print_table(
 
     Cells are plain text (no Rich markup is interpreted); a cell may hold several lines. Other
     columns wrap at spaces only. If the console cannot fit that, each row is printed as a
-    block of ``header: value`` lines (a cell's lines joined by "; "), headed by the first
-    cell alone — or by ``header: value`` too with ``label_first``, for a first column that
+    block of ``header: value`` lines (a cell's lines joined by "; "; in a terminal wrapped
+    at spaces), headed by the first cell alone — or by ``header: value`` too with ``label_first``, for a first column that
     is not a name (a line number). Columns in ``right`` (numbers) are aligned right. No
     rows: "TITLE: none".
     """
@@ -72,8 +72,9 @@ def print_table(
             console.print(Text(f"  {first}"), soft_wrap=True)
             for header, cell in zip(headers[1:], row[1:], strict=True):
                 lines = [" ".join(line.split()) for line in cell.splitlines() if line.strip()]
-                if lines:
-                    console.print(Text(f"      {header}: {'; '.join(lines)}"), soft_wrap=True)
+                if lines:  # in a terminal wrapped at spaces, as the sentences are
+                    text = Text(f"      {header}: {'; '.join(lines)}")
+                    console.print(text, soft_wrap=not console.is_terminal)
         return
     widths = list(least)
     spare = room - sum(widths)
