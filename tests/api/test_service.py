@@ -98,3 +98,37 @@ def test_the_started_service_is_out_of_the_full_collections_reach(
         assert c.get("/healthz").status_code == 200
         assert gc.get_freeze_count() > 1000
     assert gc.get_freeze_count() == 0
+
+
+def test_an_index_rebuilt_after_an_activation_is_frozen_as_at_the_start(
+    db_url: str, clock: Clock
+) -> None:
+    """A policy activated while serving rebuilds the index; the new index is frozen like
+    the first (left to the collector, its objects bring the full collections' pauses
+    back): frozen objects are outside every generation ``gc.get_objects`` lists."""
+    import gc
+
+    from socialcredit.ledger import Ledger
+    from socialcredit.policy import load_policy, parse_policy
+    from tests.cli.conftest import CHINA
+
+    body = load_policy(CHINA).text.replace('version: "2026.3"', 'version: "2026.3-b"')
+    loaded = parse_policy(body, "china-b.yaml")
+    gc.unfreeze()
+    with TestClient(create_app(db_url, clock)) as c:
+        index = c.app.state.service.index  # type: ignore[attr-defined]
+        first = index._gens[-1]
+        with Ledger.open(db_url) as ledger:
+            ledger.activate_policy(
+                loaded.text,
+                loaded.policy.policy,
+                loaded.policy.version,
+                loaded.content_hash,
+                clock.now,
+                now=clock.now,
+            )
+        index.catch_up()
+        rebuilt = index._gens[-1]
+        assert rebuilt is not first and rebuilt.policy.loaded.policy.version == "2026.3-b"
+        assert id(rebuilt) not in {id(o) for o in gc.get_objects()}
+    assert gc.get_freeze_count() == 0

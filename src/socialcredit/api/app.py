@@ -87,6 +87,8 @@ def create_app(
             app.state.checks = Checks(state)
             with _no_collections():  # the index's objects all live: nothing to collect
                 state.start_index()
+            if state.index is not None:
+                state.index.rebuilding = _rebuilt_objects_frozen
             if notice_interval is not None:
                 state.start_notifier(notice_interval)
             _freeze_startup_objects()
@@ -194,6 +196,17 @@ def _freeze_startup_objects() -> None:
     frees them as usual when the index is replaced; only cycles among them would stay (until
     the application stops: it unfreezes them)."""
     gc.collect()
+    gc.freeze()
+
+
+@contextmanager
+def _rebuilt_objects_frozen() -> Iterator[None]:
+    """For an index rebuilt while serving (a policy activated): the collector off during
+    the build, as at the start, and the new index frozen after it, as at the start — left
+    unfrozen, the new index's objects bring the full collections' pauses back. The old
+    index's objects are freed by reference counting when it is replaced, frozen or not."""
+    with _no_collections():
+        yield
     gc.freeze()
 
 

@@ -32,6 +32,7 @@ import operator
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,6 +252,9 @@ class EnforcementIndex:
         self.applied = 0  # entries applied by ``catch_up`` since the build
         self.caught_up_at = time.monotonic()  # when ``catch_up`` last finished
         self.built_in = 0.0  # seconds the last (re)build took
+        self.rebuilding: Callable[[], AbstractContextManager[object]] = nullcontext
+        """What a rebuild (a policy activated, a ranking moved) runs inside: the service
+        keeps the garbage collector off meanwhile and freezes the new index after it."""
 
     # ------------------------------------------------------------------ building
 
@@ -500,6 +504,10 @@ class EnforcementIndex:
         self._rebuild()
 
     def _rebuild(self) -> None:
+        with self.rebuilding():
+            self._replace_by_fresh()
+
+    def _replace_by_fresh(self) -> None:
         fresh = EnforcementIndex.build(self.engine, self.knowledge, gap_wait=self._feed.wait)
         # the fresh feed starts where the fresh columns end; keep what this one skipped
         fresh._feed.gaps = [*self._feed.gaps, *fresh._feed.gaps]
