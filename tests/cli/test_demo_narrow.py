@@ -160,11 +160,14 @@ def test_the_services_table_says_which_denials_cover_some_requests_only() -> Non
 
 
 ONES: dict[str, dict[str, Any]] = {
+    "china": {"subjects": 1, "records": 1, "entries": 1},
     "mynumber": {"subjects": 1, "records": 1, "redemptions_accepted": 1, "redemptions_rejected": 0},
     "sesame": {"subjects": 1, "records": 1, "friendships": 1, "by_friends": 1},
     "electoral": {"citizens": 1, "candidates": 1, "lines": 1, "refused": []},
 }
 SAID_OF_ONE = {
+    "china": "1 subject in the ledger (of a synthetic population of 107,000), 1 record "
+    "(1 ledger entry) under",
     "mynumber": "1 person in the ledger (of a synthetic population of 3,000), 1 earning record "
     "and 1 redemption asked",
     "sesame": "1 app user in the ledger (of a synthetic population of 10,000), 1 record and "
@@ -181,3 +184,13 @@ def test_a_heading_counts_one_as_one(system: str) -> None:
     printed = console.file.getvalue()  # type: ignore[attr-defined]
     assert SAID_OF_ONE[system] in printed
     assert "1 user has the car-rental perk" in printed or system != "sesame"
+
+
+def test_the_wallet_table_counts_one_capped_person_as_one() -> None:
+    report = REPORTS["mynumber"]
+    wallets = [dataclasses.replace(w, capped=1) for w in report.wallets]
+    console = Console(file=io.StringIO(), width=400, color_system=None)
+    load_system("mynumber").show(dataclasses.replace(report, wallets=wallets), console)
+    printed = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "(1 person)" in printed
+    assert "1 people" not in printed

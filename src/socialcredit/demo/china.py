@@ -16,6 +16,7 @@ from socialcredit.demo import common
 from socialcredit.engine import Engine
 from socialcredit.examples import example_policy
 from socialcredit.explain import Explanation
+from socialcredit.explain_words import plural
 from socialcredit.policy import load_policy
 from socialcredit.scoring import BulkStandings, Prepared, bulk_standings
 from socialcredit.sim.population import BEHAVIOURS, PopulationSpec, generate_jsonl
@@ -195,9 +196,10 @@ def print_report(report: DemoReport, console: Console) -> None:
     """Print the demo's figures and worked examples; no text is read as Rich markup."""
     common.print_heading(
         console,
-        f"{report.subjects:,} subjects in the ledger (of a synthetic population of "
-        f"{report.population:,}), {report.records:,} records ({report.entries:,} ledger "
-        f"entries) under {report.policy}, as of {to_date(report.at)}",
+        f"{plural(report.subjects, 'subject')} in the ledger (of a synthetic population of "
+        f"{report.population:,}), {plural(report.records, 'record')} "
+        f"({plural(report.entries, 'ledger entry', 'ledger entries')}) under {report.policy}, "
+        f"as of {to_date(report.at)}",
         [report.note],
         report.seconds,
     )

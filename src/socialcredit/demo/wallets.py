@@ -225,7 +225,7 @@ def print_wallet_report(report: WalletDemoReport, console: Console) -> None:
                 f"{w.name} ({w.unit})",
                 f"{w.holders:,}",
                 f"{w.earned:,.0f}",
-                f"{w.forfeited:,.0f} ({w.capped:,} people)",
+                f"{w.forfeited:,.0f} ({plural(w.capped, 'person', 'people')})",
                 f"{w.redeemed:,.0f}",
                 f"{w.expired:,.0f}",
                 f"{w.balance:,.0f}",
