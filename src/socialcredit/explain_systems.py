@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from socialcredit.explain_words import number, signed
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.policy.conditions import RankCondition
 from socialcredit.scoring.population import Ranking, ranking
@@ -125,7 +126,12 @@ def _margin(diff: float, side: str) -> str:
     if abs(diff) < 1e-12:
         return ", the same as yours"
     # never "0 below": a margin too small for three decimals gets two significant digits
-    gap = _n(diff) if abs(diff) >= 0.0005 else f"{diff:.2g}"
+    # (written out: ``0.000012``, never ``1.2e-05``)
+    gap = (
+        _n(diff)
+        if abs(diff) >= 0.0005
+        else np.format_float_positional(diff, precision=2, unique=False, fractional=False, trim="-")
+    )
     if side == "above":
         return f", {gap} below yours"
     return f", {gap} above yours"
@@ -154,15 +160,15 @@ def movement_text(
         for c_now, c_before in zip(sc_now.components, sc_before.components, strict=True):
             moved = c_now.contribution - c_before.contribution
             if abs(moved) > 1e-9:
-                parts.append(f"{c_now.display_name} {moved:+.4g}")
+                parts.append(f"{c_now.display_name} {signed(moved)}")
         if abs(diff) <= 1e-9 and not parts:
             continue
         what = sc_now.display_name if sc_now.named else "score"
         by = f" ({'; '.join(parts)})" if parts else ""
         out.append(
             f"At the re-evaluation of {policy.date_of(at)} your {what} moved from "
-            f"{_n(sc_before.value)} (re-evaluation of {policy.date_of(since)}) to "
-            f"{_n(sc_now.value)}, {diff:+.4g}{by}."
+            f"{number(sc_before.value)} (re-evaluation of {policy.date_of(since)}) to "
+            f"{number(sc_now.value)}, {signed(diff)}{by}."
         )
     return " ".join(out)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from socialcredit.enforcement import NOT_GRANTED, Decision, exemption_words
 from socialcredit.explain_eligibility import eligibility_notes
 from socialcredit.explain_process import dispute_notes
-from socialcredit.explain_words import on_list, plural, words
+from socialcredit.explain_words import number, on_list, plural, signed, words
 from socialcredit.policy.compiled import (
     NOT_DETERMINABLE,
     CompiledList,
@@ -153,6 +153,7 @@ def _condition_phrase(
             on = f" on {score_name(policy, score)}" if score else ""
             return f"{possessive} grade{on} {is_} {grades}"
         noun = what.strip() if what else "score"
+        name = _threshold(name)
         if kind == "score_below":
             return f"{possessive} {noun} {is_} below {name}"
         return f"{possessive} {noun} {is_} at least {name}"
@@ -163,6 +164,14 @@ def _condition_phrase(
     return f"a negated condition of the policy {'held' if past else 'holds'} for {who}"
 
 
+def _threshold(said: str) -> str:
+    """A score condition's threshold (``600``, ``1000000``) as ``number`` says it."""
+    try:
+        return number(float(said))
+    except ValueError:
+        return said
+
+
 def score_name(policy: CompiledPolicy, name: str) -> str:
     """How people are told a named score's name (its display name)."""
     return policy.scores[policy.score_index(name)].display_name
@@ -170,14 +179,15 @@ def score_name(policy: CompiledPolicy, name: str) -> str:
 
 def score_text(st: Standing) -> str:
     """The score as a sentence says it: a wallet's balance as its points are said
-    (``points_text``: ``5,305.92``), any other score as written (``1000``, ``87.5``)."""
+    (``points_text``: ``5,305.92``), any other score as ``number`` says it (``1,000``,
+    ``87.5``, ``1,234,567.25``; never in exponent form)."""
     if st.scores and st.scores[0].wallet is not None:
         return points_text(st.score)
-    return f"{st.score:g}"
+    return number(st.score)
 
 
 def _points(x: float) -> str:
-    return f"{x:+g}" if x else "0"
+    return signed(x)
 
 
 def score_sentences(st: Standing) -> list[str]:
@@ -196,7 +206,7 @@ def score_sentences(st: Standing) -> list[str]:
             continue  # the first sentence says it
         grade = f"grade {sc.grade}" if sc.grade is not None else f"grade {sc.grade_note}"
         what = sc.display_name if sc.named else "score"
-        parts = [f"{sc.base:g} to start with"] if sc.base or not sc.components else []
+        parts = [f"{number(sc.base)} to start with"] if sc.base or not sc.components else []
         for c in sc.components:
             weighted = f" × {c.weight:g} = {_points(c.contribution)}" if c.weight != 1 else ""
             if c.kind == "related":
@@ -209,15 +219,18 @@ def score_sentences(st: Standing) -> list[str]:
                 why = plural(len(c.records), "record")
             if c.capped:
                 bound = c.max if c.max is not None and c.earned > c.value else c.min
-                why += f"; {c.earned:g} earned, held at {bound:g}"
+                held = number(bound if bound is not None else c.value)
+                why += f"; {number(c.earned)} earned, held at {held}"
             parts.append(f"{c.display_name} {_points(c.value)}{weighted} ({why})")
         total = f" — {'; '.join(parts)}" if sc.components else ""
         clamp = ""
         if sc.components:
             summed = sc.base + sum(c.contribution for c in sc.components)
             if abs(summed - sc.value) > 1e-9:
-                clamp = f" (the parts add up to {summed:g}; the score is held within its bounds)"
-        out.append(f"{what[0].upper()}{what[1:]}: {sc.value:g} ({grade}){total}{clamp}.")
+                clamp = (
+                    f" (the parts add up to {number(summed)}; the score is held within its bounds)"
+                )
+        out.append(f"{what[0].upper()}{what[1:]}: {number(sc.value)} ({grade}){total}{clamp}.")
     return out
 
 

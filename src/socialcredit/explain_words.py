@@ -4,6 +4,7 @@ their display names. Shared by the modules that write explanation text.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +19,24 @@ def words(ident: str) -> str:
 def plural(n: int, singular: str, many: str | None = None) -> str:
     """``1 record``, ``2 records``, ``1,024 records``: a count with its noun."""
     return f"{n:,} {singular if n == 1 else (many or singular + 's')}"
+
+
+def number(x: float) -> str:
+    """A score (or a part of one) as said to people: ``1,000``, ``1,234,567``, ``788.3625``,
+    ``-2.5``; thousands separators, up to 6 decimals when it is fractional (trailing zeros
+    dropped), never in exponent form."""
+    if not math.isfinite(x):
+        return str(x)
+    r = round(x, 6)
+    if r == int(r):
+        return f"{int(r):,}"
+    return f"{r:,.6f}".rstrip("0")
+
+
+def signed(x: float) -> str:
+    """``number`` with its sign: ``+1,250``, ``-3.5``; nothing (and -0.0) as ``0``."""
+    said = number(x)
+    return said if said == "0" or said.startswith("-") else f"+{said}"
 
 
 def on_list(policy: CompiledPolicy, name: str) -> str:

@@ -380,7 +380,7 @@ def test_an_empty_breakdown_says_none(tmp_path: Path, capsys: pytest.CaptureFixt
     assert call(capsys, "ingest", str(data), "--db", path)[0] == 0
     code, out, _ = call(capsys, "score", "kid", "--db", path, "--at", "2026-06-01")
     assert code == 0
-    assert "breakdown (base 1000): none" in out
+    assert "breakdown (base 1,000): none" in out
 
 
 @pytest.mark.parametrize("command", [["score", "debtor"], ["check", "debtor", "air_travel"]])

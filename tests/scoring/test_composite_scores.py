@@ -193,7 +193,7 @@ def test_the_explanation_names_the_score_and_component_that_moved() -> None:
     entries = [rec(f"v{i}", "ann", "volunteering", "2024-02-01") for i in range(3)]
     entries.append(rec("f", "ann", "fine", "2024-05-01"))
     text = explain(prep(entries), 0, "rail", ts("2024-05-01")).text
-    assert "Civic points: 1025 (grade not determinable: the cut-offs are unpublished)" in text
+    assert "Civic points: 1,025 (grade not determinable: the cut-offs are unpublished)" in text
     assert "volunteering +25 (3 records; 30 earned, held at 25)" in text
     assert "clean-year reward 0 (0 clean years)" in text
     # weighted: conduct 240 × 0.35, civic 330 × 0.65 = 350 + 84 + 214.5

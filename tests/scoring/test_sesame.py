@@ -126,7 +126,7 @@ def test_the_explanation_says_which_dimension_moved_the_score_and_by_how_much() 
     text = explain(prep, 0, "car_rental_deposit_free", ts("2025-04-02")).text
     assert (
         "At the re-evaluation of 2025-04-01 your Sesame-style score moved from 550 "
-        "(re-evaluation of 2025-03-01) to 600.325, +50.33 (credit history +10.5; behaviour "
+        "(re-evaluation of 2025-03-01) to 600.325, +50.325 (credit history +10.5; behaviour "
         "and preferences +1.2; fulfilment capacity +15; identity characteristics +22.5; "
         "interpersonal relationships +1.125)."
     ) in text

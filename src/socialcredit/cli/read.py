@@ -24,6 +24,7 @@ from socialcredit.cli.common import (
     print_wrapped,
     styled,
 )
+from socialcredit.explain_words import number, signed
 from socialcredit.timeutil import local_date, to_iso
 
 if TYPE_CHECKING:
@@ -174,14 +175,14 @@ def score(
     if versions or not walleted:
         print_table(
             out,
-            f"breakdown (base {st.base:g})",
+            f"breakdown (base {number(st.base)})",
             ("record", "type", "occurred", "points", "counts", "status", "expires"),
             [
                 (
                     f"{line.source}/{line.id}",
                     line.type,
                     local_date(line.occurred_at, st.utc_offset) or "",
-                    f"{line.points:+g}",
+                    signed(line.points),
                     _signed(line.contribution),
                     status,
                     local_date(line.expires_at, st.utc_offset) or "never",
@@ -217,8 +218,8 @@ def _answer_notes(at: int, backfilled: Sequence[Backfill], subject: str) -> None
 
 
 def _signed(x: float) -> str:
-    """``+1.50``, ``-2.00``; nothing (and -0.0) as ``0.00``."""
-    return "0.00" if round(x, 2) == 0 else f"{x:+.2f}"
+    """``+1.50``, ``-2.00``, ``+1,234,567.00``; nothing (and -0.0) as ``0.00``."""
+    return "0.00" if round(x, 2) == 0 else f"{x:+,.2f}"
 
 
 def current_versions(breakdown: list[RecordLine]) -> list[tuple[RecordLine, str]]:

@@ -25,7 +25,7 @@ from socialcredit.cli.common import (
     styled,
 )
 from socialcredit.cli.tables import help_text
-from socialcredit.explain_words import plural
+from socialcredit.explain_words import number, plural
 
 if TYPE_CHECKING:
     from socialcredit.policy import CompiledPolicy
@@ -228,8 +228,8 @@ def subjects(
 
     def scores_cell(r: dict[str, Any]) -> str:
         if not several:
-            return f"{r['score']:g}"
-        return "\n".join(f"{x['name']} {x['score']:g}" for x in r["scores"])
+            return number(r["score"])
+        return "\n".join(f"{x['name']} {number(x['score'])}" for x in r["scores"])
 
     def grades_cell(r: dict[str, Any]) -> str:
         def grade(g: str | None) -> str:

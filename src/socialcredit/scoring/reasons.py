@@ -115,9 +115,9 @@ def _walk(
     # a named score's condition is named ``score:threshold`` / ``score:grade,grade``
     named = f"{pred.score_named()}:" if pred.score_named() is not None else ""
     if pred.score_below is not None:
-        return [Held("score_below", f"{named}{pred.threshold():g}", ())]
+        return [Held("score_below", f"{named}{_plain(pred.threshold())}", ())]
     if pred.score_at_least is not None:
-        return [Held("score_at_least", f"{named}{pred.threshold():g}", ())]
+        return [Held("score_at_least", f"{named}{_plain(pred.threshold())}", ())]
     if pred.grade_in is not None:
         return [Held("grade_in", named + ",".join(pred.grades()), ())]
     if pred.rank_top is not None:
@@ -127,3 +127,9 @@ def _walk(
     inner = _walk(ctx, ridx, lst.when, group, lst.delist_delay)
     rows_behind = tuple(dict.fromkeys(r for h in inner for r in h.rows))
     return [Held("list", lst.name, rows_behind, tuple(inner))]
+
+
+def _plain(x: float | None) -> str:
+    """A threshold in a condition's name: ``600``, ``1000000``, ``87.5`` (never in exponent
+    form, as ``:g`` would write one from a million)."""
+    return "" if x is None else f"{x:.6f}".rstrip("0").rstrip(".")

@@ -1,0 +1,61 @@
+"""Every score a person is shown is written plainly: thousands separators, its decimals
+kept, never exponent form — a score of a million was said ``1.23457e+06`` by ``score``,
+``explain`` and ``subjects`` (wallet scores were already written out). ``--json`` keeps
+the number itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import call
+from tests.conftest import TEST_POLICY
+
+BIG = (
+    TEST_POLICY.replace(
+        "score: {form: points, base: 1000, min: 0, max: 2000}",
+        "score: {form: points, base: 1234567.25, min: 0, max: 5000000}",
+    )
+    .replace("{name: A, at_least: 1000}", "{name: A, at_least: 1234570}")
+    .replace("{name: B, at_least: 900}", "{name: B, at_least: 1234000}")
+)
+
+
+def test_a_score_of_millions_is_written_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "base: 1234567.25" in BIG and "at_least: 1234570" in BIG
+    policy = tmp_path / "big.yaml"
+    policy.write_text(BIG)
+    db = str(tmp_path / "big.db")
+    code, _, err = call(capsys, "init", "--db", db, "--policy", str(policy), "--override", "t")
+    assert code == 0, err
+    data = tmp_path / "r.jsonl"
+    data.write_text(
+        json.dumps(
+            {
+                "id": "v1",
+                "source": "civic",
+                "subject": "ann",
+                "type": "volunteering",
+                "occurred_at": "2026-01-01",
+            }
+        )
+        + "\n"
+    )
+    code, _, err = call(capsys, "ingest", str(data), "--db", db)
+    assert code == 0, err
+    said = "1,234,577.25"  # 1,234,567.25 + 10 for volunteering
+    for args in (("score", "ann"), ("explain", "ann"), ("subjects",)):
+        code, out, err = call(capsys, *args, "--db", db)
+        assert code == 0, err
+        assert said in out, (args, out)
+        assert "e+0" not in out and "1.23" not in out, (args, out)
+    code, out, _ = call(capsys, "score", "ann", "--db", db)
+    assert "breakdown (base 1,234,567.25)" in out
+    code, out, _ = call(capsys, "score", "ann", "--db", db, "--json")
+    assert code == 0 and json.loads(out)["score"] == 1234577.25
+    code, out, _ = call(capsys, "subjects", "--db", db, "--json")
+    assert code == 0 and json.loads(out)["subjects"][0]["score"] == 1234577.25
