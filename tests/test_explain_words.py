@@ -34,3 +34,18 @@ def test_a_number_is_plain_and_says_the_value(x: float) -> None:
     assert len(decimals) <= 6 and not decimals.endswith("0")
     assert signed(x).lstrip("+") == said
     assert signed(x).startswith(("+", "-")) or said == "0"
+
+
+def test_a_list_is_named_as_its_display_name_reads() -> None:
+    from socialcredit.explain_words import list_phrase
+
+    assert list_phrase("list of dishonest judgment debtors") == (
+        "the list of dishonest judgment debtors"
+    )
+    assert list_phrase("railway category 2 list") == "the railway category 2 list"
+    assert list_phrase("Brawlers") == "the list Brawlers"
+    # a name for the members: it was "the list the seated members of parliament"
+    assert list_phrase("the seated members of parliament") == (
+        "the list of the seated members of parliament"
+    )
+    assert list_phrase("The railway's list of evaders") == "The railway's list of evaders"

@@ -40,6 +40,16 @@ def signed(x: float) -> str:
 
 
 def on_list(policy: CompiledPolicy, name: str) -> str:
-    """``the list Brawlers``, or ``the railway list of …`` when the display name says "list"."""
-    shown = policy.list_name(name)
-    return f"the {shown}" if "list" in shown.lower() else f"the list {shown}"
+    """``the list Brawlers``, or ``the railway list of …`` when the display name says "list"
+    (``list_phrase``)."""
+    return list_phrase(policy.list_name(name))
+
+
+def list_phrase(shown: str) -> str:
+    """A list by its display name: ``the list of dishonest judgment debtors`` (a name that
+    says "list"), ``the list of the seated members of parliament`` (a name for its members),
+    ``the list Brawlers`` (any other name)."""
+    says_list = "list" in shown.lower()
+    if shown[:4].lower() == "the ":
+        return shown if says_list else f"the list of {shown}"
+    return f"the {shown}" if says_list else f"the list {shown}"

@@ -96,6 +96,23 @@ def test_explain_says_whom_each_measure_hits(capsys: pytest.CaptureFixture[str])
     )
 
 
+def test_explain_says_a_ranked_list_named_for_its_members(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # electoral-credit's list `seated` is displayed "the seated members of parliament" and
+    # is a rank_top condition: it was "on the the seated members of parliament list (listed )"
+    from socialcredit.examples import example_policy
+
+    path = str(example_policy("electoral-credit"))
+    code, out, _ = call(capsys, "policy", "lint", path, "--json", "--explain")
+    assert code == 0
+    impact = {i["measure"]: i["sentence"] for i in json.loads(out)[0]["impact"]}
+    assert impact["parliament_seat"] == (
+        "A person on the list of the seated members of parliament (listed among the 150 with "
+        "the highest credit score) may hold a seat in parliament while that lasts."
+    )
+
+
 def test_narrow_terminal_labels_the_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

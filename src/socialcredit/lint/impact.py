@@ -55,7 +55,10 @@ def condition_words(facts: PolicyFacts, pred: Predicate) -> str:
         lst = facts.policy.lists.get(pred.on_list)
         name = lst.display_name if lst is not None and lst.display_name else pred.on_list
         words = name.replace("_", " ")
-        listed = f"on the {words}" + ("" if "list" in words.lower() else " list")
+        if words[:4].lower() == "the ":  # a name for the members: "the seated members of …"
+            listed = f"on {words}" if "list" in words.lower() else f"on the list of {words}"
+        else:
+            listed = f"on the {words}" + ("" if "list" in words.lower() else " list")
         if lst is None:
             return listed
         delay = lst.delist_after_resolution
@@ -72,6 +75,9 @@ def condition_words(facts: PolicyFacts, pred: Predicate) -> str:
         return f"with a {score} of at least {threshold:g}"
     if pred.grade_in is not None:
         return f"graded {' or '.join(pred.grades())}"
+    if pred.rank_top is not None:
+        ranked = pred.rank_top
+        return f"among the {ranked.seats:,} with the highest {ranked.score.replace('_', ' ')} score"
     if pred.not_ is not None:
         return f"not {condition_words(facts, pred.not_)}"
     children = [condition_words(facts, c) for c in (pred.all_ or pred.any_ or [])]
