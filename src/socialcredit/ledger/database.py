@@ -154,6 +154,8 @@ def sqlite_file_problem(path: str, create: bool) -> str | None:
     if not file.exists():
         parent = file.absolute().parent
         if not parent.is_dir():
+            if not create:  # a read would not have created it: say only what is missing
+                return f"{path} does not exist: the directory {parent} does not exist"
             return f"cannot create the database {path}: the directory {parent} does not exist"
         if not create:
             return f"{path} does not exist: there is no database there; {_init(path)}"
