@@ -319,3 +319,34 @@ def test_records_refuse_the_time_and_policy_options(
         "holds (each with its recorded_at); leave them out\n"
     )
     assert not out_file.exists()
+
+
+def test_the_summary_counts_what_it_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # export records writes every ledger entry: a dispute is not a record, and one is one
+    # (it said "wrote 2 records" for a record and its dispute, and "wrote 1 standings")
+    db = str(tmp_path / "one.db")
+    activate(db, CHINA, IN_FORCE_FROM)
+    lines = [
+        {
+            "id": "c1",
+            "source": "court",
+            "subject": "P1",
+            "type": "court_judgment_unfulfilled",
+            "occurred_at": "2026-01-10",
+        },
+    ]
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert call(capsys, "ingest", str(data), "--db", db)[0] == 0
+    code, out, err = _export(capsys, db, "records", "-o", str(tmp_path / "r.jsonl"))
+    assert code == 0 and "wrote 1 ledger entry to" in out, err
+    code, _, err = call(
+        capsys, "disputes", "file", "P1", "court", "c1", "--reason", "paid", "--db", db
+    )
+    assert code == 0, err
+    code, out, err = _export(capsys, db, "records", "-o", str(tmp_path / "r2.jsonl"))
+    assert code == 0 and "wrote 2 ledger entries to" in out, err
+    code, out, err = _export(capsys, db, "standings", "-o", str(tmp_path / "s.jsonl"))
+    assert code == 0 and "wrote 1 standing to" in out, err

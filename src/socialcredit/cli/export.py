@@ -21,6 +21,7 @@ from socialcredit.cli.common import (
     styled,
 )
 from socialcredit.cli.tables import help_text
+from socialcredit.explain_words import plural
 
 if TYPE_CHECKING:
     from socialcredit.engine import Engine
@@ -109,7 +110,13 @@ def export(
         else:
             count, label = _standings(open_engine(ledger, policy), t, dest)
     where = "standard output" if output == "-" else output
-    summary = f"wrote {count:,} {what} to {where} ({kind}){label}"
+    # records writes every ledger entry (disputes, corrections, … too): it counts entries
+    counted = (
+        plural(count, "ledger entry", "ledger entries")
+        if what == "records"
+        else plural(count, "standing")
+    )
+    summary = f"wrote {counted} to {where} ({kind}){label}"
     (err if output == "-" else out).print(styled(summary))
 
 
