@@ -59,3 +59,28 @@ def test_a_score_of_millions_is_written_out(
     assert code == 0 and json.loads(out)["score"] == 1234577.25
     code, out, _ = call(capsys, "subjects", "--db", db, "--json")
     assert code == 0 and json.loads(out)["subjects"][0]["score"] == 1234577.25
+
+
+def test_policy_show_and_lint_write_thresholds_of_millions_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ... and a policy's own numbers: 'A ≥ 1.23457e+06', 'base 1.23457e+06' before
+    policy = tmp_path / "big.yaml"
+    policy.write_text(
+        BIG.replace(
+            "when: {list: debtors}\n    service: private_school",
+            "when: {score_below: 1234000.5}\n    service: private_school",
+        )
+    )
+    assert "score_below: 1234000.5" in policy.read_text()
+    db = str(tmp_path / "big.db")
+    code, _, err = call(capsys, "init", "--db", db, "--policy", str(policy), "--override", "t")
+    assert code == 0, err
+    code, out, err = call(capsys, "policy", "show", "--db", db)
+    assert code == 0, err
+    assert "base 1,234,567.25; min 0; max 5,000,000; grades: A ≥ 1,234,570, B ≥ 1,234,000" in out
+    assert "e+0" not in out
+    code, out, err = call(capsys, "policy", "lint", str(policy), "--explain", "--json")
+    impact = {i["measure"]: i["sentence"] for i in json.loads(out)[0]["impact"]}
+    assert "with a score below 1,234,000.5" in impact["no_school"], impact["no_school"]
+    assert "e+0" not in out

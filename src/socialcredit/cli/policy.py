@@ -22,7 +22,7 @@ from socialcredit.cli.common import (
 )
 from socialcredit.cli.setup import OverrideOption, activate
 from socialcredit.cli.tables import help_text
-from socialcredit.explain_words import plural
+from socialcredit.explain_words import number, plural, signed
 from socialcredit.timeutil import to_iso
 
 if TYPE_CHECKING:
@@ -189,19 +189,19 @@ def score_lines(cp: CompiledPolicy) -> list[str]:
         grades = ", ".join(
             f"{g.name} ≥ {g.at_least}"
             if g.unpublished
-            else f"{g.name} ≥ {g.at_least:g}"
+            else f"{g.name} ≥ {number(float(g.at_least))}"
             if g.at_least is not None
             else f"{g.name} below"
             for g in sc.grades
         )
         bounds = "".join(
-            f"; {word} {value:g}" for word, value in (("min", sc.min), ("max", sc.max))
+            f"; {word} {number(value)}" for word, value in (("min", sc.min), ("max", sc.max))
             if value is not None
         )  # fmt: skip
         parts = []
         for cname, c in sc.components.items():
             what = (
-                f"{c.clean_year.points:+g} a clean year from {c.clean_year.first_year}"
+                f"{signed(c.clean_year.points)} a clean year from {c.clean_year.first_year}"
                 if c.clean_year is not None
                 else f"the mean {c.related.score} score of those one is {c.related.relation}, "
                 f"less its base"
@@ -209,7 +209,7 @@ def score_lines(cp: CompiledPolicy) -> list[str]:
                 else ", ".join(c.types or []) or f"category {c.category}"
             )
             limits = "".join(
-                f", {word} {value:g}" for word, value in (("min", c.min), ("max", c.max))
+                f", {word} {number(value)}" for word, value in (("min", c.min), ("max", c.max))
                 if value is not None
             )  # fmt: skip
             weight = f", weight {c.weight:g}" if c.weight != 1 else ""
@@ -227,7 +227,7 @@ def score_lines(cp: CompiledPolicy) -> list[str]:
                 f"{r.prior_weight:g} ratings of {r.prior_mean:g}{bounds}; grades: {grades}"
             )
             continue
-        lines.append(f"{label}: base {sc.base:g}{bounds}{components}; grades: {grades}")
+        lines.append(f"{label}: base {number(sc.base)}{bounds}{components}; grades: {grades}")
     return lines
 
 

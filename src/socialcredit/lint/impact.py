@@ -6,6 +6,7 @@ upper bound; so cannot their legal representative."
 
 from __future__ import annotations
 
+from socialcredit.explain_words import number
 from socialcredit.lint.facts import PolicyFacts
 from socialcredit.policy.describe import span_text
 from socialcredit.policy.model import (
@@ -70,9 +71,9 @@ def condition_words(facts: PolicyFacts, pred: Predicate) -> str:
     score = f"{named.replace('_', ' ')} score" if named else "score"
     threshold = pred.threshold()
     if pred.score_below is not None and threshold is not None:
-        return f"with a {score} below {threshold:g}"
+        return f"with a {score} below {number(threshold)}"
     if pred.score_at_least is not None and threshold is not None:
-        return f"with a {score} of at least {threshold:g}"
+        return f"with a {score} of at least {number(threshold)}"
     if pred.grade_in is not None:
         return f"graded {' or '.join(pred.grades())}"
     if pred.rank_top is not None:

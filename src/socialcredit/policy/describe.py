@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from socialcredit.explain_words import number
 from socialcredit.policy.model import EligibilityCondition, Predicate
 from socialcredit.spans import Span
 
@@ -31,9 +32,9 @@ def condition_text(pred: Predicate, *, lists: bool = True) -> str:
         return "grade " + " or ".join(pred.grades()) + of
     threshold = pred.threshold()
     if pred.score_below is not None and threshold is not None:
-        return f"{named or 'score'} below {threshold:g}"
+        return f"{named or 'score'} below {number(threshold)}"
     if pred.score_at_least is not None and threshold is not None:
-        return f"{named or 'score'} at least {threshold:g}"
+        return f"{named or 'score'} at least {number(threshold)}"
     if pred.records is not None:
         r = pred.records
         what = r.category or " or ".join(r.type_names())
