@@ -67,3 +67,24 @@ def test_the_sesame_heading_names_the_population_at_any_size(
     assert f" {noun} the ledger (of a synthetic population of {size})" in heading
     with Ledger.open(f"sqlite:///{tmp_path / 'demo.db'}") as ledger:
         assert users == len(ledger.subject_names()) <= size
+
+
+@pytest.mark.parametrize(("seed", "ranked"), [(1, 0), (3, 3)])
+def test_the_electoral_demo_of_one_citizen_ranks_few_or_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], seed: int, ranked: int
+) -> None:
+    # one citizen, seed 1: no rating of 2025 counted, nobody ranked (it was an IndexError
+    # traceback); seed 3: 3 candidates for 150 seats, none of them "in the last seat"
+    where = tmp_path / "d"
+    args = ("--system", "electoral", "--subjects", "1", "--seed", str(seed), "--dir", str(where))
+    code, out, err = call(capsys, "demo", *args)
+    assert code == 0, err
+    assert "Traceback" not in out + err
+    assert "in the last seat" not in out and "nan" not in out
+    if ranked == 0:
+        assert "credit of the last seat (nobody was ranked)" in out
+        assert "you ranked " not in out
+    else:
+        assert "credit of the last seated (fewer candidates than seats)" in out
+        assert f"Seated, the last of the {ranked} ranked (fewer candidates than seats)" in out
+        assert out.count("you ranked ") == 2

@@ -91,6 +91,19 @@ def _ratings(citizens: int, seed: int) -> Iterator[dict[str, Any]]:
                 yield _line(n, self_, self_, 5.0, to_iso(begin + 86_400 * (s + 1)))
 
 
+def _last_seat_row(report: ElectoralReport) -> tuple[str, str]:
+    """The last seat's credit; a small population may rank fewer candidates than seats, or
+    nobody."""
+    if not report.ranked:
+        return ("credit of the last seat (nobody was ranked)", "none")
+    if report.ranked < report.seats:
+        return (
+            "credit of the last seated (fewer candidates than seats)",
+            f"{report.last_seat:.3f}",
+        )
+    return ("credit of the last seat", f"{report.last_seat:.3f}")
+
+
 def _line(n: int, citizen: str, candidate: str, value: float, at: str | None) -> dict[str, Any]:
     return {
         "id": f"r{n}",
@@ -167,10 +180,17 @@ def run(
         given = int(((occurred >= TERMS[0]) & (occurred < TERMS[1])).sum())
 
         order = r.order.tolist()
-        picks = [
-            ("Seated, at the top", cols.subjects[order[0]]),
-            ("Seated, in the last seat", cols.subjects[order[seats - 1]]),
-        ]
+        # a small population may rank nobody, or fewer candidates than there are seats
+        picks = [("Seated, at the top", cols.subjects[order[0]])] if order else []
+        if len(order) >= cond.seats:
+            picks.append(("Seated, in the last seat", cols.subjects[order[seats - 1]]))
+        elif len(order) > 1:
+            picks.append(
+                (
+                    f"Seated, the last of the {len(order)} ranked (fewer candidates than seats)",
+                    cols.subjects[order[-1]],
+                )
+            )
         if len(order) > seats:
             picks.append(("Not seated, the first below the line", cols.subjects[order[seats]]))
         with common.timed(seconds, "explain"):
@@ -222,7 +242,7 @@ def show(report: ElectoralReport, console: Console) -> None:
             ("counted (one per citizen and candidate, the last given)", f"{report.counted:,}"),
             ("candidates ranked (at least one rating)", f"{report.ranked:,}"),
             ("seats", f"{report.seats:,}"),
-            ("credit of the last seat", f"{report.last_seat:.3f}"),
+            _last_seat_row(report),
             (
                 "not seated though their plain mean beats it (too few ratings)",
                 f"{report.prior_kept_out:,}",
