@@ -146,7 +146,10 @@ class EvaluationContext:
         if plan.any:
             assert g_subject is not None
             type_set = plan.type_set[self.code]
-            used = set(np.unique(type_set).tolist()) | set(plan.list_set.tolist())
+            # (which sets occur: one flag per set, -1 for none, rather than a sort)
+            present = np.zeros(len(plan.sets) + 1, dtype=bool)
+            present[type_set] = True
+            used = set(np.flatnonzero(present[:-1]).tolist()) | set(plan.list_set.tolist())
             # a set no entry's type and no list uses is not evaluated (all eligible)
             ok = [
                 eligible(rows.facts, policy, conditions, g_subject, e_group, k_group)

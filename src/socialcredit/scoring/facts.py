@@ -16,6 +16,7 @@ pays one empty check per answer.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +83,34 @@ class AttributeRows:
         if found is None:
             mine = np.flatnonzero(self.name == name) if len(self.subject) else _none()
             found = self._derived[key] = (mine, self.subject[mine])
+        return found
+
+    def named_index(self, name: str) -> tuple[I64, I64, I64]:
+        """The rows of attribute ``name`` (``named``), and per subject index ``s`` (0 up to
+        the largest subject with such a row) the position of its first one among them and
+        how many it has: a lookup per query instead of a binary search."""
+        key = ("named_index", name)
+        found: tuple[I64, I64, I64] | None = self._derived.get(key)
+        if found is None:
+            mine, subj = self.named(name)
+            size = int(subj[-1]) + 1 if len(subj) else 0
+            count = np.bincount(subj, minlength=size).astype(np.int64)
+            first = np.cumsum(count) - count
+            found = self._derived[key] = (mine, first, count)
+        return found
+
+    def matches(self, values: tuple[str, ...]) -> Bools:
+        """Per row, whether its text is one of ``values`` (each distinct text compared
+        once)."""
+        key = ("matches", values)
+        found: Bools | None = self._derived.get(key)
+        if found is None:
+            distinct, where = _distinct([str(v) for v in self.text.tolist()])
+            wanted = set(values)
+            hit = np.array([v in wanted for v in distinct], dtype=bool)
+            found = hit[where] if len(where) else np.zeros(0, dtype=bool)
+            found.flags.writeable = False
+            self._derived[key] = found
         return found
 
     def age_reached(self, policy: CompiledPolicy, years: int) -> I64:
@@ -156,7 +185,10 @@ def _annulled(columns: LedgerColumns, seq: I64) -> I64:
     return out
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _date_number(text: str) -> float:
+    """A date's epoch seconds at midnight UTC (NaN: not a date); remembered, as the same
+    birth dates recur in every ledger."""
     day = iso_date(text)
     return np.nan if day is None else float(day)
 
@@ -176,6 +208,22 @@ def _distinct(values: list[Any]) -> tuple[list[Any], I64]:
         (index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values)
     )
     return list(index), where
+
+
+def _distinct_few(values: Obj, most: int = 8) -> tuple[list[Any], I64]:
+    """``_distinct`` of an array of strings with at most ``most`` distinct values (names):
+    one vectorised comparison per value found; more than that, by hashing."""
+    where = np.full(len(values), -1, dtype=np.int64)
+    found: list[Any] = []
+    pending = np.flatnonzero(where < 0)
+    while len(pending):
+        if len(found) == most:
+            return _distinct(values.tolist())
+        value = values[pending[0]]
+        where[values == value] = len(found)
+        found.append(value)
+        pending = pending[where[pending] < 0]
+    return found, where
 
 
 def fold_facts(columns: LedgerColumns, policy: CompiledPolicy) -> SubjectFacts:
@@ -209,7 +257,7 @@ def fold_facts(columns: LedgerColumns, policy: CompiledPolicy) -> SubjectFacts:
             number[rows] = np.array([read(v) for v in distinct], dtype=np.float64)[where]
         subject = columns.att_subject.astype(np.int64)
         # names as their ranks in sorted order: the same order, sorted as integers
-        names, name_rank = _distinct(columns.att_name.tolist())
+        names, name_rank = _distinct_few(columns.att_name)
         rank = np.argsort(np.array(names, dtype=object)).argsort()[name_rank]
         order = np.lexsort((columns.att_seq, columns.att_valid_from, rank, subject))
         attributes = AttributeRows(
@@ -358,12 +406,13 @@ def value_in_force(
         for kind in declared.subject_kinds:
             applies |= kinds == SUBJECT_KINDS.index(kind)
     a = facts.attributes
-    mine, subj = a.named(name)  # subjects sorted within the name
+    mine, first, per = a.named_index(name)  # rows sorted by subject within the name
     if not len(mine):
         return Found(row, applies)
-    lo = np.searchsorted(subj, real, side="left")
-    hi = np.searchsorted(subj, real, side="right")
-    count = hi - lo
+    inside = (real >= 0) & (real < len(per))
+    safe = np.where(inside, real, 0)
+    lo = first[safe]
+    count = np.where(inside, per[safe], 0)
     for r in range(int(count.max()) if n else 0):
         cand = np.minimum(lo + r, len(mine) - 1)
         j = mine[cand]
@@ -398,13 +447,15 @@ def _condition_holds(
             ok &= a.age_reached(policy, cond.age_at_least)[j] <= e[known]
         wanted = [cond.equals] if cond.equals is not None else list(cond.one_of or [])
         if wanted:
-            is_number = policy.policy.attributes[cond.attribute].type == "number"
-            # a few values: one comparison each (``np.isin`` costs more for short lists)
-            values = a.number[j] if is_number else a.text[j].astype(str)
-            any_of = np.zeros(len(j), dtype=bool)
-            for w in wanted:
-                any_of |= values == (float(w) if is_number else str(w))
-            ok &= any_of
+            if policy.policy.attributes[cond.attribute].type == "number":
+                # a few values: one comparison each (``np.isin`` costs more for short lists)
+                values = a.number[j]
+                any_of = np.zeros(len(j), dtype=bool)
+                for w in wanted:
+                    any_of |= values == float(w)
+                ok &= any_of
+            else:  # texts: which rows match, worked out once per ledger
+                ok &= a.matches(tuple(str(w) for w in wanted))[j]
         if cond.held_for is not None:
             ok &= a.held_until(policy, cond.held_for)[j] <= e[known]
         holds[known] = ok

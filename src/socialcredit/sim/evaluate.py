@@ -238,13 +238,20 @@ class _Feedback:
         ]
         p = scenario.exit.yearly_while_sanctioned
         self.hazard = -np.log1p(-p) / 365.0
-        self.active = bool((self.factor < 1.0 and responding) or p > 0)
+        self.active = self.acts(scenario)
         self.changed = False
         n = sum(d.n for d in draws)
         self.exit_e = np.concatenate([d.exit_e for d in draws]) if draws else np.empty(0)
         self.sanctioned_days = np.zeros(n, dtype=np.int64)
         self.left = np.zeros(n, dtype=bool)
         self.offsets = np.cumsum([0] + [d.n for d in draws])[:-1].tolist()
+
+    @staticmethod
+    def acts(scenario: Scenario) -> bool:
+        """Whether ``scenario`` has a behaviour response or exit (what ``active`` says,
+        without building anything)."""
+        b = scenario.behaviour
+        return bool((b.while_sanctioned < 1.0 and set(b.types)) or scenario.exit.yearly_while_sanctioned > 0)
 
     def after_day(
         self, m: PolicyMetrics, day: int, denied: Mask, group: npt.NDArray[np.int64]

@@ -80,7 +80,7 @@ def evaluate_draws_events(
     """``evaluate.evaluate_draws`` (without ``suppressed``), event-driven, or by the reference
     where that is likely the faster (``events_pay``; ``force``: event-driven all the same)."""
     gone = [np.zeros(len(d.subject), dtype=bool) for d in draws]
-    if _Feedback(scenario, spec, policy, draws, gone).active:
+    if _Feedback.acts(scenario):
         return evaluate_draws(scenario, spec, policy, draws, on_day)
     cache: dict[int, BlockParts] = {}
     full = Prepared.build(chunk_columns(draws, scenario, spec, policy, cache=cache), policy)

@@ -168,7 +168,7 @@ def events_pay(prep: Prepared, spec: SimSpec, changes: tuple[I64, I64] | None = 
 def _day_of(spec: SimSpec, times: I64) -> I64:
     """The first day whose end is at or after each time (-1: after the last day; times
     before the first day: 0)."""
-    t = np.clip(times, spec.start - DAY, spec.end + DAY)
+    t = np.minimum(np.maximum(times, spec.start - DAY), spec.end + DAY)  # (np.clip is slow)
     d = (t - spec.start) // DAY
     d = np.maximum(d, 0)
     return np.where(d < spec.days, d, -1)
@@ -237,7 +237,9 @@ def _evaluate_segments(
     order = np.argsort(rows.subject, kind="stable").astype(np.int64)
     count = np.bincount(rows.subject, minlength=n).astype(np.int64)
     first = np.cumsum(count) - count
-    per = count[agent]
+    per = _visible_prefix(prep, spec, order, first, agent, day)
+    if per is None:
+        per = count[agent]
     n_seg = len(agent)
     score = np.empty(n_seg, dtype=np.float64)
     grade = np.empty(n_seg, dtype=np.int64)
@@ -266,6 +268,34 @@ def _evaluate_segments(
         lists[:, sl], triggers[:, sl] = ev.lists, ev.triggers
         lo = hi
     return score, grade, lists, triggers
+
+
+def _visible_prefix(
+    prep: Prepared, spec: SimSpec, order: I64, first: I64, agent: I64, day: I64
+) -> I64 | None:
+    """Per (agent, day), how many of the agent's rows (in ``order``, from ``first[agent]``)
+    are visible and known at that day's end, when within each subject the time from which a
+    row is both (``known``, ``visible_from``) never decreases: then every row live then is
+    among that many first ones, and the others need not be read. None when it decreases
+    somewhere (or the keys would not fit in an integer)."""
+    rows = prep.rows
+    if not len(order) or not len(agent):
+        return None
+    lo, hi = spec.start - DAY, spec.end + DAY
+    width = hi - lo + 1
+    if prep.columns.n_subjects * width >= 2**62:
+        return None
+    # (clipped to the simulated days: a row seen before them is seen on each, one seen
+    # after them on none, and the order is kept)
+    seen = np.maximum(rows.known[order], rows.visible_from[order])
+    seen = np.minimum(np.maximum(seen, lo), hi) - lo
+    subject = rows.subject[order].astype(np.int64)
+    if not bool(((subject[1:] != subject[:-1]) | (seen[1:] >= seen[:-1])).all()):
+        return None
+    key = subject * width + seen
+    e = spec.start + (day + 1) * DAY - 1 - lo
+    per: I64 = np.searchsorted(key, agent * width + e, side="right") - first[agent]
+    return per
 
 
 def _bounded(policy: CompiledPolicy) -> list[int]:
