@@ -16,7 +16,7 @@ from socialcredit.policy import CompiledPolicy, compile_policy, load_policy
 from socialcredit.scoring import Prepared, bulk_standings
 from socialcredit.scoring.timeline import timelines, timelines_known
 from socialcredit.sim.evaluate import evaluate_draws
-from socialcredit.sim.events import SimSpec, _order_of, chunk_columns, draw_block
+from socialcredit.sim.events import ChunkCache, SimSpec, _order_of, chunk_columns, draw_block
 from socialcredit.sim.fast import _grades_and_scores, evaluate_draws_events
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import Scenario, load_scenario
@@ -255,7 +255,7 @@ def test_timelines_known_at_many_times_are_each_pairs_timeline(
     lists, triggers and pending objections."""
     pol, scenario, spec = world
     draws = [draw_block(scenario, spec, b) for b in range(spec.blocks)]
-    prep = Prepared.build(chunk_columns(draws, scenario, spec, pol, cache={}), pol)
+    prep = Prepared.build(chunk_columns(draws, scenario, spec, pol, cache=ChunkCache()), pol)
     n = prep.columns.n_subjects
     rows_of = np.bincount(prep.rows.subject, minlength=n)
     busy = np.flatnonzero(rows_of > 0)

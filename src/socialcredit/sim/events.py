@@ -18,7 +18,7 @@ see the same population and the same conduct (common random numbers).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -120,7 +120,8 @@ class BlockDraws:
 
     def names(self) -> list[str]:
         """The agents' subject identifiers (``A`` and the global agent number)."""
-        return [f"A{i:010d}" for i in range(self.first, self.first + self.n)]
+        # (printf-style: about 1.7 times faster than an f-string here)
+        return ["A%010d" % i for i in range(self.first, self.first + self.n)]  # noqa: UP031
 
 
 def draw_block(scenario: Scenario, spec: SimSpec, block: int) -> BlockDraws:
@@ -506,6 +507,13 @@ class AttributeTable:
     valid: I64
 
 
+def _filled(n: int, value: object) -> npt.NDArray[np.object_]:
+    """``np.full(n, value, dtype=object)``, many times faster."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
 def attribute_table(draws: BlockDraws, scenario: Scenario) -> AttributeTable:
     """The block's attribute entries (see ``AttributeTable``), built column-wise; the same
     entries ``_attribute`` describes one at a time."""
@@ -518,15 +526,15 @@ def attribute_table(draws: BlockDraws, scenario: Scenario) -> AttributeTable:
         born = agents[draws.birth >= 0]
         dates = np.datetime_as_string(draws.birth[born].astype("datetime64[s]"), unit="D")
         codes.append(born * _ATT_SLOTS)
-        names.append(np.full(len(born), scenario.birth_date_attribute, dtype=object))
+        names.append(_filled(len(born), scenario.birth_date_attribute))
         values.append(dates.astype(object))
         valid.append(draws.birth[born])
     for gi, g in enumerate(scenario.groups.values()):
         members = agents[draws.group == gi]
         for slot, (name, value) in enumerate(g.attributes.items(), start=1):
             codes.append(members * _ATT_SLOTS + slot)
-            names.append(np.full(len(members), name, dtype=object))
-            values.append(np.full(len(members), value, dtype=object))
+            names.append(_filled(len(members), name))
+            values.append(_filled(len(members), value))
             valid.append(draws.since[members])
     if not codes:
         empty = np.empty(0, dtype=object)
@@ -631,6 +639,154 @@ class BlockParts:
     index: I64
 
 
+@dataclass
+class ChunkCache:
+    """What ``chunk_columns`` works out about a chunk's blocks, kept for another call on the
+    same blocks, scenario, spec, policy and ``suppressed``: each block's parts, and every
+    entry of the chunk in ledger order."""
+
+    blocks: dict[int, BlockParts] = field(default_factory=dict)
+    entries: ChunkEntries | None = None
+
+
+@dataclass(frozen=True)
+class ChunkEntries:
+    """Every entry of a chunk, blocks in order, each block's in ledger order: its kind
+    (``kind``: relation, attribute, record or correction), the agent of the chunk it is
+    about, whether it is a wrongly attributed record or a correction of one, whether the
+    policy leaves it out whatever is asked (a relation it does not declare, an attribute it
+    does not know); per record its number among the chunk's records (``rec_id``), per
+    correction that of its record (``cor_record``); and per kind the ledger columns of every
+    entry of that kind, in order (``columns[kind]``), but their seqs."""
+
+    names: list[str]
+    subject_kind: npt.NDArray[np.int8]
+    kind: I64
+    about: I64
+    wrong: Mask
+    left_out: Mask
+    rec_id: I64
+    cor_record: I64
+    n_records: int
+    columns: dict[int, dict[str, npt.NDArray[Any]]]
+    type_names: tuple[str, ...]
+
+
+def _chunk_entries(
+    blocks: list[BlockDraws],
+    scenario: Scenario,
+    spec: SimSpec,
+    policy: CompiledPolicy,
+    suppressed: list[Mask] | None,
+    cache: ChunkCache | None,
+) -> ChunkEntries:
+    """The ``ChunkEntries`` of ``blocks`` (see ``chunk_columns``)."""
+    names: list[str] = []
+    subject_kinds: list[npt.NDArray[np.int8]] = []
+    kinds: list[I64] = []
+    abouts: list[I64] = []
+    wrongs: list[Mask] = []
+    left_outs: list[Mask] = []
+    rec_ids: list[I64] = []
+    cor_records: list[I64] = []
+    cols: dict[int, dict[str, list[npt.NDArray[Any]]]] = {
+        kind: {} for kind in (_REL, _ATT, _REC, _COR)
+    }
+    offset = 0
+    rec_base = 0
+    type_code: dict[str, int] = {}
+    rel_names = [r.relation for r in scenario.relations]
+    rel_ok = np.array([name in policy.relation_names for name in rel_names] + [False])
+    rel_types = np.array([*rel_names, ""], dtype=object)
+    attribute_names = list(policy.policy.attributes)
+
+    def put(kind: int, **values: npt.NDArray[Any]) -> None:
+        for key, value in values.items():
+            cols[kind].setdefault(key, []).append(value)
+
+    for b, draws in enumerate(blocks):
+        subject_kinds.append(draws.kind)
+        gone = suppressed[b] if suppressed is not None else None
+        found = cache.blocks.get(b) if cache is not None else None
+        if found is None:
+            att = attribute_table(draws, scenario)
+            cor = corrections(draws, scenario, spec, policy, gone)
+            k, i = _entry_arrays(draws, spec, policy, att, cor, gone)
+            found = BlockParts(draws.names(), att, cor, k, i)
+            if cache is not None:
+                cache.blocks[b] = found
+        names += found.names
+        att, cor, k, i = found.att, found.cor, found.kind, found.index
+        is_rel, is_att, is_rec, is_cor = k == _REL, k == _ATT, k == _REC, k == _COR
+        ri, ai, ci, li = i[is_rec], i[is_att], i[is_cor], i[is_rel]
+        about = np.zeros(len(k), dtype=np.int64)
+        about[is_rec] = draws.subject[ri]
+        about[is_cor] = draws.subject[cor.target[ci]]
+        about[is_rel] = draws.rel_subject[li]
+        about[is_att] = ai // _ATT_SLOTS
+        wrong = np.zeros(len(k), dtype=bool)
+        wrong[is_rec] = draws.wrong[ri]
+        wrong[is_cor] = draws.wrong[cor.target[ci]]
+        left_out = np.zeros(len(k), dtype=bool)
+        left_out[is_rel] = ~rel_ok[draws.rel_rule[li]]
+        rows = np.minimum(np.searchsorted(att.code, ai), max(len(att.code) - 1, 0))
+        if len(att.code):
+            declared = np.isin(att.name, attribute_names)
+            left_out[is_att] = ~declared[rows]
+        kinds.append(k)
+        abouts.append(offset + about)
+        wrongs.append(wrong)
+        left_outs.append(left_out)
+        rec_ids.append(rec_base + ri)
+        cor_records.append(rec_base + cor.target[ci])
+        put(
+            _REL,
+            rel_subject=(offset + draws.rel_subject[li]).astype(np.int32),
+            rel_related=(offset + draws.rel_related[li]).astype(np.int32),
+            rel_type=rel_types[draws.rel_rule[li]],
+        )
+        put(
+            _ATT,
+            att_subject=(offset + ai // _ATT_SLOTS).astype(np.int32),
+            att_name=att.name[rows] if len(att.code) else np.empty(0, dtype=object),
+            att_value=att.value[rows] if len(att.code) else np.empty(0, dtype=object),
+            att_valid_from=att.valid[rows] if len(att.code) else np.empty(0, np.int64),
+        )
+        # record types as codes into the chunk's distinct names (no string per record)
+        local = np.array(
+            [type_code.setdefault(t, len(type_code)) for t in (*draws.types, "")],
+            dtype=np.int32,
+        )
+        put(
+            _REC,
+            rec_subject=(offset + draws.subject[ri]).astype(np.int32),
+            rec_type_code=local[draws.type[ri]],
+            rec_occurred_at=draws.occurred[ri],
+            rec_recorded_at=draws.recorded[ri],
+            rec_amount=draws.amount[ri],
+        )
+        put(_COR, cor_action=cor.action[ci], cor_at=cor.at[ci])
+        offset += draws.n
+        rec_base += len(draws.subject)
+    columns = {
+        kind: {key: np.concatenate(values) for key, values in by_key.items()}
+        for kind, by_key in cols.items()
+    }
+    return ChunkEntries(
+        names=names,
+        subject_kind=np.concatenate(subject_kinds) if subject_kinds else np.empty(0, np.int8),
+        kind=np.concatenate(kinds) if kinds else np.empty(0, np.int64),
+        about=np.concatenate(abouts) if abouts else np.empty(0, np.int64),
+        wrong=np.concatenate(wrongs) if wrongs else np.empty(0, dtype=bool),
+        left_out=np.concatenate(left_outs) if left_outs else np.empty(0, dtype=bool),
+        rec_id=np.concatenate(rec_ids) if rec_ids else np.empty(0, np.int64),
+        cor_record=np.concatenate(cor_records) if cor_records else np.empty(0, np.int64),
+        n_records=rec_base,
+        columns=columns,
+        type_names=tuple(type_code),
+    )
+
+
 def chunk_columns(
     blocks: list[BlockDraws],
     scenario: Scenario,
@@ -639,138 +795,72 @@ def chunk_columns(
     with_errors: bool = True,
     only: Mask | None = None,
     suppressed: list[Mask] | None = None,
-    cache: dict[int, BlockParts] | None = None,
+    cache: ChunkCache | None = None,
 ) -> LedgerColumns:
     """The ledger of a chunk of blocks under ``policy`` as columns, one subject per agent in
     agent order, with the entries ``block_entries`` gives, seq by seq. ``with_errors=False``:
     the same ledger without the wrongly attributed records and their corrections (the
     world as it would be without data errors). ``only`` (one flag per agent of the chunk):
     only the entries about those agents (every agent is still a subject). ``suppressed``
-    (per block, per record): records left out with their corrections. ``cache``: what each
-    block's entries are, kept for another call on the same blocks, scenario, spec, policy
+    (per block, per record): records left out with their corrections. ``cache``: what the
+    chunk's entries are, kept for another call on the same blocks, scenario, spec, policy
     and ``suppressed`` (with or without errors, for any ``only``)."""
-    names: list[str] = []
-    kinds: list[npt.NDArray[np.int8]] = []
-    cols: dict[str, list[npt.NDArray[np.generic]]] = {}
-    seq_base = 0
-    offset = 0
-    type_code: dict[str, int] = {}
-
-    def put(**values: npt.NDArray[np.generic]) -> None:
-        for key, value in values.items():
-            cols.setdefault(key, []).append(value)
-
-    for b, draws in enumerate(blocks):
-        kinds.append(draws.kind)
-        gone = suppressed[b] if suppressed is not None else None
-        found = cache.get(b) if cache is not None else None
-        if found is None:
-            att = attribute_table(draws, scenario)
-            cor = corrections(draws, scenario, spec, policy, gone)
-            k, i = _entry_arrays(draws, spec, policy, att, cor, gone)
-            found = BlockParts(draws.names(), att, cor, k, i)
-            if cache is not None:
-                cache[b] = found
-        names += found.names
-        att, cor, k, i = found.att, found.cor, found.kind, found.index
-        drop = np.zeros(len(k), dtype=bool)
-        if only is not None:
-            mine = only[offset : offset + draws.n]
-            about = np.zeros(len(k), dtype=np.int64)
-            if len(draws.subject):
-                about = np.where(k == _REC, draws.subject[np.where(k == _REC, i, 0)], about)
-            if len(cor.target):
-                cor_about = draws.subject[cor.target[np.where(k == _COR, i, 0)]]
-                about = np.where(k == _COR, cor_about, about)
-            if len(draws.rel_subject):
-                about = np.where(k == _REL, draws.rel_subject[np.where(k == _REL, i, 0)], about)
-            about = np.where(k == _ATT, i // _ATT_SLOTS, about)
-            drop |= ~mine[about]
-        if not with_errors and len(draws.wrong):
-            rec_wrong = (k == _REC) & draws.wrong[np.where(k == _REC, i, 0)]
-            drop |= rec_wrong
-            if len(cor.target):  # a block may have no corrections at all
-                drop |= (k == _COR) & draws.wrong[cor.target[np.where(k == _COR, i, 0)]]
-        # relations a policy does not declare and attributes it does not know are left out
-        rel_names = [r.relation for r in scenario.relations]
-        if len(draws.rel_rule):
-            rel_ok = np.array([name in policy.relation_names for name in rel_names])
-            drop |= (k == _REL) & ~rel_ok[draws.rel_rule[np.where(k == _REL, i, 0)]]
-        at_att = k == _ATT
-        att_pos = np.searchsorted(att.code, np.where(at_att, i, 0))
-        att_pos = np.minimum(att_pos, max(len(att.code) - 1, 0))
-        if len(att.code):
-            declared = np.isin(att.name, list(policy.policy.attributes))
-            drop |= at_att & ~declared[att_pos]
-        k, i = k[~drop], i[~drop]
-        att_pos = att_pos[~drop]
-        seq = seq_base + 1 + np.arange(len(k), dtype=np.int64)
-        seq_base += len(k)
-        rec_seq_of = np.full(len(draws.subject), -1, dtype=np.int64)
-
-        sel = k == _REL
-        ri = i[sel]
-        put(
-            rel_seq=seq[sel],
-            rel_subject=(offset + draws.rel_subject[ri]).astype(np.int32),
-            rel_related=(offset + draws.rel_related[ri]).astype(np.int32),
-            rel_type=np.array([*rel_names, ""], dtype=object)[draws.rel_rule[ri]],
-            rel_valid_from=np.full(len(ri), spec.start - RELATIONS_FROM_DAYS * DAY),
-            rel_valid_until=np.full(len(ri), 2**62),
-            rel_recorded_at=np.full(len(ri), spec.start - RELATIONS_FROM_DAYS * DAY),
-            rel_source=np.full(len(ri), "registry", dtype=object),
-        )
-        sel = k == _ATT
-        ai = i[sel] // _ATT_SLOTS
-        rows = att_pos[sel]
-        put(
-            att_seq=seq[sel],
-            att_subject=(offset + ai).astype(np.int32),
-            att_name=att.name[rows],
-            att_value=att.value[rows],
-            att_valid_from=att.valid[rows],
-            att_valid_until=np.full(len(ai), 2**62),
-            att_recorded_at=att.valid[rows],
-            att_source=np.full(len(ai), "registry", dtype=object),
-            att_id=np.full(len(ai), "", dtype=object),
-        )
-        sel = k == _REC
-        ri = i[sel]
-        rec_seq_of[ri] = seq[sel]
-        # record types as codes into the chunk's distinct names (no string per record)
-        local = np.array(
-            [type_code.setdefault(t, len(type_code)) for t in (*draws.types, "")],
-            dtype=np.int32,
-        )
-        put(
-            rec_seq=seq[sel],
-            rec_subject=(offset + draws.subject[ri]).astype(np.int32),
-            rec_type_code=local[draws.type[ri]],
-            rec_occurred_at=draws.occurred[ri],
-            rec_recorded_at=draws.recorded[ri],
-            rec_amount=draws.amount[ri],
-        )
-        sel = k == _COR
-        ci = i[sel]
-        put(
-            cor_seq=seq[sel],
-            cor_target=rec_seq_of[cor.target[ci]] if len(ci) else np.empty(0, np.int64),
-            cor_action=cor.action[ci] if len(ci) else np.empty(0, np.int8),
-            cor_occurred_at=cor.at[ci] if len(ci) else np.empty(0, np.int64),
-            cor_recorded_at=cor.at[ci] if len(ci) else np.empty(0, np.int64),
-            cor_type=np.full(len(ci), "", dtype=object),
-            cor_new_occurred_at=np.full(len(ci), -1, dtype=np.int64),
-            cor_amount=np.full(len(ci), np.nan),
-            cor_source=np.full(len(ci), "", dtype=object),
-            cor_id=np.full(len(ci), "", dtype=object),
-            cor_reason=np.full(len(ci), "", dtype=object),
-        )
-        offset += draws.n
-    codes = cols.pop("rec_type_code", None)
-    columns = {key: np.concatenate(values) for key, values in cols.items()}
-    kind = np.concatenate(kinds) if kinds else np.empty(0, np.int8)
-    if codes is None:
-        return LedgerColumns.from_named(names, kind, columns)
+    if not blocks:
+        return LedgerColumns.from_named([], np.empty(0, np.int8), {})
+    entries = cache.entries if cache is not None else None
+    if entries is None:
+        entries = _chunk_entries(blocks, scenario, spec, policy, suppressed, cache)
+        if cache is not None:
+            cache.entries = entries
+    e = entries
+    keep = ~e.left_out
+    if only is not None:
+        keep &= only[e.about]
+    if not with_errors:
+        keep &= ~e.wrong
+    # entries are numbered in ledger order from 1, those left out not counted
+    seq = np.cumsum(keep)
+    columns: dict[str, npt.NDArray[Any]] = {}
+    picked: dict[int, Mask] = {}
+    for kind in (_REL, _ATT, _REC, _COR):
+        at = e.kind == kind
+        mine = keep[at]
+        picked[kind] = mine
+        columns[("rel", "att", "rec", "cor")[kind] + "_seq"] = seq[at][mine]
+        for key, values in e.columns[kind].items():
+            columns[key] = values[mine]
+    n_rel = len(columns["rel_seq"])
+    start = spec.start - RELATIONS_FROM_DAYS * DAY
+    columns.update(
+        rel_valid_from=np.full(n_rel, start),
+        rel_valid_until=np.full(n_rel, 2**62),
+        rel_recorded_at=np.full(n_rel, start),
+        rel_source=_filled(n_rel, "registry"),
+    )
+    n_att = len(columns["att_seq"])
+    columns.update(
+        att_valid_until=np.full(n_att, 2**62),
+        att_recorded_at=columns["att_valid_from"].copy(),
+        att_source=_filled(n_att, "registry"),
+        att_id=_filled(n_att, ""),
+    )
+    # a correction names its record by the record's seq (-1: the record is left out)
+    rec_seq_of = np.full(e.n_records, -1, dtype=np.int64)
+    rec_seq_of[e.rec_id[picked[_REC]]] = columns["rec_seq"]
+    at = columns.pop("cor_at")
+    n_cor = len(at)
+    columns.update(
+        cor_target=rec_seq_of[e.cor_record[picked[_COR]]],
+        cor_occurred_at=at,
+        cor_recorded_at=at.copy(),
+        cor_type=_filled(n_cor, ""),
+        cor_new_occurred_at=np.full(n_cor, -1, dtype=np.int64),
+        cor_amount=np.full(n_cor, np.nan),
+        cor_source=_filled(n_cor, ""),
+        cor_id=_filled(n_cor, ""),
+        cor_reason=_filled(n_cor, ""),
+    )
+    codes = columns.pop("rec_type_code")
     return LedgerColumns.from_named(
-        names, kind, columns, rec_type_codes=(np.concatenate(codes), tuple(type_code))
+        e.names, e.subject_kind, columns, rec_type_codes=(codes, e.type_names)
     )

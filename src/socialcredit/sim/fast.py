@@ -35,7 +35,7 @@ from socialcredit.sim.evaluate import (
 )
 from socialcredit.sim.events import (
     BlockDraws,
-    BlockParts,
+    ChunkCache,
     SimSpec,
     chunk_columns,
     draw_block,
@@ -82,7 +82,7 @@ def evaluate_draws_events(
     gone = [np.zeros(len(d.subject), dtype=bool) for d in draws]
     if _Feedback.acts(scenario):
         return evaluate_draws(scenario, spec, policy, draws, on_day)
-    cache: dict[int, BlockParts] = {}
+    cache = ChunkCache()
     full = Prepared.build(chunk_columns(draws, scenario, spec, policy, cache=cache), policy)
     if not supported(full, spec):
         return evaluate_draws(scenario, spec, policy, draws, on_day)
