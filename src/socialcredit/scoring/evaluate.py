@@ -9,7 +9,7 @@ several groups without being copied.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -114,17 +114,22 @@ class EvaluationContext:
         known_now = rows.known[ridx] <= e
         disputed = seen(rows.disputed[ridx])
         decided = seen(rows.decided[ridx])
+        self._k, self._disputed, self._decided = k, disputed, decided
+        self._at: I64 | None = None
         self.flagged: Bools | None = None  # per entry: overdue, kept and reported (``flag``)
         if policy.uniform_process:
-            deadline = later(policy, disputed, policy.reinvestigation_deadline)
-            overdue = (e >= deadline) & (decided > deadline)
-            suspended = (
-                np.zeros(len(ridx), dtype=bool)
-                if policy.disputed_records_count
-                else (disputed <= e) & (e < decided)
-            )
+            # only the entries disputed as known can be overdue or suspended
+            at = self._dispute_rows()
+            overdue = np.zeros(len(ridx), dtype=bool)
+            suspended = np.zeros(len(ridx), dtype=bool)
+            if len(at):
+                e_at, disputed_at, decided_at = e[at], disputed[at], decided[at]
+                deadline = later(policy, disputed_at, policy.reinvestigation_deadline)
+                overdue[at] = (e_at >= deadline) & (decided_at > deadline)
+                if not policy.disputed_records_count:
+                    suspended[at] = (disputed_at <= e_at) & (e_at < decided_at)
         else:
-            overdue, suspended = self._stages(policy, rows, ridx, e, disputed, decided, seen)
+            overdue, suspended = self._stages(policy, rows, ridx, e, disputed, decided)
         status = np.full(len(ridx), COUNTS, dtype=np.int8)
         # assign in reverse priority so the first reason that applies is the one kept
         status[suspended] = SUSPENDED
@@ -231,22 +236,50 @@ class EvaluationContext:
             raise ValueError("a related component needs the related subjects' rows")
         return related_values(policy, rows, self.g_subject, self.e_group, self.k_group)
 
+    def _dispute_rows(self) -> I64:
+        """The entries disputed, or whose reconsideration was asked, as known (``seen``):
+        no other can be overdue, suspended or under a pending objection (a time never
+        reached is NEVER, and evaluation times are before it). Every entry when some
+        evaluation time is not before NEVER."""
+        if self._at is None:
+            rows, ridx, e = self._rows, self._ridx, self.e
+            if len(e) and int(e.max()) >= NEVER:
+                self._at = np.arange(len(ridx), dtype=np.int64)
+            else:
+                asked = rows.reconsidered[ridx]
+                asked_seen = (asked <= self._k) & (asked < NEVER)
+                self._at = np.flatnonzero((self._disputed < NEVER) | asked_seen).astype(np.int64)
+        return self._at
+
+    def _seen_at(self, column: I64, at: I64) -> I64:
+        """``seen`` of the entries ``at`` of a row column."""
+        times = column[self._ridx[at]]
+        return np.where(times <= self._k[at], times, NEVER)
+
     def _stages(
         self,
         policy: CompiledPolicy,
         rows: Rows,
         ridx: I64,
-        e: I64,
-        disputed: I64,
-        decided: I64,
-        seen: Callable[[I64], I64],
+        e_all: I64,
+        disputed_all: I64,
+        decided_all: I64,
     ) -> tuple[Bools, Bools]:
         """Per-record due process: the review and reconsideration deadlines, what missing
         one does, and suspension while either stage is open. Returns (deleted for a missed
-        deadline, suspended); sets ``flagged`` (kept but overdue)."""
-        process = rows.process[ridx]
-        reconsidered = seen(rows.reconsidered[ridx])
-        decided2 = seen(rows.reconsideration_decided[ridx])
+        deadline, suspended); sets ``flagged`` (kept but overdue). Worked out for the
+        entries disputed or reconsidered alone (``_dispute_rows``); every other is neither."""
+        n = len(ridx)
+        at = self._dispute_rows()
+        deleted = np.zeros(n, dtype=bool)
+        suspended = np.zeros(n, dtype=bool)
+        self.flagged = np.zeros(n, dtype=bool)
+        if not len(at):
+            return deleted, suspended
+        e, disputed, decided = e_all[at], disputed_all[at], decided_all[at]
+        process = rows.process[ridx[at]]
+        reconsidered = self._seen_at(rows.reconsidered, at)
+        decided2 = self._seen_at(rows.reconsideration_decided, at)
         deadline = per_process(policy, disputed, process, "review_deadline")
         deadline2 = per_process(policy, reconsidered, process, "reconsider_deadline")
         overdue = ((e >= deadline) & (decided > deadline)) | (
@@ -260,8 +293,10 @@ class EvaluationContext:
             )
         codes, counts = tables[0][process], tables[1]
         open_ = ((disputed <= e) & (e < decided)) | ((reconsidered <= e) & (e < decided2))
-        self.flagged = overdue & (codes == FLAG)
-        return overdue & (codes == DELETE), open_ & ~counts[process]
+        self.flagged[at] = overdue & (codes == FLAG)
+        deleted[at] = overdue & (codes == DELETE)
+        suspended[at] = open_ & ~counts[process]
+        return deleted, suspended
 
     def type_mask(self, names: tuple[str, ...], category: str | None) -> Bools:
         key = (*names, f"category:{category}")
@@ -289,12 +324,17 @@ class EvaluationContext:
         """Per group: an objection is pending (a dispute open, at either stage) against a
         record that ``pred`` (or a list it names) counts, or would count were it not
         suspended for the dispute."""
-        rows, ridx, seen, e = self._rows, self._ridx, self._seen, self.e
-        open_ = (seen(rows.disputed[ridx]) <= e) & (e < seen(rows.decided[ridx]))
+        rows, ridx = self._rows, self._ridx
+        # (the disputed or reconsidered entries alone: no other has a stage open)
+        at = self._dispute_rows()
+        e = self.e[at]
+        open_at = (self._disputed[at] <= e) & (e < self._decided[at])
         if self.policy.any_reconsideration:
-            open_ |= (seen(rows.reconsidered[ridx]) <= e) & (
-                e < seen(rows.reconsideration_decided[ridx])
+            open_at |= (self._seen_at(rows.reconsidered, at) <= e) & (
+                e < self._seen_at(rows.reconsideration_decided, at)
             )
+        open_ = np.zeros(len(ridx), dtype=bool)
+        open_[at] = open_at
         base = open_ & ((self.status == COUNTS) | (self.status == SUSPENDED))
         mask = np.zeros(len(ridx), dtype=bool)
         if base.any():

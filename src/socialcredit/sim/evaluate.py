@@ -251,7 +251,9 @@ class _Feedback:
         """Whether ``scenario`` has a behaviour response or exit (what ``active`` says,
         without building anything)."""
         b = scenario.behaviour
-        return bool((b.while_sanctioned < 1.0 and set(b.types)) or scenario.exit.yearly_while_sanctioned > 0)
+        return bool(
+            (b.while_sanctioned < 1.0 and set(b.types)) or scenario.exit.yearly_while_sanctioned > 0
+        )
 
     def after_day(
         self, m: PolicyMetrics, day: int, denied: Mask, group: npt.NDArray[np.int64]
