@@ -27,6 +27,7 @@ from socialcredit.scoring.evaluate import (
 )
 from socialcredit.scoring.facts import eligibility_breakpoints, eligibility_plan
 from socialcredit.scoring.forms import calendar_year
+from socialcredit.scoring.order import stable_order
 from socialcredit.scoring.rows import Rows, per_process
 from socialcredit.spans import Span
 from socialcredit.timeutil import NEVER
@@ -177,7 +178,7 @@ def _offsets(policy: CompiledPolicy) -> tuple[list[Span], list[Span]]:
 
 
 def _rows_of(rows: Rows, subjects: Sequence[int]) -> dict[int, I64]:
-    order = np.argsort(rows.subject, kind="stable").astype(np.int64)
+    order = stable_order(rows.subject)
     ordered = rows.subject[order]
     out = {}
     for s in subjects:
@@ -309,7 +310,7 @@ def timelines_known(
         return []
     every = np.arange(n_sub, dtype=np.int64)
     # each pair's rows (those visible at its knowledge time), in row order within a subject
-    order = np.argsort(rows.subject, kind="stable").astype(np.int64)
+    order = stable_order(rows.subject)
     top = max(int(subj.max()), int(rows.subject.max()) if len(rows) else 0)
     count = np.bincount(rows.subject, minlength=top + 1).astype(np.int64)
     first = np.cumsum(count) - count

@@ -31,6 +31,7 @@ from socialcredit.scoring import Prepared
 from socialcredit.scoring.evaluate import evaluate
 from socialcredit.scoring.facts import AttributeRows, SubjectFacts, eligibility_breakpoints
 from socialcredit.scoring.measures import measure_periods, relations_at, types_counted
+from socialcredit.scoring.order import stable_order
 from socialcredit.scoring.timeline import (
     SubjectTimeline,
     row_breakpoints,
@@ -234,7 +235,7 @@ def _evaluate_segments(
     was known then: the policy's own ``evaluate`` over the agent's rows, in batches."""
     policy, rows = prep.policy, prep.rows
     n = prep.columns.n_subjects
-    order = np.argsort(rows.subject, kind="stable").astype(np.int64)
+    order = stable_order(rows.subject)
     count = np.bincount(rows.subject, minlength=n).astype(np.int64)
     first = np.cumsum(count) - count
     per = _visible_prefix(prep, spec, order, first, agent, day)
