@@ -342,6 +342,22 @@ _MONTHS = np.arange(_FIRST_YEAR * 12, (_LAST_YEAR + 1) * 12 + 1, dtype=np.int64)
 _MONTH_STARTS: I64 = _days_from_civil(_MONTHS // 12, _MONTHS % 12 + 1, 1)
 
 
+def _month_index(days: I64) -> I64:
+    """Per day number, the index in ``_MONTH_STARTS`` of its month (-1 before the table):
+    for many days within a short range, one search per day of the range and a lookup per
+    day (many times faster than a search per value)."""
+    days = np.asarray(days, dtype=np.int64)
+    if days.ndim == 1 and len(days) > 64:
+        lo, hi = int(days.min()), int(days.max())
+        if hi - lo < len(days):
+            each = np.arange(lo, hi + 1, dtype=np.int64)
+            table = np.searchsorted(_MONTH_STARTS, each, side="right") - 1
+            found: I64 = table[days - lo]
+            return found
+    index: I64 = np.searchsorted(_MONTH_STARTS, days, side="right") - 1
+    return index
+
+
 def add_months(times: I64, months: I64 | int, offset: int = 0) -> I64:
     """``times`` plus calendar ``months`` in local time (``offset`` seconds east of UTC),
     keeping the day of the month and the time of day. From a day the target month does not
@@ -355,7 +371,7 @@ def add_months(times: I64, months: I64 | int, offset: int = 0) -> I64:
     local = times + offset
     k = np.asarray(months, dtype=np.int64)
     days = local // DAY
-    index = np.searchsorted(_MONTH_STARTS, days, side="right") - 1
+    index = _month_index(days)
     target = index + k
     inside = (index >= 0) & (target >= 0) & (target < len(_MONTH_STARTS) - 1)
     if not inside.all():
