@@ -203,10 +203,14 @@ def change_days(prep: Prepared, spec: SimSpec, agents: I64) -> tuple[I64, I64]:
     keep = (t < NEVER) & (t > -NEVER)
     a, t = a[keep], t[keep]
     # a change at t shows at the end of its day; one at t + 1 (a day's last second) the next
-    d0, d1 = _day_of(spec, t), _day_of(spec, t + 1)
-    later = d1 != d0  # a day's last second: the next day's too
-    d = np.concatenate([d0, d1[later]])
-    a = np.concatenate([a, a[later]])
+    d0 = _day_of(spec, t)
+    # a day's last second: the next day's too (t and t + 1 fall on different days only
+    # when t is a day's last second, the days counted from the start)
+    edge = np.flatnonzero((t + 1 - spec.start) % DAY == 0)
+    d1 = _day_of(spec, t[edge] + 1)
+    moved = d1 != d0[edge]
+    d = np.concatenate([d0, d1[moved]])
+    a = np.concatenate([a, a[edge[moved]]])
     parts_a, parts_d = [a[d >= 0], agents], [d[d >= 0], np.zeros(len(agents), np.int64)]
     # a linearly decaying record moves its subject's score every day it counts
     decays = policy.decays[np.maximum(rows.type_code[rid], 0)] & (rows.type_code[rid] >= 0)
