@@ -363,18 +363,22 @@ class EvaluationContext:
         mask = (self.active if base is None else base) & self.type_mask(
             tuple(cond.type_names()), cond.category
         )
+        # (the tests below are made on the entries still matching alone: a few of them)
         if cond.unresolved:
             # resolved_at is the row's resolution when seen, else NEVER (which stays NEVER)
+            at = np.flatnonzero(mask)
             lifted = np.where(
-                self.resolved_at < NEVER,
-                self._rows.shifted(self.policy, "resolved", delist_delay)[self._ridx],
+                self.resolved_at[at] < NEVER,
+                self._rows.shifted(self.policy, "resolved", delist_delay)[self._ridx[at]],
                 NEVER,
             )
-            mask &= self.e < lifted
+            mask[at] = self.e[at] < lifted
         if cond.after is not None:
             mask = self._in_anchored_window(cond, mask, delist_delay)
         elif cond.within is not None:
-            mask &= self._rows.shifted(self.policy, "occurred", cond.within)[self._ridx] > self.e
+            at = np.flatnonzero(mask)
+            ends = self._rows.shifted(self.policy, "occurred", cond.within)[self._ridx[at]]
+            mask[at] = ends > self.e[at]
         result: Bools = mask
         return result
 
