@@ -141,7 +141,6 @@ class EvaluationContext:
         # eligibility: per group, for each condition set of the policy (a policy without
         # any pays one cached lookup)
         plan = eligibility_plan(policy)
-        self.list_ok: list[Bools | None] = [None] * len(policy.lists)
         if g_subject is None and (plan.any or policy.across_subjects):
             # each group's subject: that of its first entry (-1: none)
             g_subject = np.full(self.n_groups, -1, dtype=np.int64)
@@ -154,21 +153,14 @@ class EvaluationContext:
             # (which sets occur: one flag per set, -1 for none, rather than a sort)
             present = np.zeros(len(plan.sets) + 1, dtype=bool)
             present[type_set] = True
-            used = set(np.flatnonzero(present[:-1]).tolist()) | set(plan.list_set.tolist())
-            # a set no entry's type and no list uses is not evaluated (all eligible)
-            ok = [
-                eligible(rows.facts, policy, conditions, g_subject, e_group, k_group)
-                if i in used
-                else np.ones(self.n_groups, dtype=bool)
-                for i, conditions in enumerate(plan.sets)
-            ]
-            for i, group_ok in enumerate(ok):
-                if i in used:
-                    out = (type_set == i) & ~group_ok[gidx] & (status == COUNTS)
-                    status[out] = INELIGIBLE
-            for lst in policy.lists:
-                if plan.list_set[lst.index] >= 0:
-                    self.list_ok[lst.index] = ok[int(plan.list_set[lst.index])]
+            # a set is evaluated for the groups with an entry of a type it governs that
+            # would count (a list's: see ``list_eligible``); no other answer is read
+            for i in np.flatnonzero(present[:-1]).tolist():
+                governed = np.flatnonzero((type_set == i) & (status == COUNTS))
+                if not len(governed):
+                    continue
+                ok = self._set_ok(i, distinct_groups(gidx[governed], self.n_groups))
+                status[governed[~ok[gidx[governed]]]] = INELIGIBLE
         self.status = status
         self.active = status == COUNTS
         self.resolved_at = seen(rows.resolved[ridx])
@@ -235,6 +227,33 @@ class EvaluationContext:
         if rows.population is None or self.g_subject is None:
             raise ValueError("a related component needs the related subjects' rows")
         return related_values(policy, rows, self.g_subject, self.e_group, self.k_group)
+
+    def _set_ok(self, i: int, groups: I64) -> Bools:
+        """Per group, whether its subject meets the policy's eligibility condition set ``i``
+        (``eligibility_plan``) at its time: worked out for ``groups`` alone (every answer
+        is its own query), True for the others."""
+        out = np.ones(self.n_groups, dtype=bool)
+        if len(groups):
+            assert self.g_subject is not None
+            conditions = eligibility_plan(self.policy).sets[i]
+            out[groups] = eligible(
+                self._rows.facts,
+                self.policy,
+                conditions,
+                self.g_subject[groups],
+                self.e_group[groups],
+                self.k_group[groups],
+            )
+        return out
+
+    def list_eligible(self, index: int, holds: Bools) -> Bools | None:
+        """Per group, whether its subject is eligible for list ``index`` (None: the list has
+        no eligibility condition), worked out where its condition ``holds`` (True
+        elsewhere: no other group can be on it)."""
+        i = int(eligibility_plan(self.policy).list_set[index])
+        if i < 0:
+            return None
+        return self._set_ok(i, np.flatnonzero(holds).astype(np.int64))
 
     def _dispute_rows(self) -> I64:
         """The entries disputed, or whose reconsideration was asked, as known (``seen``):
@@ -521,6 +540,14 @@ def canonical(policy: CompiledPolicy, cond: _Condition) -> _Condition:
     return result
 
 
+def distinct_groups(groups: I64, n_groups: int) -> I64:
+    """The distinct group numbers of ``groups`` (each in 0..n_groups-1), sorted."""
+    seen = np.zeros(n_groups, dtype=bool)
+    seen[groups] = True
+    found: I64 = np.flatnonzero(seen).astype(np.int64)
+    return found
+
+
 def _frozen(values: Bools) -> Bools:
     values.flags.writeable = False
     return values
@@ -570,7 +597,7 @@ def evaluate_in_context(
     for lst in policy.lists:
         if named is None or lst.name in named:
             lists[lst.index] = ctx.holds(lst.when, lst.delist_delay)
-            ok = ctx.list_ok[lst.index]
+            ok = ctx.list_eligible(lst.index, lists[lst.index])
             if ok is not None:
                 if ineligible is None:
                     ineligible = np.zeros_like(lists)
