@@ -704,3 +704,23 @@ def test_two_parsing_processes_agree_with_one(
         "after the appeal window closed on 2025-02-01T00:00:00Z" in n["message"]
         for n in got["no_effect_lines"]
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (b'{"id": "a", "source": "court"\n', "the line ends before its JSON value does"),
+        (b'{"id": "a",, "source": "court"}\n', "at column 12"),
+    ],
+)
+def test_a_bad_json_line_is_placed_within_its_own_line(
+    ledger: Ledger, tmp_path: Path, line: bytes, expected: str
+) -> None:
+    """The reason names a column of the line it is reported against, never the parser's
+    "line 2" (the line's own newline counted as a second line)."""
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(orjson.dumps(ENTRIES[0]) + b"\n" + line)
+    result = ledger.ingest_file(str(path), now=NOW)
+    (problem,) = result.problems
+    assert problem.line == 2 and expected in problem.message, problem.message
+    assert "line 2" not in problem.message and "line 1" not in problem.message

@@ -124,6 +124,15 @@ def _jsonl(stream: IO[bytes], _options: CsvOptions) -> Iterator[Line]:
     return decode_jsonl(enumerate(stream, start=1))
 
 
+def json_error(exc: orjson.JSONDecodeError) -> str:
+    """What is wrong with one line of JSON Lines, placed within that line: the parser's
+    own "line 2 column 1" counts the line's newline as a second line, which the line
+    number in front of the message contradicts."""
+    if exc.lineno > 1:  # past the line's end: the line stops before its value does
+        return f"not valid JSON: the line ends before its JSON value does ({exc.msg})"
+    return f"not valid JSON: {exc.msg} at column {exc.colno}"
+
+
 def decode_jsonl(numbered: Iterable[tuple[int, bytes]]) -> Iterator[Line]:
     """Decode numbered JSON Lines; blank lines come as ``BLANK``, bad ones with their error."""
     loads = orjson.loads
@@ -134,7 +143,7 @@ def decode_jsonl(numbered: Iterable[tuple[int, bytes]]) -> Iterator[Line]:
         try:
             obj = loads(raw)
         except orjson.JSONDecodeError as exc:
-            yield number, None, f"not valid JSON: {exc}"
+            yield number, None, json_error(exc)
             continue
         # a flat object of n members has n - 1 commas; more (a repeated key, or commas in
         # text or nested values) means looking closely, as orjson keeps the last of a key
