@@ -42,6 +42,22 @@ def test_score_json_contract(db: str, capsys: pytest.CaptureFixture[str]) -> Non
     assert air["effect"] == "deny" and air["since"] == "2026-01-12T00:00:00Z"
 
 
+def test_score_says_a_listing_without_an_end_has_no_end_date(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The court list's ground (1) has no term (listed while the judgment is unfulfilled):
+    the text says there is no end date, as the JSON's null ``until`` does, and the
+    breakdown's column of what a record counts now is headed as points."""
+    _, out, _ = call(capsys, "score", "debtor", "--db", db, "--at", "2026-06-01", "--json")
+    air = next(s for s in json.loads(out)["sanctions"] if s["service"] == "air_travel")
+    assert air["until"] is None
+    code, out, _ = call(capsys, "score", "debtor", "--db", db, "--at", "2026-06-01")
+    assert code == 0
+    assert "on black list dishonest_judgment_debtors since 2026-01-12, with no end date" in out
+    assert "until" not in out.split("dishonest_judgment_debtors since", 1)[1].split("\n")[0]
+    assert "points now" in out
+
+
 def test_check_json_contract_and_least_privilege(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

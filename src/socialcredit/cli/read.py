@@ -98,8 +98,12 @@ def score(
         print_wrapped(
             f"  on {m.kind} list ",
             (m.name, "bold"),
-            f" since {local_date(m.since, st.utc_offset)} until "
-            f"{local_date(m.until, st.utc_offset) or 'no end in sight'}",
+            f" since {local_date(m.since, st.utc_offset)}"
+            + (
+                f" until {local_date(m.until, st.utc_offset)}"
+                if m.until is not None
+                else ", with no end date"
+            ),
         )
     from socialcredit.cli.tables import print_table
 
@@ -176,7 +180,7 @@ def score(
         print_table(
             out,
             f"breakdown (base {number(st.base)})",
-            ("record", "type", "occurred", "points", "counts", "status", "expires"),
+            ("record", "type", "occurred", "points", "points now", "status", "expires"),
             [
                 (
                     f"{line.source}/{line.id}",
