@@ -84,8 +84,8 @@ def test_notices_dispute_and_decision(
     # the dispute's entry is named as such: "by subject/review:…" read as who filed it
     assert out == (
         "1 open dispute on 2025-02-20T00:00:00Z under appeals-test@1 (showing 1-1)\n"
-        "due 2025-03-07 review of record court/d1 (debt) about P1, filed 2025-02-20T00:00:00Z "
-        "(entry subject/review:court/d1): I paid\n"
+        "due 2025-03-07 review of record court/d1 (debt) about P1, filed 2025-02-20 "
+        "(2025-02-20T00:00:00Z, entry subject/review:court/d1): I paid\n"
     )
 
     at(monkeypatch, "2025-03-01")
@@ -192,3 +192,44 @@ def test_the_queue_about_the_past_says_it_counts_history_loaded_later(
     # about now, nothing was loaded later
     code, out, _ = call(capsys, "disputes", "list", "--db", str(path))
     assert not out.startswith("Note")
+
+
+def test_the_queue_says_when_a_dispute_was_filed_in_the_date_its_due_date_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under a policy on UTC+8, a dispute filed at 16:15 UTC on 24 September was filed on
+    25 September there; the due date (30 days) is that place's date too, so the queue says
+    both in it (and the instant in UTC), never a UTC date beside a local one."""
+    from socialcredit.ledger import IngestRules, Ledger
+    from socialcredit.policy import parse_policy
+    from tests.appeals_policy import POLICY
+
+    body = POLICY.replace("meta: {", 'calendar: {utc_offset: "+08:00"}\nmeta: {', 1)
+    parsed = parse_policy(body, "appeals-plus8.yaml")
+    path = tmp_path / "plus8.db"
+    with Ledger.open(str(path)) as ledger:
+        ledger.upgrade()
+        ledger.activate_policy(
+            parsed.text,
+            parsed.policy.policy,
+            parsed.policy.version,
+            parsed.content_hash,
+            ts("2025-01-01"),
+            now=ts("2025-01-01"),
+        )
+        result = ledger.ingest_entries(
+            [record("d1", "court", "P1", "debt", "2025-09-01")],
+            rules=IngestRules.from_policy(parsed.policy),
+            now=ts("2025-09-02"),
+        )
+        assert result.accepted == 1
+    db = str(path)
+    at(monkeypatch, "2025-09-24T16:15:00Z")
+    code, _, err = call(
+        capsys, "disputes", "file", "P1", "court", "d1", "--reason", "paid", "--db", db
+    )
+    assert code == 0, err
+    code, out, _ = call(capsys, "disputes", "list", "--db", db)
+    [line] = [x for x in out.splitlines() if x.startswith("due ")]
+    assert line.startswith("due 2025-10-10 review of record court/d1"), line
+    assert "filed 2025-09-25 (2025-09-24T16:15:00Z, entry subject/review:court/d1)" in line

@@ -54,7 +54,8 @@ def list_disputes(
         queue = review_queue(engine, when)
         # the queue about a past time may count history loaded later (as subjects says)
         backfilled = engine.backfills_crossed(when) if t is not None else ()
-        under = engine.policy_at(when).version_label  # as subjects: none then is an error
+        policy = engine.policy_at(when)  # as subjects: none then is an error
+        under = policy.version_label
     page = queue[offset : offset + limit] if limit else queue[offset:]
     if as_json:
         print_json(
@@ -86,8 +87,10 @@ def list_disputes(
         )
         print_styled(
             (f"due {d.due_date}", "bold"),
+            # filed on the policy's local date, as the due date is (both the dates people
+            # there would name), and the instant in UTC
             f" {d.stage} of record {d.record} ({d.record_type}) about {d.subject}, filed "
-            f"{to_iso(d.filed_at)} (entry {d.entry}): {d.reason}",
+            f"{policy.date_of(d.filed_at)} ({to_iso(d.filed_at)}, entry {d.entry}): {d.reason}",
             late,
         )
 
