@@ -105,3 +105,30 @@ def test_export_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     code = run(["simulate", "--policy", "p", "--report", "r", "--export-sample", "5"])
     assert code == 2
     assert "--export-sample K and --db URL go together" in capsys.readouterr().err
+
+
+def test_an_earlier_report_is_replaced_only_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second run into the same --report is refused before it simulates anything (the
+    first run's figures untouched), and replaces them with --force; a file given as the
+    directory is refused too."""
+    out = tmp_path / "out"
+    args = [
+        "simulate", "--policy", str(example_policy("fair-transit")),
+        "--population", "1100", "--days", "3", "--seed", "3", "--report", str(out),
+    ]  # fmt: skip
+    assert run(args) == 0, capsys.readouterr().err
+    first = (out / "summary.json").read_bytes()
+    capsys.readouterr()
+    assert run([*args[:-4], "--seed", "4", "--report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{out} already holds a report (days.parquet, summary.json, report.html)" in err
+    assert "--force" in err and "Traceback" not in err
+    assert (out / "summary.json").read_bytes() == first
+    assert run([*args[:-4], "--seed", "4", "--report", str(out), "--force"]) == 0
+    assert json.loads((out / "summary.json").read_text())["parameters"]["seed"] == 4
+    capsys.readouterr()
+    (tmp_path / "a-file").write_text("x")
+    assert run([*args[:-2], "--report", str(tmp_path / "a-file")]) == 2
+    assert "is a file, not a directory" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -73,6 +74,9 @@ def simulate(
             "reference: everyone read on every day by the live scorer (slow). Same results."
         ),
     ] = "events",
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a report already in --report.")
+    ] = False,
 ) -> None:
     """Run policies on a synthetic population (see the help text)."""
     if ctx.invoked_subcommand is not None:
@@ -118,6 +122,7 @@ def simulate(
             f"--export-sample: the simulated period ends {to_date(spec.end)}, after now; a "
             "ledger holds no entries from the future (choose an earlier --start or fewer --days)"
         )
+    _check_report_directory(report, force)
     written = _run(compiled, loaded, spec, chunk_size, workers, scheduler, report, evaluator)
     for p in written:
         err.print(f"wrote {p}")
@@ -201,3 +206,25 @@ def simulate_schema() -> None:
     from socialcredit.sim.scenario import scenario_json_schema
 
     print_json(scenario_json_schema())
+
+
+def _check_report_directory(report: Path, force: bool) -> None:
+    """Before any simulating: ``report`` is (or can be made) a writable directory, and it
+    holds no earlier report unless ``force`` (a run can take hours; finding out after it,
+    or replacing the last run's figures unasked, would both lose work)."""
+    from socialcredit.sim.report import REPORT_FILES
+
+    if report.exists() and not report.is_dir():
+        raise CliError(f"--report: {report} is a file, not a directory")
+    earlier = [name for name in REPORT_FILES if (report / name).exists()]
+    if earlier and not force:
+        raise CliError(
+            f"--report: {report} already holds a report ({', '.join(earlier)}): give --force "
+            "to replace it, or another directory"
+        )
+    try:
+        report.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"--report: cannot create {report}: {exc.strerror}") from None
+    if not os.access(report, os.W_OK | os.X_OK):
+        raise CliError(f"--report: {report} is not writable")

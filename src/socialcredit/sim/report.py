@@ -174,6 +174,10 @@ def summary(result: SimResult) -> dict[str, Any]:
     }
 
 
+REPORT_FILES = ("days.parquet", "summary.json", "report.html")
+"""The files ``write_report`` writes into its directory."""
+
+
 def write_report(result: SimResult, directory: Path) -> list[Path]:
     """Write ``days.parquet``, ``summary.json`` and ``report.html`` into ``directory``
     (created if needed); each file whole or not at all. Returns the paths written."""
