@@ -22,7 +22,7 @@ def test_the_electoral_demo_seats_150_and_explains_three_places(
     )
     assert code == 0, err
     assert "electoral-credit@0.1" in out
-    assert "refused at ingestion: 12 lines (at source)" in out  # the self-ratings
+    assert "refused at ingestion: 12 lines (field source)" in out  # the self-ratings
     assert "nobody rates themselves" in out
     assert out.count("you ranked ") == 3
     assert "within the 150 seats" in out and "outside the 150 seats" in out

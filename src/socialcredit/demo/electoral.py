@@ -208,7 +208,7 @@ def run(
         candidates=len(bulk.subjects),
         lines=count,
         accepted=result.accepted,
-        refused=[f"{plural(len(v), 'line')} (at {k}), e.g. {v[0]}" for k, v in refused.items()],
+        refused=[f"{plural(len(v), 'line')} (field {k}), e.g. {v[0]}" for k, v in refused.items()],
         policy=loaded.label,
         at=AT,
         seats=cond.seats,
