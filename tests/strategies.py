@@ -58,3 +58,24 @@ def records_and_corrections(
             }
         )
     return entries
+
+
+@st.composite
+def maybe_child_of(draw: st.DrawFn, subjects: Sequence[str], since: int) -> list[dict[str, Any]]:
+    """None, or one ``child_of`` relation (id ``rel``, source ``registry``) between two of
+    ``subjects`` drawn at random, valid and received from ``since``."""
+    if not draw(st.booleans()):
+        return []
+    kid, parent = draw(st.permutations(subjects))[:2]
+    return [
+        {
+            "kind": "relation",
+            "id": "rel",
+            "source": "registry",
+            "subject": kid,
+            "relation": "child_of",
+            "related_subject": parent,
+            "valid_from": since,
+            "recorded_at": since,
+        }
+    ]

@@ -13,7 +13,7 @@ from socialcredit.policy import CompiledPolicy
 from socialcredit.scoring import Prepared, Standing, bulk_standings, standing
 from socialcredit.scoring.timeline import timelines, triggered_ever
 from socialcredit.timeutil import DAY, parse_timestamp
-from tests.strategies import records_and_corrections
+from tests.strategies import maybe_child_of, records_and_corrections
 
 T0 = parse_timestamp("2025-01-01")
 SUBJECTS = ["a", "b", "c", "d"]
@@ -37,20 +37,7 @@ def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
             after=200,
         )
     )
-    if draw(st.booleans()):
-        kid, parent = draw(st.permutations(SUBJECTS))[:2]
-        entries.append(
-            {
-                "kind": "relation",
-                "id": "rel",
-                "source": "registry",
-                "subject": kid,
-                "relation": "child_of",
-                "related_subject": parent,
-                "valid_from": T0 - 10 * DAY,
-                "recorded_at": T0 - 10 * DAY,
-            }
-        )
+    entries += draw(maybe_child_of(SUBJECTS, T0 - 10 * DAY))
     return entries
 
 

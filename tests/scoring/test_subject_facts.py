@@ -18,6 +18,7 @@ from socialcredit.scoring import Prepared, bulk_standings, standing
 from socialcredit.scoring.facts import fold_facts
 from socialcredit.timeutil import DAY, parse_timestamp
 from tests.conftest import TEST_POLICY
+from tests.strategies import maybe_child_of
 
 T0 = parse_timestamp("2025-01-01")
 
@@ -474,20 +475,7 @@ def fact_ledgers(draw: st.DrawFn, around: int | None = None) -> list[dict[str, A
                 "recorded_at": known,
             }
         )
-    if draw(st.booleans()):
-        kid, parent = draw(st.permutations(SUBJECTS))[:2]
-        entries.append(
-            {
-                "kind": "relation",
-                "id": "rel",
-                "source": "registry",
-                "subject": kid,
-                "relation": "child_of",
-                "related_subject": parent,
-                "valid_from": T0 - 10 * DAY,
-                "recorded_at": T0 - 10 * DAY,
-            }
-        )
+    entries += draw(maybe_child_of(SUBJECTS, T0 - 10 * DAY))
     return entries
 
 
