@@ -31,8 +31,10 @@ from socialcredit.scoring.counterfactual import (
     MAX_SET_SIZE,
     OWN_KINDS,
     Change,
+    Search,
     SetEnd,
     day,
+    searches,
     smallest_sets,
 )
 from socialcredit.scoring.measures import ended_measures
@@ -325,8 +327,11 @@ def explain(
     about that request, and measures in force it does not match are named as such; None:
     every measure covering ``service`` counts, and the text says which requests each stops.
     ``one_batch``: when only appeals are possible, search the singles and the sets of
-    appeals in one batch (False: the singles first, then the sets when no single ends the
-    denial sooner; the same answer, one batch more: kept for the equivalence test).
+    appeals in one batch; when the person's own steps and several appeals are, evaluate the
+    first batch of the search among sets of appeals with the search among their own steps
+    (finished only if it is needed). False: the singles (and own sets) first, then the sets
+    of appeals when none ends the denial sooner; the same answer, one batch more: kept for
+    the equivalence test.
     Raises ``UnknownServiceError`` unless ``prep.policy`` knows ``service``.
     """
     policy = prep.policy
@@ -372,8 +377,26 @@ def explain(
     frontier: list[SetEnd] = []
     # counterfactuals rebuild the subject alone: not for answers read across subjects
     if denied and step_of and not policy.across_subjects:
-        appeal_search: list[SetEnd] | None = None
-        if any(own) or not one_batch:
+        appeal_frontier: list[SetEnd] | None = None  # the search among appeals, made
+        appeal_sets: Callable[[], tuple[list[SetEnd], list[SetEnd]]] | None = None  # begun
+        if any(own) and one_batch and len(appeals) > 1:
+            # the search among the person's own steps (the appeals as singles with it), and
+            # the first batch of the search among sets of appeals that follows it when
+            # neither a set of their own steps nor a single appeal ends the denial on an
+            # earlier day: evaluated in one batch, the latter finished only if it is needed
+            found, appeal_sets = searches(
+                prep,
+                subject,
+                service,
+                t,
+                [
+                    Search(own, current_end, extra=appeals),
+                    Search([[a] for a in appeals], current_end),
+                ],
+                attributes,
+            )
+            singles, frontier = found()
+        elif any(own) or not one_batch:
             singles, frontier = smallest_sets(
                 prep, subject, service, t, own, current_end, extra=appeals, attributes=attributes
             )
@@ -383,7 +406,7 @@ def explain(
             # made in the same batch as the singles (the same sets, the same first-batch
             # budget: the appeals past the first ``MAX_RECORDS`` are singles only)
             rest = appeals[MAX_RECORDS:]
-            singles, appeal_search = smallest_sets(
+            singles, appeal_frontier = smallest_sets(
                 prep,
                 subject,
                 service,
@@ -400,8 +423,10 @@ def explain(
             best_single = min((s.end for s in appeal_singles), default=NEVER)
             if day(best_single, policy.calendar.offset) < day(current_end, policy.calendar.offset):
                 frontier = [next(s for s in appeal_singles if s.end == best_single)]
-            elif len(appeals) > 1 and appeal_search is not None:
-                frontier = appeal_search
+            elif len(appeals) > 1 and appeal_frontier is not None:
+                frontier = appeal_frontier
+            elif len(appeals) > 1 and appeal_sets is not None:
+                frontier = appeal_sets()[1]
             elif len(appeals) > 1:
                 _, frontier = smallest_sets(
                     prep,

@@ -2,13 +2,14 @@
 
 ``counterfactual_ends`` evaluates scenarios (each a set of changes) in one batch;
 ``smallest_sets`` searches sets of actions in increasing size for the smallest that ends a
-denial sooner.
+denial sooner; ``searches`` makes several such searches with their first batches evaluated
+as one.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -205,37 +206,110 @@ def smallest_sets(
     changes to evaluate in the first batch too (returned with the singles, never in a set).
     ``attributes``: a request's (see ``measures_for_service``); None for every request.
     """
-    per_record: list[list[Change]] = [list(s) for s in steps[:max_records] if s]
+    search = Search(steps, current, max_size, max_records, max_scenarios, extra, first_batch)
+    return searches(prep, subject, service, t, [search], attributes)[0]()
+
+
+@dataclass(frozen=True)
+class Search:
+    """The arguments of one ``smallest_sets`` search (see there)."""
+
+    steps: Sequence[Sequence[Change]]
+    current: int
+    max_size: int = MAX_SET_SIZE
+    max_records: int = MAX_RECORDS
+    max_scenarios: int = 64
+    extra: Sequence[Change] = ()
+    first_batch: int = FIRST_BATCH
+
+
+def searches(
+    prep: Prepared,
+    subject: int,
+    service: str,
+    t: int,
+    asked: Sequence[Search],
+    attributes: Mapping[str, float | str] | None = None,
+) -> list[Callable[[], tuple[list[SetEnd], list[SetEnd]]]]:
+    """Several ``smallest_sets`` searches whose first batches are evaluated together, in
+    one batch (a scenario two searches share is evaluated once): per search, a function
+    that finishes it and returns what ``smallest_sets`` returns for it. A search that needs
+    larger sets than its first batch holds evaluates them when (and only when) its function
+    is called, as ``smallest_sets`` would. Each scenario's end depends on that scenario
+    alone, so the answers are those of the searches made one by one."""
+    plans = [_plan(a) for a in asked]
+    batch = list(dict.fromkeys(s for p in plans for s in p.first))
+    ends = dict(zip(batch, _ends(prep, subject, service, t, batch, attributes), strict=True))
+
+    def finish(plan: _Plan) -> Callable[[], tuple[list[SetEnd], list[SetEnd]]]:
+        return lambda: _finish(
+            prep, subject, service, t, plan, [ends[s] for s in plan.first], attributes
+        )
+
+    return [finish(p) for p in plans]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A search's sets (per size), and its first batch: the singles, the extras, the sizes
+    that fit, then the probe (every change at once) when larger sizes remain."""
+
+    search: Search
+    per_record: list[list[Change]]
+    singles: list[tuple[Change, ...]]
+    extras: list[tuple[Change, ...]]
+    top: int
+    by_size: dict[int, list[tuple[Change, ...]]]
+    first: list[tuple[Change, ...]]
+    probed: bool
+
+
+def _plan(search: Search) -> _Plan:
+    per_record: list[list[Change]] = [list(s) for s in search.steps[: search.max_records] if s]
     singles: list[tuple[Change, ...]] = [(c,) for s in per_record for c in s]
-    extras: list[tuple[Change, ...]] = [(c,) for c in extra]
-    top = min(max_size, len(per_record))
+    extras: list[tuple[Change, ...]] = [(c,) for c in search.extra]
+    top = min(search.max_size, len(per_record))
     # as many sizes as fit in the first batch (one batch's fixed cost dominates small ones)
     by_size: dict[int, list[tuple[Change, ...]]] = {1: singles}
     first = [*singles, *extras]
     for size in range(2, top + 1):
-        sets = _sets(per_record, size, max_scenarios)
-        if size > 2 and len(first) + len(sets) > first_batch:
+        sets = _sets(per_record, size, search.max_scenarios)
+        if size > 2 and len(first) + len(sets) > search.first_batch:
             break
         by_size[size] = sets
         first += sets
     later = max(by_size) < top
     everything = [tuple(c for s in per_record for c in s)] if later else []
-    ends = _ends(prep, subject, service, t, [*first, *everything], attributes)
+    return _Plan(search, per_record, singles, extras, top, by_size, first + everything, later)
+
+
+def _finish(
+    prep: Prepared,
+    subject: int,
+    service: str,
+    t: int,
+    plan: _Plan,
+    ends: list[int],
+    attributes: Mapping[str, float | str] | None,
+) -> tuple[list[SetEnd], list[SetEnd]]:
+    """The singles and the frontier of ``plan``, given the ends of its first batch."""
+    singles, extras, per_record = plan.singles, plan.extras, plan.per_record
+    by_size = dict(plan.by_size)
     single_ends = [SetEnd(c, e) for c, e in zip(singles + extras, ends, strict=False)]
     size_ends: dict[int, list[int]] = {1: ends[: len(singles)]}
     at = len(singles) + len(extras)
     for size in sorted(by_size)[1:]:
         size_ends[size] = ends[at : at + len(by_size[size])]
         at += len(by_size[size])
-    probe = ends[-1] if everything else None
+    probe = ends[-1] if plan.probed else None
     frontier: list[SetEnd] = []
-    best = current
+    best = plan.search.current
     local = prep.policy.calendar.offset
-    for size in range(1, top + 1):
+    for size in range(1, plan.top + 1):
         if size not in size_ends:
             if probe is None or day(probe, local) >= day(best, local):
                 break
-            by_size[size] = _sets(per_record, size, max_scenarios)
+            by_size[size] = _sets(per_record, size, plan.search.max_scenarios)
             size_ends[size] = _ends(prep, subject, service, t, by_size[size], attributes)
         if not size_ends[size]:
             break
