@@ -14,8 +14,9 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
 from socialcredit.columns import KIND_CODES
@@ -48,6 +49,24 @@ _RECTIFY = KIND_CODES["rectify"]
 
 
 WAL_RESTART_BYTES = 256 * 1024 * 1024
+
+
+def writer_cache_kib() -> int:
+    """The page cache of an ingest's writing connection on SQLite, in KiB (negative in
+    ``PRAGMA cache_size``): 1 GiB, or an eighth of the machine's memory if that is less,
+    and never below the 256 MiB every connection has (``database._sqlite_pragmas``).
+    SQLite takes pages as it needs them, so a small ingest does not use more memory;
+    a large one keeps its indexes' pages (the subject index takes a page in each chunk
+    nearly everywhere) in memory instead of reading them again from the file."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return DEFAULT_CACHE_KIB
+    return max(DEFAULT_CACHE_KIB, min(WRITER_CACHE_KIB, memory // 8 // 1024))
+
+
+DEFAULT_CACHE_KIB = 256 * 1024  # as every connection's (``database._sqlite_pragmas``)
+WRITER_CACHE_KIB = 1024 * 1024
 
 
 class Checkpointer:
@@ -203,12 +222,7 @@ class _Writer(CorrectionChecks):
             database = self.engine.url.database
             wal = f"{database}-wal" if database and database != ":memory:" else None
             checkpoints = Checkpointer(self.engine, wal, WAL_RESTART_BYTES)
-        with self.engine.connect() as conn:
-            if checkpoints:
-                # The writer does not stop for every checkpoint: another connection copies
-                # committed pages from the write-ahead log into the database file meanwhile,
-                # and the writer restarts the log when it has grown (``Checkpointer.bound``).
-                conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        with self.engine.connect() as conn, self._writer_settings(conn, checkpoints):
             if not self.is_sqlite:
                 self.copying = can_copy(conn)
             self._retrying(conn, lambda: self._new_batch(conn), 0)
@@ -237,6 +251,33 @@ class _Writer(CorrectionChecks):
             self._record_counts(conn, finished_at=self.now + int(time.monotonic() - started))
             conn.commit()
         return result
+
+    @contextmanager
+    def _writer_settings(
+        self, conn: Connection, checkpoints: Checkpointer | None
+    ) -> Iterator[None]:
+        """SQLite, while this ingest writes: no automatic checkpoints on the writing
+        connection (the writer does not stop for every checkpoint: another connection
+        copies committed pages from the write-ahead log into the database file meanwhile,
+        and the writer restarts the log when it has grown, ``Checkpointer.bound``), and
+        a larger page cache (``writer_cache_kib``). The connection goes back to the pool
+        with its settings as they were (a server that ingests keeps its memory)."""
+        if checkpoints is None:
+            yield
+            return
+        autocheckpoint = int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+        cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+        conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{writer_cache_kib()}")
+        try:
+            yield
+        finally:
+            from sqlalchemy.exc import DBAPIError
+
+            # after a failure the connection may be unusable: the pool then discards it
+            with suppress(DBAPIError):
+                conn.exec_driver_sql(f"PRAGMA cache_size={cache}")
+                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
 
     def _write_lock(self, conn: Connection) -> None:
         """SQLite: open the transaction with the write lock (``BEGIN IMMEDIATE``), waiting
