@@ -1,5 +1,6 @@
 """The SQLite ingest writer's own settings (issue 6, item 11): its write-ahead log stays
-bounded however much it writes, and its larger page cache is its own while it writes."""
+bounded however much it writes, its larger page cache is its own while it writes, and the
+pipes from the parsing processes carry chunks larger than themselves intact."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from socialcredit.ledger import Ledger, parsing, writing
+from socialcredit.ledger import Ledger, parsing, workers, writing
 from socialcredit.ledger import store as store_module
 
 NOW = 1_790_000_000
@@ -111,3 +112,29 @@ def test_the_writer_cache_is_bounded_by_the_machine(monkeypatch: pytest.MonkeyPa
             os, "sysconf", lambda name, m=memory: 4096 if name == "SC_PAGE_SIZE" else m // 4096
         )
         assert writing.writer_cache_kib() == kib
+
+
+def test_a_parsing_pipe_holds_a_mebibyte_and_chunks_larger_cross_intact() -> None:
+    import fcntl
+    import multiprocessing as mp
+
+    receiver, sender = mp.get_context("fork").Pipe(duplex=False)
+    try:
+        workers._widen(receiver)
+        assert fcntl.fcntl(receiver.fileno(), fcntl.F_GETPIPE_SZ) == workers.PIPE_BYTES
+        # a chunk of several pipes' worth
+        rows = [
+            ("court", f"r{i}", 0, f"p{i}", "fine", i, None, None, "x" * 50, None, i, i)
+            for i in range(40_000)
+        ]
+        chunk = parsing.PreparedChunk(rows=rows, lines=len(rows))
+        wire = b"C" + workers._to_wire(chunk)
+        assert len(wire) > 2 * workers.PIPE_BYTES
+        child = mp.get_context("fork").Process(target=sender.send_bytes, args=(wire,))
+        child.start()
+        got = receiver.recv_bytes()
+        child.join()
+        assert workers._from_wire(memoryview(got)[1:]) == chunk
+    finally:
+        receiver.close()
+        sender.close()

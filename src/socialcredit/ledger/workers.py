@@ -16,6 +16,7 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import fields
 from itertools import count, islice
 from typing import Any
@@ -57,7 +58,7 @@ def _to_wire(chunk: PreparedChunk) -> bytes:
     return marshal.dumps(tuple(values), 2)
 
 
-def _from_wire(data: bytes) -> PreparedChunk:
+def _from_wire(data: bytes | memoryview) -> PreparedChunk:
     values = list(marshal.loads(data))
     at = _CHUNK_FIELDS.index("problems")
     values[at] = [IngestProblem(*p) for p in values[at]]
@@ -145,6 +146,25 @@ def _own_blocks(name: str, part: int, parts: int) -> Iterator[list[tuple[int, by
             yield list(zip(count(index * size + 1), lines))
 
 
+PIPE_BYTES = 1 << 20  # Linux's default largest pipe (/proc/sys/fs/pipe-max-size)
+
+
+def _widen(end: Any) -> None:
+    """Let a pipe hold ``PIPE_BYTES`` instead of 64 KiB (Linux), so that a chunk of several
+    megabytes crosses it in a few large reads and writes rather than hundreds of small
+    ones, each a system call and often a switch between processes. Where the system
+    refuses (another platform, a user's pipe quota used up) the pipe keeps its size."""
+    try:
+        import fcntl  # not on Windows
+    except ImportError:
+        return
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setsize is None:
+        return
+    with suppress(OSError):
+        fcntl.fcntl(end.fileno(), setsize, PIPE_BYTES)
+
+
 def parse_in_children(
     name: str,
     fmt: str | None,
@@ -169,6 +189,7 @@ def parse_in_children(
     parent = os.getpid()
     for part in range(parts):
         receiver, sender = ctx.Pipe(duplex=False)
+        _widen(receiver)
         worker = ctx.Process(
             target=_produce,
             args=(name, fmt, csv_options, rules, now, sender, part, parts, backfill, parent),
@@ -187,14 +208,14 @@ def parse_in_children(
             except EOFError:
                 raise IngestWorkerError(f"the process reading {name} ended unexpectedly") from None
             turn += 1
-            tag, body = item[:1], item[1:]
+            tag = item[:1]
             if tag == b"E":
                 break  # the block due next does not exist, so no later one does
             if tag == b"U":
-                raise FileFormatError(body.decode())
+                raise FileFormatError(item[1:].decode())
             if tag == b"X":
-                raise IngestWorkerError(f"reading {name} failed: {body.decode()}")
-            yield _from_wire(body)
+                raise IngestWorkerError(f"reading {name} failed: {item[1:].decode()}")
+            yield _from_wire(memoryview(item)[1:])  # without copying the chunk's bytes
         for worker in workers:
             worker.join()
     finally:
