@@ -77,7 +77,11 @@ def run_chunks(
     distributed = _distributed()
     if window is None:
         window = max(2, 2 * len(client.scheduler_info().get("workers", {})))
-    sc, sp, pol = client.scatter([scenario, spec, policies], broadcast=True)
+    # The scenario, spec and policies (tens of kilobytes) travel inside each task rather than
+    # scattered with broadcast=True: replicating scattered data between workers sometimes
+    # never finished (a worker spinning in get_data_from_worker while the client waited in
+    # scatter for ever: seen once in CI here; dask/distributed#4907 reports the same hang).
+    sc, sp, pol = scenario, spec, policies
     queue = distributed.as_completed()
     index: dict[str, int] = {}
     done: dict[int, list[PolicyMetrics]] = {}
