@@ -84,3 +84,20 @@ def test_policy_show_and_lint_write_thresholds_of_millions_out(
     impact = {i["measure"]: i["sentence"] for i in json.loads(out)[0]["impact"]}
     assert "with a score below 1,234,000.5" in impact["no_school"], impact["no_school"]
     assert "e+0" not in out
+
+
+def test_policy_show_writes_a_record_types_points_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The record types' points column: a million points was '+1e+06'; nothing was '+0'."""
+    body = TEST_POLICY.replace("points: 10", "points: 1000000", 1)
+    assert body != TEST_POLICY
+    policy = tmp_path / "points.yaml"
+    policy.write_text(body)
+    db = str(tmp_path / "p.db")
+    code, _, err = call(capsys, "init", "--db", db, "--policy", str(policy), "--override", "t")
+    assert code == 0, err
+    code, out, err = call(capsys, "policy", "show", "--db", db)
+    assert code == 0, err
+    assert "+1,000,000" in out and "e+0" not in out, out
+    assert "+0 " not in out and "+0\n" not in out

@@ -274,7 +274,7 @@ def show_policy(cp: CompiledPolicy, activated: int | None = None, when: int | No
         [
             (
                 name,
-                f"{rt.points:+g}",
+                signed(rt.points),
                 _span(rt.expires_after)
                 + _term_text(rt)
                 + (" (decays)" if rt.decay == "linear" else "")
