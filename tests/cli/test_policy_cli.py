@@ -265,3 +265,24 @@ def test_history_lint_cell_counts_one_as_one() -> None:
     assert _lint_cell(lint) == "1 error, 1 warning, 1 silenced"
     lint.update(errors=0, warnings=1_234, silenced=0)
     assert _lint_cell(lint) == "0 errors, 1,234 warnings"
+
+
+def test_policy_show_says_the_band_of_the_grade_without_a_cut_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The lowest grade is below the cut-off before it (was 'restricted below', 'D
+    below'); under unpublished cut-offs, below the previous grade's; alone, every score."""
+    from socialcredit.examples import example_policy
+    from tests.appeals_policy import POLICY
+    from tests.cli.conftest import call
+
+    _, out, _ = call(capsys, "policy", "show", str(example_policy("fair-transit")))
+    assert "good_standing ≥ 80, warned ≥ 50, restricted below 50" in out
+    _, out, _ = call(capsys, "policy", "show", str(example_policy("china-scs")))
+    assert "C ≥ unpublished, D below C's cut-off" in out
+    alone = tmp_path / "one-grade.yaml"
+    alone.write_text(POLICY)
+    assert "grades: [{name: A}]" in POLICY
+    code, out, err = call(capsys, "policy", "show", str(alone))
+    assert code == 0, err
+    assert "grades: A at every score" in out

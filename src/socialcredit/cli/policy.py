@@ -27,7 +27,7 @@ from socialcredit.timeutil import to_iso
 
 if TYPE_CHECKING:
     from socialcredit.policy import CompiledPolicy
-    from socialcredit.policy.model import RecordType
+    from socialcredit.policy.model import NamedScore, RecordType
     from socialcredit.spans import Span
 
 # command modules import what only they need inside each command (start-up time)
@@ -186,14 +186,7 @@ def score_lines(cp: CompiledPolicy) -> list[str]:
         declared.insert(0, (None, unnamed))
     lines = []
     for name, sc in declared:
-        grades = ", ".join(
-            f"{g.name} ≥ {g.at_least}"
-            if g.unpublished
-            else f"{g.name} ≥ {number(float(g.at_least))}"
-            if g.at_least is not None
-            else f"{g.name} below"
-            for g in sc.grades
-        )
+        grades = ", ".join(_grade_bands(sc))
         bounds = "".join(
             f"; {word} {number(value)}" for word, value in (("min", sc.min), ("max", sc.max))
             if value is not None
@@ -508,3 +501,25 @@ def _appeal_window(span: Span) -> str:
     if span.unlimited:
         return "no appeal deadline (a record may be disputed at any time)"
     return f"appeal window {span_text(span)}"
+
+
+def _grade_bands(score: NamedScore) -> list[str]:
+    """Each grade with its band: 'A ≥ 900', an unpublished cut-off as declared, and the
+    grade without a cut-off as what it is: below the grade before it ('D below 600', 'D
+    below C's cut-off' when that one is unpublished), or every score when it is alone."""
+    bands = []
+    before: tuple[str, float | None] | None = None  # the grade before: name, cut-off
+    for g in score.grades:
+        if g.unpublished:
+            bands.append(f"{g.name} ≥ {g.at_least}")
+            before = (g.name, None)
+        elif g.at_least is not None:
+            before = (g.name, float(g.at_least))
+            bands.append(f"{g.name} ≥ {number(before[1])}")
+        elif before is None:
+            bands.append(f"{g.name} at every score")
+        elif before[1] is None:
+            bands.append(f"{g.name} below {before[0]}'s cut-off")
+        else:
+            bands.append(f"{g.name} below {number(before[1])}")
+    return bands
