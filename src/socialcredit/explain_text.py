@@ -186,10 +186,6 @@ def score_text(st: Standing) -> str:
     return number(st.score)
 
 
-def _points(x: float) -> str:
-    return signed(x)
-
-
 def score_sentences(st: Standing) -> list[str]:
     """The scores in words, each component with what it added and why it did not add more:
     ``Jasmine points: 560 (grade C) — 500 to start with; volunteering +50 (3 records; 60 earned,
@@ -208,7 +204,7 @@ def score_sentences(st: Standing) -> list[str]:
         what = sc.display_name if sc.named else "score"
         parts = [f"{number(sc.base)} to start with"] if sc.base or not sc.components else []
         for c in sc.components:
-            weighted = f" × {c.weight:g} = {_points(c.contribution)}" if c.weight != 1 else ""
+            weighted = f" × {c.weight:g} = {signed(c.contribution)}" if c.weight != 1 else ""
             if c.kind == "related":
                 why = "from the scores of the people you are related to"
             elif c.kind == "clean_year":
@@ -221,7 +217,7 @@ def score_sentences(st: Standing) -> list[str]:
                 bound = c.max if c.max is not None and c.earned > c.value else c.min
                 held = number(bound if bound is not None else c.value)
                 why += f"; {number(c.earned)} earned, held at {held}"
-            parts.append(f"{c.display_name} {_points(c.value)}{weighted} ({why})")
+            parts.append(f"{c.display_name} {signed(c.value)}{weighted} ({why})")
         total = f" — {'; '.join(parts)}" if sc.components else ""
         clamp = ""
         if sc.components:

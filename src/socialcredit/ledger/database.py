@@ -20,6 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from socialcredit.errors import StorageError
 
+CACHE_KIB = 256 * 1024
+"""Every SQLite connection's page cache, in KiB (256 MiB): indexes stay in memory while
+ingesting. An ingest's writer takes more (``ledger.writing.writer_cache_kib``)."""
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -214,7 +218,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
                 raise
             time.sleep(0.05)
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA cache_size=-262144")  # 256 MiB: indexes stay in memory while ingesting
+    cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 

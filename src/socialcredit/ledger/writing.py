@@ -30,6 +30,7 @@ from socialcredit.ledger.copying import (
     subject_ids,
 )
 from socialcredit.ledger.correction_checks import CorrectionChecks
+from socialcredit.ledger.database import CACHE_KIB
 from socialcredit.ledger.parsing import (
     IngestProblem,
     PreparedChunk,
@@ -51,22 +52,21 @@ _RECTIFY = KIND_CODES["rectify"]
 WAL_RESTART_BYTES = 256 * 1024 * 1024
 
 
+WRITER_CACHE_KIB = 1024 * 1024
+
+
 def writer_cache_kib() -> int:
     """The page cache of an ingest's writing connection on SQLite, in KiB (negative in
     ``PRAGMA cache_size``): 1 GiB, or an eighth of the machine's memory if that is less,
-    and never below the 256 MiB every connection has (``database._sqlite_pragmas``).
+    and never below every connection's (``database.CACHE_KIB``).
     SQLite takes pages as it needs them, so a small ingest does not use more memory;
     a large one keeps its indexes' pages (the subject index takes a page in each chunk
     nearly everywhere) in memory instead of reading them again from the file."""
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, OSError, ValueError):
-        return DEFAULT_CACHE_KIB
-    return max(DEFAULT_CACHE_KIB, min(WRITER_CACHE_KIB, memory // 8 // 1024))
-
-
-DEFAULT_CACHE_KIB = 256 * 1024  # as every connection's (``database._sqlite_pragmas``)
-WRITER_CACHE_KIB = 1024 * 1024
+        return CACHE_KIB
+    return max(CACHE_KIB, min(WRITER_CACHE_KIB, memory // 8 // 1024))
 
 
 class Checkpointer:

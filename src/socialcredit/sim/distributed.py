@@ -77,11 +77,6 @@ def run_chunks(
     distributed = _distributed()
     if window is None:
         window = max(2, 2 * len(client.scheduler_info().get("workers", {})))
-    # The scenario, spec and policies (tens of kilobytes) travel inside each task rather than
-    # scattered with broadcast=True: replicating scattered data between workers sometimes
-    # never finished (a worker spinning in get_data_from_worker while the client waited in
-    # scatter for ever: seen once in CI here; dask/distributed#4907 reports the same hang).
-    sc, sp, pol = scenario, spec, policies
     queue = distributed.as_completed()
     index: dict[str, int] = {}
     done: dict[int, list[PolicyMetrics]] = {}
@@ -91,7 +86,11 @@ def run_chunks(
     def submit_more() -> None:
         nonlocal submitted
         while submitted < len(parts) and submitted < to_yield + window:
-            future = client.submit(evaluate, sc, sp, pol, parts[submitted], pure=False)
+            # the scenario, spec and policies (tens of kilobytes) travel inside each task, not
+            # scattered with broadcast=True: replicating scattered data between workers once
+            # never finished (a worker spinning in get_data_from_worker, the client waiting in
+            # scatter; seen in CI here; dask/distributed#4907 reports the same hang)
+            future = client.submit(evaluate, scenario, spec, policies, parts[submitted], pure=False)
             index[future.key] = submitted
             queue.add(future)
             submitted += 1
