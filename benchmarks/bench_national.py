@@ -93,8 +93,18 @@ def main() -> None:
     from socialcredit.sim.distributed import cluster_client
 
     wall, cpu = time.perf_counter(), _cpu()
+    done = [0, 0.0]  # agent-days finished, the last time a line was printed
+
+    def progress(agent_days: int) -> None:
+        done[0] += agent_days
+        now = time.perf_counter() - wall
+        if now - done[1] >= 60 or done[0] >= spec.population * spec.days:
+            done[1] = now
+            share = done[0] / (spec.population * spec.days)
+            print(f"  {now:8,.0f} s: {share:6.1%} of the agent-days done", flush=True)
+
     with cluster_client(workers=args.workers) as client:
-        result = simulate([policy], loaded, spec, args.chunk_size, client=client)
+        result = simulate([policy], loaded, spec, args.chunk_size, progress, client=client)
         worker_cpu = client.run(
             lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])  # utime + stime
         )
