@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
 from socialcredit.api import create_app
+from socialcredit.ledger import Ledger
 from tests.api.conftest import Clock
 
 
@@ -131,4 +134,42 @@ def test_an_index_rebuilt_after_an_activation_is_frozen_as_at_the_start(
         rebuilt = index._gens[-1]
         assert rebuilt is not first and rebuilt.policy.loaded.policy.version == "2026.3-b"
         assert id(rebuilt) not in {id(o) for o in gc.get_objects()}
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_service_started_without_a_policy_builds_its_index_once_one_is_activated(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """Started on a ledger without a policy, the service answers checks with a 400 saying
+    so; once a policy is activated (here by another process) it builds the enforcement
+    index by itself, without a restart, and its checks are answered from it, frozen out of
+    the full collections as the index built at the start is."""
+    import gc
+    import time
+
+    from socialcredit.keys import KeyStore
+    from tests.api.conftest import DEBTOR, fill
+
+    url = str(tmp_path / "late.db")
+    with Ledger.open(url) as ledger:
+        ledger.upgrade()
+        token = KeyStore(ledger).create("enforcer:air_travel", "counter", clock.now)[1]
+    auth = {"Authorization": f"Bearer {token}"}
+    ask = {"subject": DEBTOR, "service": "air_travel"}
+    gc.unfreeze()
+    with TestClient(create_app(url, clock)) as c:
+        state = c.app.state.service  # type: ignore[attr-defined]
+        first = c.post("/v1/checks", json=ask, headers=auth)
+        assert first.status_code == 400 and "no active policy" in first.json()["detail"]
+        assert state.index is None
+        with Ledger.open(url) as ledger:
+            fill(ledger)  # china-scs in force from 2026-01-01; the debtor's judgment
+        deadline = time.monotonic() + 30
+        while state.index is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert state.index is not None, "no index 30 s after the activation"
+        assert id(state.index) not in {id(o) for o in gc.get_objects()}
+        answer = c.post("/v1/checks", json=ask, headers=auth).json()
+        assert answer["decision"] == "deny" and answer["reasons"], answer
+        assert state.index.check(DEBTOR, "air_travel", clock.now, None).decision == "deny"
     assert gc.get_freeze_count() == 0

@@ -85,10 +85,10 @@ def create_app(
             state = ServiceState(ledger, clock, KeyStore(ledger), audit_log, public_url)
             app.state.service = state
             app.state.checks = Checks(state)
-            with _no_collections():  # the index's objects all live: nothing to collect
-                state.start_index()
-            if state.index is not None:
-                state.index.rebuilding = _rebuilt_objects_frozen
+            # the index's objects all live: nothing to collect while it is built, and frozen
+            # after (an index built later, once a policy is activated, the same)
+            with _no_collections():
+                state.start_index(rebuilding=_rebuilt_objects_frozen)
             if notice_interval is not None:
                 state.start_notifier(notice_interval)
             _freeze_startup_objects()

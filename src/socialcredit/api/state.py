@@ -4,10 +4,12 @@ and the enforcement index."""
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
@@ -20,6 +22,10 @@ if TYPE_CHECKING:
     from socialcredit.notifier import Notifier
 
 Clock = Callable[[], int]
+log = logging.getLogger("socialcredit.api")
+POLICY_WAIT = 1.0
+"""Seconds between looks for a policy by a service started without one (to build its
+enforcement index)."""
 _PLAIN = re.compile(r"[A-Za-z0-9_.~-]+")  # characters a URL path carries as they are
 
 
@@ -68,6 +74,8 @@ class ServiceState:
         self._rules: dict[tuple[str, str], IngestRules] = {}
         self.index: EnforcementIndex | None = None
         self._refresher: Refresher | None = None
+        self._index_waiter: threading.Thread | None = None
+        self._index_stop = threading.Event()
         self.notifier: Notifier | None = None
 
     def engine(self) -> Engine:
@@ -154,22 +162,82 @@ class ServiceState:
             )
         return out
 
-    def start_index(self) -> None:
-        """Build the enforcement index from the ledger (when it has a policy) and keep it
-        current from a background thread (entries and activations of every process)."""
-        from socialcredit.enforcement_index import EnforcementIndex, Refresher
+    def start_index(
+        self,
+        rebuilding: Callable[[], AbstractContextManager[object]] = nullcontext,
+        wait: float = POLICY_WAIT,
+    ) -> None:
+        """Build the enforcement index from the ledger and keep it current from a background
+        thread (entries and activations of every process). With no policy yet, checks are
+        answered by the engine (a 400 saying so until a policy is activated) and a
+        background thread looks every ``wait`` seconds for a policy, by this process or
+        another, and builds the index then. ``rebuilding``: what every build and rebuild
+        runs inside, except this first one, which the caller wraps as it likes (the service
+        keeps the garbage collector off and freezes the index)."""
         from socialcredit.engine import NoPolicyError
 
+        self._index_stop.clear()
         try:
             engine = self.engine()
         except NoPolicyError:
-            return  # no policy yet: checks say so (400) until one is activated and a restart
-        self.index = EnforcementIndex.build(engine)
-        self._refresher = Refresher(self.index).start()
+            self._index_waiter = threading.Thread(
+                target=self._index_once_policy,
+                args=(rebuilding, wait),
+                name="enforcement-index-waiting-for-a-policy",
+                daemon=True,
+            )
+            self._index_waiter.start()
+            return
+        self._publish_index(self._new_index(engine, rebuilding))
+
+    def _new_index(
+        self, engine: Engine, rebuilding: Callable[[], AbstractContextManager[object]]
+    ) -> EnforcementIndex:
+        from socialcredit.enforcement_index import EnforcementIndex
+
+        index = EnforcementIndex.build(engine)
+        index.rebuilding = rebuilding
+        return index
+
+    def _publish_index(self, index: EnforcementIndex) -> None:
+        """Checks use ``index`` from now on, kept current (unless the index was stopped)."""
+        from socialcredit.enforcement_index import Refresher
+
+        with self._lock:
+            if self._index_stop.is_set():
+                return  # stopped while building: nothing to keep current
+            self._refresher = Refresher(index).start()
+            self.index = index
+
+    def _index_once_policy(
+        self, rebuilding: Callable[[], AbstractContextManager[object]], wait: float
+    ) -> None:
+        from socialcredit.engine import NoPolicyError
+
+        while not self._index_stop.wait(wait):
+            try:
+                engine = self.engine()
+            except NoPolicyError:
+                continue
+            except Exception:  # the database away for a moment: look again
+                log.exception("enforcement index: looking for a policy failed (will try again)")
+                continue
+            try:
+                with rebuilding():
+                    index = self._new_index(engine, rebuilding)
+            except Exception:  # the engine keeps answering checks; try again
+                log.exception("enforcement index: build failed (will try again)")
+                continue
+            self._publish_index(index)  # once frozen (``rebuilding``)
+            return
 
     def stop_index(self, timeout: float = 10.0) -> None:
-        """Stop keeping the index current (waits at most ``timeout`` seconds for a catch-up
-        in progress)."""
+        """Stop keeping the index current, or waiting for a policy to build it (waits at
+        most ``timeout`` seconds for a catch-up in progress)."""
+        self._index_stop.set()
+        if self._index_waiter is not None:
+            self._index_waiter.join(timeout)
+            self._index_waiter = None
         if self._refresher is not None:
             self._refresher.stop(timeout)
             self._refresher = None
