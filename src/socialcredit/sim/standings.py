@@ -131,8 +131,9 @@ def supported(prep: Prepared, spec: SimSpec) -> bool:
 def distinct(values: I64, below: int | None = None) -> I64:
     """The distinct values, sorted (``np.unique`` of a 1-D integer array, by one sort);
     ``below``: every value is in 0..below-1, and a table of that many flags may be used
-    instead of sorting (when it is not much larger than the values)."""
-    if below is not None and below <= 16 * len(values) + 4096:
+    instead of sorting (when it is at most 64 flags per value: setting and reading that
+    many flags costs a few times less than sorting the values)."""
+    if below is not None and below <= 64 * len(values) + 4096:
         seen = np.zeros(below, dtype=bool)
         seen[values] = True
         found: I64 = np.flatnonzero(seen).astype(np.int64)
