@@ -17,6 +17,7 @@ pays one empty check per answer.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,10 +106,10 @@ class AttributeRows:
         key = ("matches", values)
         found: Bools | None = self._derived.get(key)
         if found is None:
-            distinct, where = _distinct([str(v) for v in self.text.tolist()])
+            # (one pass of C-level calls: str, then a set lookup, per row)
             wanted = set(values)
-            hit = np.array([v in wanted for v in distinct], dtype=bool)
-            found = hit[where] if len(where) else np.zeros(0, dtype=bool)
+            texts = map(str, self.text.tolist())
+            found = np.fromiter(map(wanted.__contains__, texts), dtype=bool, count=len(self.text))
             found.flags.writeable = False
             self._derived[key] = found
         return found
@@ -202,11 +203,10 @@ def _number(text: str) -> float:
 
 def _distinct(values: list[Any]) -> tuple[list[Any], I64]:
     """The distinct ``values`` in order of first appearance, and each value's index among
-    them (by hashing: sorting Python strings, as ``np.unique`` does, is far slower)."""
-    index: dict[Any, int] = {}
-    where = np.fromiter(
-        (index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values)
-    )
+    them (by hashing: sorting Python strings, as ``np.unique`` does, is far slower; the
+    dictionary is built and read by C-level calls, no Python-level step per value)."""
+    index: dict[Any, int] = dict(zip(dict.fromkeys(values), itertools.count()))
+    where = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
     return list(index), where
 
 
@@ -485,20 +485,32 @@ def eligibility_breakpoints(
     """Every instant at which a subject's eligibility may change: (position in
     ``subjects``, time) pairs: when an attribute entry known at ``known_at`` starts or ends,
     when an age is reached, when a value has been held long enough."""
+    pos, times, known = eligibility_breakpoints_known(facts, policy, subjects)
+    keep = known <= known_at
+    return pos[keep], times[keep]
+
+
+def eligibility_breakpoints_known(
+    facts: SubjectFacts | None, policy: CompiledPolicy, subjects: I64
+) -> tuple[I64, I64, I64]:
+    """``eligibility_breakpoints`` whatever is known, each pair with when the ledger learned
+    the attribute entry it comes from: (position in ``subjects``, time, learned); those
+    ``eligibility_breakpoints(..., known_at)`` gives are the pairs learned at or before
+    ``known_at``, in the same order (one call for many knowledge times)."""
     plan = eligibility_plan(policy)
-    none = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    none = (np.empty(0, dtype=np.int64),) * 3
     if facts is None or not plan.any or not len(facts.attributes.subject) or not len(subjects):
         return none
     a = facts.attributes
     real = facts.real(np.asarray(subjects, dtype=np.int64))
     order = np.argsort(real, kind="stable")
-    positions, times = [], []
+    positions, times, learned = [], [], []
     by_name: dict[str, list[EligibilityCondition]] = {}
     for conditions in plan.sets:
         for cond in conditions:
             by_name.setdefault(cond.attribute, []).append(cond)
     for name, conds in by_name.items():
-        rows = np.flatnonzero((a.name == name) & (a.known <= known_at))
+        rows = np.flatnonzero(a.name == name)
         if not len(rows):
             continue
         pos = np.searchsorted(real[order], a.subject[rows])
@@ -517,14 +529,17 @@ def eligibility_breakpoints(
         for part in parts:
             positions.append(owner)
             times.append(part)
+            learned.append(a.known[rows])
     if not positions:
         return none
     pos_all = np.concatenate(positions)
     t_all = np.concatenate(times)
+    k_all = np.concatenate(learned)
     if facts.subject_map is not None:  # every stand-in of a real subject
+        k_all = _to_stand_ins(real, order, pos_all, k_all)[1]
         pos_all, t_all = _to_stand_ins(real, order, pos_all, t_all)
     keep = (t_all < NEVER) & (t_all > -NEVER)
-    return pos_all[keep], t_all[keep]
+    return pos_all[keep], t_all[keep], k_all[keep]
 
 
 def _to_stand_ins(real: I64, order: I64, pos: I64, times: I64) -> tuple[I64, I64]:

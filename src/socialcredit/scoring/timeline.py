@@ -25,7 +25,11 @@ from socialcredit.scoring.evaluate import (
     evaluate,
     evaluate_in_context,
 )
-from socialcredit.scoring.facts import eligibility_breakpoints, eligibility_plan
+from socialcredit.scoring.facts import (
+    eligibility_breakpoints,
+    eligibility_breakpoints_known,
+    eligibility_plan,
+)
 from socialcredit.scoring.forms import calendar_year
 from socialcredit.scoring.order import stable_order
 from socialcredit.scoring.rows import Rows, per_process
@@ -388,28 +392,29 @@ def _eligibility_known(
     policy: CompiledPolicy, rows: Rows, subj: I64, known: I64
 ) -> tuple[I64, I64]:
     """``eligibility_breakpoints`` of each pair (position in ``subj``, time), each known at
-    its own time: one call per distinct knowledge time (none for a policy without
-    eligibility conditions, or without attributes)."""
+    its own time (none for a policy without eligibility conditions, or without attributes):
+    every subject's breakpoints once, each with when it was learned, then each pair's
+    those learned by its knowledge time (in no particular order; a pair may get one twice)."""
     facts = rows.facts
     none = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
     if facts is None or not eligibility_plan(policy).any or not len(facts.attributes.subject):
         return none
-    loc, when = [none[0]], [none[1]]
-    for k in np.unique(known).tolist():
-        at = np.flatnonzero(known == k)
-        # each subject once (a subject asked twice at one time gets the breakpoints twice)
-        alone, inverse = np.unique(subj[at], return_inverse=True)
-        pos, t = eligibility_breakpoints(facts, policy, alone, k)
-        by = np.argsort(inverse, kind="stable")
-        many = np.bincount(inverse, minlength=len(alone))
-        start = np.cumsum(many) - many
-        which = np.repeat(np.arange(len(pos), dtype=np.int64), many[pos])
-        offset = np.arange(len(which), dtype=np.int64) - np.repeat(
-            np.cumsum(many[pos]) - many[pos], many[pos]
-        )
-        loc.append(at[by[start[pos][which] + offset]])
-        when.append(t[which])
-    return np.concatenate(loc), np.concatenate(when)
+    alone, inverse = np.unique(subj, return_inverse=True)
+    pos, t, learned = eligibility_breakpoints_known(facts, policy, alone)
+    # the breakpoints by subject (position in ``alone``), then each pair's subject's
+    by = np.argsort(pos, kind="stable")
+    t, learned = t[by], learned[by]
+    many = np.bincount(pos, minlength=len(alone)).astype(np.int64)
+    first = np.cumsum(many) - many
+    per = many[inverse]
+    pair = np.repeat(np.arange(len(subj), dtype=np.int64), per)
+    at = (
+        first[inverse][pair]
+        + np.arange(len(pair), dtype=np.int64)
+        - np.repeat(np.cumsum(per) - per, per)
+    )
+    keep = learned[at] <= known[pair]
+    return pair[keep], t[at][keep]
 
 
 def triggered_ever(
