@@ -155,11 +155,19 @@ def evaluate_draws_events(
         refused = m.count(f"purchases_refused:{s}")
         rows = np.zeros(len(policy.sanctions), dtype=bool)
         rows[[c.index for c in policy.covering(s) if c.effect == "deny"]] = True
-        j = st.flag_segment(agent, day)
+        if not rows.any():
+            continue
+        # only the uses of agents ever under one of those denials can be refused: the
+        # others' flag segments are not looked up
+        under = st.measures[rows].any(axis=0)
+        ever = np.zeros(n, dtype=bool)
+        ever[st.f_agent[under]] = True
+        u = np.flatnonzero(ever[agent])
+        agent_u, day_u = agent[u], day[u]
+        j = st.flag_segment(agent_u, day_u)
         sel = j >= 0
-        if sel.any() and rows.any():
-            hit = st.measures[rows][:, j[sel]].any(axis=0)
-            _add(refused, day[sel][hit], group[agent[sel][hit]])
+        hit = under[j[sel]]
+        _add(refused, day_u[sel][hit], group[agent_u[sel][hit]])
 
     for li, lst in enumerate(policy.lists):
         _flows(m, lst.name, st.lists[li], st.f_agent, st.f_day, fgroup)
