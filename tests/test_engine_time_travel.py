@@ -146,7 +146,7 @@ def test_before_the_first_activation_is_an_error_naming_its_date(ledger: Ledger)
             call()
         message = info.value.message
         assert "2026-01-01" in message and "test-policy@1" in message
-        assert "--policy" in message
+        assert "--policy" in info.value.cli_hint and "--policy" not in message
         assert info.value.exit_code == 2
         assert isinstance(info.value, NoPolicyError)
 

@@ -101,10 +101,12 @@ class Engine:
     ) -> None:
         """An engine over ``history`` (activations), or over ``policy`` for every time."""
         if policy is None and not history:
-            raise NoPolicyError(
-                "no active policy in this database: run `socialcredit policy activate FILE` "
-                "or pass --policy FILE"
+            error = NoPolicyError(
+                "no active policy in this database: activate one "
+                "(`socialcredit policy activate FILE`, or POST /v1/policy/activations)"
             )
+            error.cli_hint = ", or pass --policy FILE"
+            raise error
         self.ledger = ledger
         self.clock = clock
         self.fixed_policy = policy
@@ -141,12 +143,13 @@ class Engine:
                 )
             else:
                 when = f"was activated on {to_iso(first.activated_at)}"
-            raise PolicyNotInForceError(
+            error = PolicyNotInForceError(
                 f"no policy was in force at {to_iso(t)}: the first, {_label(first)} "
                 f"(sha256 {first.content_hash[:12]}), {when}; ask about a time from "
-                f"{to_iso(first.activated_at)} on, or pass --policy FILE to evaluate under "
-                "a policy of your choice"
+                f"{to_iso(first.activated_at)} on"
             )
+            error.cli_hint = ", or pass --policy FILE to evaluate under a policy of your choice"
+            raise error
         return self.history[i - 1]
 
     def _policy_backfill(self, t: int) -> tuple[Backfill, ...]:

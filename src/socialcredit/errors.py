@@ -18,6 +18,9 @@ class SocialCreditError(Exception):
 
     exit_code: int = 2
     http_status: int = 400
+    cli_hint: str = ""
+    """What only a person at the command line can also do (a flag to pass), appended to
+    the message there and nowhere else (an HTTP client has no such flag)."""
 
     @property
     def message(self) -> str:

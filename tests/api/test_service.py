@@ -161,6 +161,8 @@ def test_a_service_started_without_a_policy_builds_its_index_once_one_is_activat
         state = c.app.state.service  # type: ignore[attr-defined]
         first = c.post("/v1/checks", json=ask, headers=auth)
         assert first.status_code == 400 and "no active policy" in first.json()["detail"]
+        assert "POST /v1/policy/activations" in first.json()["detail"]
+        assert "--policy" not in first.json()["detail"]  # a flag of the command line
         assert state.index is None
         with Ledger.open(url) as ledger:
             fill(ledger)  # china-scs in force from 2026-01-01; the debtor's judgment

@@ -75,6 +75,7 @@ def test_bad_questions_say_what_to_fix(
     )
     assert r.status_code == status, r.text
     assert says in r.json()["detail"], r.json()["detail"]
+    assert "--policy" not in r.json()["detail"]  # a flag of the command line, not of HTTP
 
 
 def test_an_unknown_subject_is_404_for_a_reviewer(client: TestClient, keys: Keys) -> None:

@@ -211,6 +211,7 @@ def test_no_active_policy_is_explained(tmp_path: Path, capsys: pytest.CaptureFix
     assert call(capsys, "init", "--db", path)[0] == 0
     code, _, err = call(capsys, "score", "x", "--db", path)
     assert code == 2 and "no active policy" in err
+    assert "socialcredit policy activate FILE" in err and "or pass --policy FILE" in err
     code, _, err = call(capsys, "score", "x", "--db", str(tmp_path / "never-initialised.db"))
     assert code == 2 and "socialcredit init" in err
 

@@ -94,7 +94,7 @@ def run(args: list[str] | None = None) -> int:
         return 1
     except SocialCreditError as exc:
         # a PolicyError carries every problem found, each with its file, line and field
-        problems = getattr(exc, "problems", None) or [exc.message]
+        problems = getattr(exc, "problems", None) or [exc.message + exc.cli_hint]
         for p in problems:
             err.print(_error(str(p)))
         return exc.exit_code
