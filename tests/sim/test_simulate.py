@@ -3,6 +3,7 @@ about sanctions (none without adverse records, none wrongful without data errors
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -326,3 +327,32 @@ def test_axis_numbers_fit_the_margin() -> None:
         "98.9",
         "1,005",
     ]
+
+
+def test_the_summary_says_how_each_policys_agents_were_read(tmp_path: Path) -> None:
+    """``summary.json`` names the evaluator asked for and, per policy, how many agents each
+    evaluation read: every agent once; all by the reference when it is asked for, and when
+    the scenario feeds sanctions back into conduct (which the event-driven one cannot)."""
+    pols = [policy("fair-transit")]
+    loaded = scenario("fair-transit")
+    spec = SimSpec(3000, 20, 2, START)
+    for evaluator in ("events", "reference"):
+        result = simulate(pols, loaded, spec, chunk_size=1024, evaluator=evaluator)
+        write_report(result, tmp_path / evaluator)
+        summary = json.loads((tmp_path / evaluator / "summary.json").read_text())
+        assert summary["parameters"]["evaluator"] == evaluator
+        (read,) = [p["agents_read_by"] for p in summary["policies"]]
+        assert sum(read.values()) == 3000
+        assert set(read) <= {"events", "reference"}
+        if evaluator == "reference":
+            assert read == {"reference": 3000}
+    sc = loaded.scenario.model_copy(
+        update={
+            "behaviour": loaded.scenario.behaviour.model_copy(
+                update={"while_sanctioned": 0.2, "types": ["fare_evasion"]}
+            )
+        }
+    )
+    feedback = dataclasses.replace(loaded, scenario=sc)
+    result = simulate(pols, feedback, spec, chunk_size=1024, evaluator="events")
+    assert result.metrics[0].read_by == {"reference": 3000}

@@ -65,6 +65,7 @@ def evaluate_draws(
     """
     n_groups = len(scenario.groups)
     m = PolicyMetrics(spec.days, n_groups)
+    m.read_by["reference"] = sum(len(d.group) for d in draws)
     gone = [np.zeros(len(d.subject), dtype=bool) for d in draws]
     full = Prepared.build(chunk_columns(draws, scenario, spec, policy), policy)
     group = np.concatenate([d.group for d in draws]) if draws else np.empty(0, np.int64)

@@ -93,6 +93,7 @@ def evaluate_draws_events(
     m = PolicyMetrics(spec.days, n_groups)
     group = np.concatenate([d.group for d in draws]) if draws else np.empty(0, np.int64)
     n = len(group)
+    m.read_by["events"] = n
     m.count("subjects")[:] = np.bincount(group, minlength=n_groups)
     st = standings(full, spec, changes=changes)
     days = spec.days

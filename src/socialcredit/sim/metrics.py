@@ -56,6 +56,9 @@ class PolicyMetrics:
     score_counts: I64 = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     spells: dict[str, I64] = field(default_factory=dict)  # name -> [groups, days + 1]
     censored: dict[str, I64] = field(default_factory=dict)  # name -> [groups, days + 1]
+    # agents read by each evaluation: "events" (on the days their standing can change) or
+    # "reference" (every day; where the event-driven one does not apply or would not pay)
+    read_by: dict[str, int] = field(default_factory=dict)
 
     def count(self, name: str) -> I64:
         """The [days, groups] array of ``name``, created (zeros) on first use."""
@@ -116,6 +119,8 @@ class PolicyMetrics:
             self.spell(name)[...] += values
         for name, values in other.censored.items():
             self.spell(name, censored=True)[...] += values
+        for way, agents in other.read_by.items():
+            self.read_by[way] = self.read_by.get(way, 0) + agents
         self.score_keys = np.concatenate([self.score_keys, other.score_keys])
         self.score_counts = np.concatenate([self.score_counts, other.score_counts])
         self._compact()

@@ -142,7 +142,7 @@ def summary(result: SimResult) -> dict[str, Any]:
             "start": to_date(spec.start),
             "chunk_size": result.chunk_size,
             "workers": result.workers,
-            "evaluation": "reference (bulk_standings every day)",
+            "evaluator": result.evaluator,
         },
         "scenario": {
             "name": result.scenario.scenario.scenario,
@@ -155,8 +155,12 @@ def summary(result: SimResult) -> dict[str, Any]:
                 "label": p.loaded.label,
                 "source": p.loaded.source,
                 "content_hash": p.loaded.content_hash,
+                # how its agents were read: on the days their standing can change
+                # ("events"), or on every day ("reference": where the events one does not
+                # apply — behaviour feedback, exemptions — or would not pay)
+                "agents_read_by": dict(sorted(m.read_by.items())),
             }
-            for p in result.policies
+            for p, m in zip(result.policies, result.metrics, strict=True)
         ],
         "cost": {
             "wall_seconds": round(result.wall_seconds, 3),
