@@ -29,6 +29,20 @@ def test_simulate_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert summary["cost"]["evaluator"] == "events"
     assert summary["cost"]["peak_rss_bytes_largest_worker"] is None  # no workers
     assert (tmp_path / "out/report.html").stat().st_size > 0
+    # the headline on stdout: the last simulated day (2026-01-01 + 9 days) and, per figure,
+    # each policy's value as summary.json has it
+    out = capsys.readouterr().out
+    assert "On the last simulated day, 2026-01-10" in out
+    rows = {
+        " ".join(cells[0].split()): [c.strip() for c in cells[1:]]
+        for line in out.splitlines()
+        if len(cells := line.strip("│┃ ").split("│")) == 3
+    }
+    fair, carrot = summary["headline"]
+    assert rows["subjects"] == ["1,100", "1,100"]
+    assert rows["under a denial"] == [f"{fair['sanctioned_last_day']:,}", "0"]
+    assert rows["under a benefit"] == ["0", f"{carrot['rewarded_last_day']:,}"]
+    assert carrot["rewarded_last_day"] > 0
 
 
 def test_schema(capsys: pytest.CaptureFixture[str]) -> None:

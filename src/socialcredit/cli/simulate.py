@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from socialcredit.cli.common import CliError, _err, app, err, now, print_json
-from socialcredit.cli.tables import help_text
+from socialcredit.cli.common import CliError, _err, app, err, now, out, print_json
+from socialcredit.cli.tables import help_text, print_table
 from socialcredit.explain_words import plural
 
 if TYPE_CHECKING:
     from socialcredit.policy import CompiledPolicy
     from socialcredit.sim.events import SimSpec
+    from socialcredit.sim.run import SimResult
     from socialcredit.sim.scenario import LoadedScenario
 
 simulate_app = typer.Typer(
@@ -123,18 +124,21 @@ def simulate(
             "ledger holds no entries from the future (choose an earlier --start or fewer --days)"
         )
     _check_report_directory(report, force)
-    written = _run(compiled, loaded, spec, chunk_size, workers, scheduler, report, evaluator)
-    for p in written:
+    from socialcredit.sim.report import write_report
+
+    result = _run(compiled, loaded, spec, chunk_size, workers, scheduler, evaluator)
+    _print_headline(result)
+    for p in write_report(result, report):
         err.print(f"wrote {p}")
     if export_sample is not None:
         from socialcredit.cli.common import open_ledger
         from socialcredit.sim.export import export_sample as export
 
         with open_ledger(db, create=True) as ledger:
-            names, result = export(ledger, compiled[0], loaded, spec, export_sample, now)
+            names, stored = export(ledger, compiled[0], loaded, spec, export_sample, now)
         example = f", e.g. {names[0]}" if names else ""
         err.print(
-            f"wrote {plural(result.accepted, 'entry', 'entries')} about {len(names):,} of "
+            f"wrote {plural(stored.accepted, 'entry', 'entries')} about {len(names):,} of "
             f"{plural(export_sample, 'sampled subject')} (the others have none) into {db} under "
             f"{compiled[0].loaded.label}"
             f"{example}"
@@ -148,9 +152,8 @@ def _run(
     chunk_size: int,
     workers: int | None,
     scheduler: str | None,
-    report: Path,
     evaluator: str = "events",
-) -> list[Path]:
+) -> SimResult:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -161,7 +164,6 @@ def _run(
         TimeRemainingColumn,
     )
 
-    from socialcredit.sim.report import write_report
     from socialcredit.sim.run import simulate as run_simulation
 
     total = spec.population * spec.days * len(compiled)
@@ -197,7 +199,23 @@ def _run(
                 result = run_simulation(
                     compiled, loaded, spec, chunk_size, advance, client, evaluator
                 )
-    return write_report(result, report)
+    return result
+
+
+def _print_headline(result: SimResult) -> None:
+    """The report's headline table on stdout: a figure per row, a policy per column."""
+    from socialcredit.sim.report import HEADLINE_FIGURES, headline_values, summary
+    from socialcredit.timeutil import to_date
+
+    values = headline_values(summary(result))
+    labels = [p.loaded.label for p in result.policies]
+    last_day = to_date(result.spec.day_end(result.spec.days - 1))
+    rows = [[figure, *(v[i] for v in values)] for i, figure in enumerate(HEADLINE_FIGURES)]
+    columns = range(1, len(labels) + 1)
+    print_table(
+        out, f"On the last simulated day, {last_day}", ["figure", *labels], rows,
+        whole=columns, right=columns,
+    )  # fmt: skip
 
 
 @simulate_app.command("schema")

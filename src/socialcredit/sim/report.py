@@ -264,6 +264,40 @@ def svg_lines(title: str, series: dict[str, Any], days: int, y_label: str = "") 
     return "".join(parts)
 
 
+HEADLINE_FIGURES = (
+    "subjects",
+    "under a denial",
+    "of them wrongfully",
+    "through a relation",
+    "under a benefit",
+    "mean score",
+    "Gini of scores",
+    "highest / lowest group sanction rate",
+)
+"""The headline figures of the last simulated day, by the names the README explains."""
+
+
+def headline_values(data: dict[str, Any]) -> list[list[str]]:
+    """Per policy of ``summary``'s ``data``, its ``HEADLINE_FIGURES`` written for a person
+    (the report's table and the command's)."""
+    out = []
+    for h in data["headline"]:
+        ratio = h["sanction_rate_ratio_max_min"]
+        out.append(
+            [
+                f"{h['subjects']:,}",
+                f"{h['sanctioned_last_day']:,}",
+                f"{h['sanctioned_wrongful_last_day']:,}",
+                f"{h['sanctioned_via_relation_last_day']:,}",
+                f"{h['rewarded_last_day']:,}",
+                _fmt(h["score_mean_last_day"]),
+                _fmt(h["score_gini_last_day"]),
+                "—" if ratio is None else f"{ratio:.2f}",
+            ]
+        )
+    return out
+
+
 def report_html(result: SimResult, data: dict[str, Any]) -> str:
     """The self-contained report page (charts and tables; no script, no network)."""
     spec = result.spec
@@ -278,19 +312,15 @@ def report_html(result: SimResult, data: dict[str, Any]) -> str:
         "<p>Every figure is counted at the end of each simulated day with the same compiled "
         "policy the live scorer uses. A <b>wrongful sanction</b> is a denial in force that "
         "would not be in force had no record been attributed to the wrong subject.</p>",
-        "<h2>Headline (last simulated day)</h2><table><tr><th>policy</th><th>subjects</th>"
-        "<th>under a denial</th><th>of them wrongfully</th><th>through a relation</th>"
-        "<th>under a benefit</th><th>mean score</th><th>Gini of scores</th>"
-        "<th>highest / lowest group sanction rate</th></tr>",
+        "<h2>Headline (last simulated day)</h2><table><tr><th>policy</th>"
+        + "".join(f"<th>{esc(name)}</th>" for name in HEADLINE_FIGURES)
+        + "</tr>",
     ]
-    for h in data["headline"]:
-        ratio = h["sanction_rate_ratio_max_min"]
+    for h, values in zip(data["headline"], headline_values(data), strict=True):
         body.append(
-            f"<tr><td>{esc(h['policy'])}</td><td>{h['subjects']:,}</td>"
-            f"<td>{h['sanctioned_last_day']:,}</td><td>{h['sanctioned_wrongful_last_day']:,}</td>"
-            f"<td>{h['sanctioned_via_relation_last_day']:,}</td><td>{h['rewarded_last_day']:,}</td>"
-            f"<td>{_fmt(h['score_mean_last_day'])}</td><td>{_fmt(h['score_gini_last_day'])}</td>"
-            f"<td>{'—' if ratio is None else f'{ratio:.2f}'}</td></tr>"
+            f"<tr><td>{esc(h['policy'])}</td>"
+            + "".join(f"<td>{esc(v)}</td>" for v in values)
+            + "</tr>"
         )
     body.append("</table>")
     for policy, m in zip(result.policies, result.metrics, strict=True):
