@@ -78,6 +78,12 @@ def test_a_scenario_that_does_not_fit_is_refused(
             "not both",
         ),
         (["--policy", "p", "--report", "r", "--evaluator", "fastest"], "--evaluator"),
+        # 34 days from 9999-12-01: the last is 10000-01-03, past what times support
+        (
+            ["--policy", "p", "--report", "r", "--start", "9999-12-01", "--days", "34"],
+            "would end on +10000-01-03, after 9999-12-31",
+        ),
+        (["--policy", "p", "--report", "r", "--start", "0999-12-31"], "--start"),
     ],
 )
 def test_bad_options(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -86,7 +86,7 @@ def simulate(
     from socialcredit.policy import compile_policy, load_policy
     from socialcredit.sim.events import SimSpec
     from socialcredit.sim.scenario import check_against, load_scenario
-    from socialcredit.timeutil import DAY, iso_date, to_date
+    from socialcredit.timeutil import DAY, MAX_TIME, RANGE_TEXT, iso_date, to_date
 
     if not policy:
         raise CliError("give at least one --policy FILE")
@@ -101,6 +101,12 @@ def simulate(
     begin = iso_date(start)
     if begin is None or begin % DAY:
         raise CliError(f"--start: expected a date YYYY-MM-DD (got {start!r})")
+    if begin + days * DAY - 1 > MAX_TIME:
+        raise CliError(
+            f"--start {start} --days {days}: the simulated period would end on "
+            f"{to_date(begin + days * DAY - 1)}, after {to_date(MAX_TIME)}, the last date "
+            f"times are supported to ({RANGE_TEXT})"
+        )
     compiled = [compile_policy(load_policy(p)) for p in policy]
     for cp in compiled:
         if cp.across_subjects or cp.reevaluation is not None:
