@@ -466,6 +466,16 @@ def shift(
     t = np.asarray(times, dtype=np.int64)
     finite = (t < NEVER) & (t > -NEVER)
     every = bool(finite.all())
+    if not every and t.ndim == 1:
+        # (element by element: the finite times alone, when the spans are one for all or
+        # one per time; the others stay as they are)
+        parts = [np.asarray(p, dtype=np.int64) for p in (months, seconds, working_days)]
+        if all(p.ndim == 0 or p.shape == t.shape for p in parts):
+            at = np.flatnonzero(finite)
+            picked = [p if p.ndim == 0 else p[at] for p in parts]
+            moved = t.copy()
+            moved[at] = shift(t[at], picked[0], picked[1], picked[2], cal)
+            return moved
     out = t if every else np.where(finite, t, 0)
     months_a = np.asarray(months, dtype=np.int64)
     if months_a.any():  # zero months leave a time as it is
