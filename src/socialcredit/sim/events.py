@@ -18,7 +18,7 @@ see the same population and the same conduct (common random numbers).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -170,95 +170,67 @@ def draw_block(scenario: Scenario, spec: SimSpec, block: int) -> BlockDraws:
         r_subj.append(subj.astype(np.int64))
         r_rel.append(rel.astype(np.int64))
 
-    # records, type by type
+    # records: per type only the random draws, in the order they have always been made
+    # (consecutive uniform draws in one call: the same stream); the arithmetic on them
+    # after, once for every type (element by element: the same values)
     types = tuple(scenario.record_types())
     persons = np.flatnonzero(kind == 0)
     orgs = np.flatnonzero(kind == 1)
     pos_in_kind = np.empty(n, dtype=np.int64)
     pos_in_kind[persons] = np.arange(len(persons))
     pos_in_kind[orgs] = np.arange(len(orgs))
-    span = spec.days * DAY
-    delay = scenario.reporting_delay_days * DAY
     d = scenario.disputes
-    parts: dict[str, list[npt.NDArray[np.generic]]] = {
-        k: []
-        for k in [
-            "actor",
-            "subject",
-            "type",
-            "occurred",
-            "recorded",
-            "amount",
-            "wrong",
-            "disputed",
-            "file_u",
-            "decide_u",
-            "on_time",
-            "finds",
-            "resolve_at",
-        ]
-    }
+    rates = np.array([[g.rates.get(t, 0.0) for g in groups] for t in types], dtype=np.float64)
+    counts, first4, amounts, last5, paid_u, after_e = [], [], [], [], [], []
+    err, share, resolves = [], [], []
     for ti, tname in enumerate(types):
-        rate = np.array([g.rates.get(tname, 0.0) for g in groups])[group]
-        counts = rng.poisson(rate * spec.days / 365.25)
-        actor = np.repeat(np.arange(n, dtype=np.int64), counts)
-        m = len(actor)
-        occurred = spec.start + (rng.random(m) * span).astype(np.int64)
-        recorded = occurred + (rng.random(m) * delay).astype(np.int64)
-        err = scenario.data_errors.by_type.get(tname, scenario.data_errors.rate)
-        wrong = rng.random(m) < err
-        u = rng.random(m)
-        same = np.where(kind[actor] == 0, len(persons), len(orgs))
-        wrong &= same > 1
-        other = (u * np.maximum(same - 1, 1)).astype(np.int64)
-        other += other >= pos_in_kind[actor]
-        pool_of = np.where(kind[actor] == 0, 0, 1)
-        chosen = np.where(
-            pool_of == 0,
-            persons[np.minimum(other, max(len(persons) - 1, 0))] if len(persons) else actor,
-            orgs[np.minimum(other, max(len(orgs) - 1, 0))] if len(orgs) else actor,
-        )
-        subject = np.where(wrong, chosen, actor)
+        c = rng.poisson(rates[ti][group] * spec.days / 365.25)
+        m = int(c.sum())
+        counts.append(c)
+        first4.append(rng.random(4 * m).reshape(4, m))  # occurred, recorded, wrong, other
         spec_amount = scenario.amounts.get(tname)
-        amount = (
-            np.round(rng.lognormal(np.log(spec_amount.median), spec_amount.sigma, m), 2)
+        amounts.append(
+            rng.lognormal(np.log(spec_amount.median), spec_amount.sigma, m)
             if spec_amount is not None
             else np.full(m, np.nan)
         )
-        disputed = rng.random(m) < np.where(wrong, d.if_wrong, d.if_right)
-        file_u = rng.random(m)
-        decide_u = rng.random(m)
-        on_time = rng.random(m) < d.on_time
-        finds = rng.random(m) < d.finds_error
+        last5.append(rng.random(5 * m).reshape(5, m))  # disputed, file, decide, on time, finds
+        err.append(scenario.data_errors.by_type.get(tname, scenario.data_errors.rate))
         res = scenario.resolution.get(tname)
-        if res is not None:
-            paid = rng.random(m) < res.share
-            after = rng.exponential(res.mean_days * DAY, m).astype(np.int64) + 1
-            resolve_at = np.where(paid & ~wrong, recorded + after, -1)
-        else:
-            resolve_at = np.full(m, -1, dtype=np.int64)
-        for key, value in (
-            ("actor", actor),
-            ("subject", subject),
-            ("type", np.full(m, ti, dtype=np.int64)),
-            ("occurred", occurred),
-            ("recorded", recorded),
-            ("amount", amount),
-            ("wrong", wrong),
-            ("disputed", disputed),
-            ("file_u", file_u),
-            ("decide_u", decide_u),
-            ("on_time", on_time),
-            ("finds", finds),
-            ("resolve_at", resolve_at),
-        ):
-            parts[key].append(value)
-
-    def cat(key: str, dtype: type) -> npt.NDArray[Any]:  # of ``dtype``
-        return np.concatenate(parts[key]).astype(dtype) if parts[key] else np.empty(0, dtype)
+        resolves.append(res is not None)
+        share.append(res.share if res is not None else 0.0)
+        paid_u.append(rng.random(m) if res is not None else np.ones(m))
+        after_e.append(rng.exponential(res.mean_days * DAY, m) if res is not None else np.zeros(m))
+    sizes = np.array([len(a) for a in amounts], dtype=np.int64)
+    total = int(sizes.sum())
+    u = np.concatenate(first4, axis=1) if types else np.empty((4, 0))
+    v = np.concatenate(last5, axis=1) if types else np.empty((5, 0))
+    if types:
+        actor = np.repeat(np.tile(np.arange(n, dtype=np.int64), len(types)), np.concatenate(counts))
+    else:
+        actor = np.empty(0, dtype=np.int64)
+    occurred = spec.start + (u[0] * (spec.days * DAY)).astype(np.int64)
+    recorded = occurred + (u[1] * (scenario.reporting_delay_days * DAY)).astype(np.int64)
+    wrong = u[2] < np.repeat(np.array(err, dtype=np.float64), sizes)
+    same = np.where(kind[actor] == 0, len(persons), len(orgs))
+    wrong &= same > 1
+    other = (u[3] * np.maximum(same - 1, 1)).astype(np.int64)
+    other += other >= pos_in_kind[actor]
+    chosen = np.where(
+        kind[actor] == 0,
+        persons[np.minimum(other, max(len(persons) - 1, 0))] if len(persons) else actor,
+        orgs[np.minimum(other, max(len(orgs) - 1, 0))] if len(orgs) else actor,
+    )
+    subject = np.where(wrong, chosen, actor)
+    amount = np.round(np.concatenate(amounts), 2) if types else np.empty(0)
+    disputed = v[0] < np.where(wrong, d.if_wrong, d.if_right)
+    paid = np.repeat(np.array(resolves, dtype=bool), sizes)
+    paid &= (np.concatenate(paid_u) if types else np.empty(0)) < np.repeat(share, sizes)
+    after = (np.concatenate(after_e) if types else np.empty(0)).astype(np.int64) + 1
+    resolve_at = np.where(paid & ~wrong, recorded + after, -1)
 
     # drawn after everything else, so that the draws above do not depend on them
-    keep_u = rng.random(sum(len(a) for a in parts["actor"]))
+    keep_u = rng.random(total)
     exit_e = rng.exponential(size=n)
 
     def cat_rel(values: list[I64]) -> I64:
@@ -276,19 +248,19 @@ def draw_block(scenario: Scenario, spec: SimSpec, block: int) -> BlockDraws:
         rel_rule=cat_rel(r_rule),
         rel_subject=cat_rel(r_subj),
         rel_related=cat_rel(r_rel),
-        actor=cat("actor", np.int64),
-        subject=cat("subject", np.int64),
-        type=cat("type", np.int64),
-        occurred=cat("occurred", np.int64),
-        recorded=cat("recorded", np.int64),
-        amount=cat("amount", np.float64),
-        wrong=cat("wrong", np.bool_),
-        disputed=cat("disputed", np.bool_),
-        file_u=cat("file_u", np.float64),
-        decide_u=cat("decide_u", np.float64),
-        on_time=cat("on_time", np.bool_),
-        finds=cat("finds", np.bool_),
-        resolve_at=cat("resolve_at", np.int64),
+        actor=actor.astype(np.int64),
+        subject=subject.astype(np.int64),
+        type=np.repeat(np.arange(len(types), dtype=np.int64), sizes),
+        occurred=occurred.astype(np.int64),
+        recorded=recorded.astype(np.int64),
+        amount=amount.astype(np.float64),
+        wrong=wrong.astype(np.bool_),
+        disputed=disputed.astype(np.bool_),
+        file_u=v[1].copy(),
+        decide_u=v[2].copy(),
+        on_time=v[3] < d.on_time,
+        finds=v[4] < d.finds_error,
+        resolve_at=resolve_at.astype(np.int64),
         keep_u=keep_u,
         exit_e=exit_e,
     )
@@ -357,6 +329,55 @@ def corrections(
     if suppressed is not None and len(target):
         keep &= ~suppressed[target]
     return Corrections(target[keep].astype(np.int64), action[keep], when[keep])
+
+
+def _many_corrections(
+    blocks: list[BlockDraws],
+    which: list[int],
+    scenario: Scenario,
+    spec: SimSpec,
+    policy: CompiledPolicy,
+    suppressed: list[Mask] | None = None,
+) -> list[Corrections]:
+    """``corrections`` of each block ``blocks[b]`` for ``b`` in ``which``: the same, from one
+    call on their records put end to end (per block, its corrections come in the same order:
+    by type, then kind, then record, as the merged call lists them, block by block within)."""
+    if len(which) < 2:
+        return [
+            corrections(
+                blocks[b], scenario, spec, policy, None if suppressed is None else suppressed[b]
+            )
+            for b in which
+        ]
+    mine = [blocks[b] for b in which]
+    sizes = np.array([len(d.type) for d in mine], dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+
+    def cat(name: str) -> npt.NDArray[Any]:
+        return np.concatenate([getattr(d, name) for d in mine])
+
+    merged = replace(
+        mine[0],
+        type=cat("type"),
+        disputed=cat("disputed"),
+        recorded=cat("recorded"),
+        file_u=cat("file_u"),
+        decide_u=cat("decide_u"),
+        on_time=cat("on_time"),
+        wrong=cat("wrong"),
+        finds=cat("finds"),
+        resolve_at=cat("resolve_at"),
+    )
+    gone = None if suppressed is None else np.concatenate([suppressed[b] for b in which])
+    cor = corrections(merged, scenario, spec, policy, gone)
+    owner = np.searchsorted(starts, cor.target, side="right") - 1
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(len(mine) + 1))
+    out = []
+    for k in range(len(mine)):
+        at = order[bounds[k] : bounds[k + 1]]
+        out.append(Corrections(cor.target[at] - starts[k], cor.action[at], cor.at[at]))
+    return out
 
 
 def known_records(
@@ -704,13 +725,21 @@ def _chunk_entries(
         for key, value in values.items():
             cols[kind].setdefault(key, []).append(value)
 
+    missing = [b for b in range(len(blocks)) if cache is None or b not in cache.blocks]
+    cors = dict(
+        zip(
+            missing,
+            _many_corrections(blocks, missing, scenario, spec, policy, suppressed),
+            strict=True,
+        )
+    )
     for b, draws in enumerate(blocks):
         subject_kinds.append(draws.kind)
         gone = suppressed[b] if suppressed is not None else None
         found = cache.blocks.get(b) if cache is not None else None
         if found is None:
             att = attribute_table(draws, scenario)
-            cor = corrections(draws, scenario, spec, policy, gone)
+            cor = cors[b]
             k, i = _entry_arrays(draws, spec, policy, att, cor, gone)
             found = BlockParts(draws.names(), att, cor, k, i)
             if cache is not None:
