@@ -254,7 +254,7 @@ def fold_facts(columns: LedgerColumns, policy: CompiledPolicy) -> SubjectFacts:
             # each distinct value read once (many subjects share a birth date)
             distinct, where = _distinct([str(v) for v in columns.att_value[rows].tolist()])
             read = _date_number if declared.type == "date" else _number
-            number[rows] = np.array([read(v) for v in distinct], dtype=np.float64)[where]
+            number[rows] = np.fromiter(map(read, distinct), np.float64, len(distinct))[where]
         subject = columns.att_subject.astype(np.int64)
         # names as their ranks in sorted order: the same order, sorted as integers
         names, name_rank = _distinct_few(columns.att_name)
@@ -510,7 +510,7 @@ def eligibility_breakpoints_known(
         for cond in conditions:
             by_name.setdefault(cond.attribute, []).append(cond)
     for name, conds in by_name.items():
-        rows = np.flatnonzero(a.name == name)
+        rows = a.named(name)[0]  # (remembered: evaluation asks for the same)
         if not len(rows):
             continue
         pos = np.searchsorted(real[order], a.subject[rows])

@@ -127,10 +127,13 @@ def _breakpoints_of(
         # a rating counts from the end of its term to the end of the next
         counted = policy.next_evaluation(rows.occurred[rid] + 1)
         parts += [counted, policy.next_evaluation(counted + 1)]
-    times = np.concatenate(parts)
-    owners = np.tile(np.arange(len(rid), dtype=np.int64), len(parts))
-    keep = (times < NEVER) & (times > BEGINNING)
-    return owners[keep], times[keep]
+    # each part's finite times alone (most are NEVER), in the order of the parts
+    owners, kept = [], []
+    for part in parts:
+        at = np.flatnonzero((part < NEVER) & (part > BEGINNING)).astype(np.int64)
+        owners.append(at)
+        kept.append(part[at])
+    return np.concatenate(owners), np.concatenate(kept)
 
 
 YEAR_END_HORIZON = 50

@@ -44,6 +44,7 @@ BLOCK = 1024
 """Agents per block: the unit of random streams, relations and misattribution."""
 
 YEAR = 365.25 * DAY
+_LAST_FOUR = ["%04d" % i for i in range(10_000)]  # noqa: UP031
 RELATIONS_FROM_DAYS = 365  # relations are recorded this long before the start
 
 
@@ -120,8 +121,16 @@ class BlockDraws:
 
     def names(self) -> list[str]:
         """The agents' subject identifiers (``A`` and the global agent number)."""
-        # (printf-style: about 1.7 times faster than an f-string here)
-        return ["A%010d" % i for i in range(self.first, self.first + self.n)]  # noqa: UP031
+        # ("A%010d" % i, as a run's shared leading digits joined to each number's last four:
+        # one C-level concatenation per name, three times faster than formatting each)
+        out: list[str] = []
+        i, end = self.first, self.first + self.n
+        while i < end:
+            top, low = divmod(i, 10_000)
+            stop = min(end - i, 10_000 - low)
+            out += map(("A%06d" % top).__add__, _LAST_FOUR[low : low + stop])  # noqa: UP031
+            i += stop
+        return out
 
 
 def draw_block(scenario: Scenario, spec: SimSpec, block: int) -> BlockDraws:

@@ -188,8 +188,9 @@ def change_days(prep: Prepared, spec: SimSpec, agents: I64) -> tuple[I64, I64]:
     who = [rows.subject[owners].astype(np.int64)]
     when = [times]
     # knowledge: a version seen or hidden, a late dispute (a correction's own time)
+    subject = rows.subject[rid].astype(np.int64)
     for column in (rows.visible_from, rows.hidden_from, rows.known, rows.dispute_late):
-        who.append(rows.subject[rid].astype(np.int64))
+        who.append(subject)
         when.append(column[rid])
     pos, t = eligibility_breakpoints(rows.facts, policy, agents, NEVER - 1)
     who.append(agents[pos])
@@ -199,10 +200,13 @@ def change_days(prep: Prepared, spec: SimSpec, agents: I64) -> tuple[I64, I64]:
     if len(ends):
         who.append(np.repeat(agents, len(ends)))
         when.append(np.tile(ends, len(agents)))
+    # the finite times of each part alone (many are NEVER), in the order of the parts
+    for i, (w, times) in enumerate(zip(who, when, strict=True)):
+        times = times.astype(np.int64)
+        keep = np.flatnonzero((times < NEVER) & (times > -NEVER))
+        who[i], when[i] = w[keep], times[keep]
     a = np.concatenate(who)
-    t = np.concatenate(when).astype(np.int64)
-    keep = (t < NEVER) & (t > -NEVER)
-    a, t = a[keep], t[keep]
+    t = np.concatenate(when)
     # a change at t shows at the end of its day; one at t + 1 (a day's last second) the next
     d0 = _day_of(spec, t)
     # a day's last second: the next day's too (t and t + 1 fall on different days only
