@@ -200,23 +200,24 @@ def change_days(prep: Prepared, spec: SimSpec, agents: I64) -> tuple[I64, I64]:
     if len(ends):
         who.append(np.repeat(agents, len(ends)))
         when.append(np.tile(ends, len(agents)))
-    # the finite times of each part alone (many are NEVER), in the order of the parts
+    # a change at t shows at the end of its day; one at t + 1 (a day's last second) the next.
+    # A time before the first day shows on day 0 (every agent's change day anyway), one at
+    # or after the period's end on none: each part's times within the period alone (most
+    # are NEVER or long past), in the order of the parts
     for i, (w, times) in enumerate(zip(who, when, strict=True)):
         times = times.astype(np.int64)
-        keep = np.flatnonzero((times < NEVER) & (times > -NEVER))
+        keep = np.flatnonzero((times >= spec.start) & (times < spec.end))
         who[i], when[i] = w[keep], times[keep]
     a = np.concatenate(who)
     t = np.concatenate(when)
-    # a change at t shows at the end of its day; one at t + 1 (a day's last second) the next
-    d0 = _day_of(spec, t)
-    # a day's last second: the next day's too (t and t + 1 fall on different days only
-    # when t is a day's last second, the days counted from the start)
+    d = (t - spec.start) // DAY
+    # a day's last second: the next day's too, if the period has one (t and t + 1 fall on
+    # different days only when t is a day's last second, the days counted from the start)
     edge = np.flatnonzero((t + 1 - spec.start) % DAY == 0)
-    d1 = _day_of(spec, t[edge] + 1)
-    moved = d1 != d0[edge]
-    d = np.concatenate([d0, d1[moved]])
-    a = np.concatenate([a, a[edge[moved]]])
-    parts_a, parts_d = [a[d >= 0], agents], [d[d >= 0], np.zeros(len(agents), np.int64)]
+    d1 = d[edge] + 1
+    moved = d1 < spec.days
+    parts_a = [a, a[edge[moved]], agents]
+    parts_d = [d, d1[moved], np.zeros(len(agents), np.int64)]
     # a linearly decaying record moves its subject's score every day it counts
     decays = policy.decays[np.maximum(rows.type_code[rid], 0)] & (rows.type_code[rid] >= 0)
     if decays.any():
