@@ -11,6 +11,7 @@ import difflib
 import math
 from collections.abc import Collection
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -49,6 +50,8 @@ MAX_CLOCK_SKEW = 300  # seconds a source's clock may run ahead of ours
 MAX_TEXT = 500  # characters of a text field
 MAX_AMOUNT = 1e15  # the largest amount (either sign): whole numbers up to it are exact
 _AMOUNT_RANGE = f"must lie between -{MAX_AMOUNT:,.0f} and {MAX_AMOUNT:,.0f}"
+# iso_date, remembered for the texts an ingest repeats (attribute values such as birth dates)
+_iso_date = lru_cache(maxsize=1 << 16)(iso_date)
 
 
 class EntryError(ValueError):
@@ -705,7 +708,7 @@ def _attribute_value(
         raise EntryError("value", "is required")
     kind = declared[0] if declared is not None else "text"
     if kind == "date":
-        day = iso_date(value) if type(value) is str else None
+        day = _iso_date(value) if type(value) is str else None
         if type(value) is not str or day is None:
             raise EntryError(
                 "value", f"{shown(value)} is not a date like 2008-02-29 (attribute {name!r})"

@@ -9,7 +9,8 @@ precisely what. The attribute's value is checked by the validator's own
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -17,14 +18,18 @@ import orjson
 from socialcredit.columns import ATTRIBUTE
 from socialcredit.ledger.entries import MAX_CLOCK_SKEW, MAX_TEXT, EntryError, _attribute_value
 from socialcredit.ledger.rules import IngestRules
-from socialcredit.timeutil import MAX_TIME, MIN_TIME
+from socialcredit.timeutil import EPOCH, MAX_TIME, MIN_TIME, NAIVE_EPOCH
 
 ATTRIBUTE_KEYS = frozenset(
     {"kind", "id", "source", "subject", "subject_kind", "attribute", "value"}
     | {"valid_from", "valid_until", "recorded_at"}
 )
+_attribute_keys = ATTRIBUTE_KEYS.issuperset  # of a dict: whether it has no other keys
 _KINDS = {None: 0, "": 0, "person": 0, "organisation": 1}
 _fromisoformat = datetime.fromisoformat
+# Attribute lines repeat their times and values (birth dates, the dates residences start):
+# what is computed from a text alone is remembered, up to this many texts each.
+_MEMO = 1 << 16
 
 
 def _epoch(text: Any) -> int | None:
@@ -32,21 +37,17 @@ def _epoch(text: Any) -> int | None:
     text the general path reads otherwise: it then says what is wrong, or reads it)."""
     if type(text) is not str:
         return None
+    return _epoch_of(text)
+
+
+@lru_cache(maxsize=_MEMO)
+def _epoch_of(text: str) -> int | None:
     try:
         when = _fromisoformat(text)
-        ts = int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
+        ts = int((when - (EPOCH if when.tzinfo else NAIVE_EPOCH)).total_seconds())
     except (ValueError, OverflowError):
         return None
     return ts if MIN_TIME <= ts <= MAX_TIME else None
-
-
-def _plain_text(value: Any) -> bool:
-    return (
-        type(value) is str
-        and 0 < len(value) <= MAX_TEXT
-        and not value.isspace()
-        and "\x00" not in value
-    )
 
 
 def fast_attribute(
@@ -58,38 +59,61 @@ def fast_attribute(
 ) -> tuple[tuple[Any, ...], int] | None:
     """The fact row of a plain, valid attribute line (laid out as ``parsing`` says) and its
     subject's kind code, or None to leave the line to ``validate_entry``."""
-    if type(obj) is not dict or obj.get("kind") != "attribute" or not obj.keys() <= ATTRIBUTE_KEYS:
+    if type(obj) is not dict or obj.get("kind") != "attribute" or not _attribute_keys(obj):
         return None
-    source = obj.get("source")
-    entry_id = obj.get("id")
-    subject = obj.get("subject")
-    name: Any = obj.get("attribute")
+    get = obj.get
+    source = get("source")
+    entry_id = get("id")
+    subject = get("subject")
+    name: Any = get("attribute")
+    # each a text of 1 to MAX_TEXT characters, not all blank space, without NUL
     if not (
-        _plain_text(source) and _plain_text(entry_id) and _plain_text(subject) and _plain_text(name)
+        type(source) is str
+        and type(entry_id) is str
+        and type(subject) is str
+        and type(name) is str
+        and source
+        and entry_id
+        and subject
+        and name
+        and not source.isspace()
+        and not entry_id.isspace()
+        and not subject.isspace()
+        and not name.isspace()
     ):
         return None
     text = f"{source}{entry_id}{subject}{name}"
+    if "\x00" in text or (
+        len(text) > MAX_TEXT
+        and (
+            len(source) > MAX_TEXT
+            or len(entry_id) > MAX_TEXT
+            or len(subject) > MAX_TEXT
+            or len(name) > MAX_TEXT
+        )
+    ):
+        return None
     if not text.isascii():
         try:
             text.encode()
         except UnicodeEncodeError:
             return None
-    stated = obj.get("subject_kind")
+    stated = get("subject_kind")
     if type(stated) is not str and stated is not None:
         return None
     subject_kind = _KINDS.get(stated)
     if subject_kind is None:
         return None
-    recorded_text = obj.get("recorded_at")
+    recorded_text = get("recorded_at")
     given = None
     if recorded_text is not None and recorded_text != "":
         given = _epoch(recorded_text)
         if given is None or given > now + MAX_CLOCK_SKEW:
             return None
-    start = _epoch(obj.get("valid_from"))
+    start = _epoch(get("valid_from"))
     if start is None:
         return None
-    until_text = obj.get("valid_until")
+    until_text = get("valid_until")
     until = None
     if until_text is not None and until_text != "":
         until = _epoch(until_text)
@@ -110,10 +134,16 @@ def fast_attribute(
         start,
         None if recorded == now else recorded,
         None,
-        orjson.dumps({"value": value}).decode(),
+        _value_details(value),
         None,
         until,
         given,
         line,
     )
     return row, subject_kind
+
+
+@lru_cache(maxsize=_MEMO)
+def _value_details(value: str) -> str:
+    """The ``details`` column of an attribute of ``value``: JSON holding the value."""
+    return orjson.dumps({"value": value}).decode()

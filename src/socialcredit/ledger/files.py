@@ -137,7 +137,7 @@ def decode_jsonl(numbered: Iterable[tuple[int, bytes]]) -> Iterator[Line]:
     """Decode numbered JSON Lines; blank lines come as ``BLANK``, bad ones with their error."""
     loads = orjson.loads
     for number, raw in numbered:
-        if not raw.strip():
+        if not raw or raw.isspace():  # as ``not raw.strip()``, without a copy of the line
             yield number, None, BLANK
             continue
         try:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +46,7 @@ from socialcredit.ledger.entries import (
 from socialcredit.ledger.fast_attributes import fast_attribute
 from socialcredit.ledger.files import BLANK, TRIMMED, FieldError
 from socialcredit.ledger.rules import IngestRules
-from socialcredit.timeutil import MAX_TIME, MIN_TIME, to_iso
+from socialcredit.timeutil import EPOCH, MAX_TIME, MIN_TIME, NAIVE_EPOCH, to_iso
 
 if TYPE_CHECKING:
     from socialcredit.policy.sources import SourceGrant
@@ -137,7 +137,9 @@ def prepare_chunks(
     types = rules.record_types if rules is not None else None
     amounts = rules.amounts if rules is not None else None
     submitter = rules.submitter if rules is not None else None
+    ratings = rules.ratings if rules is not None else None
     record_kinds = chunk.record_kinds
+    rows = chunk.rows
     for number, obj, error in lines:
         chunk.lines += 1
         if error is not None:
@@ -151,14 +153,14 @@ def prepare_chunks(
                 chunk.problems.append(IngestProblem(origin, number, where, str(error)))
                 continue
         row = fast_record(obj, types, now, number, backfill, amounts)
-        if row is not None and rules is not None and row[4] in rules.ratings:
+        if row is not None and ratings and row[4] in ratings:
             row = None  # a rating is checked in full (no self-rating, its range)
-        if row is not None and submitter is not None:
-            refused = submitter.refusal("record", row[0], row[4])
-            if refused is not None:
-                chunk.problems.append(IngestProblem(origin, number, *refused))
-                continue
         if row is not None:
+            if submitter is not None:
+                refused = submitter.refusal("record", row[0], row[4])
+                if refused is not None:
+                    chunk.problems.append(IngestProblem(origin, number, *refused))
+                    continue
             key = (row[0], row[1])
             if key in keys:
                 chunk.repeats.append(row)
@@ -166,20 +168,22 @@ def prepare_chunks(
                 keys.add(key)
                 name = row[3]
                 stated = obj.get("subject_kind")  # None, "", person or organisation here
+                code = _KINDS[stated] if stated else -1
                 first = record_kinds.get(name)
                 if first is None:
-                    record_kinds[name] = _KINDS[stated] if stated else -1
-                elif first != (_KINDS[stated] if stated else -1):
-                    chunk.kind_exceptions[number] = (name, _KINDS[stated] if stated else -1)
+                    record_kinds[name] = code
+                elif first != code:
+                    chunk.kind_exceptions[number] = (name, code)
                 if name not in seen:
                     seen.add(name)
-                    chunk.subjects.append((name, _kind_of(obj)))
+                    chunk.subjects.append((name, code if stated else 0))  # else a person
                     chunk.first_lines[name] = number
-                chunk.rows.append(row)
+                rows.append(row)
             if chunk.lines >= CHUNK:
                 yield _finish(chunk)
                 chunk = PreparedChunk()
                 record_kinds = chunk.record_kinds
+                rows = chunk.rows
                 keys = set()
             continue
         fact = fast_attribute(obj, rules, now, number, backfill) if submitter is None else None
@@ -189,6 +193,7 @@ def prepare_chunks(
                 yield _finish(chunk)
                 chunk = PreparedChunk()
                 record_kinds = chunk.record_kinds
+                rows = chunk.rows
                 keys = set()
             continue
         try:
@@ -295,6 +300,7 @@ def prepare_chunks(
             yield _finish(chunk)
             chunk = PreparedChunk()
             record_kinds = chunk.record_kinds
+            rows = chunk.rows
             keys = set()
     if chunk.lines:
         yield _finish(chunk)
@@ -338,10 +344,6 @@ def submitter_refusal(submitter: SourceGrant, e: Entry) -> tuple[str, str] | Non
 def _gives(obj: Any, name: str) -> bool:
     value = obj.get(name)
     return value is not None and value != ""
-
-
-def _kind_of(obj: dict[str, Any]) -> int:
-    return _KINDS[obj.get("subject_kind") or "person"]
 
 
 # ---------------------------------------------------------------------- same content
@@ -498,6 +500,7 @@ _RECORD_KEYS = frozenset(
     {"kind", "id", "source", "subject", "subject_kind", "type", "occurred_at", "recorded_at"}
     | {"amount", "evidence"}
 )
+_record_keys = _RECORD_KEYS.issuperset  # of a dict: whether it has no other keys
 _KINDS = {"person": 0, "organisation": 1}
 fromisoformat = datetime.fromisoformat
 
@@ -520,20 +523,23 @@ def fast_record(
     ``backfill``: the line's ``recorded_at`` is kept as the entry's (see ``validate_entry``).
     ``amounts``: the rules' ``amounts`` (types whose records need a positive amount).
     """
-    if type(obj) is not dict or not obj.keys() <= _RECORD_KEYS:
+    if type(obj) is not dict or not _record_keys(obj):
         return None
-    kind = obj.get("kind")
+    get = obj.get
+    kind = get("kind")
     if kind is not None and kind != "record":
         return None
-    source = obj.get("source")
-    entry_id = obj.get("id")
-    subject = obj.get("subject")
-    type_name = obj.get("type")
+    source = get("source")
+    entry_id = get("id")
+    subject = get("subject")
+    type_name = get("type")
+    evidence = get("evidence")
     if not (
         type(source) is str
         and type(entry_id) is str
         and type(subject) is str
         and type(type_name) is str
+        and (evidence is None or (type(evidence) is str and evidence))
         and source
         and entry_id
         and subject
@@ -542,54 +548,55 @@ def fast_record(
         and not entry_id.isspace()
         and not subject.isspace()
         and not type_name.isspace()
-        and len(source) <= MAX_TEXT
-        and len(entry_id) <= MAX_TEXT
-        and len(subject) <= MAX_TEXT
-        and len(type_name) <= MAX_TEXT
     ):
         return None
-    stated = obj.get("subject_kind")
-    if stated is None or stated == "":  # as validate_entry: not 0, False or [] (those are errors)
-        stated = "person"
-    subject_kind = _KINDS.get(stated) if type(stated) is str else None
-    if subject_kind is None:
+    # one look at all the text: no NUL (PostgreSQL refuses it), valid Unicode, and (when
+    # all of it fits) no field longer than MAX_TEXT
+    text = f"{source}{entry_id}{subject}{type_name}{evidence or ''}"
+    if len(text) > MAX_TEXT and (
+        len(source) > MAX_TEXT
+        or len(entry_id) > MAX_TEXT
+        or len(subject) > MAX_TEXT
+        or len(type_name) > MAX_TEXT
+        or (evidence is not None and len(evidence) > MAX_TEXT)
+    ):
         return None
+    if "\x00" in text or not (text.isascii() or _encodes(text)):
+        return None
+    stated = get("subject_kind")
+    subject_kind: int | None = 0  # as validate_entry: none (None, "") is a person, but
+    if stated is not None and stated != "":  # 0, False or [] are errors
+        subject_kind = _KINDS.get(stated) if type(stated) is str else None
+        if subject_kind is None:
+            return None
     if types is not None:
         allowed = types.get(type_name)
         if allowed is None or subject_kind not in allowed:
             return None
-    occurred_text = obj.get("occurred_at")
-    recorded_text = obj.get("recorded_at")
-    amount = obj.get("amount")
-    evidence = obj.get("evidence")
+    occurred_text = get("occurred_at")
+    recorded_text = get("recorded_at")
+    amount = get("amount")
     if (
         type(occurred_text) is not str
         or not (recorded_text is None or type(recorded_text) is str)
         or not (amount is None or type(amount) is int or type(amount) is float)
-        or not (evidence is None or (type(evidence) is str and 0 < len(evidence) <= MAX_TEXT))
     ):
-        return None
-    # one look at all the text: no NUL (PostgreSQL refuses it), valid Unicode
-    text = f"{source}{entry_id}{subject}{type_name}{evidence or ''}"
-    if "\x00" in text or not (text.isascii() or _encodes(text)):
         return None
     try:
         when = fromisoformat(occurred_text)
-        occurred = int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
+        occurred = int((when - (EPOCH if when.tzinfo else NAIVE_EPOCH)).total_seconds())
         recorded = None
         if recorded_text:
             when = fromisoformat(recorded_text)
-            recorded = int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
+            recorded = int((when - (EPOCH if when.tzinfo else NAIVE_EPOCH)).total_seconds())
     except (ValueError, OverflowError):
         return None  # the general path says what is wrong
-    if not MIN_TIME <= occurred <= MAX_TIME or not (
-        recorded is None or MIN_TIME <= recorded <= MAX_TIME
-    ):
-        return None
     if recorded is None:
-        if occurred > now:
+        if not MIN_TIME <= occurred <= now:
             return None
-    elif occurred > recorded or recorded > now + MAX_CLOCK_SKEW:
+    elif not (MIN_TIME <= occurred <= recorded <= MAX_TIME and recorded <= now + MAX_CLOCK_SKEW):
+        return None
+    if occurred > MAX_TIME:
         return None
     if amount is not None:
         if not -MAX_AMOUNT <= amount <= MAX_AMOUNT:  # False for NaN too
