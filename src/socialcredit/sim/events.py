@@ -552,6 +552,28 @@ def _filled(n: int, value: object) -> npt.NDArray[np.object_]:
     return out
 
 
+_DATE_TABLE: tuple[int, npt.NDArray[np.object_]] = (0, np.empty(0, dtype=object))
+
+
+def _date_texts(days: I64) -> npt.NDArray[np.object_]:
+    """The ISO dates (``np.datetime_as_string``'s) of day numbers (days since 1970-01-01),
+    as Python strings: read from a table of every day from the earliest to the latest asked
+    so far in this process (writing each block's dates anew costs ten times more)."""
+    if not len(days):
+        return np.empty(0, dtype=object)
+    global _DATE_TABLE
+    first, texts = _DATE_TABLE
+    lo, hi = int(days.min()), int(days.max())
+    if lo < first or hi >= first + len(texts):
+        if len(texts):
+            lo, hi = min(lo, first), max(hi, first + len(texts) - 1)
+        every = np.arange(lo, hi + 1, dtype=np.int64).astype("datetime64[D]")
+        first, texts = lo, np.datetime_as_string(every, unit="D").astype(object)
+        _DATE_TABLE = (first, texts)
+    found: npt.NDArray[np.object_] = texts[days - first]
+    return found
+
+
 def attribute_table(draws: BlockDraws, scenario: Scenario) -> AttributeTable:
     """The block's attribute entries (see ``AttributeTable``), built column-wise; the same
     entries ``_attribute`` describes one at a time."""
@@ -562,10 +584,9 @@ def attribute_table(draws: BlockDraws, scenario: Scenario) -> AttributeTable:
     agents = np.arange(draws.n, dtype=np.int64)
     if scenario.birth_date_attribute is not None:
         born = agents[draws.birth >= 0]
-        dates = np.datetime_as_string(draws.birth[born].astype("datetime64[s]"), unit="D")
         codes.append(born * _ATT_SLOTS)
         names.append(_filled(len(born), scenario.birth_date_attribute))
-        values.append(dates.astype(object))
+        values.append(_date_texts(draws.birth[born] // DAY))
         valid.append(draws.birth[born])
     for gi, g in enumerate(scenario.groups.values()):
         members = agents[draws.group == gi]
