@@ -683,7 +683,9 @@ def _order_of(t: I64, k: I64, i: I64) -> I64:
     low, width = int(t.min()), int(i.max()) + 1
     if int(i.min()) < 0 or (int(t.max()) - low + 1) * 4 * width >= 2**62:
         return np.lexsort((i, k, t)).astype(np.int64)
-    order: I64 = np.argsort((t - low) * (4 * width) + k * width + i).astype(np.int64)
+    # (the keys are distinct, so any sort gives this order; the stable one is the faster)
+    key = (t - low) * (4 * width) + k * width + i
+    order: I64 = np.argsort(key, kind="stable").astype(np.int64)
     return order
 
 
