@@ -409,12 +409,13 @@ def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, Relation
     new_amount = np.where(np.isnan(new_amount), columns.rec_amount[r_rec], new_amount)
 
     def cat(a: npt.NDArray[np.generic], b: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+        # (a new array: converted below without a further copy when its dtype is the one)
         return np.concatenate([a, b])
 
     idx = np.arange(n, dtype=np.int64)
-    record = cat(idx, r_rec).astype(np.int64)
-    all_type = cat(type_code, new_type).astype(np.int32)
-    all_occ = cat(columns.rec_occurred_at, new_occ).astype(np.int64)
+    record = cat(idx, r_rec).astype(np.int64, copy=False)
+    all_type = cat(type_code, new_type).astype(np.int32, copy=False)
+    all_occ = cat(columns.rec_occurred_at, new_occ).astype(np.int64, copy=False)
     own, given = _own_terms(columns)
     zero = np.zeros(n, dtype=np.int64)
     expires, flags = _expiry(
@@ -424,34 +425,34 @@ def fold(columns: LedgerColumns, policy: CompiledPolicy) -> tuple[Rows, Relation
         (own[0][record], own[1][record], own[2][record]),
         given[record],
         (
-            cat(zero, ext_parts[0]).astype(np.int64),
-            cat(zero, ext_parts[1]).astype(np.int64),
-            cat(zero, ext_parts[2]).astype(np.int64),
+            cat(zero, ext_parts[0]).astype(np.int64, copy=False),
+            cat(zero, ext_parts[1]).astype(np.int64, copy=False),
+            cat(zero, ext_parts[2]).astype(np.int64, copy=False),
         ),
-        cat(np.full(n, NEVER, dtype=np.int64), end_min).astype(np.int64),
+        cat(np.full(n, NEVER, dtype=np.int64), end_min).astype(np.int64, copy=False),
     )
     rows = Rows(
-        subject=cat(columns.rec_subject, columns.rec_subject[r_rec]).astype(np.int32),
+        subject=cat(columns.rec_subject, columns.rec_subject[r_rec]).astype(np.int32, copy=False),
         type_code=all_type,
         occurred=all_occ,
-        known=cat(known, known[r_rec]).astype(np.int64),
-        visible_from=cat(known, r_time).astype(np.int64),
+        known=cat(known, known[r_rec]).astype(np.int64, copy=False),
+        visible_from=cat(known, r_time).astype(np.int64, copy=False),
         hidden_from=cat(
             np.minimum(annulled, first_rect), np.minimum(annulled[r_rec], next_time)
-        ).astype(np.int64),
-        resolved=cat(resolved, resolved[r_rec]).astype(np.int64),
-        disputed=cat(disputed, disputed[r_rec]).astype(np.int64),
-        dispute_late=cat(dispute_late, dispute_late[r_rec]).astype(np.int64),
-        decided=cat(decided, decided[r_rec]).astype(np.int64),
-        reconsidered=cat(reconsidered, reconsidered[r_rec]).astype(np.int64),
+        ).astype(np.int64, copy=False),
+        resolved=cat(resolved, resolved[r_rec]).astype(np.int64, copy=False),
+        disputed=cat(disputed, disputed[r_rec]).astype(np.int64, copy=False),
+        dispute_late=cat(dispute_late, dispute_late[r_rec]).astype(np.int64, copy=False),
+        decided=cat(decided, decided[r_rec]).astype(np.int64, copy=False),
+        reconsidered=cat(reconsidered, reconsidered[r_rec]).astype(np.int64, copy=False),
         reconsideration_decided=cat(reconsideration_decided, reconsideration_decided[r_rec]).astype(
-            np.int64
+            np.int64, copy=False
         ),
-        process=cat(process, process[r_rec]).astype(np.int16),
-        amount=cat(columns.rec_amount, new_amount).astype(np.float64),
+        process=cat(process, process[r_rec]).astype(np.int16, copy=False),
+        amount=cat(columns.rec_amount, new_amount).astype(np.float64, copy=False),
         record=record,
         rectification=cat(np.full(n, -1, dtype=np.int64), rect_row.astype(np.int64)).astype(
-            np.int64
+            np.int64, copy=False
         ),
         expires=expires,
         term_flags=flags,
