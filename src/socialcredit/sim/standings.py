@@ -362,11 +362,17 @@ def standings(
         (s.index, policy.relation_names.index(r)) for s in policy.sanctions for r in s.reach
     ]
     r = prep.relations
+    # the relations in force of each type reached through, and each measure's holders,
+    # found once however many pairs name them
+    of_type = {code: np.flatnonzero(rel_ok & (r.type_code == code)) for _, code in reaching}
+    holders: dict[int, Mask] = {}
     for s_index, code in reaching:
-        held = np.zeros(n, dtype=bool)
-        held[agent[triggers[s_index]]] = True
-        sel = rel_ok & (r.type_code == code)
-        sel[sel] = held[r.related[sel]]
+        held = holders.get(s_index)
+        if held is None:
+            held = holders[s_index] = np.zeros(n, dtype=bool)
+            held[agent[triggers[s_index]]] = True
+        sel = of_type[code]
+        sel = sel[held[r.related[sel]]]
         by_day[r.subject[sel]] = True
         by_day[r.related[sel]] = True
     by_day &= evaluated
@@ -382,11 +388,13 @@ def standings(
     if len(candidates):
         _bounded_measures(prep, spec, candidates, bounded, own, pos)
     measures = own.copy()
-    for s_index, code in reaching:
-        sel = rel_ok & (r.type_code == code)
+    sides: dict[int, tuple[I64, I64]] = {}
+    for code, sel in of_type.items():
         subj, related = pos[r.subject[sel]], pos[r.related[sel]]
         keep = (subj >= 0) & (related >= 0)
-        subj, related = subj[keep], related[keep]
+        sides[code] = (subj[keep], related[keep])
+    for s_index, code in reaching:
+        subj, related = sides[code]
         if len(subj):
             np.logical_or.at(measures[s_index].T, subj, own[s_index][:, related].T)
     # flag segments: the others ever flagged keep their change days' segments ...
