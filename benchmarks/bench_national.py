@@ -24,6 +24,7 @@ import argparse
 import os
 import resource
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -58,6 +59,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sample", type=int, default=6, help="chunks to time (projection)")
     parser.add_argument("--run", action="store_true", help="run the whole population")
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="with --run: save the progress to this file every minute, and resume from it "
+        "(a run of hours that is stopped goes on where it was; the figures printed are then "
+        "this run's, the earlier runs' own are listed)",
+    )
     args = parser.parse_args()
     policy = compile_policy(load_policy(example_policy(args.policy)))
     loaded = load_scenario(example_scenario(args.policy))
@@ -104,13 +112,22 @@ def main() -> None:
             print(f"  {now:8,.0f} s: {share:6.1%} of the agent-days done", flush=True)
 
     with cluster_client(workers=args.workers) as client:
-        result = simulate([policy], loaded, spec, args.chunk_size, progress, client=client)
+        result = simulate(
+            [policy], loaded, spec, args.chunk_size, progress, client, checkpoint=args.checkpoint
+        )
         worker_cpu = client.run(
             lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])  # utime + stime
         )
     wall = time.perf_counter() - wall
     cpu = _cpu() - cpu
     used = cpu + sum(worker_cpu.values())
+    if result.resumed_at_chunk:
+        agent_days = result.agent_days_this_run
+        print(
+            f"RESUMED from {args.checkpoint} after {result.resumed_at_chunk:,} of "
+            f"{result.chunks:,} chunks; the figures below are this run's, over "
+            f"{agent_days:,} agent-days; earlier runs: {result.earlier_parts}"
+        )
     print(
         f"MEASURED: {spec.population:,} agents x {spec.days} days on {args.workers} Dask "
         f"workers: {wall:,.1f} s wall = {agent_days / wall:,.0f} agent-days per second; CPU "

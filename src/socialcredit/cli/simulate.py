@@ -78,6 +78,15 @@ def simulate(
     force: Annotated[
         bool, typer.Option("--force", help="Replace a report already in --report.")
     ] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="Save the progress to this file every minute; when it holds a checkpoint of "
+            "this same run (policies, scenario, population, days, seed, start, chunk size, "
+            "evaluator and socialcredit version), go on from it. Same results as a run never "
+            "stopped."
+        ),
+    ] = None,
 ) -> None:
     """Run policies on a synthetic population (see the help text)."""
     if ctx.invoked_subcommand is not None:
@@ -129,10 +138,19 @@ def simulate(
             f"--export-sample: the simulated period ends {to_date(spec.end)}, after now; a "
             "ledger holds no entries from the future (choose an earlier --start or fewer --days)"
         )
+    if checkpoint is not None:  # before any directory is made: refused, nothing changes
+        from socialcredit.sim.run import read_checkpoint
+
+        read_checkpoint(checkpoint, compiled, loaded, spec, chunk_size, evaluator)
     _check_report_directory(report, force)
     from socialcredit.sim.report import write_report
 
-    result = _run(compiled, loaded, spec, chunk_size, workers, scheduler, evaluator)
+    result = _run(compiled, loaded, spec, chunk_size, workers, scheduler, evaluator, checkpoint)
+    if result.resumed_at_chunk:
+        err.print(
+            f"resumed from {checkpoint} after {result.resumed_at_chunk:,} of "
+            f"{plural(result.chunks, 'chunk')}"
+        )
     _print_headline(result)
     for p in write_report(result, report):
         err.print(f"wrote {p}")
@@ -159,6 +177,7 @@ def _run(
     workers: int | None,
     scheduler: str | None,
     evaluator: str = "events",
+    checkpoint: Path | None = None,
 ) -> SimResult:
     from rich.progress import (
         BarColumn,
@@ -196,14 +215,20 @@ def _run(
 
         if workers is None and scheduler is None:
             result = run_simulation(
-                compiled, loaded, spec, chunk_size, advance, evaluator=evaluator
+                compiled,
+                loaded,
+                spec,
+                chunk_size,
+                advance,
+                evaluator=evaluator,
+                checkpoint=checkpoint,
             )
         else:
             from socialcredit.sim.distributed import cluster_client
 
             with cluster_client(workers, scheduler) as client:
                 result = run_simulation(
-                    compiled, loaded, spec, chunk_size, advance, client, evaluator
+                    compiled, loaded, spec, chunk_size, advance, client, evaluator, checkpoint
                 )
     return result
 

@@ -169,9 +169,17 @@ def summary(result: SimResult) -> dict[str, Any]:
             "peak_rss_bytes_largest_worker": result.worker_peak_rss_bytes,
             "evaluator": result.evaluator,
             "agent_days": result.agent_days,
+            "agent_days_this_run": result.agent_days_this_run,
             "agent_days_per_second_wall": (
-                round(result.agent_days / result.wall_seconds) if result.wall_seconds else None
+                round(result.agent_days_this_run / result.wall_seconds)
+                if result.wall_seconds
+                else None
             ),
+            # resumed from a checkpoint: the figures above are this run's own, over the
+            # chunks it did; the earlier runs' costs are listed
+            "resumed_at_chunk": result.resumed_at_chunk,
+            "chunks": result.chunks,
+            "earlier_parts": result.earlier_parts,
         },
         "headline": headline(result),
         "notes": result.notes,
@@ -369,7 +377,7 @@ def report_html(result: SimResult, data: dict[str, Any]) -> str:
     body.append(
         f"<h2>Run</h2><p>Scenario {esc(result.scenario.source)} (hash "
         f"{esc(result.scenario.content_hash[:12])}); wall time {cost['wall_seconds']} s; "
-        f"{cost['agent_days']:,} agent-days.</p>"
+        f"{cost['agent_days']:,} agent-days.{_resumed(result)}</p>"
     )
     style = (
         "body{font-family:sans-serif;max-width:920px;margin:2em auto;color:#222}"
@@ -381,6 +389,20 @@ def report_html(result: SimResult, data: dict[str, Any]) -> str:
         f"<title>Simulation report</title><style>{style}</style></head><body>"
         + "\n".join(body)
         + "</body></html>\n"
+    )
+
+
+def _resumed(result: SimResult) -> str:
+    """What a run resumed from a checkpoint did itself, and what the earlier runs took."""
+    if not result.resumed_at_chunk:
+        return ""
+    earlier = result.earlier_parts
+    wall = sum(float(p.get("wall_seconds", 0)) for p in earlier)
+    return (
+        f" Resumed from a checkpoint after {result.resumed_at_chunk:,} of "
+        f"{result.chunks:,} chunks: the wall time is this run's, over "
+        f"{result.agent_days_this_run:,} agent-days; {len(earlier):,} earlier "
+        f"run{'' if len(earlier) == 1 else 's'} took {wall:,.1f} s of wall time."
     )
 
 
