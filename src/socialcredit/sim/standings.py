@@ -402,17 +402,21 @@ def standings(
     n_l, n_s = len(policy.lists), len(policy.sanctions)
     f_agent = [agent[other]]
     f_day = [day[other]]
-    flags = [np.concatenate([lists[:, other], own_seg[:, other], own_seg[:, other]])]
-    # ... and the day-by-day ones are cut where a list or measure changes
+    own_other = own_seg[:, other]
+    flags = [np.concatenate([lists[:, other], own_other, own_other])]
+    # ... and the day-by-day ones are cut where a list or measure changes (the flags are
+    # lists, own measures, measures: [flags, days, nd] each, compared without stacking them)
     if len(dense):
-        stack = np.concatenate([d_lists, own, measures])  # [flags, days, nd]
+        changed = np.zeros((days - 1, len(dense)), dtype=bool)
+        for part in (d_lists, own, measures):
+            changed |= (part[:, 1:] != part[:, :-1]).any(axis=0)
         cut = np.zeros((len(dense), days), dtype=bool)
         cut[:, 0] = True
-        cut[:, 1:] = (stack[:, 1:] != stack[:, :-1]).any(axis=0).T
+        cut[:, 1:] = changed.T
         col, d = np.nonzero(cut)
         f_agent.append(dense[col])
         f_day.append(d.astype(np.int64))
-        flags.append(stack[:, d, col])
+        flags.append(np.concatenate([d_lists[:, d, col], own[:, d, col], measures[:, d, col]]))
     fa = np.concatenate(f_agent)
     fd = np.concatenate(f_day)
     fl = np.concatenate(flags, axis=1)
