@@ -189,3 +189,28 @@ def test_an_attribute_s_details_are_its_value_as_json(value: str) -> None:
 def test_a_blank_line_is_one_of_nothing_but_ascii_white_space(raw: bytes) -> None:
     ((_, _, note),) = decode_jsonl([(1, raw)])
     assert (note is BLANK) == (not raw.strip())
+
+
+def test_records_share_their_source_and_type_texts_within_bounds() -> None:
+    """Rows hold one object per source and type name (equal text, as decoded), and the
+    texts remembered for that are let go at the end of a chunk once there are many."""
+    from socialcredit.ledger import parsing
+
+    lines = [
+        (
+            n,
+            {
+                "id": f"r{n}",
+                "source": f"s{n}",
+                "subject": "a",
+                "type": "".join(("de", "bt")),  # an object of its own per line
+                "occurred_at": "2025-01-01",
+            },
+            None,
+        )
+        for n in range(1, parsing._SHARED_MAX + 10)
+    ]
+    (chunk,) = parsing.prepare_chunks(lines, "f", None, NOW)
+    assert [row[:2] for row in chunk.rows] == [(f"s{n}", f"r{n}") for n in range(1, len(lines) + 1)]
+    assert len({id(row[4]) for row in chunk.rows}) == 1
+    assert len(parsing._SHARED) <= parsing._SHARED_MAX
