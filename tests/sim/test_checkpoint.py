@@ -108,3 +108,25 @@ def test_the_command_resumes_and_says_so(
     err = capsys.readouterr().err
     assert "a checkpoint of another run: its seed differs (5 there, 6 here)" in err
     assert "Traceback" not in err and not (tmp_path / "other").exists()
+
+
+def test_ctrl_c_saves_what_was_added_up(tmp_path: Path) -> None:
+    """Stopped by Ctrl-C long before the minute's save: the chunks added up by then are
+    saved all the same, and the run goes on from them to the figures of one never stopped."""
+    pols = [policy("fair-transit")]
+    loaded = scenario("fair-transit")
+    spec = SimSpec(4100, 12, 3, START)
+    path = tmp_path / "c.npz"
+    seen: list[int] = []
+
+    def interrupt_in_the_third_chunk(agent_days: int) -> None:
+        seen.append(agent_days)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        simulate(pols, loaded, spec, 1024, interrupt_in_the_third_chunk, checkpoint=path)
+    assert Checkpoint.load(path).chunks_done == 2
+    resumed = simulate(pols, loaded, spec, 1024, checkpoint=path)
+    assert resumed.resumed_at_chunk == 2
+    same(simulate(pols, loaded, spec, 1024), resumed)

@@ -145,7 +145,13 @@ def simulate(
     _check_report_directory(report, force)
     from socialcredit.sim.report import write_report
 
-    result = _run(compiled, loaded, spec, chunk_size, workers, scheduler, evaluator, checkpoint)
+    try:
+        result = _run(compiled, loaded, spec, chunk_size, workers, scheduler, evaluator, checkpoint)
+    except KeyboardInterrupt:
+        if checkpoint is None:
+            raise
+        _say_stopped(checkpoint, spec, chunk_size)
+        raise typer.Exit(130) from None
     if result.resumed_at_chunk:
         err.print(
             f"resumed from {checkpoint} after {result.resumed_at_chunk:,} of "
@@ -231,6 +237,22 @@ def _run(
                     compiled, loaded, spec, chunk_size, advance, client, evaluator, checkpoint
                 )
     return result
+
+
+def _say_stopped(checkpoint: Path, spec: SimSpec, chunk_size: int) -> None:
+    """After Ctrl-C: how much of the run its checkpoint holds, and how to go on."""
+    from socialcredit.sim.checkpoint import Checkpoint, CheckpointError
+    from socialcredit.sim.run import chunks
+
+    total = sum(1 for _ in chunks(spec, chunk_size))
+    try:
+        done = Checkpoint.load(checkpoint).chunks_done if checkpoint.exists() else 0
+    except CheckpointError:
+        done = 0
+    err.print(
+        f"stopped: {checkpoint} holds {done:,} of {plural(total, 'chunk')} done; the same "
+        "command goes on from there"
+    )
 
 
 def _print_headline(result: SimResult) -> None:

@@ -108,29 +108,36 @@ def simulate(
     done = first
     workers = "1 process"
     worker_peak = None
-    if client is None:
-        for blocks in parts[first:]:
-            for mine, theirs in zip(
-                total,
-                evaluate(scenario.scenario, spec, policies, blocks, progress),
-                strict=True,
-            ):
-                mine.merge(theirs)
-            done += 1
-            saved.maybe(total, done, len(parts), wall, cpu, workers)
-    else:
-        from socialcredit.sim.distributed import run_chunks, workers_peak_rss
+    merging = False  # stopped in the middle of adding a chunk up: the sums are half done
 
-        info = client.scheduler_info()  # type: ignore[attr-defined]
-        workers = f"dask: {len(info.get('workers', {}))} workers at {info.get('address', '?')}"
-        for result in run_chunks(
-            client, scenario.scenario, spec, policies, parts[first:], progress, evaluate
-        ):
-            for mine, theirs in zip(total, result, strict=True):
-                mine.merge(theirs)
-            done += 1
-            saved.maybe(total, done, len(parts), wall, cpu, workers)
-        worker_peak = workers_peak_rss(client)
+    def add(result: list[PolicyMetrics]) -> None:
+        nonlocal done, merging
+        merging = True
+        for mine, theirs in zip(total, result, strict=True):
+            mine.merge(theirs)
+        done += 1
+        merging = False
+        saved.maybe(total, done, len(parts), wall, cpu, workers)
+
+    try:
+        if client is None:
+            for blocks in parts[first:]:
+                add(evaluate(scenario.scenario, spec, policies, blocks, progress))
+        else:
+            from socialcredit.sim.distributed import run_chunks, workers_peak_rss
+
+            info = client.scheduler_info()  # type: ignore[attr-defined]
+            workers = f"dask: {len(info.get('workers', {}))} workers at {info.get('address', '?')}"
+            for result in run_chunks(
+                client, scenario.scenario, spec, policies, parts[first:], progress, evaluate
+            ):
+                add(result)
+            worker_peak = workers_peak_rss(client)
+    except KeyboardInterrupt:
+        # stopped (Ctrl-C): what was added up is saved, unless stopped while adding
+        if not merging:
+            saved.maybe(total, done, len(parts), wall, cpu, workers, final=True)
+        raise
     for m in total:
         m.finish()
     saved.maybe(total, done, len(parts), wall, cpu, workers, final=True)
