@@ -194,7 +194,7 @@ def test_a_blank_line_is_one_of_nothing_but_ascii_white_space(raw: bytes) -> Non
 def test_records_share_their_source_and_type_texts_within_bounds() -> None:
     """Rows hold one object per source and type name (equal text, as decoded), and the
     texts remembered for that are let go at the end of a chunk once there are many."""
-    from socialcredit.ledger import parsing
+    from socialcredit.ledger import parsing, shared_text
 
     lines = [
         (
@@ -208,9 +208,35 @@ def test_records_share_their_source_and_type_texts_within_bounds() -> None:
             },
             None,
         )
-        for n in range(1, parsing._SHARED_MAX + 10)
+        for n in range(1, shared_text.SHARED_MAX + 10)
     ]
     (chunk,) = parsing.prepare_chunks(lines, "f", None, NOW)
     assert [row[:2] for row in chunk.rows] == [(f"s{n}", f"r{n}") for n in range(1, len(lines) + 1)]
     assert len({id(row[4]) for row in chunk.rows}) == 1
-    assert len(parsing._SHARED) <= parsing._SHARED_MAX
+    assert len(shared_text.SHARED) <= shared_text.SHARED_MAX
+
+
+def test_attribute_rows_share_their_source_and_name_texts() -> None:
+    from socialcredit.ledger.parsing import prepare_chunks
+
+    lines = [
+        (
+            n,
+            {
+                "kind": "attribute",
+                "id": f"b{n}",
+                "source": "".join(("civil-", "registry")),  # an object of its own per line
+                "subject": f"p{n}",
+                "attribute": "".join(("resi", "dence")),
+                "value": "beijing",
+                "valid_from": "2025-01-01",
+            },
+            None,
+        )
+        for n in range(1, 50)
+    ]
+    (chunk,) = prepare_chunks(lines, "f", FACT_RULES, NOW)
+    assert len(chunk.relations) == 49 and not chunk.problems
+    assert len({id(row[0]) for row in chunk.relations}) == 1
+    assert len({id(row[4]) for row in chunk.relations}) == 1
+    assert {row[4] for row in chunk.relations} == {"residence"}

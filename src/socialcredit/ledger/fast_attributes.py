@@ -18,6 +18,7 @@ import orjson
 from socialcredit.columns import ATTRIBUTE
 from socialcredit.ledger.entries import MAX_CLOCK_SKEW, MAX_TEXT, EntryError, _attribute_value
 from socialcredit.ledger.rules import IngestRules
+from socialcredit.ledger.shared_text import share
 from socialcredit.timeutil import EPOCH, MAX_TIME, MIN_TIME, NAIVE_EPOCH
 
 ATTRIBUTE_KEYS = frozenset(
@@ -126,11 +127,11 @@ def fast_attribute(
         return None
     recorded = given if backfill and given is not None else now
     row = (
-        source,
+        share(source, source),
         entry_id,
         ATTRIBUTE,
         subject,
-        name,
+        share(name, name),
         start,
         None if recorded == now else recorded,
         None,

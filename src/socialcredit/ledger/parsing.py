@@ -46,6 +46,7 @@ from socialcredit.ledger.entries import (
 from socialcredit.ledger.fast_attributes import fast_attribute
 from socialcredit.ledger.files import BLANK, TRIMMED, FieldError
 from socialcredit.ledger.rules import IngestRules
+from socialcredit.ledger.shared_text import let_go, share
 from socialcredit.timeutil import EPOCH, MAX_TIME, MIN_TIME, NAIVE_EPOCH, to_iso
 
 if TYPE_CHECKING:
@@ -501,13 +502,6 @@ _RECORD_KEYS = frozenset(
     | {"amount", "evidence"}
 )
 _record_keys = _RECORD_KEYS.issuperset  # of a dict: whether it has no other keys
-# One str object for each source and record type name on the records' rows (a file has a
-# few, each on many lines, and each line decodes to its own copies): the same text, read
-# from a few objects that stay in the processor's cache, which made the parsing of the
-# demo population about 6 % cheaper. Emptied at the end of a chunk beyond _SHARED_MAX.
-_SHARED: dict[str, str] = {}
-_SHARED_MAX = 4096
-_share = _SHARED.setdefault
 _KINDS = {"person": 0, "organisation": 1}
 fromisoformat = datetime.fromisoformat
 
@@ -612,11 +606,11 @@ def fast_record(
     if amounts and type_name in amounts and not (amount is not None and amount > 0):
         return None
     return (
-        _share(source, source),
+        share(source, source),
         entry_id,
         RECORD,
         subject,
-        _share(type_name, type_name),
+        share(type_name, type_name),
         occurred,
         recorded if backfill else None,
         amount,
@@ -636,8 +630,7 @@ def _encodes(text: str) -> bool:
 
 
 def _finish(chunk: PreparedChunk) -> PreparedChunk:
-    if len(_SHARED) > _SHARED_MAX:
-        _SHARED.clear()
+    let_go()
     # new subjects in name order get ids in that order, and rows in subject order then keep
     # the subject index's pages warm while inserting
     chunk.subjects.sort()
