@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from socialcredit.policy import compile_policy, load_policy
-from socialcredit.sim.events import SimSpec
+from socialcredit.sim.draws import SimSpec
 from socialcredit.sim.run import simulate
 from socialcredit.sim.scenario import check_against, load_scenario
 from socialcredit.timeutil import parse_timestamp

@@ -30,7 +30,7 @@ import numpy as np
 
 from socialcredit.examples import example_policy, example_scenario
 from socialcredit.policy import compile_policy, load_policy
-from socialcredit.sim.events import BLOCK, SimSpec
+from socialcredit.sim.draws import BLOCK, SimSpec
 from socialcredit.sim.fast import evaluate_chunk_events
 from socialcredit.sim.run import simulate
 from socialcredit.sim.scenario import check_against, load_scenario

@@ -24,8 +24,8 @@ import numpy as np
 
 from socialcredit.examples import example_policy, example_scenario
 from socialcredit.policy import compile_policy, load_policy
+from socialcredit.sim.draws import SimSpec, draw_block
 from socialcredit.sim.evaluate import evaluate_draws
-from socialcredit.sim.events import SimSpec, draw_block
 from socialcredit.sim.fast import evaluate_draws_events
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import check_against, load_scenario

@@ -22,7 +22,8 @@ from socialcredit.examples import example_policy, example_scenario
 from socialcredit.policy import compile_policy, load_policy, parse_policy
 from socialcredit.scoring import Prepared, bulk_standings
 from socialcredit.scoring.wallets import run_wallets
-from socialcredit.sim.events import SimSpec, chunk_columns, draw_block
+from socialcredit.sim.draws import SimSpec, draw_block
+from socialcredit.sim.events import chunk_columns
 from socialcredit.sim.scenario import load_scenario
 from socialcredit.timeutil import DAY, parse_timestamp
 

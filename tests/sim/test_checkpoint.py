@@ -12,7 +12,7 @@ from tests.sim.test_simulate import START, policy, same, scenario
 from socialcredit.cli import run
 from socialcredit.examples import example_policy
 from socialcredit.sim.checkpoint import Checkpoint, CheckpointError
-from socialcredit.sim.events import SimSpec
+from socialcredit.sim.draws import SimSpec
 from socialcredit.sim.run import chunks, simulate
 
 

@@ -11,7 +11,7 @@ import pytest
 from socialcredit.examples import example_policy, example_scenario
 from socialcredit.policy import compile_policy, load_policy
 from socialcredit.sim.distributed import cluster_client, run_chunks
-from socialcredit.sim.events import SimSpec
+from socialcredit.sim.draws import SimSpec
 from socialcredit.sim.fast import evaluate_chunk_events
 from socialcredit.sim.run import chunks, simulate
 from socialcredit.sim.scenario import load_scenario

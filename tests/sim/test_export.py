@@ -13,7 +13,8 @@ from socialcredit.examples import example_policy, example_scenario
 from socialcredit.ledger import Ledger
 from socialcredit.policy import compile_policy, load_policy
 from socialcredit.scoring import Prepared, bulk_standings
-from socialcredit.sim.events import BLOCK, SimSpec, chunk_columns, draw_block
+from socialcredit.sim.draws import BLOCK, SimSpec, draw_block
+from socialcredit.sim.events import chunk_columns
 from socialcredit.sim.export import export_sample
 from socialcredit.sim.scenario import load_scenario
 from socialcredit.timeutil import parse_timestamp

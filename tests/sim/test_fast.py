@@ -15,8 +15,9 @@ from socialcredit.examples import example_policy, example_scenario
 from socialcredit.policy import CompiledPolicy, compile_policy, load_policy
 from socialcredit.scoring import Prepared, bulk_standings
 from socialcredit.scoring.timeline import timelines, timelines_known
+from socialcredit.sim.draws import SimSpec, draw_block
 from socialcredit.sim.evaluate import evaluate_draws
-from socialcredit.sim.events import ChunkCache, SimSpec, _order_of, chunk_columns, draw_block
+from socialcredit.sim.events import ChunkCache, _order_of, chunk_columns
 from socialcredit.sim.fast import _grades_and_scores, evaluate_draws_events
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import Scenario, load_scenario

@@ -16,8 +16,9 @@ from socialcredit.columns import columns_from_entries
 from socialcredit.examples import example_policy, example_scenario
 from socialcredit.policy import CompiledPolicy, compile_policy, load_policy
 from socialcredit.scoring import Prepared, bulk_standings, standing
+from socialcredit.sim.draws import SimSpec, draw_block
 from socialcredit.sim.evaluate import evaluate_draws
-from socialcredit.sim.events import SimSpec, block_entries, chunk_columns, draw_block
+from socialcredit.sim.events import block_entries, chunk_columns
 from socialcredit.sim.metrics import PolicyMetrics, gini_of
 from socialcredit.sim.report import write_report
 from socialcredit.sim.run import SimResult, simulate

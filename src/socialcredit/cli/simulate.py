@@ -14,7 +14,7 @@ from socialcredit.explain_words import plural
 
 if TYPE_CHECKING:
     from socialcredit.policy import CompiledPolicy
-    from socialcredit.sim.events import SimSpec
+    from socialcredit.sim.draws import SimSpec
     from socialcredit.sim.run import SimResult
     from socialcredit.sim.scenario import LoadedScenario
 
@@ -93,7 +93,7 @@ def simulate(
         return
     from socialcredit.examples import example_scenario
     from socialcredit.policy import compile_policy, load_policy
-    from socialcredit.sim.events import SimSpec
+    from socialcredit.sim.draws import SimSpec
     from socialcredit.sim.scenario import check_against, load_scenario
     from socialcredit.timeutil import DAY, MAX_TIME, RANGE_TEXT, iso_date, to_date
 

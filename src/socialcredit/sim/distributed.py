@@ -14,8 +14,8 @@ from typing import Any
 
 from socialcredit.errors import SocialCreditError
 from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.sim.draws import SimSpec
 from socialcredit.sim.evaluate import evaluate_chunk
-from socialcredit.sim.events import SimSpec
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import Scenario
 

@@ -16,13 +16,8 @@ import numpy.typing as npt
 
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring import BulkStandings, Prepared, bulk_standings
-from socialcredit.sim.events import (
-    BlockDraws,
-    SimSpec,
-    chunk_columns,
-    draw_block,
-    known_records,
-)
+from socialcredit.sim.draws import BlockDraws, SimSpec, draw_block
+from socialcredit.sim.events import chunk_columns, known_records
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import Scenario
 from socialcredit.timeutil import DAY

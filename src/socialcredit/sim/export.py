@@ -11,8 +11,9 @@ from socialcredit.errors import SocialCreditError
 from socialcredit.ledger import Ledger
 from socialcredit.ledger.results import IngestResult
 from socialcredit.policy.compiled import CompiledPolicy
+from socialcredit.sim.draws import BLOCK, SimSpec, draw_block
 from socialcredit.sim.evaluate import evaluate_draws
-from socialcredit.sim.events import BLOCK, SimSpec, block_entries, draw_block
+from socialcredit.sim.events import block_entries
 from socialcredit.sim.scenario import LoadedScenario
 from socialcredit.timeutil import to_date
 

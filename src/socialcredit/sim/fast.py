@@ -27,20 +27,14 @@ import numpy.typing as npt
 
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.scoring import Prepared
+from socialcredit.sim.draws import BlockDraws, SimSpec, draw_block
 from socialcredit.sim.evaluate import (
     _affected,
     _Feedback,
     _Purchases,
     evaluate_draws,
 )
-from socialcredit.sim.events import (
-    BlockDraws,
-    ChunkCache,
-    SimSpec,
-    chunk_columns,
-    draw_block,
-    known_records,
-)
+from socialcredit.sim.events import ChunkCache, chunk_columns, known_records
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import Scenario
 from socialcredit.sim.standings import (

@@ -17,8 +17,8 @@ from typing import Any
 
 from socialcredit.policy.compiled import CompiledPolicy
 from socialcredit.sim.checkpoint import Checkpoint, CheckpointError, run_identity
+from socialcredit.sim.draws import BLOCK, SimSpec
 from socialcredit.sim.evaluate import evaluate_chunk
-from socialcredit.sim.events import BLOCK, SimSpec
 from socialcredit.sim.fast import evaluate_chunk_events
 from socialcredit.sim.metrics import PolicyMetrics
 from socialcredit.sim.scenario import LoadedScenario

@@ -39,7 +39,7 @@ from socialcredit.scoring.timeline import (
     timelines_known,
     year_ends,
 )
-from socialcredit.sim.events import SimSpec
+from socialcredit.sim.draws import SimSpec
 from socialcredit.timeutil import DAY, NEVER
 
 I64 = npt.NDArray[np.int64]
