@@ -388,15 +388,23 @@ def standings(
     if len(candidates):
         _bounded_measures(prep, spec, candidates, bounded, own, pos)
     measures = own.copy()
-    sides: dict[int, tuple[I64, I64]] = {}
+    # per type: the relations' related sides grouped by subject (sorted), and each group's
+    # subject and first relation, so that each subject ORs in its related ones' measures by
+    # one reduction (what ``np.logical_or.at`` gives, without its per-element loop)
+    sides: dict[int, tuple[I64, I64, I64]] = {}
     for code, sel in of_type.items():
         subj, related = pos[r.subject[sel]], pos[r.related[sel]]
         keep = (subj >= 0) & (related >= 0)
-        sides[code] = (subj[keep], related[keep])
+        subj, related = subj[keep], related[keep]
+        order = np.argsort(subj, kind="stable")
+        subj, related = subj[order], related[order]
+        starts = np.flatnonzero(np.r_[True, subj[1:] != subj[:-1]]) if len(subj) else subj
+        sides[code] = (subj[starts], starts, related)
     for s_index, code in reaching:
-        subj, related = sides[code]
-        if len(subj):
-            np.logical_or.at(measures[s_index].T, subj, own[s_index][:, related].T)
+        heads, starts, related = sides[code]
+        if len(heads):
+            reached = np.logical_or.reduceat(own[s_index][:, related], starts, axis=1)
+            measures[s_index][:, heads] |= reached
     # flag segments: the others ever flagged keep their change days' segments ...
     other = np.flatnonzero(ever[agent] & ~by_day[agent])
     n_l, n_s = len(policy.lists), len(policy.sanctions)
@@ -409,7 +417,8 @@ def standings(
     if len(dense):
         changed = np.zeros((days - 1, len(dense)), dtype=bool)
         for part in (d_lists, own, measures):
-            changed |= (part[:, 1:] != part[:, :-1]).any(axis=0)
+            for flag in part:  # (flag by flag: no [flags, days, nd] temporary to reduce)
+                changed |= flag[1:] != flag[:-1]
         cut = np.zeros((len(dense), days), dtype=bool)
         cut[:, 0] = True
         cut[:, 1:] = changed.T
@@ -424,7 +433,9 @@ def standings(
     fa, fd, fl = fa[order], fd[order], fl[:, order]
     # one segment while nothing changes
     keep = np.ones(len(fa), dtype=bool)
-    keep[1:] = (fa[1:] != fa[:-1]) | (fl[:, 1:] != fl[:, :-1]).any(axis=0)
+    keep[1:] = fa[1:] != fa[:-1]
+    for flag in fl:
+        keep[1:] |= flag[1:] != flag[:-1]
     fa, fd, fl = fa[keep], fd[keep], fl[:, keep]
     fe = np.empty_like(fd)
     if len(fd):
@@ -561,11 +572,15 @@ def _fill_periods(
             periods = measure_periods(prep, tl, s, spec.day_end(d0))[1]
             if not periods:
                 continue
-            ends = spec.start + (np.arange(d0, d1, dtype=np.int64) + 1) * DAY - 1
-            inside = np.zeros(len(ends), dtype=bool)
+            # the days d0..d1-1 whose end (start + (d + 1) * DAY - 1) is within a period
+            # [lo, hi): from the first ending at or after lo to the last ending before hi
+            p = int(pos[tl.subject])
+            own[k, d0:d1, p] = False
             for lo, hi in periods:
-                inside |= (lo <= ends) & (ends < hi)
-            own[k, d0:d1, int(pos[tl.subject])] = inside
+                first = max(d0, -((spec.start - 1 - int(lo)) // DAY) - 1)
+                stop = min(d1, (int(hi) - spec.start) // DAY)
+                if first < stop:
+                    own[k, first:stop, p] = True
 
 
 def _restricted(prep: Prepared, agents: I64, types: Mask | None = None) -> Prepared:
