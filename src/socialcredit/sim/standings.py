@@ -249,6 +249,8 @@ def _evaluate_segments(
     count = np.bincount(rows.subject, minlength=n).astype(np.int64)
     first = np.cumsum(count) - count
     per = _visible_prefix(prep, spec, order, first, agent, day)
+    # (the rows of a visible prefix are all known and visible_from at their day's end)
+    prefix = per is not None
     if per is None:
         per = count[agent]
     n_seg = len(agent)
@@ -271,8 +273,9 @@ def _evaluate_segments(
         # a version not yet known, or not the current one, at a day's end counts for nothing
         # there (its status says so and no condition or form reads it): left out
         at = e[g]
-        live = (rows.known[ridx] <= at) & (rows.visible_from[ridx] <= at)
-        live &= rows.hidden_from[ridx] > at
+        live = rows.hidden_from[ridx] > at
+        if not prefix:
+            live &= (rows.known[ridx] <= at) & (rows.visible_from[ridx] <= at)
         ridx, g = ridx[live], g[live]
         ev = evaluate(policy, rows, ridx, g, e, e, g_subject=agent[sl])
         score[sl], grade[sl] = ev.score, ev.grade
