@@ -3,6 +3,7 @@ resumes a run from a checkpoint made in this process."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,10 @@ def test_two_workers_equal_one_process(tmp_path: Path) -> None:
                 client, loaded.scenario, spec, pols, parts, evaluate=evaluate_chunk_events, window=1
             )
         )
+        # the workers keep glibc's allocator defaults (dask's nannies would set a trim
+        # threshold that maps and unmaps every large NumPy temporary: twice the CPU)
+        trims = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+    assert set(trims.values()) == {None}, trims
     assert remote.worker_peak_rss_bytes is not None and remote.worker_peak_rss_bytes > 10**7
     assert len(one_by_one) == len(parts) == 3
     for part, got in zip(parts, one_by_one, strict=True):

@@ -45,13 +45,21 @@ def cluster_client(workers: int | None = None, scheduler: str | None = None) -> 
         finally:
             client.close()
         return
-    cluster = distributed.LocalCluster(
-        n_workers=workers or 1,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=50,
-    )
+    import dask
+
+    # Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536; setting it turns off
+    # glibc's dynamic mmap threshold, so every NumPy temporary over 128 KiB is mapped and
+    # unmapped anew and its pages faulted in: a china-scs chunk took 330-440 ms of a
+    # worker's CPU against 185 ms in this process. Unset (None), the workers keep glibc's
+    # defaults, as this process does. (A cluster given by --scheduler keeps its own.)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        cluster = distributed.LocalCluster(
+            n_workers=workers or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=50,
+        )
     client = distributed.Client(cluster)
     try:
         yield client
