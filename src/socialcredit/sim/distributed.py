@@ -91,14 +91,19 @@ def run_chunks(
     submitted = 0
     to_yield = 0
 
+    # The scenario, spec and policies are scattered once, to one worker, and each task
+    # names them: passed inside each task instead, the scheduler kept every task's copy
+    # (~1 MB a chunk of china-scs: the main process grew by 1 GB in 3 minutes of the
+    # national run, which has 86,000 chunks). Not scattered with broadcast=True: replicating
+    # to every worker up front never finished once in CI here (a worker spinning in
+    # get_data_from_worker; dask/distributed#4907); the other workers fetch them as any
+    # task's inputs, once each.
+    inputs = client.scatter([scenario, spec, policies], hash=False)
+
     def submit_more() -> None:
         nonlocal submitted
         while submitted < len(parts) and submitted < to_yield + window:
-            # the scenario, spec and policies (tens of kilobytes) travel inside each task, not
-            # scattered with broadcast=True: replicating scattered data between workers once
-            # never finished (a worker spinning in get_data_from_worker, the client waiting in
-            # scatter; seen in CI here; dask/distributed#4907 reports the same hang)
-            future = client.submit(evaluate, scenario, spec, policies, parts[submitted], pure=False)
+            future = client.submit(evaluate, *inputs, parts[submitted], pure=False)
             index[future.key] = submitted
             queue.add(future)
             submitted += 1
