@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -81,3 +82,23 @@ def policy_body(version: str) -> tuple[str, str]:
     path = Path(__file__).resolve().parents[2] / "examples" / "policies" / "fair-transit.yaml"
     body = path.read_text().replace('version: "1.1"', f'version: "{version}"', 1)
     return body, parse_policy(body, "test").content_hash
+
+
+def expected_fact_row(e: Any, now: int, line: int) -> tuple[Any, ...]:
+    """The row the fast attribute path must give for the entry ``e`` the general validator
+    accepted (``validate_entry``), written out field by field: the ingest time as None."""
+    return (
+        e.source,
+        e.entry_id,
+        e.kind,
+        e.subject,
+        e.type,
+        e.occurred_at,
+        None if e.recorded_at == now else e.recorded_at,
+        None,
+        e.details,
+        None,
+        e.valid_until,
+        e.claimed_recorded_at,
+        line,
+    )

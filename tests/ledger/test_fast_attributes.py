@@ -12,6 +12,7 @@ from socialcredit.ledger.entries import EntryError, validate_entry
 from socialcredit.ledger.fast_attributes import fast_attribute
 from socialcredit.policy import parse_policy
 from socialcredit.timeutil import parse_timestamp
+from tests.ledger.conftest import expected_fact_row
 
 from ..scoring.test_subject_facts import FACTS_POLICY
 
@@ -74,21 +75,7 @@ def test_the_fast_path_agrees_with_the_validator(
     if fast is None:
         return  # left to the general path, which accepts it
     assert fast == (
-        (
-            e.source,
-            e.entry_id,
-            e.kind,
-            e.subject,
-            e.type,
-            e.occurred_at,
-            None if e.recorded_at == NOW else e.recorded_at,
-            None,
-            e.details,
-            None,
-            e.valid_until,
-            e.claimed_recorded_at,
-            7,
-        ),
+        expected_fact_row(e, NOW, 7),
         e.subject_kind,
     )
 

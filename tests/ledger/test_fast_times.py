@@ -20,6 +20,7 @@ from socialcredit.ledger.files import BLANK, decode_jsonl
 from socialcredit.ledger.parsing import fast_record
 from socialcredit.policy import parse_policy
 from socialcredit.timeutil import MAX_TIME, MIN_TIME, parse_timestamp
+from tests.ledger.conftest import expected_fact_row
 
 from ..scoring.test_subject_facts import FACTS_POLICY
 
@@ -156,21 +157,7 @@ def test_an_attribute_line_s_times_agree_with_the_validator(
         return
     row, kind = fast
     assert kind == e.subject_kind
-    assert row == (
-        e.source,
-        e.entry_id,
-        e.kind,
-        e.subject,
-        e.type,
-        e.occurred_at,
-        None if e.recorded_at == NOW else e.recorded_at,
-        None,
-        e.details,
-        None,
-        e.valid_until,
-        e.claimed_recorded_at,
-        7,
-    )
+    assert row == expected_fact_row(e, NOW, 7)
 
 
 @given(value=st.text())
