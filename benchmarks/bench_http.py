@@ -544,8 +544,11 @@ def main() -> None:
         db = str(demo_db())
     from socialcredit.ledger import Ledger
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-http-"))
     old_db = args.old_db
+    if old_db is not None and "://" not in old_db and not Path(old_db).exists():
+        # the old tree would serve an empty database: every answer an error, nothing measured
+        parser.error(f"--old-db {old_db}: no such file (omit it and a copy of --db is made)")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-http-"))
     if args.old is not None and old_db is None:
         old_db = str(tmp / "old.db")
         for suffix in ("", "-wal", "-shm"):

@@ -4,6 +4,7 @@ stopped, bit for bit; a checkpoint of another run, or a file that is none, is re
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,9 @@ def test_a_resumed_run_gives_the_figures_of_one_never_stopped(
             checkpoint=path, checkpoint_every=0,
         )  # fmt: skip
     saved = Checkpoint.load(path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # as any new file, not 0600
     # each policy's chunk is told as evaluated: the stop falls inside a chunk's policies
     assert saved.chunks_done == stop_after // len(pols)
     told: list[int] = []

@@ -114,6 +114,9 @@ class Checkpoint:
                 np.savez(fh, allow_pickle=False, **arrays)
                 fh.flush()
                 os.fsync(fh.fileno())
+            mask = os.umask(0)  # read by setting it and setting it back
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)  # mkstemp's 0600: as any new file instead
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
